@@ -1,0 +1,198 @@
+//! The command line: a clap [`Command`] built from [`trust_inject::config::FIELDS`], so
+//! every option has exactly one definition; the layering of config file, environment and
+//! flags into [`Settings`]; and the documented exit codes.
+
+use std::ffi::OsString;
+
+use clap::builder::BoolishValueParser;
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use trust_inject::config::{FIELDS, FieldKind, Setting, Settings};
+
+/// Exit codes. Listed in `--help` and the README; never reuse a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Success.
+    Ok = 0,
+    /// A workload could not be injected (a conflict, or warnings under --strict).
+    InjectFailed = 1,
+    /// Bad command line.
+    Usage = 2,
+    /// Unreadable or invalid input (I/O, invalid YAML, over a limit, empty under --fail-on-empty).
+    BadInput = 3,
+    /// Invalid configuration (config file, functionConfig, option values).
+    BadConfig = 4,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        Self::from(e as u8)
+    }
+}
+
+/// The exit code table, for `--help` and the README.
+pub const EXIT_CODES: &str = "Exit codes:
+  0  success (the whole input was processed and written)
+  1  a workload could not be injected (conflict, or a warning under --strict)
+  2  usage error (unknown flag, bad flag value)
+  3  input error (unreadable file, invalid YAML, over a limit, empty under --fail-on-empty)
+  4  configuration error (--config file, functionConfig, option values)";
+
+const ABOUT: &str = "Injects a CA bundle into every workload of rendered Kubernetes manifests";
+
+const LONG_ABOUT: &str = "Injects a CA bundle into every workload of rendered Kubernetes manifests.
+
+Reads a multi-document YAML stream (FILEs in order, or standard input), finds every \
+PodSpec (Deployments, StatefulSets, DaemonSets, Jobs, CronJobs, Pods, Lists, common CRDs) \
+and adds the bundle volume, its mounts and the environment variables each runtime reads. \
+Documents it does not edit come out byte for byte; edited documents only gain lines. \
+Nothing is written unless the whole input succeeded.
+
+Every option can also be set in a TrustInjection document (--config) and through a \
+TRUST_INJECT_* environment variable; flags win over the environment, which wins over the \
+file.";
+
+/// The whole command.
+#[must_use]
+pub fn command() -> Command {
+    let mut cmd = Command::new("trust-inject")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(ABOUT)
+        .long_about(LONG_ABOUT)
+        .after_help(EXIT_CODES)
+        .arg(
+            Arg::new("files")
+                .value_name("FILE")
+                .num_args(0..)
+                .action(ArgAction::Append)
+                .value_parser(clap::value_parser!(OsString))
+                .help(
+                    "Input files, read in order (default: standard input; `-` is standard input)",
+                ),
+        )
+        .arg(
+            Arg::new("output")
+                .short('o')
+                .long("output")
+                .value_name("FILE")
+                .value_parser(clap::value_parser!(OsString))
+                .help("Write the result to FILE instead of standard output"),
+        )
+        .arg(
+            Arg::new("config")
+                .long("config")
+                .value_name("FILE")
+                .env("TRUST_INJECT_CONFIG")
+                .value_parser(clap::value_parser!(OsString))
+                .help("Read options from a TrustInjection document (flags override it)"),
+        )
+        .arg(
+            Arg::new("quiet")
+                .short('q')
+                .long("quiet")
+                .env("TRUST_INJECT_QUIET")
+                .action(ArgAction::SetTrue)
+                .value_parser(BoolishValueParser::new())
+                .help("Do not print the summary line and notes (warnings are still printed)"),
+        );
+    for f in FIELDS {
+        cmd = cmd.arg(field_arg(f));
+    }
+    cmd
+}
+
+fn field_arg(f: &'static trust_inject::config::Field) -> Arg {
+    let default = if f.default.is_empty() {
+        String::new()
+    } else {
+        format!(" [default: {}]", f.default)
+    };
+    let arg = Arg::new(f.flag)
+        .long(f.flag)
+        .value_name(f.value_name)
+        .env(f.env())
+        .help(format!("{}{default}", f.help));
+    match f.kind {
+        FieldKind::Str => arg.action(ArgAction::Set),
+        FieldKind::Int => arg
+            .action(ArgAction::Set)
+            .value_parser(clap::value_parser!(u64)),
+        FieldKind::Bool => arg
+            .action(ArgAction::Set)
+            .num_args(0..=1)
+            .require_equals(true)
+            .default_missing_value("true")
+            .value_parser(BoolishValueParser::new()),
+        FieldKind::List => arg.action(ArgAction::Append).value_delimiter(','),
+    }
+}
+
+/// What the command line (and environment) set, as [`Settings`].
+#[must_use]
+pub fn settings_from_matches(m: &ArgMatches) -> Settings {
+    let mut s = Settings::default();
+    for f in FIELDS {
+        if m.value_source(f.flag).is_none() {
+            continue;
+        }
+        let v = match f.kind {
+            FieldKind::Str => m.get_one::<String>(f.flag).map(|v| Setting::Str(v.clone())),
+            FieldKind::Int => m
+                .get_one::<u64>(f.flag)
+                .map(|v| Setting::Str(v.to_string())),
+            FieldKind::Bool => m.get_one::<bool>(f.flag).map(|v| Setting::Bool(*v)),
+            FieldKind::List => m
+                .get_many::<String>(f.flag)
+                .map(|vs| Setting::List(vs.filter(|v| !v.is_empty()).cloned().collect())),
+        };
+        if let Some(v) = v {
+            s.0.insert(f.flag, v);
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_is_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn flags_become_settings() {
+        let m = command()
+            .try_get_matches_from([
+                "trust-inject",
+                "--configmap",
+                "corp",
+                "--complete-bundle",
+                "--exclude-container",
+                "a,b",
+                "--max-depth",
+                "12",
+            ])
+            .expect("parses");
+        let s = settings_from_matches(&m);
+        assert_eq!(s.0.get("configmap"), Some(&Setting::Str("corp".into())));
+        assert_eq!(s.0.get("complete-bundle"), Some(&Setting::Bool(true)));
+        assert_eq!(
+            s.0.get("exclude-container"),
+            Some(&Setting::List(vec!["a".into(), "b".into()]))
+        );
+        assert_eq!(s.0.get("max-depth"), Some(&Setting::Str("12".into())));
+        assert_eq!(s.0.get("key"), None);
+    }
+
+    #[test]
+    fn booleans_can_be_turned_off() {
+        let m = command()
+            .try_get_matches_from(["trust-inject", "--generic-workloads=false"])
+            .expect("parses");
+        assert_eq!(
+            settings_from_matches(&m).0.get("generic-workloads"),
+            Some(&Setting::Bool(false))
+        );
+    }
+}

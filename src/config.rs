@@ -1,0 +1,947 @@
+//! The options: one table ([`FIELDS`]) names every option once — its flag, its field in the
+//! `TrustInjection` document, its environment variable, its default and its help — and
+//! everything else (the CLI, the config file, the KRM functionConfig, the docs) is derived
+//! from it.
+//!
+//! Options are read in layers, each over the one before: defaults, the config document,
+//! the environment, the command line. [`Settings`] holds what one layer set;
+//! [`Options::from_settings`] resolves and validates, reporting every problem at once.
+
+use std::collections::BTreeMap;
+
+use crate::well_known as wk;
+use crate::workload::{ExtraKind, Rules};
+use crate::yaml::{Limits, Node, Value, parse_chunk};
+
+/// The type of an option's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// A string.
+    Str,
+    /// `true` or `false`.
+    Bool,
+    /// A list of strings (repeat the flag, or separate with commas).
+    List,
+    /// A non-negative integer.
+    Int,
+}
+
+/// One option.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    /// Long flag, without dashes; also the key in a ConfigMap functionConfig.
+    pub flag: &'static str,
+    /// Dotted path in the `TrustInjection` document.
+    pub path: &'static str,
+    /// Value type.
+    pub kind: FieldKind,
+    /// Default, as text (empty: none).
+    pub default: &'static str,
+    /// Placeholder shown in help.
+    pub value_name: &'static str,
+    /// One-line help.
+    pub help: &'static str,
+}
+
+impl Field {
+    /// The environment variable that sets this option.
+    #[must_use]
+    pub fn env(&self) -> String {
+        format!(
+            "TRUST_INJECT_{}",
+            self.flag.to_ascii_uppercase().replace('-', "_")
+        )
+    }
+}
+
+macro_rules! field {
+    ($flag:literal, $path:literal, $kind:ident, $default:expr, $vn:literal, $help:literal) => {
+        Field {
+            flag: $flag,
+            path: $path,
+            kind: FieldKind::$kind,
+            default: $default,
+            value_name: $vn,
+            help: $help,
+        }
+    };
+}
+
+/// Every option, in the order the docs list them.
+pub const FIELDS: &[Field] = &[
+    field!(
+        "configmap",
+        "spec.source.configMap.name",
+        Str,
+        "",
+        "NAME",
+        "Use the bundle in this existing ConfigMap (in each workload's namespace)"
+    ),
+    field!(
+        "secret",
+        "spec.source.secret.name",
+        Str,
+        "",
+        "NAME",
+        "Use the bundle in this existing Secret (in each workload's namespace)"
+    ),
+    field!(
+        "key",
+        "spec.source.key",
+        Str,
+        wk::DEFAULT_KEY,
+        "KEY",
+        "Key of the bundle inside the ConfigMap or Secret"
+    ),
+    field!(
+        "complete-bundle",
+        "spec.source.complete",
+        Bool,
+        "false",
+        "BOOL",
+        "The source already holds the public roots: also replace system bundles and set SSL_CERT_FILE and friends"
+    ),
+    field!(
+        "volume-name",
+        "spec.volumeName",
+        Str,
+        wk::DEFAULT_VOLUME_NAME,
+        "NAME",
+        "Name of the volume added to each pod"
+    ),
+    field!(
+        "mount-path",
+        "spec.mountPath",
+        Str,
+        wk::DEFAULT_MOUNT_PATH,
+        "DIR",
+        "Directory where the whole bundle volume is mounted"
+    ),
+    field!(
+        "additive-file",
+        "spec.paths.additiveFile",
+        Str,
+        wk::DEFAULT_ADDITIVE_FILE,
+        "PATH",
+        "Extra file mounted into the system certificate directory (empty: none)"
+    ),
+    field!(
+        "system-bundle-path",
+        "spec.paths.systemBundles",
+        List,
+        "",
+        "PATH",
+        "System bundle paths a complete bundle is mounted over (default: every distribution's)"
+    ),
+    field!(
+        "additive-env",
+        "spec.env.additive",
+        List,
+        "",
+        "VAR",
+        "Variables that add the bundle to a runtime's roots (default: NODE_EXTRA_CA_CERTS)"
+    ),
+    field!(
+        "replacing-env",
+        "spec.env.replacing",
+        List,
+        "",
+        "VAR",
+        "Variables that replace a runtime's roots, set only for complete bundles (default: SSL_CERT_FILE, REQUESTS_CA_BUNDLE, ...)"
+    ),
+    field!(
+        "override-env",
+        "spec.env.override",
+        Bool,
+        "false",
+        "BOOL",
+        "Overwrite variables the container already sets (default: keep them and warn)"
+    ),
+    field!(
+        "exclude-container",
+        "spec.containers.exclude",
+        List,
+        "",
+        "GLOB",
+        "Leave containers whose name matches (`*` and `?` wildcards)"
+    ),
+    field!(
+        "skip-init-containers",
+        "spec.containers.skipInit",
+        Bool,
+        "false",
+        "BOOL",
+        "Leave initContainers alone"
+    ),
+    field!(
+        "exclude-kind",
+        "spec.exclude.kinds",
+        List,
+        "",
+        "GLOB",
+        "Leave workloads of these kinds"
+    ),
+    field!(
+        "exclude-namespace",
+        "spec.exclude.namespaces",
+        List,
+        "",
+        "GLOB",
+        "Leave workloads in these namespaces"
+    ),
+    field!(
+        "exclude-name",
+        "spec.exclude.names",
+        List,
+        "",
+        "GLOB",
+        "Leave workloads with these names"
+    ),
+    field!(
+        "exclude-selector",
+        "spec.exclude.labelSelector",
+        Str,
+        "",
+        "SELECTOR",
+        "Leave workloads whose labels match (`a=b,c!=d,e,!f`)"
+    ),
+    field!(
+        "generic-workloads",
+        "spec.workloads.generic",
+        Bool,
+        "true",
+        "BOOL",
+        "Treat any other object with spec.template.spec.containers as a workload"
+    ),
+    field!(
+        "workload-kind",
+        "spec.workloads.extra",
+        List,
+        "",
+        "GROUP/KIND=PATH",
+        "Another workload kind and the dotted path to its PodSpec"
+    ),
+    field!(
+        "strict",
+        "spec.strict",
+        Bool,
+        "false",
+        "BOOL",
+        "Treat every warning as an error"
+    ),
+    field!(
+        "max-depth",
+        "spec.limits.maxDepth",
+        Int,
+        "1000",
+        "N",
+        "Deepest nesting accepted in a document"
+    ),
+    field!(
+        "max-alias-nodes",
+        "spec.limits.maxAliasNodes",
+        Int,
+        "100000",
+        "N",
+        "Nodes alias expansion may create in one document"
+    ),
+    field!(
+        "max-input-bytes",
+        "spec.limits.maxInputBytes",
+        Int,
+        "1073741824",
+        "N",
+        "Largest input accepted"
+    ),
+];
+
+/// One layer's value for an option.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Setting {
+    /// A string or number, as text.
+    Str(String),
+    /// A boolean.
+    Bool(bool),
+    /// A list.
+    List(Vec<String>),
+}
+
+/// What one layer set, by flag name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settings(pub BTreeMap<&'static str, Setting>);
+
+impl Settings {
+    /// Lays `over` on top of `self`.
+    #[must_use]
+    pub fn overlay(mut self, over: Settings) -> Settings {
+        self.0.extend(over.0);
+        self
+    }
+
+    /// Reads flat `key: value` strings (a ConfigMap's `data`, environment variables): booleans
+    /// as `true`/`false`, lists separated by commas.
+    ///
+    /// # Errors
+    /// Every unknown key or bad value, with its name.
+    pub fn from_flat<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        origin: &str,
+    ) -> Result<Settings, ConfigErrors> {
+        let mut s = Settings::default();
+        let mut errs = ConfigErrors::default();
+        for (k, v) in pairs {
+            let Some(f) = FIELDS.iter().find(|f| f.flag == k) else {
+                errs.push(
+                    format!("{origin}.{k}"),
+                    format!("unknown option; known: {}", known_flags()),
+                );
+                continue;
+            };
+            match parse_flat(f, v) {
+                Ok(val) => {
+                    s.0.insert(f.flag, val);
+                }
+                Err(e) => errs.push(format!("{origin}.{k}"), e),
+            }
+        }
+        errs.into_result().map(|()| s)
+    }
+}
+
+fn known_flags() -> String {
+    FIELDS.iter().map(|f| f.flag).collect::<Vec<_>>().join(", ")
+}
+
+/// Parses one flat string value for field `f`.
+///
+/// # Errors
+/// A message when the value does not fit the field's type.
+pub fn parse_flat(f: &Field, v: &str) -> Result<Setting, String> {
+    Ok(match f.kind {
+        FieldKind::Str => Setting::Str(v.to_owned()),
+        FieldKind::Int => {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("expected a whole number, found {v:?}"))?;
+            Setting::Str(v.trim().to_owned())
+        }
+        FieldKind::Bool => Setting::Bool(
+            parse_bool(v).ok_or_else(|| format!("expected true or false, found {v:?}"))?,
+        ),
+        FieldKind::List => Setting::List(
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
+    })
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim() {
+        "true" | "True" | "TRUE" | "yes" | "1" | "on" => Some(true),
+        "false" | "False" | "FALSE" | "no" | "0" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Problems in the configuration, each with its field path.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<(String, String)>);
+
+impl ConfigErrors {
+    /// Records a problem.
+    pub fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push((path.into(), message.into()));
+    }
+
+    /// `Ok` when nothing was recorded.
+    ///
+    /// # Errors
+    /// `self` when something was.
+    pub fn into_result(self) -> Result<(), ConfigErrors> {
+        if self.0.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+impl std::fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (path, msg)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{path}: {msg}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Reads the options a `TrustInjection` document sets.
+///
+/// # Errors
+/// Every problem at once: wrong apiVersion or kind, unknown fields, values of the wrong type.
+pub fn settings_from_document(root: &Node) -> Result<Settings, ConfigErrors> {
+    let mut errs = ConfigErrors::default();
+    let api = root.get("apiVersion").and_then(Node::as_str);
+    let kind = root.get("kind").and_then(Node::as_str);
+    if kind != Some(wk::CONFIG_KIND) {
+        errs.push(
+            "kind",
+            format!(
+                "expected {}, found {}",
+                wk::CONFIG_KIND,
+                kind.unwrap_or("nothing")
+            ),
+        );
+    }
+    if api != Some(wk::CONFIG_API_VERSION) {
+        errs.push(
+            "apiVersion",
+            format!(
+                "expected {}, found {}",
+                wk::CONFIG_API_VERSION,
+                api.unwrap_or("nothing")
+            ),
+        );
+    }
+    let mut s = Settings::default();
+    if let Some(spec) = root.get("spec") {
+        check_unknown(spec, "spec", &mut errs);
+    }
+    for f in FIELDS {
+        let mut node = Some(root);
+        for seg in f.path.split('.') {
+            node = node.and_then(|n| n.get(seg));
+        }
+        let Some(node) = node else { continue };
+        if node.is_null() {
+            continue;
+        }
+        let val = match (f.kind, &node.value) {
+            (FieldKind::Bool, Value::Scalar { .. }) => match node.as_str().and_then(parse_bool) {
+                Some(b) => Setting::Bool(b),
+                None => {
+                    errs.push(f.path, "expected true or false");
+                    continue;
+                }
+            },
+            (FieldKind::Int, Value::Scalar { .. }) => match node.as_str().map(|t| t.parse::<u64>())
+            {
+                Some(Ok(_)) => Setting::Str(node.as_str().unwrap_or_default().to_owned()),
+                _ => {
+                    errs.push(f.path, "expected a whole number");
+                    continue;
+                }
+            },
+            (FieldKind::Str, Value::Scalar { .. }) => {
+                Setting::Str(node.as_str().unwrap_or_default().to_owned())
+            }
+            (FieldKind::List, Value::Seq(items)) => {
+                let mut out = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    match item.as_str() {
+                        Some(t) => out.push(t.to_owned()),
+                        None => errs.push(format!("{}[{i}]", f.path), "expected a string"),
+                    }
+                }
+                Setting::List(out)
+            }
+            (FieldKind::List, _) => {
+                errs.push(
+                    f.path,
+                    format!("expected a list, found {}", node.kind_name()),
+                );
+                continue;
+            }
+            _ => {
+                errs.push(
+                    f.path,
+                    format!("expected a scalar, found {}", node.kind_name()),
+                );
+                continue;
+            }
+        };
+        s.0.insert(f.flag, val);
+    }
+    errs.into_result().map(|()| s)
+}
+
+/// Flags unknown keys under `spec` (a typo must not silently do nothing).
+fn check_unknown(node: &Node, path: &str, errs: &mut ConfigErrors) {
+    let Some(entries) = node.entries() else {
+        errs.push(
+            path,
+            format!("expected a mapping, found {}", node.kind_name()),
+        );
+        return;
+    };
+    for (k, v) in entries {
+        let Some(key) = k.as_str() else { continue };
+        let full = format!("{path}.{key}");
+        let is_leaf = FIELDS.iter().any(|f| f.path == full);
+        let is_prefix = FIELDS
+            .iter()
+            .any(|f| f.path.starts_with(&format!("{full}.")));
+        if is_leaf {
+            continue;
+        }
+        if is_prefix {
+            check_unknown(v, &full, errs);
+        } else {
+            errs.push(full, "unknown field");
+        }
+    }
+}
+
+/// Parses a config file's text.
+///
+/// # Errors
+/// YAML errors and every problem of [`settings_from_document`].
+pub fn settings_from_text(text: &str) -> Result<Settings, ConfigErrors> {
+    let docs = parse_chunk(text, 0, 1, &Limits::default(), true).map_err(|e| {
+        let mut errs = ConfigErrors::default();
+        errs.push("(file)", format!("invalid YAML: {e}"));
+        errs
+    })?;
+    let mut roots = docs
+        .into_iter()
+        .filter_map(|d| d.root)
+        .filter(|r| !r.is_null());
+    let (Some(root), None) = (roots.next(), roots.next()) else {
+        let mut errs = ConfigErrors::default();
+        errs.push("(file)", "expected exactly one TrustInjection document");
+        return Err(errs);
+    };
+    settings_from_document(&root)
+}
+
+/// Where the bundle comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    /// An existing ConfigMap.
+    ConfigMap,
+    /// An existing Secret.
+    Secret,
+}
+
+/// The bundle source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// ConfigMap or Secret.
+    pub kind: SourceKind,
+    /// Its name.
+    pub name: String,
+    /// The key that holds the bundle.
+    pub key: String,
+    /// Whether the bundle already holds the public roots.
+    pub complete: bool,
+}
+
+/// Workloads to leave alone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exclude {
+    /// Kind globs.
+    pub kinds: Vec<String>,
+    /// Namespace globs.
+    pub namespaces: Vec<String>,
+    /// Name globs.
+    pub names: Vec<String>,
+    /// Label requirements; a workload matching all of them is left alone.
+    pub labels: Vec<LabelReq>,
+}
+
+/// One requirement of an equality-based label selector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LabelReq {
+    /// `key=value` (or `key==value`).
+    Eq(String, String),
+    /// `key!=value`.
+    Ne(String, String),
+    /// `key`.
+    Exists(String),
+    /// `!key`.
+    Missing(String),
+}
+
+/// Parses `a=b,c!=d,e,!f`.
+///
+/// # Errors
+/// A message naming the bad requirement.
+pub fn parse_selector(s: &str) -> Result<Vec<LabelReq>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let req = if let Some((k, v)) = part.split_once("!=") {
+            LabelReq::Ne(k.trim().to_owned(), v.trim().to_owned())
+        } else if let Some((k, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
+            LabelReq::Eq(k.trim().to_owned(), v.trim().to_owned())
+        } else if let Some(k) = part.strip_prefix('!') {
+            LabelReq::Missing(k.trim().to_owned())
+        } else {
+            LabelReq::Exists(part.to_owned())
+        };
+        let key = match &req {
+            LabelReq::Eq(k, _)
+            | LabelReq::Ne(k, _)
+            | LabelReq::Exists(k)
+            | LabelReq::Missing(k) => k,
+        };
+        if key.is_empty() || key.contains(char::is_whitespace) {
+            return Err(format!("bad requirement {part:?}"));
+        }
+        out.push(req);
+    }
+    Ok(out)
+}
+
+/// Everything the engine needs, resolved and validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The bundle source.
+    pub source: Source,
+    /// Volume name.
+    pub volume_name: String,
+    /// Directory mount path.
+    pub mount_path: String,
+    /// Extra file in the system certificate directory, if any.
+    pub additive_file: Option<String>,
+    /// System bundle paths for complete bundles.
+    pub system_bundle_paths: Vec<String>,
+    /// Additive variables.
+    pub additive_env: Vec<String>,
+    /// Replacing variables (complete bundles only).
+    pub replacing_env: Vec<String>,
+    /// Overwrite variables the container sets.
+    pub override_env: bool,
+    /// Container name globs to leave alone.
+    pub exclude_containers: Vec<String>,
+    /// Leave initContainers alone.
+    pub skip_init_containers: bool,
+    /// Workloads to leave alone.
+    pub exclude: Exclude,
+    /// How workloads are recognised.
+    pub rules: Rules,
+    /// Warnings become errors.
+    pub strict: bool,
+    /// Parser limits.
+    pub limits: Limits,
+    /// Largest input accepted, in bytes.
+    pub max_input_bytes: u64,
+    /// SHA-256 of the bundle content when known; written as a pod-template annotation.
+    pub bundle_hash: Option<String>,
+}
+
+impl Options {
+    /// Options with an existing ConfigMap as the source and every default.
+    ///
+    /// # Examples
+    /// ```
+    /// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+    /// assert_eq!(opts.volume_name, "trust-bundle");
+    /// ```
+    #[must_use]
+    pub fn from_configmap(name: &str, key: &str) -> Options {
+        let mut s = Settings::default();
+        s.0.insert("configmap", Setting::Str(name.to_owned()));
+        s.0.insert("key", Setting::Str(key.to_owned()));
+        match Options::from_settings(&s) {
+            Ok(o) => o,
+            // Only reachable with an empty name or key; keep the defaults visible.
+            Err(_) => Options::fallback(name, key),
+        }
+    }
+
+    fn fallback(name: &str, key: &str) -> Options {
+        Options {
+            source: Source {
+                kind: SourceKind::ConfigMap,
+                name: name.to_owned(),
+                key: key.to_owned(),
+                complete: false,
+            },
+            volume_name: wk::DEFAULT_VOLUME_NAME.to_owned(),
+            mount_path: wk::DEFAULT_MOUNT_PATH.to_owned(),
+            additive_file: Some(wk::DEFAULT_ADDITIVE_FILE.to_owned()),
+            system_bundle_paths: wk::SYSTEM_BUNDLE_PATHS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            additive_env: wk::ADDITIVE_ENV.iter().map(|s| (*s).to_owned()).collect(),
+            replacing_env: wk::REPLACING_ENV.iter().map(|s| (*s).to_owned()).collect(),
+            override_env: false,
+            exclude_containers: Vec::new(),
+            skip_init_containers: false,
+            exclude: Exclude::default(),
+            rules: Rules::default(),
+            strict: false,
+            limits: Limits::default(),
+            max_input_bytes: 1 << 30,
+            bundle_hash: None,
+        }
+    }
+
+    /// Resolves settings (already layered) into options, applying defaults.
+    ///
+    /// # Errors
+    /// Every problem at once, each named by its flag.
+    pub fn from_settings(s: &Settings) -> Result<Options, ConfigErrors> {
+        let mut errs = ConfigErrors::default();
+        let str_of = |flag: &str| -> Option<String> {
+            match s.0.get(flag) {
+                Some(Setting::Str(v)) => Some(v.clone()),
+                _ => FIELDS
+                    .iter()
+                    .find(|f| f.flag == flag)
+                    .filter(|f| !f.default.is_empty())
+                    .map(|f| f.default.to_owned()),
+            }
+        };
+        let bool_of = |flag: &str| -> bool {
+            match s.0.get(flag) {
+                Some(Setting::Bool(b)) => *b,
+                _ => FIELDS
+                    .iter()
+                    .find(|f| f.flag == flag)
+                    .is_some_and(|f| f.default == "true"),
+            }
+        };
+        let list_of = |flag: &str, default: &[&str]| -> Vec<String> {
+            match s.0.get(flag) {
+                Some(Setting::List(v)) => v.clone(),
+                _ => default.iter().map(|d| (*d).to_owned()).collect(),
+            }
+        };
+        let int_of = |flag: &str, errs: &mut ConfigErrors| -> u64 {
+            let v = str_of(flag).unwrap_or_default();
+            v.parse::<u64>().unwrap_or_else(|_| {
+                errs.push(
+                    format!("--{flag}"),
+                    format!("expected a whole number, found {v:?}"),
+                );
+                0
+            })
+        };
+        let configmap = str_of("configmap").filter(|v| !v.is_empty());
+        let secret = str_of("secret").filter(|v| !v.is_empty());
+        let key = str_of("key").unwrap_or_default();
+        let complete = bool_of("complete-bundle");
+        let source = match (configmap, secret) {
+            (Some(name), None) => Some(Source {
+                kind: SourceKind::ConfigMap,
+                name,
+                key: key.clone(),
+                complete,
+            }),
+            (None, Some(name)) => Some(Source {
+                kind: SourceKind::Secret,
+                name,
+                key: key.clone(),
+                complete,
+            }),
+            (Some(_), Some(_)) => {
+                errs.push(
+                    "--configmap/--secret",
+                    "give exactly one bundle source, not both",
+                );
+                None
+            }
+            (None, None) => {
+                errs.push("source", "no bundle source: give --configmap NAME, --secret NAME, or a --config file with spec.source");
+                None
+            }
+        };
+        if key.is_empty() || key.contains('/') {
+            errs.push("--key", format!("{key:?} is not a valid ConfigMap key"));
+        }
+        let volume_name = str_of("volume-name").unwrap_or_default();
+        if !is_dns_label(&volume_name) {
+            errs.push("--volume-name", format!("{volume_name:?} is not a valid volume name (lowercase letters, digits and '-', at most 63)"));
+        }
+        let mount_path = str_of("mount-path").unwrap_or_default();
+        if !mount_path.starts_with('/') || mount_path.len() < 2 {
+            errs.push(
+                "--mount-path",
+                format!("{mount_path:?} must be an absolute path below /"),
+            );
+        }
+        let additive_file = str_of("additive-file").filter(|v| !v.is_empty());
+        if let Some(f) = &additive_file {
+            if !f.starts_with('/') || f.ends_with('/') {
+                errs.push(
+                    "--additive-file",
+                    format!("{f:?} must be an absolute file path"),
+                );
+            }
+        }
+        let system_bundle_paths = list_of("system-bundle-path", wk::SYSTEM_BUNDLE_PATHS);
+        for p in &system_bundle_paths {
+            if !p.starts_with('/') {
+                errs.push("--system-bundle-path", format!("{p:?} must be absolute"));
+            }
+        }
+        let mut rules = Rules {
+            generic: bool_of("generic-workloads"),
+            extra: Vec::new(),
+        };
+        for spec in list_of("workload-kind", &[]) {
+            match parse_extra_kind(&spec) {
+                Ok(e) => rules.extra.push(e),
+                Err(m) => errs.push("--workload-kind", m),
+            }
+        }
+        let labels = match parse_selector(&str_of("exclude-selector").unwrap_or_default()) {
+            Ok(l) => l,
+            Err(m) => {
+                errs.push("--exclude-selector", m);
+                Vec::new()
+            }
+        };
+        let limits = Limits {
+            max_depth: usize::try_from(int_of("max-depth", &mut errs)).unwrap_or(usize::MAX),
+            max_alias_nodes: usize::try_from(int_of("max-alias-nodes", &mut errs))
+                .unwrap_or(usize::MAX),
+        };
+        let max_input_bytes = int_of("max-input-bytes", &mut errs);
+        errs.into_result()?;
+        let Some(source) = source else {
+            return Err(ConfigErrors(vec![("source".into(), "missing".into())]));
+        };
+        Ok(Options {
+            source,
+            volume_name,
+            mount_path: mount_path.trim_end_matches('/').to_owned(),
+            additive_file,
+            system_bundle_paths,
+            additive_env: list_of("additive-env", wk::ADDITIVE_ENV),
+            replacing_env: list_of("replacing-env", wk::REPLACING_ENV),
+            override_env: bool_of("override-env"),
+            exclude_containers: list_of("exclude-container", &[]),
+            skip_init_containers: bool_of("skip-init-containers"),
+            exclude: Exclude {
+                kinds: list_of("exclude-kind", &[]),
+                namespaces: list_of("exclude-namespace", &[]),
+                names: list_of("exclude-name", &[]),
+                labels,
+            },
+            rules,
+            strict: bool_of("strict"),
+            limits,
+            max_input_bytes,
+            bundle_hash: None,
+        })
+    }
+
+    /// The file inside the mount directory that holds the bundle.
+    #[must_use]
+    pub fn bundle_file(&self) -> String {
+        format!("{}/{}", self.mount_path, self.source.key)
+    }
+}
+
+fn parse_extra_kind(spec: &str) -> Result<ExtraKind, String> {
+    let (gk, path) = spec.split_once('=').ok_or_else(|| {
+        format!("{spec:?}: expected GROUP/KIND=PATH, e.g. example.com/Widget=spec.template.spec")
+    })?;
+    let (group, kind) = gk.rsplit_once('/').unwrap_or(("", gk));
+    if kind.is_empty() || path.is_empty() {
+        return Err(format!("{spec:?}: expected GROUP/KIND=PATH"));
+    }
+    Ok(ExtraKind {
+        group: group.to_owned(),
+        kind: kind.to_owned(),
+        path: path.to_owned(),
+    })
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// Matches `*` (any run) and `?` (one character) wildcards.
+#[must_use]
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let (mut star, mut mark) = (None::<usize>, 0usize);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("istio-*", "istio-proxy"));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("a*d", "abc"));
+        assert!(glob_match("*", ""));
+    }
+
+    #[test]
+    fn document_settings_and_unknown_fields() {
+        let s = settings_from_text(
+            "apiVersion: trust-inject.dev/v1alpha1\nkind: TrustInjection\nspec:\n  source:\n    configMap:\n      name: corp\n    complete: true\n  containers:\n    exclude: [istio-*]\n",
+        )
+        .expect("valid");
+        assert_eq!(s.0.get("configmap"), Some(&Setting::Str("corp".into())));
+        assert_eq!(s.0.get("complete-bundle"), Some(&Setting::Bool(true)));
+        let err = settings_from_text("apiVersion: trust-inject.dev/v1alpha1\nkind: TrustInjection\nspec:\n  mountPth: /x\n  strict: maybe\n")
+            .expect_err("invalid");
+        let text = err.to_string();
+        assert!(text.contains("spec.mountPth: unknown field"), "{text}");
+        assert!(
+            text.contains("spec.strict: expected true or false"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn every_problem_at_once() {
+        let mut s = Settings::default();
+        s.0.insert("volume-name", Setting::Str("Bad_Name".into()));
+        s.0.insert("mount-path", Setting::Str("rel".into()));
+        let err = Options::from_settings(&s).expect_err("invalid");
+        assert_eq!(err.0.len(), 3, "{err}");
+    }
+
+    #[test]
+    fn selectors() {
+        assert_eq!(
+            parse_selector("a=b, c!=d,e,!f").expect("valid"),
+            vec![
+                LabelReq::Eq("a".into(), "b".into()),
+                LabelReq::Ne("c".into(), "d".into()),
+                LabelReq::Exists("e".into()),
+                LabelReq::Missing("f".into())
+            ]
+        );
+    }
+}

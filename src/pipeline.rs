@@ -1,0 +1,604 @@
+//! The only module that sequences: split → parse → find workloads → plan → edit →
+//! assemble. Documents that get no edit are copied byte for byte; edited documents gain
+//! lines; a document that cannot be edited in place is re-emitted whole.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use memchr::memmem;
+use rayon::prelude::*;
+
+use crate::config::Options;
+use crate::error::{DocRef, Error, Finding, Severity};
+use crate::inject::{ContainerPlan, plan};
+use crate::workload::{NotFound, ObjectRef, find_pod_specs};
+use crate::yaml::{
+    Chunk, Document, Intent, Node, Op, Path, PathSeg, ScalarStyle, TextEditor, Val, Value,
+    count_lines, emit_document, parse_chunk, split_stream,
+};
+
+/// What happened to one workload, for reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkloadReport {
+    /// The document.
+    pub doc: DocRef,
+    /// The object.
+    pub object: ObjectRef,
+    /// Field path of the PodSpec.
+    pub spec_path: String,
+    /// Why it was left alone, if it was.
+    pub skipped: Option<String>,
+    /// Per container, what it got.
+    pub containers: Vec<ContainerPlan>,
+    /// Whether its document changed.
+    pub changed: bool,
+}
+
+/// Counts for the summary line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Documents in the stream.
+    pub documents: usize,
+    /// Documents that are mappings (candidate objects).
+    pub objects: usize,
+    /// Workloads injected (or already complete).
+    pub workloads: usize,
+    /// Containers injected.
+    pub containers: usize,
+    /// Namespaces of injected workloads (`""` for none).
+    pub namespaces: BTreeSet<String>,
+    /// Workloads left alone, by reason.
+    pub skipped: BTreeMap<&'static str, usize>,
+    /// Warnings.
+    pub warnings: usize,
+    /// Documents that changed.
+    pub changed: usize,
+}
+
+/// The result of a run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Processed {
+    /// The output stream.
+    pub output: String,
+    /// Findings, in document order.
+    pub findings: Vec<Finding>,
+    /// Per workload.
+    pub workloads: Vec<WorkloadReport>,
+    /// Counts.
+    pub summary: Summary,
+}
+
+/// Injects the CA bundle into every workload of a multi-document stream.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), trust_inject::Error> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let out = trust_inject::process("kind: Service\n", &opts)?;
+/// assert_eq!(out.output, "kind: Service\n"); // non-workloads pass through unchanged
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error`] for invalid YAML, a workload that cannot be injected, or warnings under
+/// `strict`; nothing of the output is returned then.
+pub fn process(input: &str, opts: &Options) -> Result<Processed, Error> {
+    if input.len() as u64 > opts.max_input_bytes {
+        return Err(Error::TooLarge {
+            limit: opts.max_input_bytes,
+        });
+    }
+    let chunks = split_stream(input);
+    let mut bases = Vec::with_capacity(chunks.len());
+    let mut line = 1usize;
+    for c in &chunks {
+        bases.push(line);
+        line += count_lines(&input[c.start..c.end]);
+    }
+    let work = |(c, base): (&Chunk, &usize)| process_chunk(input, *c, *base, opts);
+    let results: Vec<Result<ChunkOut, Error>> = if input.len() > PARALLEL_THRESHOLD {
+        chunks.par_iter().zip(bases.par_iter()).map(work).collect()
+    } else {
+        chunks.iter().zip(bases.iter()).map(work).collect()
+    };
+
+    let mut out = Processed::default();
+    let mut splices: Vec<(usize, usize, String)> = Vec::new();
+    let mut offset = 0usize;
+    for r in results {
+        let mut c = match r {
+            Ok(c) => c,
+            Err(mut e) => {
+                if let Some(d) = doc_of(&mut e) {
+                    d.index += offset;
+                }
+                return Err(e);
+            }
+        };
+        for f in &mut c.findings {
+            f.doc.index += offset;
+        }
+        for w in &mut c.workloads {
+            w.doc.index += offset;
+        }
+        offset += c.documents;
+        out.summary.documents += c.documents;
+        out.summary.objects += c.objects;
+        out.summary.changed += c.changed;
+        out.findings.append(&mut c.findings);
+        out.workloads.append(&mut c.workloads);
+        splices.append(&mut c.splices);
+    }
+    for w in &out.workloads {
+        match &w.skipped {
+            Some(reason) => *out.summary.skipped.entry(skip_key(reason)).or_default() += 1,
+            None => {
+                out.summary.workloads += 1;
+                out.summary.containers += w.containers.len();
+                out.summary
+                    .namespaces
+                    .insert(w.object.namespace.clone().unwrap_or_default());
+            }
+        }
+    }
+    out.summary.warnings = out
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
+    if opts.strict {
+        if let Some(first) = out
+            .findings
+            .iter()
+            .find(|f| f.severity == Severity::Warning)
+        {
+            return Err(Error::Strict {
+                count: out.summary.warnings,
+                first: first.to_string(),
+            });
+        }
+    }
+    let extra: usize = splices.iter().map(|s| s.2.len()).sum();
+    let mut text = String::with_capacity(input.len() + extra);
+    let mut pos = 0usize;
+    for (start, end, t) in splices {
+        text.push_str(&input[pos..start]);
+        text.push_str(&t);
+        pos = end;
+    }
+    text.push_str(&input[pos..]);
+    out.output = text;
+    Ok(out)
+}
+
+/// Inputs larger than this are parsed on every core.
+const PARALLEL_THRESHOLD: usize = 512 * 1024;
+
+fn skip_key(reason: &str) -> &'static str {
+    match reason {
+        "windows" => "windows",
+        "annotation" => "annotation",
+        "excluded" => "excluded",
+        _ => "no containers",
+    }
+}
+
+fn doc_of(e: &mut Error) -> Option<&mut DocRef> {
+    match e {
+        Error::Yaml { doc, .. } | Error::Inject { doc, .. } => Some(doc),
+        _ => None,
+    }
+}
+
+#[derive(Default)]
+struct ChunkOut {
+    documents: usize,
+    objects: usize,
+    changed: usize,
+    splices: Vec<(usize, usize, String)>,
+    findings: Vec<Finding>,
+    workloads: Vec<WorkloadReport>,
+}
+
+/// The Helm template a chunk came from, from its `# Source: path` comment.
+fn helm_source(text: &str) -> Option<String> {
+    for line in text.lines().take(8) {
+        let l = line.trim_end_matches('\r');
+        if let Some(src) = l.strip_prefix("# Source: ") {
+            return Some(src.trim().to_owned());
+        }
+        if !(l.is_empty() || l.starts_with('#') || l.starts_with("---")) {
+            break;
+        }
+    }
+    None
+}
+
+/// A best guess at the object in a document that does not parse: its top-level `kind:`
+/// and the `name:`/`namespace:` under `metadata:`.
+fn guess_object(text: &str) -> Option<String> {
+    let mut kind = None;
+    let mut name = None;
+    let mut ns = None;
+    let mut in_meta = false;
+    for line in text.lines() {
+        let l = line.trim_end_matches('\r');
+        if let Some(k) = l.strip_prefix("kind:") {
+            kind = Some(k.trim().trim_matches('"').to_owned());
+        }
+        if l.starts_with("metadata:") {
+            in_meta = true;
+            continue;
+        }
+        if in_meta {
+            if !l.starts_with(' ') && !l.is_empty() {
+                in_meta = false;
+            } else if let Some(v) = l.trim_start().strip_prefix("name:") {
+                if l.len() - l.trim_start().len() == 2 {
+                    name.get_or_insert_with(|| v.trim().trim_matches('"').to_owned());
+                }
+            } else if let Some(v) = l.trim_start().strip_prefix("namespace:") {
+                if l.len() - l.trim_start().len() == 2 {
+                    ns.get_or_insert_with(|| v.trim().trim_matches('"').to_owned());
+                }
+            }
+        }
+    }
+    let kind = kind.filter(|k| !k.is_empty())?;
+    Some(match (ns, name) {
+        (Some(ns), Some(n)) => format!("{kind} {ns}/{n}"),
+        (None, Some(n)) => format!("{kind} {n}"),
+        _ => kind,
+    })
+}
+
+fn process_chunk(
+    input: &str,
+    chunk: Chunk,
+    base_line: usize,
+    opts: &Options,
+) -> Result<ChunkOut, Error> {
+    let text = &input[chunk.start..chunk.end];
+    // Only a document that spells `containers` (or could, through an escape) can hold a
+    // workload; the others are validated without building a tree.
+    let build = memmem::find(text.as_bytes(), b"containers").is_some()
+        || memchr::memchr(b'\\', text.as_bytes()).is_some();
+    let docs = parse_chunk(text, chunk.start, base_line, &opts.limits, build).map_err(|e| {
+        let last_line = base_line + count_lines(text.trim_end_matches(['\n', '\r']));
+        Error::Yaml {
+            doc: DocRef {
+                index: e.docs_before + 1,
+                first_line: if e.docs_before == 0 {
+                    base_line
+                } else {
+                    e.line
+                },
+                last_line: last_line.max(e.line),
+                object: guess_object(text),
+                source: helm_source(text),
+            },
+            message: e.to_string(),
+        }
+    })?;
+    let mut out = ChunkOut {
+        documents: docs.len(),
+        ..ChunkOut::default()
+    };
+    let crlf = memmem::find(text.as_bytes(), b"\r\n").is_some();
+    let source = helm_source(text);
+    for (i, doc) in docs.iter().enumerate() {
+        if doc.root_is_map {
+            out.objects += 1;
+        }
+        let Some(root) = &doc.root else { continue };
+        if root.entries().is_none() {
+            continue;
+        }
+        let docref = DocRef {
+            index: i + 1,
+            first_line: doc.first_line,
+            last_line: doc.last_line,
+            object: None,
+            source: source.clone(),
+        };
+        process_doc(input, doc, root, docref, crlf, opts, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn process_doc(
+    input: &str,
+    doc: &Document,
+    root: &Node,
+    mut docref: DocRef,
+    crlf: bool,
+    opts: &Options,
+    out: &mut ChunkOut,
+) -> Result<(), Error> {
+    let has_alias_or_merge = root.has_alias_or_merge();
+    let resolve = |docref: &DocRef| {
+        root.resolve(&opts.limits).map_err(|e| Error::Inject {
+            doc: docref.clone(),
+            path: "(document)".into(),
+            message: e.to_string(),
+        })
+    };
+    let resolved = if has_alias_or_merge {
+        Some(resolve(&docref)?)
+    } else {
+        None
+    };
+    let view = resolved.as_ref().unwrap_or(root);
+    let mut found = Vec::new();
+    let mut not_found = Vec::new();
+    find_pod_specs(
+        view,
+        &Path::default(),
+        &opts.rules,
+        &mut found,
+        &mut not_found,
+    );
+    let object = ObjectRef::of(view).unwrap_or_default();
+    docref.object = Some(object.to_string());
+    let finding = |severity, object: &ObjectRef, path: Option<String>, message: String| Finding {
+        severity,
+        doc: docref.clone(),
+        object: Some(object.clone()),
+        path,
+        message,
+    };
+    for nf in &not_found {
+        let NotFound::WorkloadRef(o) = nf;
+        out.findings.push(finding(
+            Severity::Info,
+            o,
+            None,
+            "left alone: the Rollout uses workloadRef; its Deployment is injected instead".into(),
+        ));
+    }
+    if found.is_empty() {
+        return Ok(());
+    }
+    for (path, key) in duplicate_keys(root) {
+        out.findings.push(finding(
+            Severity::Warning,
+            &object,
+            Some(path),
+            format!("duplicate key {key:?}: Kubernetes keeps the last one, and so does this tool; fix the template"),
+        ));
+    }
+    let mut intents: Vec<Intent> = Vec::new();
+    let first_workload = out.workloads.len();
+    for f in &found {
+        let p = plan(view, f, opts).map_err(|c| Error::Inject {
+            doc: DocRef {
+                object: Some(f.object.to_string()),
+                ..docref.clone()
+            },
+            path: c.path.to_string(),
+            message: c.message,
+        })?;
+        for n in p.notes {
+            out.findings.push(finding(
+                n.severity,
+                &f.object,
+                n.path.map(|p| p.to_string()),
+                n.message,
+            ));
+        }
+        out.workloads.push(WorkloadReport {
+            doc: docref.clone(),
+            object: f.object.clone(),
+            spec_path: f.spec_path.to_string(),
+            skipped: p.skipped.as_ref().map(|s| s.reason().to_owned()),
+            containers: p.containers,
+            changed: false,
+        });
+        intents.extend(p.intents);
+    }
+    if intents.is_empty() {
+        return Ok(());
+    }
+    out.changed += 1;
+    for w in &mut out.workloads[first_workload..] {
+        w.changed = true;
+    }
+    if !has_alias_or_merge {
+        let mut editor = TextEditor::new(input, root, crlf);
+        if intents.iter().all(|i| editor.apply(i).is_ok()) {
+            out.splices.extend(editor.finish());
+            return Ok(());
+        }
+    }
+    // Re-emit the document from its resolved form.
+    let mut tree = match resolved {
+        Some(r) => r,
+        None => resolve(&docref)?,
+    };
+    for i in &intents {
+        apply_to_tree(&mut tree, i).map_err(|path| Error::Inject {
+            doc: docref.clone(),
+            path,
+            message: "cannot apply the change to this document (internal error: please report it with the document)".into(),
+        })?;
+    }
+    let newline = if crlf { "\r\n" } else { "\n" };
+    let text = emit_document(&tree, newline).map_err(|e| Error::Inject {
+        doc: docref.clone(),
+        path: "(document)".into(),
+        message: e.to_string(),
+    })?;
+    let (start, end) = root_span(input, doc, root);
+    let lead = if needs_newline_before(input, start) {
+        newline
+    } else {
+        ""
+    };
+    out.splices.push((start, end, format!("{lead}{text}")));
+    out.findings.push(finding(
+        Severity::Info,
+        &object,
+        None,
+        "re-emitted whole (it uses flow style, aliases or merge keys where the change goes); its comments and formatting were not kept, its data was".into(),
+    ));
+    Ok(())
+}
+
+fn needs_newline_before(input: &str, start: usize) -> bool {
+    let ls = input.as_bytes()[..start]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    !input.as_bytes()[ls..start]
+        .iter()
+        .all(|&b| b == b' ' || b == b'\t')
+}
+
+/// The bytes a re-emitted root replaces: from its first token to the end of its last line.
+fn root_span(input: &str, doc: &Document, root: &Node) -> (usize, usize) {
+    let start = root.start.max(doc.start);
+    let ls = input.as_bytes()[..start]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let start = if input.as_bytes()[ls..start].iter().all(|&b| b == b' ') {
+        ls
+    } else {
+        start
+    };
+    let end = root.end;
+    let end = match memchr::memchr(b'\n', &input.as_bytes()[end..]) {
+        Some(i)
+            if !input.as_bytes()[line_start(input, end)..end]
+                .iter()
+                .all(|&b| b == b' ') =>
+        {
+            end + i + 1
+        }
+        Some(_) => line_start(input, end),
+        None => input.len(),
+    };
+    (start, end.max(start))
+}
+
+fn line_start(input: &str, pos: usize) -> usize {
+    input.as_bytes()[..pos]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
+/// Keys that appear more than once in a mapping, with the mapping's path.
+fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack: Vec<(&Node, Path)> = vec![(root, Path::default())];
+    while let Some((n, path)) = stack.pop() {
+        match &n.value {
+            Value::Map(entries) => {
+                let mut seen: BTreeSet<&str> = BTreeSet::new();
+                let mut reported: BTreeSet<&str> = BTreeSet::new();
+                for (k, v) in entries {
+                    if let Some(key) = k.as_str() {
+                        if !seen.insert(key) && reported.insert(key) {
+                            out.push((path.to_string(), key.to_owned()));
+                        }
+                        stack.push((v, path.key(key)));
+                    }
+                }
+            }
+            Value::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    stack.push((item, path.index(i)));
+                }
+            }
+            _ => {}
+        }
+    }
+    out.sort();
+    out
+}
+
+fn val_to_node(v: &Val) -> Node {
+    let value = match v {
+        Val::Str(s) => {
+            let plain = crate::yaml::is_plain_string(s);
+            Value::Scalar {
+                text: s.clone(),
+                style: if plain {
+                    ScalarStyle::Plain
+                } else {
+                    ScalarStyle::DoubleQuoted
+                },
+            }
+        }
+        Val::Bool(b) => Value::Scalar {
+            text: b.to_string(),
+            style: ScalarStyle::Plain,
+        },
+        Val::Int(i) => Value::Scalar {
+            text: i.to_string(),
+            style: ScalarStyle::Plain,
+        },
+        Val::Map(entries) => Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (val_to_node(&Val::Str(k.clone())), val_to_node(v)))
+                .collect(),
+        ),
+        Val::Seq(items) => Value::Seq(items.iter().map(val_to_node).collect()),
+    };
+    Node {
+        value,
+        start: 0,
+        end: 0,
+        line: 0,
+        anchor: 0,
+        tag: None,
+        flow: false,
+    }
+}
+
+/// Applies an intent to a resolved tree; `Err` names the path that was not found.
+fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), String> {
+    let missing = || intent.path.to_string();
+    let mut node = root;
+    for seg in &intent.path.0 {
+        node = match (seg, &mut node.value) {
+            (PathSeg::Key(k), Value::Map(entries)) => {
+                &mut entries
+                    .iter_mut()
+                    .rev()
+                    .find(|(ek, _)| ek.as_str() == Some(k.as_str()))
+                    .ok_or_else(missing)?
+                    .1
+            }
+            (PathSeg::Index(i), Value::Seq(items)) => items.get_mut(*i).ok_or_else(missing)?,
+            _ => return Err(missing()),
+        };
+    }
+    match (&intent.op, &mut node.value) {
+        (Op::AddKey(k, v), Value::Map(entries)) => {
+            entries.push((val_to_node(&Val::Str(k.clone())), val_to_node(v)))
+        }
+        (Op::Append(v), Value::Seq(items)) => items.push(val_to_node(v)),
+        (Op::Replace(v) | Op::ReplaceNode(v), _) => *node = val_to_node(v),
+        _ => return Err(missing()),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guesses_objects_of_broken_documents() {
+        assert_eq!(
+            guess_object("kind: Pod\nmetadata:\n  name: a\n  namespace: b\nspec: [\n").as_deref(),
+            Some("Pod b/a")
+        );
+        assert_eq!(
+            helm_source("---\n# Source: c/templates/x.yaml\nkind: Pod\n").as_deref(),
+            Some("c/templates/x.yaml")
+        );
+    }
+}

@@ -1,0 +1,65 @@
+//! Every well-known string: annotation keys, default names and paths, the environment
+//! variables each runtime reads, and the system bundle paths of each distribution.
+//! The defaults here can all be changed through the configuration.
+
+/// Set to `"true"` on an object to leave it untouched.
+pub const SKIP_ANNOTATION: &str = "trust-inject.dev/skip";
+
+/// Written on each injected pod template when the bundle content is known: a new CA
+/// changes the template, and Kubernetes rolls the workload.
+pub const BUNDLE_HASH_ANNOTATION: &str = "trust-inject.dev/bundle-sha256";
+
+/// The `apiVersion` of the configuration document.
+pub const CONFIG_API_VERSION: &str = "trust-inject.dev/v1alpha1";
+
+/// The `kind` of the configuration document.
+pub const CONFIG_KIND: &str = "TrustInjection";
+
+/// Default name of the volume the tool adds.
+pub const DEFAULT_VOLUME_NAME: &str = "trust-bundle";
+
+/// Default key of the bundle inside the ConfigMap or Secret.
+pub const DEFAULT_KEY: &str = "ca.crt";
+
+/// Default directory where the whole volume is mounted (no subPath, so updates of the
+/// ConfigMap reach running pods).
+pub const DEFAULT_MOUNT_PATH: &str = "/etc/trust-inject";
+
+/// Default extra file in the system certificate directory. Go reads every file in
+/// `/etc/ssl/certs`, so Go programs trust the CA and keep the image's public roots.
+pub const DEFAULT_ADDITIVE_FILE: &str = "/etc/ssl/certs/trust-inject-ca.crt";
+
+/// Variables that *add* a bundle to a runtime's own roots: safe with any bundle.
+pub const ADDITIVE_ENV: &[&str] = &["NODE_EXTRA_CA_CERTS"];
+
+/// Variables that *replace* a runtime's roots: set only when the bundle is complete
+/// (holds the public roots too), or every call to a public endpoint would fail.
+pub const REPLACING_ENV: &[&str] = &[
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "GIT_SSL_CAINFO",
+    "AWS_CA_BUNDLE",
+    "PIP_CERT",
+    "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
+];
+
+/// Each distribution's system bundle; a complete bundle is mounted over each of them.
+pub const SYSTEM_BUNDLE_PATHS: &[&str] = &[
+    // Debian, Ubuntu, Alpine, distroless
+    "/etc/ssl/certs/ca-certificates.crt",
+    // Fedora, RHEL, CentOS (legacy path)
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    // Fedora, RHEL, UBI
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    // openSUSE, SLES
+    "/etc/ssl/ca-bundle.pem",
+    // Alpine's and BSD-style OpenSSL default file
+    "/etc/ssl/cert.pem",
+];
+
+/// Node selector label that marks Windows pods.
+pub const OS_LABEL: &str = "kubernetes.io/os";
+
+/// Annotation Helm 4 stamps on each document it sends to a post-renderer.
+pub const HELM_FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename";

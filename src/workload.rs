@@ -1,0 +1,336 @@
+//! Locates the PodSpecs inside each supported workload kind.
+//!
+//! Only *finds* PodSpecs; every change is planned in [`crate::inject`]. Kinds are a data
+//! table: (API group, kind, path from the object root to the PodSpec). The version is
+//! ignored on purpose, so `extensions/v1beta1` Deployments are found like `apps/v1` ones.
+
+use crate::yaml::{Node, Path};
+
+/// Built-in (group, kind, path to the PodSpec). A kind may have several rows.
+pub const BUILTIN_KINDS: &[(&str, &str, &str)] = &[
+    ("", "Pod", "spec"),
+    ("", "PodTemplate", "template.spec"),
+    ("", "ReplicationController", "spec.template.spec"),
+    ("apps", "Deployment", "spec.template.spec"),
+    ("extensions", "Deployment", "spec.template.spec"),
+    ("apps", "ReplicaSet", "spec.template.spec"),
+    ("extensions", "ReplicaSet", "spec.template.spec"),
+    ("apps", "StatefulSet", "spec.template.spec"),
+    ("apps", "DaemonSet", "spec.template.spec"),
+    ("extensions", "DaemonSet", "spec.template.spec"),
+    ("batch", "Job", "spec.template.spec"),
+    ("batch", "CronJob", "spec.jobTemplate.spec.template.spec"),
+    // Argo Rollouts (skipped when it points at a Deployment through workloadRef).
+    ("argoproj.io", "Rollout", "spec.template.spec"),
+    // Knative Serving.
+    ("serving.knative.dev", "Service", "spec.template.spec"),
+    ("serving.knative.dev", "Configuration", "spec.template.spec"),
+    // OpenKruise.
+    ("apps.kruise.io", "CloneSet", "spec.template.spec"),
+    ("apps.kruise.io", "StatefulSet", "spec.template.spec"),
+    ("apps.kruise.io", "DaemonSet", "spec.template.spec"),
+    ("apps.kruise.io", "BroadcastJob", "spec.template.spec"),
+    (
+        "apps.kruise.io",
+        "AdvancedCronJob",
+        "spec.template.jobTemplate.spec.template.spec",
+    ),
+    (
+        "apps.kruise.io",
+        "AdvancedCronJob",
+        "spec.template.broadcastJobTemplate.spec.template.spec",
+    ),
+    // KEDA.
+    ("keda.sh", "ScaledJob", "spec.jobTargetRef.template.spec"),
+];
+
+/// Kinds that are never workloads, so the generic `spec.template.spec.containers` rule
+/// does not look inside them.
+pub const NEVER_WORKLOADS: &[(&str, &str)] = &[
+    ("", "ConfigMap"),
+    ("", "Secret"),
+    ("", "Service"),
+    ("", "ServiceAccount"),
+    ("", "Namespace"),
+    ("", "Endpoints"),
+    ("", "PersistentVolumeClaim"),
+    ("", "PersistentVolume"),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("rbac.authorization.k8s.io", "Role"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
+    ("networking.k8s.io", "Ingress"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("policy", "PodDisruptionBudget"),
+    ("autoscaling", "HorizontalPodAutoscaler"),
+    ("apiregistration.k8s.io", "APIService"),
+];
+
+/// A user-supplied row, from the configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtraKind {
+    /// API group (`""` for the core group).
+    pub group: String,
+    /// Kind.
+    pub kind: String,
+    /// Dotted path from the object root to the PodSpec.
+    pub path: String,
+}
+
+/// How workloads are recognised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rules {
+    /// Treat any other object whose `spec.template.spec.containers` is a list as a workload.
+    pub generic: bool,
+    /// More kinds.
+    pub extra: Vec<ExtraKind>,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            generic: true,
+            extra: Vec::new(),
+        }
+    }
+}
+
+/// A Kubernetes object's identity, for messages and selection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObjectRef {
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`, if set.
+    pub namespace: Option<String>,
+}
+
+impl ObjectRef {
+    /// Reads the identity of `obj`; `None` unless it has string `apiVersion` and `kind`.
+    #[must_use]
+    pub fn of(obj: &Node) -> Option<ObjectRef> {
+        let api_version = obj.get("apiVersion")?.as_str()?.to_owned();
+        let kind = obj.get("kind")?.as_str()?.to_owned();
+        let meta = obj.get("metadata");
+        let name = meta
+            .and_then(|m| m.get("name"))
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let namespace = meta
+            .and_then(|m| m.get("namespace"))
+            .and_then(Node::as_str)
+            .map(str::to_owned);
+        Some(ObjectRef {
+            api_version,
+            kind,
+            name,
+            namespace,
+        })
+    }
+
+    /// The API group of `apiVersion` (`""` for the core group).
+    #[must_use]
+    pub fn group(&self) -> &str {
+        group_of(&self.api_version)
+    }
+}
+
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.kind)?;
+        if !self.name.is_empty() || self.namespace.is_some() {
+            f.write_str(" ")?;
+            if let Some(ns) = &self.namespace {
+                write!(f, "{ns}/")?;
+            }
+            f.write_str(if self.name.is_empty() {
+                "(unnamed)"
+            } else {
+                &self.name
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The group part of an `apiVersion`.
+#[must_use]
+pub fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(g, _)| g)
+}
+
+/// A PodSpec found in an object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// The object that holds it (a List item has its own).
+    pub object: ObjectRef,
+    /// Path from the document root to the object (empty, or `items[3]` in a List).
+    pub object_path: Path,
+    /// Path from the document root to the PodSpec.
+    pub spec_path: Path,
+    /// Path from the document root to the pod template's metadata (the object's own
+    /// metadata for a bare Pod).
+    pub meta_path: Path,
+}
+
+/// Why an object that looks like a workload is not one after all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotFound {
+    /// A Rollout that points at a Deployment.
+    WorkloadRef(ObjectRef),
+}
+
+fn join(base: &Path, dotted: &str) -> Path {
+    let mut p = base.clone();
+    for seg in dotted.split('.').filter(|s| !s.is_empty()) {
+        p = p.key(seg);
+    }
+    p
+}
+
+fn at<'n>(root: &'n Node, dotted: &str) -> Option<&'n Node> {
+    let mut n = root;
+    for seg in dotted.split('.').filter(|s| !s.is_empty()) {
+        n = n.get(seg)?;
+    }
+    Some(n)
+}
+
+fn parent(path: &Path) -> Path {
+    let mut p = path.clone();
+    p.0.pop();
+    p
+}
+
+/// Every PodSpec in the object `obj` (found at `base` in its document), recursing into
+/// the items of Lists.
+pub fn find_pod_specs(
+    obj: &Node,
+    base: &Path,
+    rules: &Rules,
+    found: &mut Vec<Found>,
+    skipped: &mut Vec<NotFound>,
+) {
+    let Some(object) = ObjectRef::of(obj) else {
+        return;
+    };
+    if object.kind == "List" || object.kind.ends_with("List") {
+        if let Some(items) = obj.get("items").and_then(Node::items) {
+            for (i, item) in items.iter().enumerate() {
+                find_pod_specs(item, &base.key("items").index(i), rules, found, skipped);
+            }
+            return;
+        }
+    }
+    let group = object.group().to_owned();
+    let mut known = false;
+    let rows = BUILTIN_KINDS.iter().map(|(g, k, p)| (*g, *k, *p)).chain(
+        rules
+            .extra
+            .iter()
+            .map(|e| (e.group.as_str(), e.kind.as_str(), e.path.as_str())),
+    );
+    let mut paths: Vec<&str> = Vec::new();
+    for (g, k, p) in rows {
+        if g == group && k == object.kind {
+            known = true;
+            paths.push(p);
+        }
+    }
+    if object.kind == "Rollout"
+        && group == "argoproj.io"
+        && obj.get("spec").and_then(|s| s.get("workloadRef")).is_some()
+    {
+        skipped.push(NotFound::WorkloadRef(object));
+        return;
+    }
+    if !known {
+        let never = NEVER_WORKLOADS
+            .iter()
+            .any(|(g, k)| *g == group && *k == object.kind);
+        if rules.generic
+            && !never
+            && at(obj, "spec.template.spec.containers")
+                .and_then(Node::items)
+                .is_some()
+        {
+            paths.push("spec.template.spec");
+        }
+    }
+    for p in paths {
+        if at(obj, p).is_some() {
+            let spec_path = join(base, p);
+            let meta_path = parent(&spec_path).key("metadata");
+            found.push(Found {
+                object: object.clone(),
+                object_path: base.clone(),
+                spec_path,
+                meta_path,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Limits, parse_chunk};
+
+    fn find(s: &str) -> Vec<String> {
+        let docs = parse_chunk(s, 0, 1, &Limits::default(), true).expect("valid");
+        let root = docs[0].root.as_ref().expect("root");
+        let mut found = Vec::new();
+        let mut skipped = Vec::new();
+        find_pod_specs(
+            root,
+            &Path::default(),
+            &Rules::default(),
+            &mut found,
+            &mut skipped,
+        );
+        found
+            .iter()
+            .map(|f| format!("{} {}", f.object.kind, f.spec_path))
+            .collect()
+    }
+
+    #[test]
+    fn finds_by_table_and_generic_rule() {
+        assert_eq!(
+            find(
+                "apiVersion: batch/v1beta1\nkind: CronJob\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec: {}\n"
+            ),
+            vec!["CronJob spec.jobTemplate.spec.template.spec"]
+        );
+        assert_eq!(
+            find(
+                "apiVersion: x.io/v1\nkind: Thing\nspec:\n  template:\n    spec:\n      containers: []\n"
+            ),
+            vec!["Thing spec.template.spec"]
+        );
+        assert!(find("apiVersion: v1\nkind: Service\nspec:\n  template:\n    spec:\n      containers: []\n").is_empty());
+        assert_eq!(
+            find("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  spec: {}\n"),
+            vec!["Pod items[0].spec"]
+        );
+    }
+
+    #[test]
+    fn group_of_core_and_named_groups() {
+        assert_eq!(group_of("v1"), "");
+        assert_eq!(group_of("apps/v1"), "apps");
+    }
+}

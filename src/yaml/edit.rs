@@ -1,0 +1,426 @@
+//! Applies [`Intent`]s to the text of one document by inserting lines (or, in flow
+//! collections, JSON) next to the existing keys. Nothing that exists is re-written, except
+//! a scalar that an intent explicitly replaces.
+
+#[cfg(test)]
+use super::Val;
+use super::emit::{Layout, json_string, render_entry, render_item, render_json, scalar_for_block};
+use super::tree::{Node, ScalarStyle, Value};
+use super::{Intent, Op, Path, PathSeg};
+
+/// Why an intent cannot be applied to the text in place; the caller re-emits the document.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// The path does not lead to a node of the expected kind.
+    #[error("{path}: cannot edit in place: {why}")]
+    NotInPlace {
+        /// Where.
+        path: String,
+        /// Why.
+        why: &'static str,
+    },
+}
+
+#[derive(Debug)]
+struct Splice {
+    at: usize,
+    end: usize,
+    /// Deeper insertions at the same offset go first.
+    col: usize,
+    /// At one offset and column: appended items before new keys.
+    rank: u8,
+    seq: usize,
+    text: String,
+}
+
+/// Collects text edits for one document of `input`.
+pub struct TextEditor<'a> {
+    input: &'a str,
+    root: &'a Node,
+    layout: Layout,
+    splices: Vec<Splice>,
+}
+
+fn line_start(input: &str, pos: usize) -> usize {
+    input.as_bytes()[..pos.min(input.len())]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
+fn col_of(input: &str, pos: usize) -> usize {
+    pos - line_start(input, pos)
+}
+
+impl<'a> TextEditor<'a> {
+    /// Starts editing the document whose tree is `root`, inside `input`.
+    #[must_use]
+    pub fn new(input: &'a str, root: &'a Node, crlf: bool) -> Self {
+        let mut layout = Layout {
+            newline: if crlf { "\r\n" } else { "\n" },
+            ..Layout::default()
+        };
+        let mut seq_indent = None;
+        let mut map_indent = None;
+        detect_layout(input, root, &mut seq_indent, &mut map_indent);
+        layout.seq_indent = seq_indent.unwrap_or(2);
+        layout.map_indent = map_indent.unwrap_or(2);
+        TextEditor {
+            input,
+            root,
+            layout,
+            splices: Vec::new(),
+        }
+    }
+
+    /// Applies one intent.
+    ///
+    /// # Errors
+    /// [`EditError::NotInPlace`] when the text cannot be edited in place (flow scalars
+    /// spanning lines, block scalars to replace, aliases, a missing path).
+    pub fn apply(&mut self, intent: &Intent) -> Result<(), EditError> {
+        let fail = |why| EditError::NotInPlace {
+            path: intent.path.to_string(),
+            why,
+        };
+        let (node, parent_flow) =
+            find(self.root, &intent.path).ok_or_else(|| fail("path not found"))?;
+        let seq = self.splices.len();
+        match &intent.op {
+            Op::AddKey(key, val) => {
+                let Value::Map(entries) = &node.value else {
+                    return Err(fail("not a mapping"));
+                };
+                if node.flow {
+                    let mut text = String::new();
+                    let at = match entries.last() {
+                        Some((_, v)) => {
+                            text.push_str(", ");
+                            v.end
+                        }
+                        None => self
+                            .after_open(node, b'{')
+                            .ok_or_else(|| fail("no `{` found"))?,
+                    };
+                    json_string(key, &mut text);
+                    text.push_str(": ");
+                    text.push_str(&render_json(val));
+                    self.push(at, at, usize::MAX, 0, seq, text);
+                } else {
+                    let first = entries.first().ok_or_else(|| fail("empty block mapping"))?;
+                    let col = col_of(self.input, first.0.start);
+                    let mut text = String::new();
+                    render_entry(key, val, col, &self.layout, &mut text);
+                    let at = self.after(node.end);
+                    self.push_lines(at, col, 1, seq, text);
+                }
+            }
+            Op::Append(val) => {
+                let Value::Seq(items) = &node.value else {
+                    return Err(fail("not a list"));
+                };
+                if node.flow {
+                    let mut text = String::new();
+                    let at = match items.last() {
+                        Some(last) => {
+                            text.push_str(", ");
+                            last.end
+                        }
+                        None => self
+                            .after_open(node, b'[')
+                            .ok_or_else(|| fail("no `[` found"))?,
+                    };
+                    text.push_str(&render_json(val));
+                    self.push(at, at, usize::MAX, 0, seq, text);
+                } else {
+                    let first = items.first().ok_or_else(|| fail("empty block list"))?;
+                    let dash = dash_before(self.input, first.start)
+                        .ok_or_else(|| fail("no `-` found before the first item"))?;
+                    let col = col_of(self.input, dash);
+                    let mut text = String::new();
+                    render_item(val, col, &self.layout, &mut text);
+                    let at = self.after(node.end);
+                    self.push_lines(at, col, 0, seq, text);
+                }
+            }
+            Op::Replace(val) => {
+                let single_line = !self.input[node.start..node.end].contains('\n');
+                let ok_style = matches!(
+                    &node.value,
+                    Value::Scalar {
+                        style: ScalarStyle::Plain
+                            | ScalarStyle::SingleQuoted
+                            | ScalarStyle::DoubleQuoted,
+                        ..
+                    }
+                );
+                if !single_line || !ok_style || node.anchor != 0 || node.tag.is_some() {
+                    return Err(fail("the scalar spans lines or carries an anchor or tag"));
+                }
+                let mut text = String::new();
+                if node.start == node.end
+                    && self.input.as_bytes().get(node.start.wrapping_sub(1)) == Some(&b':')
+                {
+                    text.push(' ');
+                }
+                if parent_flow {
+                    text.push_str(&render_json(val));
+                } else {
+                    scalar_for_block(val, &mut text);
+                }
+                self.push(node.start, node.end, usize::MAX, 0, seq, text);
+            }
+            Op::ReplaceNode(_) => return Err(fail("whole nodes are replaced by re-emitting")),
+        }
+        Ok(())
+    }
+
+    fn after_open(&self, node: &Node, open: u8) -> Option<usize> {
+        self.input.as_bytes()[node.start..node.end]
+            .iter()
+            .position(|&b| b == open)
+            .map(|i| node.start + i + 1)
+    }
+
+    /// Where new lines go after a node that ends at `end`: the start of the next line, or
+    /// the start of `end`'s own line when only indentation precedes it there (a block
+    /// scalar ends where the next token starts).
+    fn after(&self, end: usize) -> usize {
+        let ls = line_start(self.input, end);
+        if self.input.as_bytes()[ls..end]
+            .iter()
+            .all(|&b| b == b' ' || b == b'\t')
+        {
+            return ls;
+        }
+        match memchr::memchr(b'\n', &self.input.as_bytes()[end..]) {
+            Some(i) => end + i + 1,
+            None => self.input.len(),
+        }
+    }
+
+    fn push_lines(&mut self, at: usize, col: usize, rank: u8, seq: usize, mut text: String) {
+        if at == self.input.len() && !self.input.is_empty() && !self.input.ends_with('\n') {
+            let nl = self.layout.newline;
+            if text.ends_with(nl) {
+                text.truncate(text.len() - nl.len());
+            }
+            text.insert_str(0, nl);
+        }
+        self.push(at, at, col, rank, seq, text);
+    }
+
+    fn push(&mut self, at: usize, end: usize, col: usize, rank: u8, seq: usize, text: String) {
+        self.splices.push(Splice {
+            at,
+            end,
+            col,
+            rank,
+            seq,
+            text,
+        });
+    }
+
+    /// The edits, as `(start, end, replacement)` in the order they apply.
+    #[must_use]
+    pub fn finish(mut self) -> Vec<(usize, usize, String)> {
+        self.splices.sort_by(|a, b| {
+            a.at.cmp(&b.at)
+                .then(b.col.cmp(&a.col))
+                .then(a.rank.cmp(&b.rank))
+                .then(a.seq.cmp(&b.seq))
+        });
+        self.splices
+            .into_iter()
+            .map(|s| (s.at, s.end, s.text))
+            .collect()
+    }
+}
+
+/// The node at `path` and whether its parent is a flow collection.
+fn find<'n>(root: &'n Node, path: &Path) -> Option<(&'n Node, bool)> {
+    let mut node = root;
+    let mut parent_flow = false;
+    for seg in &path.0 {
+        parent_flow = node.flow;
+        node = match seg {
+            PathSeg::Key(k) => node.get(k)?,
+            PathSeg::Index(i) => node.items()?.get(*i)?,
+        };
+    }
+    Some((node, parent_flow))
+}
+
+/// The `-` that introduces the sequence item starting at `pos`.
+fn dash_before(input: &str, pos: usize) -> Option<usize> {
+    let bytes = input.as_bytes();
+    let mut i = pos;
+    while i > 0 {
+        i -= 1;
+        match bytes[i] {
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            b'-' => return Some(i),
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn detect_layout(
+    input: &str,
+    node: &Node,
+    seq_indent: &mut Option<usize>,
+    map_indent: &mut Option<usize>,
+) {
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if seq_indent.is_some() && map_indent.is_some() {
+            return;
+        }
+        match &n.value {
+            Value::Map(entries) if !n.flow => {
+                for (k, v) in entries {
+                    let key_col = col_of(input, k.start);
+                    match &v.value {
+                        Value::Seq(items) if !v.flow && seq_indent.is_none() => {
+                            if let Some(d) = items.first().and_then(|f| dash_before(input, f.start))
+                            {
+                                *seq_indent = Some(col_of(input, d).saturating_sub(key_col));
+                            }
+                        }
+                        Value::Map(sub) if !v.flow && map_indent.is_none() => {
+                            if let Some((sk, _)) = sub.first() {
+                                let c = col_of(input, sk.start);
+                                if c > key_col {
+                                    *map_indent = Some(c - key_col);
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                    stack.push(v);
+                }
+            }
+            Value::Seq(items) => stack.extend(items.iter()),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Limits, parse_chunk};
+
+    fn edit(input: &str, intents: &[Intent]) -> String {
+        let docs = parse_chunk(input, 0, 1, &Limits::default(), true).expect("valid");
+        let root = docs[0].root.as_ref().expect("root");
+        let mut ed = TextEditor::new(input, root, input.contains("\r\n"));
+        for i in intents {
+            ed.apply(i).expect("applies");
+        }
+        let mut out = String::new();
+        let mut pos = 0;
+        for (s, e, t) in ed.finish() {
+            out.push_str(&input[pos..s]);
+            out.push_str(&t);
+            pos = e;
+        }
+        out.push_str(&input[pos..]);
+        out
+    }
+
+    fn p(keys: &[&str]) -> Path {
+        Path(keys.iter().map(|k| PathSeg::Key((*k).to_owned())).collect())
+    }
+
+    #[test]
+    fn adds_keys_and_items_at_the_right_indentation() {
+        let input = "spec:\n  containers:\n  - name: a\n    env:\n    - name: X\n      value: \"1\"\n  # trailing\nkind: Pod\n";
+        let mut c0 = p(&["spec", "containers"]);
+        c0 = c0.index(0);
+        let out = edit(
+            input,
+            &[
+                Intent {
+                    path: c0.key("env"),
+                    op: Op::Append(Val::map([
+                        ("name", Val::str("Z")),
+                        ("value", Val::str("2")),
+                    ])),
+                },
+                Intent {
+                    path: c0.clone(),
+                    op: Op::AddKey(
+                        "volumeMounts".into(),
+                        Val::Seq(vec![Val::map([("name", Val::str("v"))])]),
+                    ),
+                },
+                Intent {
+                    path: p(&["spec"]),
+                    op: Op::AddKey(
+                        "volumes".into(),
+                        Val::Seq(vec![Val::map([("name", Val::str("v"))])]),
+                    ),
+                },
+            ],
+        );
+        assert_eq!(
+            out,
+            "spec:\n  containers:\n  - name: a\n    env:\n    - name: X\n      value: \"1\"\n    - name: Z\n      value: \"2\"\n    volumeMounts:\n    - name: v\n  volumes:\n  - name: v\n  # trailing\nkind: Pod\n"
+        );
+    }
+
+    #[test]
+    fn edits_flow_collections_with_json() {
+        let out = edit(
+            "{\"spec\": {\"containers\": [{\"name\": \"a\"}], \"volumes\": []}}",
+            &[
+                Intent {
+                    path: p(&["spec", "volumes"]),
+                    op: Op::Append(Val::map([("name", Val::str("v"))])),
+                },
+                Intent {
+                    path: p(&["spec", "containers"]).index(0),
+                    op: Op::AddKey("env".into(), Val::Seq(vec![])),
+                },
+            ],
+        );
+        assert_eq!(
+            out,
+            "{\"spec\": {\"containers\": [{\"name\": \"a\", \"env\": []}], \"volumes\": [{\"name\": \"v\"}]}}"
+        );
+    }
+
+    #[test]
+    fn inserts_after_block_scalars_and_at_eof_without_newline() {
+        let out = edit(
+            "a:\n  b: |+\n    x\n\n",
+            &[Intent {
+                path: p(&["a"]),
+                op: Op::AddKey("c".into(), Val::str("d")),
+            }],
+        );
+        assert_eq!(out, "a:\n  b: |+\n    x\n\n  c: d\n");
+        let out = edit(
+            "a:\n  b: x",
+            &[Intent {
+                path: p(&["a"]),
+                op: Op::AddKey("c".into(), Val::str("d")),
+            }],
+        );
+        assert_eq!(out, "a:\n  b: x\n  c: d");
+    }
+
+    #[test]
+    fn keeps_crlf() {
+        let out = edit(
+            "a:\r\n  b: x\r\n",
+            &[Intent {
+                path: p(&["a"]),
+                op: Op::AddKey("c".into(), Val::str("d")),
+            }],
+        );
+        assert_eq!(out, "a:\r\n  b: x\r\n  c: d\r\n");
+    }
+}

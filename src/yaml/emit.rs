@@ -1,0 +1,407 @@
+//! Writing YAML: the small values the tool inserts ([`Val`]), in block or JSON form, and
+//! whole documents re-emitted from a resolved tree when an in-place edit is impossible.
+//!
+//! Every scalar is written so that go-yaml v2 (what Kubernetes reads through
+//! sigs.k8s.io/yaml) resolves it to the same value it had: plain scalars keep their text
+//! (the text decides their type), everything that was quoted or a block scalar is written
+//! double-quoted (always a string).
+
+use std::fmt::Write as _;
+
+use super::tree::{Node, ScalarStyle, Value, is_null};
+
+/// A value the tool inserts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Val {
+    /// A string; quoted when it could read as anything else.
+    Str(String),
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A mapping, in order.
+    Map(Vec<(String, Val)>),
+    /// A sequence.
+    Seq(Vec<Val>),
+}
+
+impl Val {
+    /// A string value.
+    #[must_use]
+    pub fn str(s: impl Into<String>) -> Val {
+        Val::Str(s.into())
+    }
+
+    /// A mapping from pairs.
+    #[must_use]
+    pub fn map<const N: usize>(pairs: [(&str, Val); N]) -> Val {
+        Val::Map(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    }
+}
+
+/// Layout of inserted block YAML, matched to the surrounding document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Extra indentation of a nested mapping's keys.
+    pub map_indent: usize,
+    /// Indentation of a sequence's dashes relative to its parent key (0 or 2 in practice).
+    pub seq_indent: usize,
+    /// The line ending, `\n` or `\r\n`.
+    pub newline: &'static str,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Layout {
+            map_indent: 2,
+            seq_indent: 0,
+            newline: "\n",
+        }
+    }
+}
+
+/// Writes `val` as JSON (also valid flow YAML).
+#[must_use]
+pub fn render_json(val: &Val) -> String {
+    let mut out = String::new();
+    json_into(val, &mut out);
+    out
+}
+
+fn json_into(val: &Val, out: &mut String) {
+    match val {
+        Val::Str(s) => json_string(s, out),
+        Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Val::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Val::Map(entries) => {
+            out.push('{');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                json_string(k, out);
+                out.push_str(": ");
+                json_into(v, out);
+            }
+            out.push('}');
+        }
+        Val::Seq(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                json_into(v, out);
+            }
+            out.push(']');
+        }
+    }
+}
+
+/// Writes a double-quoted string that YAML and JSON read alike.
+pub(crate) fn json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20
+                || c == '\u{7f}'
+                || c == '\u{feff}'
+                || ('\u{80}'..='\u{9f}').contains(&c)
+                || c == '\u{2028}'
+                || c == '\u{2029}' =>
+            {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Whether `s` can be written as a plain scalar that reads back as the same *string* in
+/// YAML 1.1 and 1.2 (so: nothing that looks like a bool, null, number or timestamp).
+pub fn is_plain_string(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if !(first.is_ascii_alphabetic() || first == '/' || first == '_') {
+        return false;
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-=+,@".contains(c))
+    {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    !matches!(
+        lower.as_str(),
+        "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null" | "nan" | "inf"
+    )
+}
+
+pub(crate) fn scalar_for_block(val: &Val, out: &mut String) {
+    match val {
+        Val::Str(s) if is_plain_string(s) => out.push_str(s),
+        Val::Str(s) => json_string(s, out),
+        Val::Bool(_) | Val::Int(_) => json_into(val, out),
+        Val::Map(m) if m.is_empty() => out.push_str("{}"),
+        Val::Seq(s) if s.is_empty() => out.push_str("[]"),
+        Val::Map(_) | Val::Seq(_) => json_into(val, out),
+    }
+}
+
+fn pad(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+fn is_nested(val: &Val) -> bool {
+    matches!(val, Val::Map(m) if !m.is_empty()) || matches!(val, Val::Seq(s) if !s.is_empty())
+}
+
+/// Writes `key: val` as block YAML with the key at column `col`.
+pub fn render_entry(key: &str, val: &Val, col: usize, layout: &Layout, out: &mut String) {
+    pad(out, col);
+    scalar_for_block(&Val::Str(key.to_owned()), out);
+    out.push(':');
+    if is_nested(val) {
+        out.push_str(layout.newline);
+        match val {
+            Val::Map(entries) => {
+                for (k, v) in entries {
+                    render_entry(k, v, col + layout.map_indent, layout, out);
+                }
+            }
+            Val::Seq(items) => {
+                for item in items {
+                    render_item(item, col + layout.seq_indent, layout, out);
+                }
+            }
+            _ => {}
+        }
+    } else {
+        out.push(' ');
+        scalar_for_block(val, out);
+        out.push_str(layout.newline);
+    }
+}
+
+/// Writes `- val` as block YAML with the dash at column `dash`.
+pub fn render_item(val: &Val, dash: usize, layout: &Layout, out: &mut String) {
+    if is_nested(val) {
+        let mut inner = String::new();
+        match val {
+            Val::Map(entries) => {
+                for (k, v) in entries {
+                    render_entry(k, v, dash + 2, layout, &mut inner);
+                }
+            }
+            Val::Seq(items) => {
+                for item in items {
+                    render_item(item, dash + 2, layout, &mut inner);
+                }
+            }
+            _ => {}
+        }
+        pad(out, dash);
+        out.push_str("- ");
+        out.push_str(inner.get(dash + 2..).unwrap_or(""));
+    } else {
+        pad(out, dash);
+        out.push_str("- ");
+        scalar_for_block(val, out);
+        out.push_str(layout.newline);
+    }
+}
+
+/// Why a resolved tree cannot be written back.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EmitError {
+    /// A mapping key that is itself a collection.
+    #[error("line {line}: a mapping key that is a list or mapping cannot be written back")]
+    ComplexKey {
+        /// Where.
+        line: usize,
+    },
+}
+
+/// Re-emits a resolved tree as block YAML (keys at column 0, nested mappings indented by
+/// two, sequences not indented), keeping what every scalar reads as.
+///
+/// # Errors
+/// [`EmitError`] for mapping keys that are collections.
+pub fn emit_document(node: &Node, newline: &'static str) -> Result<String, EmitError> {
+    let layout = Layout {
+        map_indent: 2,
+        seq_indent: 0,
+        newline,
+    };
+    let mut out = String::new();
+    match &node.value {
+        Value::Map(entries) if !entries.is_empty() => emit_entries(entries, 0, &layout, &mut out)?,
+        Value::Seq(items) if !items.is_empty() => emit_items(items, 0, &layout, &mut out)?,
+        _ => {
+            emit_scalar(node, &mut out);
+            out.push_str(newline);
+        }
+    }
+    Ok(out)
+}
+
+fn node_is_nested(n: &Node) -> bool {
+    matches!(&n.value, Value::Map(m) if !m.is_empty())
+        || matches!(&n.value, Value::Seq(s) if !s.is_empty())
+}
+
+fn emit_entries(
+    entries: &[(Node, Node)],
+    col: usize,
+    layout: &Layout,
+    out: &mut String,
+) -> Result<(), EmitError> {
+    for (k, v) in entries {
+        if !matches!(k.value, Value::Scalar { .. }) {
+            return Err(EmitError::ComplexKey { line: k.line });
+        }
+        pad(out, col);
+        emit_scalar(k, out);
+        out.push(':');
+        match &v.value {
+            Value::Map(m) if !m.is_empty() => {
+                out.push_str(layout.newline);
+                emit_entries(m, col + layout.map_indent, layout, out)?;
+            }
+            Value::Seq(s) if !s.is_empty() => {
+                out.push_str(layout.newline);
+                emit_items(s, col + layout.seq_indent, layout, out)?;
+            }
+            _ => {
+                out.push(' ');
+                emit_scalar(v, out);
+                out.push_str(layout.newline);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn emit_items(
+    items: &[Node],
+    dash: usize,
+    layout: &Layout,
+    out: &mut String,
+) -> Result<(), EmitError> {
+    for item in items {
+        if node_is_nested(item) {
+            let mut inner = String::new();
+            match &item.value {
+                Value::Map(m) => emit_entries(m, dash + 2, layout, &mut inner)?,
+                Value::Seq(s) => emit_items(s, dash + 2, layout, &mut inner)?,
+                _ => {}
+            }
+            pad(out, dash);
+            out.push_str("- ");
+            out.push_str(inner.get(dash + 2..).unwrap_or(""));
+        } else {
+            pad(out, dash);
+            out.push_str("- ");
+            emit_scalar(item, out);
+            out.push_str(layout.newline);
+        }
+    }
+    Ok(())
+}
+
+/// Whether a plain scalar's text can be written plain in block context unchanged.
+fn plain_text_is_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if s.contains('\n') || s.contains(": ") || s.contains(" #") || s.ends_with(':') {
+        return false;
+    }
+    if first.is_whitespace() || s.ends_with(char::is_whitespace) {
+        return false;
+    }
+    if ",[]{}#&*!|>'\"%@`".contains(first) {
+        return false;
+    }
+    if "-?:".contains(first) && s.chars().nth(1).is_none_or(char::is_whitespace) {
+        return false;
+    }
+    !s.starts_with("---") && !s.starts_with("...")
+}
+
+fn emit_scalar(node: &Node, out: &mut String) {
+    if let Some(tag) = &node.tag {
+        out.push_str(tag);
+        out.push(' ');
+    }
+    match &node.value {
+        Value::Scalar {
+            text,
+            style: ScalarStyle::Plain,
+        } => {
+            if node.tag.is_none() && is_null(text) {
+                out.push_str(if text.is_empty() { "null" } else { text });
+            } else if plain_text_is_safe(text) {
+                out.push_str(text);
+            } else {
+                json_string(text, out);
+            }
+        }
+        Value::Scalar { text, .. } => json_string(text, out),
+        Value::Map(_) => out.push_str("{}"),
+        Value::Seq(_) => out.push_str("[]"),
+        Value::Alias(_) => out.push_str("null"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_what_could_read_as_something_else() {
+        let mut out = String::new();
+        for s in [
+            "yes",
+            "0644",
+            "true",
+            "/etc/ssl",
+            "-Dx=y",
+            "a b",
+            "trust-bundle",
+            "1.5",
+        ] {
+            scalar_for_block(&Val::str(s), &mut out);
+            out.push('|');
+        }
+        assert_eq!(
+            out,
+            "\"yes\"|\"0644\"|\"true\"|/etc/ssl|\"-Dx=y\"|\"a b\"|trust-bundle|\"1.5\"|"
+        );
+    }
+
+    #[test]
+    fn renders_items_with_maps() {
+        let v = Val::map([
+            ("name", Val::str("x")),
+            ("configMap", Val::map([("name", Val::str("c"))])),
+        ]);
+        let mut out = String::new();
+        render_item(&v, 4, &Layout::default(), &mut out);
+        assert_eq!(out, "    - name: x\n      configMap:\n        name: c\n");
+        assert_eq!(
+            render_json(&v),
+            r#"{"name": "x", "configMap": {"name": "c"}}"#
+        );
+    }
+}

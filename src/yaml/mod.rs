@@ -1,0 +1,96 @@
+//! Everything that touches YAML text: splitting a stream into documents, parsing one
+//! document into a tree that remembers where each node came from, editing that text in
+//! place, and re-emitting a document where an in-place edit is impossible.
+//!
+//! This is the only module that names the YAML parser crate (`saphyr-parser`). Nothing here
+//! knows about Kubernetes; callers get [`Node`] trees and hand back [`Intent`]s.
+
+mod edit;
+mod emit;
+mod split;
+mod tree;
+
+pub use edit::{EditError, TextEditor};
+pub use emit::{Val, emit_document, is_plain_string, render_json};
+pub use split::{Chunk, split_stream};
+pub use tree::{
+    Document, Limits, Node, ParseError, ScalarStyle, Value, count_lines, parse_chunk,
+    validate_chunk,
+};
+
+/// One step of a path from a document root to a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathSeg {
+    /// A mapping key (the last occurrence wins, as Kubernetes reads it).
+    Key(String),
+    /// A sequence index.
+    Index(usize),
+}
+
+/// A path from a document root, printed the way Kubernetes names fields
+/// (`spec.template.spec.containers[0].env`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Path(pub Vec<PathSeg>);
+
+impl Path {
+    /// A new path with `key` appended.
+    #[must_use]
+    pub fn key(&self, key: &str) -> Path {
+        let mut p = self.clone();
+        p.0.push(PathSeg::Key(key.to_owned()));
+        p
+    }
+
+    /// A new path with `index` appended.
+    #[must_use]
+    pub fn index(&self, index: usize) -> Path {
+        let mut p = self.clone();
+        p.0.push(PathSeg::Index(index));
+        p
+    }
+}
+
+impl std::fmt::Display for Path {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut first = true;
+        for seg in &self.0 {
+            match seg {
+                PathSeg::Key(k) => {
+                    if !first {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(k)?;
+                }
+                PathSeg::Index(i) => write!(f, "[{i}]")?,
+            }
+            first = false;
+        }
+        if first {
+            f.write_str("(root)")?;
+        }
+        Ok(())
+    }
+}
+
+/// What to change at a path. Intents are computed on a read-only tree and then applied
+/// either to the text ([`TextEditor`]) or to an owned tree that is re-emitted.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// Add a key that the mapping at the path does not have.
+    AddKey(String, Val),
+    /// Append an item to the sequence at the path.
+    Append(Val),
+    /// Replace the scalar at the path.
+    Replace(Val),
+    /// Replace the whole value at the path (any kind of node) by a new value.
+    ReplaceNode(Val),
+}
+
+/// One change to a document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Intent {
+    /// Where.
+    pub path: Path,
+    /// What.
+    pub op: Op,
+}
