@@ -101,6 +101,12 @@ pub const FIELDS: &[Field] = &[
         "BOOL",
         "The source already holds the public roots: also replace system bundles and set SSL_CERT_FILE and friends"
     ),
+    field!("ca-file", "spec.source.files", List, "", "PATH", "Read the bundle from PEM/DER files or directories of *.pem/*.crt; generates the bundle object unless --configmap/--secret names an existing one"),
+    field!("public-roots", "spec.source.publicRoots", Str, "mozilla", "none|mozilla|FILE", "Public roots added to a generated bundle: none, the built-in Mozilla store, or a PEM file such as a distro's ca-certificates.crt"),
+    field!("bundle-name", "spec.source.bundleName", Str, wk::DEFAULT_VOLUME_NAME, "NAME", "Name of the generated ConfigMap or Secret"),
+    field!("generate", "spec.source.generate", Str, "configmap", "configmap|secret", "Kind of object generated from --ca-file"),
+    field!("java-truststore", "spec.runtimes.javaTruststore", Bool, "true", "BOOL", "With a generated complete bundle, point Java at its PKCS#12 truststore through JAVA_TOOL_OPTIONS"),
+    field!("hashed-certs", "spec.runtimes.hashedCerts", Bool, "true", "BOOL", "With a generated bundle, mount each CA as <subject-hash>.0 into /etc/ssl/certs for OpenSSL directory lookups"),
     field!(
         "volume-name",
         "spec.volumeName",
@@ -631,6 +637,29 @@ pub struct Options {
     pub max_input_bytes: u64,
     /// SHA-256 of the bundle content when known; written as a pod-template annotation.
     pub bundle_hash: Option<String>,
+    /// CA files to read (`--ca-file`).
+    pub bundle_files: Vec<String>,
+    /// Public roots for a generated bundle: `none`, `mozilla` or a file path.
+    pub public_roots: String,
+    /// Whether the bundle object is generated from `bundle_files` (no existing source named).
+    pub generated: bool,
+    /// Point Java at the generated truststore.
+    pub java_truststore: bool,
+    /// Mount `<hash>.0` files for OpenSSL.
+    pub hashed_certs: bool,
+    /// The bundle read from `bundle_files`, once [`Options::load_bundle`] ran.
+    pub loaded: Option<std::sync::Arc<Loaded>>,
+}
+
+/// A bundle read from files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loaded {
+    /// What the generated object holds.
+    pub data: crate::bundle::BundleData,
+    /// The private certificates read, in order.
+    pub certificates: Vec<crate::bundle::Certificate>,
+    /// The Mozilla root store version, when its roots were added.
+    pub mozilla_version: Option<&'static str>,
 }
 
 impl Options {
@@ -679,6 +708,12 @@ impl Options {
             limits: Limits::default(),
             max_input_bytes: 1 << 30,
             bundle_hash: None,
+            bundle_files: Vec::new(),
+            public_roots: "mozilla".to_owned(),
+            generated: false,
+            java_truststore: true,
+            hashed_certs: true,
+            loaded: None,
         }
     }
 
@@ -727,31 +762,41 @@ impl Options {
         let secret = str_of("secret").filter(|v| !v.is_empty());
         let key = str_of("key").unwrap_or_default();
         let complete = bool_of("complete-bundle");
+        let files = list_of("ca-file", &[]);
+        let public_roots = str_of("public-roots").unwrap_or_default();
+        let generate = match str_of("generate").as_deref() {
+            Some("configmap") | None => SourceKind::ConfigMap,
+            Some("secret") => SourceKind::Secret,
+            Some(other) => {
+                errs.push("--generate", format!("{other:?}: expected configmap or secret"));
+                SourceKind::ConfigMap
+            }
+        };
+        let generated = !files.is_empty() && configmap.is_none() && secret.is_none();
         let source = match (configmap, secret) {
-            (Some(name), None) => Some(Source {
-                kind: SourceKind::ConfigMap,
-                name,
-                key: key.clone(),
-                complete,
-            }),
-            (None, Some(name)) => Some(Source {
-                kind: SourceKind::Secret,
-                name,
-                key: key.clone(),
-                complete,
-            }),
+            (Some(name), None) => Some(Source { kind: SourceKind::ConfigMap, name, key: key.clone(), complete }),
+            (None, Some(name)) => Some(Source { kind: SourceKind::Secret, name, key: key.clone(), complete }),
             (Some(_), Some(_)) => {
-                errs.push(
-                    "--configmap/--secret",
-                    "give exactly one bundle source, not both",
-                );
+                errs.push("--configmap/--secret", "give exactly one bundle source, not both");
                 None
             }
+            (None, None) if generated => Some(Source {
+                kind: generate.clone(),
+                name: str_of("bundle-name").unwrap_or_default(),
+                key: wk::GENERATED_PRIVATE_KEY.to_owned(),
+                complete: public_roots != "none",
+            }),
             (None, None) => {
-                errs.push("source", "no bundle source: give --configmap NAME, --secret NAME, or a --config file with spec.source");
+                errs.push("source", "no bundle source: give --configmap NAME, --secret NAME, --ca-file PATH, or a --config file with spec.source");
                 None
             }
         };
+        if generated {
+            let name = str_of("bundle-name").unwrap_or_default();
+            if !is_dns_label(&name) && !name.split('.').all(is_dns_label) {
+                errs.push("--bundle-name", format!("{name:?} is not a valid object name"));
+            }
+        }
         if key.is_empty() || key.contains('/') {
             errs.push("--key", format!("{key:?} is not a valid ConfigMap key"));
         }
@@ -830,7 +875,42 @@ impl Options {
             limits,
             max_input_bytes,
             bundle_hash: None,
+            bundle_files: files,
+            public_roots,
+            generated,
+            java_truststore: bool_of("java-truststore"),
+            hashed_certs: bool_of("hashed-certs"),
+            loaded: None,
         })
+    }
+
+    /// Reads and checks the CA files, builds the bundle data, and records its hash for the
+    /// pod-template annotation. Does nothing without `--ca-file`.
+    ///
+    /// # Errors
+    /// [`crate::bundle::BundleError`] for unreadable files, private keys, blocks that are
+    /// not certificates, or a bundle over Kubernetes' 1 MiB object limit.
+    pub fn load_bundle(&mut self) -> Result<crate::bundle::ReadBundle, crate::bundle::BundleError> {
+        use crate::bundle::{PublicRoots, build_bundle_data, public_roots, read_ca_files};
+        if self.bundle_files.is_empty() {
+            return Ok(crate::bundle::ReadBundle::default());
+        }
+        let paths: Vec<std::path::PathBuf> = self.bundle_files.iter().map(std::path::PathBuf::from).collect();
+        let read = read_ca_files(&paths)?;
+        let roots = match self.public_roots.as_str() {
+            "none" => PublicRoots::None,
+            "mozilla" => PublicRoots::Mozilla,
+            file => PublicRoots::File(file.into()),
+        };
+        let mozilla_version = matches!(roots, PublicRoots::Mozilla).then_some(crate::bundle::MOZILLA_ROOTS_VERSION);
+        let public = public_roots(&roots)?;
+        let data = build_bundle_data(&read.certificates, &public)?;
+        if self.generated && data.total_size() > crate::bundle::CONFIGMAP_MAX_BYTES {
+            return Err(crate::bundle::BundleError::TooLarge { size: data.total_size(), limit: crate::bundle::CONFIGMAP_MAX_BYTES });
+        }
+        self.bundle_hash = Some(data.sha256.clone());
+        self.loaded = Some(std::sync::Arc::new(Loaded { data, certificates: read.certificates.clone(), mozilla_version }));
+        Ok(read)
     }
 
     /// The file inside the mount directory that holds the bundle.

@@ -151,36 +151,53 @@ struct WantMount {
 
 fn wanted_mounts(opts: &Options) -> Vec<WantMount> {
     let key = &opts.source.key;
-    let mut out = vec![WantMount {
-        path: opts.mount_path.clone(),
-        sub_path: None,
-    }];
+    let mut out = vec![WantMount { path: opts.mount_path.clone(), sub_path: None }];
     if let Some(f) = &opts.additive_file {
-        out.push(WantMount {
-            path: f.clone(),
-            sub_path: Some(key.clone()),
-        });
+        out.push(WantMount { path: f.clone(), sub_path: Some(key.clone()) });
+    }
+    let generated = opts.generated.then_some(opts.loaded.as_deref()).flatten();
+    if let (Some(loaded), true) = (generated, opts.hashed_certs) {
+        for (name, _) in &loaded.data.hashed {
+            out.push(WantMount { path: format!("{}/{name}", wk::OPENSSL_CERT_DIR), sub_path: Some(name.clone()) });
+        }
     }
     if opts.source.complete {
+        let complete_key = if generated.is_some() { wk::GENERATED_COMPLETE_KEY } else { key.as_str() };
         for p in &opts.system_bundle_paths {
-            out.push(WantMount {
-                path: p.clone(),
-                sub_path: Some(key.clone()),
-            });
+            out.push(WantMount { path: p.clone(), sub_path: Some(complete_key.to_owned()) });
         }
     }
     out
 }
 
-fn wanted_env(opts: &Options) -> Vec<(String, String)> {
+/// How a variable is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EnvMode {
+    /// Set it unless the container does.
+    Set,
+    /// Append to what the container sets (JAVA_TOOL_OPTIONS).
+    Append,
+}
+
+fn java_options(opts: &Options) -> String {
+    format!(
+        "-Djavax.net.ssl.trustStore={}/{} -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword={}",
+        opts.mount_path,
+        wk::GENERATED_TRUSTSTORE_KEY,
+        crate::bundle::TRUSTSTORE_PASSWORD
+    )
+}
+
+fn wanted_env(opts: &Options) -> Vec<(String, String, EnvMode)> {
     let file = opts.bundle_file();
-    let mut out: Vec<(String, String)> = opts
-        .additive_env
-        .iter()
-        .map(|v| (v.clone(), file.clone()))
-        .collect();
+    let generated = opts.generated && opts.loaded.is_some();
+    let mut out: Vec<(String, String, EnvMode)> = opts.additive_env.iter().map(|v| (v.clone(), file.clone(), EnvMode::Set)).collect();
     if opts.source.complete {
-        out.extend(opts.replacing_env.iter().map(|v| (v.clone(), file.clone())));
+        let complete = if generated { format!("{}/{}", opts.mount_path, wk::GENERATED_COMPLETE_KEY) } else { file.clone() };
+        out.extend(opts.replacing_env.iter().map(|v| (v.clone(), complete.clone(), EnvMode::Set)));
+        if generated && opts.java_truststore {
+            out.push((wk::JAVA_TOOL_OPTIONS.to_owned(), java_options(opts), EnvMode::Append));
+        }
     }
     out
 }
@@ -421,7 +438,7 @@ fn plan_container(
     c: &Node,
     cpath: &Path,
     mounts: &[WantMount],
-    env: &[(String, String)],
+    env: &[(String, String, EnvMode)],
     opts: &Options,
     plan: &mut Plan,
     cp: &mut ContainerPlan,
@@ -506,23 +523,34 @@ fn plan_container(
         },
         None => &[],
     };
-    for (var, value) in env {
-        let found = env_items
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(_, e)| str_at(Some(e), &["name"]) == Some(var.as_str()));
+    for (var, value, mode) in env {
+        let found = env_items.iter().enumerate().rev().find(|(_, e)| str_at(Some(e), &["name"]) == Some(var.as_str()));
         match found {
             None => {
-                new_env.push(Val::map([
-                    ("name", Val::str(var)),
-                    ("value", Val::str(value)),
-                ]));
+                new_env.push(Val::map([("name", Val::str(var)), ("value", Val::str(value))]));
                 cp.env.push(var.clone());
             }
-            Some((_, e))
-                if str_at(Some(e), &["value"]) == Some(value.as_str())
-                    && e.get("valueFrom").is_none() => {}
+            Some((_, e)) if str_at(Some(e), &["value"]) == Some(value.as_str()) && e.get("valueFrom").is_none() => {}
+            Some((i, e)) if *mode == EnvMode::Append && e.get("valueFrom").is_none() => {
+                let current = str_at(Some(e), &["value"]).unwrap_or("");
+                if current.contains(value.as_str()) {
+                    continue;
+                }
+                if current.contains("-Djavax.net.ssl.trustStore=") && !opts.override_env {
+                    let why = format!("the container points Java at its own truststore in {var}");
+                    plan.notes.push(Note { severity: Severity::Warning, path: Some(cpath.key("env").index(i)), message: format!("container {:?}: {why}; kept (pass --override-env to append ours anyway)", cp.name) });
+                    cp.kept_env.push((var.clone(), why));
+                    continue;
+                }
+                let joined = if current.trim().is_empty() { value.clone() } else { format!("{} {value}", current.trim_end()) };
+                let epath = cpath.key("env").index(i);
+                if e.get("value").is_some() {
+                    plan.intents.push(Intent { path: epath.key("value"), op: Op::Replace(Val::str(joined)) });
+                } else {
+                    plan.intents.push(Intent { path: epath, op: Op::AddKey("value".into(), Val::str(joined)) });
+                }
+                cp.env.push(var.clone());
+            }
             Some((i, e)) => {
                 let current = match (str_at(Some(e), &["value"]), e.get("valueFrom")) {
                     (_, Some(_)) => "a valueFrom reference".to_owned(),
@@ -531,37 +559,20 @@ fn plan_container(
                 };
                 let epath = cpath.key("env").index(i);
                 if opts.override_env {
-                    let replacement =
-                        Val::map([("name", Val::str(var)), ("value", Val::str(value))]);
+                    let replacement = Val::map([("name", Val::str(var)), ("value", Val::str(value))]);
                     if e.get("valueFrom").is_none() && e.get("value").is_some() {
-                        plan.intents.push(Intent {
-                            path: epath.key("value"),
-                            op: Op::Replace(Val::str(value)),
-                        });
+                        plan.intents.push(Intent { path: epath.key("value"), op: Op::Replace(Val::str(value)) });
                     } else {
-                        plan.intents.push(Intent {
-                            path: epath,
-                            op: Op::ReplaceNode(replacement),
-                        });
+                        plan.intents.push(Intent { path: epath, op: Op::ReplaceNode(replacement) });
                     }
                     cp.env.push(var.clone());
-                    plan.notes.push(Note {
-                        severity: Severity::Info,
-                        path: Some(cpath.key("env")),
-                        message: format!(
-                            "container {:?}: {var} was {current}; overridden (--override-env)",
-                            cp.name
-                        ),
-                    });
+                    plan.notes.push(Note { severity: Severity::Info, path: Some(cpath.key("env")), message: format!("container {:?}: {var} was {current}; overridden (--override-env)", cp.name) });
                 } else {
                     let why = format!("the container sets {var} to {current} itself");
                     plan.notes.push(Note {
                         severity: Severity::Warning,
                         path: Some(cpath.key("env")),
-                        message: format!(
-                            "container {:?}: {why}; kept (pass --override-env to replace it)",
-                            cp.name
-                        ),
+                        message: format!("container {:?}: {why}; kept (pass --override-env to replace it)", cp.name),
                     });
                     cp.kept_env.push((var.clone(), why));
                 }
@@ -599,7 +610,7 @@ fn annotate(root: &Node, found: &Found, hash: &str, plan: &mut Plan) {
         }),
         Some(m) if m.entries().is_none() => plan.intents.push(Intent {
             path: meta_path.clone(),
-            op: Op::ReplaceNode(Val::map([(
+            op: Op::Replace(Val::map([(
                 "annotations",
                 Val::Map(vec![(key.to_owned(), Val::str(hash))]),
             )])),
@@ -614,7 +625,7 @@ fn annotate(root: &Node, found: &Found, hash: &str, plan: &mut Plan) {
             }),
             Some(a) if a.entries().is_none() => plan.intents.push(Intent {
                 path: meta_path.key("annotations"),
-                op: Op::ReplaceNode(Val::Map(vec![(key.to_owned(), Val::str(hash))])),
+                op: Op::Replace(Val::Map(vec![(key.to_owned(), Val::str(hash))])),
             }),
             Some(a) => match a.get(key).and_then(Node::as_str) {
                 Some(v) if v == hash => {}

@@ -20,8 +20,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bundle;
 pub mod config;
 pub mod error;
+pub mod generate;
 pub mod inject;
 pub mod pipeline;
 pub mod well_known;

@@ -66,8 +66,28 @@ fn run(m: &clap::ArgMatches) -> Result<(), Failure> {
         None => Settings::default(),
     };
     let settings = file_settings.overlay(cli::settings_from_matches(m));
-    let opts = Options::from_settings(&settings)
+    let mut opts = Options::from_settings(&settings)
         .map_err(|e| Failure::new(Exit::BadConfig, format!("invalid configuration: {e}")))?;
+    let quiet = m.get_flag("quiet");
+    let read = opts.load_bundle().map_err(|e| Failure::new(Exit::BadConfig, e.to_string()))?;
+    if !quiet {
+        for c in &read.certificates {
+            eprintln!(
+                "trust-inject: read {}: {} ({}), SHA-256 {}, valid until {}",
+                c.location(),
+                c.subject(),
+                if c.is_ca() { "CA" } else { "not a CA" },
+                c.fingerprint_sha256(),
+                c.not_after()
+            );
+        }
+    }
+    for w in &read.warnings {
+        eprintln!("trust-inject: warning: {w}");
+    }
+    if opts.strict && !read.warnings.is_empty() {
+        return Err(Failure::new(Exit::InjectFailed, format!("{} certificate warning(s) treated as errors (--strict)", read.warnings.len())));
+    }
     let files: Vec<OsString> = m
         .get_many::<OsString>("files")
         .map(|v| v.cloned().collect())
@@ -81,7 +101,6 @@ fn run(m: &clap::ArgMatches) -> Result<(), Failure> {
         };
         Failure::new(exit, e.to_string())
     })?;
-    let quiet = m.get_flag("quiet");
     report(&processed, &opts, quiet);
     write_output(m.get_one::<OsString>("output"), &processed.output)
 }

@@ -8,6 +8,7 @@ use memchr::memmem;
 use rayon::prelude::*;
 
 use crate::config::Options;
+use crate::well_known as wk;
 use crate::error::{DocRef, Error, Finding, Severity};
 use crate::inject::{ContainerPlan, plan};
 use crate::workload::{NotFound, ObjectRef, find_pod_specs};
@@ -104,6 +105,7 @@ pub fn process(input: &str, opts: &Options) -> Result<Processed, Error> {
     let mut out = Processed::default();
     let mut splices: Vec<(usize, usize, String)> = Vec::new();
     let mut offset = 0usize;
+    let mut existing: Vec<(String, (usize, usize))> = Vec::new();
     for r in results {
         let mut c = match r {
             Ok(c) => c,
@@ -127,6 +129,7 @@ pub fn process(input: &str, opts: &Options) -> Result<Processed, Error> {
         out.findings.append(&mut c.findings);
         out.workloads.append(&mut c.workloads);
         splices.append(&mut c.splices);
+        existing.append(&mut c.generated);
     }
     for w in &out.workloads {
         match &w.skipped {
@@ -155,6 +158,32 @@ pub fn process(input: &str, opts: &Options) -> Result<Processed, Error> {
                 count: out.summary.warnings,
                 first: first.to_string(),
             });
+        }
+    }
+    if let (true, Some(loaded)) = (opts.generated, opts.loaded.as_deref()) {
+        let crlf = memmem::find(input.as_bytes(), b"\r\n").is_some();
+        let mut tail = String::new();
+        for ns in &out.summary.namespaces {
+            let text = crate::generate::render(opts, loaded, ns, if crlf { "\r\n" } else { "\n" });
+            match existing.iter().find(|(n, _)| n == ns) {
+                Some((_, (start, end))) => {
+                    if input[*start..*end] != text {
+                        splices.push((*start, *end, text));
+                    }
+                }
+                None => {
+                    tail.push_str("---");
+                    tail.push_str(if crlf { "\r\n" } else { "\n" });
+                    tail.push_str(&text);
+                }
+            }
+        }
+        splices.sort_by_key(|s| s.0);
+        if !tail.is_empty() {
+            if !input.is_empty() && !input.ends_with('\n') {
+                tail.insert_str(0, if crlf { "\r\n" } else { "\n" });
+            }
+            splices.push((input.len(), input.len(), tail));
         }
     }
     let extra: usize = splices.iter().map(|s| s.2.len()).sum();
@@ -197,6 +226,20 @@ struct ChunkOut {
     splices: Vec<(usize, usize, String)>,
     findings: Vec<Finding>,
     workloads: Vec<WorkloadReport>,
+    generated: Vec<(String, (usize, usize))>,
+}
+
+/// The namespace of a bundle object this tool generated earlier under the current name.
+fn generated_here(root: &Node, opts: &Options) -> Option<String> {
+    let obj = ObjectRef::of(root)?;
+    let kind_ok = matches!(obj.kind.as_str(), "ConfigMap" | "Secret") && obj.api_version == "v1";
+    let marked = root
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(wk::GENERATED_ANNOTATION))
+        .and_then(Node::as_str)
+        == Some("true");
+    (kind_ok && marked && obj.name == opts.source.name).then(|| obj.namespace.unwrap_or_default())
 }
 
 /// The Helm template a chunk came from, from its `# Source: path` comment.
@@ -261,7 +304,8 @@ fn process_chunk(
     // Only a document that spells `containers` (or could, through an escape) can hold a
     // workload; the others are validated without building a tree.
     let build = memmem::find(text.as_bytes(), b"containers").is_some()
-        || memchr::memchr(b'\\', text.as_bytes()).is_some();
+        || memchr::memchr(b'\\', text.as_bytes()).is_some()
+        || memmem::find(text.as_bytes(), wk::GENERATED_ANNOTATION.as_bytes()).is_some();
     let docs = parse_chunk(text, chunk.start, base_line, &opts.limits, build).map_err(|e| {
         let last_line = base_line + count_lines(text.trim_end_matches(['\n', '\r']));
         Error::Yaml {
@@ -291,6 +335,10 @@ fn process_chunk(
         }
         let Some(root) = &doc.root else { continue };
         if root.entries().is_none() {
+            continue;
+        }
+        if let Some(ns) = generated_here(root, opts) {
+            out.generated.push((ns, root_span(input, doc, root)));
             continue;
         }
         let docref = DocRef {

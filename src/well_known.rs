@@ -63,3 +63,24 @@ pub const OS_LABEL: &str = "kubernetes.io/os";
 
 /// Annotation Helm 4 stamps on each document it sends to a post-renderer.
 pub const HELM_FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename";
+
+/// Key of the private CAs alone in a generated bundle.
+pub const GENERATED_PRIVATE_KEY: &str = "ca.crt";
+
+/// Key of the private CAs plus the public roots in a generated bundle.
+pub const GENERATED_COMPLETE_KEY: &str = "ca-bundle.crt";
+
+/// Key of the PKCS#12 truststore in a generated bundle (in `binaryData`).
+pub const GENERATED_TRUSTSTORE_KEY: &str = "truststore.p12";
+
+/// The system certificate directory OpenSSL searches by subject hash.
+pub const OPENSSL_CERT_DIR: &str = "/etc/ssl/certs";
+
+/// Marks objects this tool generated, so a second run recognises and updates them.
+pub const GENERATED_ANNOTATION: &str = "trust-inject.dev/generated";
+
+/// The Mozilla root store version inside a generated bundle.
+pub const MOZILLA_VERSION_ANNOTATION: &str = "trust-inject.dev/mozilla-roots-version";
+
+/// The variable Java reads extra options from.
+pub const JAVA_TOOL_OPTIONS: &str = "JAVA_TOOL_OPTIONS";

@@ -2,7 +2,6 @@
 //! collections, JSON) next to the existing keys. Nothing that exists is re-written, except
 //! a scalar that an intent explicitly replaces.
 
-#[cfg(test)]
 use super::Val;
 use super::emit::{Layout, json_string, render_entry, render_item, render_json, scalar_for_block};
 use super::tree::{Node, ScalarStyle, Value};
@@ -83,7 +82,7 @@ impl<'a> TextEditor<'a> {
             path: intent.path.to_string(),
             why,
         };
-        let (node, parent_flow) =
+        let (node, parent_flow, key_start) =
             find(self.root, &intent.path).ok_or_else(|| fail("path not found"))?;
         let seq = self.splices.len();
         match &intent.op {
@@ -142,6 +141,29 @@ impl<'a> TextEditor<'a> {
                     let at = self.after(node.end);
                     self.push_lines(at, col, 0, seq, text);
                 }
+            }
+            Op::Replace(val @ (Val::Map(_) | Val::Seq(_)))
+                if node.is_null() && node.start == node.end && !parent_flow && key_start.is_some() =>
+            {
+                // `key:` with nothing after it: the new value goes on the lines below, so
+                // the key's own line stays as it was.
+                let key_col = col_of(self.input, key_start.unwrap_or_default());
+                let mut text = String::new();
+                match val {
+                    Val::Map(entries) => {
+                        for (k, v) in entries {
+                            render_entry(k, v, key_col + self.layout.map_indent, &self.layout, &mut text);
+                        }
+                    }
+                    Val::Seq(items) => {
+                        for item in items {
+                            render_item(item, key_col + self.layout.seq_indent, &self.layout, &mut text);
+                        }
+                    }
+                    _ => {}
+                }
+                let at = self.after(node.end);
+                self.push_lines(at, key_col + 1, 0, seq, text);
             }
             Op::Replace(val) => {
                 let single_line = !self.input[node.start..node.end].contains('\n');
@@ -237,18 +259,27 @@ impl<'a> TextEditor<'a> {
     }
 }
 
-/// The node at `path` and whether its parent is a flow collection.
-fn find<'n>(root: &'n Node, path: &Path) -> Option<(&'n Node, bool)> {
+/// The node at `path`, whether its parent is a flow collection, and where its key starts
+/// (for mapping values).
+fn find<'n>(root: &'n Node, path: &Path) -> Option<(&'n Node, bool, Option<usize>)> {
     let mut node = root;
     let mut parent_flow = false;
+    let mut key_start = None;
     for seg in &path.0 {
         parent_flow = node.flow;
         node = match seg {
-            PathSeg::Key(k) => node.get(k)?,
-            PathSeg::Index(i) => node.items()?.get(*i)?,
+            PathSeg::Key(k) => {
+                let (key, value) = node.entries()?.iter().rev().find(|(key, _)| key.as_str() == Some(k.as_str()))?;
+                key_start = Some(key.start);
+                value
+            }
+            PathSeg::Index(i) => {
+                key_start = None;
+                node.items()?.get(*i)?
+            }
         };
     }
-    Some((node, parent_flow))
+    Some((node, parent_flow, key_start))
 }
 
 /// The `-` that introduces the sequence item starting at `pos`.
