@@ -812,14 +812,13 @@ impl Options {
             );
         }
         let additive_file = str_of("additive-file").filter(|v| !v.is_empty());
-        if let Some(f) = &additive_file {
-            if !f.starts_with('/') || f.ends_with('/') {
+        if let Some(f) = &additive_file
+            && (!f.starts_with('/') || f.ends_with('/')) {
                 errs.push(
                     "--additive-file",
                     format!("{f:?} must be an absolute file path"),
                 );
             }
-        }
         let system_bundle_paths = list_of("system-bundle-path", wk::SYSTEM_BUNDLE_PATHS);
         for p in &system_bundle_paths {
             if !p.starts_with('/') {
@@ -1024,4 +1023,30 @@ mod tests {
             ]
         );
     }
+}
+
+/// The configuration reference as a Markdown table (flag, field, environment variable,
+/// default, meaning), generated from [`FIELDS`]; the README embeds it and a test keeps
+/// the two equal.
+#[must_use]
+pub fn reference_markdown() -> String {
+    let mut out = String::from("| flag | `TrustInjection` field | environment | default | meaning |\n|---|---|---|---|---|\n");
+    for f in FIELDS {
+        let default = if f.default.is_empty() { "—".to_owned() } else { format!("`{}`", f.default) };
+        let kind = match f.kind {
+            FieldKind::List => " (repeatable; commas separate)",
+            _ => "",
+        };
+        out.push_str(&format!(
+            "| `--{}{}` | `{}` | `{}` | {} | {}{} |\n",
+            f.flag,
+            if f.kind == FieldKind::Bool { "[=BOOL]".to_owned() } else { format!(" {}", f.value_name) },
+            f.path,
+            f.env(),
+            default,
+            f.help.replace('|', "\\|"),
+            kind
+        ));
+    }
+    out
 }

@@ -148,8 +148,8 @@ pub fn process(input: &str, opts: &Options) -> Result<Processed, Error> {
         .iter()
         .filter(|f| f.severity == Severity::Warning)
         .count();
-    if opts.strict {
-        if let Some(first) = out
+    if opts.strict
+        && let Some(first) = out
             .findings
             .iter()
             .find(|f| f.severity == Severity::Warning)
@@ -159,7 +159,6 @@ pub fn process(input: &str, opts: &Options) -> Result<Processed, Error> {
                 first: first.to_string(),
             });
         }
-    }
     if let (true, Some(loaded)) = (opts.generated, opts.loaded.as_deref()) {
         let crlf = memmem::find(input.as_bytes(), b"\r\n").is_some();
         let mut tail = String::new();
@@ -279,11 +278,10 @@ fn guess_object(text: &str) -> Option<String> {
                 if l.len() - l.trim_start().len() == 2 {
                     name.get_or_insert_with(|| v.trim().trim_matches('"').to_owned());
                 }
-            } else if let Some(v) = l.trim_start().strip_prefix("namespace:") {
-                if l.len() - l.trim_start().len() == 2 {
+            } else if let Some(v) = l.trim_start().strip_prefix("namespace:")
+                && l.len() - l.trim_start().len() == 2 {
                     ns.get_or_insert_with(|| v.trim().trim_matches('"').to_owned());
                 }
-            }
         }
     }
     let kind = kind.filter(|k| !k.is_empty())?;

@@ -227,14 +227,13 @@ pub fn find_pod_specs(
     let Some(object) = ObjectRef::of(obj) else {
         return;
     };
-    if object.kind == "List" || object.kind.ends_with("List") {
-        if let Some(items) = obj.get("items").and_then(Node::items) {
+    if (object.kind == "List" || object.kind.ends_with("List"))
+        && let Some(items) = obj.get("items").and_then(Node::items) {
             for (i, item) in items.iter().enumerate() {
                 find_pod_specs(item, &base.key("items").index(i), rules, found, skipped);
             }
             return;
         }
-    }
     let group = object.group().to_owned();
     let mut known = false;
     let rows = BUILTIN_KINDS.iter().map(|(g, k, p)| (*g, *k, *p)).chain(

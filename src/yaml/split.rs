@@ -39,11 +39,10 @@ pub fn split_stream(input: &str) -> Vec<Chunk> {
     let mut directives_at: Option<usize> = None;
     let mut between_documents = true;
     let mut line_start = 0usize;
-    let mut lines = memchr_iter(b'\n', bytes)
+    let lines = memchr_iter(b'\n', bytes)
         .map(|i| i + 1)
         .chain(std::iter::once(bytes.len()));
-    loop {
-        let Some(next) = lines.next() else { break };
+    for next in lines {
         if line_start >= bytes.len() {
             break;
         }

@@ -346,19 +346,17 @@ pub fn parse_chunk(
                     tag: tag_text(tag.as_ref()),
                     flow: false,
                 };
-                if depth == 0 {
-                    if let Some(d) = current.as_mut() {
+                if depth == 0
+                    && let Some(d) = current.as_mut() {
                         d.is_empty = node.is_null_text_unbuilt(build);
                     }
-                }
                 finished = Some(node);
             }
             Event::Alias(id) => {
-                if depth == 0 {
-                    if let Some(d) = current.as_mut() {
+                if depth == 0
+                    && let Some(d) = current.as_mut() {
                         d.is_empty = false;
                     }
-                }
                 finished = Some(Node {
                     value: Value::Alias(id),
                     start,
@@ -370,12 +368,11 @@ pub fn parse_chunk(
                 });
             }
             Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
-                if depth == 0 {
-                    if let Some(d) = current.as_mut() {
+                if depth == 0
+                    && let Some(d) = current.as_mut() {
                         d.is_empty = false;
                         d.root_is_map = is_map;
                     }
-                }
                 depth += 1;
                 if depth > limits.max_depth {
                     return Err(err_at(
@@ -615,15 +612,14 @@ fn set_entry(out: &mut Vec<(Node, Node)>, k: Node, v: Node) {
         Value::Scalar { text, .. } => Some(text.clone()),
         _ => None,
     };
-    if let Some(key) = key {
-        if let Some(slot) = out
+    if let Some(key) = key
+        && let Some(slot) = out
             .iter_mut()
             .find(|(ek, _)| matches!(&ek.value, Value::Scalar { text, .. } if *text == key))
         {
             slot.1 = v;
             return;
         }
-    }
     out.push((k, v));
 }
 
