@@ -101,12 +101,54 @@ pub const FIELDS: &[Field] = &[
         "BOOL",
         "The source already holds the public roots: also replace system bundles and set SSL_CERT_FILE and friends"
     ),
-    field!("ca-file", "spec.source.files", List, "", "PATH", "Read the bundle from PEM/DER files or directories of *.pem/*.crt; generates the bundle object unless --configmap/--secret names an existing one"),
-    field!("public-roots", "spec.source.publicRoots", Str, "mozilla", "none|mozilla|FILE", "Public roots added to a generated bundle: none, the built-in Mozilla store, or a PEM file such as a distro's ca-certificates.crt"),
-    field!("bundle-name", "spec.source.bundleName", Str, wk::DEFAULT_VOLUME_NAME, "NAME", "Name of the generated ConfigMap or Secret"),
-    field!("generate", "spec.source.generate", Str, "configmap", "configmap|secret", "Kind of object generated from --ca-file"),
-    field!("java-truststore", "spec.runtimes.javaTruststore", Bool, "true", "BOOL", "With a generated complete bundle, point Java at its PKCS#12 truststore through JAVA_TOOL_OPTIONS"),
-    field!("hashed-certs", "spec.runtimes.hashedCerts", Bool, "true", "BOOL", "With a generated bundle, mount each CA as <subject-hash>.0 into /etc/ssl/certs for OpenSSL directory lookups"),
+    field!(
+        "ca-file",
+        "spec.source.files",
+        List,
+        "",
+        "PATH",
+        "Read the bundle from PEM/DER files or directories of *.pem/*.crt; generates the bundle object unless --configmap/--secret names an existing one"
+    ),
+    field!(
+        "public-roots",
+        "spec.source.publicRoots",
+        Str,
+        "mozilla",
+        "none|mozilla|FILE",
+        "Public roots added to a generated bundle: none, the built-in Mozilla store, or a PEM file such as a distro's ca-certificates.crt"
+    ),
+    field!(
+        "bundle-name",
+        "spec.source.bundleName",
+        Str,
+        wk::DEFAULT_VOLUME_NAME,
+        "NAME",
+        "Name of the generated ConfigMap or Secret"
+    ),
+    field!(
+        "generate",
+        "spec.source.generate",
+        Str,
+        "configmap",
+        "configmap|secret",
+        "Kind of object generated from --ca-file"
+    ),
+    field!(
+        "java-truststore",
+        "spec.runtimes.javaTruststore",
+        Bool,
+        "true",
+        "BOOL",
+        "With a generated complete bundle, point Java at its PKCS#12 truststore through JAVA_TOOL_OPTIONS"
+    ),
+    field!(
+        "hashed-certs",
+        "spec.runtimes.hashedCerts",
+        Bool,
+        "true",
+        "BOOL",
+        "With a generated bundle, mount each CA as <subject-hash>.0 into /etc/ssl/certs for OpenSSL directory lookups"
+    ),
     field!(
         "volume-name",
         "spec.volumeName",
@@ -649,6 +691,9 @@ pub struct Options {
     pub hashed_certs: bool,
     /// The bundle read from `bundle_files`, once [`Options::load_bundle`] ran.
     pub loaded: Option<std::sync::Arc<Loaded>>,
+    /// Append generated bundle objects to the output stream (off in KRM mode, where they
+    /// become items instead).
+    pub append_generated: bool,
 }
 
 /// A bundle read from files.
@@ -714,6 +759,7 @@ impl Options {
             java_truststore: true,
             hashed_certs: true,
             loaded: None,
+            append_generated: true,
         }
     }
 
@@ -768,16 +814,32 @@ impl Options {
             Some("configmap") | None => SourceKind::ConfigMap,
             Some("secret") => SourceKind::Secret,
             Some(other) => {
-                errs.push("--generate", format!("{other:?}: expected configmap or secret"));
+                errs.push(
+                    "--generate",
+                    format!("{other:?}: expected configmap or secret"),
+                );
                 SourceKind::ConfigMap
             }
         };
         let generated = !files.is_empty() && configmap.is_none() && secret.is_none();
         let source = match (configmap, secret) {
-            (Some(name), None) => Some(Source { kind: SourceKind::ConfigMap, name, key: key.clone(), complete }),
-            (None, Some(name)) => Some(Source { kind: SourceKind::Secret, name, key: key.clone(), complete }),
+            (Some(name), None) => Some(Source {
+                kind: SourceKind::ConfigMap,
+                name,
+                key: key.clone(),
+                complete,
+            }),
+            (None, Some(name)) => Some(Source {
+                kind: SourceKind::Secret,
+                name,
+                key: key.clone(),
+                complete,
+            }),
             (Some(_), Some(_)) => {
-                errs.push("--configmap/--secret", "give exactly one bundle source, not both");
+                errs.push(
+                    "--configmap/--secret",
+                    "give exactly one bundle source, not both",
+                );
                 None
             }
             (None, None) if generated => Some(Source {
@@ -794,7 +856,10 @@ impl Options {
         if generated {
             let name = str_of("bundle-name").unwrap_or_default();
             if !is_dns_label(&name) && !name.split('.').all(is_dns_label) {
-                errs.push("--bundle-name", format!("{name:?} is not a valid object name"));
+                errs.push(
+                    "--bundle-name",
+                    format!("{name:?} is not a valid object name"),
+                );
             }
         }
         if key.is_empty() || key.contains('/') {
@@ -813,12 +878,13 @@ impl Options {
         }
         let additive_file = str_of("additive-file").filter(|v| !v.is_empty());
         if let Some(f) = &additive_file
-            && (!f.starts_with('/') || f.ends_with('/')) {
-                errs.push(
-                    "--additive-file",
-                    format!("{f:?} must be an absolute file path"),
-                );
-            }
+            && (!f.starts_with('/') || f.ends_with('/'))
+        {
+            errs.push(
+                "--additive-file",
+                format!("{f:?} must be an absolute file path"),
+            );
+        }
         let system_bundle_paths = list_of("system-bundle-path", wk::SYSTEM_BUNDLE_PATHS);
         for p in &system_bundle_paths {
             if !p.starts_with('/') {
@@ -880,6 +946,7 @@ impl Options {
             java_truststore: bool_of("java-truststore"),
             hashed_certs: bool_of("hashed-certs"),
             loaded: None,
+            append_generated: true,
         })
     }
 
@@ -894,21 +961,33 @@ impl Options {
         if self.bundle_files.is_empty() {
             return Ok(crate::bundle::ReadBundle::default());
         }
-        let paths: Vec<std::path::PathBuf> = self.bundle_files.iter().map(std::path::PathBuf::from).collect();
+        let paths: Vec<std::path::PathBuf> = self
+            .bundle_files
+            .iter()
+            .map(std::path::PathBuf::from)
+            .collect();
         let read = read_ca_files(&paths)?;
         let roots = match self.public_roots.as_str() {
             "none" => PublicRoots::None,
             "mozilla" => PublicRoots::Mozilla,
             file => PublicRoots::File(file.into()),
         };
-        let mozilla_version = matches!(roots, PublicRoots::Mozilla).then_some(crate::bundle::MOZILLA_ROOTS_VERSION);
+        let mozilla_version =
+            matches!(roots, PublicRoots::Mozilla).then_some(crate::bundle::MOZILLA_ROOTS_VERSION);
         let public = public_roots(&roots)?;
         let data = build_bundle_data(&read.certificates, &public)?;
         if self.generated && data.total_size() > crate::bundle::CONFIGMAP_MAX_BYTES {
-            return Err(crate::bundle::BundleError::TooLarge { size: data.total_size(), limit: crate::bundle::CONFIGMAP_MAX_BYTES });
+            return Err(crate::bundle::BundleError::TooLarge {
+                size: data.total_size(),
+                limit: crate::bundle::CONFIGMAP_MAX_BYTES,
+            });
         }
         self.bundle_hash = Some(data.sha256.clone());
-        self.loaded = Some(std::sync::Arc::new(Loaded { data, certificates: read.certificates.clone(), mozilla_version }));
+        self.loaded = Some(std::sync::Arc::new(Loaded {
+            data,
+            certificates: read.certificates.clone(),
+            mozilla_version,
+        }));
         Ok(read)
     }
 
@@ -972,6 +1051,42 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     pi == p.len()
 }
 
+/// The configuration reference as a Markdown table (flag, field, environment variable,
+/// default, meaning), generated from [`FIELDS`]; the README embeds it and a test keeps
+/// the two equal.
+#[must_use]
+pub fn reference_markdown() -> String {
+    let mut out = String::from(
+        "| flag | `TrustInjection` field | environment | default | meaning |\n|---|---|---|---|---|\n",
+    );
+    for f in FIELDS {
+        let default = if f.default.is_empty() {
+            "—".to_owned()
+        } else {
+            format!("`{}`", f.default)
+        };
+        let kind = match f.kind {
+            FieldKind::List => " (repeatable; commas separate)",
+            _ => "",
+        };
+        out.push_str(&format!(
+            "| `--{}{}` | `{}` | `{}` | {} | {}{} |\n",
+            f.flag,
+            if f.kind == FieldKind::Bool {
+                "[=BOOL]".to_owned()
+            } else {
+                format!(" {}", f.value_name)
+            },
+            f.path,
+            f.env(),
+            default,
+            f.help.replace('|', "\\|"),
+            kind
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1023,30 +1138,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// The configuration reference as a Markdown table (flag, field, environment variable,
-/// default, meaning), generated from [`FIELDS`]; the README embeds it and a test keeps
-/// the two equal.
-#[must_use]
-pub fn reference_markdown() -> String {
-    let mut out = String::from("| flag | `TrustInjection` field | environment | default | meaning |\n|---|---|---|---|---|\n");
-    for f in FIELDS {
-        let default = if f.default.is_empty() { "—".to_owned() } else { format!("`{}`", f.default) };
-        let kind = match f.kind {
-            FieldKind::List => " (repeatable; commas separate)",
-            _ => "",
-        };
-        out.push_str(&format!(
-            "| `--{}{}` | `{}` | `{}` | {} | {}{} |\n",
-            f.flag,
-            if f.kind == FieldKind::Bool { "[=BOOL]".to_owned() } else { format!(" {}", f.value_name) },
-            f.path,
-            f.env(),
-            default,
-            f.help.replace('|', "\\|"),
-            kind
-        ));
-    }
-    out
 }

@@ -9,13 +9,23 @@ use crate::well_known as wk;
 use crate::yaml::{Val, is_plain_string, render_json};
 
 fn key_text(k: &str) -> String {
-    if is_plain_string(k) { k.to_owned() } else { render_json(&Val::str(k)) }
+    if is_plain_string(k) {
+        k.to_owned()
+    } else {
+        render_json(&Val::str(k))
+    }
 }
 
 /// The generated object for namespace `ns` (`""`: none, so it lands in the release
-/// namespace), without a leading `---`.
+/// namespace), with extra `annotations`, without a leading `---`.
 #[must_use]
-pub fn render(opts: &Options, loaded: &Loaded, ns: &str, nl: &str) -> String {
+pub fn render(
+    opts: &Options,
+    loaded: &Loaded,
+    ns: &str,
+    annotations: &[(String, String)],
+    nl: &str,
+) -> String {
     let data = &loaded.data;
     let secret = opts.source.kind == SourceKind::Secret;
     let mut out = String::new();
@@ -24,7 +34,11 @@ pub fn render(opts: &Options, loaded: &Loaded, ns: &str, nl: &str) -> String {
         out.push_str(nl);
     };
     line("apiVersion: v1");
-    line(if secret { "kind: Secret" } else { "kind: ConfigMap" });
+    line(if secret {
+        "kind: Secret"
+    } else {
+        "kind: ConfigMap"
+    });
     line("metadata:");
     line(&format!("  name: {}", key_text(&opts.source.name)));
     if !ns.is_empty() {
@@ -34,19 +48,41 @@ pub fn render(opts: &Options, loaded: &Loaded, ns: &str, nl: &str) -> String {
     line("    app.kubernetes.io/managed-by: trust-inject");
     line("  annotations:");
     line(&format!("    {}: \"true\"", wk::GENERATED_ANNOTATION));
-    line(&format!("    {}: {}", wk::BUNDLE_HASH_ANNOTATION, render_json(&Val::str(&data.sha256))));
+    line(&format!(
+        "    {}: {}",
+        wk::BUNDLE_HASH_ANNOTATION,
+        render_json(&Val::str(&data.sha256))
+    ));
     if let Some(v) = loaded.mozilla_version {
-        line(&format!("    {}: {}", wk::MOZILLA_VERSION_ANNOTATION, render_json(&Val::str(v))));
+        line(&format!(
+            "    {}: {}",
+            wk::MOZILLA_VERSION_ANNOTATION,
+            render_json(&Val::str(v))
+        ));
+    }
+    for (k, v) in annotations {
+        line(&format!(
+            "    {}: {}",
+            key_text(k),
+            render_json(&Val::str(v))
+        ));
     }
     if secret {
         line("type: Opaque");
     }
-    let mut texts: Vec<(&str, &str)> = vec![(wk::GENERATED_PRIVATE_KEY, &data.ca_crt), (wk::GENERATED_COMPLETE_KEY, &data.ca_bundle_crt)];
+    let mut texts: Vec<(&str, &str)> = vec![
+        (wk::GENERATED_PRIVATE_KEY, &data.ca_crt),
+        (wk::GENERATED_COMPLETE_KEY, &data.ca_bundle_crt),
+    ];
     texts.extend(data.hashed.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     line("data:");
     for (k, v) in &texts {
         if secret {
-            line(&format!("  {}: {}", key_text(k), STANDARD.encode(v.as_bytes())));
+            line(&format!(
+                "  {}: {}",
+                key_text(k),
+                STANDARD.encode(v.as_bytes())
+            ));
         } else {
             line(&format!("  {}: |", key_text(k)));
             for l in v.lines() {

@@ -144,6 +144,7 @@ fn is_true(n: Option<&Node>) -> bool {
 }
 
 /// One mount the tool wants in every container.
+#[derive(Clone)]
 struct WantMount {
     path: String,
     sub_path: Option<String>,
@@ -151,20 +152,36 @@ struct WantMount {
 
 fn wanted_mounts(opts: &Options) -> Vec<WantMount> {
     let key = &opts.source.key;
-    let mut out = vec![WantMount { path: opts.mount_path.clone(), sub_path: None }];
+    let mut out = vec![WantMount {
+        path: opts.mount_path.clone(),
+        sub_path: None,
+    }];
     if let Some(f) = &opts.additive_file {
-        out.push(WantMount { path: f.clone(), sub_path: Some(key.clone()) });
+        out.push(WantMount {
+            path: f.clone(),
+            sub_path: Some(key.clone()),
+        });
     }
     let generated = opts.generated.then_some(opts.loaded.as_deref()).flatten();
     if let (Some(loaded), true) = (generated, opts.hashed_certs) {
         for (name, _) in &loaded.data.hashed {
-            out.push(WantMount { path: format!("{}/{name}", wk::OPENSSL_CERT_DIR), sub_path: Some(name.clone()) });
+            out.push(WantMount {
+                path: format!("{}/{name}", wk::OPENSSL_CERT_DIR),
+                sub_path: Some(name.clone()),
+            });
         }
     }
     if opts.source.complete {
-        let complete_key = if generated.is_some() { wk::GENERATED_COMPLETE_KEY } else { key.as_str() };
+        let complete_key = if generated.is_some() {
+            wk::GENERATED_COMPLETE_KEY
+        } else {
+            key.as_str()
+        };
         for p in &opts.system_bundle_paths {
-            out.push(WantMount { path: p.clone(), sub_path: Some(complete_key.to_owned()) });
+            out.push(WantMount {
+                path: p.clone(),
+                sub_path: Some(complete_key.to_owned()),
+            });
         }
     }
     out
@@ -191,12 +208,28 @@ fn java_options(opts: &Options) -> String {
 fn wanted_env(opts: &Options) -> Vec<(String, String, EnvMode)> {
     let file = opts.bundle_file();
     let generated = opts.generated && opts.loaded.is_some();
-    let mut out: Vec<(String, String, EnvMode)> = opts.additive_env.iter().map(|v| (v.clone(), file.clone(), EnvMode::Set)).collect();
+    let mut out: Vec<(String, String, EnvMode)> = opts
+        .additive_env
+        .iter()
+        .map(|v| (v.clone(), file.clone(), EnvMode::Set))
+        .collect();
     if opts.source.complete {
-        let complete = if generated { format!("{}/{}", opts.mount_path, wk::GENERATED_COMPLETE_KEY) } else { file.clone() };
-        out.extend(opts.replacing_env.iter().map(|v| (v.clone(), complete.clone(), EnvMode::Set)));
+        let complete = if generated {
+            format!("{}/{}", opts.mount_path, wk::GENERATED_COMPLETE_KEY)
+        } else {
+            file.clone()
+        };
+        out.extend(
+            opts.replacing_env
+                .iter()
+                .map(|v| (v.clone(), complete.clone(), EnvMode::Set)),
+        );
         if generated && opts.java_truststore {
-            out.push((wk::JAVA_TOOL_OPTIONS.to_owned(), java_options(opts), EnvMode::Append));
+            out.push((
+                wk::JAVA_TOOL_OPTIONS.to_owned(),
+                java_options(opts),
+                EnvMode::Append,
+            ));
         }
     }
     out
@@ -364,7 +397,18 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     let mounts = wanted_mounts(opts);
     let env = wanted_env(opts);
     let mut any_container = false;
+    // Kubernetes forbids subPath mounts in ephemeral containers.
+    let dir_mounts: Vec<WantMount> = mounts
+        .iter()
+        .filter(|m| m.sub_path.is_none())
+        .cloned()
+        .collect();
     for list in lists {
+        let list_mounts = if list == "ephemeralContainers" {
+            &dir_mounts
+        } else {
+            &mounts
+        };
         let Some(cs) = spec.get(list) else { continue };
         let Some(items) = cs.items() else {
             if cs.is_null() {
@@ -404,7 +448,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                 path: cpath.to_string(),
                 ..ContainerPlan::default()
             };
-            plan_container(c, &cpath, &mounts, &env, opts, &mut plan, &mut cp)?;
+            plan_container(c, &cpath, list_mounts, &env, opts, &mut plan, &mut cp)?;
             plan.containers.push(cp);
         }
     }
@@ -524,13 +568,22 @@ fn plan_container(
         None => &[],
     };
     for (var, value, mode) in env {
-        let found = env_items.iter().enumerate().rev().find(|(_, e)| str_at(Some(e), &["name"]) == Some(var.as_str()));
+        let found = env_items
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, e)| str_at(Some(e), &["name"]) == Some(var.as_str()));
         match found {
             None => {
-                new_env.push(Val::map([("name", Val::str(var)), ("value", Val::str(value))]));
+                new_env.push(Val::map([
+                    ("name", Val::str(var)),
+                    ("value", Val::str(value)),
+                ]));
                 cp.env.push(var.clone());
             }
-            Some((_, e)) if str_at(Some(e), &["value"]) == Some(value.as_str()) && e.get("valueFrom").is_none() => {}
+            Some((_, e))
+                if str_at(Some(e), &["value"]) == Some(value.as_str())
+                    && e.get("valueFrom").is_none() => {}
             Some((i, e)) if *mode == EnvMode::Append && e.get("valueFrom").is_none() => {
                 let current = str_at(Some(e), &["value"]).unwrap_or("");
                 if current.contains(value.as_str()) {
@@ -542,12 +595,22 @@ fn plan_container(
                     cp.kept_env.push((var.clone(), why));
                     continue;
                 }
-                let joined = if current.trim().is_empty() { value.clone() } else { format!("{} {value}", current.trim_end()) };
+                let joined = if current.trim().is_empty() {
+                    value.clone()
+                } else {
+                    format!("{} {value}", current.trim_end())
+                };
                 let epath = cpath.key("env").index(i);
                 if e.get("value").is_some() {
-                    plan.intents.push(Intent { path: epath.key("value"), op: Op::Replace(Val::str(joined)) });
+                    plan.intents.push(Intent {
+                        path: epath.key("value"),
+                        op: Op::Replace(Val::str(joined)),
+                    });
                 } else {
-                    plan.intents.push(Intent { path: epath, op: Op::AddKey("value".into(), Val::str(joined)) });
+                    plan.intents.push(Intent {
+                        path: epath,
+                        op: Op::AddKey("value".into(), Val::str(joined)),
+                    });
                 }
                 cp.env.push(var.clone());
             }
@@ -559,20 +622,41 @@ fn plan_container(
                 };
                 let epath = cpath.key("env").index(i);
                 if opts.override_env {
-                    let replacement = Val::map([("name", Val::str(var)), ("value", Val::str(value))]);
-                    if e.get("valueFrom").is_none() && e.get("value").is_some() {
-                        plan.intents.push(Intent { path: epath.key("value"), op: Op::Replace(Val::str(value)) });
+                    if e.get("value").is_some() {
+                        plan.intents.push(Intent {
+                            path: epath.key("value"),
+                            op: Op::Replace(Val::str(value)),
+                        });
                     } else {
-                        plan.intents.push(Intent { path: epath, op: Op::ReplaceNode(replacement) });
+                        plan.intents.push(Intent {
+                            path: epath.clone(),
+                            op: Op::AddKey("value".into(), Val::str(value)),
+                        });
+                    }
+                    if e.get("valueFrom").is_some() {
+                        plan.intents.push(Intent {
+                            path: epath,
+                            op: Op::RemoveKey("valueFrom".into()),
+                        });
                     }
                     cp.env.push(var.clone());
-                    plan.notes.push(Note { severity: Severity::Info, path: Some(cpath.key("env")), message: format!("container {:?}: {var} was {current}; overridden (--override-env)", cp.name) });
+                    plan.notes.push(Note {
+                        severity: Severity::Info,
+                        path: Some(cpath.key("env")),
+                        message: format!(
+                            "container {:?}: {var} was {current}; overridden (--override-env)",
+                            cp.name
+                        ),
+                    });
                 } else {
                     let why = format!("the container sets {var} to {current} itself");
                     plan.notes.push(Note {
                         severity: Severity::Warning,
                         path: Some(cpath.key("env")),
-                        message: format!("container {:?}: {why}; kept (pass --override-env to replace it)", cp.name),
+                        message: format!(
+                            "container {:?}: {why}; kept (pass --override-env to replace it)",
+                            cp.name
+                        ),
                     });
                     cp.kept_env.push((var.clone(), why));
                 }

@@ -25,6 +25,7 @@ pub mod config;
 pub mod error;
 pub mod generate;
 pub mod inject;
+pub mod krm;
 pub mod pipeline;
 pub mod well_known;
 pub mod workload;

@@ -69,7 +69,9 @@ fn run(m: &clap::ArgMatches) -> Result<(), Failure> {
     let mut opts = Options::from_settings(&settings)
         .map_err(|e| Failure::new(Exit::BadConfig, format!("invalid configuration: {e}")))?;
     let quiet = m.get_flag("quiet");
-    let read = opts.load_bundle().map_err(|e| Failure::new(Exit::BadConfig, e.to_string()))?;
+    let read = opts
+        .load_bundle()
+        .map_err(|e| Failure::new(Exit::BadConfig, e.to_string()))?;
     if !quiet {
         for c in &read.certificates {
             eprintln!(
@@ -86,7 +88,13 @@ fn run(m: &clap::ArgMatches) -> Result<(), Failure> {
         eprintln!("trust-inject: warning: {w}");
     }
     if opts.strict && !read.warnings.is_empty() {
-        return Err(Failure::new(Exit::InjectFailed, format!("{} certificate warning(s) treated as errors (--strict)", read.warnings.len())));
+        return Err(Failure::new(
+            Exit::InjectFailed,
+            format!(
+                "{} certificate warning(s) treated as errors (--strict)",
+                read.warnings.len()
+            ),
+        ));
     }
     let files: Vec<OsString> = m
         .get_many::<OsString>("files")

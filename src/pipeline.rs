@@ -8,9 +8,9 @@ use memchr::memmem;
 use rayon::prelude::*;
 
 use crate::config::Options;
-use crate::well_known as wk;
 use crate::error::{DocRef, Error, Finding, Severity};
 use crate::inject::{ContainerPlan, plan};
+use crate::well_known as wk;
 use crate::workload::{NotFound, ObjectRef, find_pod_specs};
 use crate::yaml::{
     Chunk, Document, Intent, Node, Op, Path, PathSeg, ScalarStyle, TextEditor, Val, Value,
@@ -153,17 +153,22 @@ pub fn process(input: &str, opts: &Options) -> Result<Processed, Error> {
             .findings
             .iter()
             .find(|f| f.severity == Severity::Warning)
-        {
-            return Err(Error::Strict {
-                count: out.summary.warnings,
-                first: first.to_string(),
-            });
-        }
-    if let (true, Some(loaded)) = (opts.generated, opts.loaded.as_deref()) {
+    {
+        return Err(Error::Strict {
+            count: out.summary.warnings,
+            first: first.to_string(),
+        });
+    }
+    if let (true, true, Some(loaded)) = (
+        opts.generated,
+        opts.append_generated,
+        opts.loaded.as_deref(),
+    ) {
         let crlf = memmem::find(input.as_bytes(), b"\r\n").is_some();
         let mut tail = String::new();
         for ns in &out.summary.namespaces {
-            let text = crate::generate::render(opts, loaded, ns, if crlf { "\r\n" } else { "\n" });
+            let text =
+                crate::generate::render(opts, loaded, ns, &[], if crlf { "\r\n" } else { "\n" });
             match existing.iter().find(|(n, _)| n == ns) {
                 Some((_, (start, end))) => {
                     if input[*start..*end] != text {
@@ -279,9 +284,10 @@ fn guess_object(text: &str) -> Option<String> {
                     name.get_or_insert_with(|| v.trim().trim_matches('"').to_owned());
                 }
             } else if let Some(v) = l.trim_start().strip_prefix("namespace:")
-                && l.len() - l.trim_start().len() == 2 {
-                    ns.get_or_insert_with(|| v.trim().trim_matches('"').to_owned());
-                }
+                && l.len() - l.trim_start().len() == 2
+            {
+                ns.get_or_insert_with(|| v.trim().trim_matches('"').to_owned());
+            }
         }
     }
     let kind = kind.filter(|k| !k.is_empty())?;
@@ -342,7 +348,11 @@ fn process_chunk(
         let docref = DocRef {
             index: i + 1,
             first_line: doc.first_line,
-            last_line: doc.last_line,
+            // The last line with content (the parser's document end sits on the next token).
+            last_line: {
+                let content = input[chunk.start..root.end.max(chunk.start)].trim_end();
+                (base_line + count_lines(content)).max(doc.first_line)
+            },
             object: None,
             source: source.clone(),
         };
@@ -627,6 +637,10 @@ fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), String> {
         }
         (Op::Append(v), Value::Seq(items)) => items.push(val_to_node(v)),
         (Op::Replace(v) | Op::ReplaceNode(v), _) => *node = val_to_node(v),
+        (Op::AppendBlock(_), _) => return Err(missing()),
+        (Op::RemoveKey(k), Value::Map(entries)) => {
+            entries.retain(|(ek, _)| ek.as_str() != Some(k.as_str()))
+        }
         _ => return Err(missing()),
     }
     Ok(())

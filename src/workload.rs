@@ -228,12 +228,13 @@ pub fn find_pod_specs(
         return;
     };
     if (object.kind == "List" || object.kind.ends_with("List"))
-        && let Some(items) = obj.get("items").and_then(Node::items) {
-            for (i, item) in items.iter().enumerate() {
-                find_pod_specs(item, &base.key("items").index(i), rules, found, skipped);
-            }
-            return;
+        && let Some(items) = obj.get("items").and_then(Node::items)
+    {
+        for (i, item) in items.iter().enumerate() {
+            find_pod_specs(item, &base.key("items").index(i), rules, found, skipped);
         }
+        return;
+    }
     let group = object.group().to_owned();
     let mut known = false;
     let rows = BUILTIN_KINDS.iter().map(|(g, k, p)| (*g, *k, *p)).chain(

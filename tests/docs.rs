@@ -8,8 +8,13 @@ const END: &str = "<!-- END GENERATED: options -->";
 fn readme_option_reference_is_current() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
     let readme = std::fs::read_to_string(path).expect("README.md is readable");
-    let start = readme.find(BEGIN).expect("README.md has the BEGIN GENERATED: options marker") + BEGIN.len();
-    let end = readme.find(END).expect("README.md has the END GENERATED: options marker");
+    let start = readme
+        .find(BEGIN)
+        .expect("README.md has the BEGIN GENERATED: options marker")
+        + BEGIN.len();
+    let end = readme
+        .find(END)
+        .expect("README.md has the END GENERATED: options marker");
     let want = trust_inject::config::reference_markdown();
     if readme[start..end] != want {
         if std::env::var_os("UPDATE_DOCS").is_some() {
@@ -17,7 +22,10 @@ fn readme_option_reference_is_current() {
             std::fs::write(path, updated).expect("README.md is writable");
             return;
         }
-        panic!("the README's option reference is out of date: run `UPDATE_DOCS=1 cargo test --test docs`\n--- README\n{}\n--- generated\n{want}", &readme[start..end]);
+        panic!(
+            "the README's option reference is out of date: run `UPDATE_DOCS=1 cargo test --test docs`\n--- README\n{}\n--- generated\n{want}",
+            &readme[start..end]
+        );
     }
 }
 
@@ -29,7 +37,11 @@ fn every_option_is_a_flag_and_an_environment_variable() {
         .expect("the binary runs");
     let text = String::from_utf8_lossy(&help.stdout);
     for f in trust_inject::config::FIELDS {
-        assert!(text.contains(&format!("--{}", f.flag)), "--help lacks --{}", f.flag);
+        assert!(
+            text.contains(&format!("--{}", f.flag)),
+            "--help lacks --{}",
+            f.flag
+        );
         assert!(text.contains(&f.env()), "--help lacks {}", f.env());
     }
     assert!(text.contains("Exit codes:"), "--help lacks the exit codes");

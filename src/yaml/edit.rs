@@ -38,6 +38,9 @@ pub struct TextEditor<'a> {
     root: &'a Node,
     layout: Layout,
     splices: Vec<Splice>,
+    /// Entries already added to each empty flow collection (by its start offset), so a
+    /// second one gets its comma.
+    flow_added: std::collections::HashMap<usize, usize>,
 }
 
 fn line_start(input: &str, pos: usize) -> usize {
@@ -69,6 +72,7 @@ impl<'a> TextEditor<'a> {
             root,
             layout,
             splices: Vec::new(),
+            flow_added: std::collections::HashMap::new(),
         }
     }
 
@@ -97,10 +101,15 @@ impl<'a> TextEditor<'a> {
                             text.push_str(", ");
                             v.end
                         }
-                        None => self
-                            .after_open(node, b'{')
-                            .ok_or_else(|| fail("no `{` found"))?,
+                        None => {
+                            if self.flow_added.get(&node.start).is_some_and(|n| *n > 0) {
+                                text.push_str(", ");
+                            }
+                            self.after_open(node, b'{')
+                                .ok_or_else(|| fail("no `{` found"))?
+                        }
                     };
+                    *self.flow_added.entry(node.start).or_default() += 1;
                     json_string(key, &mut text);
                     text.push_str(": ");
                     text.push_str(&render_json(val));
@@ -125,10 +134,15 @@ impl<'a> TextEditor<'a> {
                             text.push_str(", ");
                             last.end
                         }
-                        None => self
-                            .after_open(node, b'[')
-                            .ok_or_else(|| fail("no `[` found"))?,
+                        None => {
+                            if self.flow_added.get(&node.start).is_some_and(|n| *n > 0) {
+                                text.push_str(", ");
+                            }
+                            self.after_open(node, b'[')
+                                .ok_or_else(|| fail("no `[` found"))?
+                        }
                     };
+                    *self.flow_added.entry(node.start).or_default() += 1;
                     text.push_str(&render_json(val));
                     self.push(at, at, usize::MAX, 0, seq, text);
                 } else {
@@ -143,7 +157,10 @@ impl<'a> TextEditor<'a> {
                 }
             }
             Op::Replace(val @ (Val::Map(_) | Val::Seq(_)))
-                if node.is_null() && node.start == node.end && !parent_flow && key_start.is_some() =>
+                if node.is_null()
+                    && node.start == node.end
+                    && !parent_flow
+                    && key_start.is_some() =>
             {
                 // `key:` with nothing after it: the new value goes on the lines below, so
                 // the key's own line stays as it was.
@@ -152,12 +169,23 @@ impl<'a> TextEditor<'a> {
                 match val {
                     Val::Map(entries) => {
                         for (k, v) in entries {
-                            render_entry(k, v, key_col + self.layout.map_indent, &self.layout, &mut text);
+                            render_entry(
+                                k,
+                                v,
+                                key_col + self.layout.map_indent,
+                                &self.layout,
+                                &mut text,
+                            );
                         }
                     }
                     Val::Seq(items) => {
                         for item in items {
-                            render_item(item, key_col + self.layout.seq_indent, &self.layout, &mut text);
+                            render_item(
+                                item,
+                                key_col + self.layout.seq_indent,
+                                &self.layout,
+                                &mut text,
+                            );
                         }
                     }
                     _ => {}
@@ -193,6 +221,52 @@ impl<'a> TextEditor<'a> {
                 self.push(node.start, node.end, usize::MAX, 0, seq, text);
             }
             Op::ReplaceNode(_) => return Err(fail("whole nodes are replaced by re-emitting")),
+            Op::RemoveKey(key) => {
+                if node.flow {
+                    return Err(fail("keys of flow mappings are removed by re-emitting"));
+                }
+                let entries = node.entries().ok_or_else(|| fail("not a mapping"))?;
+                let (k, v) = entries
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k.as_str() == Some(key.as_str()))
+                    .ok_or_else(|| fail("key not found"))?;
+                let ls = line_start(self.input, k.start);
+                if !self.input.as_bytes()[ls..k.start]
+                    .iter()
+                    .all(|&b| b == b' ')
+                {
+                    return Err(fail("the key shares its line with a `-`"));
+                }
+                let end = self.after(v.end);
+                self.push(ls, end, usize::MAX, 0, seq, String::new());
+            }
+            Op::AppendBlock(block) => {
+                let Value::Seq(items) = &node.value else {
+                    return Err(fail("not a list"));
+                };
+                let first = items
+                    .first()
+                    .filter(|_| !node.flow)
+                    .ok_or_else(|| fail("not a non-empty block list"))?;
+                let dash = dash_before(self.input, first.start)
+                    .ok_or_else(|| fail("no `-` found before the first item"))?;
+                let col = col_of(self.input, dash);
+                let nl = self.layout.newline;
+                let mut text = String::new();
+                for (i, line) in block.lines().enumerate() {
+                    if i == 0 {
+                        text.push_str(&" ".repeat(col));
+                        text.push_str("- ");
+                    } else if !line.is_empty() {
+                        text.push_str(&" ".repeat(col + 2));
+                    }
+                    text.push_str(line.trim_end_matches('\r'));
+                    text.push_str(nl);
+                }
+                let at = self.after(node.end);
+                self.push_lines(at, col, 0, seq, text);
+            }
         }
         Ok(())
     }
@@ -269,7 +343,11 @@ fn find<'n>(root: &'n Node, path: &Path) -> Option<(&'n Node, bool, Option<usize
         parent_flow = node.flow;
         node = match seg {
             PathSeg::Key(k) => {
-                let (key, value) = node.entries()?.iter().rev().find(|(key, _)| key.as_str() == Some(k.as_str()))?;
+                let (key, value) = node
+                    .entries()?
+                    .iter()
+                    .rev()
+                    .find(|(key, _)| key.as_str() == Some(k.as_str()))?;
                 key_start = Some(key.start);
                 value
             }

@@ -84,6 +84,11 @@ pub enum Op {
     Replace(Val),
     /// Replace the whole value at the path (any kind of node) by a new value.
     ReplaceNode(Val),
+    /// Append block YAML text (written at column 0) as an item of the block sequence at
+    /// the path.
+    AppendBlock(String),
+    /// Remove a key (and its value) from the mapping at the path.
+    RemoveKey(String),
 }
 
 /// One change to a document.

@@ -347,16 +347,18 @@ pub fn parse_chunk(
                     flow: false,
                 };
                 if depth == 0
-                    && let Some(d) = current.as_mut() {
-                        d.is_empty = node.is_null_text_unbuilt(build);
-                    }
+                    && let Some(d) = current.as_mut()
+                {
+                    d.is_empty = node.is_null_text_unbuilt(build);
+                }
                 finished = Some(node);
             }
             Event::Alias(id) => {
                 if depth == 0
-                    && let Some(d) = current.as_mut() {
-                        d.is_empty = false;
-                    }
+                    && let Some(d) = current.as_mut()
+                {
+                    d.is_empty = false;
+                }
                 finished = Some(Node {
                     value: Value::Alias(id),
                     start,
@@ -369,10 +371,11 @@ pub fn parse_chunk(
             }
             Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
                 if depth == 0
-                    && let Some(d) = current.as_mut() {
-                        d.is_empty = false;
-                        d.root_is_map = is_map;
-                    }
+                    && let Some(d) = current.as_mut()
+                {
+                    d.is_empty = false;
+                    d.root_is_map = is_map;
+                }
                 depth += 1;
                 if depth > limits.max_depth {
                     return Err(err_at(
@@ -616,10 +619,10 @@ fn set_entry(out: &mut Vec<(Node, Node)>, k: Node, v: Node) {
         && let Some(slot) = out
             .iter_mut()
             .find(|(ek, _)| matches!(&ek.value, Value::Scalar { text, .. } if *text == key))
-        {
-            slot.1 = v;
-            return;
-        }
+    {
+        slot.1 = v;
+        return;
+    }
     out.push((k, v));
 }
 

@@ -1,0 +1,473 @@
+//! KRM function mode: detect a `ResourceList`, read its `functionConfig` as the
+//! configuration, inject into its `items`, and write the ResourceList back with
+//! `results`.
+//!
+//! Follows kyaml's rule: the input is a ResourceList only when it is exactly one document
+//! of that kind with `items` or `functionConfig`. The ResourceList is edited in place like
+//! any other document, so items that are not changed are echoed back byte for byte, with
+//! every annotation (`config.kubernetes.io/*`, `internal.config.kubernetes.io/*`,
+//! `kustomize.config.k8s.io/id`). Even when processing fails the ResourceList is written,
+//! with error results, as kpt and kustomize expect.
+
+use crate::config::{ConfigErrors, Options, Settings, settings_from_document};
+use crate::error::{Error, Finding, Severity};
+use crate::well_known as wk;
+use crate::workload::ObjectRef;
+use crate::yaml::{Intent, Limits, Node, Op, Path, TextEditor, Val, parse_chunk};
+
+/// API versions of `ResourceList` accepted.
+pub const RESOURCE_LIST_VERSIONS: &[&str] = &[
+    "config.kubernetes.io/v1",
+    "config.kubernetes.io/v1beta1",
+    "config.kubernetes.io/v1alpha1",
+];
+
+/// What a KRM run produced: the ResourceList to write, and whether a result is an error
+/// (then the exit code is 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KrmOutput {
+    /// The ResourceList, with results.
+    pub text: String,
+    /// Whether any result has severity `error`.
+    pub failed: bool,
+    /// The results, for printing on standard error.
+    pub results: Vec<KrmResult>,
+}
+
+/// One entry of `results`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KrmResult {
+    /// `error`, `warning` or `info`.
+    pub severity: Severity,
+    /// The message.
+    pub message: String,
+    /// The object concerned.
+    pub object: Option<ObjectRef>,
+    /// The field path inside the object.
+    pub path: Option<String>,
+}
+
+fn parse_root(input: &str) -> Option<Node> {
+    let docs = parse_chunk(input, 0, 1, &Limits::default(), true).ok()?;
+    let mut roots = docs
+        .into_iter()
+        .filter_map(|d| d.root)
+        .filter(|r| !r.is_null());
+    let root = roots.next()?;
+    roots.next().is_none().then_some(root)
+}
+
+/// Whether `input` is a ResourceList (exactly one document of that kind, with `items` or
+/// `functionConfig`).
+#[must_use]
+pub fn is_resource_list(input: &str) -> bool {
+    // Cheap test first: a multi-megabyte stream of manifests is not parsed twice.
+    if memchr::memmem::find(input.as_bytes(), b"ResourceList").is_none() {
+        return false;
+    }
+    let Some(root) = parse_root(input) else {
+        return false;
+    };
+    is_list_root(&root)
+}
+
+fn is_list_root(root: &Node) -> bool {
+    root.get("kind").and_then(Node::as_str) == Some("ResourceList")
+        && root
+            .get("apiVersion")
+            .and_then(Node::as_str)
+            .is_some_and(|v| RESOURCE_LIST_VERSIONS.contains(&v))
+        && (root.get("items").is_some() || root.get("functionConfig").is_some())
+}
+
+/// Reads the options a functionConfig sets: a `TrustInjection` document, or a ConfigMap
+/// whose `data` holds the options as flat keys (kpt's `-- key=value`).
+///
+/// # Errors
+/// Every problem, with its field path under `functionConfig`.
+pub fn settings_from_function_config(fc: Option<&Node>) -> Result<Settings, ConfigErrors> {
+    let Some(fc) = fc.filter(|n| !n.is_null()) else {
+        return Ok(Settings::default());
+    };
+    let kind = fc.get("kind").and_then(Node::as_str).unwrap_or("");
+    match kind {
+        wk::CONFIG_KIND => settings_from_document(fc).map_err(|e| prefix(e, "functionConfig")),
+        "ConfigMap" => {
+            let mut pairs = Vec::new();
+            if let Some(entries) = fc.get("data").and_then(Node::entries) {
+                for (k, v) in entries {
+                    if let (Some(k), Some(v)) = (k.as_str(), v.as_str()) {
+                        pairs.push((k.to_owned(), v.to_owned()));
+                    }
+                }
+            }
+            Settings::from_flat(
+                pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                "functionConfig.data",
+            )
+        }
+        other => {
+            let mut errs = ConfigErrors::default();
+            errs.push(
+                "functionConfig.kind",
+                format!(
+                    "kind {other:?} is not supported; use {} ({}) or a ConfigMap",
+                    wk::CONFIG_KIND,
+                    wk::CONFIG_API_VERSION
+                ),
+            );
+            Err(errs)
+        }
+    }
+}
+
+fn prefix(e: ConfigErrors, p: &str) -> ConfigErrors {
+    ConfigErrors(
+        e.0.into_iter()
+            .map(|(path, m)| (format!("{p}.{path}"), m))
+            .collect(),
+    )
+}
+
+/// Runs the function on the ResourceList `input`. `outer` holds what the command line and
+/// environment set; they win over the functionConfig, as flags win over a config file.
+#[must_use]
+pub fn run(input: &str, outer: &Settings) -> KrmOutput {
+    let mut results: Vec<KrmResult> = Vec::new();
+    let err = |message: String| KrmResult {
+        severity: Severity::Error,
+        message,
+        object: None,
+        path: None,
+    };
+    let Some(root) = parse_root(input) else {
+        results.push(err("the input is not a single ResourceList document".into()));
+        return finish(input, None, results);
+    };
+    let settings = match settings_from_function_config(root.get("functionConfig")) {
+        Ok(s) => s.overlay(outer.clone()),
+        Err(e) => {
+            results.extend(
+                e.0.into_iter()
+                    .map(|(p, m)| err(format!("invalid configuration: {p}: {m}"))),
+            );
+            return finish(input, Some(&root), results);
+        }
+    };
+    let mut opts = match Options::from_settings(&settings) {
+        Ok(o) => o,
+        Err(e) => {
+            results.extend(
+                e.0.into_iter()
+                    .map(|(p, m)| err(format!("invalid configuration: {p}: {m}"))),
+            );
+            return finish(input, Some(&root), results);
+        }
+    };
+    opts.append_generated = false;
+    match opts.load_bundle() {
+        Ok(read) => {
+            for w in &read.warnings {
+                let severity = if opts.strict {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                };
+                results.push(KrmResult {
+                    severity,
+                    message: w.to_string(),
+                    object: None,
+                    path: None,
+                });
+            }
+        }
+        Err(e) => {
+            results.push(err(e.to_string()));
+            return finish(input, Some(&root), results);
+        }
+    }
+    let processed = match crate::process(input, &opts) {
+        Ok(p) => p,
+        Err(e) => {
+            results.push(error_result(&e));
+            return finish(input, Some(&root), results);
+        }
+    };
+    results.extend(processed.findings.iter().map(finding_result));
+    let Some(new_root) = parse_root(&processed.output) else {
+        results.push(err(
+            "internal error: the edited ResourceList does not parse; please report it".into(),
+        ));
+        return finish(input, Some(&root), results);
+    };
+    let mut out = processed.output.clone();
+    if let (true, Some(loaded)) = (opts.generated, opts.loaded.as_deref()) {
+        match add_generated(
+            &out,
+            &new_root,
+            &opts,
+            loaded,
+            &processed.summary.namespaces,
+        ) {
+            Ok(text) => out = text,
+            Err(message) => {
+                results.push(err(message));
+                return finish(input, Some(&root), results);
+            }
+        }
+    }
+    let Some(final_root) = parse_root(&out) else {
+        results.push(err(
+            "internal error: the edited ResourceList does not parse; please report it".into(),
+        ));
+        return finish(input, Some(&root), results);
+    };
+    finish(&out, Some(&final_root), results)
+}
+
+fn error_result(e: &Error) -> KrmResult {
+    let (object, path) = match e {
+        Error::Inject { doc, path, .. } => {
+            (None, Some(path.clone()).filter(|_| doc.object.is_some()))
+        }
+        _ => (None, None),
+    };
+    KrmResult {
+        severity: Severity::Error,
+        message: e.to_string(),
+        object,
+        path,
+    }
+}
+
+fn finding_result(f: &Finding) -> KrmResult {
+    KrmResult {
+        severity: f.severity,
+        message: f.message.clone(),
+        object: f.object.clone(),
+        path: f.path.as_ref().map(|p| strip_item(p)),
+    }
+}
+
+/// Field paths inside a ResourceList start with `items[N].`; results name the field inside
+/// the object.
+fn strip_item(path: &str) -> String {
+    match path.strip_prefix("items[").and_then(|r| r.split_once("].")) {
+        Some((_, rest)) => rest.to_owned(),
+        None => path.to_owned(),
+    }
+}
+
+/// Adds (or refreshes) one generated bundle item per namespace.
+fn add_generated(
+    text: &str,
+    root: &Node,
+    opts: &Options,
+    loaded: &crate::config::Loaded,
+    namespaces: &std::collections::BTreeSet<String>,
+) -> Result<String, String> {
+    let items = root.get("items").and_then(Node::items).unwrap_or(&[]);
+    let crlf = text.contains("\r\n");
+    let nl = if crlf { "\r\n" } else { "\n" };
+    let mut replace: Vec<(usize, usize, String)> = Vec::new();
+    let mut editor = TextEditor::new(text, root, crlf);
+    for ns in namespaces {
+        let file = if ns.is_empty() {
+            format!("{}.yaml", opts.source.name)
+        } else {
+            format!("{}_{ns}.yaml", opts.source.name)
+        };
+        let annotations = vec![
+            ("config.kubernetes.io/path".to_owned(), file.clone()),
+            ("internal.config.kubernetes.io/path".to_owned(), file),
+        ];
+        let existing = items.iter().find(|i| {
+            let o = ObjectRef::of(i);
+            let generated = i
+                .get("metadata")
+                .and_then(|m| m.get("annotations"))
+                .and_then(|a| a.get(wk::GENERATED_ANNOTATION))
+                .and_then(Node::as_str)
+                == Some("true");
+            generated
+                && o.is_some_and(|o| {
+                    o.name == opts.source.name && o.namespace.clone().unwrap_or_default() == *ns
+                })
+        });
+        match existing {
+            Some(item) => {
+                // Keep the annotations kpt and kustomize put on it (path, index, id).
+                let keep: Vec<(String, String)> = item
+                    .get("metadata")
+                    .and_then(|m| m.get("annotations"))
+                    .and_then(Node::entries)
+                    .map(|es| {
+                        es.iter()
+                            .filter_map(|(k, v)| {
+                                Some((k.as_str()?.to_owned(), v.as_str()?.to_owned()))
+                            })
+                            .filter(|(k, _)| {
+                                k.starts_with("config.kubernetes.io/")
+                                    || k.starts_with("internal.config.kubernetes.io/")
+                                    || k.starts_with("kustomize.config.k8s.io/")
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let body = crate::generate::render(opts, loaded, ns, &keep, nl);
+                let start = item.start;
+                let col = start - text[..start].rfind('\n').map_or(0, |i| i + 1);
+                let indented: String = body
+                    .lines()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        if i == 0 {
+                            format!("{l}{nl}")
+                        } else {
+                            format!("{}{l}{nl}", " ".repeat(col))
+                        }
+                    })
+                    .collect();
+                let end = match text[item.end..].find('\n') {
+                    Some(i)
+                        if !text[text[..item.end].rfind('\n').map_or(0, |p| p + 1)..item.end]
+                            .trim()
+                            .is_empty() =>
+                    {
+                        item.end + i + 1
+                    }
+                    _ => text[..item.end].rfind('\n').map_or(0, |p| p + 1),
+                };
+                if text[start..end] != indented {
+                    replace.push((start, end, indented));
+                }
+            }
+            None => {
+                let body = crate::generate::render(opts, loaded, ns, &annotations, "\n");
+                editor
+                    .apply(&Intent {
+                        path: Path::default().key("items"),
+                        op: Op::AppendBlock(body),
+                    })
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    let mut splices = editor.finish();
+    splices.extend(replace);
+    splices.sort_by_key(|s| s.0);
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    for (s, e, t) in splices {
+        out.push_str(&text[pos..s]);
+        out.push_str(&t);
+        pos = e;
+    }
+    out.push_str(&text[pos..]);
+    Ok(out)
+}
+
+fn result_val(r: &KrmResult) -> Val {
+    let mut m = vec![
+        ("message".to_owned(), Val::str(&r.message)),
+        ("severity".to_owned(), Val::str(r.severity.to_string())),
+    ];
+    if let Some(o) = &r.object {
+        let mut rr = vec![
+            ("apiVersion".to_owned(), Val::str(&o.api_version)),
+            ("kind".to_owned(), Val::str(&o.kind)),
+            ("name".to_owned(), Val::str(&o.name)),
+        ];
+        if let Some(ns) = &o.namespace {
+            rr.push(("namespace".to_owned(), Val::str(ns)));
+        }
+        m.push(("resourceRef".to_owned(), Val::Map(rr)));
+    }
+    if let Some(p) = &r.path {
+        m.push(("field".to_owned(), Val::map([("path", Val::str(p))])));
+    }
+    Val::Map(m)
+}
+
+/// Writes `results` into the ResourceList `text` (whose tree is `root`).
+fn finish(text: &str, root: Option<&Node>, results: Vec<KrmResult>) -> KrmOutput {
+    let failed = results.iter().any(|r| r.severity == Severity::Error);
+    let shown: Vec<&KrmResult> = results
+        .iter()
+        .filter(|r| r.severity >= Severity::Warning || failed)
+        .collect();
+    let Some(root) = root.filter(|_| !shown.is_empty()) else {
+        return KrmOutput {
+            text: text.to_owned(),
+            failed,
+            results,
+        };
+    };
+    let vals: Vec<Val> = shown.iter().map(|r| result_val(r)).collect();
+    let intents: Vec<Intent> = match root.get("results") {
+        Some(existing) if existing.items().is_some() => vals
+            .into_iter()
+            .map(|v| Intent {
+                path: Path::default().key("results"),
+                op: Op::Append(v),
+            })
+            .collect(),
+        Some(_) => vec![Intent {
+            path: Path::default().key("results"),
+            op: Op::Replace(Val::Seq(vals)),
+        }],
+        None => vec![Intent {
+            path: Path::default(),
+            op: Op::AddKey("results".into(), Val::Seq(vals)),
+        }],
+    };
+    let mut editor = TextEditor::new(text, root, text.contains("\r\n"));
+    for i in &intents {
+        if editor.apply(i).is_err() {
+            // A ResourceList in flow style: write the results as JSON at the end of it.
+            return KrmOutput {
+                text: text.to_owned(),
+                failed,
+                results,
+            };
+        }
+    }
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut pos = 0;
+    for (s, e, t) in editor.finish() {
+        out.push_str(&text[pos..s]);
+        out.push_str(&t);
+        pos = e;
+    }
+    out.push_str(&text[pos..]);
+    KrmOutput {
+        text: out,
+        failed,
+        results,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_resource_lists_only() {
+        assert!(is_resource_list(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n"
+        ));
+        assert!(!is_resource_list(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
+        ));
+        assert!(!is_resource_list(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n---\nkind: Pod\n"
+        ));
+        assert!(!is_resource_list("apiVersion: v1\nkind: List\nitems: []\n"));
+    }
+
+    #[test]
+    fn strips_item_prefixes() {
+        assert_eq!(strip_item("items[3].spec.template"), "spec.template");
+        assert_eq!(strip_item("spec"), "spec");
+    }
+}

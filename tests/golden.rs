@@ -1,0 +1,249 @@
+//! Golden cases: `testdata/stream/<case>/` holds `input.yaml`, optional `args` (one CLI
+//! argument per line; default `--configmap` `corp-ca`), optional `config.yaml` (passed as
+//! `--config <path>`), then either `expected.yaml` (the exact standard output) or
+//! `errors.txt` (each line a regex standard error must match; standard output must be
+//! empty), optional `exit-code` (default 0) and optional `stderr.txt` (regex lines for the
+//! warnings of a successful run; without it a successful run must print no warning).
+//!
+//! Every successful case runs a second time on its own output and must give the same
+//! bytes, and its input and output must read the same to Kubernetes once what was injected
+//! is removed (the `k8s-yaml2json` oracle, `scripts/build-oracle.sh`).
+//!
+//! `UPDATE_GOLDEN=1 cargo test --test golden` rewrites `expected.yaml`; review the diff.
+
+mod util;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use util::{Injected, line_diff, oracle_check, read, run_bin};
+
+fn cases_dir() -> PathBuf {
+    util::repo_root().join("testdata").join("stream")
+}
+
+fn read_opt(path: &Path) -> Option<String> {
+    path.exists()
+        .then(|| String::from_utf8(read(path)).expect("UTF-8 test file"))
+}
+
+fn regex_lines(text: &str) -> Vec<regex_lite::Regex> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| regex_lite::Regex::new(l).unwrap_or_else(|e| panic!("bad regex {l:?}: {e}")))
+        .collect()
+}
+
+fn show_bytes(b: &[u8]) -> String {
+    let s = String::from_utf8_lossy(b);
+    if s.is_empty() {
+        "(empty)".into()
+    } else {
+        s.into_owned()
+    }
+}
+
+fn run_case(name: &str) {
+    let dir = cases_dir().join(name);
+    assert!(dir.is_dir(), "case directory {} is missing", dir.display());
+    let input = read(&dir.join("input.yaml"));
+    let mut args: Vec<String> = match read_opt(&dir.join("args")) {
+        Some(a) => a.lines().map(str::to_owned).collect(),
+        None => vec!["--configmap".into(), "corp-ca".into()],
+    };
+    if dir.join("config.yaml").exists() {
+        args.push("--config".into());
+        args.push(dir.join("config.yaml").display().to_string());
+    }
+    let want_code: i32 = read_opt(&dir.join("exit-code"))
+        .map(|c| c.trim().parse().expect("exit-code holds a number"))
+        .unwrap_or(0);
+    let expected_path = dir.join("expected.yaml");
+    let errors = read_opt(&dir.join("errors.txt"));
+    let stderr_re = read_opt(&dir.join("stderr.txt"));
+    assert!(
+        errors.is_some() != expected_path.exists() || std::env::var_os("UPDATE_GOLDEN").is_some(),
+        "case {name}: give exactly one of expected.yaml and errors.txt"
+    );
+
+    let out = run_bin(&args, &input);
+    let stdout = out.stdout.clone();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let code = out.status.code().unwrap_or(-1);
+    let mut failures = Vec::new();
+
+    if code != want_code {
+        failures.push(format!("exit code {code}, expected {want_code}"));
+    }
+    if let Some(errors) = &errors {
+        if !stdout.is_empty() {
+            failures.push("standard output must be empty when the run fails".into());
+        }
+        for re in regex_lines(errors) {
+            if !re.is_match(&stderr) {
+                failures.push(format!("stderr does not match /{}/", re.as_str()));
+            }
+        }
+    } else {
+        match &stderr_re {
+            Some(lines) => {
+                for re in regex_lines(lines) {
+                    if !re.is_match(&stderr) {
+                        failures.push(format!("stderr does not match /{}/", re.as_str()));
+                    }
+                }
+            }
+            None => {
+                if stderr.contains("warning:") {
+                    failures.push(
+                        "unexpected warning on stderr (add stderr.txt if it is wanted)".into(),
+                    );
+                }
+            }
+        }
+        if std::env::var_os("UPDATE_GOLDEN").is_some() && code == want_code {
+            std::fs::write(&expected_path, &stdout).expect("write expected.yaml");
+        }
+        let expected = read(&expected_path);
+        if stdout != expected {
+            failures.push(format!(
+                "stdout differs from expected.yaml:\n{}",
+                line_diff(
+                    &String::from_utf8_lossy(&expected),
+                    &String::from_utf8_lossy(&stdout)
+                )
+            ));
+        }
+        if code == 0 && failures.is_empty() {
+            // Idempotence: the output is a fixed point.
+            let again = run_bin(&args, &stdout);
+            if again.status.code() != Some(0) || again.stdout != stdout {
+                failures.push(format!(
+                    "second run on the output is not identical (exit {:?}):\n{}\nstderr:\n{}",
+                    again.status.code(),
+                    line_diff(
+                        &String::from_utf8_lossy(&stdout),
+                        &String::from_utf8_lossy(&again.stdout)
+                    ),
+                    String::from_utf8_lossy(&again.stderr)
+                ));
+            }
+            // What Kubernetes reads.
+            let mut inj = Injected::default();
+            if dir.join("config.yaml").exists() {
+                inj.apply_config(&read(&dir.join("config.yaml")));
+            }
+            inj = inj.overlay_args(&args);
+            for p in oracle_check(&input, &stdout, &inj) {
+                failures.push(format!("oracle: {p}"));
+            }
+        }
+    }
+
+    if !failures.is_empty() {
+        let mut msg = format!(
+            "golden case {name} failed\n  args: {args:?}\n  status: {}\n",
+            out.status
+        );
+        for f in &failures {
+            let _ = writeln!(msg, "- {f}");
+        }
+        let _ = write!(
+            msg,
+            "--- stdout ---\n{}\n--- stderr ---\n{}",
+            show_bytes(&stdout),
+            show_bytes(&out.stderr)
+        );
+        panic!("{msg}");
+    }
+}
+
+macro_rules! golden {
+    ($($test:ident => $dir:literal,)*) => {
+        const CASES: &[&str] = &[$($dir),*];
+        $(
+            #[test]
+            fn $test() {
+                run_case($dir);
+            }
+        )*
+    };
+}
+
+golden! {
+    deployment_basic => "deployment-basic",
+    all_pod_kinds => "all-pod-kinds",
+    crds => "crds",
+    crds_no_generic => "crds-no-generic",
+    lists => "lists",
+    init_and_sidecar_containers => "init-and-sidecar-containers",
+    init_and_sidecar_containers_skip_init => "init-and-sidecar-containers-skip-init",
+    complete_bundle => "complete-bundle",
+    secret_source => "secret-source",
+    already_injected => "already-injected",
+    conflicting_volume_name => "conflicting-volume-name",
+    user_env_wins => "user-env-wins",
+    override_env => "override-env",
+    mount_conflicts => "mount-conflicts",
+    strict => "strict",
+    skip_annotation => "skip-annotation",
+    windows => "windows",
+    exclude_selectors => "exclude-selectors",
+    non_workloads_untouched => "non-workloads-untouched",
+    comments_and_order_kept => "comments-and-order-kept",
+    empty_docs_and_separators => "empty-docs-and-separators",
+    block_scalar_with_dashes => "block-scalar-with-dashes",
+    yaml11_scalars => "yaml11-scalars",
+    duplicate_keys => "duplicate-keys",
+    anchors_and_merge => "anchors-and-merge",
+    flow_and_json => "flow-and-json",
+    crlf_and_bom => "crlf-and-bom",
+    helm_hooks => "helm-hooks",
+    helm4_filename_annotation => "helm4-filename-annotation",
+    invalid_yaml_doc_3 => "invalid-yaml-doc-3",
+    config_file => "config-file",
+    config_file_flag_overrides => "config-file-flag-overrides",
+    config_errors => "config-errors",
+    config_missing_source => "config-missing-source",
+    empty_input => "empty-input",
+    deep_edit_points => "deep-edit-points",
+    ephemeral_containers => "ephemeral-containers",
+    doc_line_ranges => "doc-line-ranges",
+}
+
+/// Every case directory is listed above (a case that is not listed would never run), and
+/// there is at least one.
+#[test]
+fn every_case_is_listed() {
+    let dir = cases_dir();
+    let mut found: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry"))
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    found.sort();
+    assert!(!found.is_empty(), "no golden cases under {}", dir.display());
+    let unlisted: Vec<&String> = found
+        .iter()
+        .filter(|f| !CASES.contains(&f.as_str()))
+        .collect();
+    assert!(
+        unlisted.is_empty(),
+        "case directories not listed in tests/golden.rs: {unlisted:?}"
+    );
+    let missing: Vec<&&str> = CASES
+        .iter()
+        .filter(|c| !found.iter().any(|f| f == *c))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "listed cases without a directory: {missing:?}"
+    );
+    for case in &found {
+        assert!(
+            dir.join(case).join("input.yaml").is_file(),
+            "case {case} has no input.yaml"
+        );
+    }
+}

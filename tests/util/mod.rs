@@ -1,0 +1,468 @@
+//! Helpers shared by the golden and corpus tests: running the binary, splitting streams
+//! into documents, a small line diff, and the "what Kubernetes reads" oracle
+//! (`k8s-yaml2json`, see `tests/oracle/README.md`).
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Map, Value};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the built binary with `args` and `stdin`; `env` is added to its environment.
+pub fn run_bin(args: &[String], stdin: &[u8]) -> Output {
+    run_with_stdin(
+        Command::new(env!("CARGO_BIN_EXE_trust-inject"))
+            .args(args)
+            .env_remove("TRUST_INJECT_VERBOSE")
+            .env_remove("TRUST_INJECT_CONFIG"),
+        stdin,
+    )
+}
+
+fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let mut pipe = child.stdin.take().expect("stdin is piped");
+    let input = stdin.to_vec();
+    // Write from another thread so a large input cannot deadlock against a full stdout.
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("cannot wait for {cmd:?}: {e}"));
+    writer.join().expect("stdin writer");
+    out
+}
+
+/// Splits a stream into documents, each with its own separator line: a new document starts
+/// at every line that begins with `---` followed by a blank, a `#` comment or the end of
+/// the line (the rule apimachinery's YAMLReader uses). Concatenating the pieces gives the
+/// input back.
+pub fn split_docs(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        if is_separator(line) && pos > start {
+            out.push(&text[start..pos]);
+            start = pos;
+        }
+        pos += line.len();
+    }
+    if pos > start || out.is_empty() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+fn is_separator(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix("---") else {
+        return false;
+    };
+    let rest = rest.trim_start_matches([' ', '\t']);
+    rest.is_empty() || rest.starts_with(['\n', '\r', '#'])
+}
+
+/// Whether the lines of `small` appear in `big` in the same order (not necessarily
+/// adjacent).
+pub fn is_line_subsequence(small: &str, big: &str) -> bool {
+    let mut big_lines = big.lines();
+    small.lines().all(|l| big_lines.any(|b| b == l))
+}
+
+/// A unified-style line diff of `expected` and `actual` (LCS based; fine for test files).
+pub fn line_diff(expected: &str, actual: &str) -> String {
+    let a: Vec<&str> = expected.split_inclusive('\n').collect();
+    let b: Vec<&str> = actual.split_inclusive('\n').collect();
+    if a.len() * b.len() > 25_000_000 {
+        return format!("(too large to diff: {} vs {} lines)\n", a.len(), b.len());
+    }
+    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let show = |l: &str| {
+        let mut s = l.replace('\r', "\\r");
+        if !s.ends_with('\n') {
+            s.push_str("\\ (no newline at end)\n");
+        }
+        s
+    };
+    let mut out = String::from("--- expected\n+++ actual\n");
+    let (mut i, mut j) = (0, 0);
+    let mut last_ctx: Option<usize> = None;
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            i += 1;
+            j += 1;
+            continue;
+        }
+        if last_ctx != Some(i) {
+            out.push_str(&format!(
+                "@@ expected line {}, actual line {} @@\n",
+                i + 1,
+                j + 1
+            ));
+            for line in &a[i.saturating_sub(2)..i] {
+                out.push_str(&format!(" {}", show(line)));
+            }
+        }
+        if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            out.push_str(&format!("+{}", show(b[j])));
+            j += 1;
+        } else {
+            out.push_str(&format!("-{}", show(a[i])));
+            i += 1;
+        }
+        last_ctx = Some(i);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// The oracle.
+
+/// Where `scripts/build-oracle.sh` puts the oracle.
+pub fn oracle_path() -> PathBuf {
+    let tools = std::env::var_os("TRUST_INJECT_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".tools"));
+    tools.join("bin").join("k8s-yaml2json")
+}
+
+/// The oracle binary; panics (never skips) when it is missing.
+pub fn oracle() -> PathBuf {
+    let p = oracle_path();
+    assert!(
+        p.is_file(),
+        "k8s-yaml2json not found: run scripts/install-tools.sh (or scripts/build-oracle.sh) \
+         (looked for {})",
+        p.display()
+    );
+    p
+}
+
+/// What Kubernetes reads from `stream`: one JSON value per document (`null` for a document
+/// with no content, `{"error": …}` for one that does not convert).
+pub fn oracle_read(stream: &[u8]) -> Result<Vec<Value>, String> {
+    let out = run_with_stdin(&mut Command::new(oracle()), stream);
+    if !out.status.success() {
+        return Err(format!(
+            "k8s-yaml2json rejected the stream ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let text = String::from_utf8(out.stdout).map_err(|e| e.to_string())?;
+    text.lines()
+        .map(|l| serde_json::from_str(l).map_err(|e| format!("bad oracle line {l:?}: {e}")))
+        .collect()
+}
+
+/// What the tool is allowed to add, for [`strip_injected`].
+#[derive(Clone, Debug)]
+pub struct Injected {
+    /// Name of the volume the tool adds.
+    pub volume_name: String,
+    /// Environment variables the tool may set.
+    pub env: Vec<String>,
+    /// The pod-template annotation the tool may add.
+    pub annotation: String,
+}
+
+impl Default for Injected {
+    fn default() -> Self {
+        Injected {
+            volume_name: "trust-bundle".into(),
+            env: [
+                "NODE_EXTRA_CA_CERTS",
+                "SSL_CERT_FILE",
+                "REQUESTS_CA_BUNDLE",
+                "CURL_CA_BUNDLE",
+                "GIT_SSL_CAINFO",
+                "AWS_CA_BUNDLE",
+                "PIP_CERT",
+                "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
+            ]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+            annotation: "trust-inject.dev/bundle-sha256".into(),
+        }
+    }
+}
+
+impl Injected {
+    /// Adjusts the defaults to a `TrustInjection` config document (`spec.volumeName`,
+    /// `spec.env.additive`, `spec.env.replacing`), read through the oracle.
+    pub fn apply_config(&mut self, config: &[u8]) {
+        let docs = oracle_read(config).unwrap_or_else(|e| panic!("config: {e}"));
+        let Some(spec) = docs.first().and_then(|d| d.get("spec")) else {
+            return;
+        };
+        if let Some(v) = spec.get("volumeName").and_then(Value::as_str) {
+            self.volume_name = v.to_owned();
+        }
+        for list in ["additive", "replacing"] {
+            if let Some(vars) = spec
+                .get("env")
+                .and_then(|e| e.get(list))
+                .and_then(Value::as_array)
+            {
+                self.env
+                    .extend(vars.iter().filter_map(Value::as_str).map(str::to_owned));
+            }
+        }
+    }
+
+    /// Adjusts the defaults to the CLI arguments of a run (`--volume-name`,
+    /// `--additive-env`, `--replacing-env`).
+    pub fn from_args(args: &[String]) -> Injected {
+        Injected::default().overlay_args(args)
+    }
+
+    /// [`Injected::from_args`] over `self`.
+    pub fn overlay_args(self, args: &[String]) -> Injected {
+        let mut inj = self;
+        let mut i = 0;
+        while i < args.len() {
+            let (flag, inline) = match args[i].split_once('=') {
+                Some((f, v)) => (f, Some(v.to_owned())),
+                None => (args[i].as_str(), None),
+            };
+            let value = || inline.clone().or_else(|| args.get(i + 1).cloned());
+            match flag {
+                "--volume-name" => inj.volume_name = value().unwrap_or_default(),
+                "--additive-env" | "--replacing-env" => inj
+                    .env
+                    .extend(value().unwrap_or_default().split(',').map(str::to_owned)),
+                _ => {}
+            }
+            i += 1;
+        }
+        inj
+    }
+}
+
+/// Whether `v` holds a PodSpec anywhere (an object with a `containers` list).
+pub fn has_pod_spec(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => {
+            matches!(m.get("containers"), Some(Value::Array(_))) || m.values().any(has_pod_spec)
+        }
+        Value::Array(a) => a.iter().any(has_pod_spec),
+        _ => false,
+    }
+}
+
+/// Removes from `out` exactly what the tool injected, using `inp` (the reading of the
+/// input document) to tell what was there before: in each PodSpec the volume named
+/// `volume_name` when the input had none, mounts of that volume the input did not have,
+/// the tool's env entries (a variable the input set gets its input entry back), keys that
+/// became empty and were absent (or null) in the input; and the bundle hash annotation
+/// with its `annotations`/`metadata` parents when they became empty.
+pub fn strip_injected(out: &mut Value, inp: Option<&Value>, inj: &Injected) {
+    match out {
+        Value::Object(m) => {
+            let im = inp.and_then(Value::as_object);
+            if matches!(m.get("containers"), Some(Value::Array(_))) {
+                strip_pod_spec(m, im, inj);
+            }
+            if m.contains_key("metadata") {
+                strip_annotation(m, im, inj);
+            }
+            for (k, v) in m.iter_mut() {
+                strip_injected(v, im.and_then(|im| im.get(k)), inj);
+            }
+        }
+        Value::Array(a) => {
+            let ia = inp.and_then(Value::as_array);
+            for (i, v) in a.iter_mut().enumerate() {
+                strip_injected(v, ia.and_then(|ia| ia.get(i)), inj);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn name_of(v: &Value) -> Option<&str> {
+    v.get("name").and_then(Value::as_str)
+}
+
+/// After a removal: a list that became empty goes back to what the input had (absent or
+/// null).
+fn restore_empty(m: &mut Map<String, Value>, im: Option<&Map<String, Value>>, key: &str) {
+    let empty = matches!(m.get(key), Some(Value::Array(a)) if a.is_empty());
+    if !empty {
+        return;
+    }
+    match im.and_then(|im| im.get(key)) {
+        None => {
+            m.remove(key);
+        }
+        Some(Value::Null) => {
+            m.insert(key.to_owned(), Value::Null);
+        }
+        Some(_) => {}
+    }
+}
+
+fn strip_pod_spec(m: &mut Map<String, Value>, im: Option<&Map<String, Value>>, inj: &Injected) {
+    let input_has_volume = im
+        .and_then(|im| im.get("volumes"))
+        .and_then(Value::as_array)
+        .is_some_and(|vs| vs.iter().any(|v| name_of(v) == Some(&inj.volume_name)));
+    if !input_has_volume {
+        if let Some(Value::Array(vs)) = m.get_mut("volumes") {
+            vs.retain(|v| name_of(v) != Some(&inj.volume_name));
+        }
+        restore_empty(m, im, "volumes");
+    }
+    for list in ["containers", "initContainers", "ephemeralContainers"] {
+        let Some(Value::Array(cs)) = m.get_mut(list) else {
+            continue;
+        };
+        let ics = im.and_then(|im| im.get(list)).and_then(Value::as_array);
+        for (i, c) in cs.iter_mut().enumerate() {
+            let Value::Object(c) = c else { continue };
+            let ic = ics.and_then(|ics| ics.get(i)).and_then(Value::as_object);
+            strip_container(c, ic, inj);
+        }
+    }
+}
+
+fn strip_container(c: &mut Map<String, Value>, ic: Option<&Map<String, Value>>, inj: &Injected) {
+    let in_mounts: Vec<Value> = ic
+        .and_then(|ic| ic.get("volumeMounts"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(Value::Array(ms)) = c.get_mut("volumeMounts") {
+        ms.retain(|mnt| name_of(mnt) != Some(&inj.volume_name) || in_mounts.contains(mnt));
+    }
+    restore_empty(c, ic, "volumeMounts");
+    let in_env: Vec<Value> = ic
+        .and_then(|ic| ic.get("env"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(Value::Array(env)) = c.get_mut("env") {
+        let mut kept = Vec::new();
+        for e in env.drain(..) {
+            let name = name_of(&e).unwrap_or_default().to_owned();
+            if !inj.env.contains(&name) {
+                kept.push(e);
+                continue;
+            }
+            // The tool's variable: give back what the input had under that name, if any.
+            if let Some(orig) = in_env.iter().rev().find(|ie| name_of(ie) == Some(&name)) {
+                kept.push(orig.clone());
+            }
+        }
+        *env = kept;
+    }
+    restore_empty(c, ic, "env");
+}
+
+fn strip_annotation(m: &mut Map<String, Value>, im: Option<&Map<String, Value>>, inj: &Injected) {
+    let imeta = im
+        .and_then(|im| im.get("metadata"))
+        .and_then(Value::as_object);
+    let iann = imeta
+        .and_then(|im| im.get("annotations"))
+        .and_then(Value::as_object);
+    let Some(Value::Object(meta)) = m.get_mut("metadata") else {
+        return;
+    };
+    if let Some(Value::Object(ann)) = meta.get_mut("annotations") {
+        if !iann.is_some_and(|ia| ia.contains_key(&inj.annotation)) {
+            ann.remove(&inj.annotation);
+        }
+        if ann.is_empty() && imeta.is_none_or(|im| !im.contains_key("annotations")) {
+            meta.remove("annotations");
+        }
+    }
+    if meta.is_empty() && im.is_none_or(|im| !im.contains_key("metadata")) {
+        m.remove("metadata");
+    }
+}
+
+/// Compares how Kubernetes reads `input` and `output`: the same number of documents; a
+/// document without a PodSpec reads identically; a document with one reads identically
+/// once exactly what was injected is removed. Returns every difference found.
+pub fn oracle_check(input: &[u8], output: &[u8], inj: &Injected) -> Vec<String> {
+    let mut problems = Vec::new();
+    let (ins, outs) = match (oracle_read(input), oracle_read(output)) {
+        (Ok(i), Ok(o)) => (i, o),
+        (Err(e), _) => return vec![format!("input: {e}")],
+        (_, Err(e)) => return vec![format!("output: {e}")],
+    };
+    if ins.len() != outs.len() {
+        problems.push(format!(
+            "Kubernetes reads {} documents in the input but {} in the output",
+            ins.len(),
+            outs.len()
+        ));
+        return problems;
+    }
+    for (i, (iv, ov)) in ins.iter().zip(&outs).enumerate() {
+        let what = describe(iv);
+        if iv.get("error").is_some() && iv.as_object().is_some_and(|m| m.len() == 1) {
+            problems.push(format!(
+                "document {} ({what}): the input does not convert: {iv}",
+                i + 1
+            ));
+            continue;
+        }
+        if !has_pod_spec(iv) {
+            if iv != ov {
+                problems.push(format!(
+                    "document {} ({what}) has no PodSpec but reads differently:\n  input:  {iv}\n  output: {ov}",
+                    i + 1
+                ));
+            }
+            continue;
+        }
+        let mut stripped = ov.clone();
+        strip_injected(&mut stripped, Some(iv), inj);
+        if &stripped != iv {
+            problems.push(format!(
+                "document {} ({what}) reads differently once the injection is removed:\n  input:    {iv}\n  stripped: {stripped}\n  output:   {ov}",
+                i + 1
+            ));
+        }
+    }
+    problems
+}
+
+fn describe(v: &Value) -> String {
+    let kind = v.get("kind").and_then(Value::as_str).unwrap_or("?");
+    let name = v
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("?");
+    format!("{kind} {name}")
+}
+
+/// Reads a file, with the path in the panic message.
+pub fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
