@@ -294,6 +294,22 @@ pub const FIELDS: &[Field] = &[
         "Nodes alias expansion may create in one document"
     ),
     field!(
+        "fail-on-empty",
+        "spec.failOnEmpty",
+        Bool,
+        "false",
+        "BOOL",
+        "Fail when the input holds no object (on by default under Argo CD, where an empty render would prune the application)"
+    ),
+    field!(
+        "error-log",
+        "spec.errorLog",
+        Str,
+        "",
+        "FILE",
+        "Also append errors to FILE (default under Helm, which hides a post-renderer's stderr: ~/.cache/trust-inject/helm-post-renderer.log)"
+    ),
+    field!(
         "max-input-bytes",
         "spec.limits.maxInputBytes",
         Int,

@@ -10,7 +10,7 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
 use cli::Exit;
-use trust_inject::config::{Settings, settings_from_text};
+use trust_inject::config::{Setting, Settings, settings_from_text};
 use trust_inject::{Error, Options, Processed, Severity};
 
 /// A failure: what to print and how to exit.
@@ -29,7 +29,21 @@ impl Failure {
 }
 
 fn main() -> ExitCode {
-    let matches = match cli::command().try_get_matches() {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    // kustomize's legacy exec plugin: the executable is installed as
+    // `$KUSTOMIZE_PLUGIN_HOME/trust-inject.dev/v1alpha1/trustinjection/TrustInjection` and called
+    // with the path of its config file as the only argument and the stream on stdin.
+    let legacy = std::env::var_os("KUSTOMIZE_PLUGIN_CONFIG_STRING").is_some()
+        || args
+            .first()
+            .and_then(|a| std::path::Path::new(a).file_name())
+            .is_some_and(|n| n == "TrustInjection");
+    let cli_args: Vec<OsString> = if legacy {
+        args.iter().take(1).cloned().collect()
+    } else {
+        args.clone()
+    };
+    let matches = match cli::command().try_get_matches_from(cli_args) {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
@@ -41,18 +55,95 @@ fn main() -> ExitCode {
             };
         }
     };
-    match run(&matches) {
-        Ok(()) => Exit::Ok.into(),
+    let legacy_config = legacy.then(|| args.get(1).cloned());
+    let mut error_log: Option<std::path::PathBuf> = None;
+    let result = run(&matches, legacy_config.flatten(), legacy, &mut error_log);
+    match result {
+        Ok(code) => code.into(),
         Err(f) => {
             eprintln!("trust-inject: error: {}", f.message);
+            if let Some(path) = error_log {
+                log_error(&path, &f.message);
+            }
             f.exit.into()
         }
     }
 }
 
-fn run(m: &clap::ArgMatches) -> Result<(), Failure> {
-    let file_settings = match m.get_one::<OsString>("config") {
-        Some(path) => {
+/// Appends an error to the log file (Helm 4 hides a post-renderer's standard error and
+/// only says the plugin "exited with error").
+fn log_error(path: &std::path::Path, message: &str) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "[unix time {now}] trust-inject: error: {message}");
+    }
+    eprintln!(
+        "trust-inject: the error was also written to {}",
+        path.display()
+    );
+}
+
+/// Options from Argo CD's config management plugin: parameters arrive as `PARAM_<NAME>`
+/// (`PARAM_CONFIGMAP`, `PARAM_COMPLETE_BUNDLE`) and the Application's plugin env as
+/// `ARGOCD_ENV_TRUST_INJECT_<NAME>`.
+fn argocd_settings() -> Result<Settings, Failure> {
+    let mut pairs: Vec<(&'static str, String)> = Vec::new();
+    for f in trust_inject::config::FIELDS {
+        let upper = f.flag.to_ascii_uppercase().replace('-', "_");
+        for var in [format!("PARAM_{upper}"), format!("ARGOCD_ENV_{}", f.env())] {
+            if let Ok(v) = std::env::var(&var) {
+                pairs.push((f.flag, v));
+            }
+        }
+    }
+    Settings::from_flat(
+        pairs.iter().map(|(k, v)| (*k, v.as_str())),
+        "Argo CD parameters",
+    )
+    .map_err(|e| Failure::new(Exit::BadConfig, format!("invalid configuration: {e}")))
+}
+
+fn default_error_log() -> Option<std::path::PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))?;
+    Some(cache.join("trust-inject").join("helm-post-renderer.log"))
+}
+
+fn run(
+    m: &clap::ArgMatches,
+    legacy_config: Option<OsString>,
+    legacy: bool,
+    error_log: &mut Option<std::path::PathBuf>,
+) -> Result<Exit, Failure> {
+    let cli_settings = cli::settings_from_matches(m);
+    if let Some(Setting::Str(p)) = cli_settings
+        .0
+        .get("error-log")
+        .filter(|s| !matches!(s, Setting::Str(p) if p.is_empty()))
+    {
+        *error_log = Some(p.into());
+    } else if std::env::var_os("HELM_PLUGIN_NAME").is_some() {
+        *error_log = default_error_log();
+    }
+    let config_path = m.get_one::<OsString>("config").cloned().or(legacy_config);
+    let file_settings = match (
+        &config_path,
+        std::env::var("KUSTOMIZE_PLUGIN_CONFIG_STRING"),
+    ) {
+        (_, Ok(text)) if legacy && !text.trim().is_empty() => settings_from_text(&text)
+            .map_err(|e| Failure::new(Exit::BadConfig, format!("kustomize plugin config: {e}")))?,
+        (Some(path), _) => {
             let shown = path.to_string_lossy();
             let text = std::fs::read_to_string(path).map_err(|e| {
                 Failure::new(
@@ -63,12 +154,55 @@ fn run(m: &clap::ArgMatches) -> Result<(), Failure> {
             settings_from_text(&text)
                 .map_err(|e| Failure::new(Exit::BadConfig, format!("{shown}: {e}")))?
         }
-        None => Settings::default(),
+        (None, _) => Settings::default(),
     };
-    let settings = file_settings.overlay(cli::settings_from_matches(m));
+    let outer = argocd_settings()?.overlay(cli_settings);
+    if let Some(Setting::Str(p)) = file_settings
+        .0
+        .get("error-log")
+        .filter(|_| error_log.is_none())
+    {
+        if !p.is_empty() {
+            *error_log = Some(p.into());
+        }
+    }
+    let files: Vec<OsString> = if legacy {
+        Vec::new()
+    } else {
+        m.get_many::<OsString>("files")
+            .map(|v| v.cloned().collect())
+            .unwrap_or_default()
+    };
+    let quiet = m.get_flag("quiet");
+    let limit = Options::from_settings(&file_settings.clone().overlay(outer.clone()))
+        .map(|o| o.max_input_bytes)
+        .unwrap_or(1 << 30);
+    let input = read_input(&files, limit)?;
+
+    // KRM function mode: a ResourceList on stdin (kustomize, kpt).
+    if files.is_empty() && !legacy && trust_inject::krm::is_resource_list(&input) {
+        let out = trust_inject::krm::run(&input, &file_settings.overlay(outer));
+        for r in &out.results {
+            if r.severity >= Severity::Warning {
+                let obj = r
+                    .object
+                    .as_ref()
+                    .map(|o| format!("{o}: "))
+                    .unwrap_or_default();
+                eprintln!("trust-inject: {}: {obj}{}", r.severity, r.message);
+            }
+        }
+        write_output(m.get_one::<OsString>("output"), &out.text)?;
+        return Ok(if out.failed {
+            Exit::InjectFailed
+        } else {
+            Exit::Ok
+        });
+    }
+
+    let settings = file_settings.overlay(outer);
     let mut opts = Options::from_settings(&settings)
         .map_err(|e| Failure::new(Exit::BadConfig, format!("invalid configuration: {e}")))?;
-    let quiet = m.get_flag("quiet");
     let read = opts
         .load_bundle()
         .map_err(|e| Failure::new(Exit::BadConfig, e.to_string()))?;
@@ -96,11 +230,6 @@ fn run(m: &clap::ArgMatches) -> Result<(), Failure> {
             ),
         ));
     }
-    let files: Vec<OsString> = m
-        .get_many::<OsString>("files")
-        .map(|v| v.cloned().collect())
-        .unwrap_or_default();
-    let input = read_input(&files, opts.max_input_bytes)?;
     let processed = trust_inject::process(&input, &opts).map_err(|e| {
         let exit = match &e {
             Error::Config(_) => Exit::BadConfig,
@@ -109,8 +238,16 @@ fn run(m: &clap::ArgMatches) -> Result<(), Failure> {
         };
         Failure::new(exit, e.to_string())
     })?;
+    let fail_on_empty = match settings.0.get("fail-on-empty") {
+        Some(Setting::Bool(b)) => *b,
+        _ => std::env::var_os("ARGOCD_APP_NAME").is_some(),
+    };
+    if fail_on_empty && processed.summary.objects == 0 {
+        return Err(Failure::new(Exit::BadInput, Error::Empty.to_string()));
+    }
     report(&processed, &opts, quiet);
-    write_output(m.get_one::<OsString>("output"), &processed.output)
+    write_output(m.get_one::<OsString>("output"), &processed.output)?;
+    Ok(Exit::Ok)
 }
 
 fn report(p: &Processed, opts: &Options, quiet: bool) {
