@@ -157,14 +157,11 @@ fn run(
         (None, _) => Settings::default(),
     };
     let outer = argocd_settings()?.overlay(cli_settings);
-    if let Some(Setting::Str(p)) = file_settings
-        .0
-        .get("error-log")
-        .filter(|_| error_log.is_none())
+    if let Some(Setting::Str(p)) = file_settings.0.get("error-log")
+        && error_log.is_none()
+        && !p.is_empty()
     {
-        if !p.is_empty() {
-            *error_log = Some(p.into());
-        }
+        *error_log = Some(p.into());
     }
     let files: Vec<OsString> = if legacy {
         Vec::new()
