@@ -54,11 +54,55 @@ file.";
 /// The whole command.
 #[must_use]
 pub fn command() -> Command {
-    let mut cmd = Command::new("trust-inject")
+    let main = Command::new("trust-inject")
         .version(env!("CARGO_PKG_VERSION"))
         .about(ABOUT)
         .long_about(LONG_ABOUT)
         .after_help(EXIT_CODES)
+        .args_conflicts_with_subcommands(true)
+        .arg(
+            Arg::new("report")
+                .long("report")
+                .value_name("FILE")
+                .env("TRUST_INJECT_REPORT")
+                .value_parser(clap::value_parser!(OsString))
+                .help("Write a JSON report (per workload: what was mounted and set, what was skipped or kept, and why) to FILE, or `-` for standard error"),
+        )
+        .arg(
+            Arg::new("diff")
+                .long("diff")
+                .action(ArgAction::SetTrue)
+                .help("Print a unified diff of the change instead of the manifests (for reviews)"),
+        )
+        .subcommand(
+            common_args(Command::new("check"))
+                .about("Exit non-zero if any workload of the stream would not trust the bundle")
+                .long_about(
+                    "Reads a stream (the output of `helm template` or `kustomize build`, injected or not) and \
+                     exits 1 if any workload would not trust the bundle: a missing volume, mount or variable, or a \
+                     chart's own setting that overrides it. Each is printed with the reason. Takes the same options \
+                     as the main command, which say what is expected.",
+                )
+                .after_help(EXIT_CODES),
+        )
+        .subcommand(
+            Command::new("completions")
+                .about("Print a shell completion script")
+                .arg(
+                    Arg::new("shell")
+                        .value_name("SHELL")
+                        .required(true)
+                        .value_parser(clap::value_parser!(clap_complete::Shell))
+                        .help("bash, zsh, fish, elvish or powershell"),
+                ),
+        )
+        .subcommand(Command::new("man").about("Print the man page (roff)"));
+    common_args(main)
+}
+
+/// The inputs and every option, shared by the main command and `check`.
+fn common_args(cmd: Command) -> Command {
+    let mut cmd = cmd
         .arg(
             Arg::new("files")
                 .value_name("FILE")

@@ -74,6 +74,10 @@ pub struct Plan {
     pub containers: Vec<ContainerPlan>,
     /// Set when the workload was left alone.
     pub skipped: Option<Skip>,
+    /// Whether the bundle volume is added (it was missing).
+    pub volume_added: bool,
+    /// Whether the bundle hash annotation is added or changed.
+    pub annotation_changed: bool,
 }
 
 /// A problem that stops the run.
@@ -463,6 +467,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         return Ok(plan);
     }
     if !have_volume && !plan.containers.is_empty() {
+        plan.volume_added = true;
         add_items(
             &mut plan.intents,
             spec_path,
@@ -472,7 +477,9 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         );
     }
     if let Some(hash) = &opts.bundle_hash {
+        let before = plan.intents.len();
         annotate(root, found, hash, &mut plan);
+        plan.annotation_changed = plan.intents.len() > before;
     }
     Ok(plan)
 }

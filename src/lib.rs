@@ -27,6 +27,7 @@ pub mod generate;
 pub mod inject;
 pub mod krm;
 pub mod pipeline;
+pub mod report;
 pub mod well_known;
 pub mod workload;
 pub mod yaml;

@@ -57,11 +57,37 @@ fn main() -> ExitCode {
     };
     let legacy_config = legacy.then(|| args.get(1).cloned());
     let mut error_log: Option<std::path::PathBuf> = None;
-    let result = run(&matches, legacy_config.flatten(), legacy, &mut error_log);
+    let result = match matches.subcommand() {
+        Some(("completions", sm)) => {
+            let shell = sm
+                .get_one::<clap_complete::Shell>("shell")
+                .copied()
+                .unwrap_or(clap_complete::Shell::Bash);
+            clap_complete::generate(
+                shell,
+                &mut cli::command(),
+                "trust-inject",
+                &mut io::stdout(),
+            );
+            Ok(Exit::Ok)
+        }
+        Some(("man", _)) => clap_mangen::Man::new(cli::command())
+            .render(&mut io::stdout())
+            .map(|()| Exit::Ok)
+            .map_err(|e| Failure::new(Exit::BadInput, format!("<stdout>: cannot write: {e}"))),
+        Some(("check", sm)) => run(sm, Mode::Check, None, false, &mut error_log),
+        _ => run(
+            &matches,
+            Mode::Inject,
+            legacy_config.flatten(),
+            legacy,
+            &mut error_log,
+        ),
+    };
     match result {
         Ok(code) => code.into(),
         Err(f) => {
-            eprintln!("trust-inject: error: {}", f.message);
+            eprintln!("trust-inject: {}: {}", paint(Severity::Error), f.message);
             if let Some(path) = error_log {
                 log_error(&path, &f.message);
             }
@@ -120,8 +146,35 @@ fn default_error_log() -> Option<std::path::PathBuf> {
     Some(cache.join("trust-inject").join("helm-post-renderer.log"))
 }
 
+/// What the run is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Inject and write the manifests.
+    Inject,
+    /// Only say whether every workload already trusts the bundle.
+    Check,
+}
+
+/// The severity word, coloured when standard error is a terminal and `NO_COLOR` is unset.
+fn paint(severity: Severity) -> String {
+    use std::io::IsTerminal;
+    let color =
+        io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let code = match severity {
+        Severity::Error => "1;31",
+        Severity::Warning => "1;33",
+        Severity::Info => "1;36",
+    };
+    if color {
+        format!("\x1b[{code}m{severity}\x1b[0m")
+    } else {
+        severity.to_string()
+    }
+}
+
 fn run(
     m: &clap::ArgMatches,
+    mode: Mode,
     legacy_config: Option<OsString>,
     legacy: bool,
     error_log: &mut Option<std::path::PathBuf>,
@@ -186,7 +239,7 @@ fn run(
                     .as_ref()
                     .map(|o| format!("{o}: "))
                     .unwrap_or_default();
-                eprintln!("trust-inject: {}: {obj}{}", r.severity, r.message);
+                eprintln!("trust-inject: {}: {obj}{}", paint(r.severity), r.message);
             }
         }
         write_output(m.get_one::<OsString>("output"), &out.text)?;
@@ -216,7 +269,7 @@ fn run(
         }
     }
     for w in &read.warnings {
-        eprintln!("trust-inject: warning: {w}");
+        eprintln!("trust-inject: {}: {w}", paint(Severity::Warning));
     }
     if opts.strict && !read.warnings.is_empty() {
         return Err(Failure::new(
@@ -242,9 +295,74 @@ fn run(
     if fail_on_empty && processed.summary.objects == 0 {
         return Err(Failure::new(Exit::BadInput, Error::Empty.to_string()));
     }
+    if mode == Mode::Check {
+        return Ok(check(&processed, quiet));
+    }
     report(&processed, &opts, quiet);
+    if let Some(path) = m.try_get_one::<OsString>("report").ok().flatten() {
+        let json = trust_inject::report::json_report(&processed, &opts);
+        if path == "-" {
+            eprint!("{json}");
+        } else {
+            std::fs::write(path, json).map_err(|e| {
+                Failure::new(
+                    Exit::BadInput,
+                    format!("{}: cannot write the report: {e}", path.to_string_lossy()),
+                )
+            })?;
+        }
+    }
+    if m.try_get_one::<bool>("diff")
+        .ok()
+        .flatten()
+        .copied()
+        .unwrap_or(false)
+    {
+        let diff = similar::TextDiff::from_lines(input.as_str(), processed.output.as_str());
+        let text = diff
+            .unified_diff()
+            .context_radius(3)
+            .header("input", "injected")
+            .to_string();
+        write_output(m.get_one::<OsString>("output"), &text)?;
+        return Ok(Exit::Ok);
+    }
     write_output(m.get_one::<OsString>("output"), &processed.output)?;
     Ok(Exit::Ok)
+}
+
+/// Prints why each workload would not trust the bundle; exit 1 when any would not.
+fn check(p: &Processed, quiet: bool) -> Exit {
+    let mut failing = 0usize;
+    for w in &p.workloads {
+        let problems = trust_inject::report::check_problems(w);
+        if problems.is_empty() {
+            continue;
+        }
+        failing += 1;
+        let doc = trust_inject::DocRef {
+            object: Some(w.object.to_string()),
+            ..w.doc.clone()
+        };
+        for problem in problems {
+            eprintln!("trust-inject: check: {doc}: {problem}");
+        }
+    }
+    let total = p.workloads.iter().filter(|w| w.skipped.is_none()).count();
+    let skipped = p.workloads.len() - total;
+    if failing > 0 {
+        eprintln!(
+            "trust-inject: check failed: {failing} of {total} workloads would not trust the bundle (run the stream through trust-inject to fix them)"
+        );
+        Exit::InjectFailed
+    } else {
+        if !quiet {
+            eprintln!(
+                "trust-inject: check passed: all {total} workloads trust the bundle ({skipped} left alone on purpose)"
+            );
+        }
+        Exit::Ok
+    }
 }
 
 fn report(p: &Processed, opts: &Options, quiet: bool) {
@@ -256,7 +374,7 @@ fn report(p: &Processed, opts: &Options, quiet: bool) {
                 && f.severity == Severity::Info
                 && std::env::var_os("TRUST_INJECT_VERBOSE").is_some()
         {
-            let _ = writeln!(err, "trust-inject: {}: {f}", f.severity);
+            let _ = writeln!(err, "trust-inject: {}: {f}", paint(f.severity));
         }
     }
     if quiet {

@@ -32,6 +32,10 @@ pub struct WorkloadReport {
     pub containers: Vec<ContainerPlan>,
     /// Whether its document changed.
     pub changed: bool,
+    /// Whether the bundle volume was missing.
+    pub volume_added: bool,
+    /// Whether the bundle hash annotation was missing or stale.
+    pub annotation_changed: bool,
 }
 
 /// Counts for the summary line.
@@ -448,6 +452,8 @@ fn process_doc(
             skipped: p.skipped.as_ref().map(|s| s.reason().to_owned()),
             containers: p.containers,
             changed: false,
+            volume_added: p.volume_added,
+            annotation_changed: p.annotation_changed,
         });
         intents.extend(p.intents);
     }

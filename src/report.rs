@@ -1,0 +1,214 @@
+//! What a run did, for people and for machines: the JSON report (`--report`) and the
+//! verdicts of `trust-inject check`. Builds values; printing is the binary's business.
+
+use std::fmt::Write as _;
+
+use crate::config::{Options, SourceKind};
+use crate::pipeline::{Processed, WorkloadReport};
+use crate::yaml::Val;
+
+/// Version of the JSON report's layout; bumped on any incompatible change.
+pub const REPORT_VERSION: i64 = 1;
+
+fn opt_str(s: Option<&str>) -> Val {
+    s.map_or(Val::Str(String::new()), Val::str)
+}
+
+fn workload_val(w: &WorkloadReport) -> Val {
+    let containers = w
+        .containers
+        .iter()
+        .map(|c| {
+            let kept = |list: &[(String, String)]| {
+                Val::Seq(
+                    list.iter()
+                        .map(|(what, why)| {
+                            Val::map([("what", Val::str(what)), ("reason", Val::str(why))])
+                        })
+                        .collect(),
+                )
+            };
+            Val::map([
+                ("name", Val::str(&c.name)),
+                ("path", Val::str(&c.path)),
+                (
+                    "mountsAdded",
+                    Val::Seq(c.mounts.iter().map(Val::str).collect()),
+                ),
+                ("envSet", Val::Seq(c.env.iter().map(Val::str).collect())),
+                ("mountsKept", kept(&c.kept_mounts)),
+                ("envKept", kept(&c.kept_env)),
+            ])
+        })
+        .collect();
+    Val::map([
+        (
+            "document",
+            Val::Int(i64::try_from(w.doc.index).unwrap_or(i64::MAX)),
+        ),
+        (
+            "lines",
+            Val::Seq(vec![
+                Val::Int(i64::try_from(w.doc.first_line).unwrap_or(0)),
+                Val::Int(i64::try_from(w.doc.last_line).unwrap_or(0)),
+            ]),
+        ),
+        ("source", opt_str(w.doc.source.as_deref())),
+        ("apiVersion", Val::str(&w.object.api_version)),
+        ("kind", Val::str(&w.object.kind)),
+        ("namespace", opt_str(w.object.namespace.as_deref())),
+        ("name", Val::str(&w.object.name)),
+        ("podSpecPath", Val::str(&w.spec_path)),
+        ("skipped", opt_str(w.skipped.as_deref())),
+        ("changed", Val::Bool(w.changed)),
+        ("volumeAdded", Val::Bool(w.volume_added)),
+        ("containers", Val::Seq(containers)),
+    ])
+}
+
+/// The JSON report of a run.
+#[must_use]
+pub fn json_report(p: &Processed, opts: &Options) -> String {
+    let s = &p.summary;
+    let source = Val::map([
+        (
+            "kind",
+            Val::str(match opts.source.kind {
+                SourceKind::ConfigMap => "ConfigMap",
+                SourceKind::Secret => "Secret",
+            }),
+        ),
+        ("name", Val::str(&opts.source.name)),
+        ("key", Val::str(&opts.source.key)),
+        ("complete", Val::Bool(opts.source.complete)),
+        ("generated", Val::Bool(opts.generated)),
+        ("sha256", opt_str(opts.bundle_hash.as_deref())),
+    ]);
+    let count = |n: usize| Val::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    let summary = Val::map([
+        ("documents", count(s.documents)),
+        ("objects", count(s.objects)),
+        ("workloads", count(s.workloads)),
+        ("containers", count(s.containers)),
+        (
+            "namespaces",
+            Val::Seq(s.namespaces.iter().map(Val::str).collect()),
+        ),
+        (
+            "skipped",
+            Val::Map(
+                s.skipped
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), count(*v)))
+                    .collect(),
+            ),
+        ),
+        ("warnings", count(s.warnings)),
+        ("changedDocuments", count(s.changed)),
+    ]);
+    let findings = p
+        .findings
+        .iter()
+        .map(|f| {
+            Val::map([
+                ("severity", Val::str(f.severity.to_string())),
+                ("document", count(f.doc.index)),
+                ("object", opt_str(f.doc.object.as_deref())),
+                ("path", opt_str(f.path.as_deref())),
+                ("message", Val::str(&f.message)),
+            ])
+        })
+        .collect();
+    let root = Val::map([
+        ("reportVersion", Val::Int(REPORT_VERSION)),
+        ("source", source),
+        ("summary", summary),
+        (
+            "workloads",
+            Val::Seq(p.workloads.iter().map(workload_val).collect()),
+        ),
+        ("findings", Val::Seq(findings)),
+    ]);
+    let mut out = String::new();
+    pretty(&root, 0, &mut out);
+    out.push('\n');
+    out
+}
+
+fn pretty(v: &Val, indent: usize, out: &mut String) {
+    let pad = |n: usize, out: &mut String| out.extend(std::iter::repeat_n(' ', n));
+    match v {
+        Val::Map(entries) if !entries.is_empty() => {
+            out.push_str("{\n");
+            for (i, (k, v)) in entries.iter().enumerate() {
+                pad(indent + 2, out);
+                out.push_str(&crate::yaml::render_json(&Val::str(k)));
+                out.push_str(": ");
+                pretty(v, indent + 2, out);
+                if i + 1 < entries.len() {
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+            pad(indent, out);
+            out.push('}');
+        }
+        Val::Seq(items) if !items.is_empty() => {
+            out.push_str("[\n");
+            for (i, v) in items.iter().enumerate() {
+                pad(indent + 2, out);
+                pretty(v, indent + 2, out);
+                if i + 1 < items.len() {
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+            pad(indent, out);
+            out.push(']');
+        }
+        other => out.push_str(&crate::yaml::render_json(other)),
+    }
+}
+
+/// Why a workload would not trust the bundle, for `trust-inject check`; empty when it
+/// would (or when it is left alone on purpose: Windows, annotation, exclusion).
+#[must_use]
+pub fn check_problems(w: &WorkloadReport) -> Vec<String> {
+    let mut out = Vec::new();
+    if w.skipped.is_some() {
+        return out;
+    }
+    if w.volume_added {
+        out.push("the bundle volume is missing".to_owned());
+    }
+    for c in &w.containers {
+        if !c.mounts.is_empty() {
+            out.push(format!(
+                "container {:?} lacks the mount(s) {}",
+                c.name,
+                c.mounts.join(", ")
+            ));
+        }
+        if !c.env.is_empty() {
+            out.push(format!(
+                "container {:?} lacks (or has a different) {}",
+                c.name,
+                c.env.join(", ")
+            ));
+        }
+        for (what, why) in c.kept_mounts.iter().chain(&c.kept_env) {
+            let _ = what;
+            out.push(format!("container {:?}: {why}", c.name));
+        }
+    }
+    if w.annotation_changed {
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            "the pod template's {} annotation is missing or stale (pods would not roll on a CA change)",
+            crate::well_known::BUNDLE_HASH_ANNOTATION
+        );
+        out.push(s);
+    }
+    out
+}
