@@ -11,7 +11,7 @@ use crate::config::Options;
 use crate::error::{DocRef, Error, Finding, Severity};
 use crate::inject::{ContainerPlan, plan};
 use crate::well_known as wk;
-use crate::workload::{NotFound, ObjectRef, find_pod_specs};
+use crate::workload::{NEVER_WORKLOADS, NotFound, ObjectRef, find_pod_specs};
 use crate::yaml::{
     Chunk, Document, Intent, Node, Op, Path, PathSeg, ScalarStyle, TextEditor, Val, Value,
     count_lines, emit_document, parse_chunk, split_stream,
@@ -250,6 +250,56 @@ fn generated_here(root: &Node, opts: &Options) -> Option<String> {
     (kind_ok && marked && obj.name == opts.source.name).then(|| obj.namespace.unwrap_or_default())
 }
 
+/// The `apiVersion` and `kind` of a chunk that is one plain block-style document, read
+/// from its top-level lines without parsing; `None` whenever that is not certain (several
+/// or no `kind:` lines, quoting with escapes, flow style, directives, `...` markers).
+fn top_level_kind(text: &str) -> Option<(&str, &str)> {
+    let mut kind = None;
+    let mut api = None;
+    for line in text.lines() {
+        let first = line.as_bytes().first().copied();
+        match first {
+            Some(b'{' | b'[' | b'%' | b'&' | b'*' | b'!' | b'?' | b'"' | b'\'' | b'.') => {
+                return None;
+            }
+            _ => {}
+        }
+        let (slot, rest) = if let Some(r) = line.strip_prefix("kind:") {
+            (&mut kind, r)
+        } else if let Some(r) = line.strip_prefix("apiVersion:") {
+            (&mut api, r)
+        } else {
+            continue;
+        };
+        if slot.is_some() {
+            return None;
+        }
+        *slot = Some(simple_scalar(rest)?);
+    }
+    Some((api?, kind?))
+}
+
+/// A plain or simply quoted scalar at the end of a `key:` line.
+fn simple_scalar(rest: &str) -> Option<&str> {
+    let v = rest.trim_end_matches('\r');
+    let v = match v.find(" #") {
+        Some(i) => &v[..i],
+        None => v,
+    };
+    let v = v.trim();
+    let v = if let Some(q) = v.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        q
+    } else if let Some(q) = v.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
+        q
+    } else {
+        v
+    };
+    let ok = !v.is_empty()
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'/' || b == b'-' || b == b'_');
+    ok.then_some(v)
+}
+
 /// The Helm template a chunk came from, from its `# Source: path` comment.
 fn helm_source(text: &str) -> Option<String> {
     for line in text.lines().take(8) {
@@ -311,8 +361,16 @@ fn process_chunk(
     let text = &input[chunk.start..chunk.end];
     // Only a document that spells `containers` (or could, through an escape) can hold a
     // workload; the others are validated without building a tree.
-    let build = memmem::find(text.as_bytes(), b"containers").is_some()
-        || memchr::memchr(b'\\', text.as_bytes()).is_some()
+    // A kind that is never a workload (a CRD, a ConfigMap, ...), read from the document's
+    // top-level `kind:` line, needs no tree either, even when its text mentions containers.
+    let never = top_level_kind(text).is_some_and(|(api, kind)| {
+        NEVER_WORKLOADS
+            .iter()
+            .any(|(g, k)| *k == kind && *g == crate::workload::group_of(api))
+    });
+    let build = (!never
+        && (memmem::find(text.as_bytes(), b"containers").is_some()
+            || memchr::memchr(b'\\', text.as_bytes()).is_some()))
         || memmem::find(text.as_bytes(), wk::GENERATED_ANNOTATION.as_bytes()).is_some();
     let docs = parse_chunk(text, chunk.start, base_line, &opts.limits, build).map_err(|e| {
         let last_line = base_line + count_lines(text.trim_end_matches(['\n', '\r']));
@@ -655,6 +713,24 @@ fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_top_level_kinds_only_when_certain() {
+        assert_eq!(
+            top_level_kind("---\napiVersion: v1\nkind: ConfigMap # x\ndata:\n  kind: Pod\n"),
+            Some(("v1", "ConfigMap"))
+        );
+        assert_eq!(
+            top_level_kind("apiVersion: v1\nkind: \"Config\\x4dap\"\n"),
+            None
+        );
+        assert_eq!(top_level_kind("apiVersion: v1\nkind: A\nkind: B\n"), None);
+        assert_eq!(top_level_kind("{\"kind\": \"Pod\"}\n"), None);
+        assert_eq!(
+            top_level_kind("apiVersion: v1\nkind: A\n...\nkind: B\n"),
+            None
+        );
+    }
 
     #[test]
     fn guesses_objects_of_broken_documents() {
