@@ -257,12 +257,11 @@ fn top_level_kind(text: &str) -> Option<(&str, &str)> {
     let mut kind = None;
     let mut api = None;
     for line in text.lines() {
-        let first = line.as_bytes().first().copied();
-        match first {
-            Some(b'{' | b'[' | b'%' | b'&' | b'*' | b'!' | b'?' | b'"' | b'\'' | b'.') => {
-                return None;
-            }
-            _ => {}
+        if matches!(
+            line.as_bytes().first(),
+            Some(b'{' | b'[' | b'%' | b'&' | b'*' | b'!' | b'?' | b'"' | b'\'' | b'.')
+        ) {
+            return None;
         }
         let (slot, rest) = if let Some(r) = line.strip_prefix("kind:") {
             (&mut kind, r)
