@@ -209,6 +209,13 @@ golden! {
     deep_edit_points => "deep-edit-points",
     ephemeral_containers => "ephemeral-containers",
     doc_line_ranges => "doc-line-ranges",
+    generated_configmap => "generated-configmap",
+    generated_complete_from_file => "generated-complete-from-file",
+    generated_secret => "generated-secret",
+    existing_configmap_with_hash => "existing-configmap-with-hash",
+    ca_file_private_key => "ca-file-private-key",
+    ca_file_not_a_ca => "ca-file-not-a-ca",
+    ca_file_not_a_ca_strict => "ca-file-not-a-ca-strict",
 }
 
 /// Every case directory is listed above (a case that is not listed would never run), and

@@ -81,7 +81,7 @@ pub enum BundleError {
 
     /// A private key was found where CA certificates were expected.
     #[error(
-        "{location}: this is a {kind} block, not a certificate. A private key must never end up \
+        "{location}: this block is a private key ({kind}), not a certificate. A private key must never end up \
          in a ConfigMap: the wrong file was passed; give the CA certificate (BEGIN CERTIFICATE) \
          instead, and keep the key where it was"
     )]

@@ -200,6 +200,7 @@ impl Default for Injected {
                 "AWS_CA_BUNDLE",
                 "PIP_CERT",
                 "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
+                "JAVA_TOOL_OPTIONS",
             ]
             .iter()
             .map(|s| (*s).to_owned())
@@ -413,6 +414,18 @@ pub fn oracle_check(input: &[u8], output: &[u8], inj: &Injected) -> Vec<String> 
         (Ok(i), Ok(o)) => (i, o),
         (Err(e), _) => return vec![format!("input: {e}")],
         (_, Err(e)) => return vec![format!("output: {e}")],
+    };
+    // Bundle objects the tool generated (one per namespace) are new documents; the rest
+    // must pair up with the input's.
+    let generated = |v: &Value| {
+        v.pointer("/metadata/annotations/trust-inject.dev~1generated")
+            == Some(&Value::String("true".into()))
+    };
+    let in_generated = ins.iter().filter(|v| generated(v)).count();
+    let outs: Vec<Value> = if in_generated == 0 {
+        outs.into_iter().filter(|v| !generated(v)).collect()
+    } else {
+        outs
     };
     if ins.len() != outs.len() {
         problems.push(format!(
