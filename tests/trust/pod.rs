@@ -1,0 +1,302 @@
+//! The pod view: what one container of an injected PodSpec sees, built on this machine.
+//!
+//! A generated shell script runs under `unshare --mount --propagation private`, so every mount
+//! disappears with it. It makes `/etc` and `/opt` copy-on-write (paths kubelet creates stay in
+//! the view), lays the image's trust store over `/etc/ssl/certs` and the other files the test
+//! names, then mounts the container's volumeMounts the way kubelet does: a ConfigMap volume is a
+//! directory of its keys (kubelet's `..data` layout), a subPath mount binds one key over an
+//! existing file or a path created for it. Each command then runs with only the image's
+//! variables (PATH, HOME and what the test adds) and the container's `env`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// The directories the view makes copy-on-write; every mount of the pod must lie inside one.
+const COPY_ON_WRITE: &[&str] = &["/etc", "/opt"];
+/// The image's PATH.
+const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The keys of a ConfigMap (`data` and decoded `binaryData`).
+pub type Keys = BTreeMap<String, Vec<u8>>;
+
+/// What the image trusted before the injection.
+pub struct Image {
+    /// The content of the image's `/etc/ssl/certs`, copied into a tmpfs for each view.
+    pub certs_dir: PathBuf,
+    /// Other files of the image: (path in the view, file bound over it).
+    pub files: Vec<(PathBuf, PathBuf)>,
+}
+
+/// One command to run in the view; its stdout, stderr and exit status are kept under `id`.
+pub struct Exec {
+    pub id: String,
+    pub argv: Vec<String>,
+    /// Variables the image sets; the container's `env` overrides them.
+    pub image_env: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+pub struct Outcome {
+    pub stdout: String,
+    pub stderr: String,
+    pub status: i32,
+}
+
+/// A container's `env` as kubelet hands it to the process: in order, `$(VAR)` references to
+/// earlier entries expanded, a later entry of the same name winning.
+pub fn container_env(container: &Value) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = Vec::new();
+    for var in container["env"].as_array().into_iter().flatten() {
+        let name = var["name"]
+            .as_str()
+            .expect("env entry has a name")
+            .to_owned();
+        assert!(
+            var.get("valueFrom").is_none(),
+            "env {name}: valueFrom is not modelled by the pod view"
+        );
+        let raw = var["value"].as_str().unwrap_or("");
+        let value = expand(raw, &env);
+        env.retain(|(n, _)| *n != name);
+        env.push((name, value));
+    }
+    env
+}
+
+fn expand(raw: &str, env: &[(String, String)]) -> String {
+    let mut out = String::new();
+    let mut rest = raw;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if let Some(tail) = rest.strip_prefix("$$") {
+            out.push('$');
+            rest = tail;
+        } else if let Some(end) = rest.strip_prefix("$(").and_then(|t| t.find(')')) {
+            let name = &rest[2..2 + end];
+            match env.iter().rev().find(|(n, _)| n == name) {
+                Some((_, v)) => out.push_str(v),
+                None => out.push_str(&rest[..3 + end]),
+            }
+            rest = &rest[3 + end..];
+        } else {
+            out.push('$');
+            rest = &rest[1..];
+        }
+    }
+    out + rest
+}
+
+/// The container (or initContainer) named `name` of a PodSpec.
+pub fn container<'a>(spec: &'a Value, name: &str) -> &'a Value {
+    ["containers", "initContainers"]
+        .iter()
+        .flat_map(|k| spec[*k].as_array().into_iter().flatten())
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("the PodSpec has no container {name:?}"))
+}
+
+/// Single-quotes `s` for sh.
+pub fn q(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn qp(p: &Path) -> String {
+    q(p.to_str().expect("UTF-8 path"))
+}
+
+/// Writes a ConfigMap volume as kubelet's atomic writer does: the files in a timestamped
+/// directory, `..data` pointing at it, and each key a symlink through `..data`.
+fn write_volume(dir: &Path, keys: &Keys) {
+    let data = dir.join("..2001_01_01_00_00_00.000000001");
+    fs::create_dir_all(&data).expect("volume directory");
+    for (key, bytes) in keys {
+        let file = data.join(key);
+        fs::create_dir_all(file.parent().expect("a parent")).expect("key directory");
+        fs::write(&file, bytes).expect("volume key");
+    }
+    symlink("..2001_01_01_00_00_00.000000001", dir.join("..data")).expect("..data link");
+    for key in keys.keys() {
+        let top = key.split('/').next().expect("a key");
+        let link = dir.join(top);
+        if fs::symlink_metadata(&link).is_err() {
+            symlink(format!("..data/{top}"), link).expect("key link");
+        }
+    }
+}
+
+/// The keys a ConfigMap volume exposes: all of them, or only its `items` under their paths.
+fn volume_keys(volume: &Value, configmaps: &HashMap<String, Keys>) -> Keys {
+    let name = volume["name"].as_str().expect("volume name");
+    let source = &volume["configMap"];
+    let cm = source["name"].as_str().unwrap_or_else(|| {
+        panic!("volume {name}: only configMap volumes are modelled by the pod view")
+    });
+    let keys = configmaps.get(cm).unwrap_or_else(|| {
+        panic!("volume {name}: ConfigMap {cm} is neither generated nor given to the test")
+    });
+    match source["items"].as_array() {
+        None => keys.clone(),
+        Some(items) => items
+            .iter()
+            .map(|item| {
+                let key = item["key"].as_str().expect("item key");
+                let bytes = keys
+                    .get(key)
+                    .unwrap_or_else(|| panic!("volume {name}: ConfigMap {cm} has no key {key}"));
+                (
+                    item["path"].as_str().expect("item path").to_owned(),
+                    bytes.clone(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Builds the view of `container_name` in `dir` and runs `execs` in it, in order.
+pub fn run(
+    unshare: &Path,
+    dir: &Path,
+    spec: &Value,
+    container_name: &str,
+    configmaps: &HashMap<String, Keys>,
+    image: &Image,
+    execs: &[Exec],
+) -> BTreeMap<String, Outcome> {
+    fs::create_dir_all(dir.join("cow")).expect("view directory");
+    fs::create_dir_all(dir.join("out")).expect("output directory");
+    let container = container(spec, container_name);
+    let mut s = String::from("set -eu\n");
+    let v = qp(dir);
+
+    s += "# The container's filesystem: copy-on-write, so that what kubelet creates stays here.\n";
+    let _ = writeln!(s, "mount -t tmpfs view-cow {v}/cow");
+    for d in COPY_ON_WRITE {
+        let n = d.trim_start_matches('/');
+        let _ = writeln!(
+            s,
+            "mkdir -p {v}/cow/{n}/upper {v}/cow/{n}/work\n\
+             mount -t overlay overlay -o lowerdir={d},upperdir={v}/cow/{n}/upper,workdir={v}/cow/{n}/work {d}"
+        );
+    }
+
+    s += "# The image's trust store: only what the test put there.\n";
+    let _ = writeln!(
+        s,
+        "mount -t tmpfs image-certs /etc/ssl/certs\ncp -a {}/. /etc/ssl/certs/",
+        qp(&image.certs_dir)
+    );
+    for (target, source) in &image.files {
+        bind(&mut s, &qp(source), target, false, true);
+    }
+
+    s += "# kubelet: the pod's volumes, then this container's volumeMounts in order.\n";
+    let mut volume_dirs = HashMap::new();
+    for volume in spec["volumes"].as_array().into_iter().flatten() {
+        let name = volume["name"].as_str().expect("volume name");
+        let vdir = dir.join("volumes").join(name);
+        write_volume(&vdir, &volume_keys(volume, configmaps));
+        volume_dirs.insert(name.to_owned(), vdir);
+    }
+    for mount in container["volumeMounts"].as_array().into_iter().flatten() {
+        let name = mount["name"].as_str().expect("volumeMount name");
+        let target = PathBuf::from(mount["mountPath"].as_str().expect("mountPath"));
+        assert!(
+            COPY_ON_WRITE.iter().any(|d| target.starts_with(d)),
+            "mountPath {} is outside the directories the pod view copies on write ({COPY_ON_WRITE:?})",
+            target.display()
+        );
+        assert!(
+            mount.get("subPathExpr").is_none(),
+            "subPathExpr is not modelled by the pod view"
+        );
+        let vdir = volume_dirs.get(name).unwrap_or_else(|| {
+            panic!("container {container_name}: volumeMount {name} names no volume")
+        });
+        let read_only = mount["readOnly"] == "true";
+        match mount["subPath"].as_str().filter(|p| !p.is_empty()) {
+            None => bind(&mut s, &qp(vdir), &target, true, read_only),
+            Some(sub) => {
+                let source = vdir.join(sub);
+                // kubelet resolves the key's symlinks; a missing key fails the container's start.
+                let source = fs::canonicalize(&source).unwrap_or_else(|_| {
+                    panic!("container {container_name}: subPath {sub} is not a key of volume {name}: the container would not start")
+                });
+                bind(&mut s, &qp(&source), &target, source.is_dir(), read_only);
+            }
+        }
+    }
+
+    s += "# The container's processes.\ncd /\n";
+    let env = container_env(container);
+    for exec in execs {
+        let mut cmd = format!("env -i PATH={} HOME=/root", q(PATH));
+        for (k, val) in exec.image_env.iter().chain(&env) {
+            let _ = write!(cmd, " {}", q(&format!("{k}={val}")));
+        }
+        for a in &exec.argv {
+            let _ = write!(cmd, " {}", q(a));
+        }
+        let out = format!("{v}/out/{}", exec.id);
+        let _ = writeln!(
+            s,
+            "set +e\n{cmd} <{} >{out}.stdout 2>{out}.stderr\necho $? >{out}.status\nset -e",
+            q("/dev/null")
+        );
+    }
+
+    fs::write(dir.join("view.sh"), &s).expect("view script");
+    let result = Command::new("timeout")
+        .arg("600")
+        .arg(unshare)
+        .args(["--mount", "--propagation", "private", "sh", "-c", &s])
+        .output()
+        .expect("unshare runs");
+    assert!(
+        result.status.success(),
+        "the pod view of container {container_name} failed ({}; it needs root for unshare --mount and overlay mounts); script {}:\n{}",
+        result.status,
+        dir.join("view.sh").display(),
+        String::from_utf8_lossy(&result.stderr)
+    );
+    execs
+        .iter()
+        .map(|e| {
+            let read = |ext: &str| {
+                fs::read_to_string(dir.join("out").join(format!("{}.{ext}", e.id)))
+                    .unwrap_or_default()
+            };
+            let status = read("status").trim().parse().expect("an exit status");
+            (
+                e.id.clone(),
+                Outcome {
+                    stdout: read("stdout"),
+                    stderr: read("stderr"),
+                    status,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Appends the commands that bind `source` over `target`, creating `target` first (a
+/// directory, or an empty file in a created directory) when the image lacks it.
+fn bind(s: &mut String, source: &str, target: &Path, is_dir: bool, read_only: bool) {
+    let t = qp(target);
+    if is_dir {
+        let _ = writeln!(s, "mkdir -p {t}");
+    } else {
+        let parent = qp(target.parent().expect("an absolute path"));
+        let _ = writeln!(s, "mkdir -p {parent}\n[ -e {t} ] || touch {t}");
+    }
+    let _ = writeln!(s, "mount --bind {source} {t}");
+    if read_only {
+        let _ = writeln!(s, "mount -o remount,bind,ro {t}");
+    }
+}
