@@ -96,7 +96,9 @@ pub enum Error {
     #[error("{doc}: {path}: {message}")]
     Inject {
         /// The document.
-        doc: DocRef,
+        doc: Box<DocRef>,
+        /// The object, when known (for KRM results).
+        object: Option<Box<crate::workload::ObjectRef>>,
         /// The field.
         path: String,
         /// What is wrong and what to do.

@@ -227,9 +227,10 @@ pub fn run(input: &str, outer: &Settings) -> KrmOutput {
 
 fn error_result(e: &Error) -> KrmResult {
     let (object, path) = match e {
-        Error::Inject { doc, path, .. } => {
-            (None, Some(path.clone()).filter(|_| doc.object.is_some()))
-        }
+        Error::Inject { object, path, .. } => (
+            object.as_deref().cloned(),
+            Some(strip_item(path)).filter(|p| !p.starts_with('(')),
+        ),
         _ => (None, None),
     };
     KrmResult {
@@ -403,6 +404,41 @@ fn finish(text: &str, root: Option<&Node>, results: Vec<KrmResult>) -> KrmOutput
             results,
         };
     };
+    // A result already listed (this function ran on its own output) is not repeated, so a
+    // second run changes nothing; results of other functions are kept as they are.
+    let listed: Vec<(String, String, String)> = root
+        .get("results")
+        .and_then(Node::items)
+        .unwrap_or(&[])
+        .iter()
+        .map(|r| {
+            let get = |k: &str| r.get(k).and_then(Node::as_str).unwrap_or("").to_owned();
+            let path = r
+                .get("field")
+                .and_then(|f| f.get("path"))
+                .and_then(Node::as_str)
+                .unwrap_or("")
+                .to_owned();
+            (get("message"), get("severity"), path)
+        })
+        .collect();
+    let shown: Vec<&KrmResult> = shown
+        .into_iter()
+        .filter(|r| {
+            !listed.contains(&(
+                r.message.clone(),
+                r.severity.to_string(),
+                r.path.clone().unwrap_or_default(),
+            ))
+        })
+        .collect();
+    if shown.is_empty() {
+        return KrmOutput {
+            text: text.to_owned(),
+            failed,
+            results,
+        };
+    }
     let vals: Vec<Val> = shown.iter().map(|r| result_val(r)).collect();
     let intents: Vec<Intent> = match root.get("results") {
         Some(existing) if existing.items().is_some() => vals

@@ -131,6 +131,13 @@ fn argocd_settings() -> Result<Settings, Failure> {
                 pairs.push((f.flag, v));
             }
         }
+        // Array parameters arrive one variable per item: PARAM_CA_FILE_0, PARAM_CA_FILE_1, ...
+        let items: Vec<String> = (0..)
+            .map_while(|i| std::env::var(format!("PARAM_{upper}_{i}")).ok())
+            .collect();
+        if !items.is_empty() {
+            pairs.push((f.flag, items.join(",")));
+        }
     }
     Settings::from_flat(
         pairs.iter().map(|(k, v)| (*k, v.as_str())),
@@ -280,7 +287,7 @@ fn run(
             ),
         ));
     }
-    let processed = trust_inject::process(&input, &opts).map_err(|e| {
+    let processed = trust_inject::pipeline::plan_edits(&input, &opts).map_err(|e| {
         let exit = match &e {
             Error::Config(_) => Exit::BadConfig,
             e if e.is_input() => Exit::BadInput,
@@ -318,7 +325,12 @@ fn run(
         .copied()
         .unwrap_or(false)
     {
-        let diff = similar::TextDiff::from_lines(input.as_str(), processed.output.as_str());
+        let mut output = Vec::with_capacity(input.len());
+        processed.write_output(&input, &mut output).map_err(|e| {
+            Failure::new(Exit::BadInput, format!("cannot assemble the output: {e}"))
+        })?;
+        let output = String::from_utf8_lossy(&output);
+        let diff = similar::TextDiff::from_lines(input.as_str(), output.as_ref());
         let text = diff
             .unified_diff()
             .context_radius(3)
@@ -327,7 +339,9 @@ fn run(
         write_output(m.get_one::<OsString>("output"), &text)?;
         return Ok(Exit::Ok);
     }
-    write_output(m.get_one::<OsString>("output"), &processed.output)?;
+    write_with(m.get_one::<OsString>("output"), |w| {
+        processed.write_output(&input, w)
+    })?;
     Ok(Exit::Ok)
 }
 
@@ -429,14 +443,19 @@ fn read_input(files: &[OsString], limit: u64) -> Result<String, Failure> {
             f.to_string_lossy().into_owned()
         };
         let mut buf = Vec::new();
-        let reader: Box<dyn Read> =
-            if f == "-" {
-                Box::new(io::stdin().lock())
-            } else {
-                Box::new(std::fs::File::open(f).map_err(|e| {
-                    Failure::new(Exit::BadInput, format!("{name}: cannot open: {e}"))
-                })?)
-            };
+        let reader: Box<dyn Read> = if f == "-" {
+            Box::new(io::stdin().lock())
+        } else {
+            let file = std::fs::File::open(f)
+                .map_err(|e| Failure::new(Exit::BadInput, format!("{name}: cannot open: {e}")))?;
+            // Size the buffer once: no doubling, no second copy of a large file.
+            if let Ok(meta) = file.metadata()
+                && meta.len() <= limit
+            {
+                buf.reserve_exact(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
+            }
+            Box::new(file)
+        };
         let room = limit.saturating_sub(total).saturating_add(1);
         reader
             .take(room)
@@ -451,12 +470,23 @@ fn read_input(files: &[OsString], limit: u64) -> Result<String, Failure> {
         }
         sources.push((name, buf));
     }
+    let utf8 = |name: &str, bytes: Vec<u8>| {
+        String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            Failure::new(
+                Exit::BadInput,
+                format!("{name}: not UTF-8 text (invalid byte at offset {at}); Kubernetes manifests are UTF-8"),
+            )
+        })
+    };
+    if sources.len() == 1
+        && let Some((name, bytes)) = sources.pop()
+    {
+        return utf8(&name, bytes);
+    }
     let mut out = String::with_capacity(usize::try_from(total).unwrap_or(0));
     for (i, (name, bytes)) in sources.into_iter().enumerate() {
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let at = e.utf8_error().valid_up_to();
-            Failure::new(Exit::BadInput, format!("{name}: not UTF-8 text (invalid byte at offset {at}); Kubernetes manifests are UTF-8"))
-        })?;
+        let text = utf8(&name, bytes)?;
         if i > 0 && !text.is_empty() {
             if !out.is_empty() && !out.ends_with('\n') {
                 out.push('\n');
@@ -471,15 +501,27 @@ fn read_input(files: &[OsString], limit: u64) -> Result<String, Failure> {
 }
 
 fn write_output(path: Option<&OsString>, text: &str) -> Result<(), Failure> {
+    write_with(path, |w| w.write_all(text.as_bytes()))
+}
+
+/// Writes to `-o FILE` or standard output through one buffer; a closed pipe is not an error.
+fn write_with(
+    path: Option<&OsString>,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Failure> {
     let result = match path {
-        Some(p) if p != "-" => {
-            std::fs::write(p, text).map_err(|e| (p.to_string_lossy().into_owned(), e))
-        }
+        Some(p) if p != "-" => std::fs::File::create(p)
+            .and_then(|file| {
+                let mut w = io::BufWriter::with_capacity(1 << 20, file);
+                f(&mut w)?;
+                w.flush()
+            })
+            .map_err(|e| (p.to_string_lossy().into_owned(), e)),
         _ => {
             let stdout = io::stdout();
-            let mut lock = stdout.lock();
-            lock.write_all(text.as_bytes())
-                .and_then(|()| lock.flush())
+            let mut w = io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            f(&mut w)
+                .and_then(|()| w.flush())
                 .map_err(|e| ("<stdout>".to_owned(), e))
         }
     };

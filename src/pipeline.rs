@@ -62,8 +62,11 @@ pub struct Summary {
 /// The result of a run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Processed {
-    /// The output stream.
+    /// The output stream (empty from [`plan_edits`], which leaves assembling to
+    /// [`Processed::write_output`]).
     pub output: String,
+    /// The edits to the input, as `(start, end, replacement)` byte ranges in order.
+    pub splices: Vec<(usize, usize, String)>,
     /// Findings, in document order.
     pub findings: Vec<Finding>,
     /// Per workload.
@@ -87,6 +90,48 @@ pub struct Processed {
 /// [`Error`] for invalid YAML, a workload that cannot be injected, or warnings under
 /// `strict`; nothing of the output is returned then.
 pub fn process(input: &str, opts: &Options) -> Result<Processed, Error> {
+    let mut out = plan_edits(input, opts)?;
+    let extra: usize = out.splices.iter().map(|s| s.2.len()).sum();
+    let mut text = String::with_capacity(input.len() + extra);
+    let mut pos = 0usize;
+    for (start, end, t) in &out.splices {
+        text.push_str(&input[pos..*start]);
+        text.push_str(t);
+        pos = *end;
+    }
+    text.push_str(&input[pos..]);
+    out.output = text;
+    Ok(out)
+}
+
+impl Processed {
+    /// Writes the output — `input` with the edits applied — to `w` without assembling it
+    /// in memory first.
+    ///
+    /// # Errors
+    /// What writing to `w` returns.
+    pub fn write_output<W: std::io::Write + ?Sized>(
+        &self,
+        input: &str,
+        w: &mut W,
+    ) -> std::io::Result<()> {
+        let mut pos = 0usize;
+        for (start, end, t) in &self.splices {
+            w.write_all(&input.as_bytes()[pos..*start])?;
+            w.write_all(t.as_bytes())?;
+            pos = *end;
+        }
+        w.write_all(&input.as_bytes()[pos..])
+    }
+}
+
+/// Like [`process`], but leaves `output` empty: the edits are in `splices`, for
+/// [`Processed::write_output`] to apply while writing (one copy of the stream less in
+/// memory).
+///
+/// # Errors
+/// As [`process`].
+pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
     if input.len() as u64 > opts.max_input_bytes {
         return Err(Error::TooLarge {
             limit: opts.max_input_bytes,
@@ -194,16 +239,7 @@ pub fn process(input: &str, opts: &Options) -> Result<Processed, Error> {
             splices.push((input.len(), input.len(), tail));
         }
     }
-    let extra: usize = splices.iter().map(|s| s.2.len()).sum();
-    let mut text = String::with_capacity(input.len() + extra);
-    let mut pos = 0usize;
-    for (start, end, t) in splices {
-        text.push_str(&input[pos..start]);
-        text.push_str(&t);
-        pos = end;
-    }
-    text.push_str(&input[pos..]);
-    out.output = text;
+    out.splices = splices;
     Ok(out)
 }
 
@@ -221,7 +257,8 @@ fn skip_key(reason: &str) -> &'static str {
 
 fn doc_of(e: &mut Error) -> Option<&mut DocRef> {
     match e {
-        Error::Yaml { doc, .. } | Error::Inject { doc, .. } => Some(doc),
+        Error::Yaml { doc, .. } => Some(doc),
+        Error::Inject { doc, .. } => Some(&mut **doc),
         _ => None,
     }
 }
@@ -434,7 +471,8 @@ fn process_doc(
     let has_alias_or_merge = root.has_alias_or_merge();
     let resolve = |docref: &DocRef| {
         root.resolve(&opts.limits).map_err(|e| Error::Inject {
-            doc: docref.clone(),
+            object: None,
+            doc: Box::new(docref.clone()),
             path: "(document)".into(),
             message: e.to_string(),
         })
@@ -456,6 +494,15 @@ fn process_doc(
     );
     let object = ObjectRef::of(view).unwrap_or_default();
     docref.object = Some(object.to_string());
+    if docref.source.is_none() {
+        // Helm 4 names each document's template in an annotation instead of a comment.
+        docref.source = view
+            .get("metadata")
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get(wk::HELM_FILENAME_ANNOTATION))
+            .and_then(Node::as_str)
+            .map(str::to_owned);
+    }
     let finding = |severity, object: &ObjectRef, path: Option<String>, message: String| Finding {
         severity,
         doc: docref.clone(),
@@ -487,10 +534,11 @@ fn process_doc(
     let first_workload = out.workloads.len();
     for f in &found {
         let p = plan(view, f, opts).map_err(|c| Error::Inject {
-            doc: DocRef {
+            object: Some(Box::new(f.object.clone())),
+            doc: Box::new(DocRef {
                 object: Some(f.object.to_string()),
                 ..docref.clone()
-            },
+            }),
             path: c.path.to_string(),
             message: c.message,
         })?;
@@ -535,14 +583,16 @@ fn process_doc(
     };
     for i in &intents {
         apply_to_tree(&mut tree, i).map_err(|path| Error::Inject {
-            doc: docref.clone(),
+            object: Some(Box::new(object.clone())),
+            doc: Box::new(docref.clone()),
             path,
             message: "cannot apply the change to this document (internal error: please report it with the document)".into(),
         })?;
     }
     let newline = if crlf { "\r\n" } else { "\n" };
     let text = emit_document(&tree, newline).map_err(|e| Error::Inject {
-        doc: docref.clone(),
+        object: Some(Box::new(object.clone())),
+        doc: Box::new(docref.clone()),
         path: "(document)".into(),
         message: e.to_string(),
     })?;

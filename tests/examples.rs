@@ -9,29 +9,70 @@ fn run(dir: &str, args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("the binary runs");
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
 #[test]
 fn plain_pipe_example() {
-    let got = run("plain", &["-q", "--ca-file", "corp-root-ca.pem", "--public-roots", "none", "manifests.yaml"]);
-    let want = std::fs::read_to_string(format!("{}/examples/plain/expected.yaml", env!("CARGO_MANIFEST_DIR"))).expect("expected.yaml");
+    let got = run(
+        "plain",
+        &[
+            "-q",
+            "--ca-file",
+            "corp-root-ca.pem",
+            "--public-roots",
+            "none",
+            "manifests.yaml",
+        ],
+    );
+    let want = std::fs::read_to_string(format!(
+        "{}/examples/plain/expected.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("expected.yaml");
     assert_eq!(got, want, "examples/plain/expected.yaml is out of date");
     let dir = std::env::temp_dir().join(format!("trust-inject-example-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let again = dir.join("injected.yaml");
     std::fs::write(&again, &got).expect("write");
-    let pem = format!("{}/examples/plain/corp-root-ca.pem", env!("CARGO_MANIFEST_DIR"));
-    let twice = run("plain", &["-q", "--ca-file", &pem, "--public-roots", "none", again.to_str().expect("utf-8 path")]);
+    let pem = format!(
+        "{}/examples/plain/corp-root-ca.pem",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let twice = run(
+        "plain",
+        &[
+            "-q",
+            "--ca-file",
+            &pem,
+            "--public-roots",
+            "none",
+            again.to_str().expect("utf-8 path"),
+        ],
+    );
     assert_eq!(twice, got, "not idempotent");
 }
 
 #[test]
 fn readme_main_command_runs_on_the_example() {
     // The README's first command, without cargo around it.
-    let got = run("plain", &["-q", "--ca-file", "corp-root-ca.pem", "manifests.yaml"]);
-    assert!(got.contains("kind: ConfigMap\nmetadata:\n  name: trust-bundle\n  namespace: shop\n"), "no generated ConfigMap");
+    let got = run(
+        "plain",
+        &["-q", "--ca-file", "corp-root-ca.pem", "manifests.yaml"],
+    );
+    assert!(
+        got.contains("kind: ConfigMap\nmetadata:\n  name: trust-bundle\n  namespace: shop\n"),
+        "no generated ConfigMap"
+    );
     assert!(got.contains("truststore.p12: "), "no truststore");
-    assert!(got.contains("- name: SSL_CERT_FILE\n"), "not a complete bundle");
+    assert!(
+        got.contains("- name: SSL_CERT_FILE\n"),
+        "not a complete bundle"
+    );
 }
