@@ -408,23 +408,47 @@ fn process_chunk(
         && (memmem::find(text.as_bytes(), b"containers").is_some()
             || memchr::memchr(b'\\', text.as_bytes()).is_some()))
         || memmem::find(text.as_bytes(), wk::GENERATED_ANNOTATION.as_bytes()).is_some();
-    let docs = parse_chunk(text, chunk.start, base_line, &opts.limits, build).map_err(|e| {
-        let last_line = base_line + count_lines(text.trim_end_matches(['\n', '\r']));
-        Error::Yaml {
-            doc: DocRef {
-                index: e.docs_before + 1,
-                first_line: if e.docs_before == 0 {
-                    base_line
-                } else {
-                    e.line
-                },
-                last_line: last_line.max(e.line),
-                object: guess_object(text),
-                source: helm_source(text),
-            },
-            message: e.to_string(),
+    // Most documents that need no tree are plain block style, which a line scan proves
+    // valid far faster than the parser; anything it cannot vouch for goes to the parser.
+    let fast = if build {
+        crate::yaml::fast::parse(text, chunk.start, base_line, opts.limits.max_depth)
+    } else {
+        crate::yaml::fast::check_within(text, opts.limits.max_depth).map(|s| (s, None))
+    };
+    let docs = if let Some((shape, root)) = fast {
+        let has_marker = text.starts_with("---");
+        if shape.is_empty && !has_marker {
+            Vec::new()
+        } else {
+            vec![Document {
+                start: chunk.start,
+                end: chunk.end,
+                first_line: base_line,
+                last_line: base_line + count_lines(text.trim_end()),
+                root,
+                root_is_map: shape.root_is_map,
+                is_empty: shape.is_empty,
+            }]
         }
-    })?;
+    } else {
+        parse_chunk(text, chunk.start, base_line, &opts.limits, build).map_err(|e| {
+            let last_line = base_line + count_lines(text.trim_end_matches(['\n', '\r']));
+            Error::Yaml {
+                doc: DocRef {
+                    index: e.docs_before + 1,
+                    first_line: if e.docs_before == 0 {
+                        base_line
+                    } else {
+                        e.line
+                    },
+                    last_line: last_line.max(e.line),
+                    object: guess_object(text),
+                    source: helm_source(text),
+                },
+                message: e.to_string(),
+            }
+        })?
+    };
     let mut out = ChunkOut {
         documents: docs.len(),
         ..ChunkOut::default()

@@ -208,17 +208,24 @@ impl<'a> TextEditor<'a> {
                     return Err(fail("the scalar spans lines or carries an anchor or tag"));
                 }
                 let mut text = String::new();
-                if node.start == node.end
-                    && self.input.as_bytes().get(node.start.wrapping_sub(1)) == Some(&b':')
-                {
-                    text.push(' ');
+                let mut at = node.start;
+                if node.start == node.end {
+                    // An empty value sits on the `:` (or right after `-`): write after the
+                    // indicator, with a space.
+                    let bytes = self.input.as_bytes();
+                    if bytes.get(at) == Some(&b':') {
+                        at += 1;
+                    }
+                    if matches!(bytes.get(at.wrapping_sub(1)), Some(b':' | b'-')) {
+                        text.push(' ');
+                    }
                 }
                 if parent_flow {
                     text.push_str(&render_json(val));
                 } else {
                     scalar_for_block(val, &mut text);
                 }
-                self.push(node.start, node.end, usize::MAX, 0, seq, text);
+                self.push(at, at.max(node.end), usize::MAX, 0, seq, text);
             }
             Op::ReplaceNode(_) => return Err(fail("whole nodes are replaced by re-emitting")),
             Op::RemoveKey(key) => {

@@ -7,6 +7,7 @@
 
 mod edit;
 mod emit;
+pub mod fast;
 mod split;
 mod tree;
 

@@ -267,8 +267,13 @@ fn is_flow_start(text: &str, offsets: &Offsets<'_>, span: &Span) -> bool {
     if span.end.index() <= span.start.index() {
         return false;
     }
+    // The start token's span covers any anchor and tag, then `[` or `{` (and, for some
+    // inputs, the spaces after it); a block collection's span holds neither.
+    let start = offsets.byte(span.start.index()) - offsets.base;
     let end = offsets.byte(span.end.index()) - offsets.base;
-    matches!(text.as_bytes().get(end.wrapping_sub(1)), Some(b'[' | b'{'))
+    text.as_bytes()
+        .get(start..end)
+        .is_some_and(|t| t.iter().any(|&b| b == b'[' || b == b'{'))
 }
 
 /// Parses the chunk `text` (which starts at byte `base` and line `base_line` of the

@@ -1,0 +1,1039 @@
+//! A fast, conservative reader for the plain block style that rendered manifests use: it
+//! proves a chunk is one valid YAML document (and, on request, builds its [`Node`] tree
+//! with byte offsets) without running the full parser.
+//!
+//! It accepts only a strict subset of YAML: block mappings with simple keys, block
+//! sequences (indented or not), plain scalars (on one line or continued on more indented
+//! lines), single- and double-quoted scalars without escapes (on one or more lines),
+//! literal block scalars (`|`, with chomping; folded `>` only when no tree is wanted),
+//! `{}`, `[]`, comments and blank lines, one leading `---`. Anything else — anchors,
+//! aliases, tags, flow collections, escapes, tabs outside comments and block scalars,
+//! directives, `...`, keys with unusual characters — returns `None`, and the caller runs
+//! the real parser. So a `Some` is always right; the tests check it against the parser
+//! over the YAML test suite, the corpus and the golden inputs, trees included.
+
+use super::tree::{Node, ScalarStyle, Value};
+
+/// What the check learned about an accepted document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// The root is a block mapping.
+    pub root_is_map: bool,
+    /// There is no content at all (only comments, blank lines, a `---`).
+    pub is_empty: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Map,
+    Seq,
+}
+
+#[derive(Debug)]
+struct Frame {
+    indent: usize,
+    kind: Kind,
+    start: usize,
+    line: usize,
+    entries: Vec<(Node, Node)>,
+    items: Vec<Node>,
+    key: Option<Node>,
+}
+
+impl Frame {
+    fn new(indent: usize, kind: Kind, start: usize, line: usize) -> Self {
+        Frame {
+            indent,
+            kind,
+            start,
+            line,
+            entries: Vec::new(),
+            items: Vec::new(),
+            key: None,
+        }
+    }
+}
+
+/// A scalar or collection still open at the end of a line.
+#[derive(Debug)]
+enum Open {
+    None,
+    /// `key:` or `-` with nothing after it (the null would sit at `null_at`): the next
+    /// line may open a nested collection. `from_map` allows a sequence at the same column.
+    Pending {
+        at: usize,
+        from_map: bool,
+        null_at: usize,
+        line: usize,
+    },
+    /// A plain scalar that may continue on lines indented more than `parent`.
+    Plain {
+        parent: usize,
+        start: usize,
+        end: usize,
+        line: usize,
+        text: String,
+        blanks: usize,
+    },
+    /// A quoted scalar not yet closed; lines must be indented more than `parent`.
+    Quoted {
+        parent: usize,
+        quote: u8,
+        start: usize,
+        line: usize,
+        text: String,
+        blanks: usize,
+    },
+    /// A block scalar whose content is indented more than `parent`.
+    Block(Box<BlockScalar>),
+}
+
+#[derive(Debug)]
+struct BlockScalar {
+    parent: usize,
+    content: Option<usize>,
+    leading_blank: usize,
+    start: usize,
+    line: usize,
+    folded: bool,
+    chomp: u8,
+    /// Content lines so far (blank ones as their spaces beyond the content indentation).
+    lines: Vec<String>,
+    /// Blank lines seen since the last content line.
+    trailing: Vec<usize>,
+}
+
+/// Whether every character of `text` is printable in YAML's sense (tabs and line breaks
+/// allowed; a carriage return only before a line feed). NEL, LS and PS are refused: YAML
+/// 1.1 (what Kubernetes reads) takes them for line breaks, YAML 1.2 does not.
+fn printable(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if text.is_ascii() {
+        return bytes.iter().enumerate().all(|(i, &b)| match b {
+            0x20..=0x7e | b'\n' | b'\t' => true,
+            b'\r' => bytes.get(i + 1) == Some(&b'\n'),
+            _ => false,
+        });
+    }
+    let mut prev_cr = false;
+    for c in text.chars() {
+        if prev_cr && c != '\n' {
+            return false;
+        }
+        prev_cr = c == '\r';
+        let ok = matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..='\u{10ffff}')
+            && c != '\u{feff}'
+            && c != '\u{2028}'
+            && c != '\u{2029}';
+        if !ok {
+            return false;
+        }
+    }
+    !prev_cr
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// The end of a value, before a ` #` comment.
+fn strip_comment(s: &str) -> &str {
+    let b = s.as_bytes();
+    for i in 1..b.len() {
+        if b[i] == b'#' && b[i - 1] == b' ' {
+            return &s[..i];
+        }
+    }
+    s
+}
+
+/// Nothing but spaces, or spaces and then a comment (which needs a space before it).
+fn only_comment_or_space(s: &str) -> bool {
+    let t = s.trim_start_matches(' ');
+    t.is_empty() || (t.starts_with('#') && t.len() < s.len())
+}
+
+/// A plain scalar (or the first line of one) in block context, without its comment.
+fn plain_ok(v: &str) -> bool {
+    let Some(&first) = v.as_bytes().first() else {
+        return false;
+    };
+    let safe_first = match first {
+        b'-' | b'?' | b':' => v.as_bytes().get(1).is_some_and(|&c| c != b' '),
+        b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' => false,
+        _ => true,
+    };
+    safe_first && !v.contains(": ") && !v.ends_with(':') && !v.contains(" #") && !v.contains('\t')
+}
+
+/// A continuation line of a plain scalar.
+fn continuation_ok(v: &str) -> bool {
+    let Some(&first) = v.as_bytes().first() else {
+        return true;
+    };
+    let dash_word = first == b'-' && v.as_bytes().get(1).is_some_and(|&c| c != b' ');
+    (dash_word || !b"-?:,[]{}#&*!|>'\"%@`".contains(&first))
+        && !v.contains(": ")
+        && !v.ends_with(':')
+        && !v.contains(" #")
+        && !v.contains('\t')
+}
+
+/// Where a quoted scalar closes on this line: the index of the closing quote, or `None`
+/// when it stays open; `Err` for anything this reader does not vouch for.
+fn find_close(v: &str, quote: u8) -> Result<Option<usize>, ()> {
+    let b = v.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if (quote == b'"' && c == b'\\') || c == b'\t' {
+            return Err(());
+        }
+        if c == quote {
+            if quote == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                i += 2;
+                continue;
+            }
+            return if only_comment_or_space(&v[i + 1..]) {
+                Ok(Some(i))
+            } else {
+                Err(())
+            };
+        }
+        i += 1;
+    }
+    Ok(None)
+}
+
+fn unquote(s: &str, quote: u8) -> String {
+    if quote == b'\'' {
+        s.replace("''", "'")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The length of a key and where its `:` is.
+fn key_end(rest: &str) -> Option<usize> {
+    let b = rest.as_bytes();
+    match b.first()? {
+        q @ (b'"' | b'\'') => {
+            let close = b[1..].iter().position(|c| c == q)? + 1;
+            let inner = &rest[1..close];
+            if inner.contains('\\') || inner.contains('\t') || close > 1024 {
+                return None;
+            }
+            (b.get(close + 1) == Some(&b':')).then_some(close + 1)
+        }
+        c if c.is_ascii_alphanumeric() || *c == b'_' => {
+            let len = b.iter().position(|&c| {
+                !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/'))
+            })?;
+            (len <= 1024 && b[len] == b':').then_some(len)
+        }
+        _ => None,
+    }
+}
+
+struct Reader {
+    base: usize,
+    base_line: usize,
+    build: bool,
+    stack: Vec<Frame>,
+    root: Option<Node>,
+}
+
+fn scalar(text: String, style: ScalarStyle, start: usize, end: usize, line: usize) -> Node {
+    Node {
+        value: Value::Scalar { text, style },
+        start,
+        end,
+        line,
+        anchor: 0,
+        tag: None,
+        flow: false,
+    }
+}
+
+impl Reader {
+    fn node(&self, value: Value, start: usize, end: usize, line: usize) -> Node {
+        Node {
+            value,
+            start: self.base + start,
+            end: self.base + end,
+            line: self.base_line + line,
+            anchor: 0,
+            tag: None,
+            flow: false,
+        }
+    }
+
+    /// Attaches a finished value to the collection it belongs to (the top frame).
+    fn attach(&mut self, node: Node) -> Option<()> {
+        if !self.build {
+            return Some(());
+        }
+        match self.stack.last_mut() {
+            Some(f) if f.kind == Kind::Map => {
+                let key = f.key.take()?;
+                f.entries.push((key, node));
+            }
+            Some(f) => f.items.push(node),
+            None => self.root = Some(node),
+        }
+        Some(())
+    }
+
+    fn pop(&mut self) -> Option<()> {
+        let f = self.stack.pop()?;
+        if !self.build {
+            return Some(());
+        }
+        if f.kind == Kind::Map && f.key.is_some() {
+            return None;
+        }
+        let (value, end) = match f.kind {
+            Kind::Map => {
+                let end = f.entries.last().map_or(f.start + self.base, |(_, v)| v.end);
+                (Value::Map(f.entries), end)
+            }
+            Kind::Seq => {
+                let end = f.items.last().map_or(f.start + self.base, |v| v.end);
+                (Value::Seq(f.items), end)
+            }
+        };
+        let mut node = self.node(value, f.start, 0, f.line);
+        node.end = end;
+        self.attach(node)
+    }
+
+    /// Closes whatever scalar or null is open, attaching it.
+    fn finish(&mut self, open: Open, at: usize) -> Option<()> {
+        match open {
+            Open::None => Some(()),
+            Open::Pending { null_at, line, .. } => {
+                let n = self.node(
+                    Value::Scalar {
+                        text: String::new(),
+                        style: ScalarStyle::Plain,
+                    },
+                    null_at,
+                    null_at,
+                    line,
+                );
+                self.attach(n)
+            }
+            Open::Plain {
+                start,
+                end,
+                line,
+                text,
+                ..
+            } => {
+                let n = scalar(
+                    text,
+                    ScalarStyle::Plain,
+                    self.base + start,
+                    self.base + end,
+                    self.base_line + line,
+                );
+                self.attach(n)
+            }
+            Open::Quoted { .. } => None,
+            Open::Block(b) => {
+                if !self.build {
+                    return Some(());
+                }
+                // Folded scalars, and space-only lines at the end (content or not depends
+                // on subtleties), are left to the parser.
+                if b.folded || b.trailing.iter().any(|&extra| extra > 0) {
+                    return None;
+                }
+                let mut text = String::new();
+                for l in &b.lines {
+                    text.push_str(l);
+                    text.push('\n');
+                }
+                match b.chomp {
+                    b'-' => {
+                        while text.ends_with('\n') {
+                            text.pop();
+                        }
+                    }
+                    b'+' => {
+                        if b.lines.is_empty() {
+                            return None;
+                        }
+                        for _ in &b.trailing {
+                            text.push('\n');
+                        }
+                    }
+                    _ => {
+                        while text.ends_with("\n\n") {
+                            text.pop();
+                        }
+                    }
+                }
+                let n = scalar(
+                    text,
+                    ScalarStyle::Literal,
+                    self.base + b.start,
+                    self.base + at,
+                    self.base_line + b.line,
+                );
+                self.attach(n)
+            }
+        }
+    }
+}
+
+/// Checks `text` (one chunk). `Some` only when it is certainly one valid YAML document (or
+/// none) in the plain block subset.
+#[must_use]
+pub fn check(text: &str) -> Option<Shape> {
+    check_within(text, usize::MAX)
+}
+
+/// Like [`check`], but leaves documents nested deeper than `max_depth` to the parser (which
+/// reports them).
+#[must_use]
+pub fn check_within(text: &str, max_depth: usize) -> Option<Shape> {
+    read(text, 0, 1, max_depth, false).map(|(s, _)| s)
+}
+
+/// Reads `text` (one chunk, at byte `base` and line `base_line` of the input) and builds
+/// its tree, when it is certainly one valid YAML document in the plain block subset.
+#[must_use]
+pub fn parse(
+    text: &str,
+    base: usize,
+    base_line: usize,
+    max_depth: usize,
+) -> Option<(Shape, Option<Node>)> {
+    read(text, base, base_line, max_depth, true)
+}
+
+#[allow(clippy::too_many_lines)]
+fn read(
+    text: &str,
+    base: usize,
+    base_line: usize,
+    max_depth: usize,
+    build: bool,
+) -> Option<(Shape, Option<Node>)> {
+    if !printable(text) {
+        return None;
+    }
+    let mut r = Reader {
+        base,
+        base_line,
+        build,
+        stack: Vec::new(),
+        root: None,
+    };
+    let mut open = Open::None;
+    let mut seen_content = false;
+    let mut ls = 0usize;
+    let mut n = 0usize;
+    while ls < text.len() {
+        let le = memchr::memchr(b'\n', &text.as_bytes()[ls..]).map_or(text.len(), |i| ls + i);
+        let raw = &text[ls..le];
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let this_line = n;
+        let line_start = ls;
+        ls = le + 1;
+        n += 1;
+        let ind = indent_of(line);
+        // Inside a block scalar, content lines are anything indented enough.
+        if let Open::Block(b) = &mut open {
+            if line.len() == ind {
+                match b.content {
+                    None => {
+                        b.leading_blank = b.leading_blank.max(ind);
+                        b.trailing.push(0);
+                    }
+                    Some(ci) => b.trailing.push(ind.saturating_sub(ci)),
+                }
+                continue;
+            }
+            match b.content {
+                None if ind > b.parent => {
+                    if b.leading_blank > ind || line.as_bytes()[ind] == b'\t' {
+                        return None;
+                    }
+                    b.content = Some(ind);
+                    if build {
+                        // Leading blank lines are empty lines of the content.
+                        b.lines.extend(b.trailing.drain(..).map(|_| String::new()));
+                        b.lines.push(line[ind..].to_owned());
+                    }
+                    continue;
+                }
+                Some(ci) if ind >= ci => {
+                    if build {
+                        for extra in b.trailing.drain(..) {
+                            b.lines.push(" ".repeat(extra));
+                        }
+                        b.lines.push(line[ci..].to_owned());
+                    } else {
+                        b.trailing.clear();
+                    }
+                    continue;
+                }
+                _ => {
+                    let done = std::mem::replace(&mut open, Open::None);
+                    r.finish(done, line_start)?;
+                }
+            }
+        }
+        if let Open::Quoted {
+            parent,
+            quote,
+            text: acc,
+            blanks,
+            ..
+        } = &mut open
+        {
+            if line.len() == ind {
+                *blanks += 1;
+                continue;
+            }
+            if ind <= *parent {
+                return None;
+            }
+            let body = &line[ind..];
+            let (part, closed_at) = match find_close(body, *quote).ok()? {
+                Some(i) => (&body[..i], Some(i)),
+                None => (body.trim_end_matches(' '), None),
+            };
+            if part.trim().is_empty() && closed_at.is_some() {
+                // A line break right before the closing quote: leave it to the parser.
+                return None;
+            }
+            if build {
+                fold(acc, *blanks, &unquote(part, *quote));
+            }
+            *blanks = 0;
+            if let Some(i) = closed_at {
+                let Open::Quoted {
+                    start,
+                    line: l,
+                    text: acc,
+                    quote,
+                    ..
+                } = std::mem::replace(&mut open, Open::None)
+                else {
+                    return None;
+                };
+                let style = if quote == b'\'' {
+                    ScalarStyle::SingleQuoted
+                } else {
+                    ScalarStyle::DoubleQuoted
+                };
+                let end = line_start + ind + i + 1;
+                r.attach(scalar(acc, style, base + start, base + end, base_line + l))?;
+            }
+            continue;
+        }
+        let rest = &line[ind..];
+        if rest.is_empty() {
+            if let Open::Plain { blanks, .. } = &mut open {
+                *blanks += 1;
+            }
+            continue;
+        }
+        if rest.starts_with('\t') {
+            return None;
+        }
+        if rest.starts_with('#') {
+            // A comment ends a plain scalar: nothing may continue it after this.
+            if matches!(open, Open::Plain { .. }) {
+                let done = std::mem::replace(&mut open, Open::None);
+                r.finish(done, line_start)?;
+            }
+            continue;
+        }
+        if this_line == 0 && ind == 0 && rest.starts_with("---") {
+            if rest.len() == 3 || (rest.as_bytes()[3] == b' ' && only_comment_or_space(&rest[3..]))
+            {
+                continue;
+            }
+            return None;
+        }
+        if ind == 0 && (rest.starts_with("---") || rest.starts_with("...") || rest.starts_with('%'))
+        {
+            return None;
+        }
+        if let Open::Plain {
+            parent,
+            end,
+            text: acc,
+            blanks,
+            ..
+        } = &mut open
+        {
+            if ind > *parent {
+                let body = strip_comment(rest);
+                if body.len() < rest.len() || !continuation_ok(body) {
+                    return None;
+                }
+                let body = body.trim_end_matches(' ');
+                if build {
+                    fold(acc, *blanks, body);
+                }
+                *blanks = 0;
+                *end = line_start + ind + body.len();
+                continue;
+            }
+            let done = std::mem::replace(&mut open, Open::None);
+            r.finish(done, line_start)?;
+        }
+        seen_content = true;
+        let is_item = rest == "-" || rest.starts_with("- ");
+        // A line after `key:`/`-` with nothing may open a nested collection.
+        if let Open::Pending { at, .. } = open
+            && ind > at
+            && (rest.starts_with("{}") || rest.starts_with("[]"))
+        {
+            open = Open::None;
+            value(&mut r, rest, line_start + ind, at, this_line)?;
+            continue;
+        }
+        if let Open::Pending { at, from_map, .. } = open {
+            if ind > at || (ind == at && from_map && is_item) {
+                r.stack.push(Frame::new(
+                    ind,
+                    if is_item { Kind::Seq } else { Kind::Map },
+                    line_start + ind,
+                    this_line,
+                ));
+            } else {
+                let done = std::mem::replace(&mut open, Open::None);
+                r.finish(done, line_start)?;
+            }
+        }
+        if r.stack.is_empty() {
+            if ind != 0 || r.root.is_some() {
+                return None;
+            }
+            r.stack.push(Frame::new(
+                0,
+                if is_item { Kind::Seq } else { Kind::Map },
+                line_start,
+                this_line,
+            ));
+        }
+        while r.stack.last().is_some_and(|f| f.indent > ind) {
+            r.pop()?;
+        }
+        // A key at the column of a compact sequence ends that sequence.
+        if !is_item {
+            let len = r.stack.len();
+            if len >= 2
+                && r.stack[len - 1].kind == Kind::Seq
+                && r.stack[len - 1].indent == ind
+                && r.stack[len - 2].kind == Kind::Map
+                && r.stack[len - 2].indent == ind
+            {
+                r.pop()?;
+            }
+        }
+        if r.stack.len() > max_depth {
+            return None;
+        }
+        let top = r.stack.last()?;
+        if top.indent != ind {
+            return None;
+        }
+        open = match (top.kind, is_item) {
+            (Kind::Seq, true) => item(&mut r, rest, line_start, ind, this_line)?,
+            (Kind::Map, false) => entry(&mut r, rest, line_start, ind, this_line)?,
+            _ => return None,
+        };
+    }
+    if let Open::Quoted { .. } = open {
+        return None;
+    }
+    r.finish(open, text.len())?;
+    let root_is_map = r.stack.first().is_some_and(|f| f.kind == Kind::Map);
+    while !r.stack.is_empty() {
+        r.pop()?;
+    }
+    Some((
+        Shape {
+            root_is_map,
+            is_empty: !seen_content,
+        },
+        r.root,
+    ))
+}
+
+/// Adds a line of a multi-line scalar, folding the line break before it.
+fn fold(acc: &mut String, blanks: usize, part: &str) {
+    let part = part.trim_start_matches(' ');
+    if blanks > 0 {
+        for _ in 0..blanks {
+            acc.push('\n');
+        }
+    } else {
+        acc.push(' ');
+    }
+    acc.push_str(part);
+}
+
+/// A `- ...` line whose dash is at column `dash`.
+fn item(r: &mut Reader, rest: &str, ls: usize, dash: usize, line: usize) -> Option<Open> {
+    let after = &rest[1..];
+    let content = after.trim_start_matches(' ');
+    if only_comment_or_space(after) {
+        return Some(Open::Pending {
+            at: dash,
+            from_map: false,
+            null_at: ls + dash + 1,
+            line,
+        });
+    }
+    let col = dash + 1 + (after.len() - content.len());
+    if content == "-" || content.starts_with("- ") {
+        return None;
+    }
+    if key_end(content).is_some_and(|e| matches!(content.as_bytes().get(e + 1), None | Some(b' ')))
+    {
+        r.stack.push(Frame::new(col, Kind::Map, ls + col, line));
+        return entry(r, content, ls, col, line);
+    }
+    value(r, content, ls + col, dash, line)
+}
+
+/// A `key: value` line whose key is at column `col` of a mapping at that column.
+fn entry(r: &mut Reader, rest: &str, ls: usize, col: usize, line: usize) -> Option<Open> {
+    let end = key_end(rest)?;
+    let after = &rest[end + 1..];
+    if !after.is_empty() && !after.starts_with(' ') {
+        return None;
+    }
+    if r.build {
+        let (text, style) = match rest.as_bytes()[0] {
+            q @ (b'"' | b'\'') => (
+                unquote(&rest[1..end - 1], q),
+                if q == b'\'' {
+                    ScalarStyle::SingleQuoted
+                } else {
+                    ScalarStyle::DoubleQuoted
+                },
+            ),
+            _ => (rest[..end].to_owned(), ScalarStyle::Plain),
+        };
+        let key = scalar(
+            text,
+            style,
+            r.base + ls + col,
+            r.base + ls + col + end,
+            r.base_line + line,
+        );
+        if let Some(f) = r.stack.last_mut() {
+            f.key = Some(key);
+        }
+    }
+    if only_comment_or_space(after) {
+        // Like the parser, place the null on the `:`.
+        return Some(Open::Pending {
+            at: col,
+            from_map: true,
+            null_at: ls + col + end,
+            line,
+        });
+    }
+    let v = after.trim_start_matches(' ');
+    let at = ls + col + end + 1 + (after.len() - v.len());
+    value(r, v, at, col, line)
+}
+
+/// A scalar value (or `{}`/`[]`) starting at byte `at`, of a node whose parent
+/// collection is at column `parent`.
+fn value(r: &mut Reader, v: &str, at: usize, parent: usize, line: usize) -> Option<Open> {
+    let b = v.as_bytes();
+    match b.first()? {
+        c @ (b'|' | b'>') => {
+            let mut i = 1;
+            let mut chomp = b' ';
+            if let Some(&c2 @ (b'+' | b'-')) = b.get(i) {
+                chomp = c2;
+                i += 1;
+            }
+            let tail = &v[i..];
+            if !(tail.is_empty() || (tail.starts_with(' ') && only_comment_or_space(tail))) {
+                return None;
+            }
+            Some(Open::Block(Box::new(BlockScalar {
+                parent,
+                content: None,
+                leading_blank: 0,
+                start: at,
+                line,
+                folded: *c == b'>',
+                chomp,
+                lines: Vec::new(),
+                trailing: Vec::new(),
+            })))
+        }
+        q @ (b'"' | b'\'') => {
+            let q = *q;
+            let inner = &v[1..];
+            match find_close(inner, q).ok()? {
+                Some(i) => {
+                    let style = if q == b'\'' {
+                        ScalarStyle::SingleQuoted
+                    } else {
+                        ScalarStyle::DoubleQuoted
+                    };
+                    let text = if r.build {
+                        unquote(&inner[..i], q)
+                    } else {
+                        String::new()
+                    };
+                    r.attach(scalar(
+                        text,
+                        style,
+                        r.base + at,
+                        r.base + at + i + 2,
+                        r.base_line + line,
+                    ))?;
+                    Some(Open::None)
+                }
+                None => {
+                    let first = inner.trim_end_matches(' ');
+                    if first.trim().is_empty() {
+                        // A line break right after the opening quote: leave it to the parser.
+                        return None;
+                    }
+                    let text = if r.build {
+                        unquote(first, q)
+                    } else {
+                        String::new()
+                    };
+                    Some(Open::Quoted {
+                        parent,
+                        quote: q,
+                        start: at,
+                        line,
+                        text,
+                        blanks: 0,
+                    })
+                }
+            }
+        }
+        b'[' if !v.starts_with("[]") => {
+            let (node, used) = flow_seq(r, v, at, line)?;
+            if !only_comment_or_space(&v[used..]) {
+                return None;
+            }
+            r.attach(node)?;
+            Some(Open::None)
+        }
+        b'{' | b'[' => {
+            let close = if b[0] == b'{' { "{}" } else { "[]" };
+            let tail = v.strip_prefix(close)?;
+            if !only_comment_or_space(tail) {
+                return None;
+            }
+            let value = if b[0] == b'{' {
+                Value::Map(Vec::new())
+            } else {
+                Value::Seq(Vec::new())
+            };
+            let mut node = r.node(value, at, at + 2, line);
+            node.flow = true;
+            r.attach(node)?;
+            Some(Open::None)
+        }
+        _ => {
+            let stripped = strip_comment(v);
+            let has_comment = stripped.len() < v.len();
+            let body = stripped.trim_end_matches(' ');
+            if !plain_ok(body) {
+                return None;
+            }
+            let text = if r.build {
+                body.to_owned()
+            } else {
+                String::new()
+            };
+            let open = Open::Plain {
+                parent,
+                start: at,
+                end: at + body.len(),
+                line,
+                text,
+                blanks: 0,
+            };
+            if has_comment {
+                // A comment ends the scalar on this line.
+                r.finish(open, at)?;
+                return Some(Open::None);
+            }
+            Some(open)
+        }
+    }
+}
+
+/// A flow sequence of simple scalars on one line (`["a", 'b', c]`), starting at byte `at`.
+/// Returns the node and how many bytes of `v` it used.
+fn flow_seq(r: &Reader, v: &str, at: usize, line: usize) -> Option<(Node, usize)> {
+    let b = v.as_bytes();
+    let mut i = 1;
+    let mut items = Vec::new();
+    let skip = |i: &mut usize| {
+        while b.get(*i) == Some(&b' ') {
+            *i += 1;
+        }
+    };
+    skip(&mut i);
+    if b.get(i) == Some(&b']') {
+        return None;
+    }
+    loop {
+        skip(&mut i);
+        let start = i;
+        let (text, style) = match b.get(i)? {
+            q @ (b'"' | b'\'') => {
+                let q = *q;
+                let rel = b[i + 1..].iter().position(|&c| c == q)?;
+                let inner = &v[i + 1..i + 1 + rel];
+                if inner.contains('\\')
+                    || inner.contains('\t')
+                    || (q == b'\'' && b.get(i + 2 + rel) == Some(&b'\''))
+                {
+                    return None;
+                }
+                i += rel + 2;
+                (
+                    inner.to_owned(),
+                    if q == b'\'' {
+                        ScalarStyle::SingleQuoted
+                    } else {
+                        ScalarStyle::DoubleQuoted
+                    },
+                )
+            }
+            _ => {
+                let len = b[i..].iter().position(|&c| matches!(c, b',' | b']'))?;
+                let word = v[i..i + len].trim_end_matches(' ');
+                let plain = !word.is_empty()
+                    && word.bytes().all(|c| {
+                        c.is_ascii_alphanumeric()
+                            || matches!(c, b'-' | b'_' | b'.' | b'/' | b'=' | b'+')
+                    })
+                    && !word.starts_with('-');
+                if !plain {
+                    return None;
+                }
+                i += word.len();
+                (word.to_owned(), ScalarStyle::Plain)
+            }
+        };
+        if r.build {
+            items.push(scalar(
+                text,
+                style,
+                r.base + at + start,
+                r.base + at + i,
+                r.base_line + line,
+            ));
+        }
+        skip(&mut i);
+        match b.get(i)? {
+            b',' => i += 1,
+            b']' => {
+                i += 1;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    let mut node = r.node(Value::Seq(items), at, at + i, line);
+    node.flow = true;
+    Some((node, i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> bool {
+        check(s).is_some()
+    }
+
+    #[test]
+    fn accepts_rendered_manifests() {
+        assert!(ok(
+            "---\n# Source: x\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels:\n    app.kubernetes.io/name: \"a\"\ndata:\n  k: |\n    line\n\n    more\n  j: 'it''s'\n"
+        ));
+        assert!(ok(
+            "spec:\n  containers:\n  - name: a\n    args:\n    - --flag\n    - -x\n    env: []\n  volumes:\n    - name: v\n      emptyDir: {}\n"
+        ));
+        assert!(ok(
+            "description: a long\n  continued line\n  and more\nnext: 1\n"
+        ));
+        assert!(ok("a: 'multi\n  line'\nb: \"x\n  y\"\n"));
+        assert_eq!(
+            check("# only a comment\n"),
+            Some(Shape {
+                root_is_map: false,
+                is_empty: true
+            })
+        );
+        assert!(ok("a:\r\n  b: c\r\n"));
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_vouch_for() {
+        for s in [
+            "a: 1\n  b: 2\n",
+            "a:\n    b: 1\n  c: 2\n",
+            "a: b: c\n",
+            "a: &x 1\n",
+            "a: *x\n",
+            "a: !!str 1\n",
+            "a: {b: 1}\n",
+            "a: \"x\\ny\"\n",
+            "a:\tb\n",
+            "a: 1\n- b\n",
+            "- a\n  b: 1\n",
+            "a: foo:\n",
+            "a: 'x' y\n",
+            "a: |2\n   x\n",
+            "a: |\n   \n  x\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "a: 1\n...\nb: 2\n",
+            "a: -\n",
+            "<<: {a: 1}\n",
+            "a: b\n  # c\n  d\n",
+            "  a: 1\n",
+            "a: \"open\n",
+            "a: 1\u{0}\n",
+            "a: 1\u{85}\n",
+        ] {
+            assert!(!ok(s), "accepted {s:?}");
+        }
+    }
+
+    #[test]
+    fn reports_the_root_shape() {
+        assert_eq!(
+            check("- a\n- b\n"),
+            Some(Shape {
+                root_is_map: false,
+                is_empty: false
+            })
+        );
+        assert_eq!(
+            check("a: 1\n"),
+            Some(Shape {
+                root_is_map: true,
+                is_empty: false
+            })
+        );
+    }
+}
