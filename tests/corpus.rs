@@ -390,3 +390,80 @@ fn oracle_check_catches_other_changes() {
         "{bad}"
     );
 }
+
+/// With `--ca-file`, every stream gets exactly one generated ConfigMap per namespace that
+/// has an injected workload (none without), stays faithful, and is idempotent.
+#[test]
+fn corpus_with_ca_file_generates_one_configmap_per_namespace() {
+    let mut settings = trust_inject::Settings::default();
+    let pem = format!("{}/testdata/pki/corp-root.pem", env!("CARGO_MANIFEST_DIR"));
+    settings
+        .0
+        .insert("ca-file", trust_inject::config::Setting::List(vec![pem]));
+    settings.0.insert(
+        "public-roots",
+        trust_inject::config::Setting::Str("none".into()),
+    );
+    let mut opts = Options::from_settings(&settings).expect("valid options");
+    opts.load_bundle().expect("the test CA reads");
+    let mut failures = Vec::new();
+    for path in corpus_files() {
+        let name = file_name(&path);
+        let input = read_text(&path);
+        let out = match trust_inject::process(&input, &opts) {
+            Ok(o) => o,
+            Err(e) => {
+                failures.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        let namespaces: std::collections::BTreeSet<String> = out
+            .workloads
+            .iter()
+            .filter(|w| w.skipped.is_none())
+            .map(|w| w.object.namespace.clone().unwrap_or_default())
+            .collect();
+        let generated: Vec<&str> = out
+            .output
+            .split("\n---\n")
+            .filter(|d| d.contains("trust-inject.dev/generated: \"true\""))
+            .collect();
+        if generated.len() != namespaces.len() {
+            failures.push(format!(
+                "{name}: {} generated ConfigMaps for namespaces {namespaces:?}",
+                generated.len()
+            ));
+        }
+        for ns in &namespaces {
+            let want = if ns.is_empty() {
+                String::new()
+            } else {
+                format!("  namespace: {ns}\n")
+            };
+            let found = generated
+                .iter()
+                .filter(|d| {
+                    if ns.is_empty() {
+                        !d.contains("\n  namespace: ")
+                    } else {
+                        d.contains(&want)
+                    }
+                })
+                .count();
+            if found != 1 {
+                failures.push(format!(
+                    "{name}: namespace {ns:?} has {found} generated ConfigMaps"
+                ));
+            }
+        }
+        if !util::is_line_subsequence(&input, &out.output) {
+            failures.push(format!("{name}: an input line is missing from the output"));
+        }
+        match trust_inject::process(&out.output, &opts) {
+            Ok(again) if again.output == out.output => {}
+            Ok(_) => failures.push(format!("{name}: not idempotent with --ca-file")),
+            Err(e) => failures.push(format!("{name}: the output does not process again: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
