@@ -291,28 +291,27 @@ fn generated_here(root: &Node, opts: &Options) -> Option<String> {
 /// from its top-level lines without parsing; `None` whenever that is not certain (several
 /// or no `kind:` lines, quoting with escapes, flow style, directives, `...` markers).
 fn top_level_kind(text: &str) -> Option<(&str, &str)> {
-    let mut kind = None;
-    let mut api = None;
-    for line in text.lines() {
-        if matches!(
-            line.as_bytes().first(),
-            Some(b'{' | b'[' | b'%' | b'&' | b'*' | b'!' | b'?' | b'"' | b'\'' | b'.')
-        ) {
-            return None;
-        }
-        let (slot, rest) = if let Some(r) = line.strip_prefix("kind:") {
-            (&mut kind, r)
-        } else if let Some(r) = line.strip_prefix("apiVersion:") {
-            (&mut api, r)
-        } else {
-            continue;
-        };
-        if slot.is_some() {
-            return None;
-        }
-        *slot = Some(simple_scalar(rest)?);
+    let b = text.as_bytes();
+    if matches!(b.first(), Some(b'{' | b'[' | b'%' | b'.'))
+        || memmem::find(b, b"\n...").is_some()
+        || memmem::find(b, b"\n%").is_some()
+    {
+        return None;
     }
-    Some((api?, kind?))
+    let one = |key: &[u8]| -> Option<&str> {
+        let mut found = None;
+        let mut at_line_start = memmem::find_iter(b, key).filter(|&i| i == 0 || b[i - 1] == b'\n');
+        if let Some(i) = at_line_start.next() {
+            found = Some(i);
+        }
+        if at_line_start.next().is_some() {
+            return None;
+        }
+        let i = found? + key.len();
+        let end = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |e| i + e);
+        simple_scalar(&text[i..end])
+    };
+    Some((one(b"apiVersion:")?, one(b"kind:")?))
 }
 
 /// A plain or simply quoted scalar at the end of a `key:` line.
@@ -399,14 +398,16 @@ fn process_chunk(
     // workload; the others are validated without building a tree.
     // A kind that is never a workload (a CRD, a ConfigMap, ...), read from the document's
     // top-level `kind:` line, needs no tree either, even when its text mentions containers.
-    let never = top_level_kind(text).is_some_and(|(api, kind)| {
-        NEVER_WORKLOADS
-            .iter()
-            .any(|(g, k)| *k == kind && *g == crate::workload::group_of(api))
-    });
-    let build = (!never
-        && (memmem::find(text.as_bytes(), b"containers").is_some()
-            || memchr::memchr(b'\\', text.as_bytes()).is_some()))
+    let maybe_workload = memmem::find(text.as_bytes(), b"containers").is_some()
+        || memchr::memchr(b'\\', text.as_bytes()).is_some();
+    let never = || {
+        top_level_kind(text).is_some_and(|(api, kind)| {
+            NEVER_WORKLOADS
+                .iter()
+                .any(|(g, k)| *k == kind && *g == crate::workload::group_of(api))
+        })
+    };
+    let build = (maybe_workload && !never())
         || memmem::find(text.as_bytes(), wk::GENERATED_ANNOTATION.as_bytes()).is_some();
     // Most documents that need no tree are plain block style, which a line scan proves
     // valid far faster than the parser; anything it cannot vouch for goes to the parser.
@@ -682,25 +683,61 @@ fn line_start(input: &str, pos: usize) -> usize {
 
 /// Keys that appear more than once in a mapping, with the mapping's path.
 fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
+    enum Seg<'n> {
+        Root,
+        Key(&'n str),
+        Index(usize),
+    }
+    // Each visited node's parent and the step to it; paths are only built for a duplicate.
+    let mut steps: Vec<(usize, Seg<'_>)> = vec![(0, Seg::Root)];
+    let mut stack: Vec<(&Node, usize)> = vec![(root, 0)];
     let mut out = Vec::new();
-    let mut stack: Vec<(&Node, Path)> = vec![(root, Path::default())];
-    while let Some((n, path)) = stack.pop() {
+    let path_of = |steps: &[(usize, Seg<'_>)], mut at: usize| {
+        let mut segs = Vec::new();
+        while at != 0 {
+            let (parent, seg) = &steps[at];
+            segs.push(match seg {
+                Seg::Key(k) => PathSeg::Key((*k).to_owned()),
+                Seg::Index(i) => PathSeg::Index(*i),
+                Seg::Root => break,
+            });
+            at = *parent;
+        }
+        segs.reverse();
+        Path(segs).to_string()
+    };
+    while let Some((n, at)) = stack.pop() {
         match &n.value {
             Value::Map(entries) => {
-                let mut seen: BTreeSet<&str> = BTreeSet::new();
-                let mut reported: BTreeSet<&str> = BTreeSet::new();
-                for (k, v) in entries {
-                    if let Some(key) = k.as_str() {
-                        if !seen.insert(key) && reported.insert(key) {
-                            out.push((path.to_string(), key.to_owned()));
-                        }
-                        stack.push((v, path.key(key)));
+                let keys: Vec<Option<&str>> = entries.iter().map(|(k, _)| k.as_str()).collect();
+                let mut reported: Vec<&str> = Vec::new();
+                let dup = |i: usize, key: &str| {
+                    if keys.len() <= 32 {
+                        keys[..i].contains(&Some(key))
+                    } else {
+                        false
                     }
+                };
+                let mut seen: Option<std::collections::HashSet<&str>> =
+                    (keys.len() > 32).then(std::collections::HashSet::new);
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    let Some(key) = k.as_str() else { continue };
+                    let is_dup = match seen.as_mut() {
+                        Some(set) => !set.insert(key),
+                        None => dup(i, key),
+                    };
+                    if is_dup && !reported.contains(&key) {
+                        reported.push(key);
+                        out.push((path_of(&steps, at), key.to_owned()));
+                    }
+                    steps.push((at, Seg::Key(key)));
+                    stack.push((v, steps.len() - 1));
                 }
             }
             Value::Seq(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    stack.push((item, path.index(i)));
+                    steps.push((at, Seg::Index(i)));
+                    stack.push((item, steps.len() - 1));
                 }
             }
             _ => {}

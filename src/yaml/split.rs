@@ -33,6 +33,34 @@ fn is_marker(line: &[u8], marker: &[u8; 3]) -> bool {
 #[must_use]
 pub fn split_stream(input: &str) -> Vec<Chunk> {
     let bytes = input.as_bytes();
+    // Without `...` markers or directives, only `---` lines matter: find them directly.
+    let plain = !bytes.starts_with(b"...")
+        && !bytes.starts_with(b"%")
+        && memchr::memmem::find(bytes, b"\n...").is_none()
+        && memchr::memmem::find(bytes, b"\n%").is_none();
+    if plain {
+        let mut chunks = Vec::new();
+        let mut chunk_start = 0usize;
+        let starts =
+            std::iter::once(0).chain(memchr::memmem::find_iter(bytes, b"\n---").map(|i| i + 1));
+        for at in starts {
+            if at == 0 && !bytes.starts_with(b"---") {
+                continue;
+            }
+            if is_marker(&bytes[at..], b"---") && at > chunk_start {
+                chunks.push(Chunk {
+                    start: chunk_start,
+                    end: at,
+                });
+                chunk_start = at;
+            }
+        }
+        chunks.push(Chunk {
+            start: chunk_start,
+            end: bytes.len(),
+        });
+        return chunks;
+    }
     let mut chunks = Vec::new();
     let mut chunk_start = 0usize;
     // Start of a run of directive lines seen after a `...` marker (or at the very start).
