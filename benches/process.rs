@@ -310,7 +310,7 @@ fn bench_generated(c: &mut Criterion) {
         let out = process(&input, &opts).expect("the generated stream processes");
         assert_eq!(out.summary.documents, docs);
         assert_eq!(out.summary.workloads, docs.div_ceil(WORKLOAD_EVERY));
-        group.throughput(Throughput::Bytes(input.len() as u64));
+        group.throughput(Throughput::BytesDecimal(input.len() as u64));
         group.bench_with_input(BenchmarkId::from_parameter(docs), &input, |b, input| {
             b.iter(|| process(black_box(input), &opts));
         });
@@ -327,7 +327,7 @@ fn bench_corpus(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3));
     for (name, input) in corpus_files() {
         process(&input, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
-        group.throughput(Throughput::Bytes(input.len() as u64));
+        group.throughput(Throughput::BytesDecimal(input.len() as u64));
         group.bench_with_input(BenchmarkId::from_parameter(&name), &input, |b, input| {
             b.iter(|| process(black_box(input), &opts));
         });

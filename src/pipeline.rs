@@ -145,40 +145,48 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
         line += count_lines(&input[c.start..c.end]);
     }
     let work = |(c, base): (&Chunk, &usize)| process_chunk(input, *c, *base, opts);
-    let results: Vec<Result<ChunkOut, Error>> = if input.len() > PARALLEL_THRESHOLD {
-        chunks.par_iter().zip(bases.par_iter()).map(work).collect()
-    } else {
-        chunks.iter().zip(bases.iter()).map(work).collect()
-    };
-
+    let parallel = input.len() > PARALLEL_THRESHOLD;
     let mut out = Processed::default();
     let mut splices: Vec<(usize, usize, String)> = Vec::new();
     let mut offset = 0usize;
     let mut existing: Vec<(String, (usize, usize))> = Vec::new();
-    for r in results {
-        let mut c = match r {
-            Ok(c) => c,
-            Err(mut e) => {
-                if let Some(d) = doc_of(&mut e) {
-                    d.index += offset;
-                }
-                return Err(e);
-            }
+    // Chunks are processed in batches, merged in order as each batch ends, so a stream of
+    // millions of tiny documents does not hold millions of per-chunk results at once.
+    for (batch, batch_bases) in chunks.chunks(BATCH).zip(bases.chunks(BATCH)) {
+        let results: Vec<Result<ChunkOut, Error>> = if parallel {
+            batch
+                .par_iter()
+                .zip(batch_bases.par_iter())
+                .map(work)
+                .collect()
+        } else {
+            batch.iter().zip(batch_bases.iter()).map(work).collect()
         };
-        for f in &mut c.findings {
-            f.doc.index += offset;
+        for r in results {
+            let mut c = match r {
+                Ok(c) => c,
+                Err(mut e) => {
+                    if let Some(d) = doc_of(&mut e) {
+                        d.index += offset;
+                    }
+                    return Err(e);
+                }
+            };
+            for f in &mut c.findings {
+                f.doc.index += offset;
+            }
+            for w in &mut c.workloads {
+                w.doc.index += offset;
+            }
+            offset += c.documents;
+            out.summary.documents += c.documents;
+            out.summary.objects += c.objects;
+            out.summary.changed += c.changed;
+            out.findings.append(&mut c.findings);
+            out.workloads.append(&mut c.workloads);
+            splices.append(&mut c.splices);
+            existing.append(&mut c.generated);
         }
-        for w in &mut c.workloads {
-            w.doc.index += offset;
-        }
-        offset += c.documents;
-        out.summary.documents += c.documents;
-        out.summary.objects += c.objects;
-        out.summary.changed += c.changed;
-        out.findings.append(&mut c.findings);
-        out.workloads.append(&mut c.workloads);
-        splices.append(&mut c.splices);
-        existing.append(&mut c.generated);
     }
     for w in &out.workloads {
         match &w.skipped {
@@ -245,6 +253,15 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
 
 /// Inputs larger than this are parsed on every core.
 const PARALLEL_THRESHOLD: usize = 512 * 1024;
+
+/// Chunks processed (in parallel) before their results are merged.
+const BATCH: usize = 4096;
+
+/// Searchers built once: a searcher is costly to build, and runs on every chunk.
+static CONTAINERS: std::sync::LazyLock<memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memmem::Finder::new(b"containers"));
+static GENERATED: std::sync::LazyLock<memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memmem::Finder::new(wk::GENERATED_ANNOTATION.as_bytes()));
 
 fn skip_key(reason: &str) -> &'static str {
     match reason {
@@ -398,7 +415,7 @@ fn process_chunk(
     // workload; the others are validated without building a tree.
     // A kind that is never a workload (a CRD, a ConfigMap, ...), read from the document's
     // top-level `kind:` line, needs no tree either, even when its text mentions containers.
-    let maybe_workload = memmem::find(text.as_bytes(), b"containers").is_some()
+    let maybe_workload = CONTAINERS.find(text.as_bytes()).is_some()
         || memchr::memchr(b'\\', text.as_bytes()).is_some();
     let never = || {
         top_level_kind(text).is_some_and(|(api, kind)| {
@@ -407,8 +424,7 @@ fn process_chunk(
                 .any(|(g, k)| *k == kind && *g == crate::workload::group_of(api))
         })
     };
-    let build = (maybe_workload && !never())
-        || memmem::find(text.as_bytes(), wk::GENERATED_ANNOTATION.as_bytes()).is_some();
+    let build = (maybe_workload && !never()) || GENERATED.find(text.as_bytes()).is_some();
     // Most documents that need no tree are plain block style, which a line scan proves
     // valid far faster than the parser; anything it cannot vouch for goes to the parser.
     let fast = if build {
@@ -429,6 +445,7 @@ fn process_chunk(
                 root,
                 root_is_map: shape.root_is_map,
                 is_empty: shape.is_empty,
+                simple: true,
             }]
         }
     } else {
@@ -454,7 +471,8 @@ fn process_chunk(
         documents: docs.len(),
         ..ChunkOut::default()
     };
-    let crlf = memmem::find(text.as_bytes(), b"\r\n").is_some();
+    let crlf = memchr::memchr(b'\r', text.as_bytes()).is_some()
+        && memmem::find(text.as_bytes(), b"\r\n").is_some();
     let source = helm_source(text);
     for (i, doc) in docs.iter().enumerate() {
         if doc.root_is_map {
@@ -493,7 +511,8 @@ fn process_doc(
     opts: &Options,
     out: &mut ChunkOut,
 ) -> Result<(), Error> {
-    let has_alias_or_merge = root.has_alias_or_merge();
+    // The fast reader accepts no anchor, alias or merge key: no need to look.
+    let has_alias_or_merge = !doc.simple && root.has_alias_or_merge();
     let resolve = |docref: &DocRef| {
         root.resolve(&opts.limits).map_err(|e| Error::Inject {
             object: None,

@@ -193,6 +193,9 @@ pub struct Document {
     pub root_is_map: bool,
     /// Whether the document holds nothing but a null.
     pub is_empty: bool,
+    /// Whether it was read by the fast reader (so it has no anchor, alias, tag or merge
+    /// key).
+    pub simple: bool,
 }
 
 /// Invalid YAML, with its place in the whole input.
@@ -325,6 +328,7 @@ pub fn parse_chunk(
                     root: None,
                     root_is_map: false,
                     is_empty: true,
+                    simple: false,
                 });
             }
             Event::DocumentEnd => {
