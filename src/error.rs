@@ -104,6 +104,14 @@ pub enum Error {
         /// What is wrong and what to do.
         message: String,
     },
+    /// A document over a resource limit (alias expansion).
+    #[error("{doc}: {message}")]
+    Limit {
+        /// The document.
+        doc: Box<DocRef>,
+        /// Which limit, and how to raise it.
+        message: String,
+    },
     /// Warnings under `--strict`.
     #[error("{count} warning(s) treated as errors (--strict); the first: {first}")]
     Strict {
@@ -134,7 +142,7 @@ impl Error {
     pub fn is_input(&self) -> bool {
         matches!(
             self,
-            Error::Yaml { .. } | Error::TooLarge { .. } | Error::Empty
+            Error::Yaml { .. } | Error::Limit { .. } | Error::TooLarge { .. } | Error::Empty
         )
     }
 }

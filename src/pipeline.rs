@@ -275,7 +275,7 @@ fn skip_key(reason: &str) -> &'static str {
 fn doc_of(e: &mut Error) -> Option<&mut DocRef> {
     match e {
         Error::Yaml { doc, .. } => Some(doc),
-        Error::Inject { doc, .. } => Some(&mut **doc),
+        Error::Inject { doc, .. } | Error::Limit { doc, .. } => Some(&mut **doc),
         _ => None,
     }
 }
@@ -514,10 +514,13 @@ fn process_doc(
     // The fast reader accepts no anchor, alias or merge key: no need to look.
     let has_alias_or_merge = !doc.simple && root.has_alias_or_merge();
     let resolve = |docref: &DocRef| {
-        root.resolve(&opts.limits).map_err(|e| Error::Inject {
-            object: None,
-            doc: Box::new(docref.clone()),
-            path: "(document)".into(),
+        root.resolve(&opts.limits).map_err(|e| Error::Limit {
+            doc: Box::new(DocRef {
+                object: docref.object.clone().or_else(|| {
+                    guess_object(&input[doc.start.min(input.len())..doc.end.min(input.len())])
+                }),
+                ..docref.clone()
+            }),
             message: e.to_string(),
         })
     };
