@@ -310,6 +310,14 @@ pub const FIELDS: &[Field] = &[
         "Also append errors to FILE (default under Helm, which hides a post-renderer's stderr: ~/.cache/trust-inject/helm-post-renderer.log)"
     ),
     field!(
+        "max-workload-bytes",
+        "spec.limits.maxWorkloadBytes",
+        Int,
+        "2097152",
+        "N",
+        "Largest document that may hold a workload (Kubernetes stores no object over 1.5 MiB; editing one costs memory many times its size)"
+    ),
+    field!(
         "max-input-bytes",
         "spec.limits.maxInputBytes",
         Int,
@@ -693,6 +701,8 @@ pub struct Options {
     pub limits: Limits,
     /// Largest input accepted, in bytes.
     pub max_input_bytes: u64,
+    /// Largest document that may hold a workload, in bytes.
+    pub max_workload_bytes: u64,
     /// SHA-256 of the bundle content when known; written as a pod-template annotation.
     pub bundle_hash: Option<String>,
     /// CA files to read (`--ca-file`).
@@ -768,6 +778,7 @@ impl Options {
             strict: false,
             limits: Limits::default(),
             max_input_bytes: 1 << 30,
+            max_workload_bytes: 2 << 20,
             bundle_hash: None,
             bundle_files: Vec::new(),
             public_roots: "mozilla".to_owned(),
@@ -930,6 +941,7 @@ impl Options {
                 .unwrap_or(usize::MAX),
         };
         let max_input_bytes = int_of("max-input-bytes", &mut errs);
+        let max_workload_bytes = int_of("max-workload-bytes", &mut errs);
         errs.into_result()?;
         let Some(source) = source else {
             return Err(ConfigErrors(vec![("source".into(), "missing".into())]));
@@ -955,6 +967,7 @@ impl Options {
             strict: bool_of("strict"),
             limits,
             max_input_bytes,
+            max_workload_bytes,
             bundle_hash: None,
             bundle_files: files,
             public_roots,

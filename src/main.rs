@@ -450,11 +450,21 @@ fn read_input(files: &[OsString], limit: u64) -> Result<String, Failure> {
         let reader: Box<dyn Read> = if f == "-" {
             // When standard input is a file (`< big.yaml`), size the buffer once.
             use std::os::fd::AsFd;
-            if let Ok(meta) = io::stdin()
+            let meta = io::stdin()
                 .as_fd()
                 .try_clone_to_owned()
                 .map(std::fs::File::from)
-                .and_then(|f| f.metadata())
+                .and_then(|f| f.metadata());
+            if let Ok(meta) = &meta
+                && meta.is_file()
+                && total.saturating_add(meta.len()) > limit
+            {
+                return Err(Failure::new(
+                    Exit::BadInput,
+                    format!("{name}: {}", Error::TooLarge { limit }),
+                ));
+            }
+            if let Ok(meta) = meta
                 && meta.is_file()
                 && meta.len() <= limit
             {
@@ -464,7 +474,16 @@ fn read_input(files: &[OsString], limit: u64) -> Result<String, Failure> {
         } else {
             let file = std::fs::File::open(f)
                 .map_err(|e| Failure::new(Exit::BadInput, format!("{name}: cannot open: {e}")))?;
-            // Size the buffer once: no doubling, no second copy of a large file.
+            // Refuse a file over the limit before reading it; size the buffer once.
+            if let Ok(meta) = file.metadata()
+                && meta.is_file()
+                && total.saturating_add(meta.len()) > limit
+            {
+                return Err(Failure::new(
+                    Exit::BadInput,
+                    format!("{name}: {}", Error::TooLarge { limit }),
+                ));
+            }
             if let Ok(meta) = file.metadata()
                 && meta.len() <= limit
             {

@@ -425,6 +425,25 @@ fn process_chunk(
         })
     };
     let build = (maybe_workload && !never()) || GENERATED.find(text.as_bytes()).is_some();
+    if build
+        && text.len() as u64 > opts.max_workload_bytes
+        && GENERATED.find(text.as_bytes()).is_none()
+    {
+        return Err(Error::Limit {
+            doc: Box::new(DocRef {
+                index: 1,
+                first_line: base_line,
+                last_line: base_line + count_lines(text.trim_end()),
+                object: guess_object(text),
+                source: helm_source(text),
+            }),
+            message: format!(
+                "the document may hold a workload and has {} bytes, over the limit of {} (Kubernetes stores no object over 1.5 MiB); raise it with --max-workload-bytes",
+                text.len(),
+                opts.max_workload_bytes
+            ),
+        });
+    }
     // Most documents that need no tree are plain block style, which a line scan proves
     // valid far faster than the parser; anything it cannot vouch for goes to the parser.
     let fast = if build {

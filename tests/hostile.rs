@@ -290,7 +290,18 @@ fn a_million_keys_in_one_document() {
     // The same keys as annotations of a workload, which the tool must read to inject.
     let annotations: String = keys.lines().map(|l| format!("  {l}\n")).collect();
     let input = deployment(&format!("  annotations:\n{annotations}"), "");
-    let r = run(input.clone());
+    // Over the workload document limit (Kubernetes stores no object that large): a clean
+    // error naming the document; with the limit raised, it is injected.
+    run(input.clone()).assert_clean_error(3, &["document 1", "Deployment", "--max-workload-bytes"]);
+    let r = run_with(
+        &["--configmap", "corp-ca", "--max-workload-bytes", "67108864"],
+        {
+            let input = input.clone();
+            move |mut stdin| {
+                let _ = stdin.write_all(input.as_bytes());
+            }
+        },
+    );
     let out = r.assert_ok();
     assert!(
         out.starts_with(&input),
@@ -365,7 +376,13 @@ fn a_hundred_thousand_containers_each_get_their_mounts() {
         .collect();
     let input =
         deployment("", "").replace("      - name: app\n        image: nginx\n", &containers);
-    let r = run(input);
+    run(input.clone()).assert_clean_error(3, &["document 1", "--max-workload-bytes"]);
+    let r = run_with(
+        &["--configmap", "corp-ca", "--max-workload-bytes", "67108864"],
+        move |mut stdin| {
+            let _ = stdin.write_all(input.as_bytes());
+        },
+    );
     let out = r.assert_ok();
     assert_eq!(
         out.matches("mountPath: /etc/trust-inject\n").count(),
