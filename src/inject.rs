@@ -521,13 +521,13 @@ fn plan_container(
             .find(|(p, _)| p.trim_end_matches('/') == want.path)
         {
             if *name != opts.volume_name {
-                let why = format!("mountPath {} is already used by volume {name:?}", want.path);
-                plan.notes.push(Note {
-                    severity: Severity::Warning,
-                    path: Some(cpath.key("volumeMounts")),
-                    message: format!("container {:?}: {why}; left alone", cp.name),
-                });
-                cp.kept_mounts.push((want.path.clone(), why));
+                keep_mount(
+                    plan,
+                    cp,
+                    cpath,
+                    &want.path,
+                    format!("mountPath {} is already used by volume {name:?}", want.path),
+                );
             }
             continue;
         }
@@ -535,16 +535,16 @@ fn plan_container(
             .iter()
             .find(|(p, n)| *n != opts.volume_name && !p.is_empty() && is_within(&want.path, p))
         {
-            let why = format!(
-                "{} lies inside {dir}, which volume {name:?} already mounts over",
-                want.path
+            keep_mount(
+                plan,
+                cp,
+                cpath,
+                &want.path,
+                format!(
+                    "{} lies inside {dir}, which volume {name:?} already mounts over",
+                    want.path
+                ),
             );
-            plan.notes.push(Note {
-                severity: Severity::Warning,
-                path: Some(cpath.key("volumeMounts")),
-                message: format!("container {:?}: {why}; left alone", cp.name),
-            });
-            cp.kept_mounts.push((want.path.clone(), why));
             continue;
         }
         let mut m = vec![
@@ -680,6 +680,16 @@ fn plan_container(
     );
     add_items(&mut plan.intents, cpath, "env", existing_env, new_env);
     Ok(touched || !cp.mounts.is_empty())
+}
+
+/// Records a mount left alone, and why, with a warning.
+fn keep_mount(plan: &mut Plan, cp: &mut ContainerPlan, cpath: &Path, path: &str, why: String) {
+    plan.notes.push(Note {
+        severity: Severity::Warning,
+        path: Some(cpath.key("volumeMounts")),
+        message: format!("container {:?}: {why}; left alone", cp.name),
+    });
+    cp.kept_mounts.push((path.to_owned(), why));
 }
 
 /// Writes the bundle hash annotation on the pod template.

@@ -13,8 +13,8 @@ use crate::inject::{ContainerPlan, plan};
 use crate::well_known as wk;
 use crate::workload::{NEVER_WORKLOADS, NotFound, ObjectRef, find_pod_specs};
 use crate::yaml::{
-    Chunk, Document, Intent, Node, Op, Path, PathSeg, ScalarStyle, TextEditor, Val, Value,
-    count_lines, emit_document, parse_chunk, split_stream,
+    Chunk, Document, Intent, Node, Op, Path, PathSeg, TextEditor, Val, Value, count_lines,
+    emit_document, parse_chunk, split_stream,
 };
 
 /// What happened to one workload, for reports.
@@ -788,46 +788,6 @@ fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
     out
 }
 
-fn val_to_node(v: &Val) -> Node {
-    let value = match v {
-        Val::Str(s) => {
-            let plain = crate::yaml::is_plain_string(s);
-            Value::Scalar {
-                text: s.clone(),
-                style: if plain {
-                    ScalarStyle::Plain
-                } else {
-                    ScalarStyle::DoubleQuoted
-                },
-            }
-        }
-        Val::Bool(b) => Value::Scalar {
-            text: b.to_string(),
-            style: ScalarStyle::Plain,
-        },
-        Val::Int(i) => Value::Scalar {
-            text: i.to_string(),
-            style: ScalarStyle::Plain,
-        },
-        Val::Map(entries) => Value::Map(
-            entries
-                .iter()
-                .map(|(k, v)| (val_to_node(&Val::Str(k.clone())), val_to_node(v)))
-                .collect(),
-        ),
-        Val::Seq(items) => Value::Seq(items.iter().map(val_to_node).collect()),
-    };
-    Node {
-        value,
-        start: 0,
-        end: 0,
-        line: 0,
-        anchor: 0,
-        tag: None,
-        flow: false,
-    }
-}
-
 /// Applies an intent to a resolved tree; `Err` names the path that was not found.
 fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), String> {
     let missing = || intent.path.to_string();
@@ -847,11 +807,12 @@ fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), String> {
         };
     }
     match (&intent.op, &mut node.value) {
-        (Op::AddKey(k, v), Value::Map(entries)) => {
-            entries.push((val_to_node(&Val::Str(k.clone())), val_to_node(v)))
-        }
-        (Op::Append(v), Value::Seq(items)) => items.push(val_to_node(v)),
-        (Op::Replace(v) | Op::ReplaceNode(v), _) => *node = val_to_node(v),
+        (Op::AddKey(k, v), Value::Map(entries)) => entries.push((
+            crate::yaml::val_to_node(&Val::Str(k.clone())),
+            crate::yaml::val_to_node(v),
+        )),
+        (Op::Append(v), Value::Seq(items)) => items.push(crate::yaml::val_to_node(v)),
+        (Op::Replace(v) | Op::ReplaceNode(v), _) => *node = crate::yaml::val_to_node(v),
         (Op::AppendBlock(_), _) => return Err(missing()),
         (Op::RemoveKey(k), Value::Map(entries)) => {
             entries.retain(|(ek, _)| ek.as_str() != Some(k.as_str()))

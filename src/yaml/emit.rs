@@ -147,14 +147,13 @@ pub fn is_plain_string(s: &str) -> bool {
     )
 }
 
+/// Writes a value where a scalar goes in block context: a scalar as
+/// [`emit_document`] writes it, a non-empty collection as JSON.
 pub(crate) fn scalar_for_block(val: &Val, out: &mut String) {
     match val {
-        Val::Str(s) if is_plain_string(s) => out.push_str(s),
-        Val::Str(s) => json_string(s, out),
-        Val::Bool(_) | Val::Int(_) => json_into(val, out),
-        Val::Map(m) if m.is_empty() => out.push_str("{}"),
-        Val::Seq(s) if s.is_empty() => out.push_str("[]"),
-        Val::Map(_) | Val::Seq(_) => json_into(val, out),
+        Val::Map(m) if !m.is_empty() => json_into(val, out),
+        Val::Seq(s) if !s.is_empty() => json_into(val, out),
+        _ => emit_scalar(&val_to_node(val), out),
     }
 }
 
@@ -162,62 +161,55 @@ fn pad(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
-fn is_nested(val: &Val) -> bool {
-    matches!(val, Val::Map(m) if !m.is_empty()) || matches!(val, Val::Seq(s) if !s.is_empty())
-}
-
 /// Writes `key: val` as block YAML with the key at column `col`.
 pub fn render_entry(key: &str, val: &Val, col: usize, layout: &Layout, out: &mut String) {
-    pad(out, col);
-    scalar_for_block(&Val::Str(key.to_owned()), out);
-    out.push(':');
-    if is_nested(val) {
-        out.push_str(layout.newline);
-        match val {
-            Val::Map(entries) => {
-                for (k, v) in entries {
-                    render_entry(k, v, col + layout.map_indent, layout, out);
-                }
-            }
-            Val::Seq(items) => {
-                for item in items {
-                    render_item(item, col + layout.seq_indent, layout, out);
-                }
-            }
-            _ => {}
-        }
-    } else {
-        out.push(' ');
-        scalar_for_block(val, out);
-        out.push_str(layout.newline);
-    }
+    let entry = [(val_to_node(&Val::str(key)), val_to_node(val))];
+    // Keys are strings here, the one case emitting can refuse cannot happen.
+    let _ = emit_entries(&entry, col, layout, out);
 }
 
 /// Writes `- val` as block YAML with the dash at column `dash`.
 pub fn render_item(val: &Val, dash: usize, layout: &Layout, out: &mut String) {
-    if is_nested(val) {
-        let mut inner = String::new();
-        match val {
-            Val::Map(entries) => {
-                for (k, v) in entries {
-                    render_entry(k, v, dash + 2, layout, &mut inner);
-                }
-            }
-            Val::Seq(items) => {
-                for item in items {
-                    render_item(item, dash + 2, layout, &mut inner);
-                }
-            }
-            _ => {}
-        }
-        pad(out, dash);
-        out.push_str("- ");
-        out.push_str(inner.get(dash + 2..).unwrap_or(""));
-    } else {
-        pad(out, dash);
-        out.push_str("- ");
-        scalar_for_block(val, out);
-        out.push_str(layout.newline);
+    let _ = emit_items(&[val_to_node(val)], dash, layout, out);
+}
+
+/// The tree of a value the tool inserts: strings plain where they read back as the same
+/// string, double-quoted otherwise.
+#[must_use]
+pub fn val_to_node(v: &Val) -> Node {
+    let value = match v {
+        Val::Str(s) => Value::Scalar {
+            text: s.clone(),
+            style: if is_plain_string(s) {
+                ScalarStyle::Plain
+            } else {
+                ScalarStyle::DoubleQuoted
+            },
+        },
+        Val::Bool(b) => Value::Scalar {
+            text: b.to_string(),
+            style: ScalarStyle::Plain,
+        },
+        Val::Int(i) => Value::Scalar {
+            text: i.to_string(),
+            style: ScalarStyle::Plain,
+        },
+        Val::Map(entries) => Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (val_to_node(&Val::Str(k.clone())), val_to_node(v)))
+                .collect(),
+        ),
+        Val::Seq(items) => Value::Seq(items.iter().map(val_to_node).collect()),
+    };
+    Node {
+        value,
+        start: 0,
+        end: 0,
+        line: 0,
+        anchor: 0,
+        tag: None,
+        flow: false,
     }
 }
 

@@ -12,7 +12,7 @@ mod split;
 mod tree;
 
 pub use edit::{EditError, TextEditor};
-pub use emit::{Val, emit_document, is_plain_string, render_json};
+pub use emit::{Val, emit_document, is_plain_string, render_json, val_to_node};
 pub use split::{Chunk, split_stream};
 pub use tree::{
     Document, Limits, Node, ParseError, ScalarStyle, Value, count_lines, parse_chunk,
