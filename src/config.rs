@@ -321,7 +321,7 @@ pub const FIELDS: &[Field] = &[
         "max-input-bytes",
         "spec.limits.maxInputBytes",
         Int,
-        "1073741824",
+        "268435456",
         "N",
         "Largest input accepted"
     ),
@@ -777,7 +777,7 @@ impl Options {
             rules: Rules::default(),
             strict: false,
             limits: Limits::default(),
-            max_input_bytes: 1 << 30,
+            max_input_bytes: 1 << 28,
             max_workload_bytes: 2 << 20,
             bundle_hash: None,
             bundle_files: Vec::new(),

@@ -233,7 +233,7 @@ fn run(
     let quiet = m.get_flag("quiet");
     let limit = Options::from_settings(&file_settings.clone().overlay(outer.clone()))
         .map(|o| o.max_input_bytes)
-        .unwrap_or(1 << 30);
+        .unwrap_or(1 << 28);
     let input = read_input(&files, limit)?;
 
     // KRM function mode: a ResourceList on stdin (kustomize, kpt).

@@ -310,7 +310,7 @@ fn a_million_keys_in_one_document() {
     assert_eq!(out.matches("mountPath: /etc/trust-inject\n").count(), 1);
 }
 
-/// Two gigabytes on standard input, over the default 1 GiB limit: a clean input error.
+/// Two gigabytes on standard input, over the default 256 MiB limit: a clean input error.
 /// The input is generated on the fly; the feeder stops when the tool closes the pipe.
 #[test]
 fn two_gigabytes_on_stdin_are_refused() {
@@ -324,7 +324,7 @@ fn two_gigabytes_on_stdin_are_refused() {
             written += block.len() as u64;
         }
     });
-    r.assert_clean_error(3, &["larger than 1073741824 bytes", "--max-input-bytes"]);
+    r.assert_clean_error(3, &["larger than 268435456 bytes", "--max-input-bytes"]);
 }
 
 #[test]
