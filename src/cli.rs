@@ -150,8 +150,27 @@ fn field_arg(f: &'static trust_inject::config::Field) -> Arg {
     } else {
         format!(" [default: {}]", f.default)
     };
+    let heading = match f.flag {
+        "configmap" | "secret" | "key" | "complete-bundle" | "ca-file" | "public-roots"
+        | "bundle-name" | "generate" => "Bundle source",
+        "volume-name" | "mount-path" | "additive-file" | "system-bundle-path" | "additive-env"
+        | "replacing-env" | "override-env" | "java-truststore" | "hashed-certs" => {
+            "What is injected"
+        }
+        "exclude-container"
+        | "skip-init-containers"
+        | "exclude-kind"
+        | "exclude-namespace"
+        | "exclude-name"
+        | "exclude-selector"
+        | "generic-workloads"
+        | "workload-kind" => "Which workloads",
+        "max-depth" | "max-alias-nodes" | "max-workload-bytes" | "max-input-bytes" => "Limits",
+        _ => "Behaviour",
+    };
     let arg = Arg::new(f.flag)
         .long(f.flag)
+        .help_heading(heading)
         .value_name(f.value_name)
         .env(f.env())
         .help(format!("{}{default}", f.help));
