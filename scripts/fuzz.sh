@@ -5,7 +5,8 @@
 #   scripts/fuzz.sh --smoke            every target for ~20 s each, one after another (CI)
 #   scripts/fuzz.sh --list             the targets
 #
-# Targets live in fuzz/fuzz_targets/: split_stream (bytes -> splitter + parser), process
+# Targets live in fuzz/fuzz_targets/: split_stream (bytes -> splitter + parser), fast_reader
+# (text -> the fast reader against the parser: same acceptance, same data), process
 # (UTF-8 -> the whole pipeline, run twice), pem_bundle (bytes -> CA file reader). The corpus
 # in fuzz/corpus/TARGET is seeded from testdata/, ../shared/corpus and the YAML test suite
 # (YAML targets) or from PEM files (pem_bundle). Crashes land in fuzz/artifacts/TARGET; turn
@@ -14,10 +15,10 @@
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 root=$PWD
-targets=(split_stream process pem_bundle)
+targets=(split_stream process pem_bundle fast_reader)
 
 usage() {
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -31,7 +32,7 @@ seed() {
     local target=$1 dir=$root/fuzz/corpus/$1 f
     mkdir -p "$dir"
     case $target in
-    split_stream | process)
+    split_stream | process | fast_reader)
         {
             find "$root/testdata" -type f \( -name '*.yaml' -o -name '*.yml' \)
             [ -d "$root/../shared/corpus" ] && find "$root/../shared/corpus" -type f -name '*.yaml'

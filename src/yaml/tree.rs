@@ -141,6 +141,31 @@ impl Node {
         }
     }
 
+    /// Whether two trees hold the same data written the same way: structure, keys, scalar
+    /// values and styles, tags, flow or block (spans are not compared).
+    #[must_use]
+    pub fn same_data(&self, other: &Node) -> bool {
+        if self.tag != other.tag || self.flow != other.flow {
+            return false;
+        }
+        match (&self.value, &other.value) {
+            (Value::Scalar { text: a, style: sa }, Value::Scalar { text: b, style: sb }) => {
+                a == b && sa == sb
+            }
+            (Value::Seq(a), Value::Seq(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_data(y))
+            }
+            (Value::Map(a), Value::Map(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b)
+                        .all(|((ka, va), (kb, vb))| ka.same_data(kb) && va.same_data(vb))
+            }
+            (Value::Alias(a), Value::Alias(b)) => a == b,
+            _ => false,
+        }
+    }
+
     /// Whether any mapping below (or at) this node uses a `<<` merge key, or any node is
     /// an alias.
     #[must_use]
