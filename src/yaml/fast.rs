@@ -448,6 +448,10 @@ fn read(
         // Inside a block scalar, content lines are anything indented enough.
         if let Open::Block(b) = &mut open {
             if line.len() == ind {
+                if le == text.len() && ind > 0 {
+                    // A space-only last line without a line break: readers disagree on it.
+                    return None;
+                }
                 match b.content {
                     None => {
                         b.leading_blank = b.leading_blank.max(ind);
@@ -1014,6 +1018,9 @@ mod tests {
             "a: \"open\n",
             "a: 1\u{0}\n",
             "a: 1\u{85}\n",
+            // Found by fuzzing: a space-only last line, without a line break, ending a block
+            // scalar; the parser reads one more line break than the clip rule gives.
+            "foo: |\n\n   type: string\n     items:\n   ",
         ] {
             assert!(!ok(s), "accepted {s:?}");
         }
