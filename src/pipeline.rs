@@ -352,6 +352,23 @@ fn simple_scalar(rest: &str) -> Option<&str> {
     ok.then_some(v)
 }
 
+/// A line break other than LF or CRLF: a lone CR (old Mac files), or NEL, LS, PS (line
+/// breaks in YAML 1.1 only).
+fn odd_line_break(text: &str) -> Option<&'static str> {
+    let b = text.as_bytes();
+    if memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n')) {
+        return Some("carriage returns alone as line breaks");
+    }
+    if !text.is_ascii()
+        && text
+            .chars()
+            .any(|c| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
+    {
+        return Some("a NEL, LS or PS character");
+    }
+    None
+}
+
 /// The Helm template a chunk came from, from its `# Source: path` comment.
 fn helm_source(text: &str) -> Option<String> {
     for line in text.lines().take(8) {
@@ -425,6 +442,20 @@ fn process_chunk(
         })
     };
     let build = (maybe_workload && !never()) || GENERATED.find(text.as_bytes()).is_some();
+    if build && let Some(what) = odd_line_break(text) {
+        return Err(Error::Limit {
+            doc: Box::new(DocRef {
+                index: 1,
+                first_line: base_line,
+                last_line: base_line + count_lines(text.trim_end()),
+                object: guess_object(text),
+                source: helm_source(text),
+            }),
+            message: format!(
+                "the document uses {what}, which YAML 1.1 (what Kubernetes reads) and YAML 1.2 treat differently or this tool cannot edit safely; convert it to LF or CRLF line endings"
+            ),
+        });
+    }
     if build
         && text.len() as u64 > opts.max_workload_bytes
         && GENERATED.find(text.as_bytes()).is_none()

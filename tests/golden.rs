@@ -216,6 +216,8 @@ golden! {
     ca_file_private_key => "ca-file-private-key",
     ca_file_not_a_ca => "ca-file-not-a-ca",
     ca_file_not_a_ca_strict => "ca-file-not-a-ca-strict",
+    flow_edge_cases => "flow-edge-cases",
+    cr_line_breaks => "cr-line-breaks",
 }
 
 /// Every case directory is listed above (a case that is not listed would never run), and

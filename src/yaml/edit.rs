@@ -96,20 +96,9 @@ impl<'a> TextEditor<'a> {
                 };
                 if node.flow {
                     let mut text = String::new();
-                    let at = match entries.last() {
-                        Some((_, v)) => {
-                            text.push_str(", ");
-                            v.end
-                        }
-                        None => {
-                            if self.flow_added.get(&node.start).is_some_and(|n| *n > 0) {
-                                text.push_str(", ");
-                            }
-                            self.after_open(node, b'{')
-                                .ok_or_else(|| fail("no `{` found"))?
-                        }
-                    };
-                    *self.flow_added.entry(node.start).or_default() += 1;
+                    let at = self
+                        .flow_insert(node, &mut text)
+                        .ok_or_else(|| fail("the flow mapping's end was not found"))?;
                     json_string(key, &mut text);
                     text.push_str(": ");
                     text.push_str(&render_json(val));
@@ -129,20 +118,9 @@ impl<'a> TextEditor<'a> {
                 };
                 if node.flow {
                     let mut text = String::new();
-                    let at = match items.last() {
-                        Some(last) => {
-                            text.push_str(", ");
-                            last.end
-                        }
-                        None => {
-                            if self.flow_added.get(&node.start).is_some_and(|n| *n > 0) {
-                                text.push_str(", ");
-                            }
-                            self.after_open(node, b'[')
-                                .ok_or_else(|| fail("no `[` found"))?
-                        }
-                    };
-                    *self.flow_added.entry(node.start).or_default() += 1;
+                    let at = self
+                        .flow_insert(node, &mut text)
+                        .ok_or_else(|| fail("the flow sequence's end was not found"))?;
                     text.push_str(&render_json(val));
                     self.push(at, at, usize::MAX, 0, seq, text);
                 } else {
@@ -206,6 +184,11 @@ impl<'a> TextEditor<'a> {
                 );
                 if !single_line || !ok_style || node.anchor != 0 || node.tag.is_some() {
                     return Err(fail("the scalar spans lines or carries an anchor or tag"));
+                }
+                if parent_flow && node.is_null() {
+                    return Err(fail(
+                        "an empty value in a flow collection is replaced by re-emitting",
+                    ));
                 }
                 let mut text = String::new();
                 let mut at = node.start;
@@ -278,11 +261,57 @@ impl<'a> TextEditor<'a> {
         Ok(())
     }
 
-    fn after_open(&self, node: &Node, open: u8) -> Option<usize> {
-        self.input.as_bytes()[node.start..node.end]
-            .iter()
-            .position(|&b| b == open)
-            .map(|i| node.start + i + 1)
+    /// Where a new entry of the flow collection `node` goes — right before its closing
+    /// bracket — pushing a `, ` onto `text` when the last thing before it is a value (not
+    /// the opening bracket or a trailing comma). Quotes and comments are minded.
+    fn flow_insert(&mut self, node: &Node, text: &mut String) -> Option<usize> {
+        let b = self.input.as_bytes();
+        let mut i = node.start
+            + b.get(node.start..node.end)?
+                .iter()
+                .position(|&c| c == b'[' || c == b'{')?;
+        let mut depth = 0usize;
+        let mut last = i;
+        let close = loop {
+            let c = *b.get(i)?;
+            match c {
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break i;
+                    }
+                }
+                b'"' | b'\'' => {
+                    let mut j = i + 1;
+                    loop {
+                        match *b.get(j)? {
+                            b'\\' if c == b'"' => j += 2,
+                            q if q == c && c == b'\'' && b.get(j + 1) == Some(&b'\'') => j += 2,
+                            q if q == c => break,
+                            _ => j += 1,
+                        }
+                    }
+                    i = j;
+                }
+                b'#' if matches!(b.get(i.wrapping_sub(1)), Some(b' ' | b'\t' | b'\n' | b'\r')) => {
+                    i += b[i..].iter().position(|&x| x == b'\n')?;
+                    continue;
+                }
+                _ => {}
+            }
+            if !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+                last = i;
+            }
+            i += 1;
+        };
+        // Entries added earlier in this run sit at the same place, after `last`.
+        let added = self.flow_added.get(&node.start).copied().unwrap_or(0);
+        if added > 0 || !matches!(b[last], b',' | b'[' | b'{') {
+            text.push_str(", ");
+        }
+        *self.flow_added.entry(node.start).or_default() += 1;
+        Some(close)
     }
 
     /// Where new lines go after a node that ends at `end`: the start of the next line, or

@@ -221,7 +221,7 @@ fn key_end(rest: &str) -> Option<usize> {
         q @ (b'"' | b'\'') => {
             let close = b[1..].iter().position(|c| c == q)? + 1;
             let inner = &rest[1..close];
-            if inner.contains('\\') || inner.contains('\t') || close > 1024 {
+            if inner.contains('\\') || inner.contains('\t') || close + 1 > 1024 {
                 return None;
             }
             (b.get(close + 1) == Some(&b':')).then_some(close + 1)

@@ -108,7 +108,8 @@ impl Node {
     /// Whether this is a null (an empty plain scalar, `~` or `null`).
     #[must_use]
     pub fn is_null(&self) -> bool {
-        matches!(&self.value, Value::Scalar { text, style: ScalarStyle::Plain } if self.tag.is_none() && is_null(text))
+        let untagged = self.tag.is_none() || self.tag.as_deref() == Some("!!null");
+        matches!(&self.value, Value::Scalar { text, style: ScalarStyle::Plain } if untagged && is_null(text))
     }
 
     /// The items of a sequence.
@@ -304,6 +305,62 @@ fn is_flow_start(text: &str, offsets: &Offsets<'_>, span: &Span) -> bool {
         .is_some_and(|t| t.iter().any(|&b| b == b'[' || b == b'{'))
 }
 
+/// One past the closing quote of the quoted scalar that starts at `start` of `text` (the
+/// parser's span may also cover the spaces and comment after it).
+fn quoted_end(text: &str, start: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let quote = *b.get(start)?;
+    let mut i = start + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if quote == b'"' => i += 2,
+            c if c == quote => {
+                if quote == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                } else {
+                    return Some(i + 1);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// One past the bracket that closes the flow collection opening at or after `start` of
+/// `text` (skipping an anchor or tag before it), minding quotes and comments. The parser's
+/// end span stops short of it after a trailing comma.
+pub(crate) fn flow_end(text: &str, start: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut i = start
+        + b.get(start..)?
+            .iter()
+            .position(|&c| c == b'[' || c == b'{')?;
+    let mut depth = 0usize;
+    while i < b.len() {
+        match b[i] {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b'"' | b'\'' => i = quoted_end(text, i)? - 1,
+            b'#' if i > 0 && matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r') => {
+                i += b[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .unwrap_or(b.len() - i)
+                    - 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Parses the chunk `text` (which starts at byte `base` and line `base_line` of the
 /// input). With `build` false only spans are recorded (the text is still fully
 /// validated); with `build` true each document carries its tree.
@@ -364,6 +421,18 @@ pub fn parse_chunk(
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
+                let end = if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)
+                {
+                    // Skip an anchor or tag before the quote.
+                    let local = start - offsets.base;
+                    text.as_bytes()[local.min(text.len())..]
+                        .iter()
+                        .position(|&c| c == b'"' || c == b'\'')
+                        .and_then(|q| quoted_end(text, local + q))
+                        .map_or(end, |e| offsets.base + e)
+                } else {
+                    end
+                };
                 let node = Node {
                     value: Value::Scalar {
                         text: if build {
@@ -447,7 +516,8 @@ pub fn parse_chunk(
                     finished = match stack.pop() {
                         Some(Frame::Seq(mut node, items)) => {
                             node.end = if node.flow {
-                                end
+                                flow_end(text, node.start - offsets.base)
+                                    .map_or(end, |e| offsets.base + e)
                             } else {
                                 items.last().map_or(node.end, |n| n.end)
                             };
@@ -456,7 +526,8 @@ pub fn parse_chunk(
                         }
                         Some(Frame::Map(mut node, entries, _)) => {
                             node.end = if node.flow {
-                                end
+                                flow_end(text, node.start - offsets.base)
+                                    .map_or(end, |e| offsets.base + e)
                             } else {
                                 entries.last().map_or(node.end, |(_, v)| v.end)
                             };
