@@ -185,7 +185,10 @@ impl<'a> TextEditor<'a> {
                 if !single_line || !ok_style || node.anchor != 0 || node.tag.is_some() {
                     return Err(fail("the scalar spans lines or carries an anchor or tag"));
                 }
-                if parent_flow && node.is_null() {
+                // An empty value in a flow collection has no reliable place in the text; a
+                // written `null` or `~` whose span holds exactly that word does.
+                let written = matches!(&node.value, Value::Scalar { text, .. } if !text.is_empty() && self.input.get(node.start..node.end) == Some(text.as_str()));
+                if parent_flow && node.is_null() && !written {
                     return Err(fail(
                         "an empty value in a flow collection is replaced by re-emitting",
                     ));
