@@ -442,15 +442,19 @@ fn process_chunk(
         })
     };
     let build = (maybe_workload && !never()) || GENERATED.find(text.as_bytes()).is_some();
+    // The whole chunk, for errors raised before it is parsed.
+    let chunk_ref = || {
+        Box::new(DocRef {
+            index: 1,
+            first_line: base_line,
+            last_line: base_line + count_lines(text.trim_end()),
+            object: guess_object(text),
+            source: helm_source(text),
+        })
+    };
     if build && let Some(what) = odd_line_break(text) {
         return Err(Error::Limit {
-            doc: Box::new(DocRef {
-                index: 1,
-                first_line: base_line,
-                last_line: base_line + count_lines(text.trim_end()),
-                object: guess_object(text),
-                source: helm_source(text),
-            }),
+            doc: chunk_ref(),
             message: format!(
                 "the document uses {what}, which YAML 1.1 (what Kubernetes reads) and YAML 1.2 treat differently or this tool cannot edit safely; convert it to LF or CRLF line endings"
             ),
@@ -461,13 +465,7 @@ fn process_chunk(
         && GENERATED.find(text.as_bytes()).is_none()
     {
         return Err(Error::Limit {
-            doc: Box::new(DocRef {
-                index: 1,
-                first_line: base_line,
-                last_line: base_line + count_lines(text.trim_end()),
-                object: guess_object(text),
-                source: helm_source(text),
-            }),
+            doc: chunk_ref(),
             message: format!(
                 "the document may hold a workload and has {} bytes, over the limit of {} (Kubernetes stores no object over 1.5 MiB); raise it with --max-workload-bytes",
                 text.len(),
