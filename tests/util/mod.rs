@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use trust_inject::well_known as wk;
 
 use serde_json::{Map, Value};
 
@@ -190,22 +191,14 @@ pub struct Injected {
 impl Default for Injected {
     fn default() -> Self {
         Injected {
-            volume_name: "trust-bundle".into(),
-            env: [
-                "NODE_EXTRA_CA_CERTS",
-                "SSL_CERT_FILE",
-                "REQUESTS_CA_BUNDLE",
-                "CURL_CA_BUNDLE",
-                "GIT_SSL_CAINFO",
-                "AWS_CA_BUNDLE",
-                "PIP_CERT",
-                "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
-                "JAVA_TOOL_OPTIONS",
-            ]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
-            annotation: "trust-inject.dev/bundle-sha256".into(),
+            volume_name: wk::DEFAULT_VOLUME_NAME.into(),
+            env: wk::ADDITIVE_ENV
+                .iter()
+                .chain(wk::REPLACING_ENV)
+                .chain(&[wk::JAVA_TOOL_OPTIONS])
+                .map(|s| (*s).to_owned())
+                .collect(),
+            annotation: wk::BUNDLE_HASH_ANNOTATION.into(),
         }
     }
 }
