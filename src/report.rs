@@ -137,35 +137,37 @@ pub fn json_report(p: &Processed, opts: &Options) -> String {
 
 fn pretty(v: &Val, indent: usize, out: &mut String) {
     let pad = |n: usize, out: &mut String| out.extend(std::iter::repeat_n(' ', n));
+    // A non-empty collection: one item a line, each written by `item`.
+    let block = |open: char,
+                 close: char,
+                 n: usize,
+                 out: &mut String,
+                 item: &mut dyn FnMut(usize, &mut String)| {
+        out.push(open);
+        out.push('\n');
+        for i in 0..n {
+            pad(indent + 2, out);
+            item(i, out);
+            if i + 1 < n {
+                out.push(',');
+            }
+            out.push('\n');
+        }
+        pad(indent, out);
+        out.push(close);
+    };
     match v {
         Val::Map(entries) if !entries.is_empty() => {
-            out.push_str("{\n");
-            for (i, (k, v)) in entries.iter().enumerate() {
-                pad(indent + 2, out);
+            block('{', '}', entries.len(), out, &mut |i, out| {
+                let (k, v) = &entries[i];
                 out.push_str(&crate::yaml::render_json(&Val::str(k)));
                 out.push_str(": ");
                 pretty(v, indent + 2, out);
-                if i + 1 < entries.len() {
-                    out.push(',');
-                }
-                out.push('\n');
-            }
-            pad(indent, out);
-            out.push('}');
+            })
         }
-        Val::Seq(items) if !items.is_empty() => {
-            out.push_str("[\n");
-            for (i, v) in items.iter().enumerate() {
-                pad(indent + 2, out);
-                pretty(v, indent + 2, out);
-                if i + 1 < items.len() {
-                    out.push(',');
-                }
-                out.push('\n');
-            }
-            pad(indent, out);
-            out.push(']');
-        }
+        Val::Seq(items) if !items.is_empty() => block('[', ']', items.len(), out, &mut |i, out| {
+            pretty(&items[i], indent + 2, out)
+        }),
         other => out.push_str(&crate::yaml::render_json(other)),
     }
 }

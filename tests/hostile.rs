@@ -5,10 +5,12 @@
 //!
 //! Inputs that crashed the fuzzers (`scripts/fuzz.sh`) are added here as regression tests.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{ChildStdin, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod util;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -94,49 +96,21 @@ impl Run {
 /// Runs the binary with `args`; `feed` writes standard input (errors writing it, such as
 /// a closed pipe after an early refusal, are the feeder's to ignore).
 fn run_with(args: &[&str], feed: impl FnOnce(ChildStdin) + Send + 'static) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trust-inject"))
-        .args(args)
-        .env_remove("TRUST_INJECT_CONFIG")
-        .env_remove("TRUST_INJECT_VERBOSE")
-        .env_remove("TRUST_INJECT_MAX_INPUT_BYTES")
-        .env_remove("TRUST_INJECT_MAX_DEPTH")
-        .env_remove("TRUST_INJECT_MAX_ALIAS_NODES")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start trust-inject");
-    let stdin = child.stdin.take().expect("piped stdin");
-    let writer = std::thread::spawn(move || feed(stdin));
-    let mut out = child.stdout.take().expect("piped stdout");
-    let mut err = child.stderr.take().expect("piped stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        match child.try_wait().expect("wait") {
-            Some(s) => break Some(s),
-            None if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            None => std::thread::sleep(Duration::from_millis(5)),
-        }
-    };
-    writer.join().expect("stdin writer");
+    let (status, stdout, stderr) = util::run_timed(
+        Command::new(env!("CARGO_BIN_EXE_trust-inject"))
+            .args(args)
+            .env_remove("TRUST_INJECT_CONFIG")
+            .env_remove("TRUST_INJECT_VERBOSE")
+            .env_remove("TRUST_INJECT_MAX_INPUT_BYTES")
+            .env_remove("TRUST_INJECT_MAX_DEPTH")
+            .env_remove("TRUST_INJECT_MAX_ALIAS_NODES"),
+        feed,
+        TIMEOUT,
+    );
     let run = Run {
         status,
-        stdout: out_reader.join().expect("stdout reader"),
-        stderr: String::from_utf8_lossy(&err_reader.join().expect("stderr reader")).into_owned(),
+        stdout,
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
     };
     assert!(
         run.status.is_some(),

@@ -16,16 +16,14 @@
 //!
 //! Each property runs 256 cases (`PROPTEST_CASES` overrides); the counts are printed.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use trust_inject::Options;
+
+mod util;
 use trust_inject::workload::BUILTIN_KINDS;
 use trust_inject::yaml::{Limits, Node, parse_chunk};
 
@@ -781,28 +779,6 @@ impl Stream {
 // ---------------------------------------------------------------------------------------
 // Reading streams back.
 
-/// Splits a stream at `---` lines (the apimachinery rule), each piece keeping its
-/// separator; the pieces concatenate to the input.
-fn split_docs(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut start, mut pos) = (0, 0);
-    for line in text.split_inclusive('\n') {
-        let is_sep = line.strip_prefix("---").is_some_and(|rest| {
-            let rest = rest.trim_start_matches([' ', '\t']);
-            rest.is_empty() || rest.starts_with(['\r', '\n', '#'])
-        });
-        if is_sep && pos > start {
-            out.push(&text[start..pos]);
-            start = pos;
-        }
-        pos += line.len();
-    }
-    if pos > start || out.is_empty() {
-        out.push(&text[start..]);
-    }
-    out
-}
-
 /// The root of a document's text, parsed by the tool's own reader.
 fn parse_doc(text: &str) -> Option<Node> {
     let docs = parse_chunk(text, 0, 1, &Limits::default(), true)
@@ -825,128 +801,26 @@ fn containers(spec: &Node) -> Vec<&Node> {
         .collect()
 }
 
-fn oracle() -> PathBuf {
-    let tools = std::env::var_os("TRUST_INJECT_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools"));
-    let p = tools.join("bin").join("k8s-yaml2json");
-    assert!(
-        p.is_file(),
-        "k8s-yaml2json not found at {}: run scripts/build-oracle.sh (see tests/oracle/README.md)",
-        p.display()
-    );
-    p
-}
-
 /// What Kubernetes reads, without the `null` of comment-only documents.
 fn oracle_read(stream: &str) -> Vec<Value> {
-    let mut child = Command::new(oracle())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start k8s-yaml2json");
-    let mut stdin = child.stdin.take().expect("piped");
-    let input = stream.as_bytes().to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().expect("k8s-yaml2json output");
-    writer
-        .join()
-        .expect("writer")
-        .expect("write to k8s-yaml2json");
-    assert!(
-        out.status.success(),
-        "k8s-yaml2json rejected {stream:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("UTF-8")
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).expect("a JSON line"))
+    util::oracle_read(stream.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}: {stream:?}"))
+        .into_iter()
         .filter(|v| !v.is_null())
         .collect()
 }
 
-/// Removes from `out` what the tool injects with `opts`, given what the input had.
-fn strip_injected(out: &mut Value, inp: Option<&Value>, opts: &Options) {
-    match out {
-        Value::Object(m) => {
-            let im = inp.and_then(Value::as_object);
-            if matches!(m.get("containers"), Some(Value::Array(_))) {
-                strip_pod_spec(m, im, opts);
-            }
-            for (k, v) in m.iter_mut() {
-                strip_injected(v, im.and_then(|im| im.get(k)), opts);
-            }
-        }
-        Value::Array(a) => {
-            let ia = inp.and_then(Value::as_array);
-            for (i, v) in a.iter_mut().enumerate() {
-                strip_injected(v, ia.and_then(|ia| ia.get(i)), opts);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// A list that became empty goes back to what the input had there (absent or null).
-fn restore_empty(m: &mut Map<String, Value>, im: Option<&Map<String, Value>>, key: &str) {
-    if !matches!(m.get(key), Some(Value::Array(a)) if a.is_empty()) {
-        return;
-    }
-    match im.and_then(|im| im.get(key)) {
-        None => {
-            m.remove(key);
-        }
-        Some(Value::Null) => {
-            m.insert(key.to_owned(), Value::Null);
-        }
-        Some(_) => {}
-    }
-}
-
-fn strip_pod_spec(m: &mut Map<String, Value>, im: Option<&Map<String, Value>>, opts: &Options) {
-    let ours = |v: &Value| v.get("name").and_then(Value::as_str) == Some(opts.volume_name.as_str());
-    if let Some(Value::Array(vs)) = m.get_mut("volumes") {
-        vs.retain(|v| !ours(v));
-    }
-    restore_empty(m, im, "volumes");
-    let injected_env: Vec<&String> = opts
-        .additive_env
-        .iter()
-        .chain(if opts.source.complete {
-            &opts.replacing_env[..]
-        } else {
-            &[]
-        })
-        .collect();
-    for list in ["containers", "initContainers"] {
-        let Some(Value::Array(cs)) = m.get_mut(list) else {
-            continue;
-        };
-        let ics = im.and_then(|im| im.get(list)).and_then(Value::as_array);
-        for (i, c) in cs.iter_mut().enumerate() {
-            let Value::Object(c) = c else { continue };
-            let ic = ics.and_then(|ics| ics.get(i)).and_then(Value::as_object);
-            if let Some(Value::Array(ms)) = c.get_mut("volumeMounts") {
-                ms.retain(|mnt| !ours(mnt));
-            }
-            restore_empty(c, ic, "volumeMounts");
-            let in_env: Vec<Value> = ic
-                .and_then(|ic| ic.get("env"))
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            if let Some(Value::Array(env)) = c.get_mut("env") {
-                // The tool's own entries go; an entry the input had stays (and must be
-                // unchanged for the comparison to pass).
-                env.retain(|e| {
-                    let name = e.get("name").and_then(Value::as_str).unwrap_or_default();
-                    !injected_env.iter().any(|n| *n == name) || in_env.contains(e)
-                });
-            }
-            restore_empty(c, ic, "env");
-        }
+/// What the tool injects with `opts`, for [`util::strip_injected`].
+fn injected(opts: &Options) -> util::Injected {
+    util::Injected {
+        volume_name: opts.volume_name.clone(),
+        env: opts
+            .additive_env
+            .iter()
+            .chain(&opts.replacing_env)
+            .cloned()
+            .collect(),
+        ..util::Injected::default()
     }
 }
 
@@ -1015,7 +889,7 @@ fn injecting_twice_changes_nothing() {
 #[test]
 fn documents_keep_count_order_and_untouched_bytes() {
     check_streams("documents kept", |st, input, output| {
-        let (ins, outs) = (split_docs(input), split_docs(output));
+        let (ins, outs) = (util::split_docs(input), util::split_docs(output));
         ensure!(
             ins.len() == outs.len() && ins.len() == st.docs.len(),
             "{} documents generated, {} in the input, {} in the output",
@@ -1061,7 +935,7 @@ fn every_container_gets_exactly_one_mount_per_path() {
         if st.complete {
             paths.extend(opts.system_bundle_paths.iter().cloned());
         }
-        for (i, (doc, text)) in st.docs.iter().zip(split_docs(output)).enumerate() {
+        for (i, (doc, text)) in st.docs.iter().zip(util::split_docs(output)).enumerate() {
             let Role::Workload(path) = doc.role else {
                 continue;
             };
@@ -1089,8 +963,8 @@ fn env_vars_the_input_sets_are_never_changed() {
         for (i, ((doc, a), b)) in st
             .docs
             .iter()
-            .zip(split_docs(input))
-            .zip(split_docs(output))
+            .zip(util::split_docs(input))
+            .zip(util::split_docs(output))
             .enumerate()
         {
             let Role::Workload(path) = doc.role else {
@@ -1154,7 +1028,7 @@ fn kubernetes_reads_the_same_data_once_the_injection_is_removed() {
             before.len()
         );
         for (i, (o, b)) in after.iter_mut().zip(&before).enumerate() {
-            strip_injected(o, Some(b), &opts);
+            util::strip_injected(o, Some(b), &injected(&opts));
             ensure!(
                 o == b,
                 "document {i} reads differently:\n{}\nexpected:\n{}",

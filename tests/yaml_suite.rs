@@ -13,14 +13,16 @@
 //!
 //! The counts and every clean rejection of a valid case are printed (`--nocapture`).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
+
+mod util;
 
 /// Generous: a run that takes this long is a hang, not a slow machine.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -157,50 +159,22 @@ fn first_line(s: &str) -> &str {
 
 /// Runs `program` with `args`, feeding `stdin`, killing it after [`TIMEOUT`].
 fn run(program: &Path, args: &[&str], stdin: &[u8]) -> Run {
-    let mut child = Command::new(program)
-        .args(args)
-        .env_remove("TRUST_INJECT_CONFIG")
-        .env_remove("TRUST_INJECT_VERBOSE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-    let mut pipe = child.stdin.take().expect("piped stdin");
     let input = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
+    let (status, stdout, stderr) = util::run_timed(
+        Command::new(program)
+            .args(args)
+            .env_remove("TRUST_INJECT_CONFIG")
+            .env_remove("TRUST_INJECT_VERBOSE"),
         // The program may exit before reading everything (an early error); that is fine.
-        let _ = pipe.write_all(&input);
-    });
-    let mut out = child.stdout.take().expect("piped stdout");
-    let mut err = child.stderr.take().expect("piped stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        match child.try_wait().expect("wait for the child") {
-            Some(s) => break Some(s),
-            None if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            None => std::thread::sleep(Duration::from_millis(2)),
-        }
-    };
-    let _ = writer.join();
+        move |mut pipe| {
+            let _ = pipe.write_all(&input);
+        },
+        TIMEOUT,
+    );
     Run {
         status,
-        stdout: out_reader.join().expect("stdout reader"),
-        stderr: err_reader.join().expect("stderr reader"),
+        stdout,
+        stderr,
     }
 }
 

@@ -1,14 +1,60 @@
-//! Helpers shared by the golden and corpus tests: running the binary, splitting streams
-//! into documents, a small line diff, and the "what Kubernetes reads" oracle
-//! (`k8s-yaml2json`, see `tests/oracle/README.md`).
+//! Helpers shared by the integration tests: running the binary (with a deadline where
+//! hostile input could hang it), splitting streams into documents, a small line diff, and
+//! the "what Kubernetes reads" oracle (`k8s-yaml2json`, see `tests/oracle/README.md`).
 #![allow(dead_code)]
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{ChildStdin, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
 use trust_inject::well_known as wk;
 
 use serde_json::{Map, Value};
+
+/// Runs `cmd` with `feed` writing its standard input (errors writing it, such as a pipe
+/// closed by an early refusal, are the feeder's to ignore), killing it after `timeout`.
+/// Returns the exit status (`None`: killed at the deadline), stdout and stderr.
+pub fn run_timed(
+    cmd: &mut Command,
+    feed: impl FnOnce(ChildStdin) + Send + 'static,
+    timeout: Duration,
+) -> (Option<ExitStatus>, Vec<u8>, Vec<u8>) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()));
+    let stdin = child.stdin.take().expect("piped stdin");
+    let writer = std::thread::spawn(move || feed(stdin));
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            v
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("piped stdout")));
+    let err = drain(Box::new(child.stderr.take().expect("piped stderr")));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait().expect("wait for the child") {
+            Some(s) => break Some(s),
+            None if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            None => std::thread::sleep(Duration::from_millis(2)),
+        }
+    };
+    let _ = writer.join();
+    (
+        status,
+        out.join().expect("stdout reader"),
+        err.join().expect("stderr reader"),
+    )
+}
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
