@@ -664,13 +664,19 @@ fn process_doc(
     for w in &mut out.workloads[first_workload..] {
         w.changed = true;
     }
-    if !has_alias_or_merge {
+    // With aliases or merge keys, only what no alias or merge reaches is edited in place.
+    let why = if has_alias_or_merge && !intents.iter().all(|i| root.path_is_unshared(&i.path)) {
+        "aliases or merge keys reach where the change goes".to_owned()
+    } else {
         let mut editor = TextEditor::new(input, root, crlf);
-        if intents.iter().all(|i| editor.apply(i).is_ok()) {
-            out.splices.extend(editor.finish());
-            return Ok(());
+        match intents.iter().try_for_each(|i| editor.apply(i)) {
+            Ok(()) => {
+                out.splices.extend(editor.finish());
+                return Ok(());
+            }
+            Err(e) => e.to_string(),
         }
-    }
+    };
     // Re-emit the document from its resolved form.
     let mut tree = match resolved {
         Some(r) => r,
@@ -698,11 +704,12 @@ fn process_doc(
         ""
     };
     out.splices.push((start, end, format!("{lead}{text}")));
+    // Losing every comment of a document is worth knowing about without --verbose.
     out.findings.push(finding(
-        Severity::Info,
+        Severity::Warning,
         &object,
         None,
-        "re-emitted whole (it uses flow style, aliases or merge keys where the change goes); its comments and formatting were not kept, its data was".into(),
+        format!("re-emitted whole ({why}): its data was kept, its comments and formatting were not"),
     ));
     Ok(())
 }

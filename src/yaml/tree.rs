@@ -192,8 +192,67 @@ impl Node {
     }
 }
 
+impl Node {
+    /// Whether the text at `path` can be edited in place in a document that uses aliases
+    /// or merge keys: no node on the way (the root and the target included) is an alias,
+    /// carries an anchor that an alias refers to (its aliases would change too), or is a
+    /// mapping with a merge key (what Kubernetes reads there is not what is written).
+    #[must_use]
+    pub fn path_is_unshared(&self, path: &super::Path) -> bool {
+        let mut aliased = std::collections::HashSet::new();
+        let mut stack = vec![self];
+        while let Some(n) = stack.pop() {
+            match &n.value {
+                Value::Alias(id) => {
+                    aliased.insert(*id);
+                }
+                Value::Seq(items) => stack.extend(items.iter()),
+                Value::Map(entries) => {
+                    for (k, v) in entries {
+                        stack.push(k);
+                        stack.push(v);
+                    }
+                }
+                Value::Scalar { .. } => {}
+            }
+        }
+        let shared = |n: &Node| {
+            matches!(n.value, Value::Alias(_))
+                || (n.anchor != 0 && aliased.contains(&n.anchor))
+                || n.entries().is_some_and(|e| e.iter().any(|(k, _)| is_merge_key(k)))
+        };
+        let mut node = self;
+        for seg in &path.0 {
+            if shared(node) {
+                return false;
+            }
+            node = match seg {
+                super::PathSeg::Key(k) => match node.get(k) {
+                    Some(n) => n,
+                    None => return false,
+                },
+                super::PathSeg::Index(i) => match node.items().and_then(|items| items.get(*i)) {
+                    Some(n) => n,
+                    None => return false,
+                },
+            };
+        }
+        !shared(node)
+    }
+}
+
+/// Whether go-yaml v2 takes the key `k` for a merge key: a plain `<<` that is untagged or
+/// carries the non-specific tag `!`, or a `<<` in any style tagged `!!merge`. A quoted `"<<"` or a
+/// `!!str <<` is an ordinary key named `<<`.
 fn is_merge_key(k: &Node) -> bool {
-    matches!(&k.value, Value::Scalar { text, style: ScalarStyle::Plain } if text == "<<")
+    let Value::Scalar { text, style } = &k.value else {
+        return false;
+    };
+    match k.tag.as_deref() {
+        None | Some("!<!>" | "!") => *style == ScalarStyle::Plain && text == "<<",
+        Some("!!merge" | "!<tag:yaml.org,2002:merge>") => text == "<<",
+        Some(_) => false,
+    }
 }
 
 /// Whether a plain scalar reads as null in YAML 1.1.
@@ -305,14 +364,15 @@ fn is_flow_start(text: &str, offsets: &Offsets<'_>, span: &Span) -> bool {
         .is_some_and(|t| t.iter().any(|&b| b == b'[' || b == b'{'))
 }
 
-/// One past the closing quote of the quoted scalar that starts at `start` of `text` (the
-/// parser's span may also cover the spaces and comment after it).
+/// One past the closing quote of the quoted scalar whose opening quote is at `start` of
+/// `text` (the parser's span may also cover the spaces and comment after it). `start`
+/// must be a quote that opens a scalar; a quote inside a plain scalar opens nothing.
 fn quoted_end(text: &str, start: usize) -> Option<usize> {
     let b = text.as_bytes();
     let quote = *b.get(start)?;
     let mut i = start + 1;
-    while i < b.len() {
-        match b[i] {
+    while let Some(&c) = b.get(i) {
+        match c {
             b'\\' if quote == b'"' => i += 2,
             c if c == quote => {
                 if quote == b'\'' && b.get(i + 1) == Some(&b'\'') {
@@ -327,38 +387,115 @@ fn quoted_end(text: &str, start: usize) -> Option<usize> {
     None
 }
 
-/// One past the bracket that closes the flow collection opening at or after `start` of
-/// `text` (skipping an anchor or tag before it), minding quotes and comments. The parser's
-/// end span stops short of it after a trailing comma.
-pub(crate) fn flow_end(text: &str, start: usize) -> Option<usize> {
+/// The offset after the node properties (`&anchor`, `!tag`, and the blanks after each)
+/// that start at `i` of `b`. A property ends at a blank, a line break or a flow indicator.
+pub(crate) fn skip_properties(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b'&' | b'!')) {
+        while let Some(&c) = b.get(i) {
+            if matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}') {
+                break;
+            }
+            i += 1;
+        }
+        while matches!(b.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+    }
+    i
+}
+
+/// Where the written content of `n` stops. An empty plain scalar has no content: its span
+/// may run over the bracket or the token that follows it, so only its properties count.
+pub(crate) fn content_end(n: &Node) -> usize {
+    match &n.value {
+        Value::Scalar {
+            text,
+            style: ScalarStyle::Plain,
+        } if text.is_empty() => n.start,
+        Value::Map(entries) if !n.flow => entries
+            .last()
+            .map_or(n.start, |(k, v)| content_end(k).max(content_end(v))),
+        _ => n.end,
+    }
+}
+
+/// The parts of a flow collection's text that edits need (offsets as in the node).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FlowParts {
+    /// The opening bracket.
+    pub open: usize,
+    /// The closing bracket.
+    pub close: usize,
+    /// One past the written content of the last entry (the opening bracket's offset plus
+    /// one when there is no entry).
+    pub last_end: usize,
+    /// Whether a comma follows the last entry.
+    pub trailing_comma: bool,
+}
+
+/// Finds the brackets of the flow collection `node` (with its children) in `text`, which
+/// starts at byte `base` of the input. The closing bracket is found from the end of the
+/// last child: only blanks, line breaks, commas, `:` and `?` indicators and comments may
+/// stand between them, so a quote, bracket or `#` inside a scalar is never mistaken for
+/// syntax, and the scan never leaves the node. `None` when the text is not as expected;
+/// callers then do not edit the collection in place.
+pub(crate) fn flow_parts(text: &str, base: usize, node: &Node) -> Option<FlowParts> {
     let b = text.as_bytes();
-    let mut i = start
-        + b.get(start..)?
-            .iter()
-            .position(|&c| c == b'[' || c == b'{')?;
-    let mut depth = 0usize;
-    while i < b.len() {
-        match b[i] {
-            b'[' | b'{' => depth += 1,
-            b']' | b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i + 1);
-                }
+    let (want_open, want_close, last) = match &node.value {
+        Value::Seq(items) => (b'[', b']', items.iter().map(content_end).max()),
+        Value::Map(entries) => (
+            b'{',
+            b'}',
+            entries
+                .iter()
+                .map(|(k, v)| content_end(k).max(content_end(v)))
+                .max(),
+        ),
+        _ => return None,
+    };
+    let mut open = skip_properties(b, node.start.checked_sub(base)?);
+    // Properties may stand on the line before the collection.
+    loop {
+        match b.get(open)? {
+            b' ' | b'\t' | b'\r' | b'\n' => open += 1,
+            b'#' if open > 0 && matches!(b[open - 1], b' ' | b'\t' | b'\n' | b'\r') => {
+                open += memchr::memchr(b'\n', &b[open..])?;
             }
-            b'"' | b'\'' => i = quoted_end(text, i)? - 1,
+            _ => break,
+        }
+    }
+    if b[open] != want_open {
+        return None;
+    }
+    let from = last.map_or(open + 1, |l| l.checked_sub(base).unwrap_or(0).max(open + 1));
+    let mut i = from;
+    let mut trailing_comma = false;
+    let mut after_comma = last.is_none();
+    loop {
+        let c = *b.get(i)?;
+        match c {
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            b',' if !after_comma => {
+                trailing_comma = true;
+                after_comma = true;
+            }
+            b':' | b'?' if !after_comma => {}
             b'#' if i > 0 && matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r') => {
-                i += b[i..]
-                    .iter()
-                    .position(|&c| c == b'\n')
-                    .unwrap_or(b.len() - i)
-                    - 1;
+                i += memchr::memchr(b'\n', &b[i..])?;
+                continue;
             }
-            _ => {}
+            c if c == want_close => {
+                return Some(FlowParts {
+                    open: base + open,
+                    close: base + i,
+                    last_end: base + from,
+                    trailing_comma,
+                });
+            }
+            _ => return None,
         }
         i += 1;
     }
-    None
 }
 
 /// Parses the chunk `text` (which starts at byte `base` and line `base_line` of the
@@ -421,17 +558,24 @@ pub fn parse_chunk(
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
-                let end = if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)
-                {
-                    // Skip an anchor or tag before the quote.
-                    let local = start - offsets.base;
-                    text.as_bytes()[local.min(text.len())..]
-                        .iter()
-                        .position(|&c| c == b'"' || c == b'\'')
-                        .and_then(|q| quoted_end(text, local + q))
-                        .map_or(end, |e| offsets.base + e)
-                } else {
-                    end
+                let end = match style {
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                        // Skip an anchor or tag before the quote; the real end is never past
+                        // the parser's.
+                        let quote = if style == ScalarStyle::SingleQuoted {
+                            b'\''
+                        } else {
+                            b'"'
+                        };
+                        let q = skip_properties(text.as_bytes(), start - offsets.base);
+                        (text.as_bytes().get(q) == Some(&quote))
+                            .then(|| quoted_end(text, q))
+                            .flatten()
+                            .map(|e| offsets.base + e)
+                            .filter(|&e| e <= end)
+                            .unwrap_or(end)
+                    }
+                    _ => end,
                 };
                 let node = Node {
                     value: Value::Scalar {
@@ -515,23 +659,15 @@ pub fn parse_chunk(
                 if build {
                     finished = match stack.pop() {
                         Some(Frame::Seq(mut node, items)) => {
-                            node.end = if node.flow {
-                                flow_end(text, node.start - offsets.base)
-                                    .map_or(end, |e| offsets.base + e)
-                            } else {
-                                items.last().map_or(node.end, |n| n.end)
-                            };
+                            let block_end = items.last().map_or(node.end, |n| n.end);
                             node.value = Value::Seq(items);
+                            node.end = flow_or_block_end(text, offsets.base, &node, end, block_end);
                             Some(node)
                         }
                         Some(Frame::Map(mut node, entries, _)) => {
-                            node.end = if node.flow {
-                                flow_end(text, node.start - offsets.base)
-                                    .map_or(end, |e| offsets.base + e)
-                            } else {
-                                entries.last().map_or(node.end, |(_, v)| v.end)
-                            };
+                            let block_end = entries.last().map_or(node.end, |(_, v)| v.end);
                             node.value = Value::Map(entries);
+                            node.end = flow_or_block_end(text, offsets.base, &node, end, block_end);
                             Some(node)
                         }
                         None => None,
@@ -558,6 +694,24 @@ pub fn parse_chunk(
         docs.push(d);
     }
     Ok(docs)
+}
+
+/// The end of a finished collection: for a flow collection one past its closing bracket
+/// (the parser's end event stops short of it after a trailing comma), or the parser's end
+/// when the bracket is not where it must be (the editor then refuses to edit it); for a
+/// block collection the end of its last child.
+fn flow_or_block_end(
+    text: &str,
+    base: usize,
+    node: &Node,
+    parser_end: usize,
+    block_end: usize,
+) -> usize {
+    if node.flow {
+        flow_parts(text, base, node).map_or(parser_end, |p| p.close + 1)
+    } else {
+        block_end
+    }
 }
 
 impl Node {
