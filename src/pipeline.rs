@@ -709,7 +709,9 @@ fn process_doc(
         Severity::Warning,
         &object,
         None,
-        format!("re-emitted whole ({why}): its data was kept, its comments and formatting were not"),
+        format!(
+            "re-emitted whole ({why}): its data was kept, its comments and formatting were not"
+        ),
     ));
     Ok(())
 }

@@ -132,7 +132,9 @@ impl<'a> TextEditor<'a> {
                 };
                 if node.flow {
                     let render = |pretty: Option<(usize, usize)>| match pretty {
-                        Some((col, step)) => render_json_pretty(val, col, step, self.layout.newline),
+                        Some((col, step)) => {
+                            render_json_pretty(val, col, step, self.layout.newline)
+                        }
                         None => render_json(val),
                     };
                     let texts = self
@@ -192,16 +194,21 @@ impl<'a> TextEditor<'a> {
             Op::Replace(val) => {
                 let ok_style = matches!(&node.value, Value::Scalar { .. });
                 if !ok_style || node.anchor != 0 || node.tag.is_some() {
-                    return Err(fail("the value is not a scalar, or carries an anchor or tag"));
+                    return Err(fail(
+                        "the value is not a scalar, or carries an anchor or tag",
+                    ));
                 }
                 if let Value::Scalar {
                     style: ScalarStyle::Literal | ScalarStyle::Folded,
                     ..
                 } = &node.value
                 {
-                    let key = key_node.ok_or_else(|| fail("a block scalar that is not a mapping value"))?;
-                    let (header, header_eol, content_eol) = block_scalar_parts(self.input, key, node)
-                        .ok_or_else(|| fail("the block scalar's header or content was not found"))?;
+                    let key = key_node
+                        .ok_or_else(|| fail("a block scalar that is not a mapping value"))?;
+                    let (header, header_eol, content_eol) =
+                        block_scalar_parts(self.input, key, node).ok_or_else(|| {
+                            fail("the block scalar's header or content was not found")
+                        })?;
                     let mut text = String::new();
                     scalar_for_block(val, &mut text);
                     self.push(header.0, header.1, usize::MAX, 0, seq, text);
@@ -289,7 +296,10 @@ impl<'a> TextEditor<'a> {
                         }
                     } else {
                         let ls = line_start(self.input, k.start);
-                        if self.input.as_bytes()[ls..k.start].iter().all(|&b| b == b' ') {
+                        if self.input.as_bytes()[ls..k.start]
+                            .iter()
+                            .all(|&b| b == b' ')
+                        {
                             (ls, self.after(v.end))
                         } else {
                             // The key shares its line with a `-` (or `? `): what follows it up to
@@ -519,7 +529,11 @@ fn find<'n>(root: &'n Node, path: &Path) -> Option<(&'n Node, bool, Option<&'n N
 /// (before a comment's end — the comment stays), and the end of its last content line.
 /// `None` for anything unexpected (an explicit indentation indicator, a header not on the
 /// key's line, content that runs past the node).
-fn block_scalar_parts(input: &str, key: &Node, node: &Node) -> Option<((usize, usize), usize, usize)> {
+fn block_scalar_parts(
+    input: &str,
+    key: &Node,
+    node: &Node,
+) -> Option<((usize, usize), usize, usize)> {
     let b = input.as_bytes();
     let mut i = key.end;
     while matches!(b.get(i), Some(b' ' | b'\t')) {
@@ -548,7 +562,11 @@ fn block_scalar_parts(input: &str, key: &Node, node: &Node) -> Option<((usize, u
     if !(rest_t.is_empty() || (rest_t.starts_with('#') && rest_t.len() < rest.len())) {
         return None;
     }
-    let header_eol = if eol > h_end && b[eol - 1] == b'\r' { eol - 1 } else { eol };
+    let header_eol = if eol > h_end && b[eol - 1] == b'\r' {
+        eol - 1
+    } else {
+        eol
+    };
     // Content: the lines indented at least as much as the first non-blank one, which is
     // indented more than the key.
     let parent = col_of(input, key.start);
@@ -559,13 +577,19 @@ fn block_scalar_parts(input: &str, key: &Node, node: &Node) -> Option<((usize, u
         let le = memchr::memchr(b'\n', &b[ls..]).map_or(b.len(), |e| ls + e);
         let line = &b[ls..le];
         let indent = line.iter().take_while(|&&c| c == b' ').count();
-        let blank = line[indent..].iter().all(|&c| matches!(c, b' ' | b'\t' | b'\r'));
+        let blank = line[indent..]
+            .iter()
+            .all(|&c| matches!(c, b' ' | b'\t' | b'\r'));
         if !blank {
             let m = *content_indent.get_or_insert(indent);
             if indent < m || indent <= parent {
                 break;
             }
-            content_eol = if le > ls && b[le - 1] == b'\r' { le - 1 } else { le };
+            content_eol = if le > ls && b[le - 1] == b'\r' {
+                le - 1
+            } else {
+                le
+            };
         }
         ls = le + 1;
     }

@@ -219,7 +219,8 @@ impl Node {
         let shared = |n: &Node| {
             matches!(n.value, Value::Alias(_))
                 || (n.anchor != 0 && aliased.contains(&n.anchor))
-                || n.entries().is_some_and(|e| e.iter().any(|(k, _)| is_merge_key(k)))
+                || n.entries()
+                    .is_some_and(|e| e.iter().any(|(k, _)| is_merge_key(k)))
         };
         let mut node = self;
         for seg in &path.0 {
@@ -392,7 +393,10 @@ fn quoted_end(text: &str, start: usize) -> Option<usize> {
 pub(crate) fn skip_properties(b: &[u8], mut i: usize) -> usize {
     while matches!(b.get(i), Some(b'&' | b'!')) {
         while let Some(&c) = b.get(i) {
-            if matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}') {
+            if matches!(
+                c,
+                b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}'
+            ) {
                 break;
             }
             i += 1;
@@ -467,7 +471,7 @@ pub(crate) fn flow_parts(text: &str, base: usize, node: &Node) -> Option<FlowPar
     if b[open] != want_open {
         return None;
     }
-    let from = last.map_or(open + 1, |l| l.checked_sub(base).unwrap_or(0).max(open + 1));
+    let from = last.map_or(open + 1, |l| l.saturating_sub(base).max(open + 1));
     let mut i = from;
     let mut trailing_comma = false;
     let mut after_comma = last.is_none();
