@@ -788,7 +788,10 @@ fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
     while let Some((n, at)) = stack.pop() {
         match &n.value {
             Value::Map(entries) => {
-                let keys: Vec<Option<&str>> = entries.iter().map(|(k, _)| k.as_str()).collect();
+                let keys: Vec<Option<&str>> = entries
+                    .iter()
+                    .map(|(k, _)| k.as_str().filter(|_| !k.is_merge_key()))
+                    .collect();
                 let mut reported: Vec<&str> = Vec::new();
                 let dup = |i: usize, key: &str| {
                     if keys.len() <= 32 {
@@ -799,7 +802,20 @@ fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
                 };
                 let mut seen: Option<std::collections::HashSet<&str>> =
                     (keys.len() > 32).then(std::collections::HashSet::new);
+                // Kubernetes sees only the last value of a key: what an earlier one holds
+                // (duplicates included) is gone, so it is not looked into.
+                let mut last: std::collections::HashMap<&str, usize> =
+                    std::collections::HashMap::new();
+                for (i, key) in keys.iter().enumerate() {
+                    if let Some(key) = key {
+                        last.insert(key, i);
+                    }
+                }
                 for (i, (k, v)) in entries.iter().enumerate() {
+                    // Merge keys are not keys Kubernetes sees, however many there are.
+                    if k.is_merge_key() {
+                        continue;
+                    }
                     let Some(key) = k.as_str() else { continue };
                     let is_dup = match seen.as_mut() {
                         Some(set) => !set.insert(key),
@@ -809,8 +825,10 @@ fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
                         reported.push(key);
                         out.push((path_of(&steps, at), key.to_owned()));
                     }
-                    steps.push((at, Seg::Key(key)));
-                    stack.push((v, steps.len() - 1));
+                    if last.get(key) == Some(&i) {
+                        steps.push((at, Seg::Key(key)));
+                        stack.push((v, steps.len() - 1));
+                    }
                 }
             }
             Value::Seq(items) => {
@@ -879,6 +897,21 @@ mod tests {
         assert_eq!(
             top_level_kind("apiVersion: v1\nkind: A\n...\nkind: B\n"),
             None
+        );
+    }
+
+    #[test]
+    fn warns_only_of_duplicates_kubernetes_sees() {
+        let text = "spec:\n  labels: {a: 1, a: 2}\n  labels:\n    b: 1\n    <<: {c: 1}\n    <<: {d: 1}\n    '<<': x\n  x: [{y: 1, y: 2}]\n";
+        let docs = crate::yaml::parse_chunk(text, 0, 1, &crate::yaml::Limits::default(), true)
+            .expect("valid");
+        let root = docs[0].root.as_ref().expect("a root");
+        assert_eq!(
+            duplicate_keys(root),
+            vec![
+                ("spec".to_owned(), "labels".to_owned()),
+                ("spec.x[0]".to_owned(), "y".to_owned()),
+            ]
         );
     }
 

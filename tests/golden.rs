@@ -272,3 +272,16 @@ fn every_case_is_listed() {
         );
     }
 }
+
+// The YAML text layer: scanners, in-place edits, what go-yaml v2 reads.
+golden! {
+    flow_quotes_in_plain_scalars => "flow-quotes-in-plain-scalars",
+    flow_quotes_crlf => "flow-quotes-crlf",
+    pretty_json_insert => "pretty-json-insert",
+    pretty_json_crlf => "pretty-json-crlf",
+    dash_comment_items => "dash-comment-items",
+    java_options_block_scalar => "java-options-block-scalar",
+    override_env_valuefrom_first => "override-env-valuefrom-first",
+    merge_key_tags => "merge-key-tags",
+    aliases_elsewhere_edited_in_place => "aliases-elsewhere-edited-in-place",
+}

@@ -242,6 +242,14 @@ impl Node {
     }
 }
 
+impl Node {
+    /// Whether go-yaml v2 takes this mapping key for a `<<` merge key.
+    #[must_use]
+    pub fn is_merge_key(&self) -> bool {
+        is_merge_key(self)
+    }
+}
+
 /// Whether go-yaml v2 takes the key `k` for a merge key: a plain `<<` that is untagged or
 /// carries the non-specific tag `!`, or a `<<` in any style tagged `!!merge`. A quoted `"<<"` or a
 /// `!!str <<` is an ordinary key named `<<`.
