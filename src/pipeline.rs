@@ -14,7 +14,7 @@ use crate::well_known as wk;
 use crate::workload::{NEVER_WORKLOADS, NotFound, ObjectRef, find_pod_specs};
 use crate::yaml::{
     Chunk, Document, Intent, Node, Op, Path, PathSeg, TextEditor, Val, Value, count_lines,
-    emit_document, parse_chunk, split_stream,
+    emit_document, parse_chunk_lenient, split_stream,
 };
 
 /// What happened to one workload, for reports.
@@ -497,23 +497,26 @@ fn process_chunk(
             }]
         }
     } else {
-        parse_chunk(text, chunk.start, base_line, &opts.limits, build).map_err(|e| {
-            let last_line = base_line + count_lines(text.trim_end_matches(['\n', '\r']));
-            Error::Yaml {
-                doc: DocRef {
-                    index: e.docs_before + 1,
-                    first_line: if e.docs_before == 0 {
-                        base_line
-                    } else {
-                        e.line
+        // What the YAML 1.2 parser refuses but go-yaml v2 reads unambiguously is read too.
+        parse_chunk_lenient(text, chunk.start, base_line, &opts.limits, build)
+            .map(|(docs, _)| docs)
+            .map_err(|e| {
+                let last_line = base_line + count_lines(text.trim_end_matches(['\n', '\r']));
+                Error::Yaml {
+                    doc: DocRef {
+                        index: e.docs_before + 1,
+                        first_line: if e.docs_before == 0 {
+                            base_line
+                        } else {
+                            e.line
+                        },
+                        last_line: last_line.max(e.line),
+                        object: guess_object(text),
+                        source: helm_source(text),
                     },
-                    last_line: last_line.max(e.line),
-                    object: guess_object(text),
-                    source: helm_source(text),
-                },
-                message: e.to_string(),
-            }
-        })?
+                    message: e.to_string(),
+                }
+            })?
     };
     let mut out = ChunkOut {
         documents: docs.len(),

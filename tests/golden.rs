@@ -284,4 +284,6 @@ golden! {
     override_env_valuefrom_first => "override-env-valuefrom-first",
     merge_key_tags => "merge-key-tags",
     aliases_elsewhere_edited_in_place => "aliases-elsewhere-edited-in-place",
+    go_yaml_leniency => "go-yaml-leniency",
+    go_yaml_leniency_crlf => "go-yaml-leniency-crlf",
 }

@@ -16,7 +16,7 @@ pub use emit::{Val, emit_document, is_plain_string, render_json, val_to_node};
 pub use split::{Chunk, split_stream};
 pub use tree::{
     Document, Limits, Node, ParseError, ScalarStyle, Value, count_lines, parse_chunk,
-    validate_chunk,
+    parse_chunk_lenient, validate_chunk,
 };
 
 /// One step of a path from a document root to a node.

@@ -746,6 +746,191 @@ impl Node {
     }
 }
 
+/// Most repairs [`parse_chunk_lenient`] makes to one chunk.
+const MAX_REPAIRS: usize = 256;
+
+/// Like [`parse_chunk`], but also accepts three things go-yaml v2 (what Kubernetes reads)
+/// accepts and the YAML 1.2 parser refuses, where their meaning is unambiguous: lines of a
+/// flow collection indented less than its key (`command: [` … `]` with `]` under the
+/// key), continuation lines of a quoted scalar indented less than its key, and a tab after
+/// a `:` indicator. The parser reads a repaired copy (spaces inserted at the start of
+/// such lines, where YAML ignores them; the tab read as a space) and every span is mapped
+/// back to `text`, which is never changed. The `bool` says whether a repair was needed.
+///
+/// # Errors
+/// The [`ParseError`] of the unrepaired text when a repair does not make it valid.
+pub fn parse_chunk_lenient(
+    text: &str,
+    base: usize,
+    base_line: usize,
+    limits: &Limits,
+    build: bool,
+) -> Result<(Vec<Document>, bool), ParseError> {
+    let strict = match parse_chunk(text, base, base_line, limits, build) {
+        Ok(docs) => return Ok((docs, false)),
+        Err(e) => e,
+    };
+    let mut norm = text.to_owned();
+    // Sorted (offset in `text`, spaces inserted there).
+    let mut inserted: Vec<(usize, usize)> = Vec::new();
+    for _ in 0..MAX_REPAIRS {
+        let Some((at, what)) = repair_point(&norm) else {
+            break;
+        };
+        match what {
+            Repair::TabsToSpaces(n) => {
+                norm.replace_range(at..at + n, &" ".repeat(n));
+            }
+            Repair::Indent(n) => {
+                norm.insert_str(at, &" ".repeat(n));
+                let orig = to_original(&inserted, at);
+                match inserted.binary_search_by_key(&orig, |&(o, _)| o) {
+                    Ok(i) => inserted[i].1 += n,
+                    Err(i) => inserted.insert(i, (orig, n)),
+                }
+            }
+            Repair::Done => {
+                let mut docs =
+                    parse_chunk(&norm, 0, base_line, limits, build).map_err(|_| strict.clone())?;
+                let map = |o: usize| base + to_original(&inserted, o);
+                for d in &mut docs {
+                    d.start = map(d.start);
+                    d.end = map(d.end);
+                    if let Some(root) = d.root.as_mut() {
+                        let mut stack = vec![root];
+                        while let Some(n) = stack.pop() {
+                            n.start = map(n.start);
+                            n.end = map(n.end);
+                            match &mut n.value {
+                                Value::Seq(items) => stack.extend(items.iter_mut()),
+                                Value::Map(entries) => {
+                                    for (k, v) in entries.iter_mut() {
+                                        stack.push(k);
+                                        stack.push(v);
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                return Ok((docs, true));
+            }
+        }
+    }
+    Err(strict)
+}
+
+/// The offset in the original text of offset `o` of the repaired text (inserted spaces
+/// map to the place they were inserted at).
+fn to_original(inserted: &[(usize, usize)], o: usize) -> usize {
+    let mut shift = 0usize;
+    for &(at, n) in inserted {
+        if at + shift >= o {
+            break;
+        }
+        if o < at + shift + n {
+            return at;
+        }
+        shift += n;
+    }
+    o - shift
+}
+
+enum Repair {
+    /// Nothing to repair: the text parses.
+    Done,
+    /// Replace this many tabs (after a `:`) by spaces.
+    TabsToSpaces(usize),
+    /// Insert this many spaces at the start of a line.
+    Indent(usize),
+}
+
+fn col_of_byte(text: &str, at: usize) -> usize {
+    let ls = text.as_bytes()[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    text[ls..at].chars().count()
+}
+
+/// Runs the parser over `text` and, when it stops on one of the things go-yaml v2
+/// accepts, says where and how to repair it; `None` when the error is anything else.
+fn repair_point(text: &str) -> Option<(usize, Repair)> {
+    let offsets = Offsets::new(text, 0);
+    let mut parser = Parser::new_from_str(text);
+    // Open collections: whether each is a flow collection, and where it starts.
+    let mut open: Vec<(bool, usize)> = Vec::new();
+    while let Some(next) = parser.next_event() {
+        let (event, span) = match next {
+            Ok(x) => x,
+            Err(e) => {
+                let at = offsets.byte(e.marker().index());
+                let b = text.as_bytes();
+                let ls = b[..at]
+                    .iter()
+                    .rposition(|&c| c == b'\n')
+                    .map_or(0, |i| i + 1);
+                let info = e.info();
+                if info == "':' must be followed by a valid YAML whitespace" {
+                    // The tabs between the `:` and the value the parser stopped at.
+                    let mut s = at;
+                    while s > ls && matches!(b[s - 1], b'\t' | b' ') {
+                        s -= 1;
+                    }
+                    let tabs = b[s..at].iter().take_while(|&&c| c == b'\t').count();
+                    return (s > ls && b[s - 1] == b':' && tabs > 0)
+                        .then_some((s, Repair::TabsToSpaces(tabs)));
+                }
+                if info == "invalid indentation in quoted scalar" {
+                    // The marker is the opening quote; indent each continuation line to
+                    // its column.
+                    let end = quoted_end(text, at)?;
+                    let want = col_of_byte(text, at);
+                    let mut l = at + memchr::memchr(b'\n', &b[at..end])? + 1;
+                    loop {
+                        let indent = b[l..].iter().take_while(|&&c| c == b' ').count();
+                        let blank = matches!(b.get(l + indent), Some(b'\n' | b'\r') | None);
+                        if !blank && indent < want && l + indent < end {
+                            return Some((l, Repair::Indent(want - indent)));
+                        }
+                        l += memchr::memchr(b'\n', b.get(l..end)?)? + 1;
+                    }
+                }
+                if matches!(
+                    info,
+                    "invalid indentation" | "invalid indentation in flow construct"
+                ) && let Some(&(_, start)) = open.iter().find(|(flow, _)| *flow)
+                {
+                    // A line inside a flow collection: indent it past the opening
+                    // bracket, where indentation means nothing.
+                    let bracket = skip_properties(b, start);
+                    let want = col_of_byte(text, bracket) + 1;
+                    let indent = b[ls..].iter().take_while(|&&c| c == b' ').count();
+                    let first_on_line = ls + indent == at
+                        || b[ls + indent..at].iter().all(|&c| c == b' ' || c == b'\t');
+                    return (first_on_line && indent < want && bracket < ls)
+                        .then_some((ls, Repair::Indent(want - indent)));
+                }
+                return None;
+            }
+        };
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                open.push((
+                    is_flow_start(text, &offsets, &span),
+                    offsets.byte(span.start.index()),
+                ));
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    Some((0, Repair::Done))
+}
+
 /// Validates a chunk without building trees.
 ///
 /// # Errors
