@@ -879,7 +879,10 @@ fn repair_point(text: &str) -> Option<(usize, Repair)> {
                         s -= 1;
                     }
                     let tabs = b[s..at].iter().take_while(|&&c| c == b'\t').count();
-                    return (s > ls && b[s - 1] == b':' && tabs > 0)
+                    // Only after an implicit key's `:` (go-yaml v2 refuses a tab after
+                    // an explicit `:` at the start of a line).
+                    let implicit = s > ls + 1 && !b[ls..s - 1].iter().all(|&c| c == b' ');
+                    return (implicit && b[s - 1] == b':' && tabs > 0)
                         .then_some((s, Repair::TabsToSpaces(tabs)));
                 }
                 if info == "invalid indentation in quoted scalar" {
@@ -907,6 +910,18 @@ fn repair_point(text: &str) -> Option<(usize, Repair)> {
                     let bracket = skip_properties(b, start);
                     let want = col_of_byte(text, bracket) + 1;
                     let indent = b[ls..].iter().take_while(|&&c| c == b' ').count();
+                    // A line that starts with a `:` or `?` indicator would make a key
+                    // span lines, which go-yaml v2 refuses: no repair.
+                    let next_line = memchr::memchr(b'\n', &b[ls..]).map(|i| ls + i + 1);
+                    let starts_with_indicator = |l: usize| {
+                        b[l..]
+                            .iter()
+                            .find(|&&c| c != b' ' && c != b'\t')
+                            .is_some_and(|&c| c == b':' || c == b'?')
+                    };
+                    if starts_with_indicator(ls) || next_line.is_some_and(starts_with_indicator) {
+                        return None;
+                    }
                     let first_on_line = ls + indent == at
                         || b[ls + indent..at].iter().all(|&c| c == b' ' || c == b'\t');
                     return (first_on_line && indent < want && bracket < ls)
