@@ -286,4 +286,7 @@ golden! {
     aliases_elsewhere_edited_in_place => "aliases-elsewhere-edited-in-place",
     go_yaml_leniency => "go-yaml-leniency",
     go_yaml_leniency_crlf => "go-yaml-leniency-crlf",
+    go_yaml_flow_bracket_at_key => "go-yaml-flow-bracket-at-key",
+    go_yaml_quoted_continuation => "go-yaml-quoted-continuation",
+    go_yaml_tab_after_colon => "go-yaml-tab-after-colon",
 }
