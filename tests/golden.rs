@@ -289,4 +289,5 @@ golden! {
     go_yaml_flow_bracket_at_key => "go-yaml-flow-bracket-at-key",
     go_yaml_quoted_continuation => "go-yaml-quoted-continuation",
     go_yaml_tab_after_colon => "go-yaml-tab-after-colon",
+    go_yaml_json_at_column_0 => "go-yaml-json-at-column-0",
 }

@@ -193,7 +193,9 @@ impl<'a> TextEditor<'a> {
             }
             Op::Replace(val) => {
                 let ok_style = matches!(&node.value, Value::Scalar { .. });
-                if !ok_style || node.anchor != 0 || node.tag.is_some() {
+                // A `!!str` tag goes with the old text (the new value is written as a string).
+                let tag_ok = matches!(node.tag.as_deref(), None | Some("!!str"));
+                if !ok_style || node.anchor != 0 || !tag_ok {
                     return Err(fail(
                         "the value is not a scalar, or carries an anchor or tag",
                     ));
@@ -218,7 +220,8 @@ impl<'a> TextEditor<'a> {
                     return Ok(());
                 }
                 // A quoted scalar's span ends with its quote; anything else is doubt.
-                let span = self.input.get(node.start..node.end).unwrap_or("");
+                let props_end = super::tree::skip_properties(self.input.as_bytes(), node.start);
+                let span = self.input.get(props_end..node.end).unwrap_or("");
                 let quoted = match &node.value {
                     Value::Scalar {
                         style: ScalarStyle::SingleQuoted,
@@ -546,6 +549,7 @@ fn block_scalar_parts(
     while matches!(b.get(i), Some(b' ' | b'\t')) {
         i += 1;
     }
+    i = super::tree::skip_properties(b, i);
     if !matches!(b.get(i), Some(b'|' | b'>')) {
         return None;
     }

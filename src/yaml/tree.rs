@@ -746,8 +746,9 @@ impl Node {
     }
 }
 
-/// Most repairs [`parse_chunk_lenient`] makes to one chunk.
-const MAX_REPAIRS: usize = 256;
+/// Bytes [`parse_chunk_lenient`] may run the parser over for one chunk: each repair costs a
+/// parse of the chunk, so a hostile chunk is refused in well under a second.
+const REPAIR_BUDGET: usize = 64 << 20;
 
 /// Like [`parse_chunk`], but also accepts three things go-yaml v2 (what Kubernetes reads)
 /// accepts and the YAML 1.2 parser refuses, where their meaning is unambiguous: lines of a
@@ -773,7 +774,9 @@ pub fn parse_chunk_lenient(
     let mut norm = text.to_owned();
     // Sorted (offset in `text`, spaces inserted there).
     let mut inserted: Vec<(usize, usize)> = Vec::new();
-    for _ in 0..MAX_REPAIRS {
+    let mut budget = REPAIR_BUDGET;
+    while let Some(left) = budget.checked_sub(norm.len().max(1)) {
+        budget = left;
         let Some((at, what)) = repair_point(&norm) else {
             break;
         };
@@ -781,12 +784,15 @@ pub fn parse_chunk_lenient(
             Repair::TabsToSpaces(n) => {
                 norm.replace_range(at..at + n, &" ".repeat(n));
             }
-            Repair::Indent(n) => {
-                norm.insert_str(at, &" ".repeat(n));
-                let orig = to_original(&inserted, at);
-                match inserted.binary_search_by_key(&orig, |&(o, _)| o) {
-                    Ok(i) => inserted[i].1 += n,
-                    Err(i) => inserted.insert(i, (orig, n)),
+            Repair::Indent(lines) => {
+                // From the last line up, so earlier offsets stay valid.
+                for &(at, n) in lines.iter().rev() {
+                    norm.insert_str(at, &" ".repeat(n));
+                    let orig = to_original(&inserted, at);
+                    match inserted.binary_search_by_key(&orig, |&(o, _)| o) {
+                        Ok(i) => inserted[i].1 += n,
+                        Err(i) => inserted.insert(i, (orig, n)),
+                    }
                 }
             }
             Repair::Done => {
@@ -842,8 +848,8 @@ enum Repair {
     Done,
     /// Replace this many tabs (after a `:`) by spaces.
     TabsToSpaces(usize),
-    /// Insert this many spaces at the start of a line.
-    Indent(usize),
+    /// Insert spaces at the start of lines: (offset of the line, how many), in order.
+    Indent(Vec<(usize, usize)>),
 }
 
 fn col_of_byte(text: &str, at: usize) -> usize {
@@ -854,6 +860,78 @@ fn col_of_byte(text: &str, at: usize) -> usize {
     text[ls..at].chars().count()
 }
 
+/// The lines from `from` to `end` (offsets of line starts) that are not blank and are
+/// indented less than `want`, with the spaces each needs.
+fn under_indented(b: &[u8], from: usize, end: usize, want: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut l = from;
+    while l < end {
+        let indent = b[l..].iter().take_while(|&&c| c == b' ').count();
+        let blank = matches!(b.get(l + indent), Some(b'\n' | b'\r') | None);
+        if !blank && indent < want {
+            out.push((l, want - indent));
+        }
+        match memchr::memchr(b'\n', &b[l..]) {
+            Some(i) => l += i + 1,
+            None => break,
+        }
+    }
+    out
+}
+
+/// The end of the line holding the bracket that closes the flow collection opened by the
+/// bracket at `open.0` (at nesting `open.1`), which is before line `ls` of `text`: read
+/// from a copy of `text` with `want` spaces before every line from `ls` on (indentation
+/// means nothing inside a flow collection; what follows it may no longer parse, and need
+/// not).
+fn flow_close_line_end(
+    text: &str,
+    ls: usize,
+    want: usize,
+    (bracket, depth): (usize, usize),
+) -> Option<usize> {
+    let mut probe = String::with_capacity(text.len() + want * 64);
+    probe.push_str(&text[..ls]);
+    let pad = " ".repeat(want);
+    for line in text[ls..].split_inclusive('\n') {
+        probe.push_str(&pad);
+        probe.push_str(line);
+    }
+    let offsets = Offsets::new(&probe, 0);
+    let mut parser = Parser::new_from_str(&probe);
+    let mut level = 0usize;
+    let mut inside = false;
+    while let Some(Ok((event, span))) = parser.next_event() {
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                level += 1;
+                if level == depth
+                    && skip_properties(probe.as_bytes(), offsets.byte(span.start.index()))
+                        == bracket
+                {
+                    inside = true;
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if level == depth && inside {
+                    // Same line in `text`: only spaces were inserted.
+                    let at = offsets.byte(span.start.index());
+                    let line = count_lines(&probe[..at.min(probe.len())]);
+                    let mut end = 0usize;
+                    for _ in 0..=line {
+                        end += memchr::memchr(b'\n', &text.as_bytes()[end..])
+                            .map_or(text.len() - end, |i| i + 1);
+                    }
+                    return Some(end.max(ls));
+                }
+                level = level.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Runs the parser over `text` and, when it stops on one of the things go-yaml v2
 /// accepts, says where and how to repair it; `None` when the error is anything else.
 fn repair_point(text: &str) -> Option<(usize, Repair)> {
@@ -861,6 +939,7 @@ fn repair_point(text: &str) -> Option<(usize, Repair)> {
     let mut parser = Parser::new_from_str(text);
     // Open collections: whether each is a flow collection, and where it starts.
     let mut open: Vec<(bool, usize)> = Vec::new();
+    let mut last_end = 0usize;
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
             Ok(x) => x,
@@ -890,24 +969,40 @@ fn repair_point(text: &str) -> Option<(usize, Repair)> {
                     // its column.
                     let end = quoted_end(text, at)?;
                     let want = col_of_byte(text, at);
-                    let mut l = at + memchr::memchr(b'\n', &b[at..end])? + 1;
-                    loop {
-                        let indent = b[l..].iter().take_while(|&&c| c == b' ').count();
-                        let blank = matches!(b.get(l + indent), Some(b'\n' | b'\r') | None);
-                        if !blank && indent < want && l + indent < end {
-                            return Some((l, Repair::Indent(want - indent)));
-                        }
-                        l += memchr::memchr(b'\n', b.get(l..end)?)? + 1;
-                    }
+                    let from = at + memchr::memchr(b'\n', &b[at..end])? + 1;
+                    let lines = under_indented(b, from, end, want);
+                    return (!lines.is_empty()).then_some((from, Repair::Indent(lines)));
                 }
+                // The flow collection the line is in: the outermost one open, or one the
+                // scanner read but the parser has not reported yet (its bracket ends the
+                // line before, after the last event).
+                let pending = || {
+                    let prev = b[..ls.checked_sub(1)?]
+                        .iter()
+                        .rposition(|&c| c == b'\n')
+                        .map_or(0, |i| i + 1);
+                    let last = prev
+                        + b[prev..ls]
+                            .iter()
+                            .rposition(|&c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'))?;
+                    (matches!(b[last], b'[' | b'{') && last >= last_end)
+                        .then_some((last, open.len() + 1))
+                };
+                let flow = open
+                    .iter()
+                    .position(|(flow, _)| *flow)
+                    .and_then(|i| {
+                        open.get(i)
+                            .map(|&(_, start)| (skip_properties(b, start), i + 1))
+                    })
+                    .or_else(pending);
                 if matches!(
                     info,
                     "invalid indentation" | "invalid indentation in flow construct"
-                ) && let Some(&(_, start)) = open.iter().find(|(flow, _)| *flow)
+                ) && let Some((bracket, depth)) = flow
                 {
                     // A line inside a flow collection: indent it past the opening
                     // bracket, where indentation means nothing.
-                    let bracket = skip_properties(b, start);
                     let want = col_of_byte(text, bracket) + 1;
                     let indent = b[ls..].iter().take_while(|&&c| c == b' ').count();
                     // A line that starts with a `:` or `?` indicator would make a key
@@ -924,12 +1019,24 @@ fn repair_point(text: &str) -> Option<(usize, Repair)> {
                     }
                     let first_on_line = ls + indent == at
                         || b[ls + indent..at].iter().all(|&c| c == b' ' || c == b'\t');
-                    return (first_on_line && indent < want && bracket < ls)
-                        .then_some((ls, Repair::Indent(want - indent)));
+                    if !(first_on_line && indent < want && bracket < ls) {
+                        return None;
+                    }
+                    // Every line up to the collection's closing bracket at once (found by
+                    // parsing a copy with all lines from here pushed right), or this one.
+                    let lines = match flow_close_line_end(text, ls, want, (bracket, depth)) {
+                        Some(end) => under_indented(b, ls, end, want),
+                        None => vec![(ls, want - indent)],
+                    };
+                    if lines.iter().any(|&(l, _)| starts_with_indicator(l)) {
+                        return None;
+                    }
+                    return (!lines.is_empty()).then_some((ls, Repair::Indent(lines)));
                 }
                 return None;
             }
         };
+        last_end = offsets.byte(span.end.index());
         match event {
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 open.push((
