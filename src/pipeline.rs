@@ -427,6 +427,17 @@ fn process_chunk(
     base_line: usize,
     opts: &Options,
 ) -> Result<ChunkOut, Error> {
+    process_chunk_as(input, chunk, base_line, opts, false)
+}
+
+/// [`process_chunk`], with a tree built for every document when `force_build`.
+fn process_chunk_as(
+    input: &str,
+    chunk: Chunk,
+    base_line: usize,
+    opts: &Options,
+    force_build: bool,
+) -> Result<ChunkOut, Error> {
     let text = &input[chunk.start..chunk.end];
     // Only a document that spells `containers` (or could, through an escape) can hold a
     // workload; the others are validated without building a tree.
@@ -441,7 +452,8 @@ fn process_chunk(
                 .any(|(g, k)| *k == kind && *g == crate::workload::group_of(api))
         })
     };
-    let build = (maybe_workload && !never()) || GENERATED.find(text.as_bytes()).is_some();
+    let build =
+        force_build || (maybe_workload && !never()) || GENERATED.find(text.as_bytes()).is_some();
     // The whole chunk, for errors raised before it is parsed.
     let chunk_ref = || {
         Box::new(DocRef {
@@ -498,25 +510,32 @@ fn process_chunk(
         }
     } else {
         // What the YAML 1.2 parser refuses but go-yaml v2 reads unambiguously is read too.
-        parse_chunk_lenient(text, chunk.start, base_line, &opts.limits, build)
-            .map(|(docs, _)| docs)
-            .map_err(|e| {
-                let last_line = base_line + count_lines(text.trim_end_matches(['\n', '\r']));
-                Error::Yaml {
-                    doc: DocRef {
-                        index: e.docs_before + 1,
-                        first_line: if e.docs_before == 0 {
-                            base_line
-                        } else {
-                            e.line
+        let (docs, repaired) =
+            parse_chunk_lenient(text, chunk.start, base_line, &opts.limits, build).map_err(
+                |e| {
+                    let last_line = base_line + count_lines(text.trim_end_matches(['\n', '\r']));
+                    Error::Yaml {
+                        doc: DocRef {
+                            index: e.docs_before + 1,
+                            first_line: if e.docs_before == 0 {
+                                base_line
+                            } else {
+                                e.line
+                            },
+                            last_line: last_line.max(e.line),
+                            object: guess_object(text),
+                            source: helm_source(text),
                         },
-                        last_line: last_line.max(e.line),
-                        object: guess_object(text),
-                        source: helm_source(text),
-                    },
-                    message: e.to_string(),
-                }
-            })?
+                        message: e.to_string(),
+                    }
+                },
+            )?;
+        // The top-level `kind:` line that let the tree be skipped may sit in a scalar that
+        // only go-yaml v2's leniency continues at column 0: read the tree to be sure.
+        if repaired && !build && maybe_workload {
+            return process_chunk_as(input, chunk, base_line, opts, true);
+        }
+        docs
     };
     let mut out = ChunkOut {
         documents: docs.len(),

@@ -290,4 +290,5 @@ golden! {
     go_yaml_quoted_continuation => "go-yaml-quoted-continuation",
     go_yaml_tab_after_colon => "go-yaml-tab-after-colon",
     go_yaml_json_at_column_0 => "go-yaml-json-at-column-0",
+    go_yaml_kind_in_continuation => "go-yaml-kind-in-continuation",
 }
