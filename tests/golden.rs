@@ -291,4 +291,6 @@ golden! {
     go_yaml_tab_after_colon => "go-yaml-tab-after-colon",
     go_yaml_json_at_column_0 => "go-yaml-json-at-column-0",
     go_yaml_kind_in_continuation => "go-yaml-kind-in-continuation",
+    dash_comment_items_crlf => "dash-comment-items-crlf",
+    override_env_valuefrom_first_crlf => "override-env-valuefrom-first-crlf",
 }
