@@ -1276,6 +1276,25 @@ mod tests {
     }
 
     #[test]
+    fn lenient_spans_point_into_the_untouched_text() {
+        let s = "a:\n  command: [\nx,\n  \"y\"\n]\n  q: \"p\n r\"\n  b:\tc\n";
+        assert!(parse_chunk(s, 0, 1, &Limits::default(), true).is_err());
+        let (docs, repaired) =
+            parse_chunk_lenient(s, 10, 1, &Limits::default(), true).expect("go-yaml reads it");
+        assert!(repaired);
+        let root = docs[0].root.as_ref().expect("a root");
+        let a = root.get("a").expect("a");
+        let at = |n: &Node| &s[n.start - 10..n.end - 10];
+        let cmd = a.get("command").expect("command");
+        assert_eq!(at(cmd), "[\nx,\n  \"y\"\n]");
+        let items = cmd.items().expect("items");
+        assert_eq!((at(&items[0]), at(&items[1])), ("x", "\"y\""));
+        let q = a.get("q").expect("q");
+        assert_eq!((at(q), q.as_str()), ("\"p\n r\"", Some("p r")));
+        assert_eq!(at(a.get("b").expect("b")), "c");
+    }
+
+    #[test]
     fn depth_is_bounded() {
         let mut s = String::new();
         for i in 0..1500 {
