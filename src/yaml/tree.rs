@@ -747,8 +747,8 @@ impl Node {
 }
 
 /// Bytes [`parse_chunk_lenient`] may run the parser over for one chunk: each repair costs a
-/// parse of the chunk, so a hostile chunk is refused in well under a second.
-const REPAIR_BUDGET: usize = 64 << 20;
+/// parse of the chunk up to the repair, so a hostile chunk is refused in about a second.
+const REPAIR_BUDGET: usize = 16 << 20;
 
 /// Like [`parse_chunk`], but also accepts three things go-yaml v2 (what Kubernetes reads)
 /// accepts and the YAML 1.2 parser refuses, where their meaning is unambiguous: lines of a
@@ -775,11 +775,15 @@ pub fn parse_chunk_lenient(
     // Sorted (offset in `text`, spaces inserted there).
     let mut inserted: Vec<(usize, usize)> = Vec::new();
     let mut budget = REPAIR_BUDGET;
-    while let Some(left) = budget.checked_sub(norm.len().max(1)) {
-        budget = left;
+    loop {
         let Some((at, what)) = repair_point(&norm) else {
             break;
         };
+        // The parser ran up to about where it stopped.
+        match budget.checked_sub(at.max(1)) {
+            Some(left) => budget = left,
+            None => break,
+        }
         match what {
             Repair::TabsToSpaces(n) => {
                 norm.replace_range(at..at + n, &" ".repeat(n));
