@@ -775,10 +775,7 @@ pub fn parse_chunk_lenient(
     // Sorted (offset in `text`, spaces inserted there).
     let mut inserted: Vec<(usize, usize)> = Vec::new();
     let mut budget = REPAIR_BUDGET;
-    loop {
-        let Some((at, what)) = repair_point(&norm) else {
-            break;
-        };
+    while let Some((at, what)) = repair_point(&norm) {
         // The parser ran up to about where it stopped.
         match budget.checked_sub(at.max(1)) {
             Some(left) => budget = left,
