@@ -293,4 +293,5 @@ golden! {
     go_yaml_kind_in_continuation => "go-yaml-kind-in-continuation",
     dash_comment_items_crlf => "dash-comment-items-crlf",
     override_env_valuefrom_first_crlf => "override-env-valuefrom-first-crlf",
+    quoted_keys_and_comments => "quoted-keys-and-comments",
 }
