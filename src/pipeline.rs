@@ -693,8 +693,13 @@ fn process_doc(
         let mut editor = TextEditor::new(input, root, crlf);
         match intents.iter().try_for_each(|i| editor.apply(i)) {
             Ok(()) => {
-                out.splices.extend(editor.finish());
-                return Ok(());
+                let edits = editor.finish();
+                // Edits that overlap would garble the text: never write them.
+                if edits.windows(2).all(|w| w[0].1 <= w[1].0) {
+                    out.splices.extend(edits);
+                    return Ok(());
+                }
+                "the in-place edits overlap".to_owned()
             }
             Err(e) => e.to_string(),
         }
