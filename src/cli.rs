@@ -21,6 +21,10 @@ pub enum Exit {
     BadInput = 3,
     /// Invalid configuration (config file, functionConfig, option values).
     BadConfig = 4,
+    /// The output could not be written (disk full, file size limit, unwritable place).
+    WriteFailed = 5,
+    /// A bug: the run crashed (nothing was written).
+    Internal = 6,
 }
 
 impl From<Exit> for std::process::ExitCode {
@@ -35,7 +39,9 @@ pub const EXIT_CODES: &str = "Exit codes:
   1  a workload could not be injected (conflict, or a warning under --strict)
   2  usage error (unknown flag, bad flag value)
   3  input error (unreadable file, invalid YAML, over a limit, empty under --fail-on-empty)
-  4  configuration error (--config file, functionConfig, option values)";
+  4  configuration error (--config file, functionConfig, option values, CA files)
+  5  the output could not be written (disk full, file size limit); an -o FILE is left as it was
+  6  internal error, a bug: nothing was written (please report it)";
 
 const ABOUT: &str = "Injects a CA bundle into every workload of rendered Kubernetes manifests";
 
@@ -119,7 +125,7 @@ fn common_args(cmd: Command) -> Command {
                 .long("output")
                 .value_name("FILE")
                 .value_parser(clap::value_parser!(OsString))
-                .help("Write the result to FILE instead of standard output"),
+                .help("Write the result to FILE instead of standard output (replaced whole once the result is complete; left as it was on failure)"),
         )
         .arg(
             Arg::new("config")

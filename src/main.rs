@@ -28,7 +28,66 @@ impl Failure {
     }
 }
 
+/// Where errors are also logged (`--error-log`, or the default under Helm), once known; the
+/// panic handler reads it too.
+static ERROR_LOG: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// The first panic's message, for the error log.
+static PANIC_MESSAGE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Prints a line on standard error. A failing standard error (`2>/dev/full`) must not turn
+/// a good run into a crash, so errors writing it are ignored.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stderr().lock(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
+    // A bug must not leave half a stream behind: the output is only written once it is
+    // complete (see `write_with`), and a panic ends the run with its own exit code and a
+    // short message instead of a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".to_owned());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let message = format!(
+            "internal error (a bug): {what}{place}; nothing was written. Please report it at {BUG_REPORT_URL} with the command line and, if you can, the input"
+        );
+        say!("trust-inject: {}: {message}", paint(Severity::Error));
+        if let Ok(mut first) = PANIC_MESSAGE.lock()
+            && first.is_none()
+        {
+            *first = Some(message);
+        }
+    }));
+    match std::panic::catch_unwind(real_main) {
+        Ok(code) => code,
+        Err(_) => {
+            if let Some(path) = ERROR_LOG.get() {
+                let message = PANIC_MESSAGE
+                    .lock()
+                    .ok()
+                    .and_then(|m| m.clone())
+                    .unwrap_or_else(|| "internal error (a bug)".to_owned());
+                log_error(path, &message);
+            }
+            Exit::Internal.into()
+        }
+    }
+}
+
+/// Where bugs are reported.
+const BUG_REPORT_URL: &str = "https://github.com/trust-inject/trust-inject/issues";
+
+fn real_main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     // kustomize's legacy exec plugin: the executable is installed as
     // `$KUSTOMIZE_PLUGIN_HOME/trust-inject.dev/v1alpha1/trustinjection/TrustInjection` and called
@@ -63,18 +122,20 @@ fn main() -> ExitCode {
                 .get_one::<clap_complete::Shell>("shell")
                 .copied()
                 .unwrap_or(clap_complete::Shell::Bash);
-            clap_complete::generate(
-                shell,
-                &mut cli::command(),
-                "trust-inject",
-                &mut io::stdout(),
-            );
-            Ok(Exit::Ok)
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cli::command(), "trust-inject", &mut script);
+            write_with(None, |w| w.write_all(&script)).map(|()| Exit::Ok)
         }
-        Some(("man", _)) => clap_mangen::Man::new(cli::command())
-            .render(&mut io::stdout())
-            .map(|()| Exit::Ok)
-            .map_err(|e| Failure::new(Exit::BadInput, format!("<stdout>: cannot write: {e}"))),
+        Some(("man", _)) => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cli::command())
+                .render(&mut page)
+                .map_err(|e| {
+                    Failure::new(Exit::Internal, format!("cannot render the man page: {e}"))
+                })
+                .and_then(|()| write_with(None, |w| w.write_all(&page)))
+                .map(|()| Exit::Ok)
+        }
         Some(("check", sm)) => run(sm, Mode::Check, None, false, &mut error_log),
         _ => run(
             &matches,
@@ -87,7 +148,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code.into(),
         Err(f) => {
-            eprintln!("trust-inject: {}: {}", paint(Severity::Error), f.message);
+            say!("trust-inject: {}: {}", paint(Severity::Error), f.message);
             if let Some(path) = error_log {
                 log_error(&path, &f.message);
             }
@@ -113,7 +174,7 @@ fn log_error(path: &std::path::Path, message: &str) {
     {
         let _ = writeln!(f, "[unix time {now}] trust-inject: error: {message}");
     }
-    eprintln!(
+    say!(
         "trust-inject: the error was also written to {}",
         path.display()
     );
@@ -196,6 +257,9 @@ fn run(
     } else if std::env::var_os("HELM_PLUGIN_NAME").is_some() {
         *error_log = default_error_log();
     }
+    if let Some(p) = error_log {
+        let _ = ERROR_LOG.set(p.clone());
+    }
     let config_path = m.get_one::<OsString>("config").cloned().or(legacy_config);
     let file_settings = match (
         &config_path,
@@ -222,6 +286,7 @@ fn run(
         && !p.is_empty()
     {
         *error_log = Some(p.into());
+        let _ = ERROR_LOG.set(p.into());
     }
     let files: Vec<OsString> = if legacy {
         Vec::new()
@@ -246,7 +311,7 @@ fn run(
                     .as_ref()
                     .map(|o| format!("{o}: "))
                     .unwrap_or_default();
-                eprintln!("trust-inject: {}: {obj}{}", paint(r.severity), r.message);
+                say!("trust-inject: {}: {obj}{}", paint(r.severity), r.message);
             }
         }
         write_output(m.get_one::<OsString>("output"), &out.text)?;
@@ -265,7 +330,7 @@ fn run(
         .map_err(|e| Failure::new(Exit::BadConfig, e.to_string()))?;
     if !quiet {
         for c in &read.certificates {
-            eprintln!(
+            say!(
                 "trust-inject: read {}: {} ({}), SHA-256 {}, valid until {}",
                 c.location(),
                 c.subject(),
@@ -276,7 +341,7 @@ fn run(
         }
     }
     for w in &read.warnings {
-        eprintln!("trust-inject: {}: {w}", paint(Severity::Warning));
+        say!("trust-inject: {}: {w}", paint(Severity::Warning));
     }
     if opts.strict && !read.warnings.is_empty() {
         return Err(Failure::new(
@@ -287,6 +352,8 @@ fn run(
             ),
         ));
     }
+    #[cfg(debug_assertions)]
+    debug::panic_before_processing();
     let processed = trust_inject::pipeline::plan_edits(&input, &opts).map_err(|e| {
         let exit = match &e {
             Error::Config(_) => Exit::BadConfig,
@@ -309,14 +376,9 @@ fn run(
     if let Some(path) = m.try_get_one::<OsString>("report").ok().flatten() {
         let json = trust_inject::report::json_report(&processed, &opts);
         if path == "-" {
-            eprint!("{json}");
+            let _ = write!(io::stderr().lock(), "{json}");
         } else {
-            std::fs::write(path, json).map_err(|e| {
-                Failure::new(
-                    Exit::BadInput,
-                    format!("{}: cannot write the report: {e}", path.to_string_lossy()),
-                )
-            })?;
+            write_with(Some(path), |w| w.write_all(json.as_bytes()))?;
         }
     }
     if m.try_get_one::<bool>("diff")
@@ -340,6 +402,10 @@ fn run(
         return Ok(Exit::Ok);
     }
     write_with(m.get_one::<OsString>("output"), |w| {
+        #[cfg(debug_assertions)]
+        if let Some(mut w) = debug::panic_while_writing(w) {
+            return processed.write_output(&input, &mut w);
+        }
         processed.write_output(&input, w)
     })?;
     // The process ends right after this: returning the memory piece by piece would only
@@ -363,19 +429,19 @@ fn check(p: &Processed, quiet: bool) -> Exit {
             ..w.doc.clone()
         };
         for problem in problems {
-            eprintln!("trust-inject: check: {doc}: {problem}");
+            say!("trust-inject: check: {doc}: {problem}");
         }
     }
     let total = p.workloads.iter().filter(|w| w.skipped.is_none()).count();
     let skipped = p.workloads.len() - total;
     if failing > 0 {
-        eprintln!(
+        say!(
             "trust-inject: check failed: {failing} of {total} workloads would not trust the bundle (run the stream through trust-inject to fix them)"
         );
         Exit::InjectFailed
     } else {
         if !quiet {
-            eprintln!(
+            say!(
                 "trust-inject: check passed: all {total} workloads trust the bundle ({skipped} left alone on purpose)"
             );
         }
@@ -539,34 +605,141 @@ fn write_output(path: Option<&OsString>, text: &str) -> Result<(), Failure> {
     write_with(path, |w| w.write_all(text.as_bytes()))
 }
 
-/// Writes to `-o FILE` or standard output through one buffer; a closed pipe is not an error.
+/// Writes the result to `-o FILE` or standard output, so that it arrives whole or not at
+/// all.
+///
+/// `write` runs twice: first into a counter, so that anything that could fail or panic
+/// while assembling the result does so before a byte is written; then for real. A file is
+/// written to a temporary file in its folder and renamed over the target, so a failed
+/// write (disk full, `ulimit -f`, a crash) leaves the target as it was, even when it is
+/// the input. Devices and pipes named by `-o` (`/dev/stdout`) are written in place. A
+/// closed pipe on standard output is the reader's choice, not a failure (the Unix
+/// convention).
 fn write_with(
     path: Option<&OsString>,
-    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    write: impl Fn(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), Failure> {
-    let result = match path {
-        Some(p) if p != "-" => std::fs::File::create(p)
-            .and_then(|file| {
-                let mut w = io::BufWriter::with_capacity(1 << 20, file);
-                f(&mut w)?;
-                w.flush()
-            })
-            .map_err(|e| (p.to_string_lossy().into_owned(), e)),
+    write(&mut io::sink())
+        .map_err(|e| Failure::new(Exit::Internal, format!("cannot assemble the output: {e}")))?;
+    match path {
+        Some(p) if p != "-" => write_file(std::path::Path::new(p), &write).map_err(|e| {
+            // A failed write never touches the target, so whether it exists now is whether
+            // it existed before.
+            let kept = if std::path::Path::new(p).exists() {
+                "the file was left as it was"
+            } else {
+                "nothing was written"
+            };
+            Failure::new(
+                Exit::WriteFailed,
+                format!(
+                    "{}: cannot write the output: {e}; {kept}",
+                    p.to_string_lossy()
+                ),
+            )
+        }),
         _ => {
-            let stdout = io::stdout();
-            let mut w = io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            f(&mut w)
-                .and_then(|()| w.flush())
-                .map_err(|e| ("<stdout>".to_owned(), e))
+            let mut w = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
+            match write(&mut w).and_then(|()| w.flush()) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(Failure::new(
+                    Exit::WriteFailed,
+                    format!(
+                        "<stdout>: cannot write the output: {e}; what was written is incomplete"
+                    ),
+                )),
+            }
         }
-    };
-    match result {
-        Ok(()) => Ok(()),
-        // A closed pipe (`| head`) is the reader's choice, not a failure (the Unix convention).
-        Err((_, e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err((name, e)) => Err(Failure::new(
-            Exit::BadInput,
-            format!("{name}: cannot write: {e}"),
-        )),
+    }
+}
+
+/// Writes `target` through a temporary file renamed over it (see [`write_with`]).
+fn write_file(
+    target: &std::path::Path,
+    write: &dyn Fn(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let existing = std::fs::metadata(target).ok();
+    if let Some(meta) = &existing
+        && !meta.is_file()
+    {
+        // A device or a pipe cannot be replaced; the output is complete before this.
+        let file = std::fs::OpenOptions::new().write(true).open(target)?;
+        let mut w = io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut w)?;
+        return w.flush();
+    }
+    // Through a symbolic link, replace the file it points to, not the link.
+    let real = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+    let dir = real
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = real
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        // A new file gets the usual 0666 less the umask, as the shell's `>` would.
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)?;
+    if let Some(meta) = &existing {
+        // Keep the target's mode and, where allowed, its owner.
+        std::fs::set_permissions(tmp.path(), meta.permissions())?;
+        let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
+    }
+    {
+        let mut w = io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        write(&mut w)?;
+        w.flush()?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(&real).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Test hooks compiled into debug builds only: a release build has no way to trigger them.
+#[cfg(debug_assertions)]
+mod debug {
+    use std::io::{self, Write};
+
+    /// Panics before the input is processed when `TRUST_INJECT_DEBUG_PANIC=plan`.
+    pub fn panic_before_processing() {
+        if std::env::var_os("TRUST_INJECT_DEBUG_PANIC").is_some_and(|v| v == "plan") {
+            panic!("forced panic before processing (TRUST_INJECT_DEBUG_PANIC=plan)");
+        }
+    }
+
+    /// With `TRUST_INJECT_DEBUG_PANIC=write`, a writer that panics once 100 bytes have
+    /// gone through it: a crash in the middle of writing the output.
+    pub fn panic_while_writing(w: &mut dyn Write) -> Option<PanicAfter<'_>> {
+        std::env::var_os("TRUST_INJECT_DEBUG_PANIC")
+            .is_some_and(|v| v == "write")
+            .then_some(PanicAfter {
+                inner: w,
+                left: 100,
+            })
+    }
+
+    pub struct PanicAfter<'a> {
+        inner: &'a mut dyn Write,
+        left: usize,
+    }
+
+    impl Write for PanicAfter<'_> {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if buf.len() >= self.left {
+                panic!("forced panic while writing (TRUST_INJECT_DEBUG_PANIC=write)");
+            }
+            self.left -= buf.len();
+            self.inner.write(buf)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            self.inner.flush()
+        }
     }
 }

@@ -20,7 +20,12 @@ spec:
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_trust-inject"));
-    // The tests set what they need; nothing leaks in from the caller's environment.
+    clean_env(&mut c);
+    c
+}
+
+/// The tests set what they need; nothing leaks in from the caller's environment.
+fn clean_env(c: &mut Command) {
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().into_owned();
         if k.starts_with("TRUST_INJECT_")
@@ -32,7 +37,6 @@ fn bin() -> Command {
             c.env_remove(k);
         }
     }
-    c
 }
 
 fn run(mut cmd: Command, stdin: &str) -> Output {
@@ -80,6 +84,8 @@ fn help_lists_every_exit_code() {
         "2  usage",
         "3  input",
         "4  configuration",
+        "5  the output could not be written",
+        "6  internal error",
     ] {
         assert!(
             text(&o.stdout).contains(code),
@@ -409,4 +415,275 @@ fn tempdir(name: &str) -> String {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create a temp dir");
     dir.to_string_lossy().into_owned()
+}
+
+// ---------------------------------------------------------------------------------------
+// Output integrity: the result arrives whole or not at all.
+
+/// A stream of `n` Deployments (about 200 bytes each).
+fn deployments(n: usize) -> String {
+    (0..n)
+        .map(|i| DEPLOYMENT.replace("name: web", &format!("name: web-{i}")))
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+/// The names in `dir`, sorted (to see that no temporary file is left behind).
+fn names_in(dir: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("read the dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Runs the binary under `sh -c` with a file size limit of `blocks` (SIGXFSZ ignored, as
+/// `trap` passes it on, so the write fails with EFBIG instead of killing the process).
+fn run_with_file_limit(blocks: u32, args: &[&str], stdout_to: Option<&str>) -> Output {
+    let redirect = stdout_to.map(|f| format!(" > '{f}'")).unwrap_or_default();
+    let script = format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\"{redirect}");
+    let mut sh = Command::new("sh");
+    clean_env(&mut sh);
+    sh.arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_trust-inject"))
+        .args(args);
+    run(sh, "")
+}
+
+#[test]
+fn write_errors_have_their_own_exit_code() {
+    // -o naming a device that is always full.
+    let mut c = bin();
+    c.args(["-q", "--configmap", "corp-ca", "-o", "/dev/full"]);
+    let o = run(c, DEPLOYMENT);
+    assert_eq!(o.status.code(), Some(5), "{}", dump(&o));
+    assert!(
+        text(&o.stderr).contains("/dev/full: cannot write the output"),
+        "{}",
+        dump(&o)
+    );
+    // Standard output is the full device.
+    let mut c = bin();
+    c.args(["-q", "--configmap", "corp-ca"])
+        .stdin(Stdio::piped())
+        .stdout(std::fs::File::create("/dev/full").expect("open /dev/full"))
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("starts");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(DEPLOYMENT.as_bytes()).expect("feed");
+    drop(input);
+    let o = child.wait_with_output().expect("finishes");
+    assert_eq!(o.status.code(), Some(5), "{}", dump(&o));
+    assert!(
+        text(&o.stderr).contains("<stdout>: cannot write the output"),
+        "{}",
+        dump(&o)
+    );
+    // The KRM, --diff, completions and man paths write through the same code.
+    for args in [
+        &["-q", "--configmap", "corp-ca", "--diff", "-o", "/dev/full"][..],
+        &["completions", "bash"][..],
+        &["man"][..],
+    ] {
+        let mut c = bin();
+        c.args(args)
+            .stdin(Stdio::piped())
+            .stdout(std::fs::File::create("/dev/full").expect("open /dev/full"))
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("starts");
+        let mut input = child.stdin.take().expect("stdin");
+        let _ = input.write_all(DEPLOYMENT.as_bytes());
+        drop(input);
+        let o = child.wait_with_output().expect("finishes");
+        assert_eq!(o.status.code(), Some(5), "{args:?}: {}", dump(&o));
+    }
+}
+
+#[test]
+fn file_size_limit_leaves_the_output_file_as_it_was() {
+    let dir = tempdir("ulimit");
+    let input = format!("{dir}/in.yaml");
+    let target = format!("{dir}/out.yaml");
+    let big = deployments(200);
+    std::fs::write(&input, &big).expect("write input");
+    std::fs::write(&target, "ORIGINAL\n").expect("write target");
+    let before = names_in(&dir);
+    // 16 blocks (8 or 16 KiB) is far below the output (60 KB).
+    let o = run_with_file_limit(
+        16,
+        &["-q", "--configmap", "corp-ca", "-o", &target, &input],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", dump(&o));
+    assert!(
+        text(&o.stderr).contains("cannot write the output")
+            && text(&o.stderr).contains("left as it was"),
+        "{}",
+        dump(&o)
+    );
+    assert_eq!(std::fs::read(&target).expect("target"), b"ORIGINAL\n");
+    assert_eq!(names_in(&dir), before, "a temporary file was left behind");
+    assert!(o.stdout.is_empty(), "{}", dump(&o));
+
+    // -o naming the input itself: the input is kept byte for byte.
+    let o = run_with_file_limit(
+        16,
+        &["-q", "--configmap", "corp-ca", "-o", &input, &input],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", dump(&o));
+    assert_eq!(
+        std::fs::read(&input).expect("input"),
+        big.as_bytes(),
+        "the input was changed"
+    );
+    assert_eq!(names_in(&dir), before, "a temporary file was left behind");
+
+    // Standard output redirected to a file: the write error is reported as such.
+    let redirected = format!("{dir}/stdout.yaml");
+    let o = run_with_file_limit(
+        16,
+        &["-q", "--configmap", "corp-ca", &input],
+        Some(&redirected),
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", dump(&o));
+    assert!(
+        text(&o.stderr).contains("<stdout>: cannot write the output"),
+        "{}",
+        dump(&o)
+    );
+}
+
+#[test]
+fn output_file_is_replaced_whole_and_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir("outfile");
+    let input = format!("{dir}/in.yaml");
+    std::fs::write(&input, DEPLOYMENT).expect("write input");
+    let mut c = bin();
+    c.args(["-q", "--configmap", "corp-ca", &input]);
+    let want = run(c, "").stdout;
+    assert!(!want.is_empty());
+
+    // An existing file keeps its mode.
+    let target = format!("{dir}/out.yaml");
+    std::fs::write(&target, "old content that is longer than nothing\n").expect("write");
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let mut c = bin();
+    c.args(["-q", "--configmap", "corp-ca", "-o", &target, &input]);
+    let o = run(c, "");
+    assert_eq!(o.status.code(), Some(0), "{}", dump(&o));
+    assert!(o.stdout.is_empty(), "{}", dump(&o));
+    assert_eq!(std::fs::read(&target).expect("target"), want);
+    let mode = std::fs::metadata(&target)
+        .expect("meta")
+        .permissions()
+        .mode()
+        & 0o7777;
+    assert_eq!(mode, 0o640);
+
+    // A new file gets the mode the shell's `>` would give it.
+    let fresh = format!("{dir}/new.yaml");
+    let reference = format!("{dir}/reference");
+    std::fs::File::create(&reference).expect("create");
+    let mut c = bin();
+    c.args(["-q", "--configmap", "corp-ca", "-o", &fresh, &input]);
+    assert_eq!(run(c, "").status.code(), Some(0));
+    assert_eq!(std::fs::read(&fresh).expect("new"), want);
+    let mode_of = |p: &str| std::fs::metadata(p).expect("meta").permissions().mode() & 0o7777;
+    assert_eq!(mode_of(&fresh), mode_of(&reference));
+
+    // Through a symbolic link, the file it points to is replaced and the link stays.
+    let link = format!("{dir}/link.yaml");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    std::fs::write(&target, "old\n").expect("write");
+    let mut c = bin();
+    c.args(["-q", "--configmap", "corp-ca", "-o", &link, &input]);
+    assert_eq!(run(c, "").status.code(), Some(0));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("meta")
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read(&target).expect("target"), want);
+
+    // -o naming the input: it is read whole first, then replaced.
+    let mut c = bin();
+    c.args(["-q", "--configmap", "corp-ca", "-o", &input, &input]);
+    assert_eq!(run(c, "").status.code(), Some(0));
+    assert_eq!(std::fs::read(&input).expect("input"), want);
+    let mut names = names_in(&dir);
+    names.retain(|n| n.starts_with('.'));
+    assert!(names.is_empty(), "temporary files left: {names:?}");
+}
+
+// The hooks that force a panic exist in debug builds only (a release build cannot be made
+// to panic on purpose), so these tests do too.
+#[cfg(debug_assertions)]
+#[test]
+fn a_panic_writes_nothing_and_exits_6() {
+    let big = deployments(50);
+    for stage in ["plan", "write"] {
+        let mut c = bin();
+        c.args(["-q", "--configmap", "corp-ca"])
+            .env("TRUST_INJECT_DEBUG_PANIC", stage);
+        let o = run(c, &big);
+        assert_eq!(o.status.code(), Some(6), "{stage}: {}", dump(&o));
+        assert!(o.stdout.is_empty(), "{stage}: {}", dump(&o));
+        let err = text(&o.stderr);
+        assert!(
+            err.contains("internal error (a bug)")
+                && err.contains("nothing was written")
+                && err.contains("report it"),
+            "{stage}: {}",
+            dump(&o)
+        );
+        assert!(!err.contains("RUST_BACKTRACE"), "{stage}: {}", dump(&o));
+    }
+    // With -o, the target is left as it was, and the panic also reaches the error log.
+    let dir = tempdir("panic");
+    let target = format!("{dir}/out.yaml");
+    let log = format!("{dir}/errors.log");
+    std::fs::write(&target, "ORIGINAL\n").expect("write target");
+    let mut c = bin();
+    c.args([
+        "-q",
+        "--configmap",
+        "corp-ca",
+        "-o",
+        &target,
+        "--error-log",
+        &log,
+    ])
+    .env("TRUST_INJECT_DEBUG_PANIC", "write");
+    let o = run(c, &big);
+    assert_eq!(o.status.code(), Some(6), "{}", dump(&o));
+    assert_eq!(std::fs::read(&target).expect("target"), b"ORIGINAL\n");
+    assert_eq!(names_in(&dir), ["errors.log", "out.yaml"]);
+    let logged = std::fs::read_to_string(&log).expect("the log exists");
+    assert!(logged.contains("internal error (a bug)"), "{logged}");
+}
+
+#[test]
+fn a_failing_standard_error_does_not_fail_the_run() {
+    // Without -q, each CA read is described on standard error.
+    let ca = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/plain/corp-root-ca.pem"
+    );
+    let mut c = bin();
+    c.args(["--ca-file", ca])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create("/dev/full").expect("open /dev/full"));
+    let mut child = c.spawn().expect("starts");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(DEPLOYMENT.as_bytes()).expect("feed");
+    drop(input);
+    let o = child.wait_with_output().expect("finishes");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o.stdout).contains("NODE_EXTRA_CA_CERTS"));
 }
