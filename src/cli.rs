@@ -5,6 +5,7 @@
 use std::ffi::OsString;
 
 use clap::builder::BoolishValueParser;
+use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use trust_inject::config::{FIELDS, FieldKind, Setting, Settings};
 
@@ -55,7 +56,8 @@ Nothing is written unless the whole input succeeded.
 
 Every option can also be set in a TrustInjection document (--config) and through a \
 TRUST_INJECT_* environment variable; flags win over the environment, which wins over the \
-file.";
+file. The bundle source counts as one option: --configmap, --secret or --ca-file given on the \
+command line replaces a source of any type from the environment or the file.";
 
 /// The whole command.
 #[must_use]
@@ -195,12 +197,21 @@ fn field_arg(f: &'static trust_inject::config::Field) -> Arg {
     }
 }
 
-/// What the command line (and environment) set, as [`Settings`].
+/// What the environment (`TRUST_INJECT_*`) and the command line set, as two layers of
+/// [`Settings`]: the command line is laid over the environment.
 #[must_use]
-pub fn settings_from_matches(m: &ArgMatches) -> Settings {
+pub fn settings_from_matches(m: &ArgMatches) -> (Settings, Settings) {
+    (
+        settings_from(m, ValueSource::EnvVariable),
+        settings_from(m, ValueSource::CommandLine),
+    )
+}
+
+/// What came from `source`.
+fn settings_from(m: &ArgMatches, source: ValueSource) -> Settings {
     let mut s = Settings::default();
     for f in FIELDS {
-        if m.value_source(f.flag).is_none() {
+        if m.value_source(f.flag) != Some(source) {
             continue;
         }
         let v = match f.kind {
@@ -243,7 +254,8 @@ mod tests {
                 "12",
             ])
             .expect("parses");
-        let s = settings_from_matches(&m);
+        let (env, s) = settings_from_matches(&m);
+        assert_eq!(env, Settings::default());
         assert_eq!(s.0.get("configmap"), Some(&Setting::Str("corp".into())));
         assert_eq!(s.0.get("complete-bundle"), Some(&Setting::Bool(true)));
         assert_eq!(
@@ -260,7 +272,7 @@ mod tests {
             .try_get_matches_from(["trust-inject", "--generic-workloads=false"])
             .expect("parses");
         assert_eq!(
-            settings_from_matches(&m).0.get("generic-workloads"),
+            settings_from_matches(&m).1.0.get("generic-workloads"),
             Some(&Setting::Bool(false))
         );
     }

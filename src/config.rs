@@ -342,10 +342,20 @@ pub enum Setting {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Settings(pub BTreeMap<&'static str, Setting>);
 
+/// The options that name the bundle source. They count as one: a layer that names a source
+/// replaces the source of the layers below, whatever its type (`--secret` on the command line
+/// replaces a ConfigMap from the environment or the config file). Within one layer they
+/// combine as documented (`--configmap` with `--ca-file`).
+pub const SOURCE_FLAGS: &[&str] = &["configmap", "secret", "ca-file"];
+
 impl Settings {
-    /// Lays `over` on top of `self`.
+    /// Lays `over` on top of `self`: each option `over` sets wins, and the bundle source
+    /// ([`SOURCE_FLAGS`]) is replaced as a whole when `over` names one.
     #[must_use]
     pub fn overlay(mut self, over: Settings) -> Settings {
+        if SOURCE_FLAGS.iter().any(|f| over.0.contains_key(f)) {
+            self.0.retain(|k, _| !SOURCE_FLAGS.contains(k));
+        }
         self.0.extend(over.0);
         self
     }

@@ -182,29 +182,31 @@ fn log_error(path: &std::path::Path, message: &str) {
 
 /// Options from Argo CD's config management plugin: parameters arrive as `PARAM_<NAME>`
 /// (`PARAM_CONFIGMAP`, `PARAM_COMPLETE_BUNDLE`) and the Application's plugin env as
-/// `ARGOCD_ENV_TRUST_INJECT_<NAME>`.
+/// `ARGOCD_ENV_TRUST_INJECT_<NAME>`; the plugin env is laid over the parameters.
 fn argocd_settings() -> Result<Settings, Failure> {
-    let mut pairs: Vec<(&'static str, String)> = Vec::new();
+    let mut params: Vec<(&'static str, String)> = Vec::new();
+    let mut plugin_env: Vec<(&'static str, String)> = Vec::new();
     for f in trust_inject::config::FIELDS {
         let upper = f.flag.to_ascii_uppercase().replace('-', "_");
-        for var in [format!("PARAM_{upper}"), format!("ARGOCD_ENV_{}", f.env())] {
-            if let Ok(v) = std::env::var(&var) {
-                pairs.push((f.flag, v));
-            }
+        if let Ok(v) = std::env::var(format!("PARAM_{upper}")) {
+            params.push((f.flag, v));
         }
         // Array parameters arrive one variable per item: PARAM_CA_FILE_0, PARAM_CA_FILE_1, ...
         let items: Vec<String> = (0..)
             .map_while(|i| std::env::var(format!("PARAM_{upper}_{i}")).ok())
             .collect();
         if !items.is_empty() {
-            pairs.push((f.flag, items.join(",")));
+            params.push((f.flag, items.join(",")));
+        }
+        if let Ok(v) = std::env::var(format!("ARGOCD_ENV_{}", f.env())) {
+            plugin_env.push((f.flag, v));
         }
     }
-    Settings::from_flat(
-        pairs.iter().map(|(k, v)| (*k, v.as_str())),
-        "Argo CD parameters",
-    )
-    .map_err(|e| Failure::new(Exit::BadConfig, format!("invalid configuration: {e}")))
+    let layer = |pairs: &[(&'static str, String)], origin: &str| {
+        Settings::from_flat(pairs.iter().map(|(k, v)| (*k, v.as_str())), origin)
+            .map_err(|e| Failure::new(Exit::BadConfig, format!("invalid configuration: {e}")))
+    };
+    Ok(layer(&params, "Argo CD parameters")?.overlay(layer(&plugin_env, "Argo CD plugin env")?))
 }
 
 fn default_error_log() -> Option<std::path::PathBuf> {
@@ -247,7 +249,8 @@ fn run(
     legacy: bool,
     error_log: &mut Option<std::path::PathBuf>,
 ) -> Result<Exit, Failure> {
-    let cli_settings = cli::settings_from_matches(m);
+    let (env_settings, flag_settings) = cli::settings_from_matches(m);
+    let cli_settings = env_settings.overlay(flag_settings);
     if let Some(Setting::Str(p)) = cli_settings
         .0
         .get("error-log")

@@ -687,3 +687,259 @@ fn a_failing_standard_error_does_not_fail_the_run() {
     assert_eq!(o.status.code(), Some(0));
     assert!(text(&o.stdout).contains("NODE_EXTRA_CA_CERTS"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Source precedence: a bundle source named by a higher layer (command line > environment >
+// Argo CD plugin env > Argo CD parameters > config file or functionConfig) replaces the
+// source of the layers below, whatever its type.
+
+/// A `TrustInjection` config file with this `spec.source` body (indented by 4).
+fn config_with_source(dir: &str, source: &str) -> String {
+    let path = format!("{dir}/config.yaml");
+    std::fs::write(
+        &path,
+        format!("apiVersion: trust-inject.dev/v1alpha1\nkind: TrustInjection\nmetadata:\n  name: x\nspec:\n  source:\n{source}"),
+    )
+    .expect("write config");
+    path
+}
+
+const CA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/plain/corp-root-ca.pem"
+);
+
+/// Runs with `env` and `args`; returns the output after checking the exit code is 0.
+fn injected(env: &[(&str, &str)], args: &[&str], stdin: &str) -> String {
+    let mut c = bin();
+    c.arg("-q").args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = run(c, stdin);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "env {env:?} args {args:?}: {}",
+        dump(&o)
+    );
+    text(&o.stdout)
+}
+
+fn uses_secret(out: &str, name: &str) -> bool {
+    out.contains(&format!("secretName: {name}")) && !out.contains("configMap:")
+}
+
+fn uses_configmap(out: &str, name: &str) -> bool {
+    out.contains("configMap:\n")
+        && out.contains(&format!("name: {name}\n"))
+        && !out.contains("secretName")
+}
+
+/// The generated bundle object is in the output.
+fn generates(out: &str) -> bool {
+    out.contains("trust-inject.dev/generated")
+}
+
+#[test]
+fn a_source_from_a_higher_layer_replaces_any_source_below() {
+    let dir = tempdir("precedence");
+    let cm_config = config_with_source(&dir, "    configMap:\n      name: from-config\n");
+    // Environment ConfigMap, command-line Secret.
+    let out = injected(
+        &[("TRUST_INJECT_CONFIGMAP", "from-env")],
+        &["--secret", "from-flag"],
+        DEPLOYMENT,
+    );
+    assert!(uses_secret(&out, "from-flag"), "{out}");
+    // Environment Secret, command-line ConfigMap.
+    let out = injected(
+        &[("TRUST_INJECT_SECRET", "from-env")],
+        &["--configmap", "from-flag"],
+        DEPLOYMENT,
+    );
+    assert!(uses_configmap(&out, "from-flag"), "{out}");
+    // Config file ConfigMap, command-line Secret.
+    let out = injected(
+        &[],
+        &["--config", &cm_config, "--secret", "from-flag"],
+        DEPLOYMENT,
+    );
+    assert!(uses_secret(&out, "from-flag"), "{out}");
+    // Config file ConfigMap, environment Secret.
+    let out = injected(
+        &[("TRUST_INJECT_SECRET", "from-env")],
+        &["--config", &cm_config],
+        DEPLOYMENT,
+    );
+    assert!(uses_secret(&out, "from-env"), "{out}");
+    // Config file ConfigMap given through TRUST_INJECT_CONFIG, command-line --ca-file: a
+    // generated bundle.
+    let out = injected(
+        &[("TRUST_INJECT_CONFIG", &cm_config)],
+        &["--ca-file", CA],
+        DEPLOYMENT,
+    );
+    assert!(generates(&out) && !out.contains("from-config"), "{out}");
+    // Environment --ca-file, command-line ConfigMap: the existing ConfigMap, nothing generated.
+    let out = injected(
+        &[("TRUST_INJECT_CA_FILE", CA)],
+        &["--configmap", "from-flag"],
+        DEPLOYMENT,
+    );
+    assert!(
+        uses_configmap(&out, "from-flag") && !generates(&out),
+        "{out}"
+    );
+    // Config file with files, command-line Secret.
+    let files_config = format!("{dir}/files.yaml");
+    std::fs::write(
+        &files_config,
+        format!("apiVersion: trust-inject.dev/v1alpha1\nkind: TrustInjection\nspec:\n  source:\n    files: [{CA}]\n"),
+    )
+    .expect("write config");
+    let out = injected(
+        &[],
+        &["--config", &files_config, "--secret", "from-flag"],
+        DEPLOYMENT,
+    );
+    assert!(uses_secret(&out, "from-flag") && !generates(&out), "{out}");
+    // Options other than the source still layer one by one: the config file's key stays.
+    let keyed = config_with_source(
+        &dir,
+        "    configMap:\n      name: from-config\n    key: bundle.pem\n",
+    );
+    let out = injected(
+        &[],
+        &["--config", &keyed, "--secret", "from-flag"],
+        DEPLOYMENT,
+    );
+    assert!(
+        uses_secret(&out, "from-flag") && out.contains("/etc/trust-inject/bundle.pem"),
+        "{out}"
+    );
+}
+
+#[test]
+fn argo_cd_layers_replace_the_source_too() {
+    // The Application's plugin env wins over its parameters.
+    let out = injected(
+        &[
+            ("PARAM_CONFIGMAP", "from-param"),
+            ("ARGOCD_ENV_TRUST_INJECT_SECRET", "from-plugin-env"),
+        ],
+        &[],
+        DEPLOYMENT,
+    );
+    assert!(uses_secret(&out, "from-plugin-env"), "{out}");
+    // The command line wins over both.
+    let out = injected(
+        &[("PARAM_SECRET", "from-param")],
+        &["--configmap", "from-flag"],
+        DEPLOYMENT,
+    );
+    assert!(uses_configmap(&out, "from-flag"), "{out}");
+    // TRUST_INJECT_* wins over the parameters.
+    let out = injected(
+        &[
+            ("PARAM_CONFIGMAP", "from-param"),
+            ("TRUST_INJECT_SECRET", "from-env"),
+        ],
+        &[],
+        DEPLOYMENT,
+    );
+    assert!(uses_secret(&out, "from-env"), "{out}");
+}
+
+#[test]
+fn the_krm_function_config_source_is_replaced_by_a_flag_or_the_environment() {
+    let list = "apiVersion: config.kubernetes.io/v1
+kind: ResourceList
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: debug
+    namespace: shop
+  spec:
+    containers:
+    - name: debug
+      image: debug:1
+functionConfig:
+  apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: function-input
+  data:
+    configmap: from-function-config
+";
+    let out = injected(&[], &["--secret", "from-flag"], list);
+    assert!(uses_secret(&out, "from-flag"), "{out}");
+    let out = injected(&[("TRUST_INJECT_SECRET", "from-env")], &[], list);
+    assert!(uses_secret(&out, "from-env"), "{out}");
+}
+
+#[test]
+fn sources_given_together_in_one_layer() {
+    let dir = tempdir("together");
+    // The documented combination: an existing ConfigMap whose content is given by --ca-file
+    // (for the rollout annotation); nothing is generated.
+    let out = injected(
+        &[],
+        &["--configmap", "corp-ca", "--ca-file", CA],
+        DEPLOYMENT,
+    );
+    assert!(
+        uses_configmap(&out, "corp-ca")
+            && !generates(&out)
+            && out.contains("trust-inject.dev/bundle-sha256"),
+        "{out}"
+    );
+    // The same combination from the environment, and from a config file.
+    let out = injected(
+        &[
+            ("TRUST_INJECT_CONFIGMAP", "corp-ca"),
+            ("TRUST_INJECT_CA_FILE", CA),
+        ],
+        &[],
+        DEPLOYMENT,
+    );
+    assert!(
+        uses_configmap(&out, "corp-ca") && out.contains("bundle-sha256"),
+        "{out}"
+    );
+    let both = config_with_source(
+        &dir,
+        &format!("    configMap:\n      name: corp-ca\n    files: [{CA}]\n"),
+    );
+    let out = injected(&[], &["--config", &both], DEPLOYMENT);
+    assert!(
+        uses_configmap(&out, "corp-ca") && out.contains("bundle-sha256"),
+        "{out}"
+    );
+    // A ConfigMap and a Secret in one layer is still a conflict.
+    for (env, args) in [
+        (vec![], vec!["--configmap", "a", "--secret", "b"]),
+        (
+            vec![
+                ("TRUST_INJECT_CONFIGMAP", "a"),
+                ("TRUST_INJECT_SECRET", "b"),
+            ],
+            vec![],
+        ),
+    ] {
+        let mut c = bin();
+        c.args(&args);
+        for (k, v) in &env {
+            c.env(k, v);
+        }
+        let o = run(c, DEPLOYMENT);
+        assert_eq!(o.status.code(), Some(4), "{}", dump(&o));
+        assert!(
+            text(&o.stderr).contains("give exactly one bundle source"),
+            "{}",
+            dump(&o)
+        );
+        assert!(o.stdout.is_empty());
+    }
+}
