@@ -137,6 +137,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// The document the error is about, when there is one.
+    #[must_use]
+    pub fn doc(&self) -> Option<&DocRef> {
+        match self {
+            Error::Yaml { doc, .. } => Some(doc),
+            Error::Inject { doc, .. } | Error::Limit { doc, .. } => Some(&**doc),
+            _ => None,
+        }
+    }
+
     /// Whether this is about the input (as opposed to the configuration or injection).
     #[must_use]
     pub fn is_input(&self) -> bool {

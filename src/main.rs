@@ -302,7 +302,7 @@ fn run(
     let limit = Options::from_settings(&file_settings.clone().overlay(outer.clone()))
         .map(|o| o.max_input_bytes)
         .unwrap_or(1 << 28);
-    let input = read_input(&files, limit)?;
+    let (input, origins) = read_input(&files, limit)?;
 
     // KRM function mode: a ResourceList on stdin (kustomize, kpt).
     if files.is_empty() && !legacy && trust_inject::krm::is_resource_list(&input) {
@@ -363,7 +363,7 @@ fn run(
             e if e.is_input() => Exit::BadInput,
             _ => Exit::InjectFailed,
         };
-        Failure::new(exit, e.to_string())
+        Failure::new(exit, origins.locate_error(&e, &input, &opts))
     })?;
     let fail_on_empty = match settings.0.get("fail-on-empty") {
         Some(Setting::Bool(b)) => *b,
@@ -373,9 +373,9 @@ fn run(
         return Err(Failure::new(Exit::BadInput, Error::Empty.to_string()));
     }
     if mode == Mode::Check {
-        return Ok(check(&processed, quiet));
+        return Ok(check(&processed, quiet, &origins));
     }
-    report(&processed, &opts, quiet);
+    report(&processed, &opts, quiet, &origins);
     if let Some(path) = m.try_get_one::<OsString>("report").ok().flatten() {
         let json = trust_inject::report::json_report(&processed, &opts);
         if path == "-" {
@@ -419,7 +419,7 @@ fn run(
 }
 
 /// Prints why each workload would not trust the bundle; exit 1 when any would not.
-fn check(p: &Processed, quiet: bool) -> Exit {
+fn check(p: &Processed, quiet: bool, origins: &Origins) -> Exit {
     let mut failing = 0usize;
     for w in &p.workloads {
         let problems = trust_inject::report::check_problems(w);
@@ -431,6 +431,7 @@ fn check(p: &Processed, quiet: bool) -> Exit {
             object: Some(w.object.to_string()),
             ..w.doc.clone()
         };
+        let doc = origins.locate_doc(&doc);
         for problem in problems {
             say!("trust-inject: check: {doc}: {problem}");
         }
@@ -452,7 +453,7 @@ fn check(p: &Processed, quiet: bool) -> Exit {
     }
 }
 
-fn report(p: &Processed, opts: &Options, quiet: bool) {
+fn report(p: &Processed, opts: &Options, quiet: bool, origins: &Origins) {
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for f in &p.findings {
@@ -461,7 +462,12 @@ fn report(p: &Processed, opts: &Options, quiet: bool) {
                 && f.severity == Severity::Info
                 && std::env::var_os("TRUST_INJECT_VERBOSE").is_some()
         {
-            let _ = writeln!(err, "trust-inject: {}: {f}", paint(f.severity));
+            let _ = writeln!(
+                err,
+                "trust-inject: {}: {}",
+                paint(f.severity),
+                origins.locate_finding(f)
+            );
         }
     }
     if quiet {
@@ -498,10 +504,116 @@ fn report(p: &Processed, opts: &Options, quiet: bool) {
     let _ = writeln!(err, "{line}");
 }
 
+/// Where each input file sits in the joined stream, so that messages give the file and
+/// the line in it. Empty when the input is standard input alone.
+#[derive(Default)]
+struct Origins(Vec<Origin>);
+
+/// One input file in the joined stream.
+struct Origin {
+    /// As given on the command line (`<stdin>` for `-`).
+    name: String,
+    /// The first stream line of its part (the `---` put before it, if any).
+    start_line: usize,
+    /// The stream line of its own line 1.
+    first_line: usize,
+    /// Its bytes in the stream (without a line break added after it).
+    bytes: std::ops::Range<usize>,
+}
+
+impl Origins {
+    /// The file holding stream line `line`, and that line in the file.
+    fn at(&self, line: usize) -> Option<(&Origin, usize)> {
+        let o = self.0.iter().rev().find(|o| o.start_line <= line)?;
+        Some((o, (line + 1).saturating_sub(o.first_line).max(1)))
+    }
+
+    /// `doc` with lines in its file, prefixed by the file name (unchanged for stdin alone).
+    /// With several files the document number is left out: the library counts documents
+    /// across the joined stream, and the lines in the file say where it is.
+    fn locate_doc(&self, doc: &trust_inject::DocRef) -> String {
+        let Some((o, first)) = self.at(doc.first_line) else {
+            return doc.to_string();
+        };
+        let last = (doc.last_line + 1).saturating_sub(o.first_line).max(first);
+        if self.0.len() == 1 {
+            return format!("{}: {doc}", o.name);
+        }
+        let mut out = if first == last {
+            format!("{}: line {first}", o.name)
+        } else {
+            format!("{}: lines {first}-{last}", o.name)
+        };
+        match (&doc.object, &doc.source) {
+            (Some(obj), Some(src)) => out.push_str(&format!(" ({obj}, from {src})")),
+            (Some(obj), None) => out.push_str(&format!(" ({obj})")),
+            (None, Some(src)) => out.push_str(&format!(" (from {src})")),
+            (None, None) => {}
+        }
+        out
+    }
+
+    fn locate_finding(&self, f: &trust_inject::Finding) -> String {
+        if self.0.is_empty() {
+            return f.to_string();
+        }
+        let path = f
+            .path
+            .as_ref()
+            .map(|p| format!("{p}: "))
+            .unwrap_or_default();
+        format!("{}: {path}{}", self.locate_doc(&f.doc), f.message)
+    }
+
+    /// The error, placed in its file. With several files, the file is processed again on
+    /// its own: errors are about one document, so it fails the same way, and the error then
+    /// carries the document's number, lines and columns in that file.
+    fn locate_error(&self, e: &Error, input: &str, opts: &Options) -> String {
+        let Some((o, _)) = e.doc().and_then(|d| self.at(d.first_line)) else {
+            return e.to_string();
+        };
+        if self.0.len() > 1
+            && let Some(text) = input.get(o.bytes.clone())
+            && let Err(alone) = trust_inject::pipeline::plan_edits(text, opts)
+            && alone.doc().is_some()
+        {
+            return format!("{}: {alone}", o.name);
+        }
+        match e {
+            Error::Yaml { doc, message } => format!(
+                "{}: invalid YAML: {}",
+                self.locate_doc(doc),
+                self.locate_message(message)
+            ),
+            _ => match e.doc() {
+                Some(doc) => {
+                    let whole = e.to_string();
+                    let rest = whole.strip_prefix(&doc.to_string()).unwrap_or(&whole);
+                    format!("{}{rest}", self.locate_doc(doc))
+                }
+                None => e.to_string(),
+            },
+        }
+    }
+
+    /// A parser message starting `line N column M: ` with N in the stream, made local.
+    fn locate_message(&self, message: &str) -> String {
+        let parsed = message.strip_prefix("line ").and_then(|rest| {
+            let (line, rest) = rest.split_once(' ')?;
+            Some((line.parse::<usize>().ok()?, rest))
+        });
+        match parsed.and_then(|(line, rest)| Some((self.at(line)?.1, rest))) {
+            Some((local, rest)) => format!("line {local} {rest}"),
+            None => message.to_owned(),
+        }
+    }
+}
+
 /// Reads the FILEs (or standard input) into one stream. Files are joined so that each
 /// starts a new document: a missing final newline is added and a `---` line put between
-/// files that do not start with one.
-fn read_input(files: &[OsString], limit: u64) -> Result<String, Failure> {
+/// files that do not start with one. A byte order mark is kept at the start of the stream
+/// only: one at the start of a later file would fall inside the stream, where YAML forbids it.
+fn read_input(files: &[OsString], limit: u64) -> Result<(String, Origins), Failure> {
     let mut sources: Vec<(String, Vec<u8>)> = Vec::new();
     let mut total = 0u64;
     let files: Vec<OsString> = if files.is_empty() {
@@ -583,25 +695,56 @@ fn read_input(files: &[OsString], limit: u64) -> Result<String, Failure> {
             )
         })
     };
+    let from_files = !(files.len() == 1 && files.iter().all(|f| f == "-"));
     if sources.len() == 1
         && let Some((name, bytes)) = sources.pop()
     {
-        return utf8(&name, bytes);
+        let text = utf8(&name, bytes)?;
+        let origins = if from_files {
+            Origins(vec![Origin {
+                name,
+                start_line: 1,
+                first_line: 1,
+                bytes: 0..text.len(),
+            }])
+        } else {
+            Origins::default()
+        };
+        return Ok((text, origins));
     }
     let mut out = String::with_capacity(usize::try_from(total).unwrap_or(0));
+    let mut origins = Vec::with_capacity(sources.len());
+    let mut line = 1usize;
     for (i, (name, bytes)) in sources.into_iter().enumerate() {
-        let text = utf8(&name, bytes)?;
-        if i > 0 && !text.is_empty() {
-            if !out.is_empty() && !out.ends_with('\n') {
-                out.push('\n');
-            }
-            if !text.starts_with("---") {
-                out.push_str("---\n");
-            }
+        let full = utf8(&name, bytes)?;
+        let text = if out.is_empty() {
+            &full
+        } else {
+            full.strip_prefix('\u{feff}').unwrap_or(&full)
+        };
+        if text.is_empty() {
+            continue;
         }
-        out.push_str(&text);
+        if i > 0 && !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+            line += 1;
+        }
+        let start_line = line;
+        if i > 0 && !text.starts_with("---") {
+            out.push_str("---\n");
+            line += 1;
+        }
+        let start = out.len();
+        out.push_str(text);
+        origins.push(Origin {
+            name,
+            start_line,
+            first_line: line,
+            bytes: start..out.len(),
+        });
+        line += trust_inject::yaml::count_lines(text);
     }
-    Ok(out)
+    Ok((out, Origins(origins)))
 }
 
 fn write_output(path: Option<&OsString>, text: &str) -> Result<(), Failure> {

@@ -2,6 +2,8 @@
 //! and the ways each pipeline passes options (environment, Argo CD parameters, kustomize's
 //! legacy plugin call, Helm's hidden stderr).
 
+mod util;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -942,4 +944,167 @@ fn sources_given_together_in_one_layer() {
         );
         assert!(o.stdout.is_empty());
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Several input files.
+
+/// Writes `files` (name, bytes) into a fresh directory; returns their paths.
+fn write_files(dir: &str, files: &[(&str, &[u8])]) -> Vec<String> {
+    files
+        .iter()
+        .map(|(name, bytes)| {
+            let p = format!("{dir}/{name}");
+            std::fs::write(&p, bytes).expect("write input file");
+            p
+        })
+        .collect()
+}
+
+const BOM: &str = "\u{feff}";
+
+#[test]
+fn each_file_may_start_with_a_byte_order_mark() {
+    let dir = tempdir("boms");
+    let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n";
+    let crlf = DEPLOYMENT.replace('\n', "\r\n");
+    let cases: Vec<Vec<(&str, String)>> = vec![
+        vec![
+            ("a.yaml", format!("{BOM}{service}")),
+            ("b.yaml", format!("{BOM}{DEPLOYMENT}")),
+        ],
+        // A later file that starts with its own separator, and one after an empty file.
+        vec![
+            ("a.yaml", service.to_owned()),
+            ("b.yaml", format!("{BOM}---\n{DEPLOYMENT}")),
+            ("c.yaml", String::new()),
+            (
+                "d.yaml",
+                format!("{BOM}{}", DEPLOYMENT.replace("web", "api")),
+            ),
+        ],
+        // CRLF, no final line break, a comment before the first document.
+        vec![
+            ("a.yaml", "# only a comment".to_owned()),
+            ("b.yaml", format!("{BOM}{crlf}")),
+        ],
+    ];
+    for files in cases {
+        let bytes: Vec<(&str, &[u8])> = files.iter().map(|(n, t)| (*n, t.as_bytes())).collect();
+        let paths = write_files(&dir, &bytes);
+        let mut c = bin();
+        c.args(["-q", "--configmap", "corp-ca"]).args(&paths);
+        let o = run(c, "");
+        assert_eq!(o.status.code(), Some(0), "{files:?}: {}", dump(&o));
+        let out = text(&o.stdout);
+        let first_has_bom = files.first().is_some_and(|(_, t)| t.starts_with(BOM));
+        assert_eq!(out.starts_with(BOM), first_has_bom, "{out:?}");
+        assert!(
+            !out[BOM.len().min(out.len())..].contains(BOM),
+            "a BOM inside the stream: {out:?}"
+        );
+        // What Kubernetes reads: each file's documents, plus exactly the injection.
+        let joined: String = files
+            .iter()
+            .map(|(_, t)| t.trim_start_matches(BOM))
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                if t.starts_with("---") {
+                    t.to_owned()
+                } else {
+                    format!("---\n{t}")
+                }
+            })
+            .map(|t| {
+                if t.ends_with('\n') {
+                    t
+                } else {
+                    format!("{t}\n")
+                }
+            })
+            .collect();
+        let problems = util::oracle_check(joined.as_bytes(), &o.stdout, &util::Injected::default());
+        assert!(problems.is_empty(), "{files:?}: {problems:#?}\n{out}");
+    }
+}
+
+#[test]
+fn errors_name_the_file_and_its_own_lines() {
+    let dir = tempdir("file-lines");
+    let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n";
+    // Invalid YAML in the second document of the second file, lines 8-9 of that file.
+    let second = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: [p\nspec: {}\n";
+    for first in [service.to_owned(), format!("{BOM}{}", service.trim_end())] {
+        let paths = write_files(
+            &dir,
+            &[("a.yaml", first.as_bytes()), ("b.yaml", second.as_bytes())],
+        );
+        let mut c = bin();
+        c.args(["-q", "--configmap", "corp-ca"]).args(&paths);
+        let o = run(c, "");
+        assert_eq!(o.status.code(), Some(3), "{}", dump(&o));
+        assert!(o.stdout.is_empty());
+        let err = text(&o.stderr);
+        let re = regex_lite::Regex::new(
+            r"b\.yaml: document 2 \(lines 5-\d+, Pod\b[^)]*\): invalid YAML: line (\d+) column \d+",
+        )
+        .expect("regex");
+        let caps = re.captures(&err).unwrap_or_else(|| panic!("{}", dump(&o)));
+        let line: usize = caps[1].parse().expect("a number");
+        assert!(
+            (9..=10).contains(&line),
+            "line {line} is not in b.yaml's document 2: {}",
+            dump(&o)
+        );
+    }
+    // A workload that cannot be injected, in the third file.
+    let bad = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      volumes: 5\n      containers:\n      - name: app\n        image: x\n";
+    let paths = write_files(
+        &dir,
+        &[
+            ("a.yaml", service.as_bytes()),
+            ("b.yaml", DEPLOYMENT.as_bytes()),
+            ("c.yaml", bad.as_bytes()),
+        ],
+    );
+    let mut c = bin();
+    c.args(["-q", "--configmap", "corp-ca"]).args(&paths);
+    let o = run(c, "");
+    assert_eq!(o.status.code(), Some(1), "{}", dump(&o));
+    assert!(
+        text(&o.stderr).contains("c.yaml: document 1 (lines 1-11, Deployment web): spec.template.spec.volumes: expected a list"),
+        "{}",
+        dump(&o)
+    );
+    // A warning, and `check`, name the file and its lines too.
+    let own = DEPLOYMENT.replace(
+        "        image: nginx\n",
+        "        image: nginx\n        env:\n        - name: NODE_EXTRA_CA_CERTS\n          value: /own.pem\n",
+    );
+    let paths = write_files(
+        &dir,
+        &[("a.yaml", service.as_bytes()), ("b.yaml", own.as_bytes())],
+    );
+    for sub in [&[][..], &["check"][..]] {
+        let mut c = bin();
+        c.args(sub)
+            .args(["-q", "--configmap", "corp-ca"])
+            .args(&paths);
+        let o = run(c, "");
+        assert!(
+            text(&o.stderr).contains("b.yaml: lines 1-14 (Deployment prod/web)"),
+            "{sub:?}: {}",
+            dump(&o)
+        );
+    }
+    // One file: its name, and the document number in it.
+    let paths = write_files(&dir, &[("only.yaml", bad.as_bytes())]);
+    let mut c = bin();
+    c.args(["-q", "--configmap", "corp-ca"]).args(&paths);
+    let o = run(c, "");
+    assert!(
+        text(&o.stderr).contains("only.yaml: document 1 (lines 1-11"),
+        "{}",
+        dump(&o)
+    );
 }
