@@ -282,4 +282,10 @@ golden! {
     option_object_names => "option-object-names",
     option_secret_and_bundle_names => "option-secret-and-bundle-names",
     option_bundle_name_too_long => "option-bundle-name-too-long",
+    eof_unclosed_flow_sequence => "eof-unclosed-flow-sequence",
+    eof_unclosed_flow_no_final_newline => "eof-unclosed-flow-no-final-newline",
+    eof_unclosed_flow_mapping_blank_lines => "eof-unclosed-flow-mapping-blank-lines",
+    eof_unclosed_flow_before_next_document => "eof-unclosed-flow-before-next-document",
+    eof_unclosed_flow_crlf => "eof-unclosed-flow-crlf",
+    config_eof_unclosed_flow => "config-eof-unclosed-flow",
 }
