@@ -43,7 +43,18 @@ macro_rules! say {
     }};
 }
 
+/// The termination signal (SIGINT, SIGTERM, SIGHUP) that arrived while an output file was
+/// being written, or 0.
+static SIGNALLED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Set by SIGXFSZ (a write past `ulimit -f`).
+static FILE_TOO_LARGE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn main() -> ExitCode {
+    // Past `ulimit -f` the kernel sends SIGXFSZ, which ends the process by default; with a
+    // handler the write fails with EFBIG instead, and is reported (exit 5) with an -o FILE
+    // left as it was and its temporary file removed.
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGXFSZ, &FILE_TOO_LARGE);
     // A bug must not leave half a stream behind: the output is only written once it is
     // complete (see `write_with`), and a panic ends the run with its own exit code and a
     // short message instead of a backtrace.
@@ -769,6 +780,15 @@ fn write_with(
         .map_err(|e| Failure::new(Exit::Internal, format!("cannot assemble the output: {e}")))?;
     match path {
         Some(p) if p != "-" => write_file(std::path::Path::new(p), &write).map_err(|e| {
+            // Stopped by a signal: the temporary file is gone; end the way the signal would
+            // have ended the process (the Unix convention, so callers see the signal).
+            let signal = SIGNALLED.load(std::sync::atomic::Ordering::SeqCst);
+            if let Ok(signal) = i32::try_from(signal)
+                && signal != 0
+            {
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                std::process::exit(128 + signal);
+            }
             // A failed write never touches the target, so whether it exists now is whether
             // it existed before.
             let kept = if std::path::Path::new(p).exists() {
@@ -817,6 +837,16 @@ fn write_file(
         return w.flush();
     }
     // Through a symbolic link, replace the file it points to, not the link.
+    // A termination signal stops the writing so that the temporary file is removed.
+    for signal in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        if let Ok(n) = usize::try_from(signal) {
+            let _ = signal_hook::flag::register_usize(signal, &SIGNALLED, n);
+        }
+    }
     let real = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
     let dir = real
         .parent()
@@ -838,13 +868,59 @@ fn write_file(
         let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
     }
     {
-        let mut w = io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        let mut w = io::BufWriter::with_capacity(1 << 20, StopOnSignal::new(tmp.as_file_mut()));
         write(&mut w)?;
         w.flush()?;
     }
     tmp.as_file().sync_all()?;
+    if SIGNALLED.load(std::sync::atomic::Ordering::SeqCst) != 0 {
+        return Err(io::Error::other("interrupted by a signal"));
+    }
     tmp.persist(&real).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A writer that fails once a termination signal has arrived (see [`SIGNALLED`]).
+struct StopOnSignal<W> {
+    inner: W,
+    /// Debug builds: raise this signal after the first write (`TRUST_INJECT_DEBUG_SIGNAL`).
+    #[cfg(debug_assertions)]
+    raise: Option<i32>,
+}
+
+impl<W> StopOnSignal<W> {
+    fn new(inner: W) -> Self {
+        StopOnSignal {
+            inner,
+            #[cfg(debug_assertions)]
+            raise: debug::signal_while_writing(),
+        }
+    }
+
+    fn check() -> io::Result<()> {
+        if SIGNALLED.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::other("interrupted by a signal"))
+        }
+    }
+}
+
+impl<W: Write> Write for StopOnSignal<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Self::check()?;
+        let n = self.inner.write(buf)?;
+        #[cfg(debug_assertions)]
+        if let Some(signal) = self.raise.take() {
+            let _ = signal_hook::low_level::raise(signal);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Self::check()?;
+        self.inner.flush()
+    }
 }
 
 /// Test hooks compiled into debug builds only: a release build has no way to trigger them.
@@ -857,6 +933,14 @@ mod debug {
         if std::env::var_os("TRUST_INJECT_DEBUG_PANIC").is_some_and(|v| v == "plan") {
             panic!("forced panic before processing (TRUST_INJECT_DEBUG_PANIC=plan)");
         }
+    }
+
+    /// With `TRUST_INJECT_DEBUG_SIGNAL=term`, SIGTERM arrives while an output file is
+    /// being written.
+    pub fn signal_while_writing() -> Option<i32> {
+        std::env::var_os("TRUST_INJECT_DEBUG_SIGNAL")
+            .is_some_and(|v| v == "term")
+            .then_some(signal_hook::consts::SIGTERM)
     }
 
     /// With `TRUST_INJECT_DEBUG_PANIC=write`, a writer that panics once 100 bytes have

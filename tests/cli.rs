@@ -440,11 +440,11 @@ fn names_in(dir: &str) -> Vec<String> {
     v
 }
 
-/// Runs the binary under `sh -c` with a file size limit of `blocks` (SIGXFSZ ignored, as
-/// `trap` passes it on, so the write fails with EFBIG instead of killing the process).
+/// Runs the binary under `sh -c` with a file size limit of `blocks` (SIGXFSZ at its default
+/// action, which would end the process unless it handles the signal).
 fn run_with_file_limit(blocks: u32, args: &[&str], stdout_to: Option<&str>) -> Output {
     let redirect = stdout_to.map(|f| format!(" > '{f}'")).unwrap_or_default();
-    let script = format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\"{redirect}");
+    let script = format!("trap - XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\"{redirect}");
     let mut sh = Command::new("sh");
     clean_env(&mut sh);
     sh.arg("-c")
@@ -667,6 +667,28 @@ fn a_panic_writes_nothing_and_exits_6() {
     assert_eq!(names_in(&dir), ["errors.log", "out.yaml"]);
     let logged = std::fs::read_to_string(&log).expect("the log exists");
     assert!(logged.contains("internal error (a bug)"), "{logged}");
+}
+
+// The hook that raises the signal exists in debug builds only.
+#[cfg(debug_assertions)]
+#[test]
+fn a_signal_while_writing_leaves_the_output_file_as_it_was() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempdir("signal");
+    let target = format!("{dir}/out.yaml");
+    std::fs::write(&target, "ORIGINAL\n").expect("write target");
+    let mut c = bin();
+    c.args(["-q", "--configmap", "corp-ca", "-o", &target])
+        .env("TRUST_INJECT_DEBUG_SIGNAL", "term");
+    let o = run(c, &deployments(50));
+    assert_eq!(o.status.signal(), Some(15), "{}", dump(&o));
+    assert_eq!(std::fs::read(&target).expect("target"), b"ORIGINAL\n");
+    assert_eq!(
+        names_in(&dir),
+        ["out.yaml"],
+        "a temporary file was left behind"
+    );
+    assert!(o.stdout.is_empty());
 }
 
 #[test]
