@@ -580,6 +580,9 @@ impl Origins {
     /// its own: errors are about one document, so it fails the same way, and the error then
     /// carries the document's number, lines and columns in that file.
     fn locate_error(&self, e: &Error, input: &str, opts: &Options) -> String {
+        if let Error::Strict { count, first } = e {
+            return self.locate_strict(*count, first, input, opts);
+        }
         let Some((o, _)) = e.doc().and_then(|d| self.at(d.first_line)) else {
             return e.to_string();
         };
@@ -605,6 +608,26 @@ impl Origins {
                 None => e.to_string(),
             },
         }
+    }
+
+    /// Warnings under `--strict`: the first one, placed in its file (found by processing
+    /// the files on their own until one has a warning).
+    fn locate_strict(&self, count: usize, first: &str, input: &str, opts: &Options) -> String {
+        let placed = match self.0.as_slice() {
+            [] => None,
+            [only] => Some(format!("{}: {first}", only.name)),
+            several => several.iter().find_map(|o| {
+                match trust_inject::pipeline::plan_edits(input.get(o.bytes.clone())?, opts) {
+                    Err(Error::Strict { first, .. }) => Some(format!("{}: {first}", o.name)),
+                    _ => None,
+                }
+            }),
+        };
+        Error::Strict {
+            count,
+            first: placed.unwrap_or_else(|| first.to_owned()),
+        }
+        .to_string()
     }
 
     /// A parser message starting `line N column M: ` with N in the stream, made local.

@@ -1119,6 +1119,18 @@ fn errors_name_the_file_and_its_own_lines() {
             dump(&o)
         );
     }
+    // Warnings under --strict: the first is placed in its file.
+    let mut c = bin();
+    c.args(["-q", "--strict", "--configmap", "corp-ca"])
+        .args(&paths);
+    let o = run(c, "");
+    assert_eq!(o.status.code(), Some(1), "{}", dump(&o));
+    assert!(
+        text(&o.stderr).contains("the first: ")
+            && text(&o.stderr).contains("/b.yaml: document 1 (lines 1-14, Deployment prod/web)"),
+        "{}",
+        dump(&o)
+    );
     // One file: its name, and the document number in it.
     let paths = write_files(&dir, &[("only.yaml", bad.as_bytes())]);
     let mut c = bin();
