@@ -1074,6 +1074,11 @@ fn parse_extra_kind(spec: &str) -> Result<ExtraKind, String> {
     if kind.is_empty() || path.is_empty() {
         return Err(format!("{spec:?}: expected GROUP/KIND=PATH"));
     }
+    if spec.contains(char::is_whitespace) {
+        return Err(format!(
+            "{spec:?}: has a blank; write GROUP/KIND=PATH without spaces"
+        ));
+    }
     if path.split('.').any(str::is_empty) {
         return Err(format!(
             "{spec:?}: the path {path:?} has an empty segment; write it as dotted field names, e.g. spec.template.spec"
@@ -1212,7 +1217,7 @@ fn check_mount_collisions(mounts: &[(&str, &str)], hashed: bool, errs: &mut Conf
                 format!("{dir:?} holds {}, where the generated bundle mounts one <subject-hash>.0 file per CA; choose another --mount-path or pass --hashed-certs=false", wk::OPENSSL_CERT_DIR),
             );
         }
-        for ((flag, p), n) in mounts.iter().zip(&normal).skip(1) {
+        for ((flag, p), n) in mounts.iter().zip(&normal) {
             let hash_like = n
                 .strip_prefix(wk::OPENSSL_CERT_DIR)
                 .and_then(|r| r.strip_prefix('/'))
