@@ -350,9 +350,19 @@ pub const SOURCE_FLAGS: &[&str] = &["configmap", "secret", "ca-file"];
 
 impl Settings {
     /// Lays `over` on top of `self`: each option `over` sets wins, and the bundle source
-    /// ([`SOURCE_FLAGS`]) is replaced as a whole when `over` names one.
+    /// ([`SOURCE_FLAGS`]) is replaced as a whole when `over` names one. An empty source
+    /// value (`TRUST_INJECT_SECRET=`, an Argo CD parameter declared without a value) names
+    /// nothing and is left out.
     #[must_use]
-    pub fn overlay(mut self, over: Settings) -> Settings {
+    pub fn overlay(mut self, mut over: Settings) -> Settings {
+        over.0.retain(|k, v| {
+            !SOURCE_FLAGS.contains(k)
+                || match v {
+                    Setting::Str(s) => !s.is_empty(),
+                    Setting::List(l) => l.iter().any(|s| !s.is_empty()),
+                    Setting::Bool(_) => true,
+                }
+        });
         if SOURCE_FLAGS.iter().any(|f| over.0.contains_key(f)) {
             self.0.retain(|k, _| !SOURCE_FLAGS.contains(k));
         }
@@ -1410,6 +1420,34 @@ mod tests {
         s.0.insert("mount-path", Setting::Str("rel".into()));
         let err = Options::from_settings(&s).expect_err("invalid");
         assert_eq!(err.0.len(), 3, "{err}");
+    }
+
+    #[test]
+    fn a_layer_naming_a_source_replaces_the_whole_source_below() {
+        let layer = |pairs: &[(&'static str, Setting)]| Settings(pairs.iter().cloned().collect());
+        let str_ = |v: &str| Setting::Str(v.to_owned());
+        let files = Setting::List(vec!["ca.pem".into()]);
+        let below = layer(&[
+            ("configmap", str_("a")),
+            ("ca-file", files.clone()),
+            ("key", str_("k")),
+        ]);
+        let over = below.clone().overlay(layer(&[("secret", str_("b"))]));
+        assert_eq!(over, layer(&[("secret", str_("b")), ("key", str_("k"))]));
+        // An empty value names nothing; other options layer one by one.
+        let over = below.clone().overlay(layer(&[
+            ("secret", str_("")),
+            ("ca-file", Setting::List(vec![])),
+            ("key", str_("j")),
+        ]));
+        assert_eq!(
+            over,
+            layer(&[
+                ("configmap", str_("a")),
+                ("ca-file", files),
+                ("key", str_("j"))
+            ])
+        );
     }
 
     #[test]

@@ -828,6 +828,17 @@ fn a_source_from_a_higher_layer_replaces_any_source_below() {
         DEPLOYMENT,
     );
     assert!(uses_secret(&out, "from-flag") && !generates(&out), "{out}");
+    // An empty source value names nothing (an Argo CD parameter declared without a value).
+    for (k, v) in [
+        ("TRUST_INJECT_SECRET", ""),
+        ("PARAM_SECRET", ""),
+        ("ARGOCD_ENV_TRUST_INJECT_CA_FILE", ""),
+    ] {
+        let out = injected(&[(k, v)], &["--config", &cm_config], DEPLOYMENT);
+        assert!(uses_configmap(&out, "from-config"), "{k}: {out}");
+    }
+    let out = injected(&[], &["--config", &cm_config, "--secret="], DEPLOYMENT);
+    assert!(uses_configmap(&out, "from-config"), "{out}");
     // Options other than the source still layer one by one: the config file's key stays.
     let keyed = config_with_source(
         &dir,
