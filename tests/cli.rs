@@ -483,7 +483,19 @@ fn write_errors_have_their_own_exit_code() {
         "{}",
         dump(&o)
     );
-    // The KRM, --diff, completions and man paths write through the same code.
+    // A report that cannot be written: exit 5 and no manifests either.
+    let mut c = bin();
+    c.args(["-q", "--configmap", "corp-ca", "--report", "/dev/full"]);
+    let o = run(c, DEPLOYMENT);
+    assert_eq!(o.status.code(), Some(5), "{}", dump(&o));
+    assert!(o.stdout.is_empty(), "{}", dump(&o));
+    // KRM mode.
+    let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: f\n  data:\n    configmap: corp-ca\n";
+    let mut c = bin();
+    c.args(["-o", "/dev/full"]);
+    let o = run(c, list);
+    assert_eq!(o.status.code(), Some(5), "{}", dump(&o));
+    // The --diff, completions and man paths write through the same code.
     for args in [
         &["-q", "--configmap", "corp-ca", "--diff", "-o", "/dev/full"][..],
         &["completions", "bash"][..],
