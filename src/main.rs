@@ -723,9 +723,14 @@ fn read_input(files: &[OsString], limit: u64) -> Result<(String, Origins), Failu
     let utf8 = |name: &str, bytes: Vec<u8>| {
         String::from_utf8(bytes).map_err(|e| {
             let at = e.utf8_error().valid_up_to();
+            let line = e
+                .as_bytes()
+                .get(..at)
+                .map_or(0, |b| memchr::memchr_iter(b'\n', b).count())
+                + 1;
             Failure::new(
                 Exit::BadInput,
-                format!("{name}: not UTF-8 text (invalid byte at offset {at}); Kubernetes manifests are UTF-8"),
+                format!("{name}: line {line}: not UTF-8 text (invalid byte at offset {at}); Kubernetes manifests are UTF-8"),
             )
         })
     };

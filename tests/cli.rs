@@ -1154,6 +1154,23 @@ fn errors_name_the_file_and_its_own_lines() {
         "{}",
         dump(&o)
     );
+    // Bytes that are not UTF-8: the file, the line and the offset in it.
+    let paths = write_files(
+        &dir,
+        &[
+            ("a.yaml", service.as_bytes()),
+            ("bin.yaml", b"kind: Pod\nmetadata:\n  name: \xff\n"),
+        ],
+    );
+    let mut c = bin();
+    c.args(["-q", "--configmap", "corp-ca"]).args(&paths);
+    let o = run(c, "");
+    assert_eq!(o.status.code(), Some(3), "{}", dump(&o));
+    assert!(
+        text(&o.stderr).contains("bin.yaml: line 3: not UTF-8 text (invalid byte at offset 28)"),
+        "{}",
+        dump(&o)
+    );
     // One file: its name, and the document number in it.
     let paths = write_files(&dir, &[("only.yaml", bad.as_bytes())]);
     let mut c = bin();
