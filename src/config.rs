@@ -1206,19 +1206,29 @@ fn check_mount_collisions(mounts: &[(&str, &str)], hashed: bool, errs: &mut Conf
             }
         }
     }
-    // Only the bundle directory (--mount-path, the first entry) can hold other mounts.
+    // A mount below another of the tool's mounts: below the read-only bundle directory
+    // (--mount-path, the first entry) the runtime cannot create the mount point; below a
+    // file there is nothing to mount on.
+    for (i, ((outer_flag, outer), outer_n)) in mounts.iter().zip(&normal).enumerate() {
+        for (j, ((flag, p), n)) in mounts.iter().zip(&normal).enumerate() {
+            if i == j || n.len() <= outer_n.len() || !is_below(n, outer_n) {
+                continue;
+            }
+            let why = if i == 0 {
+                "where the bundle directory is mounted read-only"
+            } else {
+                "which is mounted as a file"
+            };
+            errs.push(
+                format!("{outer_flag}/{flag}"),
+                format!("{p:?} lies inside {outer:?}, {why}; the container could not start: choose a path outside it"),
+            );
+        }
+    }
     let Some(((dir_flag, dir), dir_normal)) = mounts.first().zip(normal.first()) else {
         return;
     };
     let inside = |p: &str| p.len() > dir_normal.len() && is_below(p, dir_normal);
-    for ((flag, p), n) in mounts.iter().zip(&normal).skip(1) {
-        if inside(n) {
-            errs.push(
-                format!("{dir_flag}/{flag}"),
-                format!("{p:?} lies inside {dir:?}, where the bundle directory is mounted read-only; the container could not start: choose a path outside it"),
-            );
-        }
-    }
     if hashed {
         let probe = format!("{}/00000000.0", wk::OPENSSL_CERT_DIR);
         if inside(&probe) {

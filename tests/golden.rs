@@ -283,6 +283,7 @@ golden! {
     option_secret_and_bundle_names => "option-secret-and-bundle-names",
     option_bundle_name_too_long => "option-bundle-name-too-long",
     option_workload_kind_blank => "option-workload-kind-blank",
+    option_mount_inside_a_file_mount => "option-mount-inside-a-file-mount",
     eof_unclosed_flow_sequence => "eof-unclosed-flow-sequence",
     eof_unclosed_flow_no_final_newline => "eof-unclosed-flow-no-final-newline",
     eof_unclosed_flow_mapping_blank_lines => "eof-unclosed-flow-mapping-blank-lines",
