@@ -234,6 +234,21 @@ impl<'a> TextEditor<'a> {
                 let end = self.after(v.end);
                 self.push(ls, end, usize::MAX, 0, seq, String::new());
             }
+            Op::RemoveItem(index) => {
+                if node.flow {
+                    return Err(fail("items of flow lists are removed by re-emitting"));
+                }
+                let items = node.items().ok_or_else(|| fail("not a list"))?;
+                let item = items.get(*index).ok_or_else(|| fail("item not found"))?;
+                let dash = dash_before(self.input, item.start)
+                    .ok_or_else(|| fail("no `-` found before the item"))?;
+                let ls = line_start(self.input, dash);
+                if !self.input.as_bytes()[ls..dash].iter().all(|&b| b == b' ') {
+                    return Err(fail("the item shares its line with a key or another `-`"));
+                }
+                let end = self.after(item.end);
+                self.push(ls, end, usize::MAX, 0, seq, String::new());
+            }
             Op::AppendBlock(block) => {
                 let Value::Seq(items) = &node.value else {
                     return Err(fail("not a list"));
