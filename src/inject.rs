@@ -946,7 +946,7 @@ fn plan_container(
         let mut files: Vec<&str> = missing.iter().map(|(_, f)| f.as_str()).collect();
         files.dedup();
         let why = format!(
-            "no mount of the bundle provides {} (see the mounts left alone)",
+            "no mount of the bundle provides {} (another volume is mounted there or over it)",
             files.join(", ")
         );
         plan.notes.push(Note {

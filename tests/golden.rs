@@ -272,5 +272,15 @@ mod plan_cases {
     golden! {
         windows_pinned => "windows-pinned",
         windows_strict => "windows-strict",
+        env_needs_a_mount => "env-needs-a-mount",
+        rerun_public_roots_none => "rerun-public-roots-none",
+        rerun_rotated_ca => "rerun-rotated-ca",
+        rerun_changed_key => "rerun-changed-key",
+        rerun_complete_then_partial => "rerun-complete-then-partial",
+        rerun_excluded => "rerun-excluded",
+        rerun_other_source => "rerun-other-source",
+        generated_collides => "generated-collides",
+        generated_collides_secret => "generated-collides-secret",
+        generated_no_collision => "generated-no-collision",
     }
 }
