@@ -820,7 +820,7 @@ fn plan_container(
                     .iter()
                     .find_map(|d| strip_java(v, &java_options_at(d)))
             {
-                if rest.trim().is_empty() {
+                if old_dirs.iter().any(|d| v == java_options_at(d)) {
                     old_env.push((i, name.to_owned(), v.to_owned()));
                 } else {
                     user_env.push((i, e, Some(rest)));
@@ -883,11 +883,9 @@ fn plan_container(
                 }
                 continue;
             }
-            let joined = if base.trim().is_empty() {
-                value.clone()
-            } else {
-                format!("{} {value}", base.trim_end())
-            };
+            // Joined with one space, which is removed with our part again on a re-run
+            // (a variable the tool created holds our part alone).
+            let joined = format!("{base} {value}");
             if raw != Some(joined.as_str()) {
                 set_env_value(&mut plan.intents, &epath, e, &joined);
             }
@@ -994,7 +992,7 @@ fn plan_container(
     Ok(())
 }
 
-/// `value` without the JAVA_TOOL_OPTIONS part `ours` (and the space before it), if it
+/// `value` without the JAVA_TOOL_OPTIONS part `ours` and the space before it, if it
 /// holds that part.
 fn strip_java(value: &str, ours: &str) -> Option<String> {
     let at = value.find(ours)?;
