@@ -433,7 +433,13 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                         continue;
                     }
                     let same = same_source(item, opts);
-                    if !(same || (tool_shaped_volume(item) && mounts_read_only(spec, opts))) {
+                    let earlier = tool_shaped_volume(item)
+                        && mounts_read_only(spec, opts)
+                        && (same_source_name(item, opts)
+                            || hash_annotated(root, found)
+                            || mounted_at_our_paths(spec, opts)
+                            || variable_inside_mount(spec, opts));
+                    if !(same || earlier) {
                         return Err(conflict(
                             spec_path.key("volumes").index(i),
                             format!(
@@ -635,6 +641,78 @@ fn mounts_read_only(spec: &Node, opts: &Options) -> bool {
         .flatten()
         .filter(|m| str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str()))
         .all(|m| is_true(m.get("readOnly")))
+}
+
+/// Whether the volume `item` reads an object named like the configured source (of either
+/// kind).
+fn same_source_name(item: &Node, opts: &Options) -> bool {
+    let name = Some(opts.source.name.as_str());
+    str_at(Some(item), &["configMap", "name"]) == name
+        || str_at(Some(item), &["secret", "secretName"]) == name
+}
+
+/// Whether the pod template carries the bundle hash annotation.
+fn hash_annotated(root: &Node, found: &Found) -> bool {
+    node_at(root, &found.meta_path)
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(wk::BUNDLE_HASH_ANNOTATION))
+        .is_some()
+}
+
+/// Whether some mount of the volume named like ours sits at one of the tool's own paths
+/// (the directory or the extra file in `/etc/ssl/certs`, configured or default).
+fn mounted_at_our_paths(spec: &Node, opts: &Options) -> bool {
+    let ours = [
+        Some(opts.mount_path.as_str()),
+        Some(wk::DEFAULT_MOUNT_PATH),
+        opts.additive_file.as_deref(),
+        Some(wk::DEFAULT_ADDITIVE_FILE),
+    ];
+    ["containers", "initContainers", "ephemeralContainers"]
+        .iter()
+        .filter_map(|l| spec.get(l).and_then(Node::items))
+        .flatten()
+        .filter_map(|c| c.get("volumeMounts").and_then(Node::items))
+        .flatten()
+        .filter(|m| str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str()))
+        .filter_map(|m| str_at(Some(m), &["mountPath"]))
+        .any(|p| ours.contains(&Some(p.trim_end_matches('/'))))
+}
+
+/// Whether some container points a variable at a file directly inside a whole-volume
+/// mount of the volume named like ours, as the tool's variables do.
+fn variable_inside_mount(spec: &Node, opts: &Options) -> bool {
+    ["containers", "initContainers", "ephemeralContainers"]
+        .iter()
+        .filter_map(|l| spec.get(l).and_then(Node::items))
+        .flatten()
+        .any(|c| {
+            let dirs: Vec<&str> = c
+                .get("volumeMounts")
+                .and_then(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .filter(|m| {
+                    str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str())
+                        && m.get("subPath").is_none()
+                })
+                .filter_map(|m| str_at(Some(m), &["mountPath"]))
+                .map(|d| d.trim_end_matches('/'))
+                .collect();
+            c.get("env")
+                .and_then(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .filter(|e| e.get("valueFrom").is_none())
+                .filter_map(|e| str_at(Some(e), &["value"]))
+                .any(|v| {
+                    dirs.iter().any(|d| {
+                        v.strip_prefix(d)
+                            .and_then(|r| r.strip_prefix('/'))
+                            .is_some_and(|f| !f.is_empty() && !f.contains('/'))
+                    })
+                })
+        })
 }
 
 /// What one container should get.

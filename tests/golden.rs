@@ -282,5 +282,6 @@ mod plan_cases {
         generated_collides => "generated-collides",
         generated_collides_secret => "generated-collides-secret",
         generated_no_collision => "generated-no-collision",
+        chart_volume_named_like_ours => "chart-volume-named-like-ours",
     }
 }
