@@ -1,7 +1,9 @@
 //! Plans the injection into ONE PodSpec: the intents to apply and the findings to report.
 //!
-//! Pure and idempotent: a PodSpec that already carries everything yields no intent. Never
-//! touches YAML text; [`crate::pipeline`] applies the plan.
+//! Pure and idempotent: a PodSpec that already carries everything yields no intent. What an
+//! earlier run injected under other options (recognised by our volume, see `plan`) is taken
+//! out and replaced, changing only the difference. Never touches YAML text;
+//! [`crate::pipeline`] applies the plan.
 
 use crate::config::{LabelReq, Options, SourceKind, glob_match};
 use crate::error::Severity;

@@ -14,7 +14,11 @@
 //! * Kubernetes (the `k8s-yaml2json` oracle) reads the input as the generated data, and
 //!   reads the output the same once exactly what was injected is removed.
 //!
-//! Each property runs 256 cases (`PROPTEST_CASES` overrides); the counts are printed.
+//! * a re-run under other options (pairs of option sets, through the binary) reads, to the
+//!   oracle, as one run with the new options, and is a fixed point of them byte for byte.
+//!
+//! Each property runs 256 cases (`PROPTEST_CASES` overrides; the re-run property a quarter);
+//! the counts are printed.
 
 use proptest::prelude::*;
 use proptest::sample::select;
