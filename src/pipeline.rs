@@ -264,6 +264,25 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
             splices.push((input.len(), input.len(), tail));
         }
     }
+    // Edits that overlap would cut the output apart: refuse them rather than write a
+    // broken stream (or panic while writing it).
+    if let Some(w) = splices
+        .windows(2)
+        .find(|w| w[1].0 < w[0].1 || w[0].1 < w[0].0)
+    {
+        return Err(Error::Inject {
+            object: None,
+            doc: Box::new(DocRef {
+                index: 0,
+                first_line: count_lines(&input[..w[1].0.min(input.len())]) + 1,
+                last_line: count_lines(&input[..w[0].1.min(input.len())]) + 1,
+                object: None,
+                source: None,
+            }),
+            path: "(document)".into(),
+            message: "two changes overlap (internal error: please report it with the input)".into(),
+        });
+    }
     out.splices = splices;
     Ok(out)
 }

@@ -283,5 +283,6 @@ mod plan_cases {
         generated_collides_secret => "generated-collides-secret",
         generated_no_collision => "generated-no-collision",
         chart_volume_named_like_ours => "chart-volume-named-like-ours",
+        rerun_removal_next_to_insertion => "rerun-removal-next-to-insertion",
     }
 }

@@ -232,7 +232,7 @@ impl<'a> TextEditor<'a> {
                     return Err(fail("the key shares its line with a `-`"));
                 }
                 let end = self.after(v.end);
-                self.push(ls, end, usize::MAX, 0, seq, String::new());
+                self.push_removal(ls, end, seq);
             }
             Op::RemoveItem(index) => {
                 if node.flow {
@@ -247,7 +247,7 @@ impl<'a> TextEditor<'a> {
                     return Err(fail("the item shares its line with a key or another `-`"));
                 }
                 let end = self.after(item.end);
-                self.push(ls, end, usize::MAX, 0, seq, String::new());
+                self.push_removal(ls, end, seq);
             }
             Op::AppendBlock(block) => {
                 let Value::Seq(items) = &node.value else {
@@ -358,6 +358,12 @@ impl<'a> TextEditor<'a> {
             text.insert_str(0, nl);
         }
         self.push(at, at, col, rank, seq, text);
+    }
+
+    /// Removes the lines `at..end`. Lines inserted at `at` (the end of what precedes)
+    /// go before the removal, whatever their column.
+    fn push_removal(&mut self, at: usize, end: usize, seq: usize) {
+        self.push(at, end, 0, u8::MAX, seq, String::new());
     }
 
     fn push(&mut self, at: usize, end: usize, col: usize, rank: u8, seq: usize, text: String) {
