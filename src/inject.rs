@@ -661,6 +661,16 @@ fn hash_annotated(root: &Node, found: &Found) -> bool {
         .is_some()
 }
 
+/// Whether the tool sets variables of this name: the well-known ones, and those configured
+/// now. A chart's own variable of another name is never taken for the tool's, even when it
+/// points into our directory.
+fn tool_variable(name: &str, opts: &Options) -> bool {
+    wk::ADDITIVE_ENV.contains(&name)
+        || wk::REPLACING_ENV.contains(&name)
+        || opts.additive_env.iter().any(|v| v == name)
+        || opts.replacing_env.iter().any(|v| v == name)
+}
+
 /// Whether some mount of the volume named like ours sits at one of the tool's own paths
 /// (the directory or the extra file in `/etc/ssl/certs`, configured or default).
 fn mounted_at_our_paths(spec: &Node, opts: &Options) -> bool {
@@ -706,6 +716,7 @@ fn variable_inside_mount(spec: &Node, opts: &Options) -> bool {
                 .unwrap_or(&[])
                 .iter()
                 .filter(|e| e.get("valueFrom").is_none())
+                .filter(|e| str_at(Some(e), &["name"]).is_some_and(|n| tool_variable(n, opts)))
                 .filter_map(|e| str_at(Some(e), &["value"]))
                 .any(|v| {
                     dirs.iter().any(|d| {
@@ -891,7 +902,7 @@ fn plan_container(
         let value = str_at(Some(e), &["value"]);
         let plain = e.get("valueFrom").is_none();
         if let (true, Some(v)) = (plain, value) {
-            if in_old_dir(v) {
+            if tool_variable(name, opts) && in_old_dir(v) {
                 old_env.push((i, name.to_owned(), v.to_owned()));
                 continue;
             }

@@ -284,5 +284,6 @@ mod plan_cases {
         generated_no_collision => "generated-no-collision",
         chart_volume_named_like_ours => "chart-volume-named-like-ours",
         rerun_removal_next_to_insertion => "rerun-removal-next-to-insertion",
+        rerun_chart_variable_into_our_directory => "rerun-chart-variable-into-our-directory",
     }
 }
