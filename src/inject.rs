@@ -427,6 +427,9 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     // mount of it is read-only: then an earlier run under other options wrote it.
     let volumes = spec.get("volumes");
     let mut our_volume: Option<(usize, bool)> = None;
+    // Mounts of the volume that the tool did not write: then the volume is the chart's too,
+    // and stays as long as it reads our source.
+    let chart_mounts = mounts_of_volume(spec, opts).any(|(c, m)| !tool_mount(m, c, opts));
     if let Some(v) = volumes {
         match v.items() {
             Some(items) => {
@@ -436,7 +439,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                     }
                     let same = same_source(item, opts);
                     let earlier = tool_shaped_volume(item)
-                        && mounts_read_only(spec, opts)
+                        && !chart_mounts
                         && (same_source_name(item, opts)
                             || hash_annotated(root, found)
                             || mounted_at_our_paths(spec, opts)
@@ -562,7 +565,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     let want_volume = inject && !plan.containers.is_empty();
     let volume_items = volumes.and_then(Node::items).map_or(0, <[Node]>::len);
     match our_volume {
-        Some((_, true)) if want_volume => {}
+        Some((_, true)) if want_volume || chart_mounts => {}
         Some((i, _)) => {
             if !want_volume && volume_items == 1 {
                 plan.intents.push(Intent {
@@ -630,19 +633,6 @@ fn tool_shaped_volume(item: &Node) -> bool {
             Some("secret") => only(v, "secretName"),
             _ => false,
         })
-}
-
-/// Whether every mount of the volume named like ours, in every container of `spec`, is
-/// read-only (as the tool writes them).
-fn mounts_read_only(spec: &Node, opts: &Options) -> bool {
-    ["containers", "initContainers", "ephemeralContainers"]
-        .iter()
-        .filter_map(|l| spec.get(l).and_then(Node::items))
-        .flatten()
-        .filter_map(|c| c.get("volumeMounts").and_then(Node::items))
-        .flatten()
-        .filter(|m| str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str()))
-        .all(|m| is_true(m.get("readOnly")))
 }
 
 /// Whether the volume `item` reads an object named like the configured source (of either
@@ -728,6 +718,94 @@ fn variable_inside_mount(spec: &Node, opts: &Options) -> bool {
         })
 }
 
+/// Each container of `spec` with each of its mounts of the volume named like ours.
+fn mounts_of_volume<'n>(
+    spec: &'n Node,
+    opts: &'n Options,
+) -> impl Iterator<Item = (&'n Node, &'n Node)> + 'n {
+    ["containers", "initContainers", "ephemeralContainers"]
+        .into_iter()
+        .filter_map(|l| spec.get(l).and_then(Node::items))
+        .flatten()
+        .flat_map(|c| {
+            c.get("volumeMounts")
+                .and_then(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .map(move |m| (c, m))
+        })
+        .filter(|(_, m)| str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str()))
+}
+
+/// Whether the mount `m` (of the volume named like ours, in container `c`) is one the tool
+/// writes: read-only, no other field, and at one of its paths — its directory (configured,
+/// default, or one a variable of the tool points into), its extra file, a system bundle, or
+/// a `<hash>.N` file named like its subPath in `/etc/ssl/certs`.
+fn tool_mount(m: &Node, c: &Node, opts: &Options) -> bool {
+    let Some(entries) = m.entries() else {
+        return false;
+    };
+    let shaped = is_true(m.get("readOnly"))
+        && entries.iter().all(|(k, _)| {
+            matches!(
+                k.as_str(),
+                Some("name" | "mountPath" | "subPath" | "readOnly")
+            )
+        });
+    let Some(path) = str_at(Some(m), &["mountPath"]).map(|p| p.trim_end_matches('/')) else {
+        return false;
+    };
+    if !shaped {
+        return false;
+    }
+    match str_at(Some(m), &["subPath"]) {
+        None => {
+            path == opts.mount_path.trim_end_matches('/')
+                || path == wk::DEFAULT_MOUNT_PATH
+                || c.get("env")
+                    .and_then(Node::items)
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter(|e| e.get("valueFrom").is_none())
+                    .any(|e| {
+                        let name = str_at(Some(e), &["name"]).unwrap_or("");
+                        let value = str_at(Some(e), &["value"]).unwrap_or("");
+                        (tool_variable(name, opts) && directly_inside(value, path))
+                            || (name == wk::JAVA_TOOL_OPTIONS
+                                && value.contains(&java_options_at(path)))
+                    })
+        }
+        Some(sub) => {
+            opts.additive_file.as_deref() == Some(path)
+                || path == wk::DEFAULT_ADDITIVE_FILE
+                || opts.system_bundle_paths.iter().any(|p| p == path)
+                || wk::SYSTEM_BUNDLE_PATHS.contains(&path)
+                || (path
+                    .strip_prefix(wk::OPENSSL_CERT_DIR)
+                    .and_then(|r| r.strip_prefix('/'))
+                    == Some(sub)
+                    && is_hash_name(sub))
+        }
+    }
+}
+
+/// Whether `file` names a file directly inside the directory `dir`.
+fn directly_inside(file: &str, dir: &str) -> bool {
+    file.strip_prefix(dir)
+        .and_then(|r| r.strip_prefix('/'))
+        .is_some_and(|f| !f.is_empty() && !f.contains('/'))
+}
+
+/// Whether `name` is an OpenSSL subject-hash file name (`5a665d01.0`).
+fn is_hash_name(name: &str) -> bool {
+    name.split_once('.').is_some_and(|(h, n)| {
+        h.len() == 8
+            && h.bytes().all(|b| b.is_ascii_hexdigit())
+            && !n.is_empty()
+            && n.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
 /// What one container should get.
 struct Want<'a> {
     mounts: &'a [WantMount],
@@ -797,7 +875,7 @@ fn plan_container(
         .collect();
     let (old, others): (Vec<&HaveMount<'_>>, Vec<&HaveMount<'_>>) = have
         .iter()
-        .partition(|m| ours && m.name == opts.volume_name);
+        .partition(|m| ours && m.name == opts.volume_name && tool_mount(m.node, c, opts));
     // Directories where the earlier run mounted the whole volume: its variables point there.
     let old_dirs: Vec<String> = old
         .iter()

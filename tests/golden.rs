@@ -285,5 +285,7 @@ mod plan_cases {
         chart_volume_named_like_ours => "chart-volume-named-like-ours",
         rerun_removal_next_to_insertion => "rerun-removal-next-to-insertion",
         rerun_chart_variable_into_our_directory => "rerun-chart-variable-into-our-directory",
+        chart_mounts_our_volume => "chart-mounts-our-volume",
+        rerun_chart_mounts_our_volume => "rerun-chart-mounts-our-volume",
     }
 }
