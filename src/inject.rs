@@ -57,7 +57,7 @@ pub struct ContainerPlan {
     pub path: String,
     /// Mount paths added.
     pub mounts: Vec<String>,
-    /// Variables set.
+    /// Variables added, or whose value changes.
     pub env: Vec<String>,
     /// Mount paths left alone, with the reason.
     pub kept_mounts: Vec<(String, String)>,
@@ -1057,8 +1057,8 @@ fn plan_container(
             let joined = format!("{base} {value}");
             if raw != Some(joined.as_str()) {
                 set_env_value(&mut plan.intents, &epath, e, &joined);
+                cp.env.push(var.clone());
             }
-            cp.env.push(var.clone());
             continue;
         }
         let shown = match (current.as_deref(), e.get("valueFrom")) {
@@ -1136,11 +1136,12 @@ fn plan_container(
         .zip(&new_env)
         .take_while(|((_, on, _), (nn, _))| on == nn)
         .count();
-    for ((i, _, ov), (_, nv)) in old_env.iter().zip(&new_env).take(kept) {
+    for ((i, on, ov), (_, nv)) in old_env.iter().zip(&new_env).take(kept) {
         if ov != nv
             && let Some(e) = env_items.get(*i)
         {
             set_env_value(&mut plan.intents, &cpath.key("env").index(*i), e, nv);
+            cp.env.push(on.clone());
         }
     }
     let removed: Vec<usize> = old_env[kept..].iter().map(|(i, _, _)| *i).collect();
@@ -1148,7 +1149,8 @@ fn plan_container(
         .iter()
         .map(|(n, v)| Val::map([("name", Val::str(n)), ("value", Val::str(v))]))
         .collect();
-    cp.env.extend(new_env.iter().map(|(n, _)| n.clone()));
+    cp.env
+        .extend(new_env[kept..].iter().map(|(n, _)| n.clone()));
     remove_items(
         &mut plan.intents,
         cpath,
