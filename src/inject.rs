@@ -63,6 +63,9 @@ pub struct ContainerPlan {
     pub kept_mounts: Vec<(String, String)>,
     /// Variables left alone, with the reason.
     pub kept_env: Vec<(String, String)>,
+    /// What an earlier injection under other options left, taken out: mount paths and
+    /// variable names.
+    pub removed: Vec<String>,
 }
 
 /// The plan for one PodSpec.
@@ -927,6 +930,8 @@ fn plan_container(
         .take_while(|(o, w)| o.is(w, opts))
         .count();
     let removed: Vec<usize> = old[kept..].iter().map(|m| m.index).collect();
+    cp.removed
+        .extend(old[kept..].iter().map(|m| m.path.clone()));
     let added: Vec<Val> = desired[kept..].iter().map(|w| mount_val(w, opts)).collect();
     cp.mounts
         .extend(desired[kept..].iter().map(|w| w.path.clone()));
@@ -1106,6 +1111,10 @@ fn plan_container(
             && rest != raw
         {
             set_env_value(&mut plan.intents, &cpath.key("env").index(*i), e, rest);
+            cp.removed.push(format!(
+                "{} (its truststore options)",
+                wk::JAVA_TOOL_OPTIONS
+            ));
         }
     }
     if !missing.is_empty() {
@@ -1145,6 +1154,8 @@ fn plan_container(
         }
     }
     let removed: Vec<usize> = old_env[kept..].iter().map(|(i, _, _)| *i).collect();
+    cp.removed
+        .extend(old_env[kept..].iter().map(|(_, n, _)| n.clone()));
     let added: Vec<Val> = new_env[kept..]
         .iter()
         .map(|(n, v)| Val::map([("name", Val::str(n)), ("value", Val::str(v))]))
