@@ -448,6 +448,10 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                             || mounted_at_our_paths(spec, opts)
                             || variable_inside_mount(spec, opts));
                     if !(same || earlier) {
+                        if !inject {
+                            // The chart's own volume, in a workload left alone: no conflict.
+                            continue;
+                        }
                         return Err(conflict(
                             spec_path.key("volumes").index(i),
                             format!(
@@ -855,8 +859,8 @@ fn list_of<'n>(c: &'n Node, cpath: &Path, key: &str) -> Result<&'n [Node], Confl
 
 /// Plans one container: removes what an earlier run injected and the current options do
 /// not want (`ours`: the pod has our volume), and adds what is missing.
-fn plan_container(
-    c: &Node,
+fn plan_container<'n>(
+    c: &'n Node,
     cpath: &Path,
     want: &Want<'_>,
     ours: bool,
@@ -864,8 +868,15 @@ fn plan_container(
     plan: &mut Plan,
     cp: &mut ContainerPlan,
 ) -> Result<(), Conflict> {
+    // A container left alone is only cleaned of an earlier injection; a field of the wrong
+    // type there is not this run's business.
+    let injecting = !want.mounts.is_empty() || !want.env.is_empty();
+    let lenient = |r: Result<&'n [Node], Conflict>| match r {
+        Err(_) if !injecting => Ok(&[][..]),
+        r => r,
+    };
     let existing_mounts = c.get("volumeMounts");
-    let mount_items = list_of(c, cpath, "volumeMounts")?;
+    let mount_items = lenient(list_of(c, cpath, "volumeMounts"))?;
     let have: Vec<HaveMount<'_>> = mount_items
         .iter()
         .enumerate()
@@ -967,7 +978,7 @@ fn plan_container(
     };
 
     let existing_env = c.get("env");
-    let env_items = list_of(c, cpath, "env")?;
+    let env_items = lenient(list_of(c, cpath, "env"))?;
     // The earlier run's variables: a plain value that names a file directly inside one of
     // its directory mounts; and its part of JAVA_TOOL_OPTIONS.
     let in_old_dir = |v: &str| {

@@ -287,5 +287,6 @@ mod plan_cases {
         rerun_chart_variable_into_our_directory => "rerun-chart-variable-into-our-directory",
         chart_mounts_our_volume => "chart-mounts-our-volume",
         rerun_chart_mounts_our_volume => "rerun-chart-mounts-our-volume",
+        excluded_left_alone => "excluded-left-alone",
     }
 }
