@@ -198,6 +198,13 @@ pub fn check_problems(w: &WorkloadReport) -> Vec<String> {
                 c.env.join(", ")
             ));
         }
+        if !c.removed.is_empty() {
+            out.push(format!(
+                "container {:?} keeps what an injection under other options added: {}",
+                c.name,
+                c.removed.join(", ")
+            ));
+        }
         for (what, why) in c.kept_mounts.iter().chain(&c.kept_env) {
             let _ = what;
             out.push(format!("container {:?}: {why}", c.name));

@@ -273,6 +273,27 @@ fn check_fails_on_raw_and_passes_on_injected_streams() {
 }
 
 #[test]
+fn check_reports_what_an_injection_under_other_options_left() {
+    let mut c = bin();
+    c.args(["-q", "--configmap", "corp-ca", "--complete-bundle"]);
+    let complete = text(&run(c, DEPLOYMENT).stdout);
+    // The bundle is no longer declared complete: SSL_CERT_FILE and the system bundle
+    // overrides would hide the public roots.
+    let mut c = bin();
+    c.args(["check", "--configmap", "corp-ca"]);
+    let o = run(c, &complete);
+    assert_eq!(o.status.code(), Some(1), "{}", dump(&o));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("keeps what an injection under other options added")
+            && err.contains("/etc/ssl/certs/ca-certificates.crt")
+            && err.contains("SSL_CERT_FILE"),
+        "{}",
+        dump(&o)
+    );
+}
+
+#[test]
 fn check_reports_a_charts_own_override() {
     let own = DEPLOYMENT.replace("        image: nginx\n", "        image: nginx\n        env:\n        - name: NODE_EXTRA_CA_CERTS\n          value: /own.pem\n");
     let mut c = bin();

@@ -232,7 +232,22 @@ impl<'a> TextEditor<'a> {
                     return Err(fail("the key shares its line with a `-`"));
                 }
                 let end = self.after(v.end);
-                self.push(ls, end, usize::MAX, 0, seq, String::new());
+                self.push_removal(ls, end, seq);
+            }
+            Op::RemoveItem(index) => {
+                if node.flow {
+                    return Err(fail("items of flow lists are removed by re-emitting"));
+                }
+                let items = node.items().ok_or_else(|| fail("not a list"))?;
+                let item = items.get(*index).ok_or_else(|| fail("item not found"))?;
+                let dash = dash_before(self.input, item.start)
+                    .ok_or_else(|| fail("no `-` found before the item"))?;
+                let ls = line_start(self.input, dash);
+                if !self.input.as_bytes()[ls..dash].iter().all(|&b| b == b' ') {
+                    return Err(fail("the item shares its line with a key or another `-`"));
+                }
+                let end = self.after(item.end);
+                self.push_removal(ls, end, seq);
             }
             Op::AppendBlock(block) => {
                 let Value::Seq(items) = &node.value else {
@@ -343,6 +358,12 @@ impl<'a> TextEditor<'a> {
             text.insert_str(0, nl);
         }
         self.push(at, at, col, rank, seq, text);
+    }
+
+    /// Removes the lines `at..end`. Lines inserted at `at` (the end of what precedes)
+    /// go before the removal, whatever their column.
+    fn push_removal(&mut self, at: usize, end: usize, seq: usize) {
+        self.push(at, end, 0, u8::MAX, seq, String::new());
     }
 
     fn push(&mut self, at: usize, end: usize, col: usize, rank: u8, seq: usize, text: String) {
