@@ -4,9 +4,9 @@
 
 use std::ffi::OsString;
 
-use clap::builder::BoolishValueParser;
+use clap::builder::{BoolishValueParser, PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::parser::ValueSource;
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
 use trust_inject::config::{FIELDS, FieldKind, Setting, Settings};
 
 /// Exit codes. Listed in `--help` and the README; never reuse a number.
@@ -74,6 +74,7 @@ pub fn command() -> Command {
                 .value_name("FILE")
                 .env("TRUST_INJECT_REPORT")
                 .value_parser(clap::value_parser!(OsString))
+                .value_hint(ValueHint::FilePath)
                 .help("Write a JSON report (per workload: what was mounted and set, what was skipped or kept, and why) to FILE, or `-` for standard error"),
         )
         .arg(
@@ -117,6 +118,7 @@ fn common_args(cmd: Command) -> Command {
                 .num_args(0..)
                 .action(ArgAction::Append)
                 .value_parser(clap::value_parser!(OsString))
+                .value_hint(ValueHint::FilePath)
                 .help(
                     "Input files, read in order (default: standard input; `-` is standard input)",
                 ),
@@ -127,6 +129,7 @@ fn common_args(cmd: Command) -> Command {
                 .long("output")
                 .value_name("FILE")
                 .value_parser(clap::value_parser!(OsString))
+                .value_hint(ValueHint::FilePath)
                 .help("Write the result to FILE instead of standard output (replaced whole once the result is complete; left as it was on failure)"),
         )
         .arg(
@@ -135,6 +138,7 @@ fn common_args(cmd: Command) -> Command {
                 .value_name("FILE")
                 .env("TRUST_INJECT_CONFIG")
                 .value_parser(clap::value_parser!(OsString))
+                .value_hint(ValueHint::FilePath)
                 .help("Read options from a TrustInjection document (flags override it)"),
         )
         .arg(
@@ -180,10 +184,17 @@ fn field_arg(f: &'static trust_inject::config::Field) -> Arg {
         .long(f.flag)
         .help_heading(heading)
         .value_name(f.value_name)
+        .value_hint(value_hint(f.flag))
         .env(f.env())
         .help(format!("{}{default}", f.help));
     match f.kind {
-        FieldKind::Str => arg.action(ArgAction::Set),
+        FieldKind::Str => match fixed_values(f.flag) {
+            // A fixed set: a wrong value is refused with the list, and completes to it.
+            Some(values) => arg
+                .action(ArgAction::Set)
+                .value_parser(PossibleValuesParser::new(values)),
+            None => arg.action(ArgAction::Set),
+        },
         FieldKind::Int => arg
             .action(ArgAction::Set)
             .value_parser(clap::value_parser!(u64)),
@@ -192,9 +203,44 @@ fn field_arg(f: &'static trust_inject::config::Field) -> Arg {
             .num_args(0..=1)
             .require_equals(true)
             .default_missing_value("true")
-            .value_parser(BoolishValueParser::new()),
+            .ignore_case(true)
+            .value_parser(bool_parser()),
         FieldKind::List => arg.action(ArgAction::Append).value_delimiter(','),
     }
+}
+
+/// The values of an option that takes one of a fixed set (the config file checks the same).
+fn fixed_values(flag: &str) -> Option<&'static [&'static str]> {
+    match flag {
+        "generate" => Some(&["configmap", "secret"]),
+        _ => None,
+    }
+}
+
+/// What shell completion offers for an option's value: local files only where the value
+/// names one. Paths inside the container (`--mount-path`, `--additive-file`,
+/// `--system-bundle-path`) and names complete nothing.
+fn value_hint(flag: &str) -> ValueHint {
+    match flag {
+        "ca-file" => ValueHint::AnyPath,
+        "error-log" | "public-roots" => ValueHint::FilePath,
+        _ => ValueHint::Other,
+    }
+}
+
+/// `true` or `false`, listed in errors and completions; `yes`/`no`, `on`/`off`, `1`/`0`,
+/// `y`/`n` and `t`/`f` are accepted too (as for environment variables), in any case.
+fn bool_parser() -> impl TypedValueParser<Value = bool> {
+    PossibleValuesParser::new([
+        PossibleValue::new("true").aliases(["t", "yes", "y", "on", "1"]),
+        PossibleValue::new("false").aliases(["f", "no", "n", "off", "0"]),
+    ])
+    .map(|v| {
+        matches!(
+            v.to_ascii_lowercase().as_str(),
+            "true" | "t" | "yes" | "y" | "on" | "1"
+        )
+    })
 }
 
 /// What the environment (`TRUST_INJECT_*`) and the command line set, as two layers of
