@@ -44,6 +44,13 @@ pub const EXIT_CODES: &str = "Exit codes:
   5  the output could not be written (disk full, file size limit); an -o FILE is left as it was
   6  internal error, a bug: nothing was written (please report it)";
 
+/// Examples, shown before the exit codes in `--help`.
+const EXAMPLES: &str = "Examples:
+  helm template web ./chart | trust-inject --configmap corp-ca | kubectl apply -f -
+  trust-inject --ca-file corp-root.pem -o injected.yaml rendered.yaml
+  kustomize build . | trust-inject check --configmap corp-ca
+  trust-inject completions bash > ~/.local/share/bash-completion/completions/trust-inject";
+
 const ABOUT: &str = "Injects a CA bundle into every workload of rendered Kubernetes manifests";
 
 const LONG_ABOUT: &str = "Injects a CA bundle into every workload of rendered Kubernetes manifests.
@@ -66,7 +73,7 @@ pub fn command() -> Command {
         .version(env!("CARGO_PKG_VERSION"))
         .about(ABOUT)
         .long_about(LONG_ABOUT)
-        .after_help(EXIT_CODES)
+        .after_help(format!("{EXAMPLES}\n\n{EXIT_CODES}"))
         .args_conflicts_with_subcommands(true)
         .arg(
             Arg::new("report")
@@ -90,7 +97,8 @@ pub fn command() -> Command {
                     "Reads a stream (the output of `helm template` or `kustomize build`, injected or not) and \
                      exits 1 if any workload would not trust the bundle: a missing volume, mount or variable, or a \
                      chart's own setting that overrides it. Each is printed with the reason. Takes the same options \
-                     as the main command, which say what is expected.",
+                     as the main command, which say what is expected; -o/--output is refused, as check writes no \
+                     manifests. An input with no workload is a warning (an error under --strict).",
                 )
                 .after_help(EXIT_CODES),
         )

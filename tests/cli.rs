@@ -1500,3 +1500,20 @@ fn completions_offer_the_right_values() {
         entry("--output")
     );
 }
+
+#[test]
+fn help_shows_examples_and_what_check_refuses() {
+    let mut c = bin();
+    c.arg("--help");
+    let o = run(c, "");
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("Examples:\n  helm template web ./chart | trust-inject --configmap corp-ca")
+            && out.find("Examples:") < out.find("Exit codes:"),
+        "{out}"
+    );
+    let mut c = bin();
+    c.args(["check", "--help"]);
+    let out = text(&run(c, "").stdout);
+    assert!(out.contains("-o/--output is refused"), "{out}");
+}
