@@ -4,7 +4,7 @@
 
 use std::ffi::OsString;
 
-use clap::builder::{BoolishValueParser, PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
 use trust_inject::config::{FIELDS, FieldKind, Setting, Settings};
@@ -155,7 +155,10 @@ fn common_args(cmd: Command) -> Command {
                 .long("quiet")
                 .env("TRUST_INJECT_QUIET")
                 .action(ArgAction::SetTrue)
-                .value_parser(BoolishValueParser::new())
+                // Only TRUST_INJECT_QUIET gives it a value.
+                .value_parser(|v: &str| {
+                    bool_word(v).ok_or("[possible values: true, false] (or yes/no, on/off, 1/0)")
+                })
                 .help("Do not print the summary line and notes (warnings are still printed)"),
         );
     for f in FIELDS {
@@ -243,12 +246,16 @@ fn bool_parser() -> impl TypedValueParser<Value = bool> {
         PossibleValue::new("true").aliases(["t", "yes", "y", "on", "1"]),
         PossibleValue::new("false").aliases(["f", "no", "n", "off", "0"]),
     ])
-    .map(|v| {
-        matches!(
-            v.to_ascii_lowercase().as_str(),
-            "true" | "t" | "yes" | "y" | "on" | "1"
-        )
-    })
+    .map(|v| bool_word(&v).unwrap_or(false))
+}
+
+/// The boolean a word of [`bool_parser`] stands for, in any case.
+fn bool_word(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "t" | "yes" | "y" | "on" | "1" => Some(true),
+        "false" | "f" | "no" | "n" | "off" | "0" => Some(false),
+        _ => None,
+    }
 }
 
 /// What the environment (`TRUST_INJECT_*`) and the command line set, as two layers of

@@ -1367,15 +1367,30 @@ fn a_bad_value_error_lists_the_accepted_values() {
         assert!(text(&o.stderr).contains(listed), "{args:?}: {}", dump(&o));
     }
     // The same from the environment.
-    let mut c = bin();
-    c.env("TRUST_INJECT_COMPLETE_BUNDLE", "maybe")
-        .args(["--configmap", "corp-ca"]);
-    let o = run(c, DEPLOYMENT);
-    assert!(
-        text(&o.stderr).contains("[possible values: true, false]"),
-        "{}",
-        dump(&o)
-    );
+    for var in ["TRUST_INJECT_COMPLETE_BUNDLE", "TRUST_INJECT_QUIET"] {
+        let mut c = bin();
+        c.env(var, "maybe").args(["--configmap", "corp-ca"]);
+        let o = run(c, DEPLOYMENT);
+        assert_eq!(o.status.code(), Some(2), "{var}: {}", dump(&o));
+        assert!(
+            text(&o.stderr).contains("[possible values: true, false]"),
+            "{var}: {}",
+            dump(&o)
+        );
+    }
+    for v in ["1", "Yes", "false"] {
+        let mut c = bin();
+        c.env("TRUST_INJECT_QUIET", v)
+            .args(["--configmap", "corp-ca"]);
+        let o = run(c, DEPLOYMENT);
+        assert_eq!(o.status.code(), Some(0), "{v}: {}", dump(&o));
+        assert_eq!(
+            text(&o.stderr).contains("injected corp-ca into"),
+            v == "false",
+            "{v}: {}",
+            dump(&o)
+        );
+    }
     // The spellings accepted before still are, in any case.
     for v in [
         "true", "YES", "on", "1", "y", "T", "false", "No", "OFF", "0",
