@@ -275,7 +275,7 @@ pub const FIELDS: &[Field] = &[
         Bool,
         "false",
         "BOOL",
-        "Treat every warning as an error"
+        "Print every warning, then fail (exit 1) if there was any, including an input with no workload"
     ),
     field!(
         "max-depth",
@@ -299,7 +299,7 @@ pub const FIELDS: &[Field] = &[
         Bool,
         "false",
         "BOOL",
-        "Fail when the input holds no object (on by default under Argo CD, where an empty render would prune the application)"
+        "Fail (exit 3) when the input holds no object, instead of a warning (on by default under Argo CD, where an empty render would prune the application)"
     ),
     field!(
         "error-log",

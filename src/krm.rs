@@ -188,12 +188,36 @@ pub fn run(input: &str, outer: &Settings) -> KrmOutput {
     }
     let processed = match crate::process(input, &opts) {
         Ok(p) => p,
+        Err(Error::Strict { warnings }) => {
+            // Under --strict every warning is an error result of its own, on its object.
+            results.extend(warnings.iter().map(|w| KrmResult {
+                severity: Severity::Error,
+                ..finding_result(w)
+            }));
+            return finish(input, Some(&root), results);
+        }
         Err(e) => {
             results.push(error_result(&e));
             return finish(input, Some(&root), results);
         }
     };
     results.extend(processed.findings.iter().map(finding_result));
+    let items = root
+        .get("items")
+        .and_then(Node::items)
+        .map_or(0, <[_]>::len);
+    if let Some(message) = crate::report::no_workload_warning(&processed, items) {
+        results.push(KrmResult {
+            severity: if opts.strict {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            message,
+            object: None,
+            path: None,
+        });
+    }
     let Some(new_root) = parse_root(&processed.output) else {
         results.push(err(
             "internal error: the edited ResourceList does not parse; please report it".into(),

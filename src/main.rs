@@ -313,7 +313,18 @@ fn run(
     let limit = Options::from_settings(&file_settings.clone().overlay(outer.clone()))
         .map(|o| o.max_input_bytes)
         .unwrap_or(1 << 28);
-    let (input, origins) = read_input(&files, limit)?;
+    if mode == Mode::Check
+        && let Some(o) = m.get_one::<OsString>("output")
+    {
+        return Err(Failure::new(
+            Exit::Usage,
+            format!(
+                "check writes no manifests, so -o/--output {} has nothing to write: drop it (check prints its verdict on standard error and exits 0 or 1); to write the injected manifests, run without check",
+                o.to_string_lossy()
+            ),
+        ));
+    }
+    let (input, origins) = read_input(&files, limit, !quiet)?;
 
     // KRM function mode: a ResourceList on stdin (kustomize, kpt).
     if files.is_empty() && !legacy && trust_inject::krm::is_resource_list(&input) {
@@ -368,20 +379,43 @@ fn run(
     }
     #[cfg(debug_assertions)]
     debug::panic_before_processing();
-    let processed = trust_inject::pipeline::plan_edits(&input, &opts).map_err(|e| {
-        let exit = match &e {
-            Error::Config(_) => Exit::BadConfig,
-            e if e.is_input() => Exit::BadInput,
-            _ => Exit::InjectFailed,
-        };
-        Failure::new(exit, origins.locate_error(&e, &input, &opts))
-    })?;
+    let processed = match trust_inject::pipeline::plan_edits(&input, &opts) {
+        Ok(p) => p,
+        Err(Error::Strict { warnings }) => {
+            // Every warning, each placed in its file, then the verdict.
+            for w in &warnings {
+                say!(
+                    "trust-inject: {}: {}",
+                    paint(Severity::Warning),
+                    origins.locate_finding(w)
+                );
+            }
+            return Err(strict_failure(warnings.len()));
+        }
+        Err(e) => {
+            let exit = match &e {
+                Error::Config(_) => Exit::BadConfig,
+                e if e.is_input() => Exit::BadInput,
+                _ => Exit::InjectFailed,
+            };
+            return Err(Failure::new(exit, origins.locate_error(&e, &input, &opts)));
+        }
+    };
     let fail_on_empty = match settings.0.get("fail-on-empty") {
         Some(Setting::Bool(b)) => *b,
         _ => std::env::var_os("ARGOCD_APP_NAME").is_some(),
     };
     if fail_on_empty && processed.summary.objects == 0 {
         return Err(Failure::new(Exit::BadInput, Error::Empty.to_string()));
+    }
+    // No workload at all: a warning (printed under --quiet too), an error under --strict.
+    if let Some(w) =
+        trust_inject::report::no_workload_warning(&processed, processed.summary.objects)
+    {
+        say!("trust-inject: {}: {w}", paint(Severity::Warning));
+        if opts.strict {
+            return Err(strict_failure(1));
+        }
     }
     if mode == Mode::Check {
         return Ok(check(&processed, quiet, &origins));
@@ -427,6 +461,16 @@ fn run(
     std::mem::forget(processed);
     std::mem::forget(input);
     Ok(Exit::Ok)
+}
+
+/// The error after the warnings that `--strict` turned into one.
+fn strict_failure(count: usize) -> Failure {
+    Failure::new(
+        Exit::InjectFailed,
+        format!(
+            "{count} warning(s) treated as errors (--strict); fix what they name, or run without --strict to let warnings pass"
+        ),
+    )
 }
 
 /// Prints why each workload would not trust the bundle; exit 1 when any would not.
@@ -580,9 +624,6 @@ impl Origins {
     /// its own: errors are about one document, so it fails the same way, and the error then
     /// carries the document's number, lines and columns in that file.
     fn locate_error(&self, e: &Error, input: &str, opts: &Options) -> String {
-        if let Error::Strict { count, first } = e {
-            return self.locate_strict(*count, first, input, opts);
-        }
         let Some((o, _)) = e.doc().and_then(|d| self.at(d.first_line)) else {
             return e.to_string();
         };
@@ -610,26 +651,6 @@ impl Origins {
         }
     }
 
-    /// Warnings under `--strict`: the first one, placed in its file (found by processing
-    /// the files on their own until one has a warning).
-    fn locate_strict(&self, count: usize, first: &str, input: &str, opts: &Options) -> String {
-        let placed = match self.0.as_slice() {
-            [] => None,
-            [only] => Some(format!("{}: {first}", only.name)),
-            several => several.iter().find_map(|o| {
-                match trust_inject::pipeline::plan_edits(input.get(o.bytes.clone())?, opts) {
-                    Err(Error::Strict { first, .. }) => Some(format!("{}: {first}", o.name)),
-                    _ => None,
-                }
-            }),
-        };
-        Error::Strict {
-            count,
-            first: placed.unwrap_or_else(|| first.to_owned()),
-        }
-        .to_string()
-    }
-
     /// A parser message starting `line N column M: ` with N in the stream, made local.
     fn locate_message(&self, message: &str) -> String {
         let parsed = message.strip_prefix("line ").and_then(|rest| {
@@ -647,7 +668,10 @@ impl Origins {
 /// starts a new document: a missing final newline is added and a `---` line put between
 /// files that do not start with one. A byte order mark is kept at the start of the stream
 /// only: one at the start of a later file would fall inside the stream, where YAML forbids it.
-fn read_input(files: &[OsString], limit: u64) -> Result<(String, Origins), Failure> {
+///
+/// When standard input is a terminal and `hint` is set, a line on standard error says what
+/// is awaited before reading it, so that a bare `trust-inject` does not seem to hang.
+fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String, Origins), Failure> {
     let mut sources: Vec<(String, Vec<u8>)> = Vec::new();
     let mut total = 0u64;
     let files: Vec<OsString> = if files.is_empty() {
@@ -684,6 +708,11 @@ fn read_input(files: &[OsString], limit: u64) -> Result<(String, Origins), Failu
                 && meta.len() <= limit
             {
                 buf.reserve_exact(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
+            }
+            if hint && io::IsTerminal::is_terminal(&io::stdin()) {
+                say!(
+                    "trust-inject: reading manifests from standard input (the terminal): paste or type them, then press Ctrl-D; or pass FILEs (`trust-inject --help` for more)"
+                );
             }
             Box::new(io::stdin().lock())
         } else {

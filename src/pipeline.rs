@@ -210,15 +210,14 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
         .iter()
         .filter(|f| f.severity == Severity::Warning)
         .count();
-    if opts.strict
-        && let Some(first) = out
-            .findings
-            .iter()
-            .find(|f| f.severity == Severity::Warning)
-    {
+    if opts.strict && out.summary.warnings > 0 {
         return Err(Error::Strict {
-            count: out.summary.warnings,
-            first: first.to_string(),
+            warnings: out
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Warning)
+                .cloned()
+                .collect(),
         });
     }
     if let (true, true, Some(loaded)) = (

@@ -1163,15 +1163,15 @@ fn errors_name_the_file_and_its_own_lines() {
             dump(&o)
         );
     }
-    // Warnings under --strict: the first is placed in its file.
+    // Warnings under --strict: each is placed in its file.
     let mut c = bin();
     c.args(["-q", "--strict", "--configmap", "corp-ca"])
         .args(&paths);
     let o = run(c, "");
     assert_eq!(o.status.code(), Some(1), "{}", dump(&o));
     assert!(
-        text(&o.stderr).contains("the first: ")
-            && text(&o.stderr).contains("/b.yaml: document 1 (lines 1-14, Deployment prod/web)"),
+        text(&o.stderr).contains("1 warning(s) treated as errors (--strict)")
+            && text(&o.stderr).contains("/b.yaml: lines 1-14 (Deployment prod/web)"),
         "{}",
         dump(&o)
     );
@@ -1202,4 +1202,354 @@ fn errors_name_the_file_and_its_own_lines() {
         "{}",
         dump(&o)
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Frictions a first-time user meets.
+
+/// A Deployment whose container sets NODE_EXTRA_CA_CERTS itself: one warning.
+fn own_env_deployment(name: &str) -> String {
+    DEPLOYMENT.replace("name: web", &format!("name: {name}")).replace(
+        "        image: nginx\n",
+        "        image: nginx\n        env:\n        - name: NODE_EXTRA_CA_CERTS\n          value: /own.pem\n",
+    )
+}
+
+#[test]
+fn no_workload_is_a_warning_naming_fail_on_empty() {
+    const EMPTY: &str = "holds no Kubernetes object";
+    for input in ["", "---\n", "---\n# nothing rendered\n---\n"] {
+        // A warning, also under --quiet and in check; the (empty) result is still written.
+        for args in [
+            &["--configmap", "corp-ca"][..],
+            &["-q", "--configmap", "corp-ca"][..],
+            &["check", "--configmap", "corp-ca"][..],
+        ] {
+            let mut c = bin();
+            c.args(args);
+            let o = run(c, input);
+            assert_eq!(o.status.code(), Some(0), "{args:?} {input:?}: {}", dump(&o));
+            let err = text(&o.stderr);
+            assert!(
+                err.contains("warning: ") && err.contains(EMPTY) && err.contains("--fail-on-empty"),
+                "{args:?} {input:?}: {}",
+                dump(&o)
+            );
+            assert_eq!(text(&o.stdout), if args[0] == "check" { "" } else { input });
+        }
+        // --strict makes it an error (exit 1), with nothing on standard output.
+        for args in [
+            &["--strict", "--configmap", "corp-ca"][..],
+            &["check", "--strict", "--configmap", "corp-ca"][..],
+        ] {
+            let mut c = bin();
+            c.args(args);
+            let o = run(c, input);
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {}", dump(&o));
+            assert!(o.stdout.is_empty(), "{}", dump(&o));
+            assert!(
+                text(&o.stderr).contains(EMPTY) && text(&o.stderr).contains("(--strict)"),
+                "{}",
+                dump(&o)
+            );
+        }
+        // --fail-on-empty stays an input error (exit 3).
+        let mut c = bin();
+        c.args(["--fail-on-empty", "--configmap", "corp-ca"]);
+        let o = run(c, input);
+        assert_eq!(o.status.code(), Some(3), "{}", dump(&o));
+    }
+    // Objects but no workload: a warning too, saying how to name custom workloads.
+    let mut c = bin();
+    c.args(["--configmap", "corp-ca"]);
+    let o = run(c, "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n");
+    assert_eq!(o.status.code(), Some(0), "{}", dump(&o));
+    assert!(
+        text(&o.stderr).contains("none of the 1 object(s) in the input is a workload")
+            && text(&o.stderr).contains("--workload-kind"),
+        "{}",
+        dump(&o)
+    );
+    // Workloads all left alone on purpose: no such warning.
+    let mut c = bin();
+    c.args(["--configmap", "corp-ca", "--exclude-kind", "Deployment"]);
+    let o = run(c, DEPLOYMENT);
+    assert!(!text(&o.stderr).contains("warning:"), "{}", dump(&o));
+    // KRM mode: a warning result (an error one under --strict).
+    let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: f\n  data:\n    configmap: corp-ca\n";
+    let o = run(bin(), list);
+    assert_eq!(o.status.code(), Some(0), "{}", dump(&o));
+    let results = util::oracle_read(&o.stdout).expect("the output parses");
+    let results = results[0]["results"].as_array().expect("results").clone();
+    assert!(
+        results.iter().any(|r| r["severity"] == "warning"
+            && r["message"].as_str().is_some_and(|m| m.contains(EMPTY))),
+        "{}",
+        dump(&o)
+    );
+    let mut c = bin();
+    c.arg("--strict");
+    let o = run(c, list);
+    assert_eq!(o.status.code(), Some(1), "{}", dump(&o));
+    let results = util::oracle_read(&o.stdout).expect("the output parses");
+    assert!(
+        results[0]["results"]
+            .as_array()
+            .is_some_and(|rs| rs.iter().any(|r| r["severity"] == "error")),
+        "{}",
+        dump(&o)
+    );
+}
+
+#[test]
+fn a_terminal_on_stdin_gets_a_hint_and_is_still_read() {
+    // A real pseudo-terminal: util-linux `script` runs the binary on one and copies what is
+    // written to it, as a user typing; Ctrl-D (after a pause, at the start of a line) ends it.
+    assert!(
+        Command::new("script").arg("--version").output().is_ok(),
+        "this test needs `script` from util-linux (apt-get install util-linux)"
+    );
+    let dir = tempdir("tty");
+    let (out, err) = (format!("{dir}/out.yaml"), format!("{dir}/err.txt"));
+    let command = format!(
+        "'{}' --configmap corp-ca >'{out}' 2>'{err}'",
+        env!("CARGO_BIN_EXE_trust-inject")
+    );
+    let mut c = Command::new("script");
+    clean_env(&mut c);
+    c.args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("script starts");
+    let mut typed = child.stdin.take().expect("stdin");
+    typed.write_all(DEPLOYMENT.as_bytes()).expect("type");
+    typed.flush().expect("flush");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    typed.write_all(b"\x04").expect("Ctrl-D");
+    typed.flush().expect("flush");
+    let status = child.wait().expect("script finishes");
+    drop(typed);
+    let (out, err) = (
+        std::fs::read_to_string(&out).unwrap_or_default(),
+        std::fs::read_to_string(&err).unwrap_or_default(),
+    );
+    assert!(status.success(), "{status:?}\n{err}");
+    assert!(
+        err.starts_with("trust-inject: reading manifests from standard input (the terminal)")
+            && err.contains("Ctrl-D")
+            && err.contains("--help"),
+        "{err}"
+    );
+    assert!(
+        out.contains("kind: Deployment") && out.contains("trust-inject-ca"),
+        "{out}\n{err}"
+    );
+    // A pipe gets no hint.
+    let mut c = bin();
+    c.args(["--configmap", "corp-ca"]);
+    let o = run(c, DEPLOYMENT);
+    assert!(
+        !text(&o.stderr).contains("reading manifests"),
+        "{}",
+        dump(&o)
+    );
+}
+
+#[test]
+fn a_bad_value_error_lists_the_accepted_values() {
+    for (args, listed) in [
+        (
+            &["--complete-bundle=maybe"][..],
+            "[possible values: true, false]",
+        ),
+        (&["--strict=maybe"][..], "[possible values: true, false]"),
+        (
+            &["--generic-workloads=2"][..],
+            "[possible values: true, false]",
+        ),
+        (
+            &["--generate", "maybe"][..],
+            "[possible values: configmap, secret]",
+        ),
+        (
+            &["check", "--override-env=maybe"][..],
+            "[possible values: true, false]",
+        ),
+        (
+            &["check", "--generate=Secrets"][..],
+            "[possible values: configmap, secret]",
+        ),
+    ] {
+        let mut c = bin();
+        c.args(args).args(["--configmap", "corp-ca"]);
+        let o = run(c, DEPLOYMENT);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", dump(&o));
+        assert!(text(&o.stderr).contains(listed), "{args:?}: {}", dump(&o));
+    }
+    // The same from the environment.
+    for var in ["TRUST_INJECT_COMPLETE_BUNDLE", "TRUST_INJECT_QUIET"] {
+        let mut c = bin();
+        c.env(var, "maybe").args(["--configmap", "corp-ca"]);
+        let o = run(c, DEPLOYMENT);
+        assert_eq!(o.status.code(), Some(2), "{var}: {}", dump(&o));
+        assert!(
+            text(&o.stderr).contains("[possible values: true, false]"),
+            "{var}: {}",
+            dump(&o)
+        );
+    }
+    for v in ["1", "Yes", "false"] {
+        let mut c = bin();
+        c.env("TRUST_INJECT_QUIET", v)
+            .args(["--configmap", "corp-ca"]);
+        let o = run(c, DEPLOYMENT);
+        assert_eq!(o.status.code(), Some(0), "{v}: {}", dump(&o));
+        assert_eq!(
+            text(&o.stderr).contains("injected corp-ca into"),
+            v == "false",
+            "{v}: {}",
+            dump(&o)
+        );
+    }
+    // The spellings accepted before still are, in any case.
+    for v in [
+        "true", "YES", "on", "1", "y", "T", "false", "No", "OFF", "0",
+    ] {
+        let mut c = bin();
+        c.args([
+            "-q",
+            "--configmap",
+            "corp-ca",
+            &format!("--override-env={v}"),
+        ]);
+        let o = run(c, DEPLOYMENT);
+        assert_eq!(o.status.code(), Some(0), "{v}: {}", dump(&o));
+        let mut c = bin();
+        c.env("TRUST_INJECT_SKIP_INIT_CONTAINERS", v)
+            .args(["-q", "--configmap", "corp-ca"]);
+        assert_eq!(run(c, DEPLOYMENT).status.code(), Some(0), "{v}");
+    }
+}
+
+#[test]
+fn strict_shows_every_warning_with_its_document() {
+    let stream = format!(
+        "{}---\n{}",
+        own_env_deployment("alpha"),
+        own_env_deployment("beta")
+    );
+    let mut c = bin();
+    c.args(["-q", "--strict", "--configmap", "corp-ca"]);
+    let o = run(c, &stream);
+    assert_eq!(o.status.code(), Some(1), "{}", dump(&o));
+    assert!(o.stdout.is_empty(), "{}", dump(&o));
+    let err = text(&o.stderr);
+    for doc in [
+        "warning: document 1 (lines 1-14, Deployment prod/alpha)",
+        "warning: document 2 (lines 15-29, Deployment prod/beta)",
+        "error: 2 warning(s) treated as errors (--strict)",
+    ] {
+        assert!(err.contains(doc), "{doc}: {}", dump(&o));
+    }
+    // Several files: each warning placed in its file.
+    let dir = tempdir("strict-all");
+    let (a, b) = (format!("{dir}/a.yaml"), format!("{dir}/b.yaml"));
+    std::fs::write(&a, own_env_deployment("alpha")).expect("write");
+    std::fs::write(&b, own_env_deployment("beta")).expect("write");
+    let mut c = bin();
+    c.args(["-q", "--strict", "--configmap", "corp-ca", &a, &b]);
+    let o = run(c, "");
+    assert_eq!(o.status.code(), Some(1), "{}", dump(&o));
+    let err = text(&o.stderr);
+    for doc in [
+        "a.yaml: lines 1-14 (Deployment prod/alpha)",
+        "b.yaml: lines 1-14 (Deployment prod/beta)",
+    ] {
+        assert!(err.contains(doc), "{doc}: {}", dump(&o));
+    }
+}
+
+#[test]
+fn check_refuses_an_output_file() {
+    let dir = tempdir("check-o");
+    let target = format!("{dir}/out.yaml");
+    for args in [
+        &["-o", &target][..],
+        &["--output", &target][..],
+        &["-o", "-"][..],
+    ] {
+        let mut c = bin();
+        c.args(["check", "--configmap", "corp-ca"]).args(args);
+        let o = run(c, DEPLOYMENT);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", dump(&o));
+        assert!(
+            text(&o.stderr).contains("check writes no manifests")
+                && text(&o.stderr).contains("-o/--output"),
+            "{}",
+            dump(&o)
+        );
+        assert!(o.stdout.is_empty());
+        assert!(!std::path::Path::new(&target).exists());
+    }
+}
+
+#[test]
+fn completions_offer_the_right_values() {
+    let mut c = bin();
+    c.args(["completions", "bash"]);
+    let o = run(c, "");
+    let script = text(&o.stdout);
+    // The completion of one flag, in the main command's case list.
+    let entry = |flag: &str| -> String {
+        let start = script
+            .find(&format!("                {flag})\n"))
+            .unwrap_or_else(|| panic!("{flag} has an entry"));
+        let rest = &script[start..];
+        rest[..rest.find(";;").unwrap_or(rest.len())].to_owned()
+    };
+    const FILES: &str = "compgen -f";
+    for (flag, want) in [
+        ("--generate", Some("compgen -W \"configmap secret\"")),
+        ("--complete-bundle", Some("compgen -W \"true false\"")),
+        ("--strict", Some("compgen -W \"true false\"")),
+        ("--ca-file", Some(FILES)),
+        ("--config", Some(FILES)),
+        ("--report", Some(FILES)),
+        ("--public-roots", Some(FILES)),
+        ("--configmap", None),
+        ("--key", None),
+        ("--mount-path", None),
+        ("--system-bundle-path", None),
+        ("--exclude-namespace", None),
+        ("--additive-env", None),
+    ] {
+        let e = entry(flag);
+        match want {
+            Some(w) => assert!(e.contains(w), "{flag}: {e}"),
+            None => assert!(!e.contains("compgen"), "{flag} completes nothing: {e}"),
+        }
+    }
+    assert!(
+        entry("--output").contains("compgen -f") || entry("--output").contains("_filedir"),
+        "{}",
+        entry("--output")
+    );
+}
+
+#[test]
+fn help_shows_examples_and_what_check_refuses() {
+    let mut c = bin();
+    c.arg("--help");
+    let o = run(c, "");
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("Examples:\n  helm template web ./chart | trust-inject --configmap corp-ca")
+            && out.find("Examples:") < out.find("Exit codes:"),
+        "{out}"
+    );
+    let mut c = bin();
+    c.args(["check", "--help"]);
+    let out = text(&run(c, "").stdout);
+    assert!(out.contains("-o/--output is refused"), "{out}");
 }
