@@ -44,6 +44,9 @@ pub struct TextEditor<'a> {
     /// Entries already added to each empty flow collection (by its start offset), so a
     /// second one gets its comma.
     flow_added: std::collections::HashMap<usize, usize>,
+    /// Items to be removed from each flow sequence (by its start offset), so removals
+    /// and additions in one flow sequence agree on what stays.
+    flow_removed: std::collections::HashMap<usize, Vec<usize>>,
 }
 
 fn line_start(input: &str, pos: usize) -> usize {
@@ -76,6 +79,20 @@ impl<'a> TextEditor<'a> {
             layout,
             splices: Vec::new(),
             flow_added: std::collections::HashMap::new(),
+            flow_removed: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Notes the items that `intents` remove from flow sequences; call it before
+    /// [`TextEditor::apply`] with all the intents of the document.
+    pub fn note_removals(&mut self, intents: &[Intent]) {
+        for i in intents {
+            if let Op::RemoveItem(index) = i.op
+                && let Some((node, _, _)) = find(self.root, &i.path)
+                && node.flow
+            {
+                self.flow_removed.entry(node.start).or_default().push(index);
+            }
         }
     }
 
@@ -324,8 +341,64 @@ impl<'a> TextEditor<'a> {
                     return Err(fail("the key's occurrences overlap"));
                 }
                 for (start, end) in ranges {
-                    self.push(start, end, usize::MAX, 0, seq, String::new());
+                    self.push_removal(start, end, seq);
                 }
+            }
+            Op::RemoveItem(index) if node.flow => {
+                let items = node.items().ok_or_else(|| fail("not a list"))?;
+                let removed = self
+                    .flow_removed
+                    .get(&node.start)
+                    .filter(|r| r.contains(index))
+                    .ok_or_else(|| fail("a flow list item removed without note_removals"))?;
+                let parts = flow_parts(self.input, 0, node)
+                    .ok_or_else(|| fail("the flow sequence's brackets were not found"))?;
+                let kept = |j: usize| j < items.len() && !removed.contains(&j);
+                let item = items.get(*index).ok_or_else(|| fail("item not found"))?;
+                let ce = |n: &Node| content_end(n).max(n.start);
+                let range = if (index + 1..items.len()).any(kept) {
+                    // An item stays after it: up to the next item.
+                    (
+                        item.start,
+                        items.get(index + 1).map_or(item.end, |n| n.start),
+                    )
+                } else if (0..*index).any(kept) {
+                    // Only removed items follow: from the end of the one before, its comma
+                    // included.
+                    (ce(&items[index - 1]), ce(item))
+                } else if index + 1 == items.len() {
+                    // Nothing stays: the last item takes a trailing comma with it.
+                    (
+                        if *index == 0 {
+                            item.start
+                        } else {
+                            ce(&items[index - 1])
+                        },
+                        parts.close,
+                    )
+                } else {
+                    (
+                        if *index == 0 {
+                            item.start
+                        } else {
+                            ce(&items[index - 1])
+                        },
+                        ce(item),
+                    )
+                };
+                self.push_removal(range.0, range.1, seq);
+            }
+            Op::RemoveItem(index) => {
+                let items = node.items().ok_or_else(|| fail("not a list"))?;
+                let item = items.get(*index).ok_or_else(|| fail("item not found"))?;
+                let dash = dash_before(self.input, item.start)
+                    .ok_or_else(|| fail("no `-` found before the item"))?;
+                let ls = line_start(self.input, dash);
+                if !self.input.as_bytes()[ls..dash].iter().all(|&b| b == b' ') {
+                    return Err(fail("the item shares its line with a key or another `-`"));
+                }
+                let end = self.after(item.end);
+                self.push_removal(ls, end, seq);
             }
             Op::AppendBlock(block) => {
                 let Value::Seq(items) = &node.value else {
@@ -377,8 +450,14 @@ impl<'a> TextEditor<'a> {
         // Entries added earlier in this run sit at the same place, after the last one.
         let added = self.flow_added.get(&node.start).copied().unwrap_or(0);
         *self.flow_added.entry(node.start).or_default() += 1;
+        let removed = self.flow_removed.get(&node.start);
         let children: Vec<&Node> = match &node.value {
-            Value::Seq(items) => items.iter().collect(),
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !removed.is_some_and(|r| r.contains(i)))
+                .map(|(_, n)| n)
+                .collect(),
             Value::Map(entries) => entries.iter().flat_map(|(k, v)| [k, v]).collect(),
             _ => Vec::new(),
         };
@@ -471,6 +550,12 @@ impl<'a> TextEditor<'a> {
             text.insert_str(0, nl);
         }
         self.push(at, at, col, rank, seq, text);
+    }
+
+    /// Removes the lines `at..end`. Lines inserted at `at` (the end of what precedes)
+    /// go before the removal, whatever their column.
+    fn push_removal(&mut self, at: usize, end: usize, seq: usize) {
+        self.push(at, end, 0, u8::MAX, seq, String::new());
     }
 
     fn push(&mut self, at: usize, end: usize, col: usize, rank: u8, seq: usize, text: String) {

@@ -90,6 +90,9 @@ pub enum Op {
     AppendBlock(String),
     /// Remove a key (and its value) from the mapping at the path.
     RemoveKey(String),
+    /// Remove the item at this index (counted in the unedited document) from the sequence
+    /// at the path.
+    RemoveItem(usize),
 }
 
 /// One change to a document.

@@ -510,6 +510,20 @@ pub(crate) fn flow_parts(text: &str, base: usize, node: &Node) -> Option<FlowPar
     }
 }
 
+/// An error at the end of the chunk (an unclosed flow collection or quoted scalar) is
+/// placed by the parser after the last line break, on a line past the end of the text or on
+/// the next document's separator: it is cited at the end of the last line with content
+/// instead. `line` and `col` are 1-based and relative to `text`.
+fn clamp_to_content(text: &str, line: usize, col: usize) -> (usize, usize) {
+    let content = text.trim_end();
+    let last_line = count_lines(content) + 1;
+    if line <= last_line {
+        return (line, col);
+    }
+    let last = content.rsplit('\n').next().unwrap_or(content);
+    (last_line, last.chars().count() + 1)
+}
+
 /// Parses the chunk `text` (which starts at byte `base` and line `base_line` of the
 /// input). With `build` false only spans are recorded (the text is still fully
 /// validated); with `build` true each document carries its tree.
@@ -530,11 +544,14 @@ pub fn parse_chunk(
     let mut depth = 0usize;
     let mut current: Option<Document> = None;
     let line_of = |m: &saphyr_parser::Marker| base_line + m.line() - 1;
-    let err_at = |m: &saphyr_parser::Marker, message: String, docs_before: usize| ParseError {
-        line: base_line + m.line() - 1,
-        col: m.col() + 1,
-        message,
-        docs_before,
+    let err_at = |m: &saphyr_parser::Marker, message: String, docs_before: usize| {
+        let (line, col) = clamp_to_content(text, m.line(), m.col() + 1);
+        ParseError {
+            line: base_line + line - 1,
+            col,
+            message,
+            docs_before,
+        }
     };
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
