@@ -344,4 +344,5 @@ golden! {
     dash_comment_items_crlf => "dash-comment-items-crlf",
     override_env_valuefrom_first_crlf => "override-env-valuefrom-first-crlf",
     quoted_keys_and_comments => "quoted-keys-and-comments",
+    rerun_flow_lists => "rerun-flow-lists",
 }
