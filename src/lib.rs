@@ -26,6 +26,7 @@ pub mod error;
 pub mod generate;
 pub mod inject;
 pub mod krm;
+pub mod merge;
 pub mod pipeline;
 pub mod report;
 pub mod well_known;

@@ -776,9 +776,11 @@ fn process_doc(
     };
     // Items are removed last, from the highest index down, so the indices of the other
     // intents (all counted in the unedited document) still hold.
+    // An item put first goes in after the removals, which count in the unedited list.
     let removal = |i: &Intent| match i.op {
-        Op::RemoveItem(n) => Some(std::cmp::Reverse(n)),
-        _ => None,
+        Op::RemoveItem(n) => (1, Some(std::cmp::Reverse(n))),
+        Op::Prepend(_) => (2, None),
+        _ => (0, None),
     };
     intents.sort_by_key(removal);
     for i in &intents {
@@ -946,6 +948,7 @@ fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), String> {
             crate::yaml::val_to_node(v),
         )),
         (Op::Append(v), Value::Seq(items)) => items.push(crate::yaml::val_to_node(v)),
+        (Op::Prepend(v), Value::Seq(items)) => items.insert(0, crate::yaml::val_to_node(v)),
         (Op::Replace(v) | Op::ReplaceNode(v), _) => *node = crate::yaml::val_to_node(v),
         (Op::AppendBlock(_), _) => return Err(missing()),
         (Op::RemoveKey(k), Value::Map(entries)) => {
