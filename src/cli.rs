@@ -372,10 +372,9 @@ fn merge_command() -> Command {
         .arg(
             Arg::new("public-roots")
                 .long("public-roots")
-                .value_name("mozilla|none")
+                .value_name("mozilla|none|FILE")
                 .default_value("mozilla")
-                .value_parser(["mozilla", "none"])
-                .help("Public roots added: the built-in Mozilla store, or none when the source is complete"),
+                .help("Public roots added: the built-in Mozilla store, none when the source is complete, or a PEM file such as a distribution's ca-certificates.crt"),
         )
         .after_help(
             "Exit codes:\n  0  the bundle was written\n  3  the source is absent or empty\n  4  the source holds something other than CA certificates (a private key, say)\n  5  the output could not be written",

@@ -185,7 +185,8 @@ fn merge_cmd(m: &clap::ArgMatches) -> Result<Exit, Failure> {
             .unwrap_or_default(),
         public_roots: match m.get_one::<String>("public-roots").map(String::as_str) {
             Some("none") => trust_inject::bundle::PublicRoots::None,
-            _ => trust_inject::bundle::PublicRoots::Mozilla,
+            Some("mozilla") | None => trust_inject::bundle::PublicRoots::Mozilla,
+            Some(file) => trust_inject::bundle::PublicRoots::File(file.into()),
         },
     };
     match merge(&args) {
