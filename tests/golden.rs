@@ -322,3 +322,19 @@ golden! {
     rerun_chart_mounts_our_volume => "rerun-chart-mounts-our-volume",
     excluded_left_alone => "excluded-left-alone",
 }
+
+// The start-up merge (--merge-at-start): the init container, its volumes, re-runs.
+golden! {
+    merge_basic => "merge-basic",
+    merge_existing_init_containers => "merge-existing-init-containers",
+    merge_json_flow => "merge-json-flow",
+    merge_secret_pull_secret => "merge-secret-pull-secret",
+    merge_init_name_conflict => "merge-init-name-conflict",
+    merge_source_volume_conflict => "merge-source-volume-conflict",
+    merge_windows => "merge-windows",
+    merge_complete_source => "merge-complete-source",
+    merge_with_generated_refused => "merge-with-generated-refused",
+    merge_rerun_off => "merge-rerun-off",
+    merge_rerun_on => "merge-rerun-on",
+    merge_rerun_changed_options => "merge-rerun-changed-options",
+}
