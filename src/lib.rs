@@ -28,6 +28,7 @@ pub mod inject;
 pub mod krm;
 pub mod merge;
 pub mod pipeline;
+pub mod reach;
 pub mod report;
 pub mod well_known;
 pub mod workload;

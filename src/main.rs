@@ -464,6 +464,9 @@ fn run(
         }
     }
     if mode == Mode::Check {
+        if let Some(notice) = trust_inject::reach::partial_notice(&processed, &opts) {
+            say!("trust-inject: check: notice: {notice}");
+        }
         return Ok(check(&processed, quiet, &origins));
     }
     report(&processed, &opts, quiet, &origins);
@@ -573,6 +576,9 @@ fn report(p: &Processed, opts: &Options, quiet: bool, origins: &Origins) {
     }
     if quiet {
         return;
+    }
+    if let Some(notice) = trust_inject::reach::partial_notice(p, opts) {
+        let _ = writeln!(err, "trust-inject: notice: {notice}");
     }
     let s = &p.summary;
     let plural =

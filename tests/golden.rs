@@ -337,4 +337,5 @@ golden! {
     merge_rerun_off => "merge-rerun-off",
     merge_rerun_on => "merge-rerun-on",
     merge_rerun_changed_options => "merge-rerun-changed-options",
+    partial_trust_notice => "partial-trust-notice",
 }

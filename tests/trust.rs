@@ -427,6 +427,8 @@ struct Injection {
     spec: Value,
     configmaps: HashMap<String, Keys>,
     stderr: String,
+    /// The `--report` JSON of the run (null for no run).
+    report: Value,
 }
 
 fn run_source(source: Source, pki: &Pki) -> Injection {
@@ -444,6 +446,7 @@ fn run_source(source: Source, pki: &Pki) -> Injection {
                 spec: docs[0]["spec"]["template"]["spec"].clone(),
                 configmaps: HashMap::new(),
                 stderr: String::new(),
+                report: Value::Null,
             };
         }
         Source::PartialConfigMap => (
@@ -487,7 +490,16 @@ fn run_source(source: Source, pki: &Pki) -> Injection {
             Some(Keys::from([("ca.crt".to_owned(), read(&pki.corp_root))])),
         ),
     };
+    let report_file = std::env::temp_dir().join(format!(
+        "trust-report-{}-{source:?}.json",
+        std::process::id()
+    ));
+    let mut args = args;
+    args.extend(["--report".to_owned(), path(&report_file)]);
     let (stdout, stderr) = inject(&args);
+    let report: Value = serde_json::from_str(&fs::read_to_string(&report_file).expect("report"))
+        .expect("the report is JSON");
+    let _ = fs::remove_file(&report_file);
     let docs = yaml::parse_stream(&stdout);
     let deployment = docs
         .iter()
@@ -519,6 +531,20 @@ fn run_source(source: Source, pki: &Pki) -> Injection {
         spec: deployment["spec"]["template"]["spec"].clone(),
         configmaps,
         stderr,
+        report,
+    }
+}
+
+/// The name the `--report` JSON gives a runtime.
+fn report_name(runtime: Runtime) -> &'static str {
+    match runtime {
+        Runtime::OpenSsl => "OpenSSL",
+        Runtime::Curl => "curl",
+        Runtime::PythonSsl => "Python ssl",
+        Runtime::PythonRequests => "Python requests",
+        Runtime::Node => "Node.js",
+        Runtime::Java => "Java",
+        Runtime::Go => "Go",
     }
 }
 
@@ -956,6 +982,50 @@ fn every_runtime_trusts_the_corporate_ca_and_still_trusts_public_roots() {
                     strategy.container,
                 ));
             }
+        }
+    }
+
+    // What the run says (`--report`: per container, which runtimes trust the CAs; the
+    // partial-trust notice) is what the clients did.
+    for (col, strategy) in STRATEGIES.iter().enumerate() {
+        let injection = &injections[&strategy.source];
+        if strategy.source == Source::None {
+            continue;
+        }
+        let container = injection.report["workloads"][0]["containers"]
+            .as_array()
+            .expect("report containers")
+            .iter()
+            .find(|c| c["name"] == strategy.container)
+            .expect("the container is in the report");
+        let said: Vec<&str> = container["runtimes"]["trust"]
+            .as_array()
+            .expect("runtimes.trust")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for (row, &runtime) in Runtime::ALL.iter().enumerate() {
+            let claimed = said.contains(&report_name(runtime));
+            if claimed != results[row][col].corporate {
+                problems.push(format!(
+                    "--report says {} {} the CA with {}, the client says {}",
+                    runtime.short(),
+                    if claimed { "trusts" } else { "does not trust" },
+                    strategy.name(),
+                    mark(results[row][col].corporate)
+                ));
+            }
+        }
+        let partial = (0..Runtime::ALL.len()).any(|row| !results[row][col].corporate);
+        let noticed = injection.stderr.contains("notice: trust is partial");
+        if strategy.container == "app" && partial != noticed {
+            problems.push(format!(
+                "{}: the partial-trust notice is {} but the clients say trust is {}:\n{}",
+                strategy.name(),
+                if noticed { "printed" } else { "missing" },
+                if partial { "partial" } else { "complete" },
+                injection.stderr
+            ));
         }
     }
 

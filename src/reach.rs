@@ -1,0 +1,191 @@
+//! Which runtimes trust the bundle a run gives, and the notice when trust is partial.
+//!
+//! A bundle of private CAs alone, not declared complete, only *adds* trust: the tool never
+//! points a variable that replaces a runtime's roots at it, so only the runtimes that add a
+//! file to their own roots (Node.js through `NODE_EXTRA_CA_CERTS`, Go through every file in
+//! `/etc/ssl/certs`) gain the CAs. The rest keep failing TLS to the corporate servers while
+//! the run reports success; this module says so, per run and per container. The table in
+//! the README, measured by `tests/trust.rs`, is what these rules follow.
+
+use crate::config::Options;
+use crate::inject::ContainerPlan;
+use crate::pipeline::Processed;
+use crate::well_known as wk;
+
+/// A runtime, as the README names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runtime {
+    /// OpenSSL and C programs using its default paths.
+    OpenSsl,
+    /// curl.
+    Curl,
+    /// Python's `ssl` module (urllib).
+    PythonSsl,
+    /// Python `requests` (certifi).
+    PythonRequests,
+    /// Node.js.
+    NodeJs,
+    /// Java.
+    Java,
+    /// Go's `crypto/x509`.
+    Go,
+    /// .NET on Linux.
+    DotNet,
+    /// Rust's `rustls-native-certs`.
+    Rustls,
+}
+
+impl Runtime {
+    /// Every runtime, in the README's order.
+    pub const ALL: [Runtime; 9] = [
+        Runtime::OpenSsl,
+        Runtime::Curl,
+        Runtime::PythonSsl,
+        Runtime::PythonRequests,
+        Runtime::NodeJs,
+        Runtime::Java,
+        Runtime::Go,
+        Runtime::DotNet,
+        Runtime::Rustls,
+    ];
+
+    /// Its name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::OpenSsl => "OpenSSL",
+            Runtime::Curl => "curl",
+            Runtime::PythonSsl => "Python ssl",
+            Runtime::PythonRequests => "Python requests",
+            Runtime::NodeJs => "Node.js",
+            Runtime::Java => "Java",
+            Runtime::Go => "Go",
+            Runtime::DotNet => ".NET",
+            Runtime::Rustls => "rustls-native-certs",
+        }
+    }
+}
+
+/// Whether the containers read a bundle with the public roots: a complete source, a bundle
+/// generated with public roots, or the start-up merge with them.
+fn complete(opts: &Options) -> bool {
+    opts.source.complete || (opts.merge.is_some() && opts.public_roots != "none")
+}
+
+/// Whether the `<subject-hash>.N` files are mounted (their names are known).
+fn hashed(opts: &Options) -> bool {
+    opts.hashed_certs && opts.loaded.is_some() && (opts.generated || opts.merge.is_some())
+}
+
+/// Whether Java gets the truststore.
+fn truststore(opts: &Options) -> bool {
+    opts.java_truststore && complete(opts) && (opts.generated || opts.merge.is_some())
+}
+
+/// Whether `runtime` gains the CAs with these options, in a container that keeps none of
+/// the tool's variables or mounts for itself.
+#[must_use]
+pub fn gains(opts: &Options, runtime: Runtime) -> bool {
+    let additive = |v: &str| opts.additive_env.iter().any(|e| e == v);
+    let replacing = |v: &str| complete(opts) && opts.replacing_env.iter().any(|e| e == v);
+    let system = complete(opts) && !opts.system_bundle_paths.is_empty();
+    match runtime {
+        Runtime::OpenSsl | Runtime::PythonSsl => {
+            hashed(opts) || replacing("SSL_CERT_FILE") || system
+        }
+        Runtime::Curl => hashed(opts) || replacing("CURL_CA_BUNDLE") || system,
+        Runtime::PythonRequests => replacing("REQUESTS_CA_BUNDLE") || replacing("CURL_CA_BUNDLE"),
+        Runtime::NodeJs => additive("NODE_EXTRA_CA_CERTS"),
+        Runtime::Java => truststore(opts),
+        Runtime::Go => opts.additive_file.is_some() || system,
+        Runtime::DotNet | Runtime::Rustls => replacing("SSL_CERT_FILE") || system,
+    }
+}
+
+/// The runtimes that gain the CAs, and those that do not, with these options.
+#[must_use]
+pub fn reach(opts: &Options) -> (Vec<Runtime>, Vec<Runtime>) {
+    Runtime::ALL.iter().partition(|r| gains(opts, **r))
+}
+
+/// The same for one container, minus what it keeps for itself (its own `SSL_CERT_FILE`,
+/// `JAVA_TOOL_OPTIONS` truststore, a mount over ours).
+#[must_use]
+pub fn container_reach(opts: &Options, c: &ContainerPlan) -> (Vec<Runtime>, Vec<Runtime>) {
+    let kept = |v: &str| c.kept_env.iter().any(|(name, _)| name == v);
+    let kept_mount = |p: &str| c.kept_mounts.iter().any(|(path, _)| path == p);
+    let system = complete(opts)
+        && opts
+            .system_bundle_paths
+            .iter()
+            .any(|p| !kept_mount(p.as_str()));
+    Runtime::ALL.iter().partition(|&&r| {
+        gains(opts, r)
+            && match r {
+                Runtime::OpenSsl | Runtime::PythonSsl => !kept("SSL_CERT_FILE") || hashed(opts),
+                Runtime::DotNet | Runtime::Rustls => !kept("SSL_CERT_FILE"),
+                Runtime::Curl => !kept("CURL_CA_BUNDLE") || hashed(opts) || system,
+                Runtime::PythonRequests => !kept("REQUESTS_CA_BUNDLE"),
+                Runtime::NodeJs => !kept("NODE_EXTRA_CA_CERTS"),
+                Runtime::Java => !kept(wk::JAVA_TOOL_OPTIONS),
+                Runtime::Go => {
+                    system
+                        || opts
+                            .additive_file
+                            .as_deref()
+                            .is_some_and(|f| !kept_mount(f))
+                }
+            }
+    })
+}
+
+/// Names joined as prose: `a, b and c`.
+#[must_use]
+pub fn names(runtimes: &[Runtime]) -> String {
+    let names: Vec<&str> = runtimes.iter().map(|r| r.name()).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
+/// The notice of a run whose trust is partial: which runtimes will not trust the CAs, and
+/// the ways out. `None` when every runtime gains them, or no workload is injected.
+#[must_use]
+pub fn partial_notice(p: &Processed, opts: &Options) -> Option<String> {
+    let (gain, miss) = reach(opts);
+    let injected = p.workloads.iter().any(|w| w.skipped.is_none());
+    if miss.is_empty() || !injected {
+        return None;
+    }
+    let what = if complete(opts) {
+        format!(
+            "{} holds the public roots, but Java reads only a truststore, which the tool builds from --ca-file or at pod start (--merge-at-start)",
+            opts.source.name
+        )
+    } else if opts.generated {
+        "the generated bundle holds the private CAs alone (--public-roots none)".to_owned()
+    } else {
+        format!(
+            "{} holds only private CAs (it is not declared --complete-bundle)",
+            opts.source.name
+        )
+    };
+    let ways = if complete(opts) {
+        "Ways out: --merge-at-start, or --ca-file with the CA files as well"
+    } else if opts.generated {
+        "Way out: --public-roots mozilla (or a FILE of public roots)"
+    } else {
+        "Ways out: --merge-at-start (an init container merges the public roots at pod start), --ca-file (the tool builds a complete bundle), or --complete-bundle when the source already holds the public roots"
+    };
+    Some(format!(
+        "trust is partial: {what}, so {} trust them, but {} {} failing TLS to your servers. {ways}",
+        if gain.is_empty() {
+            "no runtime will".to_owned()
+        } else {
+            format!("only {} will", names(&gain))
+        },
+        names(&miss),
+        if miss.len() == 1 { "keeps" } else { "keep" }
+    ))
+}
