@@ -467,6 +467,9 @@ fn run(
         if let Some(notice) = trust_inject::reach::partial_notice(&processed, &opts) {
             say!("trust-inject: check: notice: {notice}");
         }
+        if let Some(note) = trust_inject::reach::source_dependency(&processed, &opts) {
+            say!("trust-inject: check: note: {note}");
+        }
         return Ok(check(&processed, quiet, &origins));
     }
     report(&processed, &opts, quiet, &origins);

@@ -73,6 +73,8 @@ pub struct Processed {
     pub workloads: Vec<WorkloadReport>,
     /// Counts.
     pub summary: Summary,
+    /// The ConfigMaps or Secrets of the stream that the workloads read the bundle from.
+    pub sources: Vec<crate::reach::SourceObject>,
 }
 
 /// Injects the CA bundle into every workload of a multi-document stream.
@@ -151,6 +153,7 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
     let mut offset = 0usize;
     let mut existing: Vec<Generated> = Vec::new();
     let mut bundle_like: Vec<(String, DocRef)> = Vec::new();
+    let mut sources = Vec::new();
     // Chunks are processed in batches, merged in order as each batch ends, so a stream of
     // millions of tiny documents does not hold millions of per-chunk results at once.
     for (batch, batch_bases) in chunks.chunks(BATCH).zip(bases.chunks(BATCH)) {
@@ -191,6 +194,10 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
                 d.index += offset - c.documents;
             }
             bundle_like.append(&mut c.bundle_like);
+            for s in &mut c.sources {
+                s.doc.index += offset - c.documents;
+            }
+            sources.append(&mut c.sources);
         }
     }
     for w in &out.workloads {
@@ -205,6 +212,10 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
             }
         }
     }
+    if let Some(e) = crate::reach::missing_key(opts, &sources, &out.workloads) {
+        return Err(e);
+    }
+    out.sources = sources;
     out.summary.warnings = out
         .findings
         .iter()
@@ -360,6 +371,8 @@ struct ChunkOut {
     /// The chart's own objects of the kind and name of the generated bundle: namespace and
     /// document.
     bundle_like: Vec<(String, DocRef)>,
+    /// The objects of the stream that the injected workloads read the bundle from.
+    sources: Vec<crate::reach::SourceObject>,
 }
 
 /// The namespace of a bundle object this tool generated earlier under the current name.
@@ -515,8 +528,8 @@ fn process_chunk(
     let build = (maybe_workload && !never()) || GENERATED.find(text.as_bytes()).is_some();
     // A document that may be an object named like the bundle this run generates: read it
     // to tell a collision with the chart's own object.
-    let named_like_bundle = opts.generated
-        && opts.append_generated
+    // Or the existing object the workloads read (its keys are checked).
+    let named_like_bundle = (!opts.generated || opts.append_generated)
         && memmem::find(text.as_bytes(), opts.source.name.as_bytes()).is_some();
     // The whole chunk, for errors raised before it is parsed.
     let chunk_ref = || {
@@ -633,7 +646,10 @@ fn process_chunk(
                 crate::config::SourceKind::ConfigMap => "ConfigMap",
                 crate::config::SourceKind::Secret => "Secret",
             };
-            if o.api_version == "v1" && o.kind == kind && o.name == opts.source.name {
+            if !opts.generated {
+                out.sources
+                    .extend(crate::reach::source_object(root, opts, &docref));
+            } else if o.api_version == "v1" && o.kind == kind && o.name == opts.source.name {
                 out.bundle_like.push((
                     o.namespace.clone().unwrap_or_default(),
                     DocRef {

@@ -7,10 +7,13 @@
 //! the run reports success; this module says so, per run and per container. The table in
 //! the README, measured by `tests/trust.rs`, is what these rules follow.
 
-use crate::config::Options;
+use crate::config::{Options, SourceKind};
+use crate::error::{DocRef, Error};
 use crate::inject::ContainerPlan;
-use crate::pipeline::Processed;
+use crate::pipeline::{Processed, WorkloadReport};
 use crate::well_known as wk;
+use crate::workload::ObjectRef;
+use crate::yaml::Node;
 
 /// A runtime, as the README names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,5 +190,136 @@ pub fn partial_notice(p: &Processed, opts: &Options) -> Option<String> {
         },
         names(&miss),
         if miss.len() == 1 { "keeps" } else { "keep" }
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// The source object in the stream: the key the pods mount must be in it. kubelet creates an
+// empty directory for a subPath that is not a key of the volume, and a container that mounts
+// it over an existing file then fails to start (`runc create failed … not a directory`).
+
+/// A ConfigMap or Secret of the stream that the workloads read the bundle from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceObject {
+    /// Its namespace (`""`: none given).
+    pub namespace: String,
+    /// Where it is.
+    pub doc: DocRef,
+    /// Its keys (`data` and `binaryData`, or `data` and `stringData`).
+    pub keys: Vec<String>,
+}
+
+fn kind_name(opts: &Options) -> &'static str {
+    match opts.source.kind {
+        SourceKind::ConfigMap => "ConfigMap",
+        SourceKind::Secret => "Secret",
+    }
+}
+
+/// The document `root` as the configured source object, if it is one.
+#[must_use]
+pub fn source_object(root: &Node, opts: &Options, doc: &DocRef) -> Option<SourceObject> {
+    let o = ObjectRef::of(root)?;
+    if o.api_version != "v1" || o.kind != kind_name(opts) || o.name != opts.source.name {
+        return None;
+    }
+    let lists: &[&str] = match opts.source.kind {
+        SourceKind::ConfigMap => &["data", "binaryData"],
+        SourceKind::Secret => &["data", "stringData"],
+    };
+    let keys = lists
+        .iter()
+        .filter_map(|l| root.get(l).and_then(Node::entries))
+        .flatten()
+        .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+        .collect();
+    Some(SourceObject {
+        namespace: o.namespace.clone().unwrap_or_default(),
+        doc: DocRef {
+            object: Some(o.to_string()),
+            ..doc.clone()
+        },
+        keys,
+    })
+}
+
+/// The error for a source object of the stream that lacks the key an injected workload of
+/// its namespace mounts.
+#[must_use]
+pub fn missing_key(
+    opts: &Options,
+    sources: &[SourceObject],
+    workloads: &[WorkloadReport],
+) -> Option<Error> {
+    let key = &opts.source.key;
+    let src = sources.iter().find(|s| {
+        !s.keys.contains(key)
+            && workloads.iter().any(|w| {
+                w.skipped.is_none() && w.object.namespace.as_deref().unwrap_or("") == s.namespace
+            })
+    })?;
+    let first = workloads
+        .iter()
+        .find(|w| {
+            w.skipped.is_none() && w.object.namespace.as_deref().unwrap_or("") == src.namespace
+        })
+        .map(|w| format!(" (first: {})", w.object))
+        .unwrap_or_default();
+    let present = if src.keys.is_empty() {
+        "it has no key at all".to_owned()
+    } else {
+        format!("its keys are {}", src.keys.join(", "))
+    };
+    let kind = kind_name(opts);
+    let failure = if opts.merge.is_some() {
+        "the merge init container would find no CA there and the pod would not start"
+    } else {
+        "kubelet would create an empty directory for the missing subPath, and every container mounting it over a file would fail to start (\"not a directory\") and crash-loop"
+    };
+    Some(Error::Inject {
+        doc: Box::new(src.doc.clone()),
+        object: None,
+        path: "data".into(),
+        message: format!(
+            "this {kind} has no key {key:?}, which the injected workloads of its namespace{first} mount ({present}); {failure}. Give the key that holds the CA with --key, or add {key:?} to the {kind}"
+        ),
+    })
+}
+
+/// What the pods depend on when the source object is not in the stream, for `check` and
+/// `--report`: `None` when it is there for every namespace with an injected workload.
+#[must_use]
+pub fn source_dependency(p: &Processed, opts: &Options) -> Option<String> {
+    if opts.generated {
+        return None;
+    }
+    let mut missing: Vec<&str> = p
+        .workloads
+        .iter()
+        .filter(|w| w.skipped.is_none())
+        .map(|w| w.object.namespace.as_deref().unwrap_or(""))
+        .filter(|ns| !p.sources.iter().any(|s| s.namespace == *ns))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if missing.is_empty() {
+        return None;
+    }
+    let spaces: Vec<String> = missing
+        .iter()
+        .map(|ns| {
+            if ns.is_empty() {
+                "the release namespace".to_owned()
+            } else {
+                format!("{ns:?}")
+            }
+        })
+        .collect();
+    Some(format!(
+        "the pods depend on key {:?} of {} {:?}, which is not in the stream: it must exist in {} before they start (a missing key makes kubelet mount an empty directory, and the containers fail to start)",
+        opts.source.key,
+        kind_name(opts),
+        opts.source.name,
+        spaces.join(", ")
     ))
 }

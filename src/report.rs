@@ -144,6 +144,10 @@ pub fn json_report(p: &Processed, opts: &Options) -> String {
             "partialTrust",
             opt_str(crate::reach::partial_notice(p, opts).as_deref()),
         ),
+        (
+            "sourceDependency",
+            opt_str(crate::reach::source_dependency(p, opts).as_deref()),
+        ),
     ]);
     let mut out = String::new();
     pretty(&root, 0, &mut out);

@@ -323,7 +323,7 @@ golden! {
     excluded_left_alone => "excluded-left-alone",
 }
 
-// The start-up merge (--merge-at-start): the init container, its volumes, re-runs.
+// The start-up merge (--merge-at-start), the partial-trust notice, the source's key.
 golden! {
     merge_basic => "merge-basic",
     merge_existing_init_containers => "merge-existing-init-containers",
@@ -338,4 +338,8 @@ golden! {
     merge_rerun_on => "merge-rerun-on",
     merge_rerun_changed_options => "merge-rerun-changed-options",
     partial_trust_notice => "partial-trust-notice",
+    missing_key => "missing-key",
+    missing_key_secret => "missing-key-secret",
+    missing_key_other_namespace => "missing-key-other-namespace",
+    source_key_present => "source-key-present",
 }
