@@ -149,6 +149,31 @@ pub const FIELDS: &[Field] = &[
         "BOOL",
         "With a generated bundle, mount each CA as <subject-hash>.0 into /etc/ssl/certs for OpenSSL directory lookups"
     ),
+    // ClusterTrustBundle source (Kubernetes 1.33+, beta: ClusterTrustBundleProjection gate).
+    field!(
+        "cluster-trust-bundle",
+        "spec.source.clusterTrustBundle.name",
+        Str,
+        "",
+        "NAME",
+        "Use this ClusterTrustBundle (a projected volume; Kubernetes 1.33+ with the ClusterTrustBundleProjection feature gate)"
+    ),
+    field!(
+        "signer-name",
+        "spec.source.clusterTrustBundle.signerName",
+        Str,
+        "",
+        "SIGNER",
+        "Use the ClusterTrustBundles of this signer (with --cluster-trust-bundle-selector; default: all of them)"
+    ),
+    field!(
+        "cluster-trust-bundle-selector",
+        "spec.source.clusterTrustBundle.labelSelector",
+        Str,
+        "",
+        "k=v,...",
+        "Labels the signer's ClusterTrustBundles must have"
+    ),
     // Start-up merge: an init container merges the source with the public roots.
     field!(
         "merge-at-start",
@@ -387,7 +412,13 @@ pub struct Settings(pub BTreeMap<&'static str, Setting>);
 /// replaces the source of the layers below, whatever its type (`--secret` on the command line
 /// replaces a ConfigMap from the environment or the config file). Within one layer they
 /// combine as documented (`--configmap` with `--ca-file`).
-pub const SOURCE_FLAGS: &[&str] = &["configmap", "secret", "ca-file"];
+pub const SOURCE_FLAGS: &[&str] = &[
+    "configmap",
+    "secret",
+    "ca-file",
+    "cluster-trust-bundle",
+    "signer-name",
+];
 
 impl Settings {
     /// Lays `over` on top of `self`: each option `over` sets wins, and the bundle source
@@ -658,6 +689,14 @@ pub enum SourceKind {
     ConfigMap,
     /// An existing Secret.
     Secret,
+    /// ClusterTrustBundles, through a projected volume: the one named like the source, or,
+    /// with `signer`, those of the signer named like the source whose labels match.
+    ClusterTrustBundle {
+        /// Whether the name is a signer name.
+        signer: bool,
+        /// The labels to match (signer only; empty: every bundle of the signer).
+        labels: Vec<(String, String)>,
+    },
 }
 
 /// The bundle source.
@@ -925,8 +964,17 @@ impl Options {
                 SourceKind::ConfigMap
             }
         };
-        let generated = !files.is_empty() && configmap.is_none() && secret.is_none();
+        let ctb = cluster_trust_bundle_source(&str_of, &key, complete, &mut errs);
+        if ctb.is_some() && (configmap.is_some() || secret.is_some()) {
+            errs.push(
+                "--cluster-trust-bundle/--signer-name",
+                "give exactly one bundle source, not a ClusterTrustBundle and a ConfigMap or Secret",
+            );
+        }
+        let generated =
+            !files.is_empty() && configmap.is_none() && secret.is_none() && ctb.is_none();
         let source = match (configmap, secret) {
+            _ if ctb.is_some() => ctb,
             (Some(name), None) => Some(Source {
                 kind: SourceKind::ConfigMap,
                 name,
@@ -1140,6 +1188,77 @@ impl Options {
     pub fn bundle_file(&self) -> String {
         format!("{}/{}", self.mount_path, self.source.key)
     }
+}
+
+/// The ClusterTrustBundle source, when one is named.
+fn cluster_trust_bundle_source(
+    str_of: &dyn Fn(&str) -> Option<String>,
+    key: &str,
+    complete: bool,
+    errs: &mut ConfigErrors,
+) -> Option<Source> {
+    let name = str_of("cluster-trust-bundle").filter(|v| !v.is_empty());
+    let signer = str_of("signer-name").filter(|v| !v.is_empty());
+    let selector = str_of("cluster-trust-bundle-selector").unwrap_or_default();
+    let mut labels = Vec::new();
+    for req in parse_selector(&selector).unwrap_or_else(|m| {
+        errs.push("--cluster-trust-bundle-selector", m);
+        Vec::new()
+    }) {
+        match req {
+            LabelReq::Eq(k, v) => labels.push((k, v)),
+            _ => errs.push(
+                "--cluster-trust-bundle-selector",
+                "only key=value labels are supported (a projected volume's matchLabels)",
+            ),
+        }
+    }
+    if !selector.is_empty() && signer.is_none() {
+        errs.push(
+            "--cluster-trust-bundle-selector",
+            "selects among a signer's bundles: give --signer-name too",
+        );
+    }
+    let bad = |v: &str| v.is_empty() || v.len() > 253 || v.contains(char::is_whitespace);
+    let (name, is_signer) = match (name, signer) {
+        (Some(_), Some(_)) => {
+            errs.push(
+                "--cluster-trust-bundle/--signer-name",
+                "give a ClusterTrustBundle name or a signer name, not both",
+            );
+            return None;
+        }
+        (Some(n), None) => (n, false),
+        (None, Some(s)) => {
+            if !s.contains('/') {
+                errs.push(
+                    "--signer-name",
+                    format!("{s:?} is not a signer name (DOMAIN/PATH, e.g. example.com/corp-ca)"),
+                );
+            }
+            (s, true)
+        }
+        (None, None) => return None,
+    };
+    if bad(&name) || name.contains('/') && !is_signer {
+        errs.push(
+            if is_signer {
+                "--signer-name"
+            } else {
+                "--cluster-trust-bundle"
+            },
+            format!("{name:?} is not a valid name"),
+        );
+    }
+    Some(Source {
+        kind: SourceKind::ClusterTrustBundle {
+            signer: is_signer,
+            labels,
+        },
+        name,
+        key: key.to_owned(),
+        complete,
+    })
 }
 
 /// The start-up merge options, checked.

@@ -329,6 +329,39 @@ fn wanted_env(opts: &Options) -> Vec<WantEnv> {
     out
 }
 
+/// The `projected` volume source of a ClusterTrustBundle source: the bundle by name, or the
+/// signer's bundles whose labels match (an empty selector matches every one; without a
+/// selector Kubernetes would match none).
+fn projected_val(opts: &Options) -> Val {
+    let mut ctb = Vec::new();
+    if let SourceKind::ClusterTrustBundle { signer, labels } = &opts.source.kind {
+        if *signer {
+            ctb.push(("signerName".to_owned(), Val::str(&opts.source.name)));
+            let labels = labels
+                .iter()
+                .map(|(k, v)| (k.clone(), Val::str(v)))
+                .collect();
+            let selector = if opts.source.kind
+                == (SourceKind::ClusterTrustBundle {
+                    signer: true,
+                    labels: Vec::new(),
+                }) {
+                Val::Map(Vec::new())
+            } else {
+                Val::map([("matchLabels", Val::Map(labels))])
+            };
+            ctb.push(("labelSelector".to_owned(), selector));
+        } else {
+            ctb.push(("name".to_owned(), Val::str(&opts.source.name)));
+        }
+    }
+    ctb.push(("path".to_owned(), Val::str(&opts.source.key)));
+    Val::map([(
+        "sources",
+        Val::Seq(vec![Val::map([("clusterTrustBundle", Val::Map(ctb))])]),
+    )])
+}
+
 /// Whether the bundle the containers read holds the public roots: a complete source, or the
 /// start-up merge with the public roots.
 fn complete(opts: &Options) -> bool {
@@ -362,6 +395,7 @@ fn source_volume_val(opts: &Options, name: &str) -> Val {
             "secret",
             Val::map([("secretName", Val::str(&opts.source.name))]),
         ),
+        SourceKind::ClusterTrustBundle { .. } => ("projected", projected_val(opts)),
     };
     Val::map([("name", Val::str(name)), source])
 }
@@ -665,6 +699,9 @@ fn same_source(item: &Node, opts: &Options) -> bool {
         SourceKind::Secret => {
             str_at(Some(item), &["secret", "secretName"]) == Some(opts.source.name.as_str())
         }
+        SourceKind::ClusterTrustBundle { .. } => item
+            .get("projected")
+            .is_some_and(|p| node_is(p, &projected_val(opts))),
     }
 }
 
@@ -687,6 +724,13 @@ fn tool_shaped_volume(item: &Node) -> bool {
             Some("name") => v.as_str().is_some(),
             Some("configMap") => only(v, "name"),
             Some("secret") => only(v, "secretName"),
+            // A ClusterTrustBundle projection.
+            Some("projected") => v.entries().is_some_and(|es| {
+                es.len() == 1
+                    && v.get("sources").and_then(Node::items).is_some_and(|s| {
+                        s.len() == 1 && s.iter().all(|x| x.get("clusterTrustBundle").is_some())
+                    })
+            }),
             // The start-up merge's emptyDir.
             Some("emptyDir") => v.entries().is_some_and(|es| {
                 es.iter()

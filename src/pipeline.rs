@@ -302,6 +302,7 @@ fn collision(opts: &Options, ns: &str, chart: &DocRef, workloads: &[WorkloadRepo
     let kind = match opts.source.kind {
         crate::config::SourceKind::ConfigMap => "ConfigMap",
         crate::config::SourceKind::Secret => "Secret",
+        crate::config::SourceKind::ClusterTrustBundle { .. } => "ClusterTrustBundle",
     };
     let first = workloads
         .iter()
@@ -645,6 +646,7 @@ fn process_chunk(
             let kind = match opts.source.kind {
                 crate::config::SourceKind::ConfigMap => "ConfigMap",
                 crate::config::SourceKind::Secret => "Secret",
+                crate::config::SourceKind::ClusterTrustBundle { .. } => "ClusterTrustBundle",
             };
             if !opts.generated {
                 out.sources

@@ -213,6 +213,7 @@ fn kind_name(opts: &Options) -> &'static str {
     match opts.source.kind {
         SourceKind::ConfigMap => "ConfigMap",
         SourceKind::Secret => "Secret",
+        SourceKind::ClusterTrustBundle { .. } => "ClusterTrustBundle",
     }
 }
 
@@ -226,6 +227,7 @@ pub fn source_object(root: &Node, opts: &Options, doc: &DocRef) -> Option<Source
     let lists: &[&str] = match opts.source.kind {
         SourceKind::ConfigMap => &["data", "binaryData"],
         SourceKind::Secret => &["data", "stringData"],
+        SourceKind::ClusterTrustBundle { .. } => return None,
     };
     let keys = lists
         .iter()

@@ -88,6 +88,8 @@ pub fn json_report(p: &Processed, opts: &Options) -> String {
             Val::str(match opts.source.kind {
                 SourceKind::ConfigMap => "ConfigMap",
                 SourceKind::Secret => "Secret",
+                SourceKind::ClusterTrustBundle { signer: false, .. } => "ClusterTrustBundle",
+                SourceKind::ClusterTrustBundle { signer: true, .. } => "ClusterTrustBundle signer",
             }),
         ),
         ("name", Val::str(&opts.source.name)),

@@ -323,7 +323,8 @@ golden! {
     excluded_left_alone => "excluded-left-alone",
 }
 
-// The start-up merge (--merge-at-start), the partial-trust notice, the source's key.
+// The start-up merge (--merge-at-start), ClusterTrustBundle sources, the partial-trust
+// notice, the source's key.
 golden! {
     merge_basic => "merge-basic",
     merge_existing_init_containers => "merge-existing-init-containers",
@@ -342,4 +343,9 @@ golden! {
     missing_key_secret => "missing-key-secret",
     missing_key_other_namespace => "missing-key-other-namespace",
     source_key_present => "source-key-present",
+    ctb_name => "ctb-name",
+    ctb_signer_selector => "ctb-signer-selector",
+    ctb_signer_merge => "ctb-signer-merge",
+    ctb_option_errors => "ctb-option-errors",
+    ctb_rerun_from_configmap => "ctb-rerun-from-configmap",
 }

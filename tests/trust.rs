@@ -119,6 +119,9 @@ enum Source {
     MergeConfigMap,
     /// `--secret corp-ca --merge-at-start`: the same from a Secret.
     MergeSecret,
+    /// `--signer-name example.com/corp-ca --merge-at-start`: the same from the
+    /// ClusterTrustBundles of a signer, through a projected volume.
+    MergeClusterTrustBundle,
 }
 
 /// One column of the table: a source, seen from one container of the Deployment.
@@ -137,7 +140,7 @@ impl Strategy {
 }
 
 /// The number of columns.
-const COLUMNS: usize = 8;
+const COLUMNS: usize = 9;
 
 const STRATEGIES: [Strategy; COLUMNS] = [
     Strategy {
@@ -180,45 +183,25 @@ const STRATEGIES: [Strategy; COLUMNS] = [
         source: Source::MergeSecret,
         container: "app",
     },
+    Strategy {
+        title: "merged at start<br>`--signer-name example.com/corp-ca --merge-at-start`",
+        source: Source::MergeClusterTrustBundle,
+        container: "app",
+    },
 ];
 
 /// The promise, cell by cell, in [`Runtime::ALL`] × [`STRATEGIES`] order.
+#[rustfmt::skip]
 const EXPECTED: [[Trust; COLUMNS]; 7] = [
-    // before    partial      complete generated complete+pinned generated+pinned merged (CM, Secret)
-    [
-        PUBLIC_ONLY,
-        PUBLIC_ONLY,
-        BOTH,
-        BOTH,
-        PUBLIC_ONLY,
-        BOTH,
-        BOTH,
-        BOTH,
-    ], // OpenSSL
-    [PUBLIC_ONLY, PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH], // curl: CURL_CA_BUNDLE beats SSL_CERT_FILE
-    [
-        PUBLIC_ONLY,
-        PUBLIC_ONLY,
-        BOTH,
-        BOTH,
-        PUBLIC_ONLY,
-        BOTH,
-        BOTH,
-        BOTH,
-    ], // Python ssl
-    [PUBLIC_ONLY, PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH], // Python requests: REQUESTS_CA_BUNDLE
-    [PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH],        // Node.js: NODE_EXTRA_CA_CERTS
-    [
-        PUBLIC_ONLY,
-        PUBLIC_ONLY,
-        PUBLIC_ONLY,
-        BOTH,
-        PUBLIC_ONLY,
-        BOTH,
-        BOTH,
-        BOTH,
-    ], // Java: generated or merged truststore
-    [PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH], // Go: every file in /etc/ssl/certs
+    // before, partial, complete, generated, complete+pinned, generated+pinned,
+    // merged at start from a ConfigMap, a Secret, a ClusterTrustBundle
+    [PUBLIC_ONLY, PUBLIC_ONLY, BOTH, BOTH, PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH], // OpenSSL
+    [PUBLIC_ONLY, PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH], // curl: CURL_CA_BUNDLE beats SSL_CERT_FILE
+    [PUBLIC_ONLY, PUBLIC_ONLY, BOTH, BOTH, PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH], // Python ssl
+    [PUBLIC_ONLY, PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH], // Python requests: REQUESTS_CA_BUNDLE
+    [PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH], // Node.js: NODE_EXTRA_CA_CERTS
+    [PUBLIC_ONLY, PUBLIC_ONLY, PUBLIC_ONLY, BOTH, PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH], // Java: generated or merged truststore
+    [PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH], // Go: every file in /etc/ssl/certs
 ];
 
 /// The column of the additive-only bundle in [`STRATEGIES`].
@@ -489,6 +472,14 @@ fn run_source(source: Source, pki: &Pki) -> Injection {
             ],
             Some(Keys::from([("ca.crt".to_owned(), read(&pki.corp_root))])),
         ),
+        Source::MergeClusterTrustBundle => (
+            vec![
+                "--signer-name".into(),
+                "example.com/corp-ca".into(),
+                "--merge-at-start".into(),
+            ],
+            Some(Keys::from([("bundle".to_owned(), read(&pki.corp_root))])),
+        ),
     };
     let report_file = std::env::temp_dir().join(format!(
         "trust-report-{}-{source:?}.json",
@@ -518,6 +509,7 @@ fn run_source(source: Source, pki: &Pki) -> Injection {
     if let Some(keys) = given {
         let id = match source {
             Source::MergeSecret => "secret/corp-ca",
+            Source::MergeClusterTrustBundle => "ctb/signer/example.com/corp-ca",
             _ => "corp-ca",
         };
         configmaps.insert(id.to_owned(), keys);
@@ -790,7 +782,8 @@ fn table(results: &[[Trust; COLUMNS]; 7]) -> String {
     t += &wrap(
         "The start-up merge (`--merge-at-start`) reaches every runtime from that same bundle: an \
          init container runs `trust-inject merge` as a non-root user with a read-only root \
-         filesystem, reads the ConfigMap or Secret mounted read-only, and writes the generated \
+         filesystem, reads the ConfigMap, Secret or ClusterTrustBundle projection mounted read-only, \
+         and writes the generated \
          layout (the complete bundle, the `<subject-hash>.N` files, the truststore) into an \
          emptyDir that the containers mount as a generated complete bundle. Here it runs the \
          real binary that way, in its own mount namespace, with the test's public root in place \
