@@ -343,6 +343,8 @@ golden! {
     missing_key_secret => "missing-key-secret",
     missing_key_other_namespace => "missing-key-other-namespace",
     source_key_present => "source-key-present",
+    missing_key_secret_plain => "missing-key-secret-plain",
+    missing_key_empty_configmap => "missing-key-empty-configmap",
     ctb_name => "ctb-name",
     ctb_signer_selector => "ctb-signer-selector",
     ctb_signer_merge => "ctb-signer-merge",
