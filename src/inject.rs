@@ -83,6 +83,9 @@ pub struct Plan {
     pub volume_added: bool,
     /// Whether the bundle hash annotation is added or changed.
     pub annotation_changed: bool,
+    /// What of the start-up merge (init container, source volume, pull secret) is added,
+    /// changed or taken out.
+    pub merge_changes: Vec<String>,
 }
 
 /// A problem that stops the run.
@@ -1601,6 +1604,11 @@ fn plan_merge(
         _ => false,
     };
     if !in_place {
+        plan.merge_changes.push(match (&want, ours.is_empty()) {
+            (Some(_), true) => format!("the init container {name:?} is missing"),
+            (Some(_), false) => format!("the init container {name:?} is stale or not first"),
+            (None, _) => format!("the init container {name:?} of an earlier run is left"),
+        });
         let remaining = items.len() - ours.len();
         remove_items(
             &mut plan.intents,
@@ -1655,6 +1663,8 @@ fn plan_merge(
             .flatten()
             .any(|m| str_at(Some(m), &["name"]) == Some(source_name.as_str()));
         if tool_shaped_volume(v) && !used_elsewhere {
+            plan.merge_changes
+                .push(format!("the volume {source_name:?} is stale or left"));
             plan.intents.push(Intent {
                 path: spec_path.key("volumes"),
                 op: Op::RemoveItem(i),
@@ -1669,6 +1679,8 @@ fn plan_merge(
         }
     }
     if let (Some(w), false) = (want_source, found_same) {
+        plan.merge_changes
+            .push(format!("the volume {source_name:?} is missing"));
         add.push(w);
     }
 
@@ -1681,6 +1693,8 @@ fn plan_merge(
             .iter()
             .any(|s| str_at(Some(s), &["name"]) == Some(secret));
         if !has {
+            plan.merge_changes
+                .push(format!("imagePullSecrets lacks {secret:?}"));
             add_items(
                 &mut plan.intents,
                 spec_path,

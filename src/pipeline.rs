@@ -36,6 +36,8 @@ pub struct WorkloadReport {
     pub volume_added: bool,
     /// Whether the bundle hash annotation was missing or stale.
     pub annotation_changed: bool,
+    /// What of the start-up merge was missing, stale or left by an earlier run.
+    pub merge_changes: Vec<String>,
 }
 
 /// Counts for the summary line.
@@ -770,6 +772,7 @@ fn process_doc(
             changed: false,
             volume_added: p.volume_added,
             annotation_changed: p.annotation_changed,
+            merge_changes: p.merge_changes,
         });
         intents.extend(p.intents);
     }

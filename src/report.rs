@@ -232,6 +232,11 @@ pub fn check_problems(w: &WorkloadReport) -> Vec<String> {
             out.push(format!("container {:?}: {why}", c.name));
         }
     }
+    out.extend(
+        w.merge_changes
+            .iter()
+            .map(|c| format!("start-up merge: {c}")),
+    );
     if w.annotation_changed {
         let mut s = String::new();
         let _ = write!(

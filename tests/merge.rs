@@ -346,3 +346,35 @@ fn check_and_report_say_when_trust_is_partial_and_what_the_pods_depend_on() {
     assert!(m.status.success());
     assert!(!String::from_utf8_lossy(&m.stderr).contains("notice"));
 }
+
+/// `check --merge-at-start` fails on a stream whose pods mount the emptyDir but lack the
+/// merge init container (it would stay empty), and names it; it passes on the injected one.
+#[test]
+fn check_names_a_missing_merge_init_container() {
+    let input = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: app\n      image: app:1\n";
+    let args: Vec<String> = ["--configmap", "corp-ca", "--merge-at-start"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let injected = run_bin(&args, input);
+    assert!(injected.status.success());
+    let mut check = vec!["check".to_owned()];
+    check.extend(args.iter().cloned());
+    let passes = run_bin(&check, &injected.stdout);
+    assert!(
+        passes.status.success(),
+        "{}",
+        String::from_utf8_lossy(&passes.stderr)
+    );
+    let text = String::from_utf8_lossy(&injected.stdout).into_owned();
+    let start = text.find("  initContainers:\n").expect("init containers");
+    let end = text.find("  volumes:\n").expect("volumes");
+    let without = format!("{}{}", &text[..start], &text[end..]);
+    let fails = run_bin(&check, without.as_bytes());
+    let stderr = String::from_utf8_lossy(&fails.stderr);
+    assert_eq!(fails.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("init container \"trust-bundle-merge\" is missing"),
+        "{stderr}"
+    );
+}
