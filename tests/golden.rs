@@ -338,6 +338,7 @@ golden! {
     merge_rerun_off => "merge-rerun-off",
     merge_rerun_on => "merge-rerun-on",
     merge_rerun_changed_options => "merge-rerun-changed-options",
+    merge_init_list_styles => "merge-init-list-styles",
     partial_trust_notice => "partial-trust-notice",
     missing_key => "missing-key",
     missing_key_secret => "missing-key-secret",
