@@ -166,8 +166,8 @@ pub fn partial_notice(p: &Processed, opts: &Options) -> Option<String> {
             "{} holds the public roots, but Java reads only a truststore, which the tool builds from --ca-file or at pod start (--merge-at-start)",
             opts.source.name
         )
-    } else if opts.generated {
-        "the generated bundle holds the private CAs alone (--public-roots none)".to_owned()
+    } else if opts.generated || opts.merge.is_some() {
+        "the bundle holds the private CAs alone (--public-roots none)".to_owned()
     } else {
         format!(
             "{} holds only private CAs (it is not declared --complete-bundle)",
@@ -178,6 +178,8 @@ pub fn partial_notice(p: &Processed, opts: &Options) -> Option<String> {
         "Ways out: --merge-at-start, or --ca-file with the CA files as well"
     } else if opts.generated {
         "Way out: --public-roots mozilla (or a FILE of public roots)"
+    } else if opts.merge.is_some() {
+        "Way out: drop --public-roots none, so that the start-up merge adds the public roots"
     } else {
         "Ways out: --merge-at-start (an init container merges the public roots at pod start), --ca-file (the tool builds a complete bundle), or --complete-bundle when the source already holds the public roots"
     };
@@ -324,4 +326,44 @@ pub fn source_dependency(p: &Processed, opts: &Options) -> Option<String> {
         opts.source.name,
         spaces.join(", ")
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Runtime, reach};
+    use crate::config::{Options, Setting, Settings};
+
+    fn opts(pairs: &[(&'static str, Setting)]) -> Options {
+        let mut s = Settings::default();
+        for (k, v) in pairs {
+            s.0.insert(k, v.clone());
+        }
+        Options::from_settings(&s).expect("valid options")
+    }
+
+    fn cm() -> (&'static str, Setting) {
+        ("configmap", Setting::Str("corp-ca".into()))
+    }
+
+    #[test]
+    fn a_bare_source_reaches_node_and_go_only() {
+        let (gain, _) = reach(&opts(&[cm()]));
+        assert_eq!(gain, [Runtime::NodeJs, Runtime::Go]);
+    }
+
+    #[test]
+    fn the_merge_reaches_every_runtime_unless_it_adds_no_public_roots() {
+        let merge = ("merge-at-start", Setting::Bool(true));
+        let (_, miss) = reach(&opts(&[cm(), merge.clone()]));
+        assert!(miss.is_empty(), "{miss:?}");
+        let none = ("public-roots", Setting::Str("none".into()));
+        let (gain, _) = reach(&opts(&[cm(), merge, none]));
+        assert_eq!(gain, [Runtime::NodeJs, Runtime::Go]);
+    }
+
+    #[test]
+    fn a_complete_source_misses_java_alone() {
+        let (_, miss) = reach(&opts(&[cm(), ("complete-bundle", Setting::Bool(true))]));
+        assert_eq!(miss, [Runtime::Java]);
+    }
 }
