@@ -138,10 +138,17 @@ impl<'a> TextEditor<'a> {
                 let Value::Seq(items) = &node.value else {
                     return Err(fail("not a list"));
                 };
-                let first = items
-                    .first()
-                    .filter(|_| !node.flow)
-                    .ok_or_else(|| fail("items are put first in flow lists by re-emitting"))?;
+                if node.flow {
+                    // Right after the `[`, with a `, ` before the first item.
+                    if items.is_empty() || self.input.as_bytes().get(node.start) != Some(&b'[') {
+                        return Err(fail("no `[` at the start of the flow list"));
+                    }
+                    let mut text = render_json(val);
+                    text.push_str(", ");
+                    self.push(node.start + 1, node.start + 1, usize::MAX, 0, seq, text);
+                    return Ok(());
+                }
+                let first = items.first().ok_or_else(|| fail("empty block list"))?;
                 let dash = dash_before(self.input, first.start)
                     .ok_or_else(|| fail("no `-` found before the first item"))?;
                 let ls = line_start(self.input, dash);
