@@ -167,6 +167,10 @@ fn check_case(st: &Stream, a: &OptSet, b: &OptSet) -> Result<(), String> {
             Ok(out) => problems.extend(
                 semantic::check_output(input, out, &specs, &set.expect())
                     .into_iter()
+                    .chain(semantic::check_faithful(
+                        st,
+                        &String::from_utf8_lossy(&r.stdout),
+                    ))
                     .map(|p| format!("{what}: {p}")),
             ),
         }
@@ -228,6 +232,11 @@ fn kubernetes_reads_the_input_plus_exactly_the_injection() {
     let mut runner = TestRunner::new(Config {
         cases: cases(),
         failure_persistence: None,
+        // Each case runs the binary four times: bound the shrinking.
+        max_shrink_time: std::env::var("PROPTEST_MAX_SHRINK_TIME")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20_000),
         ..Config::default()
     });
     let strategy = (

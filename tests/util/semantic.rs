@@ -44,6 +44,10 @@ pub const KNOWN_DEFECTS: &[(&str, &str)] = &[
         "valuefrom-first",
         "env entries written valueFrom before name (with --override-env)",
     ),
+    (
+        "valuefrom-tool-var",
+        "valueFrom entries for the tool's variables (with --override-env, a flow or JSON document is re-emitted in block style)",
+    ),
     ("str-tag-merge", "`!!str <<` as an ordinary key"),
     ("pretty-json", "pretty-printed JSON documents"),
     (
@@ -264,6 +268,8 @@ pub struct SpecLoc {
 /// One generated document.
 #[derive(Clone, Debug)]
 pub struct Doc {
+    /// Written with anchors, aliases or merge keys: the tool may re-emit it (README).
+    pub re_emit_ok: bool,
     /// What Kubernetes should read; `None` for a document without content.
     pub model: Option<Y>,
     /// The PodSpecs a reader should find in it.
@@ -516,18 +522,17 @@ impl Gen<'_, '_> {
         }
     }
 
-    fn env_entry(&mut self, name: &str, override_safe: bool) -> Y {
-        if self.dice.one_in(4) {
+    fn env_entry(&mut self, name: &str) -> Y {
+        let tool_var = TOOL_ENV.contains(&name);
+        if self.dice.one_in(4) && (!tool_var || self.feats.on("valuefrom-tool-var")) {
             let from = map(vec![(
                 "configMapKeyRef",
                 map(vec![("name", s("settings")), ("key", s("k"))]),
             )]);
-            let tool_var = name != "FOO" && name != "LOG_LEVEL" && name != "HTTP_PROXY";
             if self.dice.one_in(2) && (!tool_var || self.feats.on("valuefrom-first")) {
                 self.use_("env:valuefrom-first");
                 return Y::Map(vec![(key("valueFrom"), from), (key("name"), s(name))]);
             }
-            let _ = override_safe;
             return map(vec![("name", s(name)), ("valueFrom", from)]);
         }
         let value = if name == "JAVA_TOOL_OPTIONS" {
@@ -568,7 +573,7 @@ impl Gen<'_, '_> {
         for _ in 0..self.dice.below(4) {
             let n = self.dice.pick(ENV_NAMES);
             if seen.insert(n) {
-                let e = self.env_entry(n, true);
+                let e = self.env_entry(n);
                 env.push(e);
             }
         }
@@ -942,6 +947,7 @@ impl Gen<'_, '_> {
             0..=4 => {
                 let (model, specs) = self.workload(&name, ns);
                 Doc {
+                    re_emit_ok: model_has_anchors(&model),
                     model: Some(model),
                     specs,
                 }
@@ -973,20 +979,27 @@ impl Gen<'_, '_> {
                 } else {
                     "List"
                 };
+                let model = map(vec![
+                    ("apiVersion", s("v1")),
+                    ("kind", s(kind)),
+                    ("items", Y::Seq(items)),
+                ]);
                 Doc {
-                    model: Some(map(vec![
-                        ("apiVersion", s("v1")),
-                        ("kind", s(kind)),
-                        ("items", Y::Seq(items)),
-                    ])),
+                    re_emit_ok: model_has_anchors(&model),
+                    model: Some(model),
                     specs,
                 }
             }
-            6..=8 => Doc {
-                model: Some(self.other(&name, ns)),
-                specs: vec![],
-            },
+            6..=8 => {
+                let model = self.other(&name, ns);
+                Doc {
+                    re_emit_ok: model_has_anchors(&model),
+                    model: Some(model),
+                    specs: vec![],
+                }
+            }
             _ => Doc {
+                re_emit_ok: false,
                 model: None,
                 specs: vec![],
             },
@@ -1246,7 +1259,7 @@ impl<'a> Render<'_, '_, 'a> {
             }
             if self.one_in(4) {
                 self.use_("comment:in-flow");
-                out.push_str(" # in flow");
+                out.push_str(" # cmt in flow");
             }
             out.push('\n');
         }
@@ -1315,7 +1328,7 @@ impl<'a> Render<'_, '_, 'a> {
                 let mut out = format!("{sep}{}{ind}{chomp}", if folded { '>' } else { '|' });
                 if self.one_in(6) {
                     self.use_("comment:after-block-indicator");
-                    out.push_str(" # block");
+                    out.push_str(" # cmt block");
                 }
                 out.push('\n');
                 let content = col + 2;
@@ -1371,7 +1384,7 @@ impl<'a> Render<'_, '_, 'a> {
     fn trailing_comment(&mut self) -> &'static str {
         if self.one_in(10) {
             self.use_("comment:after-value");
-            " # note"
+            " # cmt note"
         } else {
             ""
         }
@@ -1382,7 +1395,7 @@ impl<'a> Render<'_, '_, 'a> {
         for (i, (k, v)) in entries.iter().enumerate() {
             if i > 0 && self.one_in(12) {
                 self.use_("comment:between-keys");
-                out.push_str(&format!("{}# about the next key\n", pad(col)));
+                out.push_str(&format!("{}# cmt about the next key\n", pad(col)));
             }
             out.push_str(&pad(col));
             let kt = self.key_text(k, Ctx::Block);
@@ -1425,7 +1438,7 @@ impl<'a> Render<'_, '_, 'a> {
             Y::Map(e) => {
                 if self.one_in(10) {
                     self.use_("comment:after-key");
-                    out.push_str(" # the map");
+                    out.push_str(" # cmt the map");
                 }
                 out.push('\n');
                 self.block_map(e, col + self.step, out);
@@ -1433,7 +1446,7 @@ impl<'a> Render<'_, '_, 'a> {
             Y::Seq(items) => {
                 if self.one_in(10) {
                     self.use_("comment:after-key");
-                    out.push_str(" # the list");
+                    out.push_str(" # cmt the list");
                 }
                 out.push('\n');
                 let at = if self.one_in(2) {
@@ -1465,7 +1478,7 @@ impl<'a> Render<'_, '_, 'a> {
         for (i, item) in items.iter().enumerate() {
             if i > 0 && self.one_in(10) {
                 self.use_("comment:between-items");
-                out.push_str(&format!("{}# next item\n", pad(col)));
+                out.push_str(&format!("{}# cmt next item\n", pad(col)));
             }
             let (anchor, inner) = match item {
                 Y::Anchor(name, inner) => (Some(name.clone()), inner.as_ref()),
@@ -1483,7 +1496,7 @@ impl<'a> Render<'_, '_, 'a> {
                     if anchor.is_some() || comment {
                         if comment {
                             self.use_("comment:after-dash");
-                            out.push_str(" # item");
+                            out.push_str(" # cmt item");
                         }
                         out.push('\n');
                         self.block_map(e, col + 2, out);
@@ -1540,20 +1553,20 @@ pub fn generate(data: &[u8], feats: &Features) -> Stream {
             }
             if g.dice.one_in(5) {
                 g.use_("comment:after-separator");
-                text.push_str("--- # next\n");
+                text.push_str("--- # cmt next\n");
             } else {
                 text.push_str("---\n");
             }
         }
         if g.dice.one_in(3) {
             g.use_("comment:document-start");
-            text.push_str(&format!("# Source: chart/templates/doc-{i}.yaml\n"));
+            text.push_str(&format!("# cmt Source: chart/templates/doc-{i}.yaml\n"));
         }
         after_content = d.model.is_some();
         let Some(model) = &d.model else {
             g.use_("document:empty");
             if g.dice.one_in(2) {
-                text.push_str("# nothing here\n");
+                text.push_str("# cmt nothing here\n");
             }
             continue;
         };
@@ -1616,7 +1629,7 @@ pub fn generate(data: &[u8], feats: &Features) -> Stream {
         }
         if g.dice.one_in(8) {
             g.use_("comment:document-end");
-            text.push_str("# end of document\n");
+            text.push_str("# cmt end of document\n");
         }
     }
     if after_content && g.dice.one_in(8) {
@@ -2426,4 +2439,116 @@ pub fn load(text: &str) -> Result<Vec<Value>, String> {
         }
     }
     Ok(docs)
+}
+
+// ---------------------------------------------------------------------------------------
+// Faithful text.
+
+/// Splits a stream into documents at `---` lines (the rule apimachinery's reader uses),
+/// after a leading BOM.
+pub fn split_docs(text: &str) -> Vec<&str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = Vec::new();
+    let (mut start, mut pos) = (0, 0);
+    for line in text.split_inclusive('\n') {
+        let sep = line.strip_prefix("---").is_some_and(|r| {
+            let r = r.trim_start_matches([' ', '\t']);
+            r.is_empty() || r.starts_with(['\n', '\r', '#'])
+        });
+        if sep && pos > start {
+            out.push(&text[start..pos]);
+            start = pos;
+        }
+        pos += line.len();
+    }
+    if pos > start {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// The first line of a document that is neither a separator nor a comment nor blank.
+fn first_content_line(doc: &str) -> &str {
+    doc.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("---"))
+        .unwrap_or("")
+}
+
+/// Documents are edited in place, not re-emitted (README, "Faithful output"), except
+/// where anchors, aliases or merge keys are involved: every comment of the input document
+/// is still in the output, and a document written in flow style or JSON stays so.
+pub fn check_faithful(st: &Stream, output: &str) -> Vec<String> {
+    let ins = split_docs(&st.text);
+    let outs = split_docs(output);
+    if ins.len() != st.docs.len() || outs.len() < ins.len() {
+        return Vec::new();
+    }
+    let mut problems = Vec::new();
+    for (i, ((doc, a), b)) in st.docs.iter().zip(&ins).zip(&outs).enumerate() {
+        if doc.re_emit_ok {
+            continue;
+        }
+        let (ca, cb) = (a.matches("# cmt").count(), b.matches("# cmt").count());
+        if ca != cb {
+            problems.push(format!(
+                "document {}: {ca} comments in the input, {cb} in the output (re-emitted?)",
+                i + 1
+            ));
+        }
+        let (fa, fb) = (first_content_line(a), first_content_line(b));
+        if fa.starts_with('{') {
+            if !fb.starts_with('{') {
+                problems.push(format!(
+                    "document {}: written in flow style, re-emitted in block style",
+                    i + 1
+                ));
+            }
+        } else if let Some(line) = lost_line(a, b) {
+            problems.push(format!(
+                "document {}: input line {line:?} is gone from the output (re-emitted?)",
+                i + 1
+            ));
+        }
+    }
+    problems
+}
+
+/// The first line of block document `a` that is not in `b` (in order) and that an edit in
+/// place would not change. An edit may change a line holding a null or empty value that
+/// becomes a list, a flow collection that gains items, and an env value (with the lines
+/// nested under it) that --override-env replaces or JAVA_TOOL_OPTIONS extends; items go in
+/// before the closing bracket of a flow collection, on its line.
+fn lost_line<'a>(a: &'a str, b: &str) -> Option<&'a str> {
+    let outs: Vec<&str> = b.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let mut pos = 0;
+    let mut under: Option<usize> = None;
+    for line in a.lines().map(|l| l.trim_end_matches('\r')) {
+        if let Some(found) = outs[pos..].iter().position(|o| *o == line) {
+            pos += found + 1;
+            under = None;
+            continue;
+        }
+        let body = line.trim_start();
+        let indent = line.len() - body.len();
+        if under.is_some_and(|u| indent > u) {
+            continue;
+        }
+        let key = body
+            .trim_start_matches("- ")
+            .trim_start_matches(['\'', '"']);
+        if key.starts_with("value") {
+            under = Some(indent);
+            continue;
+        }
+        let may_change = body.ends_with(':')
+            || body.starts_with([']', '}'])
+            || ["~", "null", "Null", "[", "{"]
+                .iter()
+                .any(|m| body.contains(m));
+        if !may_change {
+            return Some(line);
+        }
+    }
+    None
 }
