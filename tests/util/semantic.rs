@@ -41,6 +41,10 @@ pub const KNOWN_DEFECTS: &[(&str, &str)] = &[
     ("comment-after-dash", "a comment right after `- `"),
     ("java-block-scalar", "JAVA_TOOL_OPTIONS as a block scalar"),
     (
+        "tool-env-block-scalar",
+        "another of the tool's variables as a block scalar (with --override-env the document is re-emitted)",
+    ),
+    (
         "valuefrom-first",
         "env entries written valueFrom before name (with --override-env)",
     ),
@@ -182,6 +186,8 @@ pub enum Y {
     Str(String),
     /// A string never written as a block scalar.
     Line(String),
+    /// A string written as a block scalar where it can be.
+    Block(String),
     Int(i64),
     /// An integer written in YAML 1.1 octal (`0644`).
     Octal(i64),
@@ -227,7 +233,7 @@ impl Y {
                 Value::Object(m)
             }
             Y::Seq(items) => Value::Array(items.iter().map(Y::to_json).collect()),
-            Y::Str(s) | Y::Line(s) => Value::String(s.clone()),
+            Y::Str(s) | Y::Line(s) | Y::Block(s) => Value::String(s.clone()),
             Y::Int(i) | Y::Octal(i) => Value::from(*i),
             Y::Bool(b) => Value::Bool(*b),
             Y::Null => Value::Null,
@@ -524,7 +530,7 @@ impl Gen<'_, '_> {
 
     fn env_entry(&mut self, name: &str) -> Y {
         let tool_var = TOOL_ENV.contains(&name);
-        if self.dice.one_in(4) && (!tool_var || self.feats.on("valuefrom-tool-var")) {
+        if self.dice.one_in(3) && (!tool_var || self.feats.on("valuefrom-tool-var")) {
             let from = map(vec![(
                 "configMapKeyRef",
                 map(vec![("name", s("settings")), ("key", s("k"))]),
@@ -540,9 +546,18 @@ impl Gen<'_, '_> {
                 .dice
                 .pick(&["-Xmx512m", "-Xmx512m -Dfoo=bar", "-Dx=\"quoted\""]);
             if self.feats.on("java-block-scalar") {
-                Y::Str(v.to_owned())
+                if self.dice.one_in(2) {
+                    Y::Block(v.to_owned())
+                } else {
+                    Y::Str(v.to_owned())
+                }
             } else {
                 Y::Line(v.to_owned())
+            }
+        } else if tool_var && !self.feats.on("tool-env-block-scalar") {
+            match self.string() {
+                Y::Str(v) => Y::Line(v),
+                other => other,
             }
         } else {
             self.string()
@@ -731,10 +746,33 @@ impl Gen<'_, '_> {
             if windows {
                 self.use_("pod:windows");
             }
-            if self.dice.one_in(2) {
-                keys.push(("nodeSelector", map(vec![("kubernetes.io/os", s(os))])));
-            } else {
-                keys.push(("os", map(vec![("name", s(os))])));
+            match self.dice.below(4) {
+                0 => keys.push(("nodeSelector", map(vec![("kubernetes.io/os", s(os))]))),
+                1 => keys.push(("os", map(vec![("name", s(os))]))),
+                2 => {
+                    self.use_("pod:os-beta-label");
+                    keys.push(("nodeSelector", map(vec![("beta.kubernetes.io/os", s(os))])));
+                }
+                _ => {
+                    self.use_("pod:os-affinity");
+                    let expr = map(vec![
+                        ("key", s("kubernetes.io/os")),
+                        ("operator", s("In")),
+                        ("values", Y::Seq(vec![s(os)])),
+                    ]);
+                    let term = map(vec![("matchExpressions", Y::Seq(vec![expr]))]);
+                    let required = map(vec![("nodeSelectorTerms", Y::Seq(vec![term]))]);
+                    keys.push((
+                        "affinity",
+                        map(vec![(
+                            "nodeAffinity",
+                            map(vec![(
+                                "requiredDuringSchedulingIgnoredDuringExecution",
+                                required,
+                            )]),
+                        )]),
+                    ));
+                }
             }
         }
         if self.dice.one_in(5) {
@@ -1176,7 +1214,7 @@ impl<'a> Render<'_, '_, 'a> {
 
     fn flow_scalar(&mut self, y: &Y, ctx: Ctx) -> String {
         match y {
-            Y::Str(v) | Y::Line(v) => self.scalar_inline(v, ctx),
+            Y::Str(v) | Y::Line(v) | Y::Block(v) => self.scalar_inline(v, ctx),
             Y::Int(i) => i.to_string(),
             Y::Octal(i) => format!("0{i:o}"),
             Y::Bool(b) => {
@@ -1308,10 +1346,14 @@ impl<'a> Render<'_, '_, 'a> {
         } else {
             " "
         };
-        if let Y::Str(v) = y {
+        if let Y::Str(v) | Y::Block(v) = y {
+            let block = matches!(y, Y::Block(_));
             if let Some((lines, chomp)) = literal_lines(v)
-                && self.one_in(3)
+                && (block || self.one_in(3))
             {
+                if block {
+                    self.use_("scalar:forced-block");
+                }
                 let folded = !v.contains('\n') || (lines.len() == 1 && self.one_in(2));
                 let folded = folded && self.one_in(2);
                 let ind = if !in_seq && self.one_in(5) {
@@ -1838,14 +1880,38 @@ fn container_lists(is_pod: bool) -> &'static [&'static str] {
     }
 }
 
+/// Whether a pod can only run on Windows nodes: `spec.os.name`, the OS node label (or
+/// its deprecated beta form) in `nodeSelector`, or a required node affinity every term of
+/// which asks for Windows.
+fn windows_only(spec: Option<&Value>) -> bool {
+    const LABELS: &[&str] = &["kubernetes.io/os", "beta.kubernetes.io/os"];
+    let selector = LABELS
+        .iter()
+        .any(|l| str_of(spec, &["nodeSelector", l]) == Some("windows"));
+    let terms = items(spec.and_then(|s| {
+        s.pointer("/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
+    }));
+    let affinity = !terms.is_empty()
+        && terms.iter().all(|t| {
+            items(t.get("matchExpressions")).iter().any(|e| {
+                LABELS.contains(&str_of(Some(e), &["key"]).unwrap_or(""))
+                    && str_of(Some(e), &["operator"]) == Some("In")
+                    && !items(e.get("values")).is_empty()
+                    && items(e.get("values"))
+                        .iter()
+                        .all(|v| v.as_str() == Some("windows"))
+            })
+        });
+    selector || affinity || str_of(spec, &["os", "name"]) == Some("windows")
+}
+
 /// Whether a PodSpec is left alone: the skip annotation on its object, a Windows pod, or
 /// no container.
 fn left_alone(doc: &Value, loc: &SpecLoc) -> bool {
     let obj = at(doc, &loc.object);
     let spec = at(doc, &loc.spec);
     str_of(obj, &["metadata", "annotations", SKIP_ANNOTATION]) == Some("true")
-        || str_of(spec, &["nodeSelector", "kubernetes.io/os"]) == Some("windows")
-        || str_of(spec, &["os", "name"]) == Some("windows")
+        || windows_only(spec)
         || container_lists(loc.is_pod)
             .iter()
             .all(|l| items(spec.and_then(|s| s.get(*l))).is_empty())
