@@ -927,7 +927,7 @@ impl Gen<'_, '_> {
                     ("kind", s("ConfigMap")),
                     ("metadata", meta),
                 ]);
-                if self.feats.on("bundle-name-collision") && self.dice.one_in(4) {
+                if self.feats.on("bundle-name-collision") && self.dice.one_in(2) {
                     self.use_("configmap:bundle-name");
                     if let Y::Map(e) = &mut cm
                         && let Some((_, m)) = e.iter_mut().find(|(k, _)| *k == key("metadata"))
@@ -2586,15 +2586,35 @@ pub fn check_faithful(st: &Stream, output: &str) -> Vec<String> {
 /// nested under it) that --override-env replaces or JAVA_TOOL_OPTIONS extends; items go in
 /// before the closing bracket of a flow collection, on its line.
 fn lost_line<'a>(a: &'a str, b: &str) -> Option<&'a str> {
+    let ins: Vec<&str> = a.lines().map(|l| l.trim_end_matches('\r')).collect();
     let outs: Vec<&str> = b.lines().map(|l| l.trim_end_matches('\r')).collect();
-    let mut pos = 0;
+    // The longest common subsequence tells which input lines are still there.
+    let w = outs.len() + 1;
+    let mut lcs = vec![0u32; (ins.len() + 1) * w];
+    for i in (0..ins.len()).rev() {
+        for j in (0..outs.len()).rev() {
+            lcs[i * w + j] = if ins[i] == outs[j] {
+                lcs[(i + 1) * w + j + 1] + 1
+            } else {
+                lcs[(i + 1) * w + j].max(lcs[i * w + j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
     let mut under: Option<usize> = None;
-    for line in a.lines().map(|l| l.trim_end_matches('\r')) {
-        if let Some(found) = outs[pos..].iter().position(|o| *o == line) {
-            pos += found + 1;
+    while i < ins.len() {
+        if j < outs.len() && ins[i] == outs[j] {
+            i += 1;
+            j += 1;
             under = None;
             continue;
         }
+        if j < outs.len() && lcs[i * w + j + 1] >= lcs[(i + 1) * w + j] {
+            j += 1; // an added line
+            continue;
+        }
+        let line = ins[i];
+        i += 1;
         let body = line.trim_start();
         let indent = line.len() - body.len();
         if under.is_some_and(|u| indent > u) {
