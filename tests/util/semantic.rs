@@ -530,12 +530,19 @@ impl Gen<'_, '_> {
 
     fn env_entry(&mut self, name: &str) -> Y {
         let tool_var = TOOL_ENV.contains(&name);
-        if self.dice.one_in(3) && (!tool_var || self.feats.on("valuefrom-tool-var")) {
+        let name_first_ok = !tool_var || self.feats.on("valuefrom-tool-var");
+        let first_ok = !tool_var || self.feats.on("valuefrom-first");
+        if self.dice.one_in(3) && (name_first_ok || first_ok) {
             let from = map(vec![(
                 "configMapKeyRef",
                 map(vec![("name", s("settings")), ("key", s("k"))]),
             )]);
-            if self.dice.one_in(2) && (!tool_var || self.feats.on("valuefrom-first")) {
+            let first = if name_first_ok && first_ok {
+                self.dice.one_in(2)
+            } else {
+                first_ok
+            };
+            if first {
                 self.use_("env:valuefrom-first");
                 return Y::Map(vec![(key("valueFrom"), from), (key("name"), s(name))]);
             }
