@@ -437,6 +437,7 @@ fn the_generator_covers_every_feature() {
         "pod:os-beta-label",
         "pod:os-affinity",
         "scalar:forced-block",
+        "key:duplicate",
         "workload:skip-annotation",
         "template:null-metadata",
         "configmap:bundle-name",

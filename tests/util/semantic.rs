@@ -632,6 +632,7 @@ impl Gen<'_, '_> {
         if let Some(m) = self.opt_list(mounts) {
             c.set("volumeMounts", m);
         }
+        self.decoy(&mut c, &["env", "volumeMounts"]);
         if self.dice.one_in(5) {
             c.set(
                 "resources",
@@ -798,7 +799,34 @@ impl Gen<'_, '_> {
         for (k, v) in keys {
             spec.set(k, v);
         }
+        self.decoy(&mut spec, &["volumes", "containers"]);
         spec
+    }
+
+    /// Sometimes writes one of `keys` twice: first a decoy, then the real value. Kubernetes
+    /// reads the last (README: duplicate keys are read as Kubernetes reads them).
+    fn decoy(&mut self, m: &mut Y, keys: &[&str]) {
+        if !self.dice.one_in(12) {
+            return;
+        }
+        let k = self.dice.pick(keys);
+        let Y::Map(entries) = m else { return };
+        let Some(at) = entries.iter().position(|(n, _)| *n == key(k)) else {
+            return;
+        };
+        let fake = match k {
+            "env" => map(vec![("name", s("DECOY")), ("value", s("ignored"))]),
+            "containers" => map(vec![("name", s("decoy")), ("image", s("ignored"))]),
+            "volumes" => map(vec![("name", s("decoy")), ("emptyDir", Y::Map(vec![]))]),
+            _ => map(vec![("name", s("decoy")), ("mountPath", s("/decoy"))]),
+        };
+        let decoy = if self.dice.one_in(3) {
+            Y::Null
+        } else {
+            Y::Seq(vec![fake])
+        };
+        self.use_("key:duplicate");
+        entries.insert(at, (key(k), decoy));
     }
 
     fn metadata(&mut self, name: &str, ns: Option<&str>) -> Y {
