@@ -1121,6 +1121,8 @@ struct Render<'g, 'd, 'a> {
     step: usize,
     /// Rendering a whole document in flow style (its closing brace may sit at column 0).
     top: bool,
+    /// The last value was a block scalar that keeps its trailing blank lines.
+    kept_lines: bool,
 }
 
 fn pad(n: usize) -> String {
@@ -1432,6 +1434,7 @@ impl<'a> Render<'_, '_, 'a> {
                 }
                 if chomp == "+" {
                     out.push('\n');
+                    self.kept_lines = true;
                 }
                 return out;
             }
@@ -1462,6 +1465,9 @@ impl<'a> Render<'_, '_, 'a> {
         if self.one_in(10) {
             self.use_("comment:after-value");
             " # cmt note"
+        } else if self.one_in(12) {
+            self.use_("trailing-space");
+            "  "
         } else {
             ""
         }
@@ -1470,6 +1476,15 @@ impl<'a> Render<'_, '_, 'a> {
     /// A block mapping whose keys sit at `col`; each line ends with a line break.
     fn block_map(&mut self, entries: &[(K, Y)], col: usize, out: &mut String) {
         for (i, (k, v)) in entries.iter().enumerate() {
+            // Blank lines between keys, as templates leave them (not after a block
+            // scalar that keeps its trailing lines: they would join its value).
+            if i > 0 && !std::mem::take(&mut self.kept_lines) && self.one_in(10) {
+                self.use_("blank-line");
+                // Spaces beyond a block scalar's indentation would be its content.
+                let spaces = if self.one_in(2) { 0 } else { col };
+                out.push_str(&pad(spaces));
+                out.push('\n');
+            }
             if i > 0 && self.one_in(12) {
                 self.use_("comment:between-keys");
                 out.push_str(&format!("{}# cmt about the next key\n", pad(col)));
@@ -1518,7 +1533,13 @@ impl<'a> Render<'_, '_, 'a> {
                     out.push_str(" # cmt the map");
                 }
                 out.push('\n');
-                self.block_map(e, col + self.step, out);
+                let step = if self.one_in(10) {
+                    self.use_("indent:odd-nested");
+                    self.dice().pick(&[1, 3, 5])
+                } else {
+                    self.step
+                };
+                self.block_map(e, col + step, out);
             }
             Y::Seq(items) => {
                 if self.one_in(10) {
@@ -1632,7 +1653,12 @@ pub fn generate(data: &[u8], feats: &Features) -> Stream {
                 g.use_("comment:after-separator");
                 text.push_str("--- # cmt next\n");
             } else {
-                text.push_str("---\n");
+                if g.dice.one_in(10) {
+                    g.use_("marker:trailing-space");
+                    text.push_str("---  \n");
+                } else {
+                    text.push_str("---\n");
+                }
             }
         }
         if g.dice.one_in(3) {
@@ -1665,6 +1691,7 @@ pub fn generate(data: &[u8], feats: &Features) -> Stream {
                     g: &mut g,
                     step,
                     top: false,
+                    kept_lines: false,
                 };
                 let Y::Map(e) = model else {
                     unreachable!("documents are mappings")
@@ -1677,6 +1704,7 @@ pub fn generate(data: &[u8], feats: &Features) -> Stream {
                     g: &mut g,
                     step: 2,
                     top: true,
+                    kept_lines: false,
                 };
                 let f = r.flow(model, 0, true);
                 text.push_str(&f);
