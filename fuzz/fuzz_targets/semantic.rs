@@ -3,10 +3,12 @@
 //! events (YAML 1.1 scalars as go-yaml v2 reads them), never the crate's own readers.
 //! Checks that the output reads as the input plus exactly the injection the options ask
 //! for, that documents are edited in place (comments kept, flow stays flow), that every
-//! PodSpec keeps the rules an injection can break, that a second run gives
-//! the same bytes and that `run(B, run(A, x))` reads as `run(B, x)`. A refusal must name a
-//! document and be a documented one. The first two bytes pick the option sets A and B.
-//! `SEMANTIC_OFF=known` turns off the generator features that known defects trip.
+//! PodSpec keeps the rules an injection can break, that a second run gives the same bytes
+//! and that `run(B, run(A, x))` reads as `run(B, x)` (within the README's documented
+//! re-run limits). A refusal must name a document and be a documented one. The first two
+//! bytes pick the option sets A and B. `SEMANTIC_OFF=known` turns off the generator
+//! features that known defects trip. Streams the loader refuses are skipped (it uses the
+//! parser the tool uses, so go-yaml v2 leniencies are the proptest's to check).
 #![no_main]
 
 use std::sync::OnceLock;
@@ -50,7 +52,7 @@ fn options() -> &'static [Options] {
 }
 
 /// Runs `set` on `text`: `Some(output)`, or `None` after checking that the refusal names
-/// a document and is a documented one (a different volume named like ours).
+/// a document and is a documented one.
 fn run(set: &OptSet, opts: &Options, text: &str, what: &str) -> Option<String> {
     match process(text, opts) {
         Ok(out) => Some(out.output),
@@ -62,7 +64,9 @@ fn run(set: &OptSet, opts: &Options, text: &str, what: &str) -> Option<String> {
                 set.name
             );
             assert!(
-                msg.contains("different volume named"),
+                semantic::DOCUMENTED_REFUSALS
+                    .iter()
+                    .any(|p| msg.contains(p)),
                 "{what}: run with {} refuses a stream Kubernetes accepts: {msg}\n--- input:\n{text}",
                 set.name
             );
@@ -74,9 +78,9 @@ fn run(set: &OptSet, opts: &Options, text: &str, what: &str) -> Option<String> {
 fuzz_target!(|data: &[u8]| {
     let [a, b, rest @ ..] = data else { return };
     let feats = features();
-    let a = usize::from(*a) % OPTION_SETS.len();
+    let a = semantic::option_set(feats, usize::from(*a));
     let b = if feats.on("option-change") {
-        usize::from(*b) % OPTION_SETS.len()
+        semantic::option_set(feats, usize::from(*b))
     } else {
         a
     };
@@ -125,9 +129,13 @@ fuzz_target!(|data: &[u8]| {
     if let Some(out) = &out_b {
         check(set_b, out);
     }
-    if let (Some(out_a), Some(out_b)) = (&out_a, &out_b) {
+    if let (Some(out_a), Some(out_b), true) = (&out_a, &out_b, semantic::converges(set_a)) {
         let out_ba = run(set_b, opts_b, out_a, "output of A");
-        let (direct, after) = (semantic::load(out_b), out_ba.as_deref().map(semantic::load));
+        let view = |r: Result<Vec<serde_json::Value>, String>| {
+            r.map(|d| semantic::convergence_view(&d, set_b))
+        };
+        let direct = view(semantic::load(out_b));
+        let after = out_ba.as_deref().map(|o| view(semantic::load(o)));
         assert!(
             after.as_ref() == Some(&direct),
             "run with {} on the output of {} does not read as on the input\n--- input:\n{x}--- direct:\n{out_b}--- after {}:\n{out_ba:?}",

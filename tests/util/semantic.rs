@@ -67,6 +67,10 @@ pub const KNOWN_DEFECTS: &[(&str, &str)] = &[
         "a chart ConfigMap named like the generated bundle",
     ),
     ("windows", "Windows pods, in every spelling"),
+    (
+        "override-env-rerun",
+        "the --override-env option set (a second run moves a variable the chart set)",
+    ),
 ];
 
 /// Which features are on.
@@ -1816,6 +1820,56 @@ pub const OPTION_SETS: &[OptSet] = &[
     },
 ];
 
+/// The option set to use for choice `i`: the one at `i`, unless a switch turned it off
+/// (then the first).
+pub fn option_set(feats: &Features, i: usize) -> usize {
+    let i = i % OPTION_SETS.len();
+    let overrides = OPTION_SETS[i]
+        .flags
+        .iter()
+        .any(|(f, _)| *f == "override-env");
+    if overrides && !feats.on("override-env-rerun") {
+        0
+    } else {
+        i
+    }
+}
+
+/// Whether `run(b, run(a, x))` must read as `run(b, x)`: not when `a` overwrote the chart's
+/// own variables (`--override-env`: their values cannot be given back) or mounted the
+/// directory at another `--mount-path` (not recognised when no variable of the tool points
+/// into it); README "Re-runs".
+pub fn converges(a: &OptSet) -> bool {
+    a.flag("override-env").is_none() && a.flag("mount-path").is_none()
+}
+
+/// The README's deliberate refusals, by a phrase of their message: a different volume
+/// named like ours, and a generated bundle that would replace an object of the stream.
+pub const DOCUMENTED_REFUSALS: &[&str] = &["different volume named", "would generate another"];
+
+/// What the convergence check compares: the documents without the generated bundles of
+/// an earlier run when `b` generates none (README "Re-runs": unused, and left), and with
+/// null-valued keys dropped (Kubernetes reads a null field as an absent one).
+pub fn convergence_view(docs: &[Value], b: &OptSet) -> Vec<Value> {
+    fn drop_nulls(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), drop_nulls(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(drop_nulls).collect()),
+            other => other.clone(),
+        }
+    }
+    let generates = b.flag("ca-file").is_some();
+    docs.iter()
+        .filter(|d| generates || !generated(d))
+        .map(drop_nulls)
+        .collect()
+}
+
 /// The injection-related environment variables, for stripping.
 pub const TOOL_ENV: &[&str] = &[
     "NODE_EXTRA_CA_CERTS",
@@ -2240,6 +2294,12 @@ fn check_injected(
                     .iter()
                     .filter(|e| str_of(Some(e), &["name"]) == Some(name))
                     .collect();
+                // Every variable names a file in the bundle directory: without that mount
+                // (the chart mounts over it) the variable may be left out.
+                let dir_kept = in_paths.iter().any(|d| is_within(&ex.mount_path, d));
+                if named.is_empty() && dir_kept {
+                    continue;
+                }
                 let [e] = named.as_slice() else {
                     problems.push(format!("{cname}: {} entries named {name}", named.len()));
                     continue;
@@ -2647,10 +2707,19 @@ pub fn check_faithful(st: &Stream, output: &str) -> Vec<String> {
 /// place would not change. An edit may change a line holding a null or empty value that
 /// becomes a list, a flow collection that gains items, and an env value (with the lines
 /// nested under it) that --override-env replaces or JAVA_TOOL_OPTIONS extends; items go in
-/// before the closing bracket of a flow collection, on its line.
+/// before the closing bracket of a flow collection, on its line, after a comma added to
+/// the last item's line.
 fn lost_line<'a>(a: &'a str, b: &str) -> Option<&'a str> {
-    let ins: Vec<&str> = a.lines().map(|l| l.trim_end_matches('\r')).collect();
-    let outs: Vec<&str> = b.lines().map(|l| l.trim_end_matches('\r')).collect();
+    // Items go into a multi-line flow collection after a comma added to its last line.
+    let norm = |l: &str| {
+        l.trim_end_matches('\r')
+            .replace(", #", " #")
+            .trim_end_matches(',')
+            .to_owned()
+    };
+    let ins_raw: Vec<&str> = a.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let ins: Vec<String> = ins_raw.iter().map(|l| norm(l)).collect();
+    let outs: Vec<String> = b.lines().map(norm).collect();
     // The longest common subsequence tells which input lines are still there.
     let w = outs.len() + 1;
     let mut lcs = vec![0u32; (ins.len() + 1) * w];
@@ -2676,7 +2745,7 @@ fn lost_line<'a>(a: &'a str, b: &str) -> Option<&'a str> {
             j += 1; // an added line
             continue;
         }
-        let line = ins[i];
+        let line = ins_raw[i];
         i += 1;
         let body = line.trim_start();
         let indent = line.len() - body.len();
