@@ -3,6 +3,7 @@
 //! lines; a document that cannot be edited in place is re-emitted whole.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use memchr::memmem;
 use rayon::prelude::*;
@@ -65,8 +66,9 @@ pub struct Processed {
     /// The output stream (empty from [`plan_edits`], which leaves assembling to
     /// [`Processed::write_output`]).
     pub output: String,
-    /// The edits to the input, as `(start, end, replacement)` byte ranges in order.
-    pub splices: Vec<(usize, usize, String)>,
+    /// The edits to the input, as `(start, end, replacement)` byte ranges in order. The
+    /// same snippet inserted into many workloads is one shared text.
+    pub splices: Vec<(usize, usize, Arc<str>)>,
     /// Findings, in document order.
     pub findings: Vec<Finding>,
     /// Per workload.
@@ -147,7 +149,7 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
     let work = |(c, base): (&Chunk, &usize)| process_chunk(input, *c, *base, opts);
     let parallel = input.len() > PARALLEL_THRESHOLD;
     let mut out = Processed::default();
-    let mut splices: Vec<(usize, usize, String)> = Vec::new();
+    let mut splices: Vec<(usize, usize, Arc<str>)> = Vec::new();
     let mut offset = 0usize;
     let mut existing: Vec<Generated> = Vec::new();
     let mut bundle_like: Vec<(String, DocRef)> = Vec::new();
@@ -236,7 +238,7 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
         // Generated earlier for a namespace that no longer has an injected workload.
         for (ns, _, whole) in &existing {
             if !out.summary.namespaces.contains(ns) {
-                splices.push((whole.0, whole.1, String::new()));
+                splices.push((whole.0, whole.1, Arc::from("")));
             }
         }
         for ns in &out.summary.namespaces {
@@ -245,7 +247,7 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
             match existing.iter().find(|(n, _, _)| n == ns) {
                 Some((_, (start, end), _)) => {
                     if input[*start..*end] != text {
-                        splices.push((*start, *end, text));
+                        splices.push((*start, *end, text.into()));
                     }
                 }
                 None => {
@@ -260,7 +262,7 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
             if !input.is_empty() && !input.ends_with('\n') {
                 tail.insert_str(0, if crlf { "\r\n" } else { "\n" });
             }
-            splices.push((input.len(), input.len(), tail));
+            splices.push((input.len(), input.len(), tail.into()));
         }
     }
     // Edits that overlap would cut the output apart: refuse them rather than write a
@@ -352,7 +354,7 @@ struct ChunkOut {
     documents: usize,
     objects: usize,
     changed: usize,
-    splices: Vec<(usize, usize, String)>,
+    splices: Vec<(usize, usize, Arc<str>)>,
     findings: Vec<Finding>,
     workloads: Vec<WorkloadReport>,
     /// Bundle objects generated earlier: namespace, span of the object, span to remove.
@@ -836,7 +838,8 @@ fn process_doc(
     } else {
         ""
     };
-    out.splices.push((start, end, format!("{lead}{text}")));
+    out.splices
+        .push((start, end, format!("{lead}{text}").into()));
     // Losing every comment of a document is worth knowing about without --verbose.
     out.findings.push(finding(
         Severity::Warning,
