@@ -127,6 +127,17 @@ impl Processed {
     }
 }
 
+/// How much a run keeps about each workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reports {
+    /// A [`WorkloadReport`] per workload in [`Processed::workloads`], for `check` and the
+    /// JSON report.
+    PerWorkload,
+    /// Only the counts of [`Processed::summary`]; [`Processed::workloads`] stays empty, so
+    /// memory does not grow with the number of workloads.
+    SummaryOnly,
+}
+
 /// Like [`process`], but leaves `output` empty: the edits are in `splices`, for
 /// [`Processed::write_output`] to apply while writing (one copy of the stream less in
 /// memory).
@@ -134,6 +145,18 @@ impl Processed {
 /// # Errors
 /// As [`process`].
 pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
+    plan_edits_reporting(input, opts, Reports::PerWorkload)
+}
+
+/// [`plan_edits`], keeping per-workload reports only when `reports` asks for them.
+///
+/// # Errors
+/// As [`process`].
+pub fn plan_edits_reporting(
+    input: &str,
+    opts: &Options,
+    reports: Reports,
+) -> Result<Processed, Error> {
     if input.len() as u64 > opts.max_input_bytes {
         return Err(Error::TooLarge {
             limit: opts.max_input_bytes,
@@ -153,6 +176,10 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
     let mut offset = 0usize;
     let mut existing: Vec<Generated> = Vec::new();
     let mut bundle_like: Vec<(String, DocRef)> = Vec::new();
+    // The first injected workload of each namespace, named when a generated bundle would
+    // collide with the chart's own object there.
+    let mut first_in_ns: BTreeMap<String, DocRef> = BTreeMap::new();
+    let collisions_matter = opts.generated && opts.append_generated;
     // Chunks are processed in batches, merged in order as each batch ends, so a stream of
     // millions of tiny documents does not hold millions of per-chunk results at once.
     for (batch, batch_bases) in chunks.chunks(BATCH).zip(bases.chunks(BATCH)) {
@@ -180,31 +207,37 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
             }
             for w in &mut c.workloads {
                 w.doc.index += offset;
+                // Counted as they come, so the reports need not be kept.
+                let s = &mut out.summary;
+                match &w.skipped {
+                    Some(reason) => *s.skipped.entry(skip_key(reason)).or_default() += 1,
+                    None => {
+                        s.workloads += 1;
+                        s.containers += w.containers.len();
+                        let ns = w.object.namespace.as_deref().unwrap_or_default();
+                        if !s.namespaces.contains(ns) {
+                            s.namespaces.insert(ns.to_owned());
+                        }
+                        if collisions_matter && !first_in_ns.contains_key(ns) {
+                            first_in_ns.insert(ns.to_owned(), w.doc.clone());
+                        }
+                    }
+                }
             }
             offset += c.documents;
             out.summary.documents += c.documents;
             out.summary.objects += c.objects;
             out.summary.changed += c.changed;
             out.findings.append(&mut c.findings);
-            out.workloads.append(&mut c.workloads);
+            if reports == Reports::PerWorkload {
+                out.workloads.append(&mut c.workloads);
+            }
             splices.append(&mut c.splices);
             existing.append(&mut c.generated);
             for (_, d) in &mut c.bundle_like {
                 d.index += offset - c.documents;
             }
             bundle_like.append(&mut c.bundle_like);
-        }
-    }
-    for w in &out.workloads {
-        match &w.skipped {
-            Some(reason) => *out.summary.skipped.entry(skip_key(reason)).or_default() += 1,
-            None => {
-                out.summary.workloads += 1;
-                out.summary.containers += w.containers.len();
-                out.summary
-                    .namespaces
-                    .insert(w.object.namespace.clone().unwrap_or_default());
-            }
         }
     }
     out.summary.warnings = out
@@ -231,7 +264,7 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
             .iter()
             .find(|(ns, _)| out.summary.namespaces.contains(ns))
         {
-            return Err(collision(opts, ns, chart, &out.workloads));
+            return Err(collision(opts, ns, chart, first_in_ns.get(ns)));
         }
         let crlf = memmem::find(input.as_bytes(), b"\r\n").is_some();
         let mut tail = String::new();
@@ -288,16 +321,15 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
     Ok(out)
 }
 
-/// The error for a generated bundle object that would overwrite the chart's own.
-fn collision(opts: &Options, ns: &str, chart: &DocRef, workloads: &[WorkloadReport]) -> Error {
+/// The error for a generated bundle object that would overwrite the chart's own; `first`
+/// is the first workload injected in namespace `ns`.
+fn collision(opts: &Options, ns: &str, chart: &DocRef, first: Option<&DocRef>) -> Error {
     let kind = match opts.source.kind {
         crate::config::SourceKind::ConfigMap => "ConfigMap",
         crate::config::SourceKind::Secret => "Secret",
     };
-    let first = workloads
-        .iter()
-        .find(|w| w.skipped.is_none() && w.object.namespace.as_deref().unwrap_or("") == ns)
-        .map(|w| format!(" (first: {})", w.doc))
+    let first = first
+        .map(|doc| format!(" (first: {doc})"))
         .unwrap_or_default();
     let where_ = if ns.is_empty() {
         "without a namespace".to_owned()
@@ -1020,6 +1052,21 @@ fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summary_only_runs_count_the_same_and_edit_the_same() {
+        let opts = Options::from_configmap("corp-ca", "ca.crt");
+        let input = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  namespace: x\nspec:\n  containers:\n  - name: c\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\n  annotations:\n    trust-inject.dev/skip: \"true\"\nspec:\n  containers:\n  - name: c\n---\nkind: Service\n";
+        let full = plan_edits_reporting(input, &opts, Reports::PerWorkload).expect("valid");
+        let lean = plan_edits_reporting(input, &opts, Reports::SummaryOnly).expect("valid");
+        assert_eq!(full.workloads.len(), 2);
+        assert!(lean.workloads.is_empty());
+        assert_eq!(lean.summary, full.summary);
+        assert_eq!(lean.summary.workloads, 1);
+        assert_eq!(lean.summary.skipped.get("annotation"), Some(&1));
+        assert_eq!(lean.splices, full.splices);
+        assert_eq!(lean.findings, full.findings);
+    }
 
     #[test]
     fn reads_top_level_kinds_only_when_certain() {
