@@ -971,14 +971,19 @@ fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
                 let mut seen: Option<std::collections::HashSet<&str>> =
                     (keys.len() > 32).then(std::collections::HashSet::new);
                 // Kubernetes sees only the last value of a key: what an earlier one holds
-                // (duplicates included) is gone, so it is not looked into.
-                let mut last: std::collections::HashMap<&str, usize> =
-                    std::collections::HashMap::new();
-                for (i, key) in keys.iter().enumerate() {
-                    if let Some(key) = key {
-                        last.insert(key, i);
-                    }
-                }
+                // (duplicates included) is gone, so it is not looked into. A small mapping
+                // is scanned instead of hashed: no allocation for the common case.
+                let last: Option<std::collections::HashMap<&str, usize>> =
+                    (keys.len() > 32).then(|| {
+                        keys.iter()
+                            .enumerate()
+                            .filter_map(|(i, k)| k.map(|k| (k, i)))
+                            .collect()
+                    });
+                let is_last = |i: usize, key: &str| match &last {
+                    Some(last) => last.get(key) == Some(&i),
+                    None => !keys.get(i + 1..).unwrap_or(&[]).contains(&Some(key)),
+                };
                 for (i, (k, v)) in entries.iter().enumerate() {
                     // Merge keys are not keys Kubernetes sees, however many there are.
                     if k.is_merge_key() {
@@ -993,7 +998,7 @@ fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
                         reported.push(key);
                         out.push((path_of(&steps, at), key.to_owned()));
                     }
-                    if last.get(key) == Some(&i) {
+                    if is_last(i, key) {
                         steps.push((at, Seg::Key(key)));
                         stack.push((v, steps.len() - 1));
                     }
