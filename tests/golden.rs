@@ -346,3 +346,9 @@ golden! {
     quoted_keys_and_comments => "quoted-keys-and-comments",
     rerun_flow_lists => "rerun-flow-lists",
 }
+
+// Performance: snippets rendered once and shared must still fit each layout.
+golden! {
+    shared_snippets_layouts => "shared-snippets-layouts",
+    shared_snippets_layouts_crlf => "shared-snippets-layouts-crlf",
+}
