@@ -169,7 +169,8 @@ pub fn plan_edits_reporting(
         bases.push(line);
         line += count_lines(&input[c.start..c.end]);
     }
-    let work = |(c, base): (&Chunk, &usize)| process_chunk(input, *c, *base, opts);
+    let keep = reports == Reports::PerWorkload;
+    let work = |(c, base): (&Chunk, &usize)| process_chunk(input, *c, *base, opts, keep);
     let parallel = input.len() > PARALLEL_THRESHOLD;
     let mut out = Processed::default();
     let mut splices: Vec<(usize, usize, Arc<str>)> = Vec::new();
@@ -207,21 +208,21 @@ pub fn plan_edits_reporting(
             }
             for w in &mut c.workloads {
                 w.doc.index += offset;
-                // Counted as they come, so the reports need not be kept.
-                let s = &mut out.summary;
-                match &w.skipped {
-                    Some(reason) => *s.skipped.entry(skip_key(reason)).or_default() += 1,
-                    None => {
-                        s.workloads += 1;
-                        s.containers += w.containers.len();
-                        let ns = w.object.namespace.as_deref().unwrap_or_default();
-                        if !s.namespaces.contains(ns) {
-                            s.namespaces.insert(ns.to_owned());
-                        }
-                        if collisions_matter && !first_in_ns.contains_key(ns) {
-                            first_in_ns.insert(ns.to_owned(), w.doc.clone());
-                        }
-                    }
+            }
+            // Counted per chunk, so the reports need not be kept.
+            let s = &mut out.summary;
+            s.workloads += c.injected;
+            s.containers += c.containers;
+            for (reason, n) in c.skipped {
+                *s.skipped.entry(reason).or_default() += n;
+            }
+            for (ns, mut doc) in c.first_in_ns {
+                if !s.namespaces.contains(&ns) {
+                    s.namespaces.insert(ns.clone());
+                }
+                if collisions_matter && !first_in_ns.contains_key(&ns) {
+                    doc.index += offset;
+                    first_in_ns.insert(ns, doc);
                 }
             }
             offset += c.documents;
@@ -229,9 +230,7 @@ pub fn plan_edits_reporting(
             out.summary.objects += c.objects;
             out.summary.changed += c.changed;
             out.findings.append(&mut c.findings);
-            if reports == Reports::PerWorkload {
-                out.workloads.append(&mut c.workloads);
-            }
+            out.workloads.append(&mut c.workloads);
             splices.append(&mut c.splices);
             existing.append(&mut c.generated);
             for (_, d) in &mut c.bundle_like {
@@ -388,7 +387,16 @@ struct ChunkOut {
     changed: usize,
     splices: Vec<(usize, usize, Arc<str>)>,
     findings: Vec<Finding>,
+    /// Per workload, when `keep_reports`.
     workloads: Vec<WorkloadReport>,
+    keep_reports: bool,
+    /// Workloads injected, and their containers.
+    injected: usize,
+    containers: usize,
+    /// Workloads left alone, by reason.
+    skipped: Vec<(&'static str, usize)>,
+    /// The namespaces of injected workloads, each with the first one injected there.
+    first_in_ns: Vec<(String, DocRef)>,
     /// Bundle objects generated earlier: namespace, span of the object, span to remove.
     generated: Vec<Generated>,
     /// The chart's own objects of the kind and name of the generated bundle: namespace and
@@ -526,13 +534,15 @@ fn guess_object(text: &str) -> Option<String> {
     })
 }
 
+/// Processes one chunk; per-workload reports are kept when `keep_reports`.
 fn process_chunk(
     input: &str,
     chunk: Chunk,
     base_line: usize,
     opts: &Options,
+    keep_reports: bool,
 ) -> Result<ChunkOut, Error> {
-    process_chunk_as(input, chunk, base_line, opts, false)
+    process_chunk_as(input, chunk, base_line, opts, keep_reports, false)
 }
 
 /// [`process_chunk`], with a tree built for every document when `force_build`.
@@ -541,6 +551,7 @@ fn process_chunk_as(
     chunk: Chunk,
     base_line: usize,
     opts: &Options,
+    keep_reports: bool,
     force_build: bool,
 ) -> Result<ChunkOut, Error> {
     let text = &input[chunk.start..chunk.end];
@@ -644,12 +655,13 @@ fn process_chunk_as(
         // The top-level `kind:` line that let the tree be skipped may sit in a scalar that
         // only go-yaml v2's leniency continues at column 0: read the tree to be sure.
         if repaired && !build_tree && maybe_workload {
-            return process_chunk_as(input, chunk, base_line, opts, true);
+            return process_chunk_as(input, chunk, base_line, opts, keep_reports, true);
         }
         docs
     };
     let mut out = ChunkOut {
         documents: docs.len(),
+        keep_reports,
         ..ChunkOut::default()
     };
     let crlf = memchr::memchr(b'\r', text.as_bytes()).is_some()
@@ -798,6 +810,27 @@ fn process_doc(
                 n.path.map(|p| p.to_string()),
                 n.message,
             ));
+        }
+        match &p.skipped {
+            Some(s) => {
+                let reason = skip_key(s.reason());
+                match out.skipped.iter_mut().find(|(r, _)| *r == reason) {
+                    Some((_, n)) => *n += 1,
+                    None => out.skipped.push((reason, 1)),
+                }
+            }
+            None => {
+                out.injected += 1;
+                out.containers += p.containers.len();
+                let ns = f.object.namespace.as_deref().unwrap_or_default();
+                if !out.first_in_ns.iter().any(|(n, _)| n == ns) {
+                    out.first_in_ns.push((ns.to_owned(), docref.clone()));
+                }
+            }
+        }
+        if !out.keep_reports {
+            intents.extend(p.intents);
+            continue;
         }
         out.workloads.push(WorkloadReport {
             doc: docref.clone(),
