@@ -1,8 +1,12 @@
 //! Benchmarks of [`trust_inject::process`] alone (no file or pipe I/O).
 //!
-//! Two groups, both reporting throughput in input bytes:
+//! Three groups, all reporting throughput in input bytes:
 //! - `generated`: streams of 100, 1,000 and 10,000 documents built in code, one document in
 //!   eight a workload (12.5%), the rest the objects a rendered chart carries around them;
+//! - `dense`: streams of 1,000, 10,000 and 100,000 small block-style workloads and nothing
+//!   else (Pods, Deployments with an init container, CronJobs; ~330 bytes each, as
+//!   `scripts/bench.sh` generates them), reporting workloads per second too (its inverse
+//!   is the time per workload, which should stay flat as the stream grows);
 //! - `corpus`: each file of the shared corpus (`../shared/corpus/*.yaml`, beside the
 //!   repository), skipped with a note when the corpus is not there.
 //!
@@ -271,6 +275,114 @@ fn generated_stream(docs: usize) -> String {
     out
 }
 
+/// Sizes of the dense streams, in workloads.
+const DENSE_WORKLOADS: [usize; 3] = [1_000, 10_000, 100_000];
+
+/// A stream of `n` small workloads: a Pod, a Deployment with an init container and a
+/// CronJob in turn.
+fn dense_stream(n: usize) -> String {
+    let mut out = String::new();
+    for i in 0..n {
+        let ns = i % 7;
+        // Writing to a String cannot fail.
+        let _ = match i % 3 {
+            0 => write!(
+                out,
+                r#"---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: pod-{i}
+  namespace: ns-{ns}
+  labels:
+    app: web-{i}
+spec:
+  containers:
+  - name: app
+    image: registry.example.com/app:{i}
+    ports:
+    - containerPort: 8080
+    resources:
+      limits:
+        cpu: 100m
+        memory: 64Mi
+"#
+            ),
+            1 => write!(
+                out,
+                r#"---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: dep-{i}
+  namespace: ns-{ns}
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: dep-{i}
+  template:
+    metadata:
+      labels:
+        app: dep-{i}
+    spec:
+      initContainers:
+      - name: init
+        image: busybox:1.36
+        command: ["sh", "-c", "true"]
+      containers:
+      - name: app
+        image: registry.example.com/app:{i}
+"#
+            ),
+            _ => write!(
+                out,
+                r#"---
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: cron-{i}
+  namespace: ns-{ns}
+spec:
+  schedule: "*/5 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: job
+            image: registry.example.com/job:{i}
+            args: ["--once"]
+"#
+            ),
+        };
+    }
+    out
+}
+
+fn bench_dense(c: &mut Criterion) {
+    let opts = options();
+    let mut group = c.benchmark_group("dense");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    for n in DENSE_WORKLOADS {
+        let input = dense_stream(n);
+        let out = process(&input, &opts).expect("the dense stream processes");
+        assert_eq!(out.summary.workloads, n);
+        group.throughput(Throughput::ElementsAndBytes {
+            elements: n as u64,
+            bytes: input.len() as u64,
+        });
+        group.bench_with_input(BenchmarkId::from_parameter(n), &input, |b, input| {
+            b.iter(|| process(black_box(input), &opts));
+        });
+    }
+    group.finish();
+}
+
 fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
 }
@@ -335,5 +447,5 @@ fn bench_corpus(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_generated, bench_corpus);
+criterion_group!(benches, bench_generated, bench_dense, bench_corpus);
 criterion_main!(benches);

@@ -421,7 +421,7 @@ fn add_generated(
         }
     }
     let mut splices = editor.finish();
-    splices.extend(replace);
+    splices.extend(replace.into_iter().map(|(s, e, t)| (s, e, t.into())));
     splices.sort_by_key(|s| s.0);
     let mut out = String::with_capacity(text.len());
     let mut pos = 0;

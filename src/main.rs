@@ -425,7 +425,15 @@ fn run(
     }
     #[cfg(debug_assertions)]
     debug::panic_before_processing();
-    let processed = match trust_inject::pipeline::plan_edits(&input, &opts) {
+    // Per-workload reports only for what prints them: memory then stays flat however many
+    // workloads the stream holds.
+    let reports =
+        if mode == Mode::Check || m.try_get_one::<OsString>("report").ok().flatten().is_some() {
+            trust_inject::pipeline::Reports::PerWorkload
+        } else {
+            trust_inject::pipeline::Reports::SummaryOnly
+        };
+    let processed = match trust_inject::pipeline::plan_edits_reporting(&input, &opts, reports) {
         Ok(p) => p,
         Err(Error::Strict { warnings }) => {
             // Every warning, each placed in its file, then the verdict.

@@ -3,6 +3,7 @@
 //! lines; a document that cannot be edited in place is re-emitted whole.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use memchr::memmem;
 use rayon::prelude::*;
@@ -67,8 +68,9 @@ pub struct Processed {
     /// The output stream (empty from [`plan_edits`], which leaves assembling to
     /// [`Processed::write_output`]).
     pub output: String,
-    /// The edits to the input, as `(start, end, replacement)` byte ranges in order.
-    pub splices: Vec<(usize, usize, String)>,
+    /// The edits to the input, as `(start, end, replacement)` byte ranges in order. The
+    /// same snippet inserted into many workloads is one shared text.
+    pub splices: Vec<(usize, usize, Arc<str>)>,
     /// Findings, in document order.
     pub findings: Vec<Finding>,
     /// Per workload.
@@ -129,6 +131,17 @@ impl Processed {
     }
 }
 
+/// How much a run keeps about each workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reports {
+    /// A [`WorkloadReport`] per workload in [`Processed::workloads`], for `check` and the
+    /// JSON report.
+    PerWorkload,
+    /// Only the counts of [`Processed::summary`]; [`Processed::workloads`] stays empty, so
+    /// memory does not grow with the number of workloads.
+    SummaryOnly,
+}
+
 /// Like [`process`], but leaves `output` empty: the edits are in `splices`, for
 /// [`Processed::write_output`] to apply while writing (one copy of the stream less in
 /// memory).
@@ -136,6 +149,18 @@ impl Processed {
 /// # Errors
 /// As [`process`].
 pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
+    plan_edits_reporting(input, opts, Reports::PerWorkload)
+}
+
+/// [`plan_edits`], keeping per-workload reports only when `reports` asks for them.
+///
+/// # Errors
+/// As [`process`].
+pub fn plan_edits_reporting(
+    input: &str,
+    opts: &Options,
+    reports: Reports,
+) -> Result<Processed, Error> {
     if input.len() as u64 > opts.max_input_bytes {
         return Err(Error::TooLarge {
             limit: opts.max_input_bytes,
@@ -148,14 +173,18 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
         bases.push(line);
         line += count_lines(&input[c.start..c.end]);
     }
-    let work = |(c, base): (&Chunk, &usize)| process_chunk(input, *c, *base, opts);
+    let keep = reports == Reports::PerWorkload;
+    let work = |(c, base): (&Chunk, &usize)| process_chunk(input, *c, *base, opts, keep);
     let parallel = input.len() > PARALLEL_THRESHOLD;
     let mut out = Processed::default();
-    let mut splices: Vec<(usize, usize, String)> = Vec::new();
+    let mut splices: Vec<(usize, usize, Arc<str>)> = Vec::new();
     let mut offset = 0usize;
     let mut existing: Vec<Generated> = Vec::new();
     let mut bundle_like: Vec<(String, DocRef)> = Vec::new();
     let mut sources = Vec::new();
+    // The first injected workload of each namespace, named when a generated bundle would
+    // collide with the chart's own object there, or the source object lacks the key.
+    let mut first_in_ns: BTreeMap<String, (DocRef, ObjectRef)> = BTreeMap::new();
     // Chunks are processed in batches, merged in order as each batch ends, so a stream of
     // millions of tiny documents does not hold millions of per-chunk results at once.
     for (batch, batch_bases) in chunks.chunks(BATCH).zip(bases.chunks(BATCH)) {
@@ -184,6 +213,22 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
             for w in &mut c.workloads {
                 w.doc.index += offset;
             }
+            // Counted per chunk, so the reports need not be kept.
+            let s = &mut out.summary;
+            s.workloads += c.injected;
+            s.containers += c.containers;
+            for (reason, n) in c.skipped {
+                *s.skipped.entry(reason).or_default() += n;
+            }
+            for (ns, mut doc, object) in c.first_in_ns {
+                if !s.namespaces.contains(&ns) {
+                    s.namespaces.insert(ns.clone());
+                }
+                if !first_in_ns.contains_key(&ns) {
+                    doc.index += offset;
+                    first_in_ns.insert(ns, (doc, object));
+                }
+            }
             offset += c.documents;
             out.summary.documents += c.documents;
             out.summary.objects += c.objects;
@@ -202,19 +247,7 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
             sources.append(&mut c.sources);
         }
     }
-    for w in &out.workloads {
-        match &w.skipped {
-            Some(reason) => *out.summary.skipped.entry(skip_key(reason)).or_default() += 1,
-            None => {
-                out.summary.workloads += 1;
-                out.summary.containers += w.containers.len();
-                out.summary
-                    .namespaces
-                    .insert(w.object.namespace.clone().unwrap_or_default());
-            }
-        }
-    }
-    if let Some(e) = crate::reach::missing_key(opts, &sources, &out.workloads) {
+    if let Some(e) = crate::reach::missing_key(opts, &sources, &first_in_ns) {
         return Err(e);
     }
     out.sources = sources;
@@ -242,14 +275,14 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
             .iter()
             .find(|(ns, _)| out.summary.namespaces.contains(ns))
         {
-            return Err(collision(opts, ns, chart, &out.workloads));
+            return Err(collision(opts, ns, chart, first_in_ns.get(ns).map(|f| &f.0)));
         }
         let crlf = memmem::find(input.as_bytes(), b"\r\n").is_some();
         let mut tail = String::new();
         // Generated earlier for a namespace that no longer has an injected workload.
         for (ns, _, whole) in &existing {
             if !out.summary.namespaces.contains(ns) {
-                splices.push((whole.0, whole.1, String::new()));
+                splices.push((whole.0, whole.1, Arc::from("")));
             }
         }
         for ns in &out.summary.namespaces {
@@ -258,7 +291,7 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
             match existing.iter().find(|(n, _, _)| n == ns) {
                 Some((_, (start, end), _)) => {
                     if input[*start..*end] != text {
-                        splices.push((*start, *end, text));
+                        splices.push((*start, *end, text.into()));
                     }
                 }
                 None => {
@@ -273,7 +306,7 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
             if !input.is_empty() && !input.ends_with('\n') {
                 tail.insert_str(0, if crlf { "\r\n" } else { "\n" });
             }
-            splices.push((input.len(), input.len(), tail));
+            splices.push((input.len(), input.len(), tail.into()));
         }
     }
     // Edits that overlap would cut the output apart: refuse them rather than write a
@@ -299,17 +332,16 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
     Ok(out)
 }
 
-/// The error for a generated bundle object that would overwrite the chart's own.
-fn collision(opts: &Options, ns: &str, chart: &DocRef, workloads: &[WorkloadReport]) -> Error {
+/// The error for a generated bundle object that would overwrite the chart's own; `first`
+/// is the first workload injected in namespace `ns`.
+fn collision(opts: &Options, ns: &str, chart: &DocRef, first: Option<&DocRef>) -> Error {
     let kind = match opts.source.kind {
         crate::config::SourceKind::ConfigMap => "ConfigMap",
         crate::config::SourceKind::Secret => "Secret",
         crate::config::SourceKind::ClusterTrustBundle { .. } => "ClusterTrustBundle",
     };
-    let first = workloads
-        .iter()
-        .find(|w| w.skipped.is_none() && w.object.namespace.as_deref().unwrap_or("") == ns)
-        .map(|w| format!(" (first: {})", w.doc))
+    let first = first
+        .map(|doc| format!(" (first: {doc})"))
         .unwrap_or_default();
     let where_ = if ns.is_empty() {
         "without a namespace".to_owned()
@@ -366,9 +398,18 @@ struct ChunkOut {
     documents: usize,
     objects: usize,
     changed: usize,
-    splices: Vec<(usize, usize, String)>,
+    splices: Vec<(usize, usize, Arc<str>)>,
     findings: Vec<Finding>,
+    /// Per workload, when `keep_reports`.
     workloads: Vec<WorkloadReport>,
+    keep_reports: bool,
+    /// Workloads injected, and their containers.
+    injected: usize,
+    containers: usize,
+    /// Workloads left alone, by reason.
+    skipped: Vec<(&'static str, usize)>,
+    /// The namespaces of injected workloads, each with the first one injected there.
+    first_in_ns: Vec<(String, DocRef, ObjectRef)>,
     /// Bundle objects generated earlier: namespace, span of the object, span to remove.
     generated: Vec<Generated>,
     /// The chart's own objects of the kind and name of the generated bundle: namespace and
@@ -508,13 +549,15 @@ fn guess_object(text: &str) -> Option<String> {
     })
 }
 
+/// Processes one chunk; per-workload reports are kept when `keep_reports`.
 fn process_chunk(
     input: &str,
     chunk: Chunk,
     base_line: usize,
     opts: &Options,
+    keep_reports: bool,
 ) -> Result<ChunkOut, Error> {
-    process_chunk_as(input, chunk, base_line, opts, false)
+    process_chunk_as(input, chunk, base_line, opts, keep_reports, false)
 }
 
 /// [`process_chunk`], with a tree built for every document when `force_build`.
@@ -523,6 +566,7 @@ fn process_chunk_as(
     chunk: Chunk,
     base_line: usize,
     opts: &Options,
+    keep_reports: bool,
     force_build: bool,
 ) -> Result<ChunkOut, Error> {
     let text = &input[chunk.start..chunk.end];
@@ -626,12 +670,13 @@ fn process_chunk_as(
         // The top-level `kind:` line that let the tree be skipped may sit in a scalar that
         // only go-yaml v2's leniency continues at column 0: read the tree to be sure.
         if repaired && !build_tree && maybe_workload {
-            return process_chunk_as(input, chunk, base_line, opts, true);
+            return process_chunk_as(input, chunk, base_line, opts, keep_reports, true);
         }
         docs
     };
     let mut out = ChunkOut {
         documents: docs.len(),
+        keep_reports,
         ..ChunkOut::default()
     };
     let crlf = memchr::memchr(b'\r', text.as_bytes()).is_some()
@@ -785,6 +830,28 @@ fn process_doc(
                 n.message,
             ));
         }
+        match &p.skipped {
+            Some(s) => {
+                let reason = skip_key(s.reason());
+                match out.skipped.iter_mut().find(|(r, _)| *r == reason) {
+                    Some((_, n)) => *n += 1,
+                    None => out.skipped.push((reason, 1)),
+                }
+            }
+            None => {
+                out.injected += 1;
+                out.containers += p.containers.len();
+                let ns = f.object.namespace.as_deref().unwrap_or_default();
+                if !out.first_in_ns.iter().any(|(n, _, _)| n == ns) {
+                    out.first_in_ns
+                        .push((ns.to_owned(), docref.clone(), f.object.clone()));
+                }
+            }
+        }
+        if !out.keep_reports {
+            intents.extend(p.intents);
+            continue;
+        }
         out.workloads.push(WorkloadReport {
             doc: docref.clone(),
             object: f.object.clone(),
@@ -859,7 +926,8 @@ fn process_doc(
     } else {
         ""
     };
-    out.splices.push((start, end, format!("{lead}{text}")));
+    out.splices
+        .push((start, end, format!("{lead}{text}").into()));
     // Losing every comment of a document is worth knowing about without --verbose.
     out.findings.push(finding(
         Severity::Warning,
@@ -959,14 +1027,19 @@ fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
                 let mut seen: Option<std::collections::HashSet<&str>> =
                     (keys.len() > 32).then(std::collections::HashSet::new);
                 // Kubernetes sees only the last value of a key: what an earlier one holds
-                // (duplicates included) is gone, so it is not looked into.
-                let mut last: std::collections::HashMap<&str, usize> =
-                    std::collections::HashMap::new();
-                for (i, key) in keys.iter().enumerate() {
-                    if let Some(key) = key {
-                        last.insert(key, i);
-                    }
-                }
+                // (duplicates included) is gone, so it is not looked into. A small mapping
+                // is scanned instead of hashed: no allocation for the common case.
+                let last: Option<std::collections::HashMap<&str, usize>> =
+                    (keys.len() > 32).then(|| {
+                        keys.iter()
+                            .enumerate()
+                            .filter_map(|(i, k)| k.map(|k| (k, i)))
+                            .collect()
+                    });
+                let is_last = |i: usize, key: &str| match &last {
+                    Some(last) => last.get(key) == Some(&i),
+                    None => !keys.get(i + 1..).unwrap_or(&[]).contains(&Some(key)),
+                };
                 for (i, (k, v)) in entries.iter().enumerate() {
                     // Merge keys are not keys Kubernetes sees, however many there are.
                     if k.is_merge_key() {
@@ -981,7 +1054,7 @@ fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
                         reported.push(key);
                         out.push((path_of(&steps, at), key.to_owned()));
                     }
-                    if last.get(key) == Some(&i) {
+                    if is_last(i, key) {
                         steps.push((at, Seg::Key(key)));
                         stack.push((v, steps.len() - 1));
                     }
@@ -1041,6 +1114,21 @@ fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summary_only_runs_count_the_same_and_edit_the_same() {
+        let opts = Options::from_configmap("corp-ca", "ca.crt");
+        let input = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  namespace: x\nspec:\n  containers:\n  - name: c\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\n  annotations:\n    trust-inject.dev/skip: \"true\"\nspec:\n  containers:\n  - name: c\n---\nkind: Service\n";
+        let full = plan_edits_reporting(input, &opts, Reports::PerWorkload).expect("valid");
+        let lean = plan_edits_reporting(input, &opts, Reports::SummaryOnly).expect("valid");
+        assert_eq!(full.workloads.len(), 2);
+        assert!(lean.workloads.is_empty());
+        assert_eq!(lean.summary, full.summary);
+        assert_eq!(lean.summary.workloads, 1);
+        assert_eq!(lean.summary.skipped.get("annotation"), Some(&1));
+        assert_eq!(lean.splices, full.splices);
+        assert_eq!(lean.findings, full.findings);
+    }
 
     #[test]
     fn reads_top_level_kinds_only_when_certain() {

@@ -10,7 +10,9 @@
 use crate::config::{Options, SourceKind};
 use crate::error::{DocRef, Error};
 use crate::inject::ContainerPlan;
-use crate::pipeline::{Processed, WorkloadReport};
+use std::collections::BTreeMap;
+
+use crate::pipeline::Processed;
 use crate::well_known as wk;
 use crate::workload::ObjectRef;
 use crate::yaml::Node;
@@ -157,7 +159,7 @@ pub fn names(runtimes: &[Runtime]) -> String {
 #[must_use]
 pub fn partial_notice(p: &Processed, opts: &Options) -> Option<String> {
     let (gain, miss) = reach(opts);
-    let injected = p.workloads.iter().any(|w| w.skipped.is_none());
+    let injected = p.summary.workloads > 0;
     if miss.is_empty() || !injected {
         return None;
     }
@@ -253,21 +255,15 @@ pub fn source_object(root: &Node, opts: &Options, doc: &DocRef) -> Option<Source
 pub fn missing_key(
     opts: &Options,
     sources: &[SourceObject],
-    workloads: &[WorkloadReport],
+    first_in_ns: &BTreeMap<String, (DocRef, ObjectRef)>,
 ) -> Option<Error> {
     let key = &opts.source.key;
-    let src = sources.iter().find(|s| {
-        !s.keys.contains(key)
-            && workloads.iter().any(|w| {
-                w.skipped.is_none() && w.object.namespace.as_deref().unwrap_or("") == s.namespace
-            })
-    })?;
-    let first = workloads
+    let src = sources
         .iter()
-        .find(|w| {
-            w.skipped.is_none() && w.object.namespace.as_deref().unwrap_or("") == src.namespace
-        })
-        .map(|w| format!(" (first: {})", w.object))
+        .find(|s| !s.keys.contains(key) && first_in_ns.contains_key(&s.namespace))?;
+    let first = first_in_ns
+        .get(&src.namespace)
+        .map(|(_, object)| format!(" (first: {object})"))
         .unwrap_or_default();
     let present = if src.keys.is_empty() {
         "it has no key at all".to_owned()
@@ -298,10 +294,10 @@ pub fn source_dependency(p: &Processed, opts: &Options) -> Option<String> {
         return None;
     }
     let mut missing: Vec<&str> = p
-        .workloads
+        .summary
+        .namespaces
         .iter()
-        .filter(|w| w.skipped.is_none())
-        .map(|w| w.object.namespace.as_deref().unwrap_or(""))
+        .map(String::as_str)
         .filter(|ns| !p.sources.iter().any(|s| s.namespace == *ns))
         .collect();
     missing.sort_unstable();

@@ -255,7 +255,7 @@ pub fn check_problems(w: &WorkloadReport) -> Vec<String> {
 /// `objects` is how many objects the input holds (in a ResourceList, its items).
 #[must_use]
 pub fn no_workload_warning(p: &Processed, objects: usize) -> Option<String> {
-    if !p.workloads.is_empty() {
+    if p.summary.workloads > 0 || !p.summary.skipped.is_empty() {
         return None;
     }
     Some(if objects == 0 {

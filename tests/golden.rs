@@ -376,3 +376,9 @@ golden! {
     ctb_option_errors => "ctb-option-errors",
     ctb_rerun_from_configmap => "ctb-rerun-from-configmap",
 }
+
+// Performance: snippets rendered once and shared must still fit each layout.
+golden! {
+    shared_snippets_layouts => "shared-snippets-layouts",
+    shared_snippets_layouts_crlf => "shared-snippets-layouts-crlf",
+}

@@ -2,9 +2,11 @@
 //! collections, JSON) next to the existing keys. Nothing that exists is re-written, except
 //! a scalar that an intent explicitly replaces.
 
+use std::sync::Arc;
+
 use super::Val;
 use super::emit::{
-    Layout, json_string, render_entry, render_item, render_json, render_json_pretty,
+    Layout, json_string, render_entry, render_item, render_json, render_json_pretty, render_shared,
     scalar_for_block,
 };
 use super::tree::{FlowParts, Node, ScalarStyle, Value, content_end, flow_parts};
@@ -32,7 +34,7 @@ struct Splice {
     /// At one offset and column: appended items before new keys.
     rank: u8,
     seq: usize,
-    text: String,
+    text: Arc<str>,
 }
 
 /// Collects text edits for one document of `input`.
@@ -137,8 +139,7 @@ impl<'a> TextEditor<'a> {
                 } else {
                     let first = entries.first().ok_or_else(|| fail("empty block mapping"))?;
                     let col = col_of(self.input, first.0.start);
-                    let mut text = String::new();
-                    render_entry(key, val, col, &self.layout, &mut text);
+                    let text = render_shared(Some(key), val, col, &self.layout);
                     let at = self.after(node.end);
                     self.push_lines(at, col, 1, seq, text);
                 }
@@ -165,8 +166,7 @@ impl<'a> TextEditor<'a> {
                     let dash = dash_before(self.input, first.start)
                         .ok_or_else(|| fail("no `-` found before the first item"))?;
                     let col = col_of(self.input, dash);
-                    let mut text = String::new();
-                    render_item(val, col, &self.layout, &mut text);
+                    let text = render_shared(None, val, col, &self.layout);
                     let at = self.after(node.end);
                     self.push_lines(at, col, 0, seq, text);
                 }
@@ -232,7 +232,7 @@ impl<'a> TextEditor<'a> {
                     _ => {}
                 }
                 let at = self.after(node.end);
-                self.push_lines(at, key_col + 1, 0, seq, text);
+                self.push_lines(at, key_col + 1, 0, seq, text.into());
             }
             Op::Replace(val) => {
                 let ok_style = matches!(&node.value, Value::Scalar { .. });
@@ -450,7 +450,7 @@ impl<'a> TextEditor<'a> {
                     text.push_str(nl);
                 }
                 let at = self.after(node.end);
-                self.push_lines(at, col, 0, seq, text);
+                self.push_lines(at, col, 0, seq, text.into());
             }
         }
         Ok(())
@@ -567,13 +567,12 @@ impl<'a> TextEditor<'a> {
         }
     }
 
-    fn push_lines(&mut self, at: usize, col: usize, rank: u8, seq: usize, mut text: String) {
+    fn push_lines(&mut self, at: usize, col: usize, rank: u8, seq: usize, text: Arc<str>) {
         if at == self.input.len() && !self.input.is_empty() && !self.input.ends_with('\n') {
             let nl = self.layout.newline;
-            if text.ends_with(nl) {
-                text.truncate(text.len() - nl.len());
-            }
-            text.insert_str(0, nl);
+            let body = text.strip_suffix(nl).unwrap_or(&text);
+            self.push(at, at, col, rank, seq, format!("{nl}{body}"));
+            return;
         }
         self.push(at, at, col, rank, seq, text);
     }
@@ -584,20 +583,29 @@ impl<'a> TextEditor<'a> {
         self.push(at, end, 0, u8::MAX, seq, String::new());
     }
 
-    fn push(&mut self, at: usize, end: usize, col: usize, rank: u8, seq: usize, text: String) {
+    fn push(
+        &mut self,
+        at: usize,
+        end: usize,
+        col: usize,
+        rank: u8,
+        seq: usize,
+        text: impl Into<Arc<str>>,
+    ) {
         self.splices.push(Splice {
             at,
             end,
             col,
             rank,
             seq,
-            text,
+            text: text.into(),
         });
     }
 
-    /// The edits, as `(start, end, replacement)` in the order they apply.
+    /// The edits, as `(start, end, replacement)` in the order they apply. Replacements
+    /// that insert the same snippet at the same column share one text.
     #[must_use]
-    pub fn finish(mut self) -> Vec<(usize, usize, String)> {
+    pub fn finish(mut self) -> Vec<(usize, usize, Arc<str>)> {
         self.splices.sort_by(|a, b| {
             a.at.cmp(&b.at)
                 .then(b.col.cmp(&a.col))

@@ -6,7 +6,9 @@
 //! (the text decides their type), everything that was quoted or a block scalar is written
 //! double-quoted (always a string).
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use super::tree::{Node, ScalarStyle, Value, is_null};
 
@@ -213,6 +215,58 @@ pub fn render_entry(key: &str, val: &Val, col: usize, layout: &Layout, out: &mut
     let entry = [(val_to_node(&Val::str(key)), val_to_node(val))];
     // Keys are strings here, the one case emitting can refuse cannot happen.
     let _ = emit_entries(&entry, col, layout, out);
+}
+
+/// A rendered snippet: `key: val` at column `col` when `key` is given, `- val` with the
+/// dash at `col` otherwise.
+struct Rendered {
+    key: Option<String>,
+    val: Val,
+    col: usize,
+    layout: Layout,
+    text: Arc<str>,
+}
+
+/// Distinct snippets kept per thread, the most recently rendered last; past this the oldest
+/// goes, so a stream that inserts at ever new columns cannot grow the cache without bound.
+/// A workload-dense stream inserts the same few values at the same few columns for every
+/// workload: each is rendered once and its text shared by every splice that inserts it.
+const RENDER_CACHE_MAX: usize = 64;
+
+thread_local! {
+    static RENDER_CACHE: RefCell<Vec<Rendered>> = const { RefCell::new(Vec::new()) };
+}
+
+/// [`render_entry`] (with `key`) or [`render_item`] (without), rendered once per thread for
+/// each distinct input and shared.
+pub(crate) fn render_shared(key: Option<&str>, val: &Val, col: usize, layout: &Layout) -> Arc<str> {
+    // A linear scan: the cache is small, and the cheap fields reject most entries before
+    // the values are compared.
+    let same = |r: &Rendered| {
+        r.col == col && r.layout == *layout && r.key.as_deref() == key && r.val == *val
+    };
+    RENDER_CACHE.with_borrow_mut(|cache| {
+        if let Some(r) = cache.iter().rev().find(|r| same(r)) {
+            return Arc::clone(&r.text);
+        }
+        let mut text = String::new();
+        match key {
+            Some(k) => render_entry(k, val, col, layout, &mut text),
+            None => render_item(val, col, layout, &mut text),
+        }
+        let text: Arc<str> = text.into();
+        if cache.len() >= RENDER_CACHE_MAX {
+            cache.remove(0);
+        }
+        cache.push(Rendered {
+            key: key.map(str::to_owned),
+            val: val.clone(),
+            col,
+            layout: *layout,
+            text: Arc::clone(&text),
+        });
+        text
+    })
 }
 
 /// Writes `- val` as block YAML with the dash at column `dash`.
