@@ -215,6 +215,63 @@ pub const FIELDS: &[Field] = &[
         "QUANTITY",
         "Memory request and limit of the merge init container"
     ),
+    // Egress proxy: variables beside the CA's (src/proxy.rs).
+    field!(
+        "proxy",
+        "spec.proxy.url",
+        Str,
+        "",
+        "URL",
+        "Egress proxy for HTTP and HTTPS, set in HTTP_PROXY, HTTPS_PROXY (both cases), Java's proxy properties and NODE_USE_ENV_PROXY"
+    ),
+    field!(
+        "http-proxy",
+        "spec.proxy.http",
+        Str,
+        "",
+        "URL",
+        "Egress proxy for HTTP only (over --proxy)"
+    ),
+    field!(
+        "https-proxy",
+        "spec.proxy.https",
+        Str,
+        "",
+        "URL",
+        "Egress proxy for HTTPS only (over --proxy)"
+    ),
+    field!(
+        "no-proxy",
+        "spec.proxy.noProxy",
+        Str,
+        "",
+        "LIST",
+        "Comma-separated hosts, .domains, IPs and CIDRs reached directly, after localhost,127.0.0.1,::1,.svc,.svc.<cluster-domain>"
+    ),
+    field!(
+        "append-no-proxy",
+        "spec.proxy.appendNoProxy",
+        Bool,
+        "false",
+        "BOOL",
+        "Add our exceptions to a NO_PROXY the container sets (default: keep it and warn)"
+    ),
+    field!(
+        "proxy-secret",
+        "spec.proxy.secret",
+        Str,
+        "",
+        "NAME",
+        "Read the proxy URLs from keys HTTP_PROXY and HTTPS_PROXY of this Secret (for URLs with credentials)"
+    ),
+    field!(
+        "cluster-domain",
+        "spec.clusterDomain",
+        Str,
+        "cluster.local",
+        "DOMAIN",
+        "The cluster's DNS domain, for the default NO_PROXY"
+    ),
     field!(
         "volume-name",
         "spec.volumeName",
@@ -822,6 +879,8 @@ pub struct Options {
     pub append_generated: bool,
     /// The start-up merge (`--merge-at-start`), when on.
     pub merge: Option<MergeAtStart>,
+    /// The egress proxy settings, when given.
+    pub proxy: Option<crate::proxy::Proxy>,
 }
 
 /// The init container that merges the source with the public roots at pod start.
@@ -903,6 +962,7 @@ impl Options {
             loaded: None,
             append_generated: true,
             merge: None,
+            proxy: None,
         }
     }
 
@@ -1104,6 +1164,18 @@ impl Options {
             &volume_name,
             &mut errs,
         );
+        let proxy = crate::proxy::resolve(
+            &crate::proxy::Raw {
+                proxy: str_of("proxy").as_deref(),
+                http: str_of("http-proxy").as_deref(),
+                https: str_of("https-proxy").as_deref(),
+                no_proxy: str_of("no-proxy").as_deref(),
+                append_no_proxy: bool_of("append-no-proxy"),
+                secret: str_of("proxy-secret").as_deref(),
+                cluster_domain: &str_of("cluster-domain").unwrap_or_default(),
+            },
+            &mut errs,
+        );
         errs.into_result()?;
         let Some(source) = source else {
             return Err(ConfigErrors(vec![("source".into(), "missing".into())]));
@@ -1139,6 +1211,7 @@ impl Options {
             loaded: None,
             append_generated: true,
             merge,
+            proxy,
         })
     }
 
@@ -1554,7 +1627,7 @@ fn check_env_names(additive: &[String], replacing: &[String], errs: &mut ConfigE
 }
 
 /// Kubernetes' rule for object names (`IsDNS1123Subdomain`).
-fn is_dns_subdomain(s: &str) -> bool {
+pub(crate) fn is_dns_subdomain(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
         && s.split('.').all(|l| {
