@@ -376,3 +376,17 @@ golden! {
     ctb_option_errors => "ctb-option-errors",
     ctb_rerun_from_configmap => "ctb-rerun-from-configmap",
 }
+
+// The egress proxy (--proxy, --http-proxy, --https-proxy, --no-proxy, --proxy-secret).
+golden! {
+    proxy_basic => "proxy-basic",
+    proxy_generated_java => "proxy-generated-java",
+    proxy_chart_sets => "proxy-chart-sets",
+    proxy_chart_sets_override => "proxy-chart-sets-override",
+    proxy_secret => "proxy-secret",
+    proxy_merge => "proxy-merge",
+    proxy_credentials => "proxy-credentials",
+    proxy_bad_port => "proxy-bad-port",
+    proxy_malformed_url => "proxy-malformed-url",
+    proxy_empty_no_proxy => "proxy-empty-no-proxy",
+}
