@@ -389,4 +389,5 @@ golden! {
     proxy_bad_port => "proxy-bad-port",
     proxy_malformed_url => "proxy-malformed-url",
     proxy_empty_no_proxy => "proxy-empty-no-proxy",
+    proxy_config_file => "proxy-config-file",
 }

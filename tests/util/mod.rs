@@ -270,6 +270,9 @@ impl Injected {
         {
             self.pull_secret = Some(v.to_owned());
         }
+        if spec.get("proxy").is_some() {
+            self.env.extend(PROXY_ENV.iter().map(|s| (*s).to_owned()));
+        }
         for list in ["additive", "replacing"] {
             if let Some(vars) = spec
                 .get("env")
