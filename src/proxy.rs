@@ -120,7 +120,7 @@ pub fn resolve(raw: &Raw<'_>, errs: &mut ConfigErrors) -> Option<Proxy> {
         match parse_url(v) {
             Ok(e) => Some(e),
             Err(why) => {
-                errs.push(format!("--{flag}"), format!("{v:?}: {why}"));
+                errs.push(format!("--{flag}"), format!("{:?}: {why}", redact(v)));
                 None
             }
         }
@@ -145,6 +145,19 @@ pub fn resolve(raw: &Raw<'_>, errs: &mut ConfigErrors) -> Option<Proxy> {
         no_proxy,
         append_no_proxy: raw.append_no_proxy,
     })
+}
+
+/// `v` with any user name and password replaced by `***`, for messages: the credentials
+/// must not reach a terminal or a log.
+fn redact(v: &str) -> String {
+    let Some((scheme, rest)) = v.split_once("://") else {
+        return v.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => v.to_owned(),
+    }
 }
 
 /// A value given and not blank.
@@ -369,6 +382,24 @@ mod tests {
              -Dhttp.nonProxyHosts=localhost|127.0.0.1|[::1]|*.svc|*.svc.cluster.local|corp.example|*.corp.example|*.internal|db|[fd00::1]"
         );
         assert_eq!(p.java_dropped(), ["10.0.0.0/8"]);
+    }
+
+    #[test]
+    fn credentials_never_reach_the_message() {
+        for url in [
+            "http://me:s3cret@proxy.corp:3128",
+            "http://me:s3cret@proxy.corp:31x8",
+            "http://:s3cret@proxy.corp:3128/",
+            "http://me:s3cret@pr oxy:1",
+        ] {
+            let mut errs = ConfigErrors::default();
+            resolve(&raw(url), &mut errs);
+            let text = errs.to_string();
+            assert!(
+                text.contains("--proxy") && !text.contains("s3cret"),
+                "{text}"
+            );
+        }
     }
 
     #[test]
