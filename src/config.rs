@@ -881,6 +881,8 @@ pub struct Options {
     pub merge: Option<MergeAtStart>,
     /// The egress proxy settings, when given.
     pub proxy: Option<crate::proxy::Proxy>,
+    /// Whether the CA is injected: false for the proxy alone (no bundle source given).
+    pub inject_ca: bool,
 }
 
 /// The init container that merges the source with the public roots at pod start.
@@ -963,6 +965,7 @@ impl Options {
             append_generated: true,
             merge: None,
             proxy: None,
+            inject_ca: true,
         }
     }
 
@@ -1060,6 +1063,7 @@ impl Options {
                 key: wk::GENERATED_PRIVATE_KEY.to_owned(),
                 complete: public_roots != "none",
             }),
+            (None, None) if crate::proxy::given_alone(&str_of) => None,
             (None, None) => {
                 errs.push("source", "no bundle source: give --configmap NAME, --secret NAME, --ca-file PATH, or a --config file with spec.source");
                 None
@@ -1176,9 +1180,18 @@ impl Options {
             },
             &mut errs,
         );
+        if source.is_none() && proxy.is_some() && bool_of("merge-at-start") {
+            errs.push(
+                "--merge-at-start",
+                "merges a bundle source with the public roots: give --configmap NAME or --secret NAME as well",
+            );
+        }
         errs.into_result()?;
-        let Some(source) = source else {
-            return Err(ConfigErrors(vec![("source".into(), "missing".into())]));
+        let inject_ca = source.is_some();
+        let source = match source {
+            Some(s) => s,
+            None if proxy.is_some() => crate::proxy::no_source(),
+            None => return Err(ConfigErrors(vec![("source".into(), "missing".into())])),
         };
         Ok(Options {
             source,
@@ -1212,6 +1225,7 @@ impl Options {
             append_generated: true,
             merge,
             proxy,
+            inject_ca,
         })
     }
 

@@ -304,6 +304,13 @@ struct WantEnv {
 }
 
 fn wanted_env(opts: &Options) -> Vec<WantEnv> {
+    if !opts.inject_ca {
+        let mut out = Vec::new();
+        if let Some(p) = &opts.proxy {
+            proxy_env(p, &mut out);
+        }
+        return out;
+    }
     let merged = opts.merge.is_some();
     let file = if merged {
         format!("{}/{}", opts.mount_path, wk::GENERATED_PRIVATE_KEY)
@@ -606,7 +613,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                             || mounted_at_our_paths(spec, opts)
                             || variable_inside_mount(spec, opts));
                     if !(same || earlier) {
-                        if !inject {
+                        if !inject || !opts.inject_ca {
                             // The chart's own volume, in a workload left alone: no conflict.
                             continue;
                         }
@@ -637,7 +644,11 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     if core_pod {
         lists.push("ephemeralContainers");
     }
-    let mounts = wanted_mounts(opts);
+    let mounts = if opts.inject_ca {
+        wanted_mounts(opts)
+    } else {
+        Vec::new()
+    };
     let env = wanted_env(opts);
     let mut any_container = false;
     // Kubernetes forbids subPath mounts in ephemeral containers.
@@ -710,7 +721,8 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                 c,
                 &cpath,
                 &want,
-                our_volume.is_some(),
+                // The proxy alone leaves what a CA injection wrote to that run's options.
+                our_volume.is_some() && opts.inject_ca,
                 opts,
                 &mut plan,
                 &mut cp,
@@ -730,12 +742,12 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         plan.intents.clear();
         return Ok(plan);
     }
-    let want_volume = inject && !plan.containers.is_empty();
-    if want_volume {
+    let want_volume = inject && !plan.containers.is_empty() && opts.inject_ca;
+    if inject && !plan.containers.is_empty() {
         proxy_notes(opts, spec_path, &mut plan);
     }
     let volume_items = volumes.and_then(Node::items).map_or(0, <[Node]>::len);
-    match our_volume {
+    match our_volume.filter(|_| opts.inject_ca) {
         Some((_, true)) if want_volume || chart_mounts => {}
         Some((i, _)) => {
             if !want_volume && volume_items == 1 {
@@ -752,7 +764,11 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         }
         None => {}
     }
-    let mut new_volumes = plan_merge(spec, spec_path, opts, want_volume, &mut plan)?;
+    let mut new_volumes = if opts.inject_ca {
+        plan_merge(spec, spec_path, opts, want_volume, &mut plan)?
+    } else {
+        Vec::new()
+    };
     if want_volume && !matches!(our_volume, Some((_, true))) {
         plan.volume_added = true;
         new_volumes.insert(0, volume_val(opts));
@@ -767,6 +783,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     let before = plan.intents.len();
     match (&opts.bundle_hash, want_volume) {
         (Some(hash), true) => annotate(root, found, hash, &mut plan),
+        _ if !opts.inject_ca => {}
         _ => unannotate(root, found, &mut plan),
     }
     plan.annotation_changed = plan.intents.len() > before;
@@ -1260,6 +1277,12 @@ fn plan_container<'n>(
             continue;
         }
         if mode == EnvMode::Append && e.get("valueFrom").is_none() {
+            // Our part is there as a whole already (say, after a proxy-only pass over a CA
+            // injection): nothing to do.
+            if raw.is_some_and(|r| r.contains(value.as_str())) {
+                touched_user.push(i);
+                continue;
+            }
             let base = current.as_deref().unwrap_or("");
             touched_user.push(i);
             if base.contains(value.as_str()) {
@@ -1472,7 +1495,13 @@ fn secret_val(name: &str, key: &str) -> Val {
 fn strip_java(value: &str, ours: &str) -> Option<String> {
     let at = value.find(ours)?;
     let before = value[..at].strip_suffix(' ').unwrap_or(&value[..at]);
-    Some(format!("{before}{}", &value[at + ours.len()..]))
+    let after = &value[at + ours.len()..];
+    let after = if before.is_empty() {
+        after.strip_prefix(' ').unwrap_or(after)
+    } else {
+        after
+    };
+    Some(format!("{before}{after}"))
 }
 
 /// Sets the value of the variable `e` at `epath`.

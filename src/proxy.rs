@@ -160,6 +160,25 @@ fn redact(v: &str) -> String {
     }
 }
 
+/// Whether a proxy is asked for (by flag name), which lets a run go without a bundle source.
+pub fn given_alone(str_of: &dyn Fn(&str) -> Option<String>) -> bool {
+    ["proxy", "http-proxy", "https-proxy", "proxy-secret"]
+        .iter()
+        .any(|f| str_of(f).is_some_and(|v| !v.trim().is_empty()))
+}
+
+/// The stand-in source of a run that injects the proxy alone: it names nothing, and
+/// [`crate::config::Options::inject_ca`] is false.
+#[must_use]
+pub fn no_source() -> crate::config::Source {
+    crate::config::Source {
+        kind: crate::config::SourceKind::ConfigMap,
+        name: String::new(),
+        key: crate::well_known::DEFAULT_KEY.to_owned(),
+        complete: false,
+    }
+}
+
 /// A value given and not blank.
 fn given(v: Option<&str>) -> Option<&str> {
     v.map(str::trim).filter(|v| !v.is_empty())

@@ -390,4 +390,8 @@ golden! {
     proxy_malformed_url => "proxy-malformed-url",
     proxy_empty_no_proxy => "proxy-empty-no-proxy",
     proxy_config_file => "proxy-config-file",
+    proxy_alone => "proxy-alone",
+    proxy_alone_merge_refused => "proxy-alone-merge-refused",
+    proxy_alone_over_ca => "proxy-alone-over-ca",
+    rerun_ca_over_proxy => "rerun-ca-over-proxy",
 }
