@@ -253,11 +253,11 @@ fn parse_no_proxy(v: Option<&str>, domain: &str, errs: &mut ConfigErrors) -> Vec
         }
         if entry
             .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '|')
+            .any(|c| c.is_whitespace() || c.is_control() || "|\"'\\".contains(c))
         {
             errs.push(
                 "--no-proxy",
-                format!("{entry:?}: a host, domain (.example.com), IP address or CIDR has no spaces or '|'"),
+                format!("{entry:?}: a host, domain (.example.com), IP address or CIDR has no spaces, quotes, backslashes or '|'"),
             );
             continue;
         }
@@ -418,6 +418,19 @@ mod tests {
                 text.contains("--proxy") && !text.contains("s3cret"),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn exceptions_java_would_split_or_unquote_are_refused() {
+        for entry in ["a b", "a|b", "a\"b", "a'b", "a\\b", "a\tb"] {
+            let mut errs = ConfigErrors::default();
+            let r = Raw {
+                no_proxy: Some(entry),
+                ..raw("http://proxy.corp:3128")
+            };
+            resolve(&r, &mut errs);
+            assert!(errs.to_string().contains("--no-proxy"), "{entry:?}: {errs}");
         }
     }
 
