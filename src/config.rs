@@ -215,6 +215,63 @@ pub const FIELDS: &[Field] = &[
         "QUANTITY",
         "Memory request and limit of the merge init container"
     ),
+    // Egress proxy: variables beside the CA's (src/proxy.rs).
+    field!(
+        "proxy",
+        "spec.proxy.url",
+        Str,
+        "",
+        "URL",
+        "Egress proxy for HTTP and HTTPS, set in HTTP_PROXY, HTTPS_PROXY (both cases), Java's proxy properties and NODE_USE_ENV_PROXY"
+    ),
+    field!(
+        "http-proxy",
+        "spec.proxy.http",
+        Str,
+        "",
+        "URL",
+        "Egress proxy for HTTP only (over --proxy)"
+    ),
+    field!(
+        "https-proxy",
+        "spec.proxy.https",
+        Str,
+        "",
+        "URL",
+        "Egress proxy for HTTPS only (over --proxy)"
+    ),
+    field!(
+        "no-proxy",
+        "spec.proxy.noProxy",
+        Str,
+        "",
+        "LIST",
+        "Comma-separated hosts, .domains, IPs and CIDRs reached directly, after localhost,127.0.0.1,::1,.svc,.svc.<cluster-domain>"
+    ),
+    field!(
+        "append-no-proxy",
+        "spec.proxy.appendNoProxy",
+        Bool,
+        "false",
+        "BOOL",
+        "Add our exceptions to a NO_PROXY the container sets (default: keep it and warn)"
+    ),
+    field!(
+        "proxy-secret",
+        "spec.proxy.secret",
+        Str,
+        "",
+        "NAME",
+        "Read the proxy URLs from keys HTTP_PROXY and HTTPS_PROXY of this Secret (for URLs with credentials)"
+    ),
+    field!(
+        "cluster-domain",
+        "spec.clusterDomain",
+        Str,
+        "cluster.local",
+        "DOMAIN",
+        "The cluster's DNS domain, for the default NO_PROXY"
+    ),
     field!(
         "volume-name",
         "spec.volumeName",
@@ -822,6 +879,10 @@ pub struct Options {
     pub append_generated: bool,
     /// The start-up merge (`--merge-at-start`), when on.
     pub merge: Option<MergeAtStart>,
+    /// The egress proxy settings, when given.
+    pub proxy: Option<crate::proxy::Proxy>,
+    /// Whether the CA is injected: false for the proxy alone (no bundle source given).
+    pub inject_ca: bool,
 }
 
 /// The init container that merges the source with the public roots at pod start.
@@ -903,6 +964,8 @@ impl Options {
             loaded: None,
             append_generated: true,
             merge: None,
+            proxy: None,
+            inject_ca: true,
         }
     }
 
@@ -1000,6 +1063,7 @@ impl Options {
                 key: wk::GENERATED_PRIVATE_KEY.to_owned(),
                 complete: public_roots != "none",
             }),
+            (None, None) if crate::proxy::given_alone(&str_of) => None,
             (None, None) => {
                 errs.push("source", "no bundle source: give --configmap NAME, --secret NAME, --ca-file PATH, or a --config file with spec.source");
                 None
@@ -1104,9 +1168,30 @@ impl Options {
             &volume_name,
             &mut errs,
         );
+        let proxy = crate::proxy::resolve(
+            &crate::proxy::Raw {
+                proxy: str_of("proxy").as_deref(),
+                http: str_of("http-proxy").as_deref(),
+                https: str_of("https-proxy").as_deref(),
+                no_proxy: str_of("no-proxy").as_deref(),
+                append_no_proxy: bool_of("append-no-proxy"),
+                secret: str_of("proxy-secret").as_deref(),
+                cluster_domain: &str_of("cluster-domain").unwrap_or_default(),
+            },
+            &mut errs,
+        );
+        if source.is_none() && proxy.is_some() && bool_of("merge-at-start") {
+            errs.push(
+                "--merge-at-start",
+                "merges a bundle source with the public roots: give --configmap NAME or --secret NAME as well",
+            );
+        }
         errs.into_result()?;
-        let Some(source) = source else {
-            return Err(ConfigErrors(vec![("source".into(), "missing".into())]));
+        let inject_ca = source.is_some();
+        let source = match source {
+            Some(s) => s,
+            None if proxy.is_some() => crate::proxy::no_source(),
+            None => return Err(ConfigErrors(vec![("source".into(), "missing".into())])),
         };
         Ok(Options {
             source,
@@ -1139,6 +1224,8 @@ impl Options {
             loaded: None,
             append_generated: true,
             merge,
+            proxy,
+            inject_ca,
         })
     }
 
@@ -1554,7 +1641,7 @@ fn check_env_names(additive: &[String], replacing: &[String], errs: &mut ConfigE
 }
 
 /// Kubernetes' rule for object names (`IsDNS1123Subdomain`).
-fn is_dns_subdomain(s: &str) -> bool {
+pub(crate) fn is_dns_subdomain(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
         && s.split('.').all(|l| {

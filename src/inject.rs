@@ -277,6 +277,9 @@ enum EnvMode {
     Set,
     /// Append to what the container sets (JAVA_TOOL_OPTIONS).
     Append,
+    /// Set it, or add the missing comma-separated entries to what the container sets
+    /// (NO_PROXY with `--append-no-proxy`).
+    List,
 }
 
 /// Our JAVA_TOOL_OPTIONS part for a bundle volume mounted at `dir`.
@@ -293,11 +296,21 @@ struct WantEnv {
     name: String,
     value: String,
     mode: EnvMode,
-    /// The file the value points at, which a mount of the bundle must provide.
+    /// The file the value points at, which a mount of the bundle must provide (empty:
+    /// none).
     file: String,
+    /// The Secret and key the value comes from instead (`valueFrom.secretKeyRef`).
+    secret: Option<(String, String)>,
 }
 
 fn wanted_env(opts: &Options) -> Vec<WantEnv> {
+    if !opts.inject_ca {
+        let mut out = Vec::new();
+        if let Some(p) = &opts.proxy {
+            proxy_env(p, &mut out);
+        }
+        return out;
+    }
     let merged = opts.merge.is_some();
     let file = if merged {
         format!("{}/{}", opts.mount_path, wk::GENERATED_PRIVATE_KEY)
@@ -311,6 +324,7 @@ fn wanted_env(opts: &Options) -> Vec<WantEnv> {
         value: file.to_owned(),
         mode: EnvMode::Set,
         file: file.to_owned(),
+        secret: None,
     };
     let mut out: Vec<WantEnv> = opts.additive_env.iter().map(|v| set(v, &file)).collect();
     if complete(opts) {
@@ -326,10 +340,86 @@ fn wanted_env(opts: &Options) -> Vec<WantEnv> {
                 value: java_options_at(&opts.mount_path),
                 mode: EnvMode::Append,
                 file: format!("{}/{}", opts.mount_path, wk::GENERATED_TRUSTSTORE_KEY),
+                secret: None,
             });
         }
     }
+    if let Some(p) = &opts.proxy {
+        proxy_env(p, &mut out);
+    }
     out
+}
+
+/// The proxy's variables after the CA's; its Java options join ours in one
+/// JAVA_TOOL_OPTIONS part.
+fn proxy_env(p: &crate::proxy::Proxy, out: &mut Vec<WantEnv>) {
+    use crate::proxy::Mode;
+    for v in p.vars() {
+        let mode = match v.mode {
+            Mode::List if p.append_no_proxy => EnvMode::List,
+            _ => EnvMode::Set,
+        };
+        out.push(WantEnv {
+            name: v.name,
+            value: v.value,
+            mode,
+            file: String::new(),
+            secret: v.secret,
+        });
+    }
+    let java = p.java_options();
+    if java.is_empty() {
+        return;
+    }
+    match out.iter_mut().find(|w| w.name == wk::JAVA_TOOL_OPTIONS) {
+        Some(w) => w.value = format!("{} {java}", w.value),
+        None => out.push(WantEnv {
+            name: wk::JAVA_TOOL_OPTIONS.to_owned(),
+            value: java,
+            mode: EnvMode::Append,
+            file: String::new(),
+            secret: None,
+        }),
+    }
+}
+
+/// Warns, once per workload, of the `NO_PROXY` entries Java's proxy properties cannot
+/// express.
+fn proxy_notes(opts: &Options, spec_path: &Path, plan: &mut Plan) {
+    let dropped = opts
+        .proxy
+        .as_ref()
+        .map(crate::proxy::Proxy::java_dropped)
+        .unwrap_or_default();
+    if !dropped.is_empty() {
+        plan.notes.push(Note {
+            severity: Severity::Warning,
+            path: Some(spec_path.clone()),
+            message: format!(
+                "Java has no form for the NO_PROXY entries {}: -Dhttp.nonProxyHosts leaves them out, so Java sends those addresses through the proxy; name the hosts instead if Java must reach them directly",
+                dropped.join(", ")
+            ),
+        });
+    }
+}
+
+/// The proxy's JAVA_TOOL_OPTIONS part, if any.
+fn proxy_java(opts: &Options) -> String {
+    opts.proxy
+        .as_ref()
+        .map(crate::proxy::Proxy::java_options)
+        .unwrap_or_default()
+}
+
+/// Our whole JAVA_TOOL_OPTIONS value for a bundle volume mounted at `dir`: the truststore
+/// part, then the proxy's.
+fn java_value_at(dir: &str, opts: &Options) -> String {
+    let proxy = proxy_java(opts);
+    if proxy.is_empty() {
+        java_options_at(dir)
+    } else {
+        format!("{} {proxy}", java_options_at(dir))
+    }
 }
 
 /// The `projected` volume source of a ClusterTrustBundle source: the bundle by name, or the
@@ -523,7 +613,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                             || mounted_at_our_paths(spec, opts)
                             || variable_inside_mount(spec, opts));
                     if !(same || earlier) {
-                        if !inject {
+                        if !inject || !opts.inject_ca {
                             // The chart's own volume, in a workload left alone: no conflict.
                             continue;
                         }
@@ -554,7 +644,11 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     if core_pod {
         lists.push("ephemeralContainers");
     }
-    let mounts = wanted_mounts(opts);
+    let mounts = if opts.inject_ca {
+        wanted_mounts(opts)
+    } else {
+        Vec::new()
+    };
     let env = wanted_env(opts);
     let mut any_container = false;
     // Kubernetes forbids subPath mounts in ephemeral containers.
@@ -627,7 +721,8 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                 c,
                 &cpath,
                 &want,
-                our_volume.is_some(),
+                // The proxy alone leaves what a CA injection wrote to that run's options.
+                our_volume.is_some() && opts.inject_ca,
                 opts,
                 &mut plan,
                 &mut cp,
@@ -647,9 +742,12 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         plan.intents.clear();
         return Ok(plan);
     }
-    let want_volume = inject && !plan.containers.is_empty();
+    let want_volume = inject && !plan.containers.is_empty() && opts.inject_ca;
+    if inject && !plan.containers.is_empty() {
+        proxy_notes(opts, spec_path, &mut plan);
+    }
     let volume_items = volumes.and_then(Node::items).map_or(0, <[Node]>::len);
-    match our_volume {
+    match our_volume.filter(|_| opts.inject_ca) {
         Some((_, true)) if want_volume || chart_mounts => {}
         Some((i, _)) => {
             if !want_volume && volume_items == 1 {
@@ -666,7 +764,11 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         }
         None => {}
     }
-    let mut new_volumes = plan_merge(spec, spec_path, opts, want_volume, &mut plan)?;
+    let mut new_volumes = if opts.inject_ca {
+        plan_merge(spec, spec_path, opts, want_volume, &mut plan)?
+    } else {
+        Vec::new()
+    };
     if want_volume && !matches!(our_volume, Some((_, true))) {
         plan.volume_added = true;
         new_volumes.insert(0, volume_val(opts));
@@ -681,6 +783,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     let before = plan.intents.len();
     match (&opts.bundle_hash, want_volume) {
         (Some(hash), true) => annotate(root, found, hash, &mut plan),
+        _ if !opts.inject_ca => {}
         _ => unannotate(root, found, &mut plan),
     }
     plan.annotation_changed = plan.intents.len() > before;
@@ -1103,11 +1206,15 @@ fn plan_container<'n>(
                 continue;
             }
             if name == wk::JAVA_TOOL_OPTIONS
-                && let Some(rest) = old_dirs
-                    .iter()
-                    .find_map(|d| strip_java(v, &java_options_at(d)))
+                && let Some(rest) = old_dirs.iter().find_map(|d| {
+                    strip_java(v, &java_value_at(d, opts))
+                        .or_else(|| strip_java(v, &java_options_at(d)))
+                })
             {
-                if old_dirs.iter().any(|d| v == java_options_at(d)) {
+                if old_dirs
+                    .iter()
+                    .any(|d| v == java_value_at(d, opts) || v == java_options_at(d))
+                {
                     old_env.push((i, name.to_owned(), v.to_owned()));
                 } else {
                     user_env.push((i, e, Some(rest)));
@@ -1123,7 +1230,7 @@ fn plan_container<'n>(
     let mut touched_user: Vec<usize> = Vec::new();
     for w in want.env {
         let (var, value, mode) = (&w.name, &w.value, w.mode);
-        if !provided(&w.file) {
+        if !w.file.is_empty() && !provided(&w.file) {
             missing.push((var.clone(), w.file.clone()));
             continue;
         }
@@ -1138,14 +1245,44 @@ fn plan_container<'n>(
         let (i, e) = (*i, *e);
         let epath = cpath.key("env").index(i);
         let raw = str_at(Some(e), &["value"]);
-        if current.as_deref() == Some(value.as_str()) && e.get("valueFrom").is_none() {
+        if let Some(r) = &w.secret
+            && secret_ref(e) == Some((r.0.as_str(), r.1.as_str()))
+        {
+            continue;
+        }
+        if w.secret.is_none()
+            && current.as_deref() == Some(value.as_str())
+            && e.get("valueFrom").is_none()
+        {
             if raw != Some(value.as_str()) {
                 touched_user.push(i);
                 set_env_value(&mut plan.intents, &epath, e, value);
             }
             continue;
         }
+        if mode == EnvMode::List && e.get("valueFrom").is_none() {
+            let base = current.as_deref().unwrap_or("");
+            let have: Vec<&str> = base.split(',').map(str::trim).collect();
+            let missing: Vec<&str> = value.split(',').filter(|x| !have.contains(x)).collect();
+            if !missing.is_empty() {
+                let joined = if base.trim().is_empty() {
+                    missing.join(",")
+                } else {
+                    format!("{base},{}", missing.join(","))
+                };
+                touched_user.push(i);
+                set_env_value(&mut plan.intents, &epath, e, &joined);
+                cp.env.push(var.clone());
+            }
+            continue;
+        }
         if mode == EnvMode::Append && e.get("valueFrom").is_none() {
+            // Our part is there as a whole already (say, after a proxy-only pass over a CA
+            // injection): nothing to do.
+            if raw.is_some_and(|r| r.contains(value.as_str())) {
+                touched_user.push(i);
+                continue;
+            }
             let base = current.as_deref().unwrap_or("");
             touched_user.push(i);
             if base.contains(value.as_str()) {
@@ -1154,8 +1291,17 @@ fn plan_container<'n>(
                 }
                 continue;
             }
-            if base.contains("-Djavax.net.ssl.trustStore=") && !opts.override_env {
-                let why = format!("the container points Java at its own truststore in {var}");
+            let own = [
+                ("-Djavax.net.ssl.trustStore=", "its own truststore"),
+                ("-Dhttp.proxyHost=", "its own proxy"),
+                ("-Dhttps.proxyHost=", "its own proxy"),
+            ]
+            .into_iter()
+            .find(|(p, _)| value.contains(p) && base.contains(p));
+            if let Some((_, what)) = own
+                && !opts.override_env
+            {
+                let why = format!("the container points Java at {what} in {var}");
                 plan.notes.push(Note {
                     severity: Severity::Warning,
                     path: Some(epath.clone()),
@@ -1184,7 +1330,38 @@ fn plan_container<'n>(
             (Some(v), None) => format!("{v:?}"),
             (None, None) => "an empty value".to_owned(),
         };
-        if opts.override_env {
+        if opts.override_env
+            && let Some((name, key)) = &w.secret
+        {
+            touched_user.push(i);
+            if e.get("value").is_some() {
+                plan.intents.push(Intent {
+                    path: epath.clone(),
+                    op: Op::RemoveKey("value".into()),
+                });
+            }
+            let from = secret_val(name, key);
+            plan.intents.push(if e.get("valueFrom").is_some() {
+                Intent {
+                    path: epath.key("valueFrom"),
+                    op: Op::Replace(from),
+                }
+            } else {
+                Intent {
+                    path: epath,
+                    op: Op::AddKey("valueFrom".into(), from),
+                }
+            });
+            cp.env.push(var.clone());
+            plan.notes.push(Note {
+                severity: Severity::Info,
+                path: Some(cpath.key("env")),
+                message: format!(
+                    "container {:?}: {var} was {shown}; overridden (--override-env)",
+                    cp.name
+                ),
+            });
+        } else if opts.override_env {
             touched_user.push(i);
             set_env_value(&mut plan.intents, &epath, e, value);
             if e.get("valueFrom").is_some() {
@@ -1271,7 +1448,19 @@ fn plan_container<'n>(
         .extend(old_env[kept..].iter().map(|(_, n, _)| n.clone()));
     let added: Vec<Val> = new_env[kept..]
         .iter()
-        .map(|(n, v)| Val::map([("name", Val::str(n)), ("value", Val::str(v))]))
+        .map(|(n, v)| {
+            match want
+                .env
+                .iter()
+                .find(|w| &w.name == n)
+                .and_then(|w| w.secret.as_ref())
+            {
+                Some((name, key)) => {
+                    Val::map([("name", Val::str(n)), ("valueFrom", secret_val(name, key))])
+                }
+                None => Val::map([("name", Val::str(n)), ("value", Val::str(v))]),
+            }
+        })
         .collect();
     cp.env
         .extend(new_env[kept..].iter().map(|(n, _)| n.clone()));
@@ -1287,12 +1476,32 @@ fn plan_container<'n>(
     Ok(())
 }
 
+/// The Secret and key a variable's `valueFrom.secretKeyRef` names.
+fn secret_ref(e: &Node) -> Option<(&str, &str)> {
+    let r = e.get("valueFrom")?.get("secretKeyRef")?;
+    Some((str_at(Some(r), &["name"])?, str_at(Some(r), &["key"])?))
+}
+
+/// `valueFrom` reading `key` of the Secret `name`.
+fn secret_val(name: &str, key: &str) -> Val {
+    Val::map([(
+        "secretKeyRef",
+        Val::map([("name", Val::str(name)), ("key", Val::str(key))]),
+    )])
+}
+
 /// `value` without the JAVA_TOOL_OPTIONS part `ours` and the space before it, if it
 /// holds that part.
 fn strip_java(value: &str, ours: &str) -> Option<String> {
     let at = value.find(ours)?;
     let before = value[..at].strip_suffix(' ').unwrap_or(&value[..at]);
-    Some(format!("{before}{}", &value[at + ours.len()..]))
+    let after = &value[at + ours.len()..];
+    let after = if before.is_empty() {
+        after.strip_prefix(' ').unwrap_or(after)
+    } else {
+        after
+    };
+    Some(format!("{before}{after}"))
 }
 
 /// Sets the value of the variable `e` at `epath`.

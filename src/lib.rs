@@ -28,6 +28,7 @@ pub mod inject;
 pub mod krm;
 pub mod merge;
 pub mod pipeline;
+pub mod proxy;
 pub mod reach;
 pub mod report;
 pub mod well_known;

@@ -596,7 +596,11 @@ fn report(p: &Processed, opts: &Options, quiet: bool, origins: &Origins) {
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut line = format!(
         "trust-inject: injected {} into {} ({}) in {}",
-        opts.source.name,
+        if opts.inject_ca {
+            opts.source.name.as_str()
+        } else {
+            "the proxy settings"
+        },
         plural(s.workloads, "workload", "workloads"),
         plural(s.containers, "container", "containers"),
         plural(s.namespaces.len(), "namespace", "namespaces"),

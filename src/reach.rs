@@ -91,6 +91,9 @@ fn truststore(opts: &Options) -> bool {
 /// the tool's variables or mounts for itself.
 #[must_use]
 pub fn gains(opts: &Options, runtime: Runtime) -> bool {
+    if !opts.inject_ca {
+        return false;
+    }
     let additive = |v: &str| opts.additive_env.iter().any(|e| e == v);
     let replacing = |v: &str| complete(opts) && opts.replacing_env.iter().any(|e| e == v);
     let system = complete(opts) && !opts.system_bundle_paths.is_empty();
@@ -160,7 +163,7 @@ pub fn names(runtimes: &[Runtime]) -> String {
 pub fn partial_notice(p: &Processed, opts: &Options) -> Option<String> {
     let (gain, miss) = reach(opts);
     let injected = p.summary.workloads > 0;
-    if miss.is_empty() || !injected {
+    if miss.is_empty() || !injected || !opts.inject_ca {
         return None;
     }
     let what = if complete(opts) {
@@ -225,7 +228,11 @@ fn kind_name(opts: &Options) -> &'static str {
 #[must_use]
 pub fn source_object(root: &Node, opts: &Options, doc: &DocRef) -> Option<SourceObject> {
     let o = ObjectRef::of(root)?;
-    if o.api_version != "v1" || o.kind != kind_name(opts) || o.name != opts.source.name {
+    if !opts.inject_ca
+        || o.api_version != "v1"
+        || o.kind != kind_name(opts)
+        || o.name != opts.source.name
+    {
         return None;
     }
     let lists: &[&str] = match opts.source.kind {
@@ -290,7 +297,7 @@ pub fn missing_key(
 /// `--report`: `None` when it is there for every namespace with an injected workload.
 #[must_use]
 pub fn source_dependency(p: &Processed, opts: &Options) -> Option<String> {
-    if opts.generated {
+    if opts.generated || !opts.inject_ca {
         return None;
     }
     let mut missing: Vec<&str> = p

@@ -150,11 +150,31 @@ pub fn json_report(p: &Processed, opts: &Options) -> String {
             "sourceDependency",
             opt_str(crate::reach::source_dependency(p, opts).as_deref()),
         ),
+        (
+            "proxy",
+            opts.proxy.as_ref().map_or(Val::Map(Vec::new()), proxy_val),
+        ),
     ]);
     let mut out = String::new();
     pretty(&root, 0, &mut out);
     out.push('\n');
     out
+}
+
+/// The proxy settings of the run (`--proxy` and friends).
+fn proxy_val(p: &crate::proxy::Proxy) -> Val {
+    let url = |e: &Option<crate::proxy::Endpoint>| opt_str(e.as_ref().map(|e| e.url.as_str()));
+    Val::map([
+        ("http", url(&p.http)),
+        ("https", url(&p.https)),
+        ("secret", opt_str(p.secret.as_deref())),
+        (
+            "noProxy",
+            Val::Seq(p.no_proxy.iter().map(Val::str).collect()),
+        ),
+        ("appendNoProxy", Val::Bool(p.append_no_proxy)),
+        ("javaOptions", Val::str(p.java_options())),
+    ])
 }
 
 fn pretty(v: &Val, indent: usize, out: &mut String) {

@@ -1553,3 +1553,71 @@ fn help_shows_examples_and_what_check_refuses() {
     let out = text(&run(c, "").stdout);
     assert!(out.contains("-o/--output is refused"), "{out}");
 }
+
+// The egress proxy (--proxy and friends): the environment, check and --report.
+
+#[test]
+fn proxy_options_come_from_the_environment_and_bad_ones_name_the_option() {
+    let mut c = bin();
+    c.env("TRUST_INJECT_CONFIGMAP", "corp-ca")
+        .env("TRUST_INJECT_PROXY", "http://proxy.corp:3128")
+        .env("TRUST_INJECT_NO_PROXY", ".corp.example");
+    let o = run(c, DEPLOYMENT);
+    assert_eq!(o.status.code(), Some(0), "{}", dump(&o));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("- name: https_proxy\n          value: \"http://proxy.corp:3128\"")
+            && out.contains(".svc.cluster.local,.corp.example\""),
+        "{}",
+        dump(&o)
+    );
+
+    let mut c = bin();
+    c.env("TRUST_INJECT_CONFIGMAP", "corp-ca")
+        .env("TRUST_INJECT_HTTPS_PROXY", "http://me:pw@proxy.corp:3128");
+    let o = run(c, DEPLOYMENT);
+    assert_eq!(o.status.code(), Some(4), "{}", dump(&o));
+    assert!(o.stdout.is_empty(), "{}", dump(&o));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("--https-proxy") && err.contains("--proxy-secret") && !err.contains("pw@"),
+        "{}",
+        dump(&o)
+    );
+}
+
+#[test]
+fn check_and_the_report_cover_the_proxy() {
+    let mut c = bin();
+    c.args(["-q", "--configmap", "corp-ca"]);
+    let without = text(&run(c, DEPLOYMENT).stdout);
+    let proxy = [
+        "--configmap",
+        "corp-ca",
+        "--proxy",
+        "http://proxy.corp:3128",
+    ];
+    let mut c = bin();
+    c.arg("check").args(proxy);
+    let o = run(c, &without);
+    assert_eq!(o.status.code(), Some(1), "{}", dump(&o));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("HTTP_PROXY") && err.contains("NO_PROXY") && err.contains("JAVA_TOOL_OPTIONS"),
+        "{}",
+        dump(&o)
+    );
+
+    let mut c = bin();
+    c.arg("-q").args(proxy).args(["--report", "-"]);
+    let o = run(c, DEPLOYMENT);
+    assert_eq!(o.status.code(), Some(0), "{}", dump(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&text(&o.stderr)).expect("the report is JSON");
+    assert_eq!(report["proxy"]["https"], "http://proxy.corp:3128");
+    assert_eq!(report["proxy"]["noProxy"][4], ".svc.cluster.local");
+    let mut c = bin();
+    c.arg("check").args(proxy);
+    let o = run(c, &text(&o.stdout));
+    assert_eq!(o.status.code(), Some(0), "{}", dump(&o));
+}

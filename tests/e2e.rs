@@ -1318,3 +1318,83 @@ fn merge_at_start_kpt_fn_eval() {
         "a second run changes nothing"
     );
 }
+
+// The egress proxy through Helm and kustomize (KRM: tests/krm.rs, plain pipe: golden cases).
+
+/// Every container of the object has the proxy variables in both cases, and Java's part.
+fn assert_proxied(objs: &[Value], kind: &str, name: &str, url: &str) {
+    let o = find(objs, kind, name);
+    for c in pod_spec(o)["containers"].as_array().expect("containers") {
+        let env = c["env"].as_array().cloned().unwrap_or_default();
+        let value = |n: &str| {
+            env.iter()
+                .find(|e| e["name"] == n)
+                .map(|e| e["value"].clone())
+                .unwrap_or_default()
+        };
+        for n in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"] {
+            assert_eq!(value(n), url, "{kind} {name} container {}: {n}", c["name"]);
+        }
+        assert!(
+            value("NO_PROXY")
+                .as_str()
+                .is_some_and(|v| v.starts_with("localhost,127.0.0.1,::1,.svc,")),
+            "{kind} {name} container {}: NO_PROXY",
+            c["name"]
+        );
+        assert_eq!(value("NODE_USE_ENV_PROXY"), "1");
+        assert!(
+            value("JAVA_TOOL_OPTIONS")
+                .as_str()
+                .is_some_and(|v| v.contains("-Dhttps.proxyHost=proxy.corp -Dhttps.proxyPort=3128")),
+            "{kind} {name} container {}: JAVA_TOOL_OPTIONS",
+            c["name"]
+        );
+    }
+}
+
+#[test]
+fn helm3_post_renderer_sets_the_proxy() {
+    let sb = Sandbox::new("helm3-proxy");
+    let out = ok(sb
+        .cmd(tool("helm3"))
+        .args(["template", "demo"])
+        .arg(chart())
+        .args([
+            "--post-renderer".as_ref(),
+            bin().as_os_str(),
+            "--post-renderer-args".as_ref(),
+            "--configmap=corp-ca".as_ref(),
+            "--post-renderer-args".as_ref(),
+            "--proxy=http://proxy.corp:3128".as_ref(),
+        ]));
+    let objs = objects(&out);
+    assert_injected(&objs, "Deployment", "demo-web", "corp-ca");
+    assert_proxied(&objs, "Deployment", "demo-web", "http://proxy.corp:3128");
+    assert_proxied(&objs, "CronJob", "demo-report", "http://proxy.corp:3128");
+    assert_not_injected(&objs, "Service", "demo-web");
+}
+
+#[test]
+fn kustomize_exec_krm_function_sets_the_proxy() {
+    let sb = Sandbox::new("kustomize-exec-proxy");
+    let dir = kustomize_fixture(&sb, "exec-fn");
+    substitute(
+        &dir.join("trust-injection.yaml"),
+        "@TRUST_INJECT_BIN@",
+        &bin().display().to_string(),
+    );
+    substitute(
+        &dir.join("trust-injection.yaml"),
+        "spec:\n",
+        "spec:\n  proxy:\n    url: http://proxy.corp:3128\n    noProxy: .corp.example\n",
+    );
+    let out = ok(sb
+        .cmd(tool("kustomize"))
+        .args(["build", "--enable-alpha-plugins", "--enable-exec"])
+        .arg(&dir));
+    let objs = objects(&out);
+    assert_injected(&objs, "Deployment", "api", "corp-ca");
+    assert_proxied(&objs, "Deployment", "api", "http://proxy.corp:3128");
+    assert!(out.contains(".svc.cluster.local,.corp.example"), "{out}");
+}

@@ -382,3 +382,22 @@ golden! {
     shared_snippets_layouts => "shared-snippets-layouts",
     shared_snippets_layouts_crlf => "shared-snippets-layouts-crlf",
 }
+
+// The egress proxy (--proxy, --http-proxy, --https-proxy, --no-proxy, --proxy-secret).
+golden! {
+    proxy_basic => "proxy-basic",
+    proxy_generated_java => "proxy-generated-java",
+    proxy_chart_sets => "proxy-chart-sets",
+    proxy_chart_sets_override => "proxy-chart-sets-override",
+    proxy_secret => "proxy-secret",
+    proxy_merge => "proxy-merge",
+    proxy_credentials => "proxy-credentials",
+    proxy_bad_port => "proxy-bad-port",
+    proxy_malformed_url => "proxy-malformed-url",
+    proxy_empty_no_proxy => "proxy-empty-no-proxy",
+    proxy_config_file => "proxy-config-file",
+    proxy_alone => "proxy-alone",
+    proxy_alone_merge_refused => "proxy-alone-merge-refused",
+    proxy_alone_over_ca => "proxy-alone-over-ca",
+    rerun_ca_over_proxy => "rerun-ca-over-proxy",
+}

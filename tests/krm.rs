@@ -146,6 +146,7 @@ cases! {
     error_generated_collides => "error-generated-collides",
     merge_at_start_trust_injection => "merge-at-start-trust-injection",
     merge_at_start_configmap_fn_config => "merge-at-start-configmap-fn-config",
+    proxy_configmap_fn_config => "proxy-configmap-fn-config",
 }
 
 /// The committed test CA is a certificate only: no private key may ever be committed.

@@ -31,9 +31,11 @@ fn cases() -> Vec<PathBuf> {
                 "partial-trust-",
                 "source-key-",
                 "missing-key-",
+                "proxy-",
+                "rerun-ca-over-proxy",
             ][..],
         ),
-        ("testdata/krm", &["merge-at-start-"][..]),
+        ("testdata/krm", &["merge-at-start-", "proxy-"][..]),
     ] {
         for e in std::fs::read_dir(repo_root().join(dir)).expect("golden cases") {
             let path = e.expect("entry").path();

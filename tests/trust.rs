@@ -830,15 +830,21 @@ fn additive_reach(results: &[[Trust; COLUMNS]; 7]) -> (Vec<Runtime>, Vec<Runtime
 
 /// The README section, or a failure naming what differs; `UPDATE_DOCS=1` rewrites it.
 fn check_readme(want: &str) {
+    check_readme_between(BEGIN, END, want);
+}
+
+/// Checks (or with `UPDATE_DOCS` rewrites) the README section between `begin` and `end`.
+fn check_readme_between(begin: &str, end_marker: &str, want: &str) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
     let readme = fs::read_to_string(path).expect("README.md is readable");
-    let start = readme.find(BEGIN).unwrap_or_else(|| {
-        panic!("README.md lacks the line {BEGIN:?} (under \"## Which runtimes trust the bundle\")")
-    }) + BEGIN.len();
+    let start = readme
+        .find(begin)
+        .unwrap_or_else(|| panic!("README.md lacks the line {begin:?}"))
+        + begin.len();
     let end = start
         + readme[start..]
-            .find(END)
-            .expect("README.md has the END GENERATED: trust-table marker");
+            .find(end_marker)
+            .unwrap_or_else(|| panic!("README.md lacks the marker {end_marker:?}"));
     if readme[start..end] == *want {
         return;
     }
@@ -856,15 +862,10 @@ fn check_readme(want: &str) {
     );
 }
 
-#[test]
-fn every_runtime_trusts_the_corporate_ca_and_still_trusts_public_roots() {
-    let scratch = Scratch::new();
-    let tools = Tools::install(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("trust-clients"));
-    let pki = Pki::generate(tools.get("OPENSSL"), &scratch.0.join("pki"));
-    let image = image_trust(&tools, &pki, &scratch.0.join("image"));
-
+/// Builds the Go client in `dir`.
+fn build_go_client(tools: &Tools, dir: &Path) -> PathBuf {
     // Built once, outside the views, from the standard library alone.
-    let go_dir = scratch.0.join("go-client");
+    let go_dir = dir.join("go-client");
     fs::create_dir_all(&go_dir).expect("go client dir");
     fs::copy(
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/trust/client.go"),
@@ -886,6 +887,17 @@ fn every_runtime_trusts_the_corporate_ca_and_still_trusts_public_roots() {
                 Path::new(env!("CARGO_TARGET_TMPDIR")).join("trust-clients/go-cache"),
             ),
     );
+    go_client
+}
+
+#[test]
+fn every_runtime_trusts_the_corporate_ca_and_still_trusts_public_roots() {
+    let scratch = Scratch::new();
+    let tools = Tools::install(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("trust-clients"));
+    let pki = Pki::generate(tools.get("OPENSSL"), &scratch.0.join("pki"));
+    let image = image_trust(&tools, &pki, &scratch.0.join("image"));
+
+    let go_client = build_go_client(&tools, &scratch.0);
 
     let corp_server = TlsServer::start(tools.get("PYTHON"), &pki.corp_server);
     let public_server = TlsServer::start(tools.get("PYTHON"), &pki.public_server);
@@ -1066,4 +1078,368 @@ fn every_runtime_trusts_the_corporate_ca_and_still_trusts_public_roots() {
         problems.join("\n- ")
     );
     check_readme(&markdown);
+}
+
+// The egress proxy: the clients reach the corporate server only through a CONNECT proxy.
+
+const PROXY_BEGIN: &str = "<!-- BEGIN GENERATED: proxy-table -->\n";
+const PROXY_END: &str = "<!-- END GENERATED: proxy-table -->";
+
+/// What a runtime did in the proxy test: reached the corporate server through the proxy, and
+/// the `NO_PROXY` server directly.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Proxied {
+    through_proxy: bool,
+    direct: bool,
+}
+
+/// The promise, in [`Runtime::ALL`] order.
+const PROXY_EXPECTED: [Proxied; 7] = [
+    // OpenSSL s_client reads no proxy variable (it has -proxy).
+    Proxied {
+        through_proxy: false,
+        direct: true,
+    },
+    // curl, Python ssl (urllib), Python requests.
+    Proxied {
+        through_proxy: true,
+        direct: true,
+    },
+    Proxied {
+        through_proxy: true,
+        direct: true,
+    },
+    Proxied {
+        through_proxy: true,
+        direct: true,
+    },
+    // Node.js before 24 ignores NODE_USE_ENV_PROXY and the proxy variables.
+    Proxied {
+        through_proxy: false,
+        direct: true,
+    },
+    // Java (its proxy properties), Go.
+    Proxied {
+        through_proxy: true,
+        direct: true,
+    },
+    Proxied {
+        through_proxy: true,
+        direct: true,
+    },
+];
+
+/// A network namespace of the test, deleted on drop.
+struct NetNs(String);
+
+impl NetNs {
+    fn new(name: String) -> NetNs {
+        let _ = Command::new("ip").args(["netns", "del", &name]).output();
+        run_checked(Command::new("ip").args(["netns", "add", &name]));
+        let ns = NetNs(name);
+        run_checked(
+            Command::new("ip").args(["netns", "exec", &ns.0, "ip", "link", "set", "lo", "up"]),
+        );
+        ns
+    }
+
+    /// A script that runs `program` with its arguments inside the namespace.
+    fn wrapper(&self, dir: &Path, name: &str, program: &Path) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = dir.join(name);
+        fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\nexec ip netns exec {} {} \"$@\"\n",
+                self.0,
+                pod::q(program.to_str().expect("UTF-8 path"))
+            ),
+        )
+        .expect("wrapper script");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
+        path
+    }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+    }
+}
+
+/// The CONNECT proxy (`tests/trust/proxy.py`): listening on the loopback of `ns`, connecting
+/// from the test's own network namespace; killed on drop.
+struct Proxy {
+    child: std::process::Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Proxy {
+    fn start(python: &Path, ns: &NetNs, log: PathBuf) -> Proxy {
+        use std::io::BufRead as _;
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/trust/proxy.py");
+        fs::write(&log, "").expect("proxy log");
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &ns.0])
+            .arg(python)
+            .arg(script)
+            .arg(format!("/proc/{}/ns/net", std::process::id()))
+            .arg(&log)
+            .arg("900")
+            .args([
+                "corp.example.test=127.0.0.1",
+                "direct.example.test=127.0.0.1",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the proxy starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("the proxy prints its port");
+        let port = line.trim().parse().unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!("the proxy did not start (printed {line:?})")
+        });
+        Proxy { child, port, log }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn proxy_table(results: &[Proxied; 7]) -> String {
+    let mut t = wrap(
+        "Each cell is ✔ when the client, run with the injected container's env and mounts and no \
+         proxy option of its own, fetched the page: from the corporate server, which it can reach \
+         only through the proxy (left), and from a server named in `--no-proxy`, reached directly \
+         (right); ✘ when it failed.",
+    );
+    t += "\n| runtime | `--ca-file corp-root.pem --proxy http://127.0.0.1:PORT --no-proxy direct.example.test`<br>through the proxy / `NO_PROXY` |\n|---|---|\n";
+    for (runtime, r) in Runtime::ALL.iter().zip(results) {
+        let label = match runtime {
+            Runtime::Node => "Node.js 20 `https.get`".to_owned(),
+            other => other.label().to_owned(),
+        };
+        t += &format!(
+            "| {label} | {} / {} |\n",
+            mark(r.through_proxy),
+            mark(r.direct)
+        );
+    }
+    t += "\n";
+    t += &wrap(
+        "OpenSSL's `s_client` reads no proxy variable. Node.js honours `NODE_USE_ENV_PROXY=1` (and \
+         so the proxy variables) from version 24; the Node.js 20 measured here ignores both and \
+         connects directly, which the network refuses. Java reads the `-Dhttps.proxyHost` family \
+         and `-Dhttp.nonProxyHosts` that the tool appends to `JAVA_TOOL_OPTIONS`. The proxy's log \
+         shows no request for the `NO_PROXY` name.",
+    );
+    t += "\n";
+    t += &wrap(
+        "Measured by `cargo test --test trust`: the clients run in a network namespace of their \
+         own whose loopback holds the proxy's listening socket and the `NO_PROXY` server; the \
+         proxy (`tests/trust/proxy.py`, CONNECT only, logging every request) connects from the \
+         test's namespace, where the corporate server listens, so no direct connection reaches it.",
+    );
+    t
+}
+
+#[test]
+fn every_proxy_aware_runtime_reaches_the_corporate_server_through_the_proxy() {
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("trust-proxy-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("scratch directory");
+    let scratch = Scratch(dir);
+    let tools = Tools::install(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("trust-clients"));
+    let pki = Pki::generate(tools.get("OPENSSL"), &scratch.0.join("pki"));
+    let mut image = image_trust(&tools, &pki, &scratch.0.join("image"));
+    let go_client = build_go_client(&tools, &scratch.0);
+    let ns = NetNs::new(format!("ti-proxy-{}", std::process::id()));
+    let python_in_ns = ns.wrapper(&scratch.0, "python-in-ns", tools.get("PYTHON"));
+    let unshare_in_ns = ns.wrapper(&scratch.0, "unshare-in-ns", tools.get("UNSHARE"));
+
+    // The corporate server in the test's namespace; the NO_PROXY one in the clients'.
+    let corp_server = TlsServer::start(tools.get("PYTHON"), &pki.corp_server);
+    let direct_server = TlsServer::start(&python_in_ns, &pki.corp_server);
+    assert_ne!(
+        corp_server.port, direct_server.port,
+        "ports collide; run again"
+    );
+    let proxy = Proxy::start(tools.get("PYTHON"), &ns, scratch.0.join("proxy.log"));
+    let corp = format!("https://corp.example.test:{}/", corp_server.port);
+    let direct = format!("https://direct.example.test:{}/", direct_server.port);
+    let hosts = scratch.0.join("hosts");
+    fs::write(
+        &hosts,
+        "127.0.0.1 localhost corp.example.test direct.example.test\n",
+    )
+    .expect("hosts file");
+    image.files.push((PathBuf::from("/etc/hosts"), hosts));
+
+    let path = |p: &Path| p.to_str().expect("UTF-8 path").to_owned();
+    let (stdout, _) = inject(&[
+        "--ca-file".into(),
+        path(&pki.corp_root),
+        "--public-roots".into(),
+        path(&pki.public_root),
+        "--proxy".into(),
+        format!("http://127.0.0.1:{}", proxy.port),
+        "--no-proxy".into(),
+        "direct.example.test".into(),
+    ]);
+    let docs = yaml::parse_stream(&stdout);
+    let deployment = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment")
+        .expect("the Deployment comes out");
+    let configmaps: HashMap<String, Keys> = docs
+        .iter()
+        .filter(|d| d["kind"] == "ConfigMap")
+        .map(|d| {
+            (
+                d["metadata"]["name"].as_str().expect("a name").to_owned(),
+                configmap_keys(d),
+            )
+        })
+        .collect();
+    let spec = deployment["spec"]["template"]["spec"].clone();
+
+    let src = |f: &str| format!("{}/tests/trust/{f}", env!("CARGO_MANIFEST_DIR"));
+    let exec = |id: &str, argv: Vec<String>| Exec {
+        id: id.to_owned(),
+        argv,
+        image_env: vec![],
+    };
+    let both = |argv: Vec<String>| [argv, vec![corp.clone(), direct.clone()]].concat();
+    let mut execs = Vec::new();
+    for (which, host, port) in [
+        ("corp", "corp.example.test", corp_server.port),
+        ("public", "direct.example.test", direct_server.port),
+    ] {
+        execs.push(exec(
+            &format!("openssl-{which}"),
+            vec![
+                tools.str("OPENSSL"),
+                "s_client".into(),
+                "-verify_return_error".into(),
+                "-servername".into(),
+                host.into(),
+                "-connect".into(),
+                format!("{host}:{port}"),
+            ],
+        ));
+    }
+    for (which, url) in [("corp", &corp), ("public", &direct)] {
+        execs.push(exec(
+            &format!("curl-{which}"),
+            vec![
+                tools.str("CURL"),
+                "-sS".into(),
+                "-o".into(),
+                "/dev/null".into(),
+                url.clone(),
+            ],
+        ));
+    }
+    execs.push(exec(
+        "python-ssl",
+        both(vec![tools.str("PYTHON"), src("client_urllib.py")]),
+    ));
+    execs.push(exec(
+        "python-requests",
+        both(vec![tools.str("PYTHON"), src("client_requests.py")]),
+    ));
+    execs.push(exec(
+        "node",
+        both(vec![tools.str("NODE"), src("client.js")]),
+    ));
+    execs.push(exec(
+        "java",
+        both(vec![tools.str("JAVA"), src("Client.java")]),
+    ));
+    execs.push(exec("go", both(vec![path(&go_client)])));
+
+    let view = scratch.0.join("view");
+    let out = pod::run(
+        &unshare_in_ns,
+        &view,
+        &spec,
+        "app",
+        &configmaps,
+        &image,
+        &execs,
+    );
+    let mut log = String::new();
+    for (id, o) in &out {
+        log += &format!("== {id} (exit {})\n{}{}\n", o.status, o.stdout, o.stderr);
+    }
+    fs::write(view.join("clients.log"), &log).expect("clients log");
+
+    let ok = |runtime: Runtime, which: &str, url: &str| -> bool {
+        match runtime {
+            Runtime::OpenSsl => {
+                let o = &out[&format!("openssl-{which}")];
+                o.status == 0 && o.stdout.contains("Verify return code: 0 (ok)")
+            }
+            Runtime::Curl => out[&format!("curl-{which}")].status == 0,
+            Runtime::PythonSsl => client_line(&out["python-ssl"], url).0,
+            Runtime::PythonRequests => client_line(&out["python-requests"], url).0,
+            Runtime::Node => client_line(&out["node"], url).0,
+            Runtime::Java => client_line(&out["java"], url).0,
+            Runtime::Go => client_line(&out["go"], url).0,
+        }
+    };
+    let mut results = [Proxied {
+        through_proxy: false,
+        direct: false,
+    }; 7];
+    for (i, &runtime) in Runtime::ALL.iter().enumerate() {
+        results[i] = Proxied {
+            through_proxy: ok(runtime, "corp", &corp),
+            direct: ok(runtime, "public", &direct),
+        };
+    }
+    let proxy_log = fs::read_to_string(&proxy.log).expect("proxy log");
+    let mut problems = Vec::new();
+    for (i, runtime) in Runtime::ALL.iter().enumerate() {
+        if results[i] != PROXY_EXPECTED[i] {
+            problems.push(format!(
+                "{}: through the proxy {}, direct {}, expected {} / {}",
+                runtime.short(),
+                mark(results[i].through_proxy),
+                mark(results[i].direct),
+                mark(PROXY_EXPECTED[i].through_proxy),
+                mark(PROXY_EXPECTED[i].direct)
+            ));
+        }
+    }
+    // Every client that reached the corporate server went through the proxy, once each.
+    let through = results.iter().filter(|r| r.through_proxy).count();
+    let connects = proxy_log
+        .lines()
+        .filter(|l| l.starts_with(&format!("CONNECT corp.example.test:{} ", corp_server.port)))
+        .count();
+    if connects < through {
+        problems.push(format!(
+            "{through} clients reached the corporate server but the proxy logged {connects} CONNECTs for it"
+        ));
+    }
+    if proxy_log.contains("direct.example.test") {
+        problems.push("the proxy was asked for the NO_PROXY name direct.example.test".into());
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\nproxy log:\n{proxy_log}\nclients: {}/clients.log",
+        problems.join("\n"),
+        view.display()
+    );
+    check_readme_between(PROXY_BEGIN, PROXY_END, &proxy_table(&results));
 }

@@ -1,6 +1,7 @@
 //! The test's certificates, made with the openssl CLI: a stand-in "public" root with a server
 //! certificate of its own, and a corporate root that signs an intermediate that signs the
-//! corporate server's certificate. Server certificates name `localhost` (DNS and 127.0.0.1).
+//! corporate server's certificate. Server certificates name `localhost` (DNS and 127.0.0.1), and
+//! `corp.example.test` and `direct.example.test` for the proxy test.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ authorityKeyIdentifier = keyid:always
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectAltName = DNS:localhost, IP:127.0.0.1, DNS:corp.example.test, DNS:direct.example.test
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 ";

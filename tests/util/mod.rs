@@ -270,6 +270,9 @@ impl Injected {
         {
             self.pull_secret = Some(v.to_owned());
         }
+        if spec.get("proxy").is_some() {
+            self.env.extend(PROXY_ENV.iter().map(|s| (*s).to_owned()));
+        }
         for list in ["additive", "replacing"] {
             if let Some(vars) = spec
                 .get("env")
@@ -304,6 +307,10 @@ impl Injected {
                 "--additive-env" | "--replacing-env" => inj
                     .env
                     .extend(value().unwrap_or_default().split(',').map(str::to_owned)),
+                // The proxy's variables (src/proxy.rs).
+                "--proxy" | "--http-proxy" | "--https-proxy" | "--proxy-secret" => {
+                    inj.env.extend(PROXY_ENV.iter().map(|s| (*s).to_owned()));
+                }
                 _ => {}
             }
             i += 1;
@@ -311,6 +318,18 @@ impl Injected {
         inj
     }
 }
+
+/// The variables the proxy options (`--proxy`, `--http-proxy`, `--https-proxy`,
+/// `--proxy-secret`) set, besides their part of JAVA_TOOL_OPTIONS.
+pub const PROXY_ENV: &[&str] = &[
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "NODE_USE_ENV_PROXY",
+];
 
 /// Whether `v` holds a PodSpec anywhere (an object with a `containers` list).
 pub fn has_pod_spec(v: &Value) -> bool {
