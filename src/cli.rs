@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
-use trust_inject::config::{FIELDS, FieldKind, Setting, Settings};
+use trust_inject::config::{FIELDS, FieldKind, Hint, Setting, Settings};
 
 /// Exit codes. Listed in `--help` and the README; never reuse a number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,39 +173,23 @@ fn field_arg(f: &'static trust_inject::config::Field) -> Arg {
     } else {
         format!(" [default: {}]", f.default)
     };
-    let heading = match f.flag {
-        "configmap" | "secret" | "key" | "complete-bundle" | "ca-file" | "public-roots"
-        | "bundle-name" | "generate" => "Bundle source",
-        "volume-name" | "mount-path" | "additive-file" | "system-bundle-path" | "additive-env"
-        | "replacing-env" | "override-env" | "java-truststore" | "hashed-certs" => {
-            "What is injected"
-        }
-        "exclude-container"
-        | "skip-init-containers"
-        | "exclude-kind"
-        | "exclude-namespace"
-        | "exclude-name"
-        | "exclude-selector"
-        | "generic-workloads"
-        | "workload-kind" => "Which workloads",
-        "max-depth" | "max-alias-nodes" | "max-workload-bytes" | "max-input-bytes" => "Limits",
-        _ => "Behaviour",
-    };
     let arg = Arg::new(f.flag)
         .long(f.flag)
-        .help_heading(heading)
+        .help_heading(f.heading.title())
         .value_name(f.value_name)
-        .value_hint(value_hint(f.flag))
+        .value_hint(match f.hint {
+            Hint::Other => ValueHint::Other,
+            Hint::File => ValueHint::FilePath,
+            Hint::AnyPath => ValueHint::AnyPath,
+        })
         .env(f.env())
         .help(format!("{}{default}", f.help));
     match f.kind {
-        FieldKind::Str => match fixed_values(f.flag) {
-            // A fixed set: a wrong value is refused with the list, and completes to it.
-            Some(values) => arg
-                .action(ArgAction::Set)
-                .value_parser(PossibleValuesParser::new(values)),
-            None => arg.action(ArgAction::Set),
-        },
+        // A fixed set: a wrong value is refused with the list, and completes to it.
+        FieldKind::Str if !f.values.is_empty() => arg
+            .action(ArgAction::Set)
+            .value_parser(PossibleValuesParser::new(f.values)),
+        FieldKind::Str => arg.action(ArgAction::Set),
         FieldKind::Int => arg
             .action(ArgAction::Set)
             .value_parser(clap::value_parser!(u64)),
@@ -217,25 +201,6 @@ fn field_arg(f: &'static trust_inject::config::Field) -> Arg {
             .ignore_case(true)
             .value_parser(bool_parser()),
         FieldKind::List => arg.action(ArgAction::Append).value_delimiter(','),
-    }
-}
-
-/// The values of an option that takes one of a fixed set (the config file checks the same).
-fn fixed_values(flag: &str) -> Option<&'static [&'static str]> {
-    match flag {
-        "generate" => Some(&["configmap", "secret"]),
-        _ => None,
-    }
-}
-
-/// What shell completion offers for an option's value: local files only where the value
-/// names one. Paths inside the container (`--mount-path`, `--additive-file`,
-/// `--system-bundle-path`) and names complete nothing.
-fn value_hint(flag: &str) -> ValueHint {
-    match flag {
-        "ca-file" => ValueHint::AnyPath,
-        "error-log" | "public-roots" => ValueHint::FilePath,
-        _ => ValueHint::Other,
     }
 }
 
@@ -277,16 +242,14 @@ fn settings_from(m: &ArgMatches, source: ValueSource) -> Settings {
         }
         let v = match f.kind {
             FieldKind::Str => m.get_one::<String>(f.flag).map(|v| Setting::Str(v.clone())),
-            FieldKind::Int => m
-                .get_one::<u64>(f.flag)
-                .map(|v| Setting::Str(v.to_string())),
+            FieldKind::Int => m.get_one::<u64>(f.flag).map(|v| Setting::Int(*v)),
             FieldKind::Bool => m.get_one::<bool>(f.flag).map(|v| Setting::Bool(*v)),
             FieldKind::List => m
                 .get_many::<String>(f.flag)
                 .map(|vs| Setting::List(vs.filter(|v| !v.is_empty()).cloned().collect())),
         };
         if let Some(v) = v {
-            s.0.insert(f.flag, v);
+            s.0.insert(f.id, v);
         }
     }
     s
@@ -295,6 +258,7 @@ fn settings_from(m: &ArgMatches, source: ValueSource) -> Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use trust_inject::config::Opt;
 
     #[test]
     fn command_is_consistent() {
@@ -317,14 +281,14 @@ mod tests {
             .expect("parses");
         let (env, s) = settings_from_matches(&m);
         assert_eq!(env, Settings::default());
-        assert_eq!(s.0.get("configmap"), Some(&Setting::Str("corp".into())));
-        assert_eq!(s.0.get("complete-bundle"), Some(&Setting::Bool(true)));
+        assert_eq!(s.0.get(&Opt::ConfigMap), Some(&Setting::Str("corp".into())));
+        assert_eq!(s.0.get(&Opt::CompleteBundle), Some(&Setting::Bool(true)));
         assert_eq!(
-            s.0.get("exclude-container"),
+            s.0.get(&Opt::ExcludeContainer),
             Some(&Setting::List(vec!["a".into(), "b".into()]))
         );
-        assert_eq!(s.0.get("max-depth"), Some(&Setting::Str("12".into())));
-        assert_eq!(s.0.get("key"), None);
+        assert_eq!(s.0.get(&Opt::MaxDepth), Some(&Setting::Int(12)));
+        assert_eq!(s.0.get(&Opt::Key), None);
     }
 
     #[test]
@@ -333,7 +297,7 @@ mod tests {
             .try_get_matches_from(["trust-inject", "--generic-workloads=false"])
             .expect("parses");
         assert_eq!(
-            settings_from_matches(&m).1.0.get("generic-workloads"),
+            settings_from_matches(&m).1.0.get(&Opt::GenericWorkloads),
             Some(&Setting::Bool(false))
         );
     }

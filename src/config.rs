@@ -1,14 +1,29 @@
-//! The options: one table ([`FIELDS`]) names every option once — its flag, its field in the
-//! `TrustInjection` document, its environment variable, its default and its help — and
-//! everything else (the CLI, the config file, the KRM functionConfig, the docs) is derived
-//! from it.
+//! The options: one table ([`FIELDS`]) names every option once — its typed name ([`Opt`]),
+//! its flag, its field in the `TrustInjection` document, its environment variable, its
+//! default, its help heading and its help — and everything else (the CLI, the config file,
+//! the KRM functionConfig, Argo CD parameters, the docs) is derived from it.
 //!
 //! Options are read in layers, each over the one before: defaults, the config document,
-//! the environment, the command line. [`Settings`] holds what one layer set;
-//! [`Options::from_settings`] resolves and validates, reporting every problem at once.
+//! the environment, the command line. [`Settings`] holds what one layer set, by [`Opt`];
+//! [`Options::from_settings`] resolves and validates into typed fields, reporting every
+//! problem at once.
+//!
+//! # Adding an option
+//!
+//! 1. Add a variant to [`Opt`] and one `field!` entry to [`FIELDS`] (flag, document path,
+//!    type, default, value name, heading, help; `.values(..)`, `.hint(..)` or
+//!    `.list_default(..)` where they apply). The flag, the environment variable, the config
+//!    field, the functionConfig key, the Argo CD parameter, `--help` and the README table
+//!    follow from that entry.
+//! 2. Add a typed field to [`Options`] and fill it in [`Options::from_settings`] with
+//!    `r.str(Opt::X)`, `r.bool(..)`, `r.int(..)` or `r.list(..)` (the default comes from
+//!    the table), validating it there.
+//! 3. Run `UPDATE_DOCS=1 cargo test --test docs` to rewrite the README's option reference.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
+use crate::bundle::PublicRoots;
 use crate::well_known as wk;
 use crate::workload::{ExtraKind, Rules};
 use crate::yaml::{Limits, Node, Value, parse_chunk};
@@ -26,19 +41,124 @@ pub enum FieldKind {
     Int,
 }
 
+/// Every option, by name: [`Settings`] are keyed by it, so a misspelt option does not
+/// compile.
+#[allow(missing_docs)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Opt {
+    ConfigMap,
+    Secret,
+    Key,
+    CompleteBundle,
+    CaFile,
+    PublicRoots,
+    BundleName,
+    Generate,
+    JavaTruststore,
+    HashedCerts,
+    VolumeName,
+    MountPath,
+    AdditiveFile,
+    SystemBundlePath,
+    AdditiveEnv,
+    ReplacingEnv,
+    OverrideEnv,
+    ExcludeContainer,
+    SkipInitContainers,
+    ExcludeKind,
+    ExcludeNamespace,
+    ExcludeName,
+    ExcludeSelector,
+    GenericWorkloads,
+    WorkloadKind,
+    Strict,
+    MaxDepth,
+    MaxAliasNodes,
+    FailOnEmpty,
+    ErrorLog,
+    MaxWorkloadBytes,
+    MaxInputBytes,
+}
+
+impl Opt {
+    /// This option's entry in [`FIELDS`].
+    #[must_use]
+    pub fn field(self) -> &'static Field {
+        // Every variant has an entry (a unit test checks it); the first entry only stands
+        // in so that this cannot panic.
+        FIELDS.iter().find(|f| f.id == self).unwrap_or(&FIELDS[0])
+    }
+
+    /// The long flag, without dashes.
+    #[must_use]
+    pub fn flag(self) -> &'static str {
+        self.field().flag
+    }
+}
+
+/// The `--help` section an option is listed under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heading {
+    /// Where the bundle comes from.
+    Source,
+    /// What is added to each workload.
+    Injected,
+    /// Which workloads are edited.
+    Workloads,
+    /// Resource limits.
+    Limits,
+    /// Everything else.
+    Behaviour,
+}
+
+impl Heading {
+    /// The heading's text.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Heading::Source => "Bundle source",
+            Heading::Injected => "What is injected",
+            Heading::Workloads => "Which workloads",
+            Heading::Limits => "Limits",
+            Heading::Behaviour => "Behaviour",
+        }
+    }
+}
+
+/// What an option's value names, for shell completion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hint {
+    /// Nothing local (names, paths inside the container): completes nothing.
+    Other,
+    /// A local file.
+    File,
+    /// A local file or directory.
+    AnyPath,
+}
+
 /// One option.
 #[derive(Clone, Copy, Debug)]
 pub struct Field {
+    /// Its typed name.
+    pub id: Opt,
     /// Long flag, without dashes; also the key in a ConfigMap functionConfig.
     pub flag: &'static str,
     /// Dotted path in the `TrustInjection` document.
     pub path: &'static str,
     /// Value type.
     pub kind: FieldKind,
-    /// Default, as text (empty: none).
+    /// Default, as text (empty: none, or [`Field::list_default`]).
     pub default: &'static str,
+    /// Default of a list option (shown in its help rather than as `default`).
+    pub list_default: &'static [&'static str],
+    /// The only values accepted, when the set is fixed.
+    pub values: &'static [&'static str],
     /// Placeholder shown in help.
     pub value_name: &'static str,
+    /// What the value names, for completion.
+    pub hint: Hint,
+    /// Section of `--help`.
+    pub heading: Heading,
     /// One-line help.
     pub help: &'static str,
 }
@@ -52,16 +172,36 @@ impl Field {
             self.flag.to_ascii_uppercase().replace('-', "_")
         )
     }
+
+    const fn values(mut self, values: &'static [&'static str]) -> Self {
+        self.values = values;
+        self
+    }
+
+    const fn hint(mut self, hint: Hint) -> Self {
+        self.hint = hint;
+        self
+    }
+
+    const fn list_default(mut self, default: &'static [&'static str]) -> Self {
+        self.list_default = default;
+        self
+    }
 }
 
 macro_rules! field {
-    ($flag:literal, $path:literal, $kind:ident, $default:expr, $vn:literal, $help:literal) => {
+    ($id:ident, $heading:ident, $flag:literal, $path:literal, $kind:ident, $default:expr, $vn:literal, $help:literal) => {
         Field {
+            id: Opt::$id,
             flag: $flag,
             path: $path,
             kind: FieldKind::$kind,
             default: $default,
+            list_default: &[],
+            values: &[],
             value_name: $vn,
+            hint: Hint::Other,
+            heading: Heading::$heading,
             help: $help,
         }
     };
@@ -70,6 +210,8 @@ macro_rules! field {
 /// Every option, in the order the docs list them.
 pub const FIELDS: &[Field] = &[
     field!(
+        ConfigMap,
+        Source,
         "configmap",
         "spec.source.configMap.name",
         Str,
@@ -78,6 +220,8 @@ pub const FIELDS: &[Field] = &[
         "Use the bundle in this existing ConfigMap (in each workload's namespace)"
     ),
     field!(
+        Secret,
+        Source,
         "secret",
         "spec.source.secret.name",
         Str,
@@ -86,6 +230,8 @@ pub const FIELDS: &[Field] = &[
         "Use the bundle in this existing Secret (in each workload's namespace)"
     ),
     field!(
+        Key,
+        Source,
         "key",
         "spec.source.key",
         Str,
@@ -94,6 +240,8 @@ pub const FIELDS: &[Field] = &[
         "Key of the bundle inside the ConfigMap or Secret"
     ),
     field!(
+        CompleteBundle,
+        Source,
         "complete-bundle",
         "spec.source.complete",
         Bool,
@@ -102,22 +250,30 @@ pub const FIELDS: &[Field] = &[
         "The source already holds the public roots: also replace system bundles and set SSL_CERT_FILE and friends"
     ),
     field!(
+        CaFile,
+        Source,
         "ca-file",
         "spec.source.files",
         List,
         "",
         "PATH",
         "Read the bundle from PEM/DER files or directories of *.pem/*.crt; generates the bundle object unless --configmap/--secret names an existing one"
-    ),
+    )
+    .hint(Hint::AnyPath),
     field!(
+        PublicRoots,
+        Source,
         "public-roots",
         "spec.source.publicRoots",
         Str,
         "mozilla",
         "none|mozilla|FILE",
         "Public roots added to a generated bundle: none, the built-in Mozilla store, or a PEM file such as a distro's ca-certificates.crt"
-    ),
+    )
+    .hint(Hint::File),
     field!(
+        BundleName,
+        Source,
         "bundle-name",
         "spec.source.bundleName",
         Str,
@@ -126,14 +282,19 @@ pub const FIELDS: &[Field] = &[
         "Name of the generated ConfigMap or Secret"
     ),
     field!(
+        Generate,
+        Source,
         "generate",
         "spec.source.generate",
         Str,
         "configmap",
         "configmap|secret",
         "Kind of object generated from --ca-file"
-    ),
+    )
+    .values(&["configmap", "secret"]),
     field!(
+        JavaTruststore,
+        Injected,
         "java-truststore",
         "spec.runtimes.javaTruststore",
         Bool,
@@ -142,6 +303,8 @@ pub const FIELDS: &[Field] = &[
         "With a generated complete bundle, point Java at its PKCS#12 truststore through JAVA_TOOL_OPTIONS"
     ),
     field!(
+        HashedCerts,
+        Injected,
         "hashed-certs",
         "spec.runtimes.hashedCerts",
         Bool,
@@ -150,6 +313,8 @@ pub const FIELDS: &[Field] = &[
         "With a generated bundle, mount each CA as <subject-hash>.0 into /etc/ssl/certs for OpenSSL directory lookups"
     ),
     field!(
+        VolumeName,
+        Injected,
         "volume-name",
         "spec.volumeName",
         Str,
@@ -158,6 +323,8 @@ pub const FIELDS: &[Field] = &[
         "Name of the volume added to each pod"
     ),
     field!(
+        MountPath,
+        Injected,
         "mount-path",
         "spec.mountPath",
         Str,
@@ -166,6 +333,8 @@ pub const FIELDS: &[Field] = &[
         "Directory where the whole bundle volume is mounted"
     ),
     field!(
+        AdditiveFile,
+        Injected,
         "additive-file",
         "spec.paths.additiveFile",
         Str,
@@ -174,30 +343,41 @@ pub const FIELDS: &[Field] = &[
         "Extra file mounted into the system certificate directory (empty: none)"
     ),
     field!(
+        SystemBundlePath,
+        Injected,
         "system-bundle-path",
         "spec.paths.systemBundles",
         List,
         "",
         "PATH",
         "System bundle paths a complete bundle is mounted over (default: every distribution's)"
-    ),
+    )
+    .list_default(wk::SYSTEM_BUNDLE_PATHS),
     field!(
+        AdditiveEnv,
+        Injected,
         "additive-env",
         "spec.env.additive",
         List,
         "",
         "VAR",
         "Variables that add the bundle to a runtime's roots (default: NODE_EXTRA_CA_CERTS)"
-    ),
+    )
+    .list_default(wk::ADDITIVE_ENV),
     field!(
+        ReplacingEnv,
+        Injected,
         "replacing-env",
         "spec.env.replacing",
         List,
         "",
         "VAR",
         "Variables that replace a runtime's roots, set only for complete bundles (default: SSL_CERT_FILE, REQUESTS_CA_BUNDLE, ...)"
-    ),
+    )
+    .list_default(wk::REPLACING_ENV),
     field!(
+        OverrideEnv,
+        Injected,
         "override-env",
         "spec.env.override",
         Bool,
@@ -206,6 +386,8 @@ pub const FIELDS: &[Field] = &[
         "Overwrite variables the container already sets (default: keep them and warn)"
     ),
     field!(
+        ExcludeContainer,
+        Workloads,
         "exclude-container",
         "spec.containers.exclude",
         List,
@@ -214,6 +396,8 @@ pub const FIELDS: &[Field] = &[
         "Leave containers whose name matches (`*` and `?` wildcards)"
     ),
     field!(
+        SkipInitContainers,
+        Workloads,
         "skip-init-containers",
         "spec.containers.skipInit",
         Bool,
@@ -222,6 +406,8 @@ pub const FIELDS: &[Field] = &[
         "Leave initContainers alone"
     ),
     field!(
+        ExcludeKind,
+        Workloads,
         "exclude-kind",
         "spec.exclude.kinds",
         List,
@@ -230,6 +416,8 @@ pub const FIELDS: &[Field] = &[
         "Leave workloads of these kinds"
     ),
     field!(
+        ExcludeNamespace,
+        Workloads,
         "exclude-namespace",
         "spec.exclude.namespaces",
         List,
@@ -238,6 +426,8 @@ pub const FIELDS: &[Field] = &[
         "Leave workloads in these namespaces"
     ),
     field!(
+        ExcludeName,
+        Workloads,
         "exclude-name",
         "spec.exclude.names",
         List,
@@ -246,6 +436,8 @@ pub const FIELDS: &[Field] = &[
         "Leave workloads with these names"
     ),
     field!(
+        ExcludeSelector,
+        Workloads,
         "exclude-selector",
         "spec.exclude.labelSelector",
         Str,
@@ -254,6 +446,8 @@ pub const FIELDS: &[Field] = &[
         "Leave workloads whose labels match (`a=b,c!=d,e,!f`)"
     ),
     field!(
+        GenericWorkloads,
+        Workloads,
         "generic-workloads",
         "spec.workloads.generic",
         Bool,
@@ -262,6 +456,8 @@ pub const FIELDS: &[Field] = &[
         "Treat any other object with spec.template.spec.containers as a workload"
     ),
     field!(
+        WorkloadKind,
+        Workloads,
         "workload-kind",
         "spec.workloads.extra",
         List,
@@ -270,6 +466,8 @@ pub const FIELDS: &[Field] = &[
         "Another workload kind and the dotted path to its PodSpec"
     ),
     field!(
+        Strict,
+        Behaviour,
         "strict",
         "spec.strict",
         Bool,
@@ -278,6 +476,8 @@ pub const FIELDS: &[Field] = &[
         "Print every warning, then fail (exit 1) if there was any, including an input with no workload"
     ),
     field!(
+        MaxDepth,
+        Limits,
         "max-depth",
         "spec.limits.maxDepth",
         Int,
@@ -286,6 +486,8 @@ pub const FIELDS: &[Field] = &[
         "Deepest nesting accepted in a document"
     ),
     field!(
+        MaxAliasNodes,
+        Limits,
         "max-alias-nodes",
         "spec.limits.maxAliasNodes",
         Int,
@@ -294,6 +496,8 @@ pub const FIELDS: &[Field] = &[
         "Nodes alias expansion may create in one document"
     ),
     field!(
+        FailOnEmpty,
+        Behaviour,
         "fail-on-empty",
         "spec.failOnEmpty",
         Bool,
@@ -302,14 +506,19 @@ pub const FIELDS: &[Field] = &[
         "Fail (exit 3) when the input holds no object, instead of a warning (on by default under Argo CD, where an empty render would prune the application)"
     ),
     field!(
+        ErrorLog,
+        Behaviour,
         "error-log",
         "spec.errorLog",
         Str,
         "",
         "FILE",
         "Also append errors to FILE (default under Helm, which hides a post-renderer's stderr: ~/.cache/trust-inject/helm-post-renderer.log)"
-    ),
+    )
+    .hint(Hint::File),
     field!(
+        MaxWorkloadBytes,
+        Limits,
         "max-workload-bytes",
         "spec.limits.maxWorkloadBytes",
         Int,
@@ -318,6 +527,8 @@ pub const FIELDS: &[Field] = &[
         "Largest document that may hold a workload (Kubernetes stores no object over 1.5 MiB; editing one costs memory many times its size)"
     ),
     field!(
+        MaxInputBytes,
+        Limits,
         "max-input-bytes",
         "spec.limits.maxInputBytes",
         Int,
@@ -330,41 +541,43 @@ pub const FIELDS: &[Field] = &[
 /// One layer's value for an option.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Setting {
-    /// A string or number, as text.
+    /// A string.
     Str(String),
+    /// A whole number.
+    Int(u64),
     /// A boolean.
     Bool(bool),
     /// A list.
     List(Vec<String>),
 }
 
-/// What one layer set, by flag name.
+/// What one layer set, by option.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Settings(pub BTreeMap<&'static str, Setting>);
+pub struct Settings(pub BTreeMap<Opt, Setting>);
 
 /// The options that name the bundle source. They count as one: a layer that names a source
 /// replaces the source of the layers below, whatever its type (`--secret` on the command line
 /// replaces a ConfigMap from the environment or the config file). Within one layer they
 /// combine as documented (`--configmap` with `--ca-file`).
-pub const SOURCE_FLAGS: &[&str] = &["configmap", "secret", "ca-file"];
+pub const SOURCE_OPTS: &[Opt] = &[Opt::ConfigMap, Opt::Secret, Opt::CaFile];
 
 impl Settings {
     /// Lays `over` on top of `self`: each option `over` sets wins, and the bundle source
-    /// ([`SOURCE_FLAGS`]) is replaced as a whole when `over` names one. An empty source
+    /// ([`SOURCE_OPTS`]) is replaced as a whole when `over` names one. An empty source
     /// value (`TRUST_INJECT_SECRET=`, an Argo CD parameter declared without a value) names
     /// nothing and is left out.
     #[must_use]
     pub fn overlay(mut self, mut over: Settings) -> Settings {
         over.0.retain(|k, v| {
-            !SOURCE_FLAGS.contains(k)
+            !SOURCE_OPTS.contains(k)
                 || match v {
                     Setting::Str(s) => !s.is_empty(),
                     Setting::List(l) => l.iter().any(|s| !s.is_empty()),
-                    Setting::Bool(_) => true,
+                    Setting::Bool(_) | Setting::Int(_) => true,
                 }
         });
-        if SOURCE_FLAGS.iter().any(|f| over.0.contains_key(f)) {
-            self.0.retain(|k, _| !SOURCE_FLAGS.contains(k));
+        if SOURCE_OPTS.iter().any(|f| over.0.contains_key(f)) {
+            self.0.retain(|k, _| !SOURCE_OPTS.contains(k));
         }
         self.0.extend(over.0);
         self
@@ -391,7 +604,7 @@ impl Settings {
             };
             match parse_flat(f, v) {
                 Ok(val) => {
-                    s.0.insert(f.flag, val);
+                    s.0.insert(f.id, val);
                 }
                 Err(e) => errs.push(format!("{origin}.{k}"), e),
             }
@@ -411,12 +624,11 @@ fn known_flags() -> String {
 pub fn parse_flat(f: &Field, v: &str) -> Result<Setting, String> {
     Ok(match f.kind {
         FieldKind::Str => Setting::Str(v.to_owned()),
-        FieldKind::Int => {
+        FieldKind::Int => Setting::Int(
             v.trim()
                 .parse::<u64>()
-                .map_err(|_| format!("expected a whole number, found {v:?}"))?;
-            Setting::Str(v.trim().to_owned())
-        }
+                .map_err(|_| format!("expected a whole number, found {v:?}"))?,
+        ),
         FieldKind::Bool => Setting::Bool(
             parse_bool(v).ok_or_else(|| format!("expected true or false, found {v:?}"))?,
         ),
@@ -522,7 +734,7 @@ pub fn settings_from_document(root: &Node) -> Result<Settings, ConfigErrors> {
             },
             (FieldKind::Int, Value::Scalar { .. }) => match node.as_str().map(|t| t.parse::<u64>())
             {
-                Some(Ok(_)) => Setting::Str(node.as_str().unwrap_or_default().to_owned()),
+                Some(Ok(n)) => Setting::Int(n),
                 _ => {
                     errs.push(f.path, "expected a whole number");
                     continue;
@@ -556,7 +768,7 @@ pub fn settings_from_document(root: &Node) -> Result<Settings, ConfigErrors> {
                 continue;
             }
         };
-        s.0.insert(f.flag, val);
+        s.0.insert(f.id, val);
     }
     errs.into_result().map(|()| s)
 }
@@ -726,9 +938,9 @@ pub struct Options {
     /// SHA-256 of the bundle content when known; written as a pod-template annotation.
     pub bundle_hash: Option<String>,
     /// CA files to read (`--ca-file`).
-    pub bundle_files: Vec<String>,
-    /// Public roots for a generated bundle: `none`, `mozilla` or a file path.
-    pub public_roots: String,
+    pub bundle_files: Vec<PathBuf>,
+    /// Public roots for a generated bundle.
+    pub public_roots: PublicRoots,
     /// Whether the bundle object is generated from `bundle_files` (no existing source named).
     pub generated: bool,
     /// Point Java at the generated truststore.
@@ -740,6 +952,11 @@ pub struct Options {
     /// Append generated bundle objects to the output stream (off in KRM mode, where they
     /// become items instead).
     pub append_generated: bool,
+    /// Fail when the input holds no object (`None`: not set; the caller decides, e.g. on
+    /// under Argo CD).
+    pub fail_on_empty: Option<bool>,
+    /// Also append errors to this file (`None`: not set; the caller may pick a default).
+    pub error_log: Option<PathBuf>,
 }
 
 /// A bundle read from files.
@@ -764,50 +981,18 @@ impl Options {
     #[must_use]
     pub fn from_configmap(name: &str, key: &str) -> Options {
         let mut s = Settings::default();
-        s.0.insert("configmap", Setting::Str(name.to_owned()));
-        s.0.insert("key", Setting::Str(key.to_owned()));
-        match Options::from_settings(&s) {
-            Ok(o) => o,
-            // Only reachable with an empty name or key; keep the defaults visible.
-            Err(_) => Options::fallback(name, key),
-        }
-    }
-
-    fn fallback(name: &str, key: &str) -> Options {
-        Options {
-            source: Source {
-                kind: SourceKind::ConfigMap,
-                name: name.to_owned(),
-                key: key.to_owned(),
-                complete: false,
-            },
-            volume_name: wk::DEFAULT_VOLUME_NAME.to_owned(),
-            mount_path: wk::DEFAULT_MOUNT_PATH.to_owned(),
-            additive_file: Some(wk::DEFAULT_ADDITIVE_FILE.to_owned()),
-            system_bundle_paths: wk::SYSTEM_BUNDLE_PATHS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
-            additive_env: wk::ADDITIVE_ENV.iter().map(|s| (*s).to_owned()).collect(),
-            replacing_env: wk::REPLACING_ENV.iter().map(|s| (*s).to_owned()).collect(),
-            override_env: false,
-            exclude_containers: Vec::new(),
-            skip_init_containers: false,
-            exclude: Exclude::default(),
-            rules: Rules::default(),
-            strict: false,
-            limits: Limits::default(),
-            max_input_bytes: 1 << 28,
-            max_workload_bytes: 2 << 20,
-            bundle_hash: None,
-            bundle_files: Vec::new(),
-            public_roots: "mozilla".to_owned(),
-            generated: false,
-            java_truststore: true,
-            hashed_certs: true,
-            loaded: None,
-            append_generated: true,
-        }
+        s.0.insert(Opt::ConfigMap, Setting::Str(name.to_owned()));
+        s.0.insert(Opt::Key, Setting::Str(key.to_owned()));
+        // An empty name or key is refused by `from_settings`; the options are still built
+        // (with every default), so that the error surfaces when they are used.
+        let (mut opts, _) = Options::build(&s);
+        opts.source = Source {
+            kind: SourceKind::ConfigMap,
+            name: name.to_owned(),
+            key: key.to_owned(),
+            complete: false,
+        };
+        opts
     }
 
     /// Resolves settings (already layered) into options, applying defaults.
@@ -815,187 +1000,69 @@ impl Options {
     /// # Errors
     /// Every problem at once, each named by its flag.
     pub fn from_settings(s: &Settings) -> Result<Options, ConfigErrors> {
+        let (opts, errs) = Options::build(s);
+        errs.into_result().map(|()| opts)
+    }
+
+    /// Options from `s` and the problems found; where a value is bad, the options hold a
+    /// stand-in and the problem is recorded.
+    fn build(s: &Settings) -> (Options, ConfigErrors) {
         let mut errs = ConfigErrors::default();
-        let str_of = |flag: &str| -> Option<String> {
-            match s.0.get(flag) {
-                Some(Setting::Str(v)) => Some(v.clone()),
-                _ => FIELDS
-                    .iter()
-                    .find(|f| f.flag == flag)
-                    .filter(|f| !f.default.is_empty())
-                    .map(|f| f.default.to_owned()),
-            }
-        };
-        let bool_of = |flag: &str| -> bool {
-            match s.0.get(flag) {
-                Some(Setting::Bool(b)) => *b,
-                _ => FIELDS
-                    .iter()
-                    .find(|f| f.flag == flag)
-                    .is_some_and(|f| f.default == "true"),
-            }
-        };
-        let list_of = |flag: &str, default: &[&str]| -> Vec<String> {
-            match s.0.get(flag) {
-                Some(Setting::List(v)) => v.clone(),
-                _ => default.iter().map(|d| (*d).to_owned()).collect(),
-            }
-        };
-        let int_of = |flag: &str, errs: &mut ConfigErrors| -> u64 {
-            let v = str_of(flag).unwrap_or_default();
-            v.parse::<u64>().unwrap_or_else(|_| {
-                errs.push(
-                    format!("--{flag}"),
-                    format!("expected a whole number, found {v:?}"),
-                );
-                0
-            })
-        };
-        let configmap = str_of("configmap").filter(|v| !v.is_empty());
-        let secret = str_of("secret").filter(|v| !v.is_empty());
-        let key = str_of("key").unwrap_or_default();
-        let complete = bool_of("complete-bundle");
-        let files = list_of("ca-file", &[]);
-        let public_roots = str_of("public-roots").unwrap_or_default();
-        let generate = match str_of("generate").as_deref() {
-            Some("configmap") | None => SourceKind::ConfigMap,
-            Some("secret") => SourceKind::Secret,
-            Some(other) => {
-                errs.push(
-                    "--generate",
-                    format!("{other:?}: expected configmap or secret"),
-                );
-                SourceKind::ConfigMap
-            }
-        };
-        let generated = !files.is_empty() && configmap.is_none() && secret.is_none();
-        let source = match (configmap, secret) {
-            (Some(name), None) => Some(Source {
-                kind: SourceKind::ConfigMap,
-                name,
-                key: key.clone(),
-                complete,
-            }),
-            (None, Some(name)) => Some(Source {
-                kind: SourceKind::Secret,
-                name,
-                key: key.clone(),
-                complete,
-            }),
-            (Some(_), Some(_)) => {
-                errs.push(
-                    "--configmap/--secret",
-                    "give exactly one bundle source, not both",
-                );
-                None
-            }
-            (None, None) if generated => Some(Source {
-                kind: generate.clone(),
-                name: str_of("bundle-name").unwrap_or_default(),
-                key: wk::GENERATED_PRIVATE_KEY.to_owned(),
-                complete: public_roots != "none",
-            }),
-            (None, None) => {
-                errs.push("source", "no bundle source: give --configmap NAME, --secret NAME, --ca-file PATH, or a --config file with spec.source");
-                None
-            }
-        };
-        for flag in ["configmap", "secret"] {
-            if let Some(name) = str_of(flag).filter(|v| !v.is_empty())
-                && !is_dns_subdomain(&name)
-            {
-                errs.push(
-                    format!("--{flag}"),
-                    format!("{name:?} {NOT_AN_OBJECT_NAME}"),
-                );
-            }
-        }
-        if generated {
-            let name = str_of("bundle-name").unwrap_or_default();
-            if !is_dns_subdomain(&name) {
-                errs.push("--bundle-name", format!("{name:?} {NOT_AN_OBJECT_NAME}"));
-            }
-        }
-        if let Some(why) = configmap_key_problem(&key) {
-            errs.push(
-                "--key",
-                format!("{key:?} is not a valid ConfigMap key: {why}"),
-            );
-        }
-        let volume_name = str_of("volume-name").unwrap_or_default();
+        let r = Reader(s);
+        let (source, generated) = resolve_source(&r, &mut errs);
+        let volume_name = r.str(Opt::VolumeName);
         if !is_dns_label(&volume_name) {
             errs.push("--volume-name", format!("{volume_name:?} is not a valid volume name (lowercase letters, digits and '-', at most 63)"));
         }
-        let mount_path = str_of("mount-path").unwrap_or_default();
+        let mount_path = r.str(Opt::MountPath);
         if let Some(why) = mount_path_problem(&mount_path, false) {
             errs.push("--mount-path", format!("{mount_path:?} {why}"));
         }
-        let additive_file = str_of("additive-file").filter(|v| !v.is_empty());
+        let additive_file = Some(r.str(Opt::AdditiveFile)).filter(|v| !v.is_empty());
         if let Some(f) = &additive_file
             && let Some(why) = mount_path_problem(f, true)
         {
             errs.push("--additive-file", format!("{f:?} {why}"));
         }
-        let system_bundle_paths = list_of("system-bundle-path", wk::SYSTEM_BUNDLE_PATHS);
+        let system_bundle_paths = r.list(Opt::SystemBundlePath);
         for p in &system_bundle_paths {
             if let Some(why) = mount_path_problem(p, true) {
                 errs.push("--system-bundle-path", format!("{p:?} {why}"));
             }
         }
-        let complete_source = source.as_ref().is_some_and(|s| s.complete);
         {
             let mut mounts: Vec<(&str, &str)> = vec![("--mount-path", mount_path.as_str())];
             if let Some(f) = &additive_file {
                 mounts.push(("--additive-file", f));
             }
-            if complete_source {
+            if source.complete {
                 mounts.extend(
                     system_bundle_paths
                         .iter()
                         .map(|p| ("--system-bundle-path", p.as_str())),
                 );
             }
-            let hashed = generated && bool_of("hashed-certs");
+            let hashed = generated && r.bool(Opt::HashedCerts);
             check_mount_collisions(&mounts, hashed, &mut errs);
         }
-        let additive_env = list_of("additive-env", wk::ADDITIVE_ENV);
-        let replacing_env = list_of("replacing-env", wk::REPLACING_ENV);
+        let additive_env = r.list(Opt::AdditiveEnv);
+        let replacing_env = r.list(Opt::ReplacingEnv);
         check_env_names(&additive_env, &replacing_env, &mut errs);
-        let mut rules = Rules {
-            generic: bool_of("generic-workloads"),
-            extra: Vec::new(),
-        };
-        for spec in list_of("workload-kind", &[]) {
-            match parse_extra_kind(&spec) {
-                Ok(e) => {
-                    if let Some(why) = extra_kind_problem(&e, &rules.extra) {
-                        errs.push("--workload-kind", format!("{spec:?}: {why}"));
-                    } else {
-                        rules.extra.push(e);
-                    }
-                }
-                Err(m) => errs.push("--workload-kind", m),
-            }
-        }
-        let labels = match parse_selector(&str_of("exclude-selector").unwrap_or_default()) {
-            Ok(l) => l,
-            Err(m) => {
-                errs.push("--exclude-selector", m);
-                Vec::new()
-            }
-        };
+        let rules = resolve_rules(&r, &mut errs);
+        let labels = parse_selector(&r.str(Opt::ExcludeSelector)).unwrap_or_else(|m| {
+            errs.push("--exclude-selector", m);
+            Vec::new()
+        });
         let limits = Limits {
-            max_depth: usize::try_from(int_of("max-depth", &mut errs)).unwrap_or(usize::MAX),
-            max_alias_nodes: usize::try_from(int_of("max-alias-nodes", &mut errs))
-                .unwrap_or(usize::MAX),
+            max_depth: usize::try_from(r.int(Opt::MaxDepth)).unwrap_or(usize::MAX),
+            max_alias_nodes: usize::try_from(r.int(Opt::MaxAliasNodes)).unwrap_or(usize::MAX),
         };
-        let max_input_bytes = int_of("max-input-bytes", &mut errs);
-        let max_workload_bytes = int_of("max-workload-bytes", &mut errs);
-        errs.into_result()?;
-        let Some(source) = source else {
-            return Err(ConfigErrors(vec![("source".into(), "missing".into())]));
+        let public_roots = match r.str(Opt::PublicRoots).as_str() {
+            "none" => PublicRoots::None,
+            "mozilla" => PublicRoots::Mozilla,
+            file => PublicRoots::File(file.into()),
         };
-        Ok(Options {
+        let opts = Options {
             source,
             volume_name,
             mount_path: mount_path.trim_end_matches('/').to_owned(),
@@ -1003,29 +1070,34 @@ impl Options {
             system_bundle_paths,
             additive_env,
             replacing_env,
-            override_env: bool_of("override-env"),
-            exclude_containers: list_of("exclude-container", &[]),
-            skip_init_containers: bool_of("skip-init-containers"),
+            override_env: r.bool(Opt::OverrideEnv),
+            exclude_containers: r.list(Opt::ExcludeContainer),
+            skip_init_containers: r.bool(Opt::SkipInitContainers),
             exclude: Exclude {
-                kinds: list_of("exclude-kind", &[]),
-                namespaces: list_of("exclude-namespace", &[]),
-                names: list_of("exclude-name", &[]),
+                kinds: r.list(Opt::ExcludeKind),
+                namespaces: r.list(Opt::ExcludeNamespace),
+                names: r.list(Opt::ExcludeName),
                 labels,
             },
             rules,
-            strict: bool_of("strict"),
+            strict: r.bool(Opt::Strict),
             limits,
-            max_input_bytes,
-            max_workload_bytes,
+            max_input_bytes: r.int(Opt::MaxInputBytes),
+            max_workload_bytes: r.int(Opt::MaxWorkloadBytes),
             bundle_hash: None,
-            bundle_files: files,
+            bundle_files: r.list(Opt::CaFile).into_iter().map(PathBuf::from).collect(),
             public_roots,
             generated,
-            java_truststore: bool_of("java-truststore"),
-            hashed_certs: bool_of("hashed-certs"),
+            java_truststore: r.bool(Opt::JavaTruststore),
+            hashed_certs: r.bool(Opt::HashedCerts),
             loaded: None,
             append_generated: true,
-        })
+            fail_on_empty: r.given_bool(Opt::FailOnEmpty),
+            error_log: Some(r.str(Opt::ErrorLog))
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
+        };
+        (opts, errs)
     }
 
     /// Reads and checks the CA files, builds the bundle data, and records its hash for the
@@ -1035,24 +1107,14 @@ impl Options {
     /// [`crate::bundle::BundleError`] for unreadable files, private keys, blocks that are
     /// not certificates, or a bundle over Kubernetes' 1 MiB object limit.
     pub fn load_bundle(&mut self) -> Result<crate::bundle::ReadBundle, crate::bundle::BundleError> {
-        use crate::bundle::{PublicRoots, build_bundle_data, public_roots, read_ca_files};
+        use crate::bundle::{build_bundle_data, public_roots, read_ca_files};
         if self.bundle_files.is_empty() {
             return Ok(crate::bundle::ReadBundle::default());
         }
-        let paths: Vec<std::path::PathBuf> = self
-            .bundle_files
-            .iter()
-            .map(std::path::PathBuf::from)
-            .collect();
-        let read = read_ca_files(&paths)?;
-        let roots = match self.public_roots.as_str() {
-            "none" => PublicRoots::None,
-            "mozilla" => PublicRoots::Mozilla,
-            file => PublicRoots::File(file.into()),
-        };
-        let mozilla_version =
-            matches!(roots, PublicRoots::Mozilla).then_some(crate::bundle::MOZILLA_ROOTS_VERSION);
-        let public = public_roots(&roots)?;
+        let read = read_ca_files(&self.bundle_files)?;
+        let mozilla_version = matches!(self.public_roots, PublicRoots::Mozilla)
+            .then_some(crate::bundle::MOZILLA_ROOTS_VERSION);
+        let public = public_roots(&self.public_roots)?;
         let data = build_bundle_data(&read.certificates, &public)?;
         if self.generated && data.total_size() > crate::bundle::CONFIGMAP_MAX_BYTES {
             return Err(crate::bundle::BundleError::TooLarge {
@@ -1074,6 +1136,143 @@ impl Options {
     pub fn bundle_file(&self) -> String {
         format!("{}/{}", self.mount_path, self.source.key)
     }
+}
+
+/// Typed reads of one set of [`Settings`], falling back to each option's default in
+/// [`FIELDS`] (the only place defaults are defined).
+struct Reader<'a>(&'a Settings);
+
+impl Reader<'_> {
+    fn str(&self, o: Opt) -> String {
+        match self.0.0.get(&o) {
+            Some(Setting::Str(v)) => v.clone(),
+            _ => o.field().default.to_owned(),
+        }
+    }
+
+    fn given_bool(&self, o: Opt) -> Option<bool> {
+        match self.0.0.get(&o) {
+            Some(Setting::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+
+    fn bool(&self, o: Opt) -> bool {
+        self.given_bool(o)
+            .unwrap_or_else(|| o.field().default == "true")
+    }
+
+    fn int(&self, o: Opt) -> u64 {
+        match self.0.0.get(&o) {
+            Some(Setting::Int(n)) => *n,
+            // Every integer default parses (a unit test checks it).
+            _ => o.field().default.parse().unwrap_or(0),
+        }
+    }
+
+    fn list(&self, o: Opt) -> Vec<String> {
+        match self.0.0.get(&o) {
+            Some(Setting::List(v)) => v.clone(),
+            _ => o
+                .field()
+                .list_default
+                .iter()
+                .map(|d| (*d).to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// The bundle source, and whether its object is generated from `--ca-file`.
+fn resolve_source(r: &Reader<'_>, errs: &mut ConfigErrors) -> (Source, bool) {
+    let configmap = Some(r.str(Opt::ConfigMap)).filter(|v| !v.is_empty());
+    let secret = Some(r.str(Opt::Secret)).filter(|v| !v.is_empty());
+    let key = r.str(Opt::Key);
+    let complete = r.bool(Opt::CompleteBundle);
+    let generate = match r.str(Opt::Generate).as_str() {
+        "configmap" => SourceKind::ConfigMap,
+        "secret" => SourceKind::Secret,
+        other => {
+            errs.push(
+                "--generate",
+                format!("{other:?}: expected configmap or secret"),
+            );
+            SourceKind::ConfigMap
+        }
+    };
+    let generated = !r.list(Opt::CaFile).is_empty() && configmap.is_none() && secret.is_none();
+    let names = [
+        ("--configmap", configmap.clone()),
+        ("--secret", secret.clone()),
+    ];
+    let existing = |kind, name| Source {
+        kind,
+        name,
+        key: key.clone(),
+        complete,
+    };
+    let source = match (configmap, secret) {
+        (Some(name), None) => existing(SourceKind::ConfigMap, name),
+        (None, Some(name)) => existing(SourceKind::Secret, name),
+        (Some(name), Some(_)) => {
+            errs.push(
+                "--configmap/--secret",
+                "give exactly one bundle source, not both",
+            );
+            existing(SourceKind::ConfigMap, name)
+        }
+        (None, None) if generated => Source {
+            kind: generate,
+            name: r.str(Opt::BundleName),
+            key: wk::GENERATED_PRIVATE_KEY.to_owned(),
+            complete: r.str(Opt::PublicRoots) != "none",
+        },
+        (None, None) => {
+            errs.push("source", "no bundle source: give --configmap NAME, --secret NAME, --ca-file PATH, or a --config file with spec.source");
+            existing(SourceKind::ConfigMap, String::new())
+        }
+    };
+    for (flag, name) in names {
+        if let Some(name) = name
+            && !is_dns_subdomain(&name)
+        {
+            errs.push(flag, format!("{name:?} {NOT_AN_OBJECT_NAME}"));
+        }
+    }
+    if generated && !is_dns_subdomain(&source.name) {
+        errs.push(
+            "--bundle-name",
+            format!("{:?} {NOT_AN_OBJECT_NAME}", source.name),
+        );
+    }
+    if let Some(why) = configmap_key_problem(&key) {
+        errs.push(
+            "--key",
+            format!("{key:?} is not a valid ConfigMap key: {why}"),
+        );
+    }
+    (source, generated)
+}
+
+/// How workloads are recognised: `--generic-workloads` and each `--workload-kind`.
+fn resolve_rules(r: &Reader<'_>, errs: &mut ConfigErrors) -> Rules {
+    let mut rules = Rules {
+        generic: r.bool(Opt::GenericWorkloads),
+        extra: Vec::new(),
+    };
+    for spec in r.list(Opt::WorkloadKind) {
+        match parse_extra_kind(&spec) {
+            Ok(e) => {
+                if let Some(why) = extra_kind_problem(&e, &rules.extra) {
+                    errs.push("--workload-kind", format!("{spec:?}: {why}"));
+                } else {
+                    rules.extra.push(e);
+                }
+            }
+            Err(m) => errs.push("--workload-kind", m),
+        }
+    }
+    rules
 }
 
 fn parse_extra_kind(spec: &str) -> Result<ExtraKind, String> {
@@ -1398,6 +1597,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_table_names_every_option_once_and_its_defaults_parse() {
+        for (i, f) in FIELDS.iter().enumerate() {
+            assert_eq!(f.id.field().flag, f.flag, "{:?}", f.id);
+            assert!(
+                FIELDS
+                    .iter()
+                    .skip(i + 1)
+                    .all(|g| g.id != f.id && g.flag != f.flag),
+                "{} twice",
+                f.flag
+            );
+            match f.kind {
+                FieldKind::Int => assert!(f.default.parse::<u64>().is_ok(), "{}", f.flag),
+                FieldKind::Bool => assert!(matches!(f.default, "true" | "false"), "{}", f.flag),
+                FieldKind::Str | FieldKind::List => {}
+            }
+            assert!(
+                f.values.is_empty() || f.values.contains(&f.default),
+                "{}",
+                f.flag
+            );
+        }
+        // Every variant of `Opt` has an entry: the last variant is found.
+        assert_eq!(Opt::MaxInputBytes.flag(), "max-input-bytes");
+    }
+
+    #[test]
+    fn defaults_come_from_the_table() {
+        let o = Options::from_configmap("corp-ca", "ca.crt");
+        assert_eq!(o.max_input_bytes, 268_435_456);
+        assert_eq!(o.max_workload_bytes, 2_097_152);
+        assert_eq!(o.limits, Limits::default());
+        assert_eq!(o.public_roots, PublicRoots::Mozilla);
+        assert_eq!(o.system_bundle_paths.len(), wk::SYSTEM_BUNDLE_PATHS.len());
+        assert_eq!(o.additive_file.as_deref(), Some(wk::DEFAULT_ADDITIVE_FILE));
+        assert!(o.java_truststore && o.hashed_certs && o.rules.generic);
+        assert_eq!((o.fail_on_empty, o.error_log), (None, None));
+    }
+
+    #[test]
     fn globs() {
         assert!(glob_match("istio-*", "istio-proxy"));
         assert!(glob_match("a?c", "abc"));
@@ -1411,8 +1650,8 @@ mod tests {
             "apiVersion: trust-inject.dev/v1alpha1\nkind: TrustInjection\nspec:\n  source:\n    configMap:\n      name: corp\n    complete: true\n  containers:\n    exclude: [istio-*]\n",
         )
         .expect("valid");
-        assert_eq!(s.0.get("configmap"), Some(&Setting::Str("corp".into())));
-        assert_eq!(s.0.get("complete-bundle"), Some(&Setting::Bool(true)));
+        assert_eq!(s.0.get(&Opt::ConfigMap), Some(&Setting::Str("corp".into())));
+        assert_eq!(s.0.get(&Opt::CompleteBundle), Some(&Setting::Bool(true)));
         let err = settings_from_text("apiVersion: trust-inject.dev/v1alpha1\nkind: TrustInjection\nspec:\n  mountPth: /x\n  strict: maybe\n")
             .expect_err("invalid");
         let text = err.to_string();
@@ -1426,36 +1665,39 @@ mod tests {
     #[test]
     fn every_problem_at_once() {
         let mut s = Settings::default();
-        s.0.insert("volume-name", Setting::Str("Bad_Name".into()));
-        s.0.insert("mount-path", Setting::Str("rel".into()));
+        s.0.insert(Opt::VolumeName, Setting::Str("Bad_Name".into()));
+        s.0.insert(Opt::MountPath, Setting::Str("rel".into()));
         let err = Options::from_settings(&s).expect_err("invalid");
         assert_eq!(err.0.len(), 3, "{err}");
     }
 
     #[test]
     fn a_layer_naming_a_source_replaces_the_whole_source_below() {
-        let layer = |pairs: &[(&'static str, Setting)]| Settings(pairs.iter().cloned().collect());
+        let layer = |pairs: &[(Opt, Setting)]| Settings(pairs.iter().cloned().collect());
         let str_ = |v: &str| Setting::Str(v.to_owned());
         let files = Setting::List(vec!["ca.pem".into()]);
         let below = layer(&[
-            ("configmap", str_("a")),
-            ("ca-file", files.clone()),
-            ("key", str_("k")),
+            (Opt::ConfigMap, str_("a")),
+            (Opt::CaFile, files.clone()),
+            (Opt::Key, str_("k")),
         ]);
-        let over = below.clone().overlay(layer(&[("secret", str_("b"))]));
-        assert_eq!(over, layer(&[("secret", str_("b")), ("key", str_("k"))]));
+        let over = below.clone().overlay(layer(&[(Opt::Secret, str_("b"))]));
+        assert_eq!(
+            over,
+            layer(&[(Opt::Secret, str_("b")), (Opt::Key, str_("k"))])
+        );
         // An empty value names nothing; other options layer one by one.
         let over = below.clone().overlay(layer(&[
-            ("secret", str_("")),
-            ("ca-file", Setting::List(vec![])),
-            ("key", str_("j")),
+            (Opt::Secret, str_("")),
+            (Opt::CaFile, Setting::List(vec![])),
+            (Opt::Key, str_("j")),
         ]));
         assert_eq!(
             over,
             layer(&[
-                ("configmap", str_("a")),
-                ("ca-file", files),
-                ("key", str_("j"))
+                (Opt::ConfigMap, str_("a")),
+                (Opt::CaFile, files),
+                (Opt::Key, str_("j"))
             ])
         );
     }

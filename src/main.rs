@@ -10,7 +10,7 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
 use cli::Exit;
-use trust_inject::config::{Setting, Settings, settings_from_text};
+use trust_inject::config::{Opt, Setting, Settings, settings_from_text};
 use trust_inject::{Error, Options, Processed, Severity};
 
 /// A failure: what to print and how to exit.
@@ -264,7 +264,7 @@ fn run(
     let cli_settings = env_settings.overlay(flag_settings);
     if let Some(Setting::Str(p)) = cli_settings
         .0
-        .get("error-log")
+        .get(&Opt::ErrorLog)
         .filter(|s| !matches!(s, Setting::Str(p) if p.is_empty()))
     {
         *error_log = Some(p.into());
@@ -295,7 +295,7 @@ fn run(
         (None, _) => Settings::default(),
     };
     let outer = argocd_settings()?.overlay(cli_settings);
-    if let Some(Setting::Str(p)) = file_settings.0.get("error-log")
+    if let Some(Setting::Str(p)) = file_settings.0.get(&Opt::ErrorLog)
         && error_log.is_none()
         && !p.is_empty()
     {
@@ -401,10 +401,9 @@ fn run(
             return Err(Failure::new(exit, origins.locate_error(&e, &input, &opts)));
         }
     };
-    let fail_on_empty = match settings.0.get("fail-on-empty") {
-        Some(Setting::Bool(b)) => *b,
-        _ => std::env::var_os("ARGOCD_APP_NAME").is_some(),
-    };
+    let fail_on_empty = opts
+        .fail_on_empty
+        .unwrap_or_else(|| std::env::var_os("ARGOCD_APP_NAME").is_some());
     if fail_on_empty && processed.summary.objects == 0 {
         return Err(Failure::new(Exit::BadInput, Error::Empty.to_string()));
     }
