@@ -94,6 +94,13 @@ impl Opt {
     pub fn flag(self) -> &'static str {
         self.field().flag
     }
+
+    /// The default of an integer option (0 for the others).
+    #[must_use]
+    pub fn default_int(self) -> u64 {
+        // Every integer default parses (a unit test checks it).
+        self.field().default.parse().unwrap_or(0)
+    }
 }
 
 /// The `--help` section an option is listed under.
@@ -1165,8 +1172,7 @@ impl Reader<'_> {
     fn int(&self, o: Opt) -> u64 {
         match self.0.0.get(&o) {
             Some(Setting::Int(n)) => *n,
-            // Every integer default parses (a unit test checks it).
-            _ => o.field().default.parse().unwrap_or(0),
+            _ => o.default_int(),
         }
     }
 

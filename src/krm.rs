@@ -30,6 +30,9 @@ pub struct KrmOutput {
     pub text: String,
     /// Whether any result has severity `error`.
     pub failed: bool,
+    /// Whether it failed on the configuration (the functionConfig, option values, CA
+    /// files) rather than on an object.
+    pub invalid_config: bool,
     /// The results, for printing on standard error.
     pub results: Vec<KrmResult>,
 }
@@ -151,7 +154,7 @@ pub fn run(input: &str, outer: &Settings) -> KrmOutput {
                 e.0.into_iter()
                     .map(|(p, m)| err(format!("invalid configuration: {p}: {m}"))),
             );
-            return finish(input, Some(&root), results);
+            return invalid_config(finish(input, Some(&root), results));
         }
     };
     let mut opts = match Options::from_settings(&settings) {
@@ -161,7 +164,7 @@ pub fn run(input: &str, outer: &Settings) -> KrmOutput {
                 e.0.into_iter()
                     .map(|(p, m)| err(format!("invalid configuration: {p}: {m}"))),
             );
-            return finish(input, Some(&root), results);
+            return invalid_config(finish(input, Some(&root), results));
         }
     };
     opts.append_generated = false;
@@ -183,7 +186,7 @@ pub fn run(input: &str, outer: &Settings) -> KrmOutput {
         }
         Err(e) => {
             results.push(err(e.to_string()));
-            return finish(input, Some(&root), results);
+            return invalid_config(finish(input, Some(&root), results));
         }
     }
     let processed = match crate::process(input, &opts) {
@@ -456,6 +459,14 @@ fn result_val(r: &KrmResult) -> Val {
 }
 
 /// Writes `results` into the ResourceList `text` (whose tree is `root`).
+/// `out`, marked as failed on the configuration.
+fn invalid_config(out: KrmOutput) -> KrmOutput {
+    KrmOutput {
+        invalid_config: true,
+        ..out
+    }
+}
+
 fn finish(text: &str, root: Option<&Node>, results: Vec<KrmResult>) -> KrmOutput {
     let failed = results.iter().any(|r| r.severity == Severity::Error);
     let shown: Vec<&KrmResult> = results
@@ -466,6 +477,7 @@ fn finish(text: &str, root: Option<&Node>, results: Vec<KrmResult>) -> KrmOutput
         return KrmOutput {
             text: text.to_owned(),
             failed,
+            invalid_config: false,
             results,
         };
     };
@@ -501,6 +513,7 @@ fn finish(text: &str, root: Option<&Node>, results: Vec<KrmResult>) -> KrmOutput
         return KrmOutput {
             text: text.to_owned(),
             failed,
+            invalid_config: false,
             results,
         };
     }
@@ -529,6 +542,7 @@ fn finish(text: &str, root: Option<&Node>, results: Vec<KrmResult>) -> KrmOutput
             return KrmOutput {
                 text: text.to_owned(),
                 failed,
+                invalid_config: false,
                 results,
             };
         }
@@ -544,6 +558,7 @@ fn finish(text: &str, root: Option<&Node>, results: Vec<KrmResult>) -> KrmOutput
     KrmOutput {
         text: out,
         failed,
+        invalid_config: false,
         results,
     }
 }

@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod bundle;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod generate;
@@ -33,5 +34,5 @@ pub mod workload;
 pub mod yaml;
 
 pub use config::{Options, Settings};
-pub use error::{DocRef, Error, Finding, Severity};
+pub use error::{DocRef, Error, Exit, Finding, Severity};
 pub use pipeline::{Processed, Summary, WorkloadReport, process};

@@ -3,27 +3,25 @@
 //! standard error.
 #![forbid(unsafe_code)]
 
-mod cli;
-
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
-use cli::Exit;
-use trust_inject::config::{Opt, Setting, Settings, settings_from_text};
-use trust_inject::{Error, Options, Processed, Severity};
+use trust_inject::cli::{Action, Env, Invocation, Stop};
+use trust_inject::{Error, Exit, Options, Processed, Severity};
 
-/// A failure: what to print and how to exit.
-struct Failure {
-    exit: Exit,
-    message: String,
+/// An error, and how it is shown when the input's files place it better than the
+/// library's message (several FILEs: the file and the line in it).
+struct Failed {
+    error: Box<Error>,
+    shown: Option<String>,
 }
 
-impl Failure {
-    fn new(exit: Exit, message: impl Into<String>) -> Self {
-        Failure {
-            exit,
-            message: message.into(),
+impl From<Error> for Failed {
+    fn from(error: Error) -> Self {
+        Failed {
+            error: Box::new(error),
+            shown: None,
         }
     }
 }
@@ -100,22 +98,10 @@ const BUG_REPORT_URL: &str = "https://github.com/trust-inject/trust-inject/issue
 
 fn real_main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
-    // kustomize's legacy exec plugin: the executable is installed as
-    // `$KUSTOMIZE_PLUGIN_HOME/trust-inject.dev/v1alpha1/trustinjection/TrustInjection` and called
-    // with the path of its config file as the only argument and the stream on stdin.
-    let legacy = std::env::var_os("KUSTOMIZE_PLUGIN_CONFIG_STRING").is_some()
-        || args
-            .first()
-            .and_then(|a| std::path::Path::new(a).file_name())
-            .is_some_and(|n| n == "TrustInjection");
-    let cli_args: Vec<OsString> = if legacy {
-        args.iter().take(1).cloned().collect()
-    } else {
-        args.clone()
-    };
-    let matches = match cli::command().try_get_matches_from(cli_args) {
-        Ok(m) => m,
-        Err(e) => {
+    let env = Env::from_process();
+    let read_config = &mut |p: &std::path::Path| std::fs::read_to_string(p);
+    let (result, error_log) = match trust_inject::cli::resolve(&args, &env, read_config) {
+        Err(Stop::Clap(e)) => {
             let _ = e.print();
             return match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
@@ -124,46 +110,27 @@ fn real_main() -> ExitCode {
                 _ => Exit::Usage.into(),
             };
         }
-    };
-    let legacy_config = legacy.then(|| args.get(1).cloned());
-    let mut error_log: Option<std::path::PathBuf> = None;
-    let result = match matches.subcommand() {
-        Some(("completions", sm)) => {
-            let shell = sm
-                .get_one::<clap_complete::Shell>("shell")
-                .copied()
-                .unwrap_or(clap_complete::Shell::Bash);
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut cli::command(), "trust-inject", &mut script);
-            write_with(None, |w| w.write_all(&script)).map(|()| Exit::Ok)
+        Err(Stop::Failed { error, error_log }) => {
+            let failed = Failed { error, shown: None };
+            (Err(failed), error_log)
         }
-        Some(("man", _)) => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(cli::command())
-                .render(&mut page)
-                .map_err(|e| {
-                    Failure::new(Exit::Internal, format!("cannot render the man page: {e}"))
-                })
-                .and_then(|()| write_with(None, |w| w.write_all(&page)))
-                .map(|()| Exit::Ok)
+        Ok(inv) => {
+            if let Some(p) = &inv.error_log {
+                let _ = ERROR_LOG.set(p.clone());
+            }
+            let log = inv.error_log.clone();
+            (run(inv), log)
         }
-        Some(("check", sm)) => run(sm, Mode::Check, None, false, &mut error_log),
-        _ => run(
-            &matches,
-            Mode::Inject,
-            legacy_config.flatten(),
-            legacy,
-            &mut error_log,
-        ),
     };
     match result {
         Ok(code) => code.into(),
-        Err(f) => {
-            say!("trust-inject: {}: {}", paint(Severity::Error), f.message);
+        Err(Failed { error, shown }) => {
+            let message = shown.unwrap_or_else(|| error.to_string());
+            say!("trust-inject: {}: {message}", paint(Severity::Error));
             if let Some(path) = error_log {
-                log_error(&path, &f.message);
+                log_error(&path, &message);
             }
-            f.exit.into()
+            error.exit().into()
         }
     }
 }
@@ -191,51 +158,6 @@ fn log_error(path: &std::path::Path, message: &str) {
     );
 }
 
-/// Options from Argo CD's config management plugin: parameters arrive as `PARAM_<NAME>`
-/// (`PARAM_CONFIGMAP`, `PARAM_COMPLETE_BUNDLE`) and the Application's plugin env as
-/// `ARGOCD_ENV_TRUST_INJECT_<NAME>`; the plugin env is laid over the parameters.
-fn argocd_settings() -> Result<Settings, Failure> {
-    let mut params: Vec<(&'static str, String)> = Vec::new();
-    let mut plugin_env: Vec<(&'static str, String)> = Vec::new();
-    for f in trust_inject::config::FIELDS {
-        let upper = f.flag.to_ascii_uppercase().replace('-', "_");
-        if let Ok(v) = std::env::var(format!("PARAM_{upper}")) {
-            params.push((f.flag, v));
-        }
-        // Array parameters arrive one variable per item: PARAM_CA_FILE_0, PARAM_CA_FILE_1, ...
-        let items: Vec<String> = (0..)
-            .map_while(|i| std::env::var(format!("PARAM_{upper}_{i}")).ok())
-            .collect();
-        if !items.is_empty() {
-            params.push((f.flag, items.join(",")));
-        }
-        if let Ok(v) = std::env::var(format!("ARGOCD_ENV_{}", f.env())) {
-            plugin_env.push((f.flag, v));
-        }
-    }
-    let layer = |pairs: &[(&'static str, String)], origin: &str| {
-        Settings::from_flat(pairs.iter().map(|(k, v)| (*k, v.as_str())), origin)
-            .map_err(|e| Failure::new(Exit::BadConfig, format!("invalid configuration: {e}")))
-    };
-    Ok(layer(&params, "Argo CD parameters")?.overlay(layer(&plugin_env, "Argo CD plugin env")?))
-}
-
-fn default_error_log() -> Option<std::path::PathBuf> {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))?;
-    Some(cache.join("trust-inject").join("helm-post-renderer.log"))
-}
-
-/// What the run is for.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// Inject and write the manifests.
-    Inject,
-    /// Only say whether every workload already trusts the bundle.
-    Check,
-}
-
 /// The severity word, coloured when standard error is a terminal and `NO_COLOR` is unset.
 fn paint(severity: Severity) -> String {
     use std::io::IsTerminal;
@@ -253,82 +175,34 @@ fn paint(severity: Severity) -> String {
     }
 }
 
-fn run(
-    m: &clap::ArgMatches,
-    mode: Mode,
-    legacy_config: Option<OsString>,
-    legacy: bool,
-    error_log: &mut Option<std::path::PathBuf>,
-) -> Result<Exit, Failure> {
-    let (env_settings, flag_settings) = cli::settings_from_matches(m);
-    let cli_settings = env_settings.overlay(flag_settings);
-    if let Some(Setting::Str(p)) = cli_settings
-        .0
-        .get(&Opt::ErrorLog)
-        .filter(|s| !matches!(s, Setting::Str(p) if p.is_empty()))
-    {
-        *error_log = Some(p.into());
-    } else if std::env::var_os("HELM_PLUGIN_NAME").is_some() {
-        *error_log = default_error_log();
-    }
-    if let Some(p) = error_log {
-        let _ = ERROR_LOG.set(p.clone());
-    }
-    let config_path = m.get_one::<OsString>("config").cloned().or(legacy_config);
-    let file_settings = match (
-        &config_path,
-        std::env::var("KUSTOMIZE_PLUGIN_CONFIG_STRING"),
-    ) {
-        (_, Ok(text)) if legacy && !text.trim().is_empty() => settings_from_text(&text)
-            .map_err(|e| Failure::new(Exit::BadConfig, format!("kustomize plugin config: {e}")))?,
-        (Some(path), _) => {
-            let shown = path.to_string_lossy();
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Failure::new(
-                    Exit::BadConfig,
-                    format!("{shown}: cannot read the config file: {e}"),
-                )
-            })?;
-            settings_from_text(&text)
-                .map_err(|e| Failure::new(Exit::BadConfig, format!("{shown}: {e}")))?
+fn run(inv: Invocation) -> Result<Exit, Failed> {
+    match inv.action {
+        Action::Completions(shell) => {
+            let mut script = Vec::new();
+            let cmd = &mut trust_inject::cli::command();
+            clap_complete::generate(shell, cmd, "trust-inject", &mut script);
+            write_with(None, |w| w.write_all(&script))?;
+            return Ok(Exit::Ok);
         }
-        (None, _) => Settings::default(),
-    };
-    let outer = argocd_settings()?.overlay(cli_settings);
-    if let Some(Setting::Str(p)) = file_settings.0.get(&Opt::ErrorLog)
-        && error_log.is_none()
-        && !p.is_empty()
-    {
-        *error_log = Some(p.into());
-        let _ = ERROR_LOG.set(p.into());
+        Action::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(trust_inject::cli::command())
+                .render(&mut page)
+                .map_err(|io| Error::Internal {
+                    what: "cannot render the man page",
+                    io,
+                })?;
+            write_with(None, |w| w.write_all(&page))?;
+            return Ok(Exit::Ok);
+        }
+        Action::Inject | Action::Check => {}
     }
-    let files: Vec<OsString> = if legacy {
-        Vec::new()
-    } else {
-        m.get_many::<OsString>("files")
-            .map(|v| v.cloned().collect())
-            .unwrap_or_default()
-    };
-    let quiet = m.get_flag("quiet");
-    let limit = Options::from_settings(&file_settings.clone().overlay(outer.clone()))
-        .map(|o| o.max_input_bytes)
-        .unwrap_or(1 << 28);
-    if mode == Mode::Check
-        && let Some(o) = m.get_one::<OsString>("output")
-    {
-        return Err(Failure::new(
-            Exit::Usage,
-            format!(
-                "check writes no manifests, so -o/--output {} has nothing to write: drop it (check prints its verdict on standard error and exits 0 or 1); to write the injected manifests, run without check",
-                o.to_string_lossy()
-            ),
-        ));
-    }
-    let (input, origins) = read_input(&files, limit, !quiet)?;
+    let quiet = inv.quiet;
+    let (input, origins) = read_input(&inv.files, inv.max_input_bytes, !quiet)?;
 
     // KRM function mode: a ResourceList on stdin (kustomize, kpt).
-    if files.is_empty() && !legacy && trust_inject::krm::is_resource_list(&input) {
-        let out = trust_inject::krm::run(&input, &file_settings.overlay(outer));
+    if inv.files.is_empty() && !inv.legacy && trust_inject::krm::is_resource_list(&input) {
+        let out = trust_inject::krm::run(&input, &inv.settings);
         for r in &out.results {
             if r.severity >= Severity::Warning {
                 let obj = r
@@ -339,20 +213,18 @@ fn run(
                 say!("trust-inject: {}: {obj}{}", paint(r.severity), r.message);
             }
         }
-        write_output(m.get_one::<OsString>("output"), &out.text)?;
-        return Ok(if out.failed {
+        write_output(inv.output.as_ref(), &out.text)?;
+        return Ok(if out.invalid_config {
+            Exit::BadConfig
+        } else if out.failed {
             Exit::InjectFailed
         } else {
             Exit::Ok
         });
     }
 
-    let settings = file_settings.overlay(outer);
-    let mut opts = Options::from_settings(&settings)
-        .map_err(|e| Failure::new(Exit::BadConfig, format!("invalid configuration: {e}")))?;
-    let read = opts
-        .load_bundle()
-        .map_err(|e| Failure::new(Exit::BadConfig, e.to_string()))?;
+    let mut opts = Options::from_settings(&inv.settings).map_err(Error::Config)?;
+    let read = opts.load_bundle().map_err(Error::Bundle)?;
     if !quiet {
         for c in &read.certificates {
             say!(
@@ -369,13 +241,8 @@ fn run(
         say!("trust-inject: {}: {w}", paint(Severity::Warning));
     }
     if opts.strict && !read.warnings.is_empty() {
-        return Err(Failure::new(
-            Exit::InjectFailed,
-            format!(
-                "{} certificate warning(s) treated as errors (--strict)",
-                read.warnings.len()
-            ),
-        ));
+        let count = read.warnings.len();
+        return Err(Error::StrictCertificates { count }.into());
     }
     #[cfg(debug_assertions)]
     debug::panic_before_processing();
@@ -390,22 +257,19 @@ fn run(
                     origins.locate_finding(w)
                 );
             }
-            return Err(strict_failure(warnings.len()));
+            let count = warnings.len();
+            return Err(Error::StrictCount { count }.into());
         }
         Err(e) => {
-            let exit = match &e {
-                Error::Config(_) => Exit::BadConfig,
-                e if e.is_input() => Exit::BadInput,
-                _ => Exit::InjectFailed,
-            };
-            return Err(Failure::new(exit, origins.locate_error(&e, &input, &opts)));
+            let shown = Some(origins.locate_error(&e, &input, &opts));
+            return Err(Failed {
+                error: Box::new(e),
+                shown,
+            });
         }
     };
-    let fail_on_empty = opts
-        .fail_on_empty
-        .unwrap_or_else(|| std::env::var_os("ARGOCD_APP_NAME").is_some());
-    if fail_on_empty && processed.summary.objects == 0 {
-        return Err(Failure::new(Exit::BadInput, Error::Empty.to_string()));
+    if inv.fail_on_empty && processed.summary.objects == 0 {
+        return Err(Error::Empty.into());
     }
     // No workload at all: a warning (printed under --quiet too), an error under --strict.
     if let Some(w) =
@@ -413,14 +277,14 @@ fn run(
     {
         say!("trust-inject: {}: {w}", paint(Severity::Warning));
         if opts.strict {
-            return Err(strict_failure(1));
+            return Err(Error::StrictCount { count: 1 }.into());
         }
     }
-    if mode == Mode::Check {
+    if inv.action == Action::Check {
         return Ok(check(&processed, quiet, &origins));
     }
-    report(&processed, &opts, quiet, &origins);
-    if let Some(path) = m.try_get_one::<OsString>("report").ok().flatten() {
+    report(&processed, &opts, quiet, inv.verbose, &origins);
+    if let Some(path) = &inv.report {
         let json = trust_inject::report::json_report(&processed, &opts);
         if path == "-" {
             let _ = write!(io::stderr().lock(), "{json}");
@@ -428,16 +292,14 @@ fn run(
             write_with(Some(path), |w| w.write_all(json.as_bytes()))?;
         }
     }
-    if m.try_get_one::<bool>("diff")
-        .ok()
-        .flatten()
-        .copied()
-        .unwrap_or(false)
-    {
+    if inv.diff {
         let mut output = Vec::with_capacity(input.len());
-        processed.write_output(&input, &mut output).map_err(|e| {
-            Failure::new(Exit::BadInput, format!("cannot assemble the output: {e}"))
-        })?;
+        processed
+            .write_output(&input, &mut output)
+            .map_err(|io| Error::Internal {
+                what: "cannot assemble the output",
+                io,
+            })?;
         let output = String::from_utf8_lossy(&output);
         let diff = similar::TextDiff::from_lines(input.as_str(), output.as_ref());
         let text = diff
@@ -445,10 +307,10 @@ fn run(
             .context_radius(3)
             .header("input", "injected")
             .to_string();
-        write_output(m.get_one::<OsString>("output"), &text)?;
+        write_output(inv.output.as_ref(), &text)?;
         return Ok(Exit::Ok);
     }
-    write_with(m.get_one::<OsString>("output"), |w| {
+    write_with(inv.output.as_ref(), |w| {
         #[cfg(debug_assertions)]
         if let Some(mut w) = debug::panic_while_writing(w) {
             return processed.write_output(&input, &mut w);
@@ -460,16 +322,6 @@ fn run(
     std::mem::forget(processed);
     std::mem::forget(input);
     Ok(Exit::Ok)
-}
-
-/// The error after the warnings that `--strict` turned into one.
-fn strict_failure(count: usize) -> Failure {
-    Failure::new(
-        Exit::InjectFailed,
-        format!(
-            "{count} warning(s) treated as errors (--strict); fix what they name, or run without --strict to let warnings pass"
-        ),
-    )
 }
 
 /// Prints why each workload would not trust the bundle; exit 1 when any would not.
@@ -507,15 +359,11 @@ fn check(p: &Processed, quiet: bool, origins: &Origins) -> Exit {
     }
 }
 
-fn report(p: &Processed, opts: &Options, quiet: bool, origins: &Origins) {
+fn report(p: &Processed, opts: &Options, quiet: bool, verbose: bool, origins: &Origins) {
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for f in &p.findings {
-        if f.severity >= Severity::Warning
-            || !quiet
-                && f.severity == Severity::Info
-                && std::env::var_os("TRUST_INJECT_VERBOSE").is_some()
-        {
+        if f.severity >= Severity::Warning || !quiet && f.severity == Severity::Info && verbose {
             let _ = writeln!(
                 err,
                 "trust-inject: {}: {}",
@@ -670,7 +518,7 @@ impl Origins {
 ///
 /// When standard input is a terminal and `hint` is set, a line on standard error says what
 /// is awaited before reading it, so that a bare `trust-inject` does not seem to hang.
-fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String, Origins), Failure> {
+fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String, Origins), Error> {
     let mut sources: Vec<(String, Vec<u8>)> = Vec::new();
     let mut total = 0u64;
     let files: Vec<OsString> = if files.is_empty() {
@@ -697,10 +545,7 @@ fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String, Ori
                 && meta.is_file()
                 && total.saturating_add(meta.len()) > limit
             {
-                return Err(Failure::new(
-                    Exit::BadInput,
-                    format!("{name}: {}", Error::TooLarge { limit }),
-                ));
+                return Err(Error::InputTooLarge { name, limit });
             }
             if let Ok(meta) = meta
                 && meta.is_file()
@@ -715,17 +560,16 @@ fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String, Ori
             }
             Box::new(io::stdin().lock())
         } else {
-            let file = std::fs::File::open(f)
-                .map_err(|e| Failure::new(Exit::BadInput, format!("{name}: cannot open: {e}")))?;
+            let file = std::fs::File::open(f).map_err(|io| Error::Open {
+                name: name.clone(),
+                io,
+            })?;
             // Refuse a file over the limit before reading it; size the buffer once.
             if let Ok(meta) = file.metadata()
                 && meta.is_file()
                 && total.saturating_add(meta.len()) > limit
             {
-                return Err(Failure::new(
-                    Exit::BadInput,
-                    format!("{name}: {}", Error::TooLarge { limit }),
-                ));
+                return Err(Error::InputTooLarge { name, limit });
             }
             if let Ok(meta) = file.metadata()
                 && meta.len() <= limit
@@ -738,13 +582,13 @@ fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String, Ori
         reader
             .take(room)
             .read_to_end(&mut buf)
-            .map_err(|e| Failure::new(Exit::BadInput, format!("{name}: cannot read: {e}")))?;
+            .map_err(|io| Error::Read {
+                name: name.clone(),
+                io,
+            })?;
         total += buf.len() as u64;
         if total > limit {
-            return Err(Failure::new(
-                Exit::BadInput,
-                Error::TooLarge { limit }.to_string(),
-            ));
+            return Err(Error::TooLarge { limit });
         }
         sources.push((name, buf));
     }
@@ -756,10 +600,11 @@ fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String, Ori
                 .get(..at)
                 .map_or(0, |b| memchr::memchr_iter(b'\n', b).count())
                 + 1;
-            Failure::new(
-                Exit::BadInput,
-                format!("{name}: line {line}: not UTF-8 text (invalid byte at offset {at}); Kubernetes manifests are UTF-8"),
-            )
+            Error::NotUtf8 {
+                name: name.to_owned(),
+                line,
+                offset: at,
+            }
         })
     };
     let from_files = !(files.len() == 1 && files.iter().all(|f| f == "-"));
@@ -814,7 +659,7 @@ fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String, Ori
     Ok((out, Origins(origins)))
 }
 
-fn write_output(path: Option<&OsString>, text: &str) -> Result<(), Failure> {
+fn write_output(path: Option<&OsString>, text: &str) -> Result<(), Error> {
     write_with(path, |w| w.write_all(text.as_bytes()))
 }
 
@@ -831,11 +676,13 @@ fn write_output(path: Option<&OsString>, text: &str) -> Result<(), Failure> {
 fn write_with(
     path: Option<&OsString>,
     write: impl Fn(&mut dyn Write) -> io::Result<()>,
-) -> Result<(), Failure> {
-    write(&mut io::sink())
-        .map_err(|e| Failure::new(Exit::Internal, format!("cannot assemble the output: {e}")))?;
+) -> Result<(), Error> {
+    write(&mut io::sink()).map_err(|io| Error::Internal {
+        what: "cannot assemble the output",
+        io,
+    })?;
     match path {
-        Some(p) if p != "-" => write_file(std::path::Path::new(p), &write).map_err(|e| {
+        Some(p) if p != "-" => write_file(std::path::Path::new(p), &write).map_err(|io| {
             // Stopped by a signal: the temporary file is gone; end the way the signal would
             // have ended the process (the Unix convention, so callers see the signal).
             let signal = SIGNALLED.load(std::sync::atomic::Ordering::SeqCst);
@@ -852,25 +699,22 @@ fn write_with(
             } else {
                 "nothing was written"
             };
-            Failure::new(
-                Exit::WriteFailed,
-                format!(
-                    "{}: cannot write the output: {e}; {kept}",
-                    p.to_string_lossy()
-                ),
-            )
+            Error::Write {
+                target: p.to_string_lossy().into_owned(),
+                io,
+                kept,
+            }
         }),
         _ => {
             let mut w = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
             match write(&mut w).and_then(|()| w.flush()) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-                Err(e) => Err(Failure::new(
-                    Exit::WriteFailed,
-                    format!(
-                        "<stdout>: cannot write the output: {e}; what was written is incomplete"
-                    ),
-                )),
+                Err(io) => Err(Error::Write {
+                    target: "<stdout>".to_owned(),
+                    io,
+                    kept: "what was written is incomplete",
+                }),
             }
         }
     }
