@@ -1,0 +1,259 @@
+//! One run: read the input, call the library, print findings, write the output.
+
+use std::io::{self, Write};
+
+use trust_inject::cli::{Action, Invocation};
+use trust_inject::{Error, Exit, Options, Processed, Severity};
+
+use super::input::{Origins, read_input};
+#[cfg(debug_assertions)]
+use super::output::debug;
+use super::output::{write_output, write_with};
+use super::paint;
+
+/// An error, and how it is shown when the input's files place it better than the
+/// library's message (several FILEs: the file and the line in it).
+pub struct Failed {
+    pub error: Box<Error>,
+    pub shown: Option<String>,
+}
+
+impl From<Error> for Failed {
+    fn from(error: Error) -> Self {
+        Failed {
+            error: Box::new(error),
+            shown: None,
+        }
+    }
+}
+
+pub fn run(inv: Invocation) -> Result<Exit, Failed> {
+    match inv.action {
+        Action::Completions(shell) => {
+            let mut script = Vec::new();
+            let cmd = &mut trust_inject::cli::command();
+            clap_complete::generate(shell, cmd, "trust-inject", &mut script);
+            write_with(None, |w| w.write_all(&script))?;
+            return Ok(Exit::Ok);
+        }
+        Action::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(trust_inject::cli::command())
+                .render(&mut page)
+                .map_err(|io| Error::Internal {
+                    what: "cannot render the man page",
+                    io,
+                })?;
+            write_with(None, |w| w.write_all(&page))?;
+            return Ok(Exit::Ok);
+        }
+        Action::Inject | Action::Check => {}
+    }
+    let quiet = inv.quiet;
+    let (input, origins) = read_input(&inv.files, inv.max_input_bytes, !quiet)?;
+
+    // KRM function mode: a ResourceList on stdin (kustomize, kpt).
+    if inv.files.is_empty() && !inv.legacy && trust_inject::krm::is_resource_list(&input) {
+        let out = trust_inject::krm::run(&input, &inv.settings);
+        for r in &out.results {
+            if r.severity >= Severity::Warning {
+                let obj = r
+                    .object
+                    .as_ref()
+                    .map(|o| format!("{o}: "))
+                    .unwrap_or_default();
+                say!("trust-inject: {}: {obj}{}", paint(r.severity), r.message);
+            }
+        }
+        write_output(inv.output.as_ref(), &out.text)?;
+        return Ok(if out.invalid_config {
+            Exit::BadConfig
+        } else if out.failed {
+            Exit::InjectFailed
+        } else {
+            Exit::Ok
+        });
+    }
+
+    let mut opts = Options::from_settings(&inv.settings).map_err(Error::Config)?;
+    let read = opts.load_bundle().map_err(Error::Bundle)?;
+    if !quiet {
+        for c in &read.certificates {
+            say!(
+                "trust-inject: read {}: {} ({}), SHA-256 {}, valid until {}",
+                c.location(),
+                c.subject(),
+                if c.is_ca() { "CA" } else { "not a CA" },
+                c.fingerprint_sha256(),
+                c.not_after()
+            );
+        }
+    }
+    for w in &read.warnings {
+        say!("trust-inject: {}: {w}", paint(Severity::Warning));
+    }
+    if opts.strict && !read.warnings.is_empty() {
+        let count = read.warnings.len();
+        return Err(Error::StrictCertificates { count }.into());
+    }
+    #[cfg(debug_assertions)]
+    debug::panic_before_processing();
+    let processed = match trust_inject::pipeline::plan_edits(&input, &opts) {
+        Ok(p) => p,
+        Err(Error::Strict { warnings }) => {
+            // Every warning, each placed in its file, then the verdict.
+            for w in &warnings {
+                say!(
+                    "trust-inject: {}: {}",
+                    paint(Severity::Warning),
+                    origins.locate_finding(w)
+                );
+            }
+            let count = warnings.len();
+            return Err(Error::StrictCount { count }.into());
+        }
+        Err(e) => {
+            let shown = Some(origins.locate_error(&e, &input, &opts));
+            return Err(Failed {
+                error: Box::new(e),
+                shown,
+            });
+        }
+    };
+    if inv.fail_on_empty && processed.summary.objects == 0 {
+        return Err(Error::Empty.into());
+    }
+    // No workload at all: a warning (printed under --quiet too), an error under --strict.
+    if let Some(w) =
+        trust_inject::report::no_workload_warning(&processed, processed.summary.objects)
+    {
+        say!("trust-inject: {}: {w}", paint(Severity::Warning));
+        if opts.strict {
+            return Err(Error::StrictCount { count: 1 }.into());
+        }
+    }
+    if inv.action == Action::Check {
+        return Ok(check(&processed, quiet, &origins));
+    }
+    report(&processed, &opts, quiet, inv.verbose, &origins);
+    if let Some(path) = &inv.report {
+        let json = trust_inject::report::json_report(&processed, &opts);
+        if path == "-" {
+            let _ = write!(io::stderr().lock(), "{json}");
+        } else {
+            write_with(Some(path), |w| w.write_all(json.as_bytes()))?;
+        }
+    }
+    if inv.diff {
+        let mut output = Vec::with_capacity(input.len());
+        processed
+            .write_output(&input, &mut output)
+            .map_err(|io| Error::Internal {
+                what: "cannot assemble the output",
+                io,
+            })?;
+        let output = String::from_utf8_lossy(&output);
+        let diff = similar::TextDiff::from_lines(input.as_str(), output.as_ref());
+        let text = diff
+            .unified_diff()
+            .context_radius(3)
+            .header("input", "injected")
+            .to_string();
+        write_output(inv.output.as_ref(), &text)?;
+        return Ok(Exit::Ok);
+    }
+    write_with(inv.output.as_ref(), |w| {
+        #[cfg(debug_assertions)]
+        if let Some(mut w) = debug::panic_while_writing(w) {
+            return processed.write_output(&input, &mut w);
+        }
+        processed.write_output(&input, w)
+    })?;
+    // The process ends right after this: returning the memory piece by piece would only
+    // cost time (a few percent on large streams).
+    std::mem::forget(processed);
+    std::mem::forget(input);
+    Ok(Exit::Ok)
+}
+
+/// Prints why each workload would not trust the bundle; exit 1 when any would not.
+fn check(p: &Processed, quiet: bool, origins: &Origins) -> Exit {
+    let mut failing = 0usize;
+    for w in &p.workloads {
+        let problems = trust_inject::report::check_problems(w);
+        if problems.is_empty() {
+            continue;
+        }
+        failing += 1;
+        let doc = trust_inject::DocRef {
+            object: Some(w.object.to_string()),
+            ..w.doc.clone()
+        };
+        let doc = origins.locate_doc(&doc);
+        for problem in problems {
+            say!("trust-inject: check: {doc}: {problem}");
+        }
+    }
+    let total = p.workloads.iter().filter(|w| w.skipped.is_none()).count();
+    let skipped = p.workloads.len() - total;
+    if failing > 0 {
+        say!(
+            "trust-inject: check failed: {failing} of {total} workloads would not trust the bundle (run the stream through trust-inject to fix them)"
+        );
+        Exit::InjectFailed
+    } else {
+        if !quiet {
+            say!(
+                "trust-inject: check passed: all {total} workloads trust the bundle ({skipped} left alone on purpose)"
+            );
+        }
+        Exit::Ok
+    }
+}
+
+fn report(p: &Processed, opts: &Options, quiet: bool, verbose: bool, origins: &Origins) {
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    for f in &p.findings {
+        if f.severity >= Severity::Warning || !quiet && f.severity == Severity::Info && verbose {
+            let _ = writeln!(
+                err,
+                "trust-inject: {}: {}",
+                paint(f.severity),
+                origins.locate_finding(f)
+            );
+        }
+    }
+    if quiet {
+        return;
+    }
+    let s = &p.summary;
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut line = format!(
+        "trust-inject: injected {} into {} ({}) in {}",
+        opts.source.name,
+        plural(s.workloads, "workload", "workloads"),
+        plural(s.containers, "container", "containers"),
+        plural(s.namespaces.len(), "namespace", "namespaces"),
+    );
+    let skipped: usize = s.skipped.values().sum();
+    if skipped > 0 {
+        let reasons: Vec<String> = s
+            .skipped
+            .iter()
+            .map(|(k, v)| {
+                if *v == skipped && s.skipped.len() == 1 {
+                    (*k).to_owned()
+                } else {
+                    format!("{v} {k}")
+                }
+            })
+            .collect();
+        line.push_str(&format!("; {skipped} skipped ({})", reasons.join(", ")));
+    }
+    if s.warnings > 0 {
+        line.push_str(&format!("; {}", plural(s.warnings, "warning", "warnings")));
+    }
+    let _ = writeln!(err, "{line}");
+}
