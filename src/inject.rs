@@ -389,11 +389,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
             format!("expected a mapping, found {}", spec.kind_name()),
         ));
     }
-    let meta = obj.get("metadata");
-    if is_true(
-        meta.and_then(|m| m.get("annotations"))
-            .and_then(|a| a.get(wk::SKIP_ANNOTATION)),
-    ) {
+    if is_true(crate::object::annotation(obj, wk::SKIP_ANNOTATION)) {
         plan.skipped = Some(Skip::Annotation);
         plan.notes.push(Note {
             severity: Severity::Info,

@@ -27,6 +27,7 @@ pub mod error;
 pub mod generate;
 pub mod inject;
 pub mod krm;
+mod object;
 pub mod pipeline;
 pub mod report;
 pub mod well_known;

@@ -365,15 +365,7 @@ struct ChunkOut {
 
 /// The namespace of a bundle object this tool generated earlier under the current name.
 fn generated_here(root: &Node, opts: &Options) -> Option<String> {
-    let obj = ObjectRef::of(root)?;
-    let kind_ok = matches!(obj.kind.as_str(), "ConfigMap" | "Secret") && obj.api_version == "v1";
-    let marked = root
-        .get("metadata")
-        .and_then(|m| m.get("annotations"))
-        .and_then(|a| a.get(wk::GENERATED_ANNOTATION))
-        .and_then(Node::as_str)
-        == Some("true");
-    (kind_ok && marked && obj.name == opts.source.name).then(|| obj.namespace.unwrap_or_default())
+    crate::object::generated_bundle(root, &opts.source.name)
 }
 
 fn process_chunk(
