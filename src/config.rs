@@ -154,7 +154,7 @@ pub struct Field {
     pub path: &'static str,
     /// Value type.
     pub kind: FieldKind,
-    /// Default, as text (empty: none, or [`Field::list_default`]).
+    /// Default, as text (empty: none, or the `list_default` field).
     pub default: &'static str,
     /// Default of a list option (shown in its help rather than as `default`).
     pub list_default: &'static [&'static str],

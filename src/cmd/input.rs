@@ -76,7 +76,7 @@ impl Origins {
         };
         if self.0.len() > 1
             && let Some(text) = input.get(o.bytes.clone())
-            && let Err(alone) = trust_inject::pipeline::plan_edits(text, opts)
+            && let Err(alone) = trust_inject::plan_edits(text, opts)
             && alone.doc().is_some()
         {
             return format!("{}: {alone}", o.name);

@@ -98,7 +98,7 @@ pub fn run(inv: Invocation) -> Result<Exit, Failed> {
     }
     #[cfg(debug_assertions)]
     debug::panic_before_processing();
-    let processed = match trust_inject::pipeline::plan_edits(&input, &opts) {
+    let processed = match trust_inject::plan_edits(&input, &opts) {
         Ok(p) => p,
         Err(Error::Strict { warnings }) => {
             // Every warning, each placed in its file, then the verdict.
@@ -124,9 +124,7 @@ pub fn run(inv: Invocation) -> Result<Exit, Failed> {
         return Err(Error::Empty.into());
     }
     // No workload at all: a warning (printed under --quiet too), an error under --strict.
-    if let Some(w) =
-        trust_inject::report::no_workload_warning(&processed, processed.summary.objects)
-    {
+    if let Some(w) = trust_inject::no_workload_warning(&processed, processed.summary.objects) {
         say!("trust-inject: {}: {w}", paint(Severity::Warning));
         if opts.strict {
             return Err(Error::StrictCount { count: 1 }.into());
@@ -137,7 +135,7 @@ pub fn run(inv: Invocation) -> Result<Exit, Failed> {
     }
     report(&processed, &opts, quiet, inv.verbose, &origins);
     if let Some(path) = &inv.report {
-        let json = trust_inject::report::json_report(&processed, &opts);
+        let json = trust_inject::json_report(&processed, &opts);
         if path == "-" {
             let _ = write!(io::stderr().lock(), "{json}");
         } else {
@@ -180,7 +178,7 @@ pub fn run(inv: Invocation) -> Result<Exit, Failed> {
 fn check(p: &Processed, quiet: bool, origins: &Origins) -> Exit {
     let mut failing = 0usize;
     for w in &p.workloads {
-        let problems = trust_inject::report::check_problems(w);
+        let problems = trust_inject::check_problems(w);
         if problems.is_empty() {
             continue;
         }
