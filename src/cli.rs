@@ -306,6 +306,26 @@ pub struct Invocation {
     pub max_input_bytes: u64,
 }
 
+impl Invocation {
+    /// An invocation that injects, with nothing set yet.
+    fn new(legacy: bool, verbose: bool) -> Invocation {
+        Invocation {
+            action: Action::Inject,
+            files: Vec::new(),
+            output: None,
+            report: None,
+            diff: false,
+            quiet: false,
+            verbose,
+            legacy,
+            settings: Settings::default(),
+            error_log: None,
+            fail_on_empty: false,
+            max_input_bytes: 0,
+        }
+    }
+}
+
 /// Why [`resolve`] stopped.
 #[derive(Debug)]
 pub enum Stop {
@@ -344,53 +364,19 @@ pub fn resolve(
     env: &Env,
     read_config: &mut dyn FnMut(&Path) -> std::io::Result<String>,
 ) -> Result<Invocation, Stop> {
-    // kustomize's legacy exec plugin: the executable is installed as
-    // `$KUSTOMIZE_PLUGIN_HOME/trust-inject.dev/v1alpha1/trustinjection/TrustInjection` and
-    // called with the path of its config file as the only argument and the stream on stdin.
-    let legacy = env.get("KUSTOMIZE_PLUGIN_CONFIG_STRING").is_some()
-        || argv
-            .first()
-            .and_then(|a| Path::new(a).file_name())
-            .is_some_and(|n| n == "TrustInjection");
+    let legacy = is_legacy_plugin(argv, env);
     let cli_args = if legacy {
         argv.get(..1).unwrap_or(&[])
     } else {
         argv
     };
     let matches = parse(cli_args)?;
-    let mut inv = Invocation {
-        action: Action::Inject,
-        files: Vec::new(),
-        output: None,
-        report: None,
-        diff: false,
-        quiet: false,
-        verbose: env.get("TRUST_INJECT_VERBOSE").is_some(),
-        legacy,
-        settings: Settings::default(),
-        error_log: None,
-        fail_on_empty: false,
-        max_input_bytes: 0,
-    };
-    let (sub, m) = match matches.subcommand() {
-        Some(("completions", sm)) => {
-            let shell = sm
-                .get_one::<clap_complete::Shell>("shell")
-                .copied()
-                .unwrap_or(clap_complete::Shell::Bash);
-            inv.action = Action::Completions(shell);
-            return Ok(inv);
-        }
-        Some(("man", _)) => {
-            inv.action = Action::Man;
-            return Ok(inv);
-        }
-        Some(("check", sm)) => {
-            inv.action = Action::Check;
-            (Some("check"), sm)
-        }
-        _ => (None, &matches),
-    };
+    let mut inv = Invocation::new(legacy, env.get("TRUST_INJECT_VERBOSE").is_some());
+    let (action, sub, m) = action_of(&matches);
+    inv.action = action;
+    if matches!(action, Action::Completions(_) | Action::Man) {
+        return Ok(inv);
+    }
     let e = env_matches(sub, m, env)?;
     let on_line = |id: &str| {
         m.ids().any(|i| i.as_str() == id) && m.value_source(id) == Some(ValueSource::CommandLine)
@@ -411,34 +397,15 @@ pub fn resolve(
     let cli_settings = settings_from(&e).overlay(settings_from(m));
     inv.error_log = match cli_settings.0.get(&Opt::ErrorLog) {
         Some(Setting::Str(p)) if !p.is_empty() => Some(p.into()),
-        _ if env.get("HELM_PLUGIN_NAME").is_some() => default_error_log(env),
-        _ => None,
+        _ => default_error_log(env),
     };
     let fail = |error: Error, error_log: &Option<PathBuf>| Stop::Failed {
         error: Box::new(error),
         error_log: error_log.clone(),
     };
     let config_path = either("config").or_else(|| legacy.then(|| argv.get(1).cloned()).flatten());
-    let file_settings = match (&config_path, env.var("KUSTOMIZE_PLUGIN_CONFIG_STRING")) {
-        (_, Some(text)) if legacy && !text.trim().is_empty() => {
-            settings_from_text(text).map_err(|errors| {
-                let origin = "kustomize plugin config".to_owned();
-                fail(Error::ConfigFile { origin, errors }, &inv.error_log)
-            })?
-        }
-        (Some(path), _) => {
-            let shown = path.to_string_lossy().into_owned();
-            let text = read_config(Path::new(path)).map_err(|io| {
-                let path = shown.clone();
-                fail(Error::ConfigUnreadable { path, io }, &inv.error_log)
-            })?;
-            settings_from_text(&text).map_err(|errors| {
-                let origin = shown;
-                fail(Error::ConfigFile { origin, errors }, &inv.error_log)
-            })?
-        }
-        (None, _) => Settings::default(),
-    };
+    let file_settings = config_settings(config_path.as_deref(), legacy, env, read_config)
+        .map_err(|e| fail(e, &inv.error_log))?;
     let outer = argocd_settings(env)
         .map_err(|e| fail(Error::Config(e), &inv.error_log))?
         .overlay(cli_settings);
@@ -470,6 +437,34 @@ pub fn resolve(
         _ => env.get("ARGOCD_APP_NAME").is_some(),
     };
     Ok(inv)
+}
+
+/// kustomize's legacy exec plugin: the executable is installed as
+/// `$KUSTOMIZE_PLUGIN_HOME/trust-inject.dev/v1alpha1/trustinjection/TrustInjection` and
+/// called with the path of its config file as the only argument and the stream on stdin.
+fn is_legacy_plugin(argv: &[OsString], env: &Env) -> bool {
+    env.get("KUSTOMIZE_PLUGIN_CONFIG_STRING").is_some()
+        || argv
+            .first()
+            .and_then(|a| Path::new(a).file_name())
+            .is_some_and(|n| n == "TrustInjection")
+}
+
+/// The action, the subcommand that takes the options (`check`, or none for the main
+/// command), and the matches that hold them.
+fn action_of(matches: &ArgMatches) -> (Action, Option<&'static str>, &ArgMatches) {
+    match matches.subcommand() {
+        Some(("completions", sm)) => {
+            let shell = sm
+                .get_one::<clap_complete::Shell>("shell")
+                .copied()
+                .unwrap_or(clap_complete::Shell::Bash);
+            (Action::Completions(shell), None, sm)
+        }
+        Some(("man", sm)) => (Action::Man, None, sm),
+        Some(("check", sm)) => (Action::Check, Some("check"), sm),
+        _ => (Action::Inject, None, matches),
+    }
 }
 
 /// Parses the command line alone (no environment). Help is rendered by the command that
@@ -565,8 +560,40 @@ fn argocd_settings(env: &Env) -> Result<Settings, crate::config::ConfigErrors> {
     Ok(layer(&params, "Argo CD parameters")?.overlay(layer(&plugin_env, "Argo CD plugin env")?))
 }
 
-/// Helm hides a post-renderer's standard error: errors also go to a file in the cache.
+/// The options of the config document: the kustomize legacy plugin's config (in its
+/// variable), or the file at `path`.
+fn config_settings(
+    path: Option<&OsStr>,
+    legacy: bool,
+    env: &Env,
+    read_config: &mut dyn FnMut(&Path) -> std::io::Result<String>,
+) -> Result<Settings, Error> {
+    match (path, env.var("KUSTOMIZE_PLUGIN_CONFIG_STRING")) {
+        (_, Some(text)) if legacy && !text.trim().is_empty() => {
+            settings_from_text(text).map_err(|errors| Error::ConfigFile {
+                origin: "kustomize plugin config".to_owned(),
+                errors,
+            })
+        }
+        (Some(path), _) => {
+            let shown = path.to_string_lossy().into_owned();
+            let text = read_config(Path::new(path)).map_err(|io| Error::ConfigUnreadable {
+                path: shown.clone(),
+                io,
+            })?;
+            settings_from_text(&text).map_err(|errors| Error::ConfigFile {
+                origin: shown,
+                errors,
+            })
+        }
+        (None, _) => Ok(Settings::default()),
+    }
+}
+
+/// Helm hides a post-renderer's standard error: under Helm, errors also go to a file in
+/// the cache.
 fn default_error_log(env: &Env) -> Option<PathBuf> {
+    env.get("HELM_PLUGIN_NAME")?;
     let cache = env
         .get("XDG_CACHE_HOME")
         .map(PathBuf::from)

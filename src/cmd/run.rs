@@ -1,5 +1,6 @@
 //! One run: read the input, call the library, print findings, write the output.
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 
 use trust_inject::cli::{Action, Invocation};
@@ -29,24 +30,7 @@ impl From<Error> for Failed {
 
 pub fn run(inv: Invocation) -> Result<Exit, Failed> {
     match inv.action {
-        Action::Completions(shell) => {
-            let mut script = Vec::new();
-            let cmd = &mut trust_inject::cli::command();
-            clap_complete::generate(shell, cmd, "trust-inject", &mut script);
-            write_with(None, |w| w.write_all(&script))?;
-            return Ok(Exit::Ok);
-        }
-        Action::Man => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(trust_inject::cli::command())
-                .render(&mut page)
-                .map_err(|io| Error::Internal {
-                    what: "cannot render the man page",
-                    io,
-                })?;
-            write_with(None, |w| w.write_all(&page))?;
-            return Ok(Exit::Ok);
-        }
+        Action::Completions(_) | Action::Man => return print_docs(inv.action),
         Action::Inject | Action::Check => {}
     }
     let quiet = inv.quiet;
@@ -54,40 +38,13 @@ pub fn run(inv: Invocation) -> Result<Exit, Failed> {
 
     // KRM function mode: a ResourceList on stdin (kustomize, kpt).
     if inv.files.is_empty() && !inv.legacy && trust_inject::krm::is_resource_list(&input) {
-        let out = trust_inject::krm::run(&input, &inv.settings);
-        for r in &out.results {
-            if r.severity >= Severity::Warning {
-                let obj = r
-                    .object
-                    .as_ref()
-                    .map(|o| format!("{o}: "))
-                    .unwrap_or_default();
-                say!("trust-inject: {}: {obj}{}", paint(r.severity), r.message);
-            }
-        }
-        write_output(inv.output.as_ref(), &out.text)?;
-        return Ok(if out.invalid_config {
-            Exit::BadConfig
-        } else if out.failed {
-            Exit::InjectFailed
-        } else {
-            Exit::Ok
-        });
+        return run_krm(&inv, &input);
     }
 
     let mut opts = Options::from_settings(&inv.settings).map_err(Error::Config)?;
     let read = opts.load_bundle().map_err(Error::Bundle)?;
     if !quiet {
-        for c in &read.certificates {
-            say!(
-                "trust-inject: read {}: {} ({}), SHA-256 {}, valid until {}",
-                c.location(),
-                c.subject(),
-                if c.is_ca() { "CA" } else { "not a CA" },
-                c.fingerprint_sha256(),
-                c.not_after()
-            );
-        }
+        print_certificates(&read);
     }
     for w in &read.warnings {
         say!("trust-inject: {}: {w}", paint(Severity::Warning));
@@ -143,21 +100,7 @@ pub fn run(inv: Invocation) -> Result<Exit, Failed> {
         }
     }
     if inv.diff {
-        let mut output = Vec::with_capacity(input.len());
-        processed
-            .write_output(&input, &mut output)
-            .map_err(|io| Error::Internal {
-                what: "cannot assemble the output",
-                io,
-            })?;
-        let output = String::from_utf8_lossy(&output);
-        let diff = similar::TextDiff::from_lines(input.as_str(), output.as_ref());
-        let text = diff
-            .unified_diff()
-            .context_radius(3)
-            .header("input", "injected")
-            .to_string();
-        write_output(inv.output.as_ref(), &text)?;
+        write_diff(&processed, &input, inv.output.as_ref())?;
         return Ok(Exit::Ok);
     }
     write_with(inv.output.as_ref(), |w| {
@@ -172,6 +115,81 @@ pub fn run(inv: Invocation) -> Result<Exit, Failed> {
     std::mem::forget(processed);
     std::mem::forget(input);
     Ok(Exit::Ok)
+}
+
+/// Prints the completion script or the man page.
+fn print_docs(action: Action) -> Result<Exit, Failed> {
+    let mut text = Vec::new();
+    if let Action::Completions(shell) = action {
+        let cmd = &mut trust_inject::cli::command();
+        clap_complete::generate(shell, cmd, "trust-inject", &mut text);
+    } else {
+        clap_mangen::Man::new(trust_inject::cli::command())
+            .render(&mut text)
+            .map_err(|io| Error::Internal {
+                what: "cannot render the man page",
+                io,
+            })?;
+    }
+    write_with(None, |w| w.write_all(&text))?;
+    Ok(Exit::Ok)
+}
+
+/// Writes a unified diff of the change (`--diff`) instead of the manifests.
+fn write_diff(processed: &Processed, input: &str, output: Option<&OsString>) -> Result<(), Error> {
+    let mut injected = Vec::with_capacity(input.len());
+    processed
+        .write_output(input, &mut injected)
+        .map_err(|io| Error::Internal {
+            what: "cannot assemble the output",
+            io,
+        })?;
+    let injected = String::from_utf8_lossy(&injected);
+    let diff = similar::TextDiff::from_lines(input, injected.as_ref());
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header("input", "injected")
+        .to_string();
+    write_output(output, &text)
+}
+
+/// Runs as a KRM function on the ResourceList `input`: the results that matter on standard
+/// error, the ResourceList (with its results) on the output even when it failed.
+fn run_krm(inv: &Invocation, input: &str) -> Result<Exit, Failed> {
+    let out = trust_inject::krm::run(input, &inv.settings);
+    for r in &out.results {
+        if r.severity >= Severity::Warning {
+            let obj = r
+                .object
+                .as_ref()
+                .map(|o| format!("{o}: "))
+                .unwrap_or_default();
+            say!("trust-inject: {}: {obj}{}", paint(r.severity), r.message);
+        }
+    }
+    write_output(inv.output.as_ref(), &out.text)?;
+    Ok(if out.invalid_config {
+        Exit::BadConfig
+    } else if out.failed {
+        Exit::InjectFailed
+    } else {
+        Exit::Ok
+    })
+}
+
+/// One line per CA read from `--ca-file`.
+fn print_certificates(read: &trust_inject::ReadBundle) {
+    for c in &read.certificates {
+        say!(
+            "trust-inject: read {}: {} ({}), SHA-256 {}, valid until {}",
+            c.location(),
+            c.subject(),
+            if c.is_ca() { "CA" } else { "not a CA" },
+            c.fingerprint_sha256(),
+            c.not_after()
+        );
+    }
 }
 
 /// Prints why each workload would not trust the bundle; exit 1 when any would not.
