@@ -118,6 +118,26 @@ impl Origins {
 ///
 /// When standard input is a terminal and `hint` is set, a line on standard error says what
 /// is awaited before reading it, so that a bare `trust-inject` does not seem to hang.
+/// Refuses an input whose size is known (a regular file) to be over what is left of the
+/// `limit` once `total` bytes were read, before reading it; and sizes `buf` for it once.
+fn check_size(
+    meta: io::Result<std::fs::Metadata>,
+    name: &str,
+    total: u64,
+    limit: u64,
+    buf: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let Some(meta) = meta.ok().filter(std::fs::Metadata::is_file) else {
+        return Ok(());
+    };
+    if total.saturating_add(meta.len()) > limit {
+        let name = name.to_owned();
+        return Err(Error::InputTooLarge { name, limit });
+    }
+    buf.reserve_exact(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
+    Ok(())
+}
+
 pub fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String, Origins), Error> {
     let mut sources: Vec<(String, Vec<u8>)> = Vec::new();
     let mut total = 0u64;
@@ -141,18 +161,7 @@ pub fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String,
                 .try_clone_to_owned()
                 .map(std::fs::File::from)
                 .and_then(|f| f.metadata());
-            if let Ok(meta) = &meta
-                && meta.is_file()
-                && total.saturating_add(meta.len()) > limit
-            {
-                return Err(Error::InputTooLarge { name, limit });
-            }
-            if let Ok(meta) = meta
-                && meta.is_file()
-                && meta.len() <= limit
-            {
-                buf.reserve_exact(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
-            }
+            check_size(meta, &name, total, limit, &mut buf)?;
             if hint && io::IsTerminal::is_terminal(&io::stdin()) {
                 say!(
                     "trust-inject: reading manifests from standard input (the terminal): paste or type them, then press Ctrl-D; or pass FILEs (`trust-inject --help` for more)"
@@ -164,18 +173,7 @@ pub fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String,
                 name: name.clone(),
                 io,
             })?;
-            // Refuse a file over the limit before reading it; size the buffer once.
-            if let Ok(meta) = file.metadata()
-                && meta.is_file()
-                && total.saturating_add(meta.len()) > limit
-            {
-                return Err(Error::InputTooLarge { name, limit });
-            }
-            if let Ok(meta) = file.metadata()
-                && meta.len() <= limit
-            {
-                buf.reserve_exact(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
-            }
+            check_size(file.metadata(), &name, total, limit, &mut buf)?;
             Box::new(file)
         };
         let room = limit.saturating_sub(total).saturating_add(1);
