@@ -1004,6 +1004,17 @@ impl Options {
 
     /// Resolves settings (already layered) into options, applying defaults.
     ///
+    /// # Examples
+    /// ```
+    /// use trust_inject::{Options, Settings};
+    /// let s = Settings::from_flat([("secret", "corp-ca"), ("max-depth", "50")], "example")?;
+    /// let opts = Options::from_settings(&s)?;
+    /// assert_eq!((opts.source.name.as_str(), opts.limits.max_depth), ("corp-ca", 50));
+    /// let bad = Settings::from_flat([("secret", "Corp_CA"), ("mount-path", "rel")], "example")?;
+    /// assert_eq!(Options::from_settings(&bad).expect_err("invalid").0.len(), 2);
+    /// # Ok::<(), trust_inject::config::ConfigErrors>(())
+    /// ```
+    ///
     /// # Errors
     /// Every problem at once, each named by its flag.
     pub fn from_settings(s: &Settings) -> Result<Options, ConfigErrors> {

@@ -24,6 +24,34 @@ pub enum Exit {
     Internal = 6,
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every exit code is in the table `--help` and the README print, with the meaning
+    /// its variant documents.
+    #[test]
+    fn every_exit_code_is_in_the_documented_table() {
+        for (exit, word) in [
+            (Exit::Ok, "success"),
+            (Exit::InjectFailed, "could not be injected"),
+            (Exit::Usage, "usage error"),
+            (Exit::BadInput, "input error"),
+            (Exit::BadConfig, "configuration error"),
+            (Exit::WriteFailed, "could not be written"),
+            (Exit::Internal, "internal error"),
+        ] {
+            let line = format!("\n  {}  ", exit as u8);
+            let at = crate::cli::EXIT_CODES
+                .find(&line)
+                .unwrap_or_else(|| panic!("{exit:?} is not in the table"));
+            let rest = crate::cli::EXIT_CODES.get(at + line.len()..).unwrap_or("");
+            let text = rest.lines().next().unwrap_or("");
+            assert!(text.contains(word), "{exit:?}: {text}");
+        }
+    }
+}
+
 impl From<Exit> for std::process::ExitCode {
     fn from(e: Exit) -> Self {
         Self::from(e as u8)
@@ -282,7 +310,18 @@ impl Error {
         self.exit() == Exit::BadInput
     }
 
-    /// The exit code the binary ends with after this error.
+    /// The exit code the binary ends with after this error: the only place that maps
+    /// errors to exit codes.
+    ///
+    /// # Examples
+    /// ```
+    /// use trust_inject::{Error, Exit, Options, process};
+    /// let opts = Options::from_configmap("corp-ca", "ca.crt");
+    /// let err = process("kind: [unclosed\n", &opts).expect_err("invalid YAML");
+    /// assert!(matches!(err, Error::Yaml { .. }));
+    /// assert_eq!(err.exit(), Exit::BadInput);
+    /// assert_eq!(err.exit() as u8, 3);
+    /// ```
     #[must_use]
     pub fn exit(&self) -> Exit {
         match self {

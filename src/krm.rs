@@ -134,6 +134,14 @@ fn prefix(e: ConfigErrors, p: &str) -> ConfigErrors {
 
 /// Runs the function on the ResourceList `input`. `outer` holds what the command line and
 /// environment set; they win over the functionConfig, as flags win over a config file.
+///
+/// # Examples
+/// ```
+/// let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  data:\n    configmap: corp-ca\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p\n  spec:\n    containers:\n    - name: app\n      image: app\n";
+/// let out = trust_inject::krm::run(list, &trust_inject::Settings::default());
+/// assert!(!out.failed && !out.invalid_config);
+/// assert!(out.text.contains("name: corp-ca"));
+/// ```
 #[must_use]
 pub fn run(input: &str, outer: &Settings) -> KrmOutput {
     let mut results: Vec<KrmResult> = Vec::new();
