@@ -107,7 +107,8 @@ fn command_with(env: bool) -> Command {
                         .help("bash, zsh, fish, elvish or powershell"),
                 ),
         )
-        .subcommand(Command::new("man").about("Print the man page (roff)"));
+        .subcommand(Command::new("man").about("Print the man page (roff)"))
+        .subcommand(merge_command());
     common_args(main, env)
 }
 
@@ -274,6 +275,9 @@ pub enum Action {
     Completions(clap_complete::Shell),
     /// Print the man page.
     Man,
+    /// Merge CA certificates with the public roots (`trust-inject merge`, in the
+    /// start-up merge init container); what to merge is in [`Invocation::merge`].
+    Merge,
 }
 
 /// Everything a run needs to know before it reads its input: what [`resolve`] returns.
@@ -304,6 +308,8 @@ pub struct Invocation {
     pub fail_on_empty: bool,
     /// The largest input read, in bytes.
     pub max_input_bytes: u64,
+    /// What `trust-inject merge` merges, and where to.
+    pub merge: Option<crate::MergeArgs>,
 }
 
 impl Invocation {
@@ -322,6 +328,7 @@ impl Invocation {
             error_log: None,
             fail_on_empty: false,
             max_input_bytes: 0,
+            merge: None,
         }
     }
 }
@@ -374,7 +381,10 @@ pub fn resolve(
     let mut inv = Invocation::new(legacy, env.get("TRUST_INJECT_VERBOSE").is_some());
     let (action, sub, m) = action_of(&matches);
     inv.action = action;
-    if matches!(action, Action::Completions(_) | Action::Man) {
+    if action == Action::Merge {
+        inv.merge = Some(merge_args(m));
+    }
+    if matches!(action, Action::Completions(_) | Action::Man | Action::Merge) {
         return Ok(inv);
     }
     let e = env_matches(sub, m, env)?;
@@ -462,6 +472,7 @@ fn action_of(matches: &ArgMatches) -> (Action, Option<&'static str>, &ArgMatches
             (Action::Completions(shell), None, sm)
         }
         Some(("man", sm)) => (Action::Man, None, sm),
+        Some(("merge", sm)) => (Action::Merge, None, sm),
         Some(("check", sm)) => (Action::Check, Some("check"), sm),
         _ => (Action::Inject, None, matches),
     }
@@ -621,6 +632,68 @@ fn settings_from(m: &ArgMatches) -> Settings {
         }
     }
     s
+}
+
+/// The arguments of `trust-inject merge`.
+fn merge_args(m: &ArgMatches) -> crate::MergeArgs {
+    crate::MergeArgs {
+        sources: m
+            .get_many::<OsString>("source")
+            .into_iter()
+            .flatten()
+            .map(PathBuf::from)
+            .collect(),
+        output_dir: m
+            .get_one::<OsString>("output-dir")
+            .map(PathBuf::from)
+            .unwrap_or_default(),
+        public_roots: match m.get_one::<String>("public-roots").map(String::as_str) {
+            Some("none") => crate::PublicRoots::None,
+            Some("mozilla") | None => crate::PublicRoots::Mozilla,
+            Some(file) => crate::PublicRoots::File(file.into()),
+        },
+    }
+}
+
+/// `trust-inject merge`, run by the start-up merge init container (`--merge-at-start`).
+fn merge_command() -> Command {
+    Command::new("merge")
+        .about("Merge CA certificates with the public roots into a bundle directory (run by the --merge-at-start init container)")
+        .long_about(
+            "Reads the CA certificates of the mounted source (a ConfigMap or Secret key, a ClusterTrustBundle \
+             projection, or a directory of *.pem/*.crt), checks them as --ca-file does (a private key or any \
+             other block is an error; expired and non-CA certificates are warnings), merges them with the \
+             public roots compiled into the binary, and writes ca.crt, ca-bundle.crt, the <subject-hash>.N \
+             files and truststore.p12 into the output directory. Nothing is written unless every source is \
+             valid; an absent or empty source is an error, so the pod does not start without its CAs.",
+        )
+        .arg(
+            Arg::new("source")
+                .long("source")
+                .value_name("PATH")
+                .required(true)
+                .action(ArgAction::Append)
+                .value_parser(clap::value_parser!(OsString))
+                .help("A file or directory holding the CA certificates (repeatable)"),
+        )
+        .arg(
+            Arg::new("output-dir")
+                .long("output-dir")
+                .value_name("DIR")
+                .required(true)
+                .value_parser(clap::value_parser!(OsString))
+                .help("The directory the bundle files are written into (the emptyDir)"),
+        )
+        .arg(
+            Arg::new("public-roots")
+                .long("public-roots")
+                .value_name("mozilla|none|FILE")
+                .default_value("mozilla")
+                .help("Public roots added: the built-in Mozilla store, none when the source is complete, or a PEM file such as a distribution's ca-certificates.crt"),
+        )
+        .after_help(
+            "Exit codes:\n  0  the bundle was written\n  3  the source is absent or empty\n  4  the source holds something other than CA certificates (a private key, say)\n  5  the output could not be written",
+        )
 }
 
 #[cfg(test)]

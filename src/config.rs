@@ -56,6 +56,14 @@ pub enum Opt {
     Generate,
     JavaTruststore,
     HashedCerts,
+    ClusterTrustBundle,
+    SignerName,
+    ClusterTrustBundleSelector,
+    MergeAtStart,
+    MergeImage,
+    MergeImagePullSecret,
+    MergeCpu,
+    MergeMemory,
     VolumeName,
     MountPath,
     AdditiveFile,
@@ -319,6 +327,88 @@ pub const FIELDS: &[Field] = &[
         "BOOL",
         "With a generated bundle, mount each CA as <subject-hash>.0 into /etc/ssl/certs for OpenSSL directory lookups"
     ),
+    // ClusterTrustBundle source (Kubernetes 1.33+, beta: ClusterTrustBundleProjection gate).
+    field!(
+        ClusterTrustBundle,
+        Behaviour,
+        "cluster-trust-bundle",
+        "spec.source.clusterTrustBundle.name",
+        Str,
+        "",
+        "NAME",
+        "Use this ClusterTrustBundle (a projected volume; Kubernetes 1.33+ with the ClusterTrustBundleProjection feature gate)"
+    ),
+    field!(
+        SignerName,
+        Behaviour,
+        "signer-name",
+        "spec.source.clusterTrustBundle.signerName",
+        Str,
+        "",
+        "SIGNER",
+        "Use the ClusterTrustBundles of this signer (with --cluster-trust-bundle-selector; default: all of them)"
+    ),
+    field!(
+        ClusterTrustBundleSelector,
+        Behaviour,
+        "cluster-trust-bundle-selector",
+        "spec.source.clusterTrustBundle.labelSelector",
+        Str,
+        "",
+        "k=v,...",
+        "Labels the signer's ClusterTrustBundles must have"
+    ),
+    // Start-up merge: an init container merges the source with the public roots.
+    field!(
+        MergeAtStart,
+        Behaviour,
+        "merge-at-start",
+        "spec.mergeAtStart.enabled",
+        Bool,
+        "false",
+        "BOOL",
+        "Add an init container that merges the ConfigMap or Secret with the public roots at pod start into an emptyDir, so every runtime trusts a bundle of private CAs alone"
+    ),
+    field!(
+        MergeImage,
+        Behaviour,
+        "merge-image",
+        "spec.mergeAtStart.image",
+        Str,
+        wk::DEFAULT_MERGE_IMAGE,
+        "IMAGE",
+        "Image of the merge init container (runs `trust-inject merge`)"
+    ),
+    field!(
+        MergeImagePullSecret,
+        Behaviour,
+        "merge-image-pull-secret",
+        "spec.mergeAtStart.imagePullSecret",
+        Str,
+        "",
+        "NAME",
+        "Add this Secret to the pod's imagePullSecrets for the merge image"
+    ),
+    field!(
+        MergeCpu,
+        Behaviour,
+        "merge-cpu",
+        "spec.mergeAtStart.cpu",
+        Str,
+        "50m",
+        "QUANTITY",
+        "CPU request and limit of the merge init container"
+    ),
+    field!(
+        MergeMemory,
+        Behaviour,
+        "merge-memory",
+        "spec.mergeAtStart.memory",
+        Str,
+        "64Mi",
+        "QUANTITY",
+        "Memory request and limit of the merge init container"
+    ),
     field!(
         VolumeName,
         Injected,
@@ -566,7 +656,13 @@ pub struct Settings(pub BTreeMap<Opt, Setting>);
 /// replaces the source of the layers below, whatever its type (`--secret` on the command line
 /// replaces a ConfigMap from the environment or the config file). Within one layer they
 /// combine as documented (`--configmap` with `--ca-file`).
-pub const SOURCE_OPTS: &[Opt] = &[Opt::ConfigMap, Opt::Secret, Opt::CaFile];
+pub const SOURCE_OPTS: &[Opt] = &[
+    Opt::ConfigMap,
+    Opt::Secret,
+    Opt::CaFile,
+    Opt::ClusterTrustBundle,
+    Opt::SignerName,
+];
 
 impl Settings {
     /// Lays `over` on top of `self`: each option `over` sets wins, and the bundle source
@@ -836,6 +932,14 @@ pub enum SourceKind {
     ConfigMap,
     /// An existing Secret.
     Secret,
+    /// ClusterTrustBundles, through a projected volume: the one named like the source, or,
+    /// with `signer`, those of the signer named like the source whose labels match.
+    ClusterTrustBundle {
+        /// Whether the name is a signer name.
+        signer: bool,
+        /// The labels to match (signer only; empty: every bundle of the signer).
+        labels: Vec<(String, String)>,
+    },
 }
 
 /// The bundle source.
@@ -964,6 +1068,21 @@ pub struct Options {
     pub fail_on_empty: Option<bool>,
     /// Also append errors to this file (`None`: not set; the caller may pick a default).
     pub error_log: Option<PathBuf>,
+    /// The start-up merge (`--merge-at-start`), when on.
+    pub merge: Option<MergeAtStart>,
+}
+
+/// The init container that merges the source with the public roots at pod start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MergeAtStart {
+    /// Its image.
+    pub image: String,
+    /// A Secret added to the pod's `imagePullSecrets`.
+    pub pull_secret: Option<String>,
+    /// CPU request and limit.
+    pub cpu: String,
+    /// Memory request and limit.
+    pub memory: String,
 }
 
 /// A bundle read from files.
@@ -1075,6 +1194,7 @@ impl Options {
             max_depth: usize::try_from(r.int(Opt::MaxDepth)).unwrap_or(usize::MAX),
             max_alias_nodes: usize::try_from(r.int(Opt::MaxAliasNodes)).unwrap_or(usize::MAX),
         };
+        let merge = merge_options(&r, generated, &volume_name, &mut errs);
         let public_roots = match r.str(Opt::PublicRoots).as_str() {
             "none" => PublicRoots::None,
             "mozilla" => PublicRoots::Mozilla,
@@ -1114,6 +1234,7 @@ impl Options {
             error_log: Some(r.str(Opt::ErrorLog))
                 .filter(|p| !p.is_empty())
                 .map(PathBuf::from),
+            merge,
         };
         (opts, errs)
     }
@@ -1217,7 +1338,15 @@ fn resolve_source(r: &Reader<'_>, errs: &mut ConfigErrors) -> (Source, bool) {
             SourceKind::ConfigMap
         }
     };
-    let generated = !r.list(Opt::CaFile).is_empty() && configmap.is_none() && secret.is_none();
+    let ctb = cluster_trust_bundle_source(r, &key, complete, errs);
+    if ctb.is_some() && (configmap.is_some() || secret.is_some()) {
+        errs.push(
+            "--cluster-trust-bundle/--signer-name",
+            "give exactly one bundle source, not a ClusterTrustBundle and a ConfigMap or Secret",
+        );
+    }
+    let generated =
+        !r.list(Opt::CaFile).is_empty() && configmap.is_none() && secret.is_none() && ctb.is_none();
     let names = [
         ("--configmap", configmap.clone()),
         ("--secret", secret.clone()),
@@ -1229,6 +1358,7 @@ fn resolve_source(r: &Reader<'_>, errs: &mut ConfigErrors) -> (Source, bool) {
         complete,
     };
     let source = match (configmap, secret) {
+        _ if ctb.is_some() => ctb.unwrap_or_else(|| existing(SourceKind::ConfigMap, String::new())),
         (Some(name), None) => existing(SourceKind::ConfigMap, name),
         (None, Some(name)) => existing(SourceKind::Secret, name),
         (Some(name), Some(_)) => {
@@ -1290,6 +1420,138 @@ fn resolve_rules(r: &Reader<'_>, errs: &mut ConfigErrors) -> Rules {
         }
     }
     rules
+}
+
+/// The ClusterTrustBundle source, when one is named.
+fn cluster_trust_bundle_source(
+    r: &Reader<'_>,
+    key: &str,
+    complete: bool,
+    errs: &mut ConfigErrors,
+) -> Option<Source> {
+    let name = Some(r.str(Opt::ClusterTrustBundle)).filter(|v| !v.is_empty());
+    let signer = Some(r.str(Opt::SignerName)).filter(|v| !v.is_empty());
+    let selector = r.str(Opt::ClusterTrustBundleSelector);
+    let mut labels = Vec::new();
+    for req in parse_selector(&selector).unwrap_or_else(|m| {
+        errs.push("--cluster-trust-bundle-selector", m);
+        Vec::new()
+    }) {
+        match req {
+            LabelReq::Eq(k, v) => labels.push((k, v)),
+            _ => errs.push(
+                "--cluster-trust-bundle-selector",
+                "only key=value labels are supported (a projected volume's matchLabels)",
+            ),
+        }
+    }
+    if !selector.is_empty() && signer.is_none() {
+        errs.push(
+            "--cluster-trust-bundle-selector",
+            "selects among a signer's bundles: give --signer-name too",
+        );
+    }
+    let bad = |v: &str| v.is_empty() || v.len() > 253 || v.contains(char::is_whitespace);
+    let (name, is_signer) = match (name, signer) {
+        (Some(_), Some(_)) => {
+            errs.push(
+                "--cluster-trust-bundle/--signer-name",
+                "give a ClusterTrustBundle name or a signer name, not both",
+            );
+            return None;
+        }
+        (Some(n), None) => (n, false),
+        (None, Some(s)) => {
+            if !s.contains('/') {
+                errs.push(
+                    "--signer-name",
+                    format!("{s:?} is not a signer name (DOMAIN/PATH, e.g. example.com/corp-ca)"),
+                );
+            }
+            (s, true)
+        }
+        (None, None) => return None,
+    };
+    if bad(&name) || name.contains('/') && !is_signer {
+        errs.push(
+            if is_signer {
+                "--signer-name"
+            } else {
+                "--cluster-trust-bundle"
+            },
+            format!("{name:?} is not a valid name"),
+        );
+    }
+    Some(Source {
+        kind: SourceKind::ClusterTrustBundle {
+            signer: is_signer,
+            labels,
+        },
+        name,
+        key: key.to_owned(),
+        complete,
+    })
+}
+
+/// The start-up merge options, checked.
+fn merge_options(
+    r: &Reader<'_>,
+    generated: bool,
+    volume_name: &str,
+    errs: &mut ConfigErrors,
+) -> Option<MergeAtStart> {
+    if !r.bool(Opt::MergeAtStart) {
+        return None;
+    }
+    let public_roots = r.str(Opt::PublicRoots);
+    if generated {
+        errs.push("--merge-at-start", "a bundle generated from --ca-file is already complete; the start-up merge reads an existing --configmap or --secret: drop one of them");
+    }
+    if !matches!(public_roots.as_str(), "mozilla" | "none") {
+        errs.push("--public-roots", format!("{public_roots:?}: with --merge-at-start the roots are merged in the pod, from the binary: give mozilla or none"));
+    }
+    if volume_name.len() + "-source".len() > 63 {
+        errs.push("--volume-name", format!("{volume_name:?} is too long for --merge-at-start, which also adds a volume named {volume_name}-source (at most 63 characters): give a shorter name"));
+    }
+    let image = r.str(Opt::MergeImage);
+    if image.is_empty() || image.contains(char::is_whitespace) {
+        errs.push(
+            "--merge-image",
+            format!("{image:?} is not an image reference"),
+        );
+    }
+    let pull_secret = Some(r.str(Opt::MergeImagePullSecret)).filter(|v| !v.is_empty());
+    if let Some(n) = &pull_secret
+        && !is_dns_subdomain(n)
+    {
+        errs.push(
+            "--merge-image-pull-secret",
+            format!("{n:?} {NOT_AN_OBJECT_NAME}"),
+        );
+    }
+    let quantity = |o: Opt, errs: &mut ConfigErrors| {
+        let v = r.str(o);
+        let digits = v.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let unit = &v[digits.len()..];
+        let ok = !digits.is_empty()
+            && digits.parse::<f64>().is_ok_and(|n| n > 0.0)
+            && ["", "m", "k", "M", "G", "Ki", "Mi", "Gi"].contains(&unit);
+        if !ok {
+            errs.push(
+                format!("--{}", o.flag()),
+                format!("{v:?} is not a Kubernetes quantity such as 50m or 64Mi"),
+            );
+        }
+        v
+    };
+    let cpu = quantity(Opt::MergeCpu, errs);
+    let memory = quantity(Opt::MergeMemory, errs);
+    Some(MergeAtStart {
+        image,
+        pull_secret,
+        cpu,
+        memory,
+    })
 }
 
 fn parse_extra_kind(spec: &str) -> Result<ExtraKind, String> {

@@ -277,6 +277,9 @@ pub enum Error {
         /// What became of the target.
         kept: &'static str,
     },
+    /// `trust-inject merge` failed; nothing was written.
+    #[error("merge: {0}")]
+    Merge(crate::merge::MergeError),
     /// A bug: something that cannot fail did.
     #[error("{what}: {io}")]
     Internal {
@@ -342,6 +345,12 @@ impl Error {
             | Error::ConfigFile { .. }
             | Error::ConfigUnreadable { .. }
             | Error::Bundle(_) => Exit::BadConfig,
+            Error::Merge(e) => match e {
+                crate::merge::MergeError::Absent { .. }
+                | crate::merge::MergeError::Empty { .. } => Exit::BadInput,
+                crate::merge::MergeError::Write { .. } => Exit::WriteFailed,
+                _ => Exit::BadConfig,
+            },
             Error::Write { .. } => Exit::WriteFailed,
             Error::Internal { .. } => Exit::Internal,
         }

@@ -34,8 +34,10 @@ mod error;
 mod generate;
 mod inject;
 pub mod krm;
+mod merge;
 mod object;
 mod pipeline;
+mod reach;
 mod report;
 #[doc(hidden)]
 pub mod well_known;
@@ -43,10 +45,12 @@ mod workload;
 #[doc(hidden)]
 pub mod yaml;
 
-pub use bundle::{BundleError, BundleWarning, Certificate, ReadBundle, WarningKind};
+pub use bundle::{BundleError, BundleWarning, Certificate, PublicRoots, ReadBundle, WarningKind};
 pub use config::{Options, Settings};
 pub use error::{DocRef, Error, Exit, Finding, Severity};
+pub use merge::{MergeArgs, MergeError, Merged, merge};
 pub use pipeline::{Processed, Summary, WorkloadReport, plan_edits, process};
+pub use reach::{SourceObject, partial_notice, source_dependency};
 pub use report::{check_problems, json_report, no_workload_warning};
 pub use workload::ObjectRef;
 

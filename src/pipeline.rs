@@ -37,6 +37,8 @@ pub struct WorkloadReport {
     pub volume_added: bool,
     /// Whether the bundle hash annotation was missing or stale.
     pub annotation_changed: bool,
+    /// What of the start-up merge was missing, stale or left by an earlier run.
+    pub merge_changes: Vec<String>,
 }
 
 /// Counts for the summary line.
@@ -74,6 +76,8 @@ pub struct Processed {
     pub workloads: Vec<WorkloadReport>,
     /// Counts.
     pub summary: Summary,
+    /// The ConfigMaps or Secrets of the stream that the workloads read the bundle from.
+    pub sources: Vec<crate::reach::SourceObject>,
 }
 
 /// Injects the CA bundle into every workload of a multi-document stream.
@@ -152,6 +156,7 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
     let mut offset = 0usize;
     let mut existing: Vec<Generated> = Vec::new();
     let mut bundle_like: Vec<(String, DocRef)> = Vec::new();
+    let mut sources = Vec::new();
     // Chunks are processed in batches, merged in order as each batch ends, so a stream of
     // millions of tiny documents does not hold millions of per-chunk results at once.
     for (batch, batch_bases) in chunks.chunks(BATCH).zip(bases.chunks(BATCH)) {
@@ -192,6 +197,10 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
                 d.index += offset - c.documents;
             }
             bundle_like.append(&mut c.bundle_like);
+            for s in &mut c.sources {
+                s.doc.index += offset - c.documents;
+            }
+            sources.append(&mut c.sources);
         }
     }
     for w in &out.workloads {
@@ -206,6 +215,10 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
             }
         }
     }
+    if let Some(e) = crate::reach::missing_key(opts, &sources, &out.workloads) {
+        return Err(e);
+    }
+    out.sources = sources;
     out.summary.warnings = out
         .findings
         .iter()
@@ -292,6 +305,7 @@ fn collision(opts: &Options, ns: &str, chart: &DocRef, workloads: &[WorkloadRepo
     let kind = match opts.source.kind {
         crate::config::SourceKind::ConfigMap => "ConfigMap",
         crate::config::SourceKind::Secret => "Secret",
+        crate::config::SourceKind::ClusterTrustBundle { .. } => "ClusterTrustBundle",
     };
     let first = workloads
         .iter()
@@ -361,6 +375,8 @@ struct ChunkOut {
     /// The chart's own objects of the kind and name of the generated bundle: namespace and
     /// document.
     bundle_like: Vec<(String, DocRef)>,
+    /// The objects of the stream that the injected workloads read the bundle from.
+    sources: Vec<crate::reach::SourceObject>,
 }
 
 /// The namespace of a bundle object this tool generated earlier under the current name.
@@ -403,8 +419,8 @@ fn process_chunk_as(
         force_build || (maybe_workload && !never()) || GENERATED.find(text.as_bytes()).is_some();
     // A document that may be an object named like the bundle this run generates: read it
     // to tell a collision with the chart's own object.
-    let named_like_bundle = opts.generated
-        && opts.append_generated
+    // Or the existing object the workloads read (its keys are checked).
+    let named_like_bundle = (!opts.generated || opts.append_generated)
         && memmem::find(text.as_bytes(), opts.source.name.as_bytes()).is_some();
     // The whole chunk, for errors raised before it is parsed.
     let chunk_ref = || {
@@ -530,8 +546,12 @@ fn process_chunk_as(
             let kind = match opts.source.kind {
                 crate::config::SourceKind::ConfigMap => "ConfigMap",
                 crate::config::SourceKind::Secret => "Secret",
+                crate::config::SourceKind::ClusterTrustBundle { .. } => "ClusterTrustBundle",
             };
-            if o.api_version == "v1" && o.kind == kind && o.name == opts.source.name {
+            if !opts.generated {
+                out.sources
+                    .extend(crate::reach::source_object(root, opts, &docref));
+            } else if o.api_version == "v1" && o.kind == kind && o.name == opts.source.name {
                 out.bundle_like.push((
                     o.namespace.clone().unwrap_or_default(),
                     DocRef {
@@ -650,6 +670,7 @@ fn process_doc(
             changed: false,
             volume_added: p.volume_added,
             annotation_changed: p.annotation_changed,
+            merge_changes: p.merge_changes,
         });
         intents.extend(p.intents);
     }
@@ -686,9 +707,11 @@ fn process_doc(
     };
     // Items are removed last, from the highest index down, so the indices of the other
     // intents (all counted in the unedited document) still hold.
+    // An item put first goes in after the removals, which count in the unedited list.
     let removal = |i: &Intent| match i.op {
-        Op::RemoveItem(n) => Some(std::cmp::Reverse(n)),
-        _ => None,
+        Op::RemoveItem(n) => (1, Some(std::cmp::Reverse(n))),
+        Op::Prepend(_) => (2, None),
+        _ => (0, None),
     };
     intents.sort_by_key(removal);
     for i in &intents {

@@ -31,6 +31,7 @@ impl From<Error> for Failed {
 pub fn run(inv: Invocation) -> Result<Exit, Failed> {
     match inv.action {
         Action::Completions(_) | Action::Man => return print_docs(inv.action),
+        Action::Merge => return run_merge(&inv),
         Action::Inject | Action::Check => {}
     }
     let quiet = inv.quiet;
@@ -88,6 +89,12 @@ pub fn run(inv: Invocation) -> Result<Exit, Failed> {
         }
     }
     if inv.action == Action::Check {
+        if let Some(notice) = trust_inject::partial_notice(&processed, &opts) {
+            say!("trust-inject: check: notice: {notice}");
+        }
+        if let Some(note) = trust_inject::source_dependency(&processed, &opts) {
+            say!("trust-inject: check: note: {note}");
+        }
         return Ok(check(&processed, quiet, &origins));
     }
     report(&processed, &opts, quiet, inv.verbose, &origins);
@@ -114,6 +121,25 @@ pub fn run(inv: Invocation) -> Result<Exit, Failed> {
     // cost time (a few percent on large streams).
     std::mem::forget(processed);
     std::mem::forget(input);
+    Ok(Exit::Ok)
+}
+
+/// `trust-inject merge`: the start-up merge init container's command.
+fn run_merge(inv: &Invocation) -> Result<Exit, Failed> {
+    let Some(args) = &inv.merge else {
+        return Ok(Exit::Ok);
+    };
+    let done = trust_inject::merge(args).map_err(Error::Merge)?;
+    for w in &done.warnings {
+        say!("trust-inject: merge: {}: {w}", paint(Severity::Warning));
+    }
+    say!(
+        "trust-inject: merge: wrote {} ({} private CA(s), {} certificates in the complete bundle) into {}",
+        done.files.join(", "),
+        done.private,
+        done.total,
+        args.output_dir.display()
+    );
     Ok(Exit::Ok)
 }
 
@@ -242,6 +268,9 @@ fn report(p: &Processed, opts: &Options, quiet: bool, verbose: bool, origins: &O
     }
     if quiet {
         return;
+    }
+    if let Some(notice) = trust_inject::partial_notice(p, opts) {
+        let _ = writeln!(err, "trust-inject: notice: {notice}");
     }
     let s = &p.summary;
     let plural =

@@ -231,6 +231,7 @@ pub(crate) fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), Stri
             crate::yaml::val_to_node(v),
         )),
         (Op::Append(v), Value::Seq(items)) => items.push(crate::yaml::val_to_node(v)),
+        (Op::Prepend(v), Value::Seq(items)) => items.insert(0, crate::yaml::val_to_node(v)),
         (Op::Replace(v) | Op::ReplaceNode(v), _) => *node = crate::yaml::val_to_node(v),
         (Op::AppendBlock(_), _) => return Err(missing()),
         (Op::RemoveKey(k), Value::Map(entries)) => {
