@@ -1151,37 +1151,8 @@ impl Options {
         if !is_dns_label(&volume_name) {
             errs.push("--volume-name", format!("{volume_name:?} is not a valid volume name (lowercase letters, digits and '-', at most 63)"));
         }
-        let mount_path = r.str(Opt::MountPath);
-        if let Some(why) = mount_path_problem(&mount_path, false) {
-            errs.push("--mount-path", format!("{mount_path:?} {why}"));
-        }
-        let additive_file = Some(r.str(Opt::AdditiveFile)).filter(|v| !v.is_empty());
-        if let Some(f) = &additive_file
-            && let Some(why) = mount_path_problem(f, true)
-        {
-            errs.push("--additive-file", format!("{f:?} {why}"));
-        }
-        let system_bundle_paths = r.list(Opt::SystemBundlePath);
-        for p in &system_bundle_paths {
-            if let Some(why) = mount_path_problem(p, true) {
-                errs.push("--system-bundle-path", format!("{p:?} {why}"));
-            }
-        }
-        {
-            let mut mounts: Vec<(&str, &str)> = vec![("--mount-path", mount_path.as_str())];
-            if let Some(f) = &additive_file {
-                mounts.push(("--additive-file", f));
-            }
-            if source.complete {
-                mounts.extend(
-                    system_bundle_paths
-                        .iter()
-                        .map(|p| ("--system-bundle-path", p.as_str())),
-                );
-            }
-            let hashed = generated && r.bool(Opt::HashedCerts);
-            check_mount_collisions(&mounts, hashed, &mut errs);
-        }
+        let (mount_path, additive_file, system_bundle_paths) =
+            mount_paths(&r, &source, generated, &mut errs);
         let additive_env = r.list(Opt::AdditiveEnv);
         let replacing_env = r.list(Opt::ReplacingEnv);
         check_env_names(&additive_env, &replacing_env, &mut errs);
@@ -1275,6 +1246,48 @@ impl Options {
     pub fn bundle_file(&self) -> String {
         format!("{}/{}", self.mount_path, self.source.key)
     }
+}
+
+/// The paths the tool mounts (`--mount-path`, `--additive-file`, `--system-bundle-path`),
+/// each checked, and checked against the others.
+fn mount_paths(
+    r: &Reader<'_>,
+    source: &Source,
+    generated: bool,
+    errs: &mut ConfigErrors,
+) -> (String, Option<String>, Vec<String>) {
+    let mount_path = r.str(Opt::MountPath);
+    if let Some(why) = mount_path_problem(&mount_path, false) {
+        errs.push("--mount-path", format!("{mount_path:?} {why}"));
+    }
+    let additive_file = Some(r.str(Opt::AdditiveFile)).filter(|v| !v.is_empty());
+    if let Some(f) = &additive_file
+        && let Some(why) = mount_path_problem(f, true)
+    {
+        errs.push("--additive-file", format!("{f:?} {why}"));
+    }
+    let system_bundle_paths = r.list(Opt::SystemBundlePath);
+    for p in &system_bundle_paths {
+        if let Some(why) = mount_path_problem(p, true) {
+            errs.push("--system-bundle-path", format!("{p:?} {why}"));
+        }
+    }
+    {
+        let mut mounts: Vec<(&str, &str)> = vec![("--mount-path", mount_path.as_str())];
+        if let Some(f) = &additive_file {
+            mounts.push(("--additive-file", f));
+        }
+        if source.complete {
+            mounts.extend(
+                system_bundle_paths
+                    .iter()
+                    .map(|p| ("--system-bundle-path", p.as_str())),
+            );
+        }
+        let hashed = generated && r.bool(Opt::HashedCerts);
+        check_mount_collisions(&mounts, hashed, errs);
+    }
+    (mount_path, additive_file, system_bundle_paths)
 }
 
 /// Typed reads of one set of [`Settings`], falling back to each option's default in
