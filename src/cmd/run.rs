@@ -42,42 +42,10 @@ pub fn run(inv: Invocation) -> Result<Exit, Failed> {
         return run_krm(&inv, &input);
     }
 
-    let mut opts = Options::from_settings(&inv.settings).map_err(Error::Config)?;
-    let read = opts.load_bundle().map_err(Error::Bundle)?;
-    if !quiet {
-        print_certificates(&read);
-    }
-    for w in &read.warnings {
-        say!("trust-inject: {}: {w}", paint(Severity::Warning));
-    }
-    if opts.strict && !read.warnings.is_empty() {
-        let count = read.warnings.len();
-        return Err(Error::StrictCertificates { count }.into());
-    }
+    let opts = load_options(&inv)?;
     #[cfg(debug_assertions)]
     debug::panic_before_processing();
-    let processed = match trust_inject::plan_edits(&input, &opts) {
-        Ok(p) => p,
-        Err(Error::Strict { warnings }) => {
-            // Every warning, each placed in its file, then the verdict.
-            for w in &warnings {
-                say!(
-                    "trust-inject: {}: {}",
-                    paint(Severity::Warning),
-                    origins.locate_finding(w)
-                );
-            }
-            let count = warnings.len();
-            return Err(Error::StrictCount { count }.into());
-        }
-        Err(e) => {
-            let shown = Some(origins.locate_error(&e, &input, &opts));
-            return Err(Failed {
-                error: Box::new(e),
-                shown,
-            });
-        }
-    };
+    let processed = plan(&input, &opts, &origins)?;
     if inv.fail_on_empty && processed.summary.objects == 0 {
         return Err(Error::Empty.into());
     }
@@ -122,6 +90,50 @@ pub fn run(inv: Invocation) -> Result<Exit, Failed> {
     std::mem::forget(processed);
     std::mem::forget(input);
     Ok(Exit::Ok)
+}
+
+/// The options, with the bundle of `--ca-file` read and its certificates and warnings
+/// printed.
+fn load_options(inv: &Invocation) -> Result<Options, Failed> {
+    let mut opts = Options::from_settings(&inv.settings).map_err(Error::Config)?;
+    let read = opts.load_bundle().map_err(Error::Bundle)?;
+    if !inv.quiet {
+        print_certificates(&read);
+    }
+    for w in &read.warnings {
+        say!("trust-inject: {}: {w}", paint(Severity::Warning));
+    }
+    if opts.strict && !read.warnings.is_empty() {
+        let count = read.warnings.len();
+        return Err(Error::StrictCertificates { count }.into());
+    }
+    Ok(opts)
+}
+
+/// The edits for `input`; errors placed in the input's files.
+fn plan(input: &str, opts: &Options, origins: &Origins) -> Result<Processed, Failed> {
+    match trust_inject::plan_edits(input, opts) {
+        Ok(p) => Ok(p),
+        Err(Error::Strict { warnings }) => {
+            // Every warning, each placed in its file, then the verdict.
+            for w in &warnings {
+                say!(
+                    "trust-inject: {}: {}",
+                    paint(Severity::Warning),
+                    origins.locate_finding(w)
+                );
+            }
+            let count = warnings.len();
+            Err(Error::StrictCount { count }.into())
+        }
+        Err(e) => {
+            let shown = Some(origins.locate_error(&e, input, opts));
+            Err(Failed {
+                error: Box::new(e),
+                shown,
+            })
+        }
+    }
 }
 
 /// `trust-inject merge`: the start-up merge init container's command.
