@@ -222,6 +222,15 @@ pub fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String,
         };
         return Ok((text, origins));
     }
+    join(sources, total, utf8)
+}
+
+/// Several inputs joined into one stream (see [`read_input`]), with where each one sits.
+fn join(
+    sources: Vec<(String, Vec<u8>)>,
+    total: u64,
+    utf8: impl Fn(&str, Vec<u8>) -> Result<String, Error>,
+) -> Result<(String, Origins), Error> {
     let mut out = String::with_capacity(usize::try_from(total).unwrap_or(0));
     let mut origins = Vec::with_capacity(sources.len());
     let mut line = 1usize;
