@@ -1,38 +1,23 @@
-//! The command line: a clap [`Command`] built from [`trust_inject::config::FIELDS`], so
-//! every option has exactly one definition; the layering of config file, environment and
-//! flags into [`Settings`]; and the documented exit codes.
+//! The command line: a clap [`Command`] built from [`crate::config::FIELDS`], so every
+//! option has exactly one definition; [`resolve`], which turns the arguments, the
+//! environment and the config document into an [`Invocation`] (a pure function: the
+//! caller passes the environment and reads the files); and the documented exit codes.
+//!
+//! Options are layered, each over the one before: defaults, the config document (or the
+//! kustomize plugin config), Argo CD parameters and plugin env, `TRUST_INJECT_*`
+//! variables, flags. The `TRUST_INJECT_*` layer is parsed by the same clap arguments as
+//! the flags (same spellings, same errors), from the [`Env`] given, not from the process.
 
-use std::ffi::OsString;
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
-use trust_inject::config::{FIELDS, FieldKind, Setting, Settings};
 
-/// Exit codes. Listed in `--help` and the README; never reuse a number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    /// Success.
-    Ok = 0,
-    /// A workload could not be injected (a conflict, or warnings under --strict).
-    InjectFailed = 1,
-    /// Bad command line.
-    Usage = 2,
-    /// Unreadable or invalid input (I/O, invalid YAML, over a limit, empty under --fail-on-empty).
-    BadInput = 3,
-    /// Invalid configuration (config file, functionConfig, option values).
-    BadConfig = 4,
-    /// The output could not be written (disk full, file size limit, unwritable place).
-    WriteFailed = 5,
-    /// A bug: the run crashed (nothing was written).
-    Internal = 6,
-}
-
-impl From<Exit> for std::process::ExitCode {
-    fn from(e: Exit) -> Self {
-        Self::from(e as u8)
-    }
-}
+use crate::config::{FIELDS, FieldKind, Hint, Opt, Setting, Settings, settings_from_text};
+use crate::{Error, Options};
 
 /// The exit code table, for `--help` and the README.
 pub const EXIT_CODES: &str = "Exit codes:
@@ -66,9 +51,18 @@ TRUST_INJECT_* environment variable; flags win over the environment, which wins 
 file. The bundle source counts as one option: --configmap, --secret or --ca-file given on the \
 command line replaces a source of any type from the environment or the file.";
 
-/// The whole command.
+/// The whole command, with the environment variables each option reads (shown in
+/// `--help`; clap reads them from the process when parsing with it).
 #[must_use]
 pub fn command() -> Command {
+    command_with(true)
+}
+
+/// The whole command; `env`: whether options read (and `--help` shows) their environment
+/// variables. [`resolve`] parses without, and lays the [`Env`] it is given over the
+/// defaults itself.
+fn command_with(env: bool) -> Command {
+    let env_of = |name: &str| env_var(env, name.to_owned());
     let main = Command::new("trust-inject")
         .version(env!("CARGO_PKG_VERSION"))
         .about(ABOUT)
@@ -79,7 +73,7 @@ pub fn command() -> Command {
             Arg::new("report")
                 .long("report")
                 .value_name("FILE")
-                .env("TRUST_INJECT_REPORT")
+                .env(env_of("TRUST_INJECT_REPORT"))
                 .value_parser(clap::value_parser!(OsString))
                 .value_hint(ValueHint::FilePath)
                 .help("Write a JSON report (per workload: what was mounted and set, what was skipped or kept, and why) to FILE, or `-` for standard error"),
@@ -91,7 +85,7 @@ pub fn command() -> Command {
                 .help("Print a unified diff of the change instead of the manifests (for reviews)"),
         )
         .subcommand(
-            common_args(Command::new("check"))
+            common_args(Command::new("check"), env)
                 .about("Exit non-zero if any workload of the stream would not trust the bundle")
                 .long_about(
                     "Reads a stream (the output of `helm template` or `kustomize build`, injected or not) and \
@@ -115,11 +109,12 @@ pub fn command() -> Command {
         )
         .subcommand(Command::new("man").about("Print the man page (roff)"))
         .subcommand(merge_command());
-    common_args(main)
+    common_args(main, env)
 }
 
 /// The inputs and every option, shared by the main command and `check`.
-fn common_args(cmd: Command) -> Command {
+fn common_args(cmd: Command, env: bool) -> Command {
+    let env_of = |name: &str| env_var(env, name.to_owned());
     let mut cmd = cmd
         .arg(
             Arg::new("files")
@@ -145,7 +140,7 @@ fn common_args(cmd: Command) -> Command {
             Arg::new("config")
                 .long("config")
                 .value_name("FILE")
-                .env("TRUST_INJECT_CONFIG")
+                .env(env_of("TRUST_INJECT_CONFIG"))
                 .value_parser(clap::value_parser!(OsString))
                 .value_hint(ValueHint::FilePath)
                 .help("Read options from a TrustInjection document (flags override it)"),
@@ -154,59 +149,55 @@ fn common_args(cmd: Command) -> Command {
             Arg::new("quiet")
                 .short('q')
                 .long("quiet")
-                .env("TRUST_INJECT_QUIET")
+                .env(env_of("TRUST_INJECT_QUIET"))
                 .action(ArgAction::SetTrue)
                 // Only TRUST_INJECT_QUIET gives it a value.
-                .value_parser(|v: &str| {
-                    bool_word(v).ok_or("[possible values: true, false] (or yes/no, on/off, 1/0)")
-                })
+                .value_parser(quiet_parser)
                 .help("Do not print the summary line and notes (warnings are still printed)"),
         );
     for f in FIELDS {
-        cmd = cmd.arg(field_arg(f));
+        cmd = cmd.arg(field_arg(f, env));
     }
     cmd
 }
 
-fn field_arg(f: &'static trust_inject::config::Field) -> Arg {
+/// The environment variable an argument reads, when `on`.
+fn env_var(on: bool, name: String) -> clap::builder::Resettable<clap::builder::OsStr> {
+    if on {
+        clap::builder::Resettable::Value(name.into())
+    } else {
+        clap::builder::Resettable::Reset
+    }
+}
+
+/// The value of `TRUST_INJECT_QUIET`.
+fn quiet_parser(v: &str) -> Result<bool, &'static str> {
+    bool_word(v).ok_or("[possible values: true, false] (or yes/no, on/off, 1/0)")
+}
+
+fn field_arg(f: &'static crate::config::Field, env: bool) -> Arg {
     let default = if f.default.is_empty() {
         String::new()
     } else {
         format!(" [default: {}]", f.default)
     };
-    let heading = match f.flag {
-        "configmap" | "secret" | "key" | "complete-bundle" | "ca-file" | "public-roots"
-        | "bundle-name" | "generate" => "Bundle source",
-        "volume-name" | "mount-path" | "additive-file" | "system-bundle-path" | "additive-env"
-        | "replacing-env" | "override-env" | "java-truststore" | "hashed-certs" => {
-            "What is injected"
-        }
-        "exclude-container"
-        | "skip-init-containers"
-        | "exclude-kind"
-        | "exclude-namespace"
-        | "exclude-name"
-        | "exclude-selector"
-        | "generic-workloads"
-        | "workload-kind" => "Which workloads",
-        "max-depth" | "max-alias-nodes" | "max-workload-bytes" | "max-input-bytes" => "Limits",
-        _ => "Behaviour",
-    };
     let arg = Arg::new(f.flag)
         .long(f.flag)
-        .help_heading(heading)
+        .help_heading(f.heading.title())
         .value_name(f.value_name)
-        .value_hint(value_hint(f.flag))
-        .env(f.env())
+        .value_hint(match f.hint {
+            Hint::Other => ValueHint::Other,
+            Hint::File => ValueHint::FilePath,
+            Hint::AnyPath => ValueHint::AnyPath,
+        })
+        .env(env_var(env, f.env()))
         .help(format!("{}{default}", f.help));
     match f.kind {
-        FieldKind::Str => match fixed_values(f.flag) {
-            // A fixed set: a wrong value is refused with the list, and completes to it.
-            Some(values) => arg
-                .action(ArgAction::Set)
-                .value_parser(PossibleValuesParser::new(values)),
-            None => arg.action(ArgAction::Set),
-        },
+        // A fixed set: a wrong value is refused with the list, and completes to it.
+        FieldKind::Str if !f.values.is_empty() => arg
+            .action(ArgAction::Set)
+            .value_parser(PossibleValuesParser::new(f.values)),
+        FieldKind::Str => arg.action(ArgAction::Set),
         FieldKind::Int => arg
             .action(ArgAction::Set)
             .value_parser(clap::value_parser!(u64)),
@@ -218,25 +209,6 @@ fn field_arg(f: &'static trust_inject::config::Field) -> Arg {
             .ignore_case(true)
             .value_parser(bool_parser()),
         FieldKind::List => arg.action(ArgAction::Append).value_delimiter(','),
-    }
-}
-
-/// The values of an option that takes one of a fixed set (the config file checks the same).
-fn fixed_values(flag: &str) -> Option<&'static [&'static str]> {
-    match flag {
-        "generate" => Some(&["configmap", "secret"]),
-        _ => None,
-    }
-}
-
-/// What shell completion offers for an option's value: local files only where the value
-/// names one. Paths inside the container (`--mount-path`, `--additive-file`,
-/// `--system-bundle-path`) and names complete nothing.
-fn value_hint(flag: &str) -> ValueHint {
-    match flag {
-        "ca-file" => ValueHint::AnyPath,
-        "error-log" | "public-roots" => ValueHint::FilePath,
-        _ => ValueHint::Other,
     }
 }
 
@@ -259,38 +231,428 @@ fn bool_word(v: &str) -> Option<bool> {
     }
 }
 
-/// What the environment (`TRUST_INJECT_*`) and the command line set, as two layers of
-/// [`Settings`]: the command line is laid over the environment.
-#[must_use]
-pub fn settings_from_matches(m: &ArgMatches) -> (Settings, Settings) {
-    (
-        settings_from(m, ValueSource::EnvVariable),
-        settings_from(m, ValueSource::CommandLine),
-    )
+/// The process environment, as [`resolve`] reads it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Env(BTreeMap<OsString, OsString>);
+
+impl Env {
+    /// The environment of this process.
+    #[must_use]
+    pub fn from_process() -> Env {
+        Env(std::env::vars_os().collect())
+    }
+
+    /// A variable's value, whatever its bytes.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&OsStr> {
+        self.0.get(OsStr::new(name)).map(OsString::as_os_str)
+    }
+
+    /// A variable's value when it is set and UTF-8 (as [`std::env::var`]).
+    #[must_use]
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(OsStr::to_str)
+    }
 }
 
-/// What came from `source`.
-fn settings_from(m: &ArgMatches, source: ValueSource) -> Settings {
+impl<K: Into<OsString>, V: Into<OsString>> FromIterator<(K, V)> for Env {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Env(iter
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect())
+    }
+}
+
+/// What the run does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Inject and write the manifests.
+    Inject,
+    /// Only say whether every workload already trusts the bundle.
+    Check,
+    /// Print a shell completion script.
+    Completions(clap_complete::Shell),
+    /// Print the man page.
+    Man,
+    /// Merge CA certificates with the public roots (`trust-inject merge`, in the
+    /// start-up merge init container); what to merge is in [`Invocation::merge`].
+    Merge,
+}
+
+/// Everything a run needs to know before it reads its input: what [`resolve`] returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    /// What the run does.
+    pub action: Action,
+    /// Input files in order (empty: standard input; `-` is standard input).
+    pub files: Vec<OsString>,
+    /// `-o FILE` (`-`: standard output).
+    pub output: Option<OsString>,
+    /// `--report FILE` (`-`: standard error).
+    pub report: Option<OsString>,
+    /// `--diff`.
+    pub diff: bool,
+    /// `-q`.
+    pub quiet: bool,
+    /// `TRUST_INJECT_VERBOSE`: print notes too.
+    pub verbose: bool,
+    /// Run as kustomize's legacy exec plugin (config file as the only argument).
+    pub legacy: bool,
+    /// Every layer of options, the command line on top; [`Options::from_settings`] or the
+    /// KRM function resolves them.
+    pub settings: Settings,
+    /// Where errors are also logged (`--error-log`, or the default under Helm).
+    pub error_log: Option<PathBuf>,
+    /// Fail on an input with no object (`--fail-on-empty`, on by default under Argo CD).
+    pub fail_on_empty: bool,
+    /// The largest input read, in bytes.
+    pub max_input_bytes: u64,
+    /// What `trust-inject merge` merges, and where to.
+    pub merge: Option<crate::MergeArgs>,
+}
+
+impl Invocation {
+    /// An invocation that injects, with nothing set yet.
+    fn new(legacy: bool, verbose: bool) -> Invocation {
+        Invocation {
+            action: Action::Inject,
+            files: Vec::new(),
+            output: None,
+            report: None,
+            diff: false,
+            quiet: false,
+            verbose,
+            legacy,
+            settings: Settings::default(),
+            error_log: None,
+            fail_on_empty: false,
+            max_input_bytes: 0,
+            merge: None,
+        }
+    }
+}
+
+/// Why [`resolve`] stopped.
+#[derive(Debug)]
+pub enum Stop {
+    /// Help, the version, or a usage error, as clap renders it (print it; exit 0 for help
+    /// and version, 2 otherwise).
+    Clap(Box<clap::Error>),
+    /// An error, and the error log known when it happened.
+    Failed {
+        /// What went wrong.
+        error: Box<Error>,
+        /// Where it is also logged.
+        error_log: Option<PathBuf>,
+    },
+}
+
+/// Resolves the arguments (`argv[0]` first), the environment and the config document into
+/// an [`Invocation`]. The only I/O is `read_config`, called with the `--config` path (or
+/// the kustomize plugin's) when there is one.
+///
+/// # Errors
+/// [`Stop::Clap`] for help, the version and usage errors; [`Stop::Failed`] for an invalid
+/// config file, Argo CD parameters, or `check` with `-o`.
+///
+/// # Examples
+/// ```
+/// use trust_inject::cli::{Action, Env, resolve};
+/// let argv = ["trust-inject", "--secret", "corp-ca"].map(Into::into);
+/// let env: Env = [("TRUST_INJECT_VOLUME_NAME", "corp")].into_iter().collect();
+/// let inv = resolve(&argv, &env, &mut |_| unreachable!("no config file")).expect("valid");
+/// assert_eq!(inv.action, Action::Inject);
+/// let opts = trust_inject::Options::from_settings(&inv.settings).expect("valid");
+/// assert_eq!((opts.source.name.as_str(), opts.volume_name.as_str()), ("corp-ca", "corp"));
+/// ```
+pub fn resolve(
+    argv: &[OsString],
+    env: &Env,
+    read_config: &mut dyn FnMut(&Path) -> std::io::Result<String>,
+) -> Result<Invocation, Stop> {
+    let legacy = is_legacy_plugin(argv, env);
+    let cli_args = if legacy {
+        argv.get(..1).unwrap_or(&[])
+    } else {
+        argv
+    };
+    let matches = parse(cli_args)?;
+    let mut inv = Invocation::new(legacy, env.get("TRUST_INJECT_VERBOSE").is_some());
+    let (action, sub, m) = action_of(&matches);
+    inv.action = action;
+    if action == Action::Merge {
+        inv.merge = Some(merge_args(m));
+    }
+    if matches!(action, Action::Completions(_) | Action::Man | Action::Merge) {
+        return Ok(inv);
+    }
+    let e = env_matches(sub, m, env)?;
+    let on_line = |id: &str| {
+        m.ids().any(|i| i.as_str() == id) && m.value_source(id) == Some(ValueSource::CommandLine)
+    };
+    inv.quiet = m.get_flag("quiet") || (!on_line("quiet") && env_quiet(sub, env)?);
+    inv.output = m.get_one::<OsString>("output").cloned();
+    let either = |id: &str| {
+        let from = if on_line(id) { m } else { &e };
+        from.try_get_one::<OsString>(id).ok().flatten().cloned()
+    };
+    inv.report = either("report");
+    inv.diff = m
+        .try_get_one::<bool>("diff")
+        .ok()
+        .flatten()
+        .copied()
+        .unwrap_or(false);
+    let cli_settings = settings_from(&e).overlay(settings_from(m));
+    inv.error_log = match cli_settings.0.get(&Opt::ErrorLog) {
+        Some(Setting::Str(p)) if !p.is_empty() => Some(p.into()),
+        _ => default_error_log(env),
+    };
+    let fail = |error: Error, error_log: &Option<PathBuf>| Stop::Failed {
+        error: Box::new(error),
+        error_log: error_log.clone(),
+    };
+    let config_path = either("config").or_else(|| legacy.then(|| argv.get(1).cloned()).flatten());
+    let file_settings = config_settings(config_path.as_deref(), legacy, env, read_config)
+        .map_err(|e| fail(e, &inv.error_log))?;
+    let outer = argocd_settings(env)
+        .map_err(|e| fail(Error::Config(e), &inv.error_log))?
+        .overlay(cli_settings);
+    if inv.error_log.is_none()
+        && let Some(Setting::Str(p)) = file_settings.0.get(&Opt::ErrorLog)
+        && !p.is_empty()
+    {
+        inv.error_log = Some(p.into());
+    }
+    if !legacy {
+        inv.files = m
+            .get_many::<OsString>("files")
+            .map(|v| v.cloned().collect())
+            .unwrap_or_default();
+    }
+    inv.settings = file_settings.overlay(outer);
+    // The limit applies before the options are checked; with options that do not resolve
+    // yet (a KRM functionConfig may complete them), the default limit applies.
+    inv.max_input_bytes = Options::from_settings(&inv.settings)
+        .map_or_else(|_| Opt::MaxInputBytes.default_int(), |o| o.max_input_bytes);
+    if inv.action == Action::Check
+        && let Some(o) = &inv.output
+    {
+        let output = o.to_string_lossy().into_owned();
+        return Err(fail(Error::CheckWithOutput { output }, &inv.error_log));
+    }
+    inv.fail_on_empty = match inv.settings.0.get(&Opt::FailOnEmpty) {
+        Some(Setting::Bool(b)) => *b,
+        _ => env.get("ARGOCD_APP_NAME").is_some(),
+    };
+    Ok(inv)
+}
+
+/// kustomize's legacy exec plugin: the executable is installed as
+/// `$KUSTOMIZE_PLUGIN_HOME/trust-inject.dev/v1alpha1/trustinjection/TrustInjection` and
+/// called with the path of its config file as the only argument and the stream on stdin.
+fn is_legacy_plugin(argv: &[OsString], env: &Env) -> bool {
+    env.get("KUSTOMIZE_PLUGIN_CONFIG_STRING").is_some()
+        || argv
+            .first()
+            .and_then(|a| Path::new(a).file_name())
+            .is_some_and(|n| n == "TrustInjection")
+}
+
+/// The action, the subcommand that takes the options (`check`, or none for the main
+/// command), and the matches that hold them.
+fn action_of(matches: &ArgMatches) -> (Action, Option<&'static str>, &ArgMatches) {
+    match matches.subcommand() {
+        Some(("completions", sm)) => {
+            let shell = sm
+                .get_one::<clap_complete::Shell>("shell")
+                .copied()
+                .unwrap_or(clap_complete::Shell::Bash);
+            (Action::Completions(shell), None, sm)
+        }
+        Some(("man", sm)) => (Action::Man, None, sm),
+        Some(("merge", sm)) => (Action::Merge, None, sm),
+        Some(("check", sm)) => (Action::Check, Some("check"), sm),
+        _ => (Action::Inject, None, matches),
+    }
+}
+
+/// Parses the command line alone (no environment). Help is rendered by the command that
+/// shows the environment variables.
+fn parse(args: &[OsString]) -> Result<ArgMatches, Stop> {
+    use clap::error::ErrorKind;
+    command_with(false).try_get_matches_from(args).map_err(|e| {
+        let e = match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                command().try_get_matches_from(args).err().unwrap_or(e)
+            }
+            _ => e,
+        };
+        Stop::Clap(Box::new(e))
+    })
+}
+
+/// The `TRUST_INJECT_*` variables of the options not given on the command line, parsed by
+/// the same arguments as flags (`--NAME=VALUE`), as clap parses them.
+fn env_matches(sub: Option<&str>, cli: &ArgMatches, env: &Env) -> Result<ArgMatches, Stop> {
+    let mut args: Vec<OsString> = vec!["trust-inject".into()];
+    args.extend(sub.map(OsString::from));
+    let mut vars: Vec<(&str, String)> = FIELDS.iter().map(|f| (f.flag, f.env())).collect();
+    vars.push(("config", "TRUST_INJECT_CONFIG".to_owned()));
+    if sub.is_none() {
+        vars.push(("report", "TRUST_INJECT_REPORT".to_owned()));
+    }
+    for (id, var) in vars {
+        if cli.value_source(id) == Some(ValueSource::CommandLine) {
+            continue;
+        }
+        if let Some(v) = env.get(&var) {
+            let mut arg = OsString::from(format!("--{id}="));
+            arg.push(v);
+            args.push(arg);
+        }
+    }
+    let matches = parse_env(&args)?;
+    Ok(match sub.and_then(|s| matches.subcommand_matches(s)) {
+        Some(sm) => sm.clone(),
+        None => matches,
+    })
+}
+
+fn parse_env(args: &[OsString]) -> Result<ArgMatches, Stop> {
+    command_with(false)
+        .try_get_matches_from(args)
+        .map_err(|e| Stop::Clap(Box::new(e)))
+}
+
+/// `TRUST_INJECT_QUIET`, checked as clap checks an environment variable's value.
+fn env_quiet(sub: Option<&str>, env: &Env) -> Result<bool, Stop> {
+    let Some(v) = env.get("TRUST_INJECT_QUIET") else {
+        return Ok(false);
+    };
+    let mut cmd = command_with(false);
+    cmd.build();
+    let cmd = match sub.and_then(|s| cmd.find_subcommand(s)) {
+        Some(sc) => sc.clone(),
+        None => cmd,
+    };
+    let arg = cmd.get_arguments().find(|a| a.get_id() == "quiet");
+    quiet_parser
+        .parse_ref(&cmd, arg, v)
+        .map_err(|e| Stop::Clap(Box::new(e)))
+}
+
+/// Options from Argo CD's config management plugin: parameters arrive as `PARAM_<NAME>`
+/// (`PARAM_CONFIGMAP`, `PARAM_COMPLETE_BUNDLE`) and the Application's plugin env as
+/// `ARGOCD_ENV_TRUST_INJECT_<NAME>`; the plugin env is laid over the parameters.
+fn argocd_settings(env: &Env) -> Result<Settings, crate::config::ConfigErrors> {
+    let mut params: Vec<(&'static str, String)> = Vec::new();
+    let mut plugin_env: Vec<(&'static str, String)> = Vec::new();
+    for f in FIELDS {
+        let upper = f.flag.to_ascii_uppercase().replace('-', "_");
+        if let Some(v) = env.var(&format!("PARAM_{upper}")) {
+            params.push((f.flag, v.to_owned()));
+        }
+        // Array parameters arrive one variable per item: PARAM_CA_FILE_0, PARAM_CA_FILE_1, ...
+        let items: Vec<&str> = (0..)
+            .map_while(|i| env.var(&format!("PARAM_{upper}_{i}")))
+            .collect();
+        if !items.is_empty() {
+            params.push((f.flag, items.join(",")));
+        }
+        if let Some(v) = env.var(&format!("ARGOCD_ENV_{}", f.env())) {
+            plugin_env.push((f.flag, v.to_owned()));
+        }
+    }
+    let layer = |pairs: &[(&'static str, String)], origin: &str| {
+        Settings::from_flat(pairs.iter().map(|(k, v)| (*k, v.as_str())), origin)
+    };
+    Ok(layer(&params, "Argo CD parameters")?.overlay(layer(&plugin_env, "Argo CD plugin env")?))
+}
+
+/// The options of the config document: the kustomize legacy plugin's config (in its
+/// variable), or the file at `path`.
+fn config_settings(
+    path: Option<&OsStr>,
+    legacy: bool,
+    env: &Env,
+    read_config: &mut dyn FnMut(&Path) -> std::io::Result<String>,
+) -> Result<Settings, Error> {
+    match (path, env.var("KUSTOMIZE_PLUGIN_CONFIG_STRING")) {
+        (_, Some(text)) if legacy && !text.trim().is_empty() => {
+            settings_from_text(text).map_err(|errors| Error::ConfigFile {
+                origin: "kustomize plugin config".to_owned(),
+                errors,
+            })
+        }
+        (Some(path), _) => {
+            let shown = path.to_string_lossy().into_owned();
+            let text = read_config(Path::new(path)).map_err(|io| Error::ConfigUnreadable {
+                path: shown.clone(),
+                io,
+            })?;
+            settings_from_text(&text).map_err(|errors| Error::ConfigFile {
+                origin: shown,
+                errors,
+            })
+        }
+        (None, _) => Ok(Settings::default()),
+    }
+}
+
+/// Helm hides a post-renderer's standard error: under Helm, errors also go to a file in
+/// the cache.
+fn default_error_log(env: &Env) -> Option<PathBuf> {
+    env.get("HELM_PLUGIN_NAME")?;
+    let cache = env
+        .get("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env.get("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(cache.join("trust-inject").join("helm-post-renderer.log"))
+}
+
+/// The options set in `m` on its command line.
+fn settings_from(m: &ArgMatches) -> Settings {
     let mut s = Settings::default();
     for f in FIELDS {
-        if m.value_source(f.flag) != Some(source) {
+        if m.value_source(f.flag) != Some(ValueSource::CommandLine) {
             continue;
         }
         let v = match f.kind {
             FieldKind::Str => m.get_one::<String>(f.flag).map(|v| Setting::Str(v.clone())),
-            FieldKind::Int => m
-                .get_one::<u64>(f.flag)
-                .map(|v| Setting::Str(v.to_string())),
+            FieldKind::Int => m.get_one::<u64>(f.flag).map(|v| Setting::Int(*v)),
             FieldKind::Bool => m.get_one::<bool>(f.flag).map(|v| Setting::Bool(*v)),
             FieldKind::List => m
                 .get_many::<String>(f.flag)
                 .map(|vs| Setting::List(vs.filter(|v| !v.is_empty()).cloned().collect())),
         };
         if let Some(v) = v {
-            s.0.insert(f.flag, v);
+            s.0.insert(f.id, v);
         }
     }
     s
+}
+
+/// The arguments of `trust-inject merge`.
+fn merge_args(m: &ArgMatches) -> crate::MergeArgs {
+    crate::MergeArgs {
+        sources: m
+            .get_many::<OsString>("source")
+            .into_iter()
+            .flatten()
+            .map(PathBuf::from)
+            .collect(),
+        output_dir: m
+            .get_one::<OsString>("output-dir")
+            .map(PathBuf::from)
+            .unwrap_or_default(),
+        public_roots: match m.get_one::<String>("public-roots").map(String::as_str) {
+            Some("none") => crate::PublicRoots::None,
+            Some("mozilla") | None => crate::PublicRoots::Mozilla,
+            Some(file) => crate::PublicRoots::File(file.into()),
+        },
+    }
 }
 
 /// `trust-inject merge`, run by the start-up merge init container (`--merge-at-start`).
@@ -337,17 +699,53 @@ fn merge_command() -> Command {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Exit;
+
+    fn argv(args: &[&str]) -> Vec<OsString> {
+        std::iter::once("trust-inject")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect()
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        pairs.iter().copied().collect()
+    }
+
+    /// Resolves with no config file to read.
+    fn resolved(args: &[&str], vars: &[(&str, &str)]) -> Result<Invocation, Stop> {
+        resolve(&argv(args), &env(vars), &mut |p| {
+            Err(std::io::Error::other(format!(
+                "{} was not expected",
+                p.display()
+            )))
+        })
+    }
+
+    fn ok(args: &[&str], vars: &[(&str, &str)]) -> Invocation {
+        match resolved(args, vars) {
+            Ok(inv) => inv,
+            Err(e) => panic!("{args:?} {vars:?}: {e:?}"),
+        }
+    }
+
+    fn clap_error(args: &[&str], vars: &[(&str, &str)]) -> String {
+        match resolved(args, vars) {
+            Err(Stop::Clap(e)) => e.to_string(),
+            other => panic!("{args:?} {vars:?}: expected a clap error, got {other:?}"),
+        }
+    }
 
     #[test]
     fn command_is_consistent() {
         command().debug_assert();
+        command_with(false).debug_assert();
     }
 
     #[test]
     fn flags_become_settings() {
-        let m = command()
-            .try_get_matches_from([
-                "trust-inject",
+        let inv = ok(
+            &[
                 "--configmap",
                 "corp",
                 "--complete-bundle",
@@ -355,28 +753,205 @@ mod tests {
                 "a,b",
                 "--max-depth",
                 "12",
-            ])
-            .expect("parses");
-        let (env, s) = settings_from_matches(&m);
-        assert_eq!(env, Settings::default());
-        assert_eq!(s.0.get("configmap"), Some(&Setting::Str("corp".into())));
-        assert_eq!(s.0.get("complete-bundle"), Some(&Setting::Bool(true)));
+            ],
+            &[],
+        );
+        let s = &inv.settings.0;
+        assert_eq!(s.get(&Opt::ConfigMap), Some(&Setting::Str("corp".into())));
+        assert_eq!(s.get(&Opt::CompleteBundle), Some(&Setting::Bool(true)));
         assert_eq!(
-            s.0.get("exclude-container"),
+            s.get(&Opt::ExcludeContainer),
             Some(&Setting::List(vec!["a".into(), "b".into()]))
         );
-        assert_eq!(s.0.get("max-depth"), Some(&Setting::Str("12".into())));
-        assert_eq!(s.0.get("key"), None);
+        assert_eq!(s.get(&Opt::MaxDepth), Some(&Setting::Int(12)));
+        assert_eq!(s.get(&Opt::Key), None);
+        assert_eq!(inv.action, Action::Inject);
+        assert_eq!(inv.max_input_bytes, Opt::MaxInputBytes.default_int());
     }
 
     #[test]
     fn booleans_can_be_turned_off() {
-        let m = command()
-            .try_get_matches_from(["trust-inject", "--generic-workloads=false"])
-            .expect("parses");
+        let inv = ok(&["--generic-workloads=false"], &[]);
         assert_eq!(
-            settings_from_matches(&m).1.0.get("generic-workloads"),
+            inv.settings.0.get(&Opt::GenericWorkloads),
             Some(&Setting::Bool(false))
+        );
+    }
+
+    #[test]
+    fn the_environment_given_is_read_and_flags_win_over_it() {
+        let vars = [
+            ("TRUST_INJECT_SECRET", "from-env"),
+            ("TRUST_INJECT_MAX_DEPTH", "7"),
+            ("TRUST_INJECT_EXCLUDE_KIND", "Job,CronJob"),
+            ("TRUST_INJECT_QUIET", "yes"),
+            ("TRUST_INJECT_REPORT", "-"),
+        ];
+        let inv = ok(&["--max-depth", "9"], &vars);
+        let s = &inv.settings.0;
+        assert_eq!(s.get(&Opt::Secret), Some(&Setting::Str("from-env".into())));
+        assert_eq!(s.get(&Opt::MaxDepth), Some(&Setting::Int(9)));
+        assert_eq!(
+            s.get(&Opt::ExcludeKind),
+            Some(&Setting::List(vec!["Job".into(), "CronJob".into()]))
+        );
+        assert!(inv.quiet);
+        assert_eq!(inv.report, Some("-".into()));
+        // A bad value given on the command line hides the variable, as it does in clap.
+        ok(
+            &["--secret", "s", "--max-depth", "3"],
+            &[("TRUST_INJECT_MAX_DEPTH", "x")],
+        );
+        ok(&["-q", "--secret", "s"], &[("TRUST_INJECT_QUIET", "maybe")]);
+    }
+
+    #[test]
+    fn bad_environment_values_are_refused_as_clap_refuses_flags() {
+        let e = clap_error(&[], &[("TRUST_INJECT_MAX_DEPTH", "abc")]);
+        assert!(
+            e.contains("invalid value 'abc' for '--max-depth <N>'"),
+            "{e}"
+        );
+        for var in ["TRUST_INJECT_COMPLETE_BUNDLE", "TRUST_INJECT_QUIET"] {
+            let e = clap_error(&["check"], &[(var, "maybe")]);
+            assert!(e.contains("[possible values: true, false]"), "{var}: {e}");
+        }
+        let e = clap_error(&[], &[("TRUST_INJECT_GENERATE", "Secrets")]);
+        assert!(e.contains("[possible values: configmap, secret]"), "{e}");
+    }
+
+    #[test]
+    fn help_and_usage_errors_stop_with_clap() {
+        use clap::error::ErrorKind;
+        for (args, kind) in [
+            (&["--help"][..], ErrorKind::DisplayHelp),
+            (&["--version"][..], ErrorKind::DisplayVersion),
+            (&["--no-such-flag"][..], ErrorKind::UnknownArgument),
+        ] {
+            match resolved(args, &[]) {
+                Err(Stop::Clap(e)) => assert_eq!(e.kind(), kind, "{args:?}"),
+                other => panic!("{args:?}: {other:?}"),
+            }
+        }
+        // Help lists every option's environment variable.
+        let help = clap_error(&["--help"], &[]);
+        assert!(help.contains("[env: TRUST_INJECT_MOUNT_PATH="), "{help}");
+    }
+
+    #[test]
+    fn config_document_is_read_through_the_callback() {
+        let mut asked = Vec::new();
+        let inv = resolve(
+            &argv(&["--config", "ti.yaml", "--volume-name", "flag"]),
+            &env(&[]),
+            &mut |p| {
+                asked.push(p.to_path_buf());
+                Ok("apiVersion: trust-inject.dev/v1alpha1\nkind: TrustInjection\nspec:\n  source:\n    configMap:\n      name: corp\n  volumeName: file\n  errorLog: /tmp/e.log\n".to_owned())
+            },
+        )
+        .expect("valid");
+        assert_eq!(asked, [PathBuf::from("ti.yaml")]);
+        let opts = Options::from_settings(&inv.settings).expect("valid");
+        assert_eq!(opts.source.name, "corp");
+        assert_eq!(opts.volume_name, "flag");
+        assert_eq!(inv.error_log, Some(PathBuf::from("/tmp/e.log")));
+    }
+
+    fn failure(
+        args: &[&str],
+        vars: &[(&str, &str)],
+        config: Option<&str>,
+    ) -> (Error, Option<PathBuf>) {
+        let result = resolve(&argv(args), &env(vars), &mut |_| match config {
+            Some(text) => Ok(text.to_owned()),
+            None => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
+        });
+        match result {
+            Err(Stop::Failed { error, error_log }) => (*error, error_log),
+            other => panic!("{args:?}: expected a failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn failures_carry_their_exit_code_and_the_error_log_known_then() {
+        let (e, log) = failure(
+            &["--config", "missing.yaml", "--error-log", "/l"],
+            &[],
+            None,
+        );
+        assert!(matches!(e, Error::ConfigUnreadable { .. }), "{e}");
+        assert_eq!(
+            (e.exit(), log),
+            (Exit::BadConfig, Some(PathBuf::from("/l")))
+        );
+        let (e, _) = failure(&["--config", "bad.yaml"], &[], Some("kind: Nope\n"));
+        assert!(
+            e.to_string()
+                .starts_with("bad.yaml: kind: expected TrustInjection"),
+            "{e}"
+        );
+        assert_eq!(e.exit(), Exit::BadConfig);
+        let (e, _) = failure(&[], &[("PARAM_STRICT", "maybe")], None);
+        assert_eq!(e.exit(), Exit::BadConfig, "{e}");
+        let (e, _) = failure(&["check", "-o", "out.yaml", "--secret", "s"], &[], None);
+        assert_eq!(e.exit(), Exit::Usage, "{e}");
+        // Under Helm, errors also go to the cache.
+        let (_, log) = failure(
+            &["--config", "missing.yaml"],
+            &[
+                ("HELM_PLUGIN_NAME", "trust-inject"),
+                ("XDG_CACHE_HOME", "/c"),
+            ],
+            None,
+        );
+        assert_eq!(
+            log,
+            Some(PathBuf::from("/c/trust-inject/helm-post-renderer.log"))
+        );
+    }
+
+    #[test]
+    fn argo_cd_parameters_plugin_env_and_app_name() {
+        let inv = ok(
+            &[],
+            &[
+                ("PARAM_CONFIGMAP", "from-param"),
+                ("PARAM_EXCLUDE_KIND_0", "Job"),
+                ("PARAM_EXCLUDE_KIND_1", "Pod"),
+                ("ARGOCD_ENV_TRUST_INJECT_CONFIGMAP", "from-plugin-env"),
+                ("ARGOCD_APP_NAME", "web"),
+            ],
+        );
+        let opts = Options::from_settings(&inv.settings).expect("valid");
+        assert_eq!(opts.source.name, "from-plugin-env");
+        assert_eq!(opts.exclude.kinds, ["Job", "Pod"]);
+        assert!(inv.fail_on_empty);
+        assert!(!ok(&["--secret", "s"], &[]).fail_on_empty);
+        let inv = ok(&["--fail-on-empty=false"], &[("ARGOCD_APP_NAME", "web")]);
+        assert!(!inv.fail_on_empty);
+    }
+
+    #[test]
+    fn legacy_kustomize_plugin_reads_its_config_and_ignores_other_arguments() {
+        let config = "apiVersion: trust-inject.dev/v1alpha1\nkind: TrustInjection\nspec:\n  source:\n    secret:\n      name: corp\n";
+        let inv = ok(&["whatever"], &[("KUSTOMIZE_PLUGIN_CONFIG_STRING", config)]);
+        assert!(inv.legacy && inv.files.is_empty());
+        let opts = Options::from_settings(&inv.settings).expect("valid");
+        assert_eq!(opts.source.name, "corp");
+    }
+
+    #[test]
+    fn subcommands() {
+        assert_eq!(
+            ok(&["completions", "zsh"], &[]).action,
+            Action::Completions(clap_complete::Shell::Zsh)
+        );
+        assert_eq!(ok(&["man"], &[]).action, Action::Man);
+        let inv = ok(&["check", "--secret", "s", "a.yaml", "b.yaml"], &[]);
+        assert_eq!(inv.action, Action::Check);
+        assert_eq!(
+            inv.files,
+            [OsString::from("a.yaml"), OsString::from("b.yaml")]
         );
     }
 }

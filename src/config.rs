@@ -1,14 +1,29 @@
-//! The options: one table ([`FIELDS`]) names every option once — its flag, its field in the
-//! `TrustInjection` document, its environment variable, its default and its help — and
-//! everything else (the CLI, the config file, the KRM functionConfig, the docs) is derived
-//! from it.
+//! The options: one table ([`FIELDS`]) names every option once — its typed name ([`Opt`]),
+//! its flag, its field in the `TrustInjection` document, its environment variable, its
+//! default, its help heading and its help — and everything else (the CLI, the config file,
+//! the KRM functionConfig, Argo CD parameters, the docs) is derived from it.
 //!
 //! Options are read in layers, each over the one before: defaults, the config document,
-//! the environment, the command line. [`Settings`] holds what one layer set;
-//! [`Options::from_settings`] resolves and validates, reporting every problem at once.
+//! the environment, the command line. [`Settings`] holds what one layer set, by [`Opt`];
+//! [`Options::from_settings`] resolves and validates into typed fields, reporting every
+//! problem at once.
+//!
+//! # Adding an option
+//!
+//! 1. Add a variant to [`Opt`] and one `field!` entry to [`FIELDS`] (flag, document path,
+//!    type, default, value name, heading, help; `.values(..)`, `.hint(..)` or
+//!    `.list_default(..)` where they apply). The flag, the environment variable, the config
+//!    field, the functionConfig key, the Argo CD parameter, `--help` and the README table
+//!    follow from that entry.
+//! 2. Add a typed field to [`Options`] and fill it in [`Options::from_settings`] with
+//!    `r.str(Opt::X)`, `r.bool(..)`, `r.int(..)` or `r.list(..)` (the default comes from
+//!    the table), validating it there.
+//! 3. Run `UPDATE_DOCS=1 cargo test --test docs` to rewrite the README's option reference.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
+use crate::bundle::PublicRoots;
 use crate::well_known as wk;
 use crate::workload::{ExtraKind, Rules};
 use crate::yaml::{Limits, Node, Value, parse_chunk};
@@ -26,19 +41,146 @@ pub enum FieldKind {
     Int,
 }
 
+/// Every option, by name: [`Settings`] are keyed by it, so a misspelt option does not
+/// compile.
+#[allow(missing_docs)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Opt {
+    ConfigMap,
+    Secret,
+    Key,
+    CompleteBundle,
+    CaFile,
+    PublicRoots,
+    BundleName,
+    Generate,
+    JavaTruststore,
+    HashedCerts,
+    ClusterTrustBundle,
+    SignerName,
+    ClusterTrustBundleSelector,
+    MergeAtStart,
+    MergeImage,
+    MergeImagePullSecret,
+    MergeCpu,
+    MergeMemory,
+    Proxy,
+    HttpProxy,
+    HttpsProxy,
+    NoProxy,
+    AppendNoProxy,
+    ProxySecret,
+    ClusterDomain,
+    VolumeName,
+    MountPath,
+    AdditiveFile,
+    SystemBundlePath,
+    AdditiveEnv,
+    ReplacingEnv,
+    OverrideEnv,
+    ExcludeContainer,
+    SkipInitContainers,
+    ExcludeKind,
+    ExcludeNamespace,
+    ExcludeName,
+    ExcludeSelector,
+    GenericWorkloads,
+    WorkloadKind,
+    Strict,
+    MaxDepth,
+    MaxAliasNodes,
+    FailOnEmpty,
+    ErrorLog,
+    MaxWorkloadBytes,
+    MaxInputBytes,
+}
+
+impl Opt {
+    /// This option's entry in [`FIELDS`].
+    #[must_use]
+    pub fn field(self) -> &'static Field {
+        // Every variant has an entry (a unit test checks it); the first entry only stands
+        // in so that this cannot panic.
+        FIELDS.iter().find(|f| f.id == self).unwrap_or(&FIELDS[0])
+    }
+
+    /// The long flag, without dashes.
+    #[must_use]
+    pub fn flag(self) -> &'static str {
+        self.field().flag
+    }
+
+    /// The default of an integer option (0 for the others).
+    #[must_use]
+    pub fn default_int(self) -> u64 {
+        // Every integer default parses (a unit test checks it).
+        self.field().default.parse().unwrap_or(0)
+    }
+}
+
+/// The `--help` section an option is listed under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heading {
+    /// Where the bundle comes from.
+    Source,
+    /// What is added to each workload.
+    Injected,
+    /// Which workloads are edited.
+    Workloads,
+    /// Resource limits.
+    Limits,
+    /// Everything else.
+    Behaviour,
+}
+
+impl Heading {
+    /// The heading's text.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Heading::Source => "Bundle source",
+            Heading::Injected => "What is injected",
+            Heading::Workloads => "Which workloads",
+            Heading::Limits => "Limits",
+            Heading::Behaviour => "Behaviour",
+        }
+    }
+}
+
+/// What an option's value names, for shell completion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hint {
+    /// Nothing local (names, paths inside the container): completes nothing.
+    Other,
+    /// A local file.
+    File,
+    /// A local file or directory.
+    AnyPath,
+}
+
 /// One option.
 #[derive(Clone, Copy, Debug)]
 pub struct Field {
+    /// Its typed name.
+    pub id: Opt,
     /// Long flag, without dashes; also the key in a ConfigMap functionConfig.
     pub flag: &'static str,
     /// Dotted path in the `TrustInjection` document.
     pub path: &'static str,
     /// Value type.
     pub kind: FieldKind,
-    /// Default, as text (empty: none).
+    /// Default, as text (empty: none, or the `list_default` field).
     pub default: &'static str,
+    /// Default of a list option (shown in its help rather than as `default`).
+    pub list_default: &'static [&'static str],
+    /// The only values accepted, when the set is fixed.
+    pub values: &'static [&'static str],
     /// Placeholder shown in help.
     pub value_name: &'static str,
+    /// What the value names, for completion.
+    pub hint: Hint,
+    /// Section of `--help`.
+    pub heading: Heading,
     /// One-line help.
     pub help: &'static str,
 }
@@ -52,16 +194,36 @@ impl Field {
             self.flag.to_ascii_uppercase().replace('-', "_")
         )
     }
+
+    const fn values(mut self, values: &'static [&'static str]) -> Self {
+        self.values = values;
+        self
+    }
+
+    const fn hint(mut self, hint: Hint) -> Self {
+        self.hint = hint;
+        self
+    }
+
+    const fn list_default(mut self, default: &'static [&'static str]) -> Self {
+        self.list_default = default;
+        self
+    }
 }
 
 macro_rules! field {
-    ($flag:literal, $path:literal, $kind:ident, $default:expr, $vn:literal, $help:literal) => {
+    ($id:ident, $heading:ident, $flag:literal, $path:literal, $kind:ident, $default:expr, $vn:literal, $help:literal) => {
         Field {
+            id: Opt::$id,
             flag: $flag,
             path: $path,
             kind: FieldKind::$kind,
             default: $default,
+            list_default: &[],
+            values: &[],
             value_name: $vn,
+            hint: Hint::Other,
+            heading: Heading::$heading,
             help: $help,
         }
     };
@@ -70,6 +232,8 @@ macro_rules! field {
 /// Every option, in the order the docs list them.
 pub const FIELDS: &[Field] = &[
     field!(
+        ConfigMap,
+        Source,
         "configmap",
         "spec.source.configMap.name",
         Str,
@@ -78,6 +242,8 @@ pub const FIELDS: &[Field] = &[
         "Use the bundle in this existing ConfigMap (in each workload's namespace)"
     ),
     field!(
+        Secret,
+        Source,
         "secret",
         "spec.source.secret.name",
         Str,
@@ -86,6 +252,8 @@ pub const FIELDS: &[Field] = &[
         "Use the bundle in this existing Secret (in each workload's namespace)"
     ),
     field!(
+        Key,
+        Source,
         "key",
         "spec.source.key",
         Str,
@@ -94,6 +262,8 @@ pub const FIELDS: &[Field] = &[
         "Key of the bundle inside the ConfigMap or Secret"
     ),
     field!(
+        CompleteBundle,
+        Source,
         "complete-bundle",
         "spec.source.complete",
         Bool,
@@ -102,22 +272,30 @@ pub const FIELDS: &[Field] = &[
         "The source already holds the public roots: also replace system bundles and set SSL_CERT_FILE and friends"
     ),
     field!(
+        CaFile,
+        Source,
         "ca-file",
         "spec.source.files",
         List,
         "",
         "PATH",
         "Read the bundle from PEM/DER files or directories of *.pem/*.crt; generates the bundle object unless --configmap/--secret names an existing one"
-    ),
+    )
+    .hint(Hint::AnyPath),
     field!(
+        PublicRoots,
+        Source,
         "public-roots",
         "spec.source.publicRoots",
         Str,
         "mozilla",
         "none|mozilla|FILE",
         "Public roots added to a generated bundle: none, the built-in Mozilla store, or a PEM file such as a distro's ca-certificates.crt"
-    ),
+    )
+    .hint(Hint::File),
     field!(
+        BundleName,
+        Source,
         "bundle-name",
         "spec.source.bundleName",
         Str,
@@ -126,14 +304,19 @@ pub const FIELDS: &[Field] = &[
         "Name of the generated ConfigMap or Secret"
     ),
     field!(
+        Generate,
+        Source,
         "generate",
         "spec.source.generate",
         Str,
         "configmap",
         "configmap|secret",
         "Kind of object generated from --ca-file"
-    ),
+    )
+    .values(&["configmap", "secret"]),
     field!(
+        JavaTruststore,
+        Injected,
         "java-truststore",
         "spec.runtimes.javaTruststore",
         Bool,
@@ -142,6 +325,8 @@ pub const FIELDS: &[Field] = &[
         "With a generated complete bundle, point Java at its PKCS#12 truststore through JAVA_TOOL_OPTIONS"
     ),
     field!(
+        HashedCerts,
+        Injected,
         "hashed-certs",
         "spec.runtimes.hashedCerts",
         Bool,
@@ -151,6 +336,8 @@ pub const FIELDS: &[Field] = &[
     ),
     // ClusterTrustBundle source (Kubernetes 1.33+, beta: ClusterTrustBundleProjection gate).
     field!(
+        ClusterTrustBundle,
+        Behaviour,
         "cluster-trust-bundle",
         "spec.source.clusterTrustBundle.name",
         Str,
@@ -159,6 +346,8 @@ pub const FIELDS: &[Field] = &[
         "Use this ClusterTrustBundle (a projected volume; Kubernetes 1.33+ with the ClusterTrustBundleProjection feature gate)"
     ),
     field!(
+        SignerName,
+        Behaviour,
         "signer-name",
         "spec.source.clusterTrustBundle.signerName",
         Str,
@@ -167,6 +356,8 @@ pub const FIELDS: &[Field] = &[
         "Use the ClusterTrustBundles of this signer (with --cluster-trust-bundle-selector; default: all of them)"
     ),
     field!(
+        ClusterTrustBundleSelector,
+        Behaviour,
         "cluster-trust-bundle-selector",
         "spec.source.clusterTrustBundle.labelSelector",
         Str,
@@ -176,6 +367,8 @@ pub const FIELDS: &[Field] = &[
     ),
     // Start-up merge: an init container merges the source with the public roots.
     field!(
+        MergeAtStart,
+        Behaviour,
         "merge-at-start",
         "spec.mergeAtStart.enabled",
         Bool,
@@ -184,6 +377,8 @@ pub const FIELDS: &[Field] = &[
         "Add an init container that merges the ConfigMap or Secret with the public roots at pod start into an emptyDir, so every runtime trusts a bundle of private CAs alone"
     ),
     field!(
+        MergeImage,
+        Behaviour,
         "merge-image",
         "spec.mergeAtStart.image",
         Str,
@@ -192,6 +387,8 @@ pub const FIELDS: &[Field] = &[
         "Image of the merge init container (runs `trust-inject merge`)"
     ),
     field!(
+        MergeImagePullSecret,
+        Behaviour,
         "merge-image-pull-secret",
         "spec.mergeAtStart.imagePullSecret",
         Str,
@@ -200,6 +397,8 @@ pub const FIELDS: &[Field] = &[
         "Add this Secret to the pod's imagePullSecrets for the merge image"
     ),
     field!(
+        MergeCpu,
+        Behaviour,
         "merge-cpu",
         "spec.mergeAtStart.cpu",
         Str,
@@ -208,6 +407,8 @@ pub const FIELDS: &[Field] = &[
         "CPU request and limit of the merge init container"
     ),
     field!(
+        MergeMemory,
+        Behaviour,
         "merge-memory",
         "spec.mergeAtStart.memory",
         Str,
@@ -217,6 +418,8 @@ pub const FIELDS: &[Field] = &[
     ),
     // Egress proxy: variables beside the CA's (src/proxy.rs).
     field!(
+        Proxy,
+        Injected,
         "proxy",
         "spec.proxy.url",
         Str,
@@ -225,6 +428,8 @@ pub const FIELDS: &[Field] = &[
         "Egress proxy for HTTP and HTTPS, set in HTTP_PROXY, HTTPS_PROXY (both cases), Java's proxy properties and NODE_USE_ENV_PROXY"
     ),
     field!(
+        HttpProxy,
+        Injected,
         "http-proxy",
         "spec.proxy.http",
         Str,
@@ -233,6 +438,8 @@ pub const FIELDS: &[Field] = &[
         "Egress proxy for HTTP only (over --proxy)"
     ),
     field!(
+        HttpsProxy,
+        Injected,
         "https-proxy",
         "spec.proxy.https",
         Str,
@@ -241,6 +448,8 @@ pub const FIELDS: &[Field] = &[
         "Egress proxy for HTTPS only (over --proxy)"
     ),
     field!(
+        NoProxy,
+        Injected,
         "no-proxy",
         "spec.proxy.noProxy",
         Str,
@@ -249,6 +458,8 @@ pub const FIELDS: &[Field] = &[
         "Comma-separated hosts, .domains, IPs and CIDRs reached directly, after localhost,127.0.0.1,::1,.svc,.svc.<cluster-domain>"
     ),
     field!(
+        AppendNoProxy,
+        Injected,
         "append-no-proxy",
         "spec.proxy.appendNoProxy",
         Bool,
@@ -257,6 +468,8 @@ pub const FIELDS: &[Field] = &[
         "Add our exceptions to a NO_PROXY the container sets (default: keep it and warn)"
     ),
     field!(
+        ProxySecret,
+        Injected,
         "proxy-secret",
         "spec.proxy.secret",
         Str,
@@ -265,6 +478,8 @@ pub const FIELDS: &[Field] = &[
         "Read the proxy URLs from keys HTTP_PROXY and HTTPS_PROXY of this Secret (for URLs with credentials)"
     ),
     field!(
+        ClusterDomain,
+        Injected,
         "cluster-domain",
         "spec.clusterDomain",
         Str,
@@ -273,6 +488,8 @@ pub const FIELDS: &[Field] = &[
         "The cluster's DNS domain, for the default NO_PROXY"
     ),
     field!(
+        VolumeName,
+        Injected,
         "volume-name",
         "spec.volumeName",
         Str,
@@ -281,6 +498,8 @@ pub const FIELDS: &[Field] = &[
         "Name of the volume added to each pod"
     ),
     field!(
+        MountPath,
+        Injected,
         "mount-path",
         "spec.mountPath",
         Str,
@@ -289,6 +508,8 @@ pub const FIELDS: &[Field] = &[
         "Directory where the whole bundle volume is mounted"
     ),
     field!(
+        AdditiveFile,
+        Injected,
         "additive-file",
         "spec.paths.additiveFile",
         Str,
@@ -297,30 +518,41 @@ pub const FIELDS: &[Field] = &[
         "Extra file mounted into the system certificate directory (empty: none)"
     ),
     field!(
+        SystemBundlePath,
+        Injected,
         "system-bundle-path",
         "spec.paths.systemBundles",
         List,
         "",
         "PATH",
         "System bundle paths a complete bundle is mounted over (default: every distribution's)"
-    ),
+    )
+    .list_default(wk::SYSTEM_BUNDLE_PATHS),
     field!(
+        AdditiveEnv,
+        Injected,
         "additive-env",
         "spec.env.additive",
         List,
         "",
         "VAR",
         "Variables that add the bundle to a runtime's roots (default: NODE_EXTRA_CA_CERTS)"
-    ),
+    )
+    .list_default(wk::ADDITIVE_ENV),
     field!(
+        ReplacingEnv,
+        Injected,
         "replacing-env",
         "spec.env.replacing",
         List,
         "",
         "VAR",
         "Variables that replace a runtime's roots, set only for complete bundles (default: SSL_CERT_FILE, REQUESTS_CA_BUNDLE, ...)"
-    ),
+    )
+    .list_default(wk::REPLACING_ENV),
     field!(
+        OverrideEnv,
+        Injected,
         "override-env",
         "spec.env.override",
         Bool,
@@ -329,6 +561,8 @@ pub const FIELDS: &[Field] = &[
         "Overwrite variables the container already sets (default: keep them and warn)"
     ),
     field!(
+        ExcludeContainer,
+        Workloads,
         "exclude-container",
         "spec.containers.exclude",
         List,
@@ -337,6 +571,8 @@ pub const FIELDS: &[Field] = &[
         "Leave containers whose name matches (`*` and `?` wildcards)"
     ),
     field!(
+        SkipInitContainers,
+        Workloads,
         "skip-init-containers",
         "spec.containers.skipInit",
         Bool,
@@ -345,6 +581,8 @@ pub const FIELDS: &[Field] = &[
         "Leave initContainers alone"
     ),
     field!(
+        ExcludeKind,
+        Workloads,
         "exclude-kind",
         "spec.exclude.kinds",
         List,
@@ -353,6 +591,8 @@ pub const FIELDS: &[Field] = &[
         "Leave workloads of these kinds"
     ),
     field!(
+        ExcludeNamespace,
+        Workloads,
         "exclude-namespace",
         "spec.exclude.namespaces",
         List,
@@ -361,6 +601,8 @@ pub const FIELDS: &[Field] = &[
         "Leave workloads in these namespaces"
     ),
     field!(
+        ExcludeName,
+        Workloads,
         "exclude-name",
         "spec.exclude.names",
         List,
@@ -369,6 +611,8 @@ pub const FIELDS: &[Field] = &[
         "Leave workloads with these names"
     ),
     field!(
+        ExcludeSelector,
+        Workloads,
         "exclude-selector",
         "spec.exclude.labelSelector",
         Str,
@@ -377,6 +621,8 @@ pub const FIELDS: &[Field] = &[
         "Leave workloads whose labels match (`a=b,c!=d,e,!f`)"
     ),
     field!(
+        GenericWorkloads,
+        Workloads,
         "generic-workloads",
         "spec.workloads.generic",
         Bool,
@@ -385,6 +631,8 @@ pub const FIELDS: &[Field] = &[
         "Treat any other object with spec.template.spec.containers as a workload"
     ),
     field!(
+        WorkloadKind,
+        Workloads,
         "workload-kind",
         "spec.workloads.extra",
         List,
@@ -393,6 +641,8 @@ pub const FIELDS: &[Field] = &[
         "Another workload kind and the dotted path to its PodSpec"
     ),
     field!(
+        Strict,
+        Behaviour,
         "strict",
         "spec.strict",
         Bool,
@@ -401,6 +651,8 @@ pub const FIELDS: &[Field] = &[
         "Print every warning, then fail (exit 1) if there was any, including an input with no workload"
     ),
     field!(
+        MaxDepth,
+        Limits,
         "max-depth",
         "spec.limits.maxDepth",
         Int,
@@ -409,6 +661,8 @@ pub const FIELDS: &[Field] = &[
         "Deepest nesting accepted in a document"
     ),
     field!(
+        MaxAliasNodes,
+        Limits,
         "max-alias-nodes",
         "spec.limits.maxAliasNodes",
         Int,
@@ -417,6 +671,8 @@ pub const FIELDS: &[Field] = &[
         "Nodes alias expansion may create in one document"
     ),
     field!(
+        FailOnEmpty,
+        Behaviour,
         "fail-on-empty",
         "spec.failOnEmpty",
         Bool,
@@ -425,14 +681,19 @@ pub const FIELDS: &[Field] = &[
         "Fail (exit 3) when the input holds no object, instead of a warning (on by default under Argo CD, where an empty render would prune the application)"
     ),
     field!(
+        ErrorLog,
+        Behaviour,
         "error-log",
         "spec.errorLog",
         Str,
         "",
         "FILE",
         "Also append errors to FILE (default under Helm, which hides a post-renderer's stderr: ~/.cache/trust-inject/helm-post-renderer.log)"
-    ),
+    )
+    .hint(Hint::File),
     field!(
+        MaxWorkloadBytes,
+        Limits,
         "max-workload-bytes",
         "spec.limits.maxWorkloadBytes",
         Int,
@@ -441,6 +702,8 @@ pub const FIELDS: &[Field] = &[
         "Largest document that may hold a workload (Kubernetes stores no object over 1.5 MiB; editing one costs memory many times its size)"
     ),
     field!(
+        MaxInputBytes,
+        Limits,
         "max-input-bytes",
         "spec.limits.maxInputBytes",
         Int,
@@ -453,47 +716,49 @@ pub const FIELDS: &[Field] = &[
 /// One layer's value for an option.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Setting {
-    /// A string or number, as text.
+    /// A string.
     Str(String),
+    /// A whole number.
+    Int(u64),
     /// A boolean.
     Bool(bool),
     /// A list.
     List(Vec<String>),
 }
 
-/// What one layer set, by flag name.
+/// What one layer set, by option.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Settings(pub BTreeMap<&'static str, Setting>);
+pub struct Settings(pub BTreeMap<Opt, Setting>);
 
 /// The options that name the bundle source. They count as one: a layer that names a source
 /// replaces the source of the layers below, whatever its type (`--secret` on the command line
 /// replaces a ConfigMap from the environment or the config file). Within one layer they
 /// combine as documented (`--configmap` with `--ca-file`).
-pub const SOURCE_FLAGS: &[&str] = &[
-    "configmap",
-    "secret",
-    "ca-file",
-    "cluster-trust-bundle",
-    "signer-name",
+pub const SOURCE_OPTS: &[Opt] = &[
+    Opt::ConfigMap,
+    Opt::Secret,
+    Opt::CaFile,
+    Opt::ClusterTrustBundle,
+    Opt::SignerName,
 ];
 
 impl Settings {
     /// Lays `over` on top of `self`: each option `over` sets wins, and the bundle source
-    /// ([`SOURCE_FLAGS`]) is replaced as a whole when `over` names one. An empty source
+    /// ([`SOURCE_OPTS`]) is replaced as a whole when `over` names one. An empty source
     /// value (`TRUST_INJECT_SECRET=`, an Argo CD parameter declared without a value) names
     /// nothing and is left out.
     #[must_use]
     pub fn overlay(mut self, mut over: Settings) -> Settings {
         over.0.retain(|k, v| {
-            !SOURCE_FLAGS.contains(k)
+            !SOURCE_OPTS.contains(k)
                 || match v {
                     Setting::Str(s) => !s.is_empty(),
                     Setting::List(l) => l.iter().any(|s| !s.is_empty()),
-                    Setting::Bool(_) => true,
+                    Setting::Bool(_) | Setting::Int(_) => true,
                 }
         });
-        if SOURCE_FLAGS.iter().any(|f| over.0.contains_key(f)) {
-            self.0.retain(|k, _| !SOURCE_FLAGS.contains(k));
+        if SOURCE_OPTS.iter().any(|f| over.0.contains_key(f)) {
+            self.0.retain(|k, _| !SOURCE_OPTS.contains(k));
         }
         self.0.extend(over.0);
         self
@@ -520,7 +785,7 @@ impl Settings {
             };
             match parse_flat(f, v) {
                 Ok(val) => {
-                    s.0.insert(f.flag, val);
+                    s.0.insert(f.id, val);
                 }
                 Err(e) => errs.push(format!("{origin}.{k}"), e),
             }
@@ -540,12 +805,11 @@ fn known_flags() -> String {
 pub fn parse_flat(f: &Field, v: &str) -> Result<Setting, String> {
     Ok(match f.kind {
         FieldKind::Str => Setting::Str(v.to_owned()),
-        FieldKind::Int => {
+        FieldKind::Int => Setting::Int(
             v.trim()
                 .parse::<u64>()
-                .map_err(|_| format!("expected a whole number, found {v:?}"))?;
-            Setting::Str(v.trim().to_owned())
-        }
+                .map_err(|_| format!("expected a whole number, found {v:?}"))?,
+        ),
         FieldKind::Bool => Setting::Bool(
             parse_bool(v).ok_or_else(|| format!("expected true or false, found {v:?}"))?,
         ),
@@ -651,7 +915,7 @@ pub fn settings_from_document(root: &Node) -> Result<Settings, ConfigErrors> {
             },
             (FieldKind::Int, Value::Scalar { .. }) => match node.as_str().map(|t| t.parse::<u64>())
             {
-                Some(Ok(_)) => Setting::Str(node.as_str().unwrap_or_default().to_owned()),
+                Some(Ok(n)) => Setting::Int(n),
                 _ => {
                     errs.push(f.path, "expected a whole number");
                     continue;
@@ -685,7 +949,7 @@ pub fn settings_from_document(root: &Node) -> Result<Settings, ConfigErrors> {
                 continue;
             }
         };
-        s.0.insert(f.flag, val);
+        s.0.insert(f.id, val);
     }
     errs.into_result().map(|()| s)
 }
@@ -863,9 +1127,9 @@ pub struct Options {
     /// SHA-256 of the bundle content when known; written as a pod-template annotation.
     pub bundle_hash: Option<String>,
     /// CA files to read (`--ca-file`).
-    pub bundle_files: Vec<String>,
-    /// Public roots for a generated bundle: `none`, `mozilla` or a file path.
-    pub public_roots: String,
+    pub bundle_files: Vec<PathBuf>,
+    /// Public roots for a generated bundle.
+    pub public_roots: PublicRoots,
     /// Whether the bundle object is generated from `bundle_files` (no existing source named).
     pub generated: bool,
     /// Point Java at the generated truststore.
@@ -877,6 +1141,11 @@ pub struct Options {
     /// Append generated bundle objects to the output stream (off in KRM mode, where they
     /// become items instead).
     pub append_generated: bool,
+    /// Fail when the input holds no object (`None`: not set; the caller decides, e.g. on
+    /// under Argo CD).
+    pub fail_on_empty: Option<bool>,
+    /// Also append errors to this file (`None`: not set; the caller may pick a default).
+    pub error_log: Option<PathBuf>,
     /// The start-up merge (`--merge-at-start`), when on.
     pub merge: Option<MergeAtStart>,
     /// The egress proxy settings, when given.
@@ -920,280 +1189,73 @@ impl Options {
     #[must_use]
     pub fn from_configmap(name: &str, key: &str) -> Options {
         let mut s = Settings::default();
-        s.0.insert("configmap", Setting::Str(name.to_owned()));
-        s.0.insert("key", Setting::Str(key.to_owned()));
-        match Options::from_settings(&s) {
-            Ok(o) => o,
-            // Only reachable with an empty name or key; keep the defaults visible.
-            Err(_) => Options::fallback(name, key),
-        }
-    }
-
-    fn fallback(name: &str, key: &str) -> Options {
-        Options {
-            source: Source {
-                kind: SourceKind::ConfigMap,
-                name: name.to_owned(),
-                key: key.to_owned(),
-                complete: false,
-            },
-            volume_name: wk::DEFAULT_VOLUME_NAME.to_owned(),
-            mount_path: wk::DEFAULT_MOUNT_PATH.to_owned(),
-            additive_file: Some(wk::DEFAULT_ADDITIVE_FILE.to_owned()),
-            system_bundle_paths: wk::SYSTEM_BUNDLE_PATHS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
-            additive_env: wk::ADDITIVE_ENV.iter().map(|s| (*s).to_owned()).collect(),
-            replacing_env: wk::REPLACING_ENV.iter().map(|s| (*s).to_owned()).collect(),
-            override_env: false,
-            exclude_containers: Vec::new(),
-            skip_init_containers: false,
-            exclude: Exclude::default(),
-            rules: Rules::default(),
-            strict: false,
-            limits: Limits::default(),
-            max_input_bytes: 1 << 28,
-            max_workload_bytes: 2 << 20,
-            bundle_hash: None,
-            bundle_files: Vec::new(),
-            public_roots: "mozilla".to_owned(),
-            generated: false,
-            java_truststore: true,
-            hashed_certs: true,
-            loaded: None,
-            append_generated: true,
-            merge: None,
-            proxy: None,
-            inject_ca: true,
-        }
+        s.0.insert(Opt::ConfigMap, Setting::Str(name.to_owned()));
+        s.0.insert(Opt::Key, Setting::Str(key.to_owned()));
+        // An empty name or key is refused by `from_settings`; the options are still built
+        // (with every default), so that the error surfaces when they are used.
+        let (mut opts, _) = Options::build(&s);
+        opts.source = Source {
+            kind: SourceKind::ConfigMap,
+            name: name.to_owned(),
+            key: key.to_owned(),
+            complete: false,
+        };
+        opts
     }
 
     /// Resolves settings (already layered) into options, applying defaults.
     ///
+    /// # Examples
+    /// ```
+    /// use trust_inject::{Options, Settings};
+    /// let s = Settings::from_flat([("secret", "corp-ca"), ("max-depth", "50")], "example")?;
+    /// let opts = Options::from_settings(&s)?;
+    /// assert_eq!((opts.source.name.as_str(), opts.limits.max_depth), ("corp-ca", 50));
+    /// let bad = Settings::from_flat([("secret", "Corp_CA"), ("mount-path", "rel")], "example")?;
+    /// assert_eq!(Options::from_settings(&bad).expect_err("invalid").0.len(), 2);
+    /// # Ok::<(), trust_inject::config::ConfigErrors>(())
+    /// ```
+    ///
     /// # Errors
     /// Every problem at once, each named by its flag.
     pub fn from_settings(s: &Settings) -> Result<Options, ConfigErrors> {
+        let (opts, errs) = Options::build(s);
+        errs.into_result().map(|()| opts)
+    }
+
+    /// Options from `s` and the problems found; where a value is bad, the options hold a
+    /// stand-in and the problem is recorded.
+    fn build(s: &Settings) -> (Options, ConfigErrors) {
         let mut errs = ConfigErrors::default();
-        let str_of = |flag: &str| -> Option<String> {
-            match s.0.get(flag) {
-                Some(Setting::Str(v)) => Some(v.clone()),
-                _ => FIELDS
-                    .iter()
-                    .find(|f| f.flag == flag)
-                    .filter(|f| !f.default.is_empty())
-                    .map(|f| f.default.to_owned()),
-            }
-        };
-        let bool_of = |flag: &str| -> bool {
-            match s.0.get(flag) {
-                Some(Setting::Bool(b)) => *b,
-                _ => FIELDS
-                    .iter()
-                    .find(|f| f.flag == flag)
-                    .is_some_and(|f| f.default == "true"),
-            }
-        };
-        let list_of = |flag: &str, default: &[&str]| -> Vec<String> {
-            match s.0.get(flag) {
-                Some(Setting::List(v)) => v.clone(),
-                _ => default.iter().map(|d| (*d).to_owned()).collect(),
-            }
-        };
-        let int_of = |flag: &str, errs: &mut ConfigErrors| -> u64 {
-            let v = str_of(flag).unwrap_or_default();
-            v.parse::<u64>().unwrap_or_else(|_| {
-                errs.push(
-                    format!("--{flag}"),
-                    format!("expected a whole number, found {v:?}"),
-                );
-                0
-            })
-        };
-        let configmap = str_of("configmap").filter(|v| !v.is_empty());
-        let secret = str_of("secret").filter(|v| !v.is_empty());
-        let key = str_of("key").unwrap_or_default();
-        let complete = bool_of("complete-bundle");
-        let files = list_of("ca-file", &[]);
-        let public_roots = str_of("public-roots").unwrap_or_default();
-        let generate = match str_of("generate").as_deref() {
-            Some("configmap") | None => SourceKind::ConfigMap,
-            Some("secret") => SourceKind::Secret,
-            Some(other) => {
-                errs.push(
-                    "--generate",
-                    format!("{other:?}: expected configmap or secret"),
-                );
-                SourceKind::ConfigMap
-            }
-        };
-        let ctb = cluster_trust_bundle_source(&str_of, &key, complete, &mut errs);
-        if ctb.is_some() && (configmap.is_some() || secret.is_some()) {
-            errs.push(
-                "--cluster-trust-bundle/--signer-name",
-                "give exactly one bundle source, not a ClusterTrustBundle and a ConfigMap or Secret",
-            );
-        }
-        let generated =
-            !files.is_empty() && configmap.is_none() && secret.is_none() && ctb.is_none();
-        let source = match (configmap, secret) {
-            _ if ctb.is_some() => ctb,
-            (Some(name), None) => Some(Source {
-                kind: SourceKind::ConfigMap,
-                name,
-                key: key.clone(),
-                complete,
-            }),
-            (None, Some(name)) => Some(Source {
-                kind: SourceKind::Secret,
-                name,
-                key: key.clone(),
-                complete,
-            }),
-            (Some(_), Some(_)) => {
-                errs.push(
-                    "--configmap/--secret",
-                    "give exactly one bundle source, not both",
-                );
-                None
-            }
-            (None, None) if generated => Some(Source {
-                kind: generate.clone(),
-                name: str_of("bundle-name").unwrap_or_default(),
-                key: wk::GENERATED_PRIVATE_KEY.to_owned(),
-                complete: public_roots != "none",
-            }),
-            (None, None) if crate::proxy::given_alone(&str_of) => None,
-            (None, None) => {
-                errs.push("source", "no bundle source: give --configmap NAME, --secret NAME, --ca-file PATH, or a --config file with spec.source");
-                None
-            }
-        };
-        for flag in ["configmap", "secret"] {
-            if let Some(name) = str_of(flag).filter(|v| !v.is_empty())
-                && !is_dns_subdomain(&name)
-            {
-                errs.push(
-                    format!("--{flag}"),
-                    format!("{name:?} {NOT_AN_OBJECT_NAME}"),
-                );
-            }
-        }
-        if generated {
-            let name = str_of("bundle-name").unwrap_or_default();
-            if !is_dns_subdomain(&name) {
-                errs.push("--bundle-name", format!("{name:?} {NOT_AN_OBJECT_NAME}"));
-            }
-        }
-        if let Some(why) = configmap_key_problem(&key) {
-            errs.push(
-                "--key",
-                format!("{key:?} is not a valid ConfigMap key: {why}"),
-            );
-        }
-        let volume_name = str_of("volume-name").unwrap_or_default();
+        let r = Reader(s);
+        let (source, generated) = resolve_source(&r, &mut errs);
+        let volume_name = r.str(Opt::VolumeName);
         if !is_dns_label(&volume_name) {
             errs.push("--volume-name", format!("{volume_name:?} is not a valid volume name (lowercase letters, digits and '-', at most 63)"));
         }
-        let mount_path = str_of("mount-path").unwrap_or_default();
-        if let Some(why) = mount_path_problem(&mount_path, false) {
-            errs.push("--mount-path", format!("{mount_path:?} {why}"));
-        }
-        let additive_file = str_of("additive-file").filter(|v| !v.is_empty());
-        if let Some(f) = &additive_file
-            && let Some(why) = mount_path_problem(f, true)
-        {
-            errs.push("--additive-file", format!("{f:?} {why}"));
-        }
-        let system_bundle_paths = list_of("system-bundle-path", wk::SYSTEM_BUNDLE_PATHS);
-        for p in &system_bundle_paths {
-            if let Some(why) = mount_path_problem(p, true) {
-                errs.push("--system-bundle-path", format!("{p:?} {why}"));
-            }
-        }
-        let complete_source = source.as_ref().is_some_and(|s| s.complete);
-        {
-            let mut mounts: Vec<(&str, &str)> = vec![("--mount-path", mount_path.as_str())];
-            if let Some(f) = &additive_file {
-                mounts.push(("--additive-file", f));
-            }
-            if complete_source {
-                mounts.extend(
-                    system_bundle_paths
-                        .iter()
-                        .map(|p| ("--system-bundle-path", p.as_str())),
-                );
-            }
-            let hashed = generated && bool_of("hashed-certs");
-            check_mount_collisions(&mounts, hashed, &mut errs);
-        }
-        let additive_env = list_of("additive-env", wk::ADDITIVE_ENV);
-        let replacing_env = list_of("replacing-env", wk::REPLACING_ENV);
+        let (mount_path, additive_file, system_bundle_paths) =
+            mount_paths(&r, &source, generated, &mut errs);
+        let additive_env = r.list(Opt::AdditiveEnv);
+        let replacing_env = r.list(Opt::ReplacingEnv);
         check_env_names(&additive_env, &replacing_env, &mut errs);
-        let mut rules = Rules {
-            generic: bool_of("generic-workloads"),
-            extra: Vec::new(),
-        };
-        for spec in list_of("workload-kind", &[]) {
-            match parse_extra_kind(&spec) {
-                Ok(e) => {
-                    if let Some(why) = extra_kind_problem(&e, &rules.extra) {
-                        errs.push("--workload-kind", format!("{spec:?}: {why}"));
-                    } else {
-                        rules.extra.push(e);
-                    }
-                }
-                Err(m) => errs.push("--workload-kind", m),
-            }
-        }
-        let labels = match parse_selector(&str_of("exclude-selector").unwrap_or_default()) {
-            Ok(l) => l,
-            Err(m) => {
-                errs.push("--exclude-selector", m);
-                Vec::new()
-            }
-        };
+        let rules = resolve_rules(&r, &mut errs);
+        let labels = parse_selector(&r.str(Opt::ExcludeSelector)).unwrap_or_else(|m| {
+            errs.push("--exclude-selector", m);
+            Vec::new()
+        });
         let limits = Limits {
-            max_depth: usize::try_from(int_of("max-depth", &mut errs)).unwrap_or(usize::MAX),
-            max_alias_nodes: usize::try_from(int_of("max-alias-nodes", &mut errs))
-                .unwrap_or(usize::MAX),
+            max_depth: usize::try_from(r.int(Opt::MaxDepth)).unwrap_or(usize::MAX),
+            max_alias_nodes: usize::try_from(r.int(Opt::MaxAliasNodes)).unwrap_or(usize::MAX),
         };
-        let max_input_bytes = int_of("max-input-bytes", &mut errs);
-        let max_workload_bytes = int_of("max-workload-bytes", &mut errs);
-        let merge = merge_options(
-            &str_of,
-            bool_of("merge-at-start"),
-            generated,
-            &public_roots,
-            &volume_name,
-            &mut errs,
-        );
-        let proxy = crate::proxy::resolve(
-            &crate::proxy::Raw {
-                proxy: str_of("proxy").as_deref(),
-                http: str_of("http-proxy").as_deref(),
-                https: str_of("https-proxy").as_deref(),
-                no_proxy: str_of("no-proxy").as_deref(),
-                append_no_proxy: bool_of("append-no-proxy"),
-                secret: str_of("proxy-secret").as_deref(),
-                cluster_domain: &str_of("cluster-domain").unwrap_or_default(),
-            },
-            &mut errs,
-        );
-        if source.is_none() && proxy.is_some() && bool_of("merge-at-start") {
-            errs.push(
-                "--merge-at-start",
-                "merges a bundle source with the public roots: give --configmap NAME or --secret NAME as well",
-            );
-        }
-        errs.into_result()?;
-        let inject_ca = source.is_some();
-        let source = match source {
-            Some(s) => s,
-            None if proxy.is_some() => crate::proxy::no_source(),
-            None => return Err(ConfigErrors(vec![("source".into(), "missing".into())])),
+        let merge = merge_options(&r, generated, &volume_name, &mut errs);
+        let inject_ca = !(proxy_alone(&r) && no_source_given(&r));
+        let proxy = proxy_options(&r, inject_ca, &mut errs);
+        let public_roots = match r.str(Opt::PublicRoots).as_str() {
+            "none" => PublicRoots::None,
+            "mozilla" => PublicRoots::Mozilla,
+            file => PublicRoots::File(file.into()),
         };
-        Ok(Options {
+        let opts = Options {
             source,
             volume_name,
             mount_path: mount_path.trim_end_matches('/').to_owned(),
@@ -1201,32 +1263,37 @@ impl Options {
             system_bundle_paths,
             additive_env,
             replacing_env,
-            override_env: bool_of("override-env"),
-            exclude_containers: list_of("exclude-container", &[]),
-            skip_init_containers: bool_of("skip-init-containers"),
+            override_env: r.bool(Opt::OverrideEnv),
+            exclude_containers: r.list(Opt::ExcludeContainer),
+            skip_init_containers: r.bool(Opt::SkipInitContainers),
             exclude: Exclude {
-                kinds: list_of("exclude-kind", &[]),
-                namespaces: list_of("exclude-namespace", &[]),
-                names: list_of("exclude-name", &[]),
+                kinds: r.list(Opt::ExcludeKind),
+                namespaces: r.list(Opt::ExcludeNamespace),
+                names: r.list(Opt::ExcludeName),
                 labels,
             },
             rules,
-            strict: bool_of("strict"),
+            strict: r.bool(Opt::Strict),
             limits,
-            max_input_bytes,
-            max_workload_bytes,
+            max_input_bytes: r.int(Opt::MaxInputBytes),
+            max_workload_bytes: r.int(Opt::MaxWorkloadBytes),
             bundle_hash: None,
-            bundle_files: files,
+            bundle_files: r.list(Opt::CaFile).into_iter().map(PathBuf::from).collect(),
             public_roots,
             generated,
-            java_truststore: bool_of("java-truststore"),
-            hashed_certs: bool_of("hashed-certs"),
+            java_truststore: r.bool(Opt::JavaTruststore),
+            hashed_certs: r.bool(Opt::HashedCerts),
             loaded: None,
             append_generated: true,
+            fail_on_empty: r.given_bool(Opt::FailOnEmpty),
+            error_log: Some(r.str(Opt::ErrorLog))
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
             merge,
             proxy,
             inject_ca,
-        })
+        };
+        (opts, errs)
     }
 
     /// Reads and checks the CA files, builds the bundle data, and records its hash for the
@@ -1236,24 +1303,14 @@ impl Options {
     /// [`crate::bundle::BundleError`] for unreadable files, private keys, blocks that are
     /// not certificates, or a bundle over Kubernetes' 1 MiB object limit.
     pub fn load_bundle(&mut self) -> Result<crate::bundle::ReadBundle, crate::bundle::BundleError> {
-        use crate::bundle::{PublicRoots, build_bundle_data, public_roots, read_ca_files};
+        use crate::bundle::{build_bundle_data, public_roots, read_ca_files};
         if self.bundle_files.is_empty() {
             return Ok(crate::bundle::ReadBundle::default());
         }
-        let paths: Vec<std::path::PathBuf> = self
-            .bundle_files
-            .iter()
-            .map(std::path::PathBuf::from)
-            .collect();
-        let read = read_ca_files(&paths)?;
-        let roots = match self.public_roots.as_str() {
-            "none" => PublicRoots::None,
-            "mozilla" => PublicRoots::Mozilla,
-            file => PublicRoots::File(file.into()),
-        };
-        let mozilla_version =
-            matches!(roots, PublicRoots::Mozilla).then_some(crate::bundle::MOZILLA_ROOTS_VERSION);
-        let public = public_roots(&roots)?;
+        let read = read_ca_files(&self.bundle_files)?;
+        let mozilla_version = matches!(self.public_roots, PublicRoots::Mozilla)
+            .then_some(crate::bundle::MOZILLA_ROOTS_VERSION);
+        let public = public_roots(&self.public_roots)?;
         let data = build_bundle_data(&read.certificates, &public)?;
         if self.generated && data.total_size() > crate::bundle::CONFIGMAP_MAX_BYTES {
             return Err(crate::bundle::BundleError::TooLarge {
@@ -1277,16 +1334,262 @@ impl Options {
     }
 }
 
+/// The paths the tool mounts (`--mount-path`, `--additive-file`, `--system-bundle-path`),
+/// each checked, and checked against the others.
+fn mount_paths(
+    r: &Reader<'_>,
+    source: &Source,
+    generated: bool,
+    errs: &mut ConfigErrors,
+) -> (String, Option<String>, Vec<String>) {
+    let mount_path = r.str(Opt::MountPath);
+    if let Some(why) = mount_path_problem(&mount_path, false) {
+        errs.push("--mount-path", format!("{mount_path:?} {why}"));
+    }
+    let additive_file = Some(r.str(Opt::AdditiveFile)).filter(|v| !v.is_empty());
+    if let Some(f) = &additive_file
+        && let Some(why) = mount_path_problem(f, true)
+    {
+        errs.push("--additive-file", format!("{f:?} {why}"));
+    }
+    let system_bundle_paths = r.list(Opt::SystemBundlePath);
+    for p in &system_bundle_paths {
+        if let Some(why) = mount_path_problem(p, true) {
+            errs.push("--system-bundle-path", format!("{p:?} {why}"));
+        }
+    }
+    {
+        let mut mounts: Vec<(&str, &str)> = vec![("--mount-path", mount_path.as_str())];
+        if let Some(f) = &additive_file {
+            mounts.push(("--additive-file", f));
+        }
+        if source.complete {
+            mounts.extend(
+                system_bundle_paths
+                    .iter()
+                    .map(|p| ("--system-bundle-path", p.as_str())),
+            );
+        }
+        let hashed = generated && r.bool(Opt::HashedCerts);
+        check_mount_collisions(&mounts, hashed, errs);
+    }
+    (mount_path, additive_file, system_bundle_paths)
+}
+
+/// Typed reads of one set of [`Settings`], falling back to each option's default in
+/// [`FIELDS`] (the only place defaults are defined).
+struct Reader<'a>(&'a Settings);
+
+impl Reader<'_> {
+    fn str(&self, o: Opt) -> String {
+        match self.0.0.get(&o) {
+            Some(Setting::Str(v)) => v.clone(),
+            _ => o.field().default.to_owned(),
+        }
+    }
+
+    fn given_bool(&self, o: Opt) -> Option<bool> {
+        match self.0.0.get(&o) {
+            Some(Setting::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+
+    fn bool(&self, o: Opt) -> bool {
+        self.given_bool(o)
+            .unwrap_or_else(|| o.field().default == "true")
+    }
+
+    fn int(&self, o: Opt) -> u64 {
+        match self.0.0.get(&o) {
+            Some(Setting::Int(n)) => *n,
+            _ => o.default_int(),
+        }
+    }
+
+    fn list(&self, o: Opt) -> Vec<String> {
+        match self.0.0.get(&o) {
+            Some(Setting::List(v)) => v.clone(),
+            _ => o
+                .field()
+                .list_default
+                .iter()
+                .map(|d| (*d).to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// The bundle source, and whether its object is generated from `--ca-file`.
+fn resolve_source(r: &Reader<'_>, errs: &mut ConfigErrors) -> (Source, bool) {
+    let configmap = Some(r.str(Opt::ConfigMap)).filter(|v| !v.is_empty());
+    let secret = Some(r.str(Opt::Secret)).filter(|v| !v.is_empty());
+    let key = r.str(Opt::Key);
+    let complete = r.bool(Opt::CompleteBundle);
+    let generate = match r.str(Opt::Generate).as_str() {
+        "configmap" => SourceKind::ConfigMap,
+        "secret" => SourceKind::Secret,
+        other => {
+            errs.push(
+                "--generate",
+                format!("{other:?}: expected configmap or secret"),
+            );
+            SourceKind::ConfigMap
+        }
+    };
+    let ctb = cluster_trust_bundle_source(r, &key, complete, errs);
+    if ctb.is_some() && (configmap.is_some() || secret.is_some()) {
+        errs.push(
+            "--cluster-trust-bundle/--signer-name",
+            "give exactly one bundle source, not a ClusterTrustBundle and a ConfigMap or Secret",
+        );
+    }
+    let generated =
+        !r.list(Opt::CaFile).is_empty() && configmap.is_none() && secret.is_none() && ctb.is_none();
+    let names = [
+        ("--configmap", configmap.clone()),
+        ("--secret", secret.clone()),
+    ];
+    let existing = |kind, name| Source {
+        kind,
+        name,
+        key: key.clone(),
+        complete,
+    };
+    let source = match (configmap, secret) {
+        _ if ctb.is_some() => ctb.unwrap_or_else(|| existing(SourceKind::ConfigMap, String::new())),
+        (Some(name), None) => existing(SourceKind::ConfigMap, name),
+        (None, Some(name)) => existing(SourceKind::Secret, name),
+        (Some(name), Some(_)) => {
+            errs.push(
+                "--configmap/--secret",
+                "give exactly one bundle source, not both",
+            );
+            existing(SourceKind::ConfigMap, name)
+        }
+        (None, None) if generated => Source {
+            kind: generate,
+            name: r.str(Opt::BundleName),
+            key: wk::GENERATED_PRIVATE_KEY.to_owned(),
+            complete: r.str(Opt::PublicRoots) != "none",
+        },
+        (None, None) if proxy_alone(r) && no_source_given(r) => crate::proxy::no_source(),
+        (None, None) => {
+            errs.push("source", "no bundle source: give --configmap NAME, --secret NAME, --ca-file PATH, or a --config file with spec.source");
+            existing(SourceKind::ConfigMap, String::new())
+        }
+    };
+    for (flag, name) in names {
+        if let Some(name) = name
+            && !is_dns_subdomain(&name)
+        {
+            errs.push(flag, format!("{name:?} {NOT_AN_OBJECT_NAME}"));
+        }
+    }
+    if generated && !is_dns_subdomain(&source.name) {
+        errs.push(
+            "--bundle-name",
+            format!("{:?} {NOT_AN_OBJECT_NAME}", source.name),
+        );
+    }
+    if let Some(why) = configmap_key_problem(&key) {
+        errs.push(
+            "--key",
+            format!("{key:?} is not a valid ConfigMap key: {why}"),
+        );
+    }
+    (source, generated)
+}
+
+/// Whether a proxy is given (with no bundle source, the run injects the proxy alone).
+fn proxy_alone(r: &Reader<'_>) -> bool {
+    [
+        Opt::Proxy,
+        Opt::HttpProxy,
+        Opt::HttpsProxy,
+        Opt::ProxySecret,
+    ]
+    .iter()
+    .any(|o| !r.str(*o).trim().is_empty())
+}
+
+/// Whether no bundle source of any type is given.
+fn no_source_given(r: &Reader<'_>) -> bool {
+    [
+        Opt::ConfigMap,
+        Opt::Secret,
+        Opt::ClusterTrustBundle,
+        Opt::SignerName,
+    ]
+    .iter()
+    .all(|o| r.str(*o).trim().is_empty())
+        && r.list(Opt::CaFile).is_empty()
+}
+
+/// The egress proxy settings, checked (`src/proxy.rs`).
+fn proxy_options(
+    r: &Reader<'_>,
+    inject_ca: bool,
+    errs: &mut ConfigErrors,
+) -> Option<crate::proxy::Proxy> {
+    let (proxy, http, https) = (
+        r.str(Opt::Proxy),
+        r.str(Opt::HttpProxy),
+        r.str(Opt::HttpsProxy),
+    );
+    let (no_proxy, secret) = (r.str(Opt::NoProxy), r.str(Opt::ProxySecret));
+    let resolved = crate::proxy::resolve(
+        &crate::proxy::Raw {
+            proxy: Some(&proxy),
+            http: Some(&http),
+            https: Some(&https),
+            no_proxy: Some(&no_proxy),
+            append_no_proxy: r.bool(Opt::AppendNoProxy),
+            secret: Some(&secret),
+            cluster_domain: &r.str(Opt::ClusterDomain),
+        },
+        errs,
+    );
+    if !inject_ca && resolved.is_some() && r.bool(Opt::MergeAtStart) {
+        errs.push(
+            "--merge-at-start",
+            "merges a bundle source with the public roots: give --configmap NAME or --secret NAME as well",
+        );
+    }
+    resolved
+}
+
+/// How workloads are recognised: `--generic-workloads` and each `--workload-kind`.
+fn resolve_rules(r: &Reader<'_>, errs: &mut ConfigErrors) -> Rules {
+    let mut rules = Rules {
+        generic: r.bool(Opt::GenericWorkloads),
+        extra: Vec::new(),
+    };
+    for spec in r.list(Opt::WorkloadKind) {
+        match parse_extra_kind(&spec) {
+            Ok(e) => {
+                if let Some(why) = extra_kind_problem(&e, &rules.extra) {
+                    errs.push("--workload-kind", format!("{spec:?}: {why}"));
+                } else {
+                    rules.extra.push(e);
+                }
+            }
+            Err(m) => errs.push("--workload-kind", m),
+        }
+    }
+    rules
+}
+
 /// The ClusterTrustBundle source, when one is named.
 fn cluster_trust_bundle_source(
-    str_of: &dyn Fn(&str) -> Option<String>,
+    r: &Reader<'_>,
     key: &str,
     complete: bool,
     errs: &mut ConfigErrors,
 ) -> Option<Source> {
-    let name = str_of("cluster-trust-bundle").filter(|v| !v.is_empty());
-    let signer = str_of("signer-name").filter(|v| !v.is_empty());
-    let selector = str_of("cluster-trust-bundle-selector").unwrap_or_default();
+    let name = Some(r.str(Opt::ClusterTrustBundle)).filter(|v| !v.is_empty());
+    let signer = Some(r.str(Opt::SignerName)).filter(|v| !v.is_empty());
+    let selector = r.str(Opt::ClusterTrustBundleSelector);
     let mut labels = Vec::new();
     for req in parse_selector(&selector).unwrap_or_else(|m| {
         errs.push("--cluster-trust-bundle-selector", m);
@@ -1350,33 +1653,32 @@ fn cluster_trust_bundle_source(
 
 /// The start-up merge options, checked.
 fn merge_options(
-    str_of: &dyn Fn(&str) -> Option<String>,
-    on: bool,
+    r: &Reader<'_>,
     generated: bool,
-    public_roots: &str,
     volume_name: &str,
     errs: &mut ConfigErrors,
 ) -> Option<MergeAtStart> {
-    if !on {
+    if !r.bool(Opt::MergeAtStart) {
         return None;
     }
+    let public_roots = r.str(Opt::PublicRoots);
     if generated {
         errs.push("--merge-at-start", "a bundle generated from --ca-file is already complete; the start-up merge reads an existing --configmap or --secret: drop one of them");
     }
-    if !matches!(public_roots, "mozilla" | "none") {
+    if !matches!(public_roots.as_str(), "mozilla" | "none") {
         errs.push("--public-roots", format!("{public_roots:?}: with --merge-at-start the roots are merged in the pod, from the binary: give mozilla or none"));
     }
     if volume_name.len() + "-source".len() > 63 {
         errs.push("--volume-name", format!("{volume_name:?} is too long for --merge-at-start, which also adds a volume named {volume_name}-source (at most 63 characters): give a shorter name"));
     }
-    let image = str_of("merge-image").unwrap_or_default();
+    let image = r.str(Opt::MergeImage);
     if image.is_empty() || image.contains(char::is_whitespace) {
         errs.push(
             "--merge-image",
             format!("{image:?} is not an image reference"),
         );
     }
-    let pull_secret = str_of("merge-image-pull-secret").filter(|v| !v.is_empty());
+    let pull_secret = Some(r.str(Opt::MergeImagePullSecret)).filter(|v| !v.is_empty());
     if let Some(n) = &pull_secret
         && !is_dns_subdomain(n)
     {
@@ -1385,8 +1687,8 @@ fn merge_options(
             format!("{n:?} {NOT_AN_OBJECT_NAME}"),
         );
     }
-    let quantity = |flag: &str, errs: &mut ConfigErrors| {
-        let v = str_of(flag).unwrap_or_default();
+    let quantity = |o: Opt, errs: &mut ConfigErrors| {
+        let v = r.str(o);
         let digits = v.trim_end_matches(|c: char| c.is_ascii_alphabetic());
         let unit = &v[digits.len()..];
         let ok = !digits.is_empty()
@@ -1394,14 +1696,14 @@ fn merge_options(
             && ["", "m", "k", "M", "G", "Ki", "Mi", "Gi"].contains(&unit);
         if !ok {
             errs.push(
-                format!("--{flag}"),
+                format!("--{}", o.flag()),
                 format!("{v:?} is not a Kubernetes quantity such as 50m or 64Mi"),
             );
         }
         v
     };
-    let cpu = quantity("merge-cpu", errs);
-    let memory = quantity("merge-memory", errs);
+    let cpu = quantity(Opt::MergeCpu, errs);
+    let memory = quantity(Opt::MergeMemory, errs);
     Some(MergeAtStart {
         image,
         pull_secret,
@@ -1732,6 +2034,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_table_names_every_option_once_and_its_defaults_parse() {
+        for (i, f) in FIELDS.iter().enumerate() {
+            assert_eq!(f.id.field().flag, f.flag, "{:?}", f.id);
+            assert!(
+                FIELDS
+                    .iter()
+                    .skip(i + 1)
+                    .all(|g| g.id != f.id && g.flag != f.flag),
+                "{} twice",
+                f.flag
+            );
+            match f.kind {
+                FieldKind::Int => assert!(f.default.parse::<u64>().is_ok(), "{}", f.flag),
+                FieldKind::Bool => assert!(matches!(f.default, "true" | "false"), "{}", f.flag),
+                FieldKind::Str | FieldKind::List => {}
+            }
+            assert!(
+                f.values.is_empty() || f.values.contains(&f.default),
+                "{}",
+                f.flag
+            );
+        }
+        // Every variant of `Opt` has an entry: the last variant is found.
+        assert_eq!(Opt::MaxInputBytes.flag(), "max-input-bytes");
+    }
+
+    #[test]
+    fn defaults_come_from_the_table() {
+        let o = Options::from_configmap("corp-ca", "ca.crt");
+        assert_eq!(o.max_input_bytes, 268_435_456);
+        assert_eq!(o.max_workload_bytes, 2_097_152);
+        assert_eq!(o.limits, Limits::default());
+        assert_eq!(o.public_roots, PublicRoots::Mozilla);
+        assert_eq!(o.system_bundle_paths.len(), wk::SYSTEM_BUNDLE_PATHS.len());
+        assert_eq!(o.additive_file.as_deref(), Some(wk::DEFAULT_ADDITIVE_FILE));
+        assert!(o.java_truststore && o.hashed_certs && o.rules.generic);
+        assert_eq!((o.fail_on_empty, o.error_log), (None, None));
+    }
+
+    #[test]
     fn globs() {
         assert!(glob_match("istio-*", "istio-proxy"));
         assert!(glob_match("a?c", "abc"));
@@ -1745,8 +2087,8 @@ mod tests {
             "apiVersion: trust-inject.dev/v1alpha1\nkind: TrustInjection\nspec:\n  source:\n    configMap:\n      name: corp\n    complete: true\n  containers:\n    exclude: [istio-*]\n",
         )
         .expect("valid");
-        assert_eq!(s.0.get("configmap"), Some(&Setting::Str("corp".into())));
-        assert_eq!(s.0.get("complete-bundle"), Some(&Setting::Bool(true)));
+        assert_eq!(s.0.get(&Opt::ConfigMap), Some(&Setting::Str("corp".into())));
+        assert_eq!(s.0.get(&Opt::CompleteBundle), Some(&Setting::Bool(true)));
         let err = settings_from_text("apiVersion: trust-inject.dev/v1alpha1\nkind: TrustInjection\nspec:\n  mountPth: /x\n  strict: maybe\n")
             .expect_err("invalid");
         let text = err.to_string();
@@ -1760,36 +2102,39 @@ mod tests {
     #[test]
     fn every_problem_at_once() {
         let mut s = Settings::default();
-        s.0.insert("volume-name", Setting::Str("Bad_Name".into()));
-        s.0.insert("mount-path", Setting::Str("rel".into()));
+        s.0.insert(Opt::VolumeName, Setting::Str("Bad_Name".into()));
+        s.0.insert(Opt::MountPath, Setting::Str("rel".into()));
         let err = Options::from_settings(&s).expect_err("invalid");
         assert_eq!(err.0.len(), 3, "{err}");
     }
 
     #[test]
     fn a_layer_naming_a_source_replaces_the_whole_source_below() {
-        let layer = |pairs: &[(&'static str, Setting)]| Settings(pairs.iter().cloned().collect());
+        let layer = |pairs: &[(Opt, Setting)]| Settings(pairs.iter().cloned().collect());
         let str_ = |v: &str| Setting::Str(v.to_owned());
         let files = Setting::List(vec!["ca.pem".into()]);
         let below = layer(&[
-            ("configmap", str_("a")),
-            ("ca-file", files.clone()),
-            ("key", str_("k")),
+            (Opt::ConfigMap, str_("a")),
+            (Opt::CaFile, files.clone()),
+            (Opt::Key, str_("k")),
         ]);
-        let over = below.clone().overlay(layer(&[("secret", str_("b"))]));
-        assert_eq!(over, layer(&[("secret", str_("b")), ("key", str_("k"))]));
+        let over = below.clone().overlay(layer(&[(Opt::Secret, str_("b"))]));
+        assert_eq!(
+            over,
+            layer(&[(Opt::Secret, str_("b")), (Opt::Key, str_("k"))])
+        );
         // An empty value names nothing; other options layer one by one.
         let over = below.clone().overlay(layer(&[
-            ("secret", str_("")),
-            ("ca-file", Setting::List(vec![])),
-            ("key", str_("j")),
+            (Opt::Secret, str_("")),
+            (Opt::CaFile, Setting::List(vec![])),
+            (Opt::Key, str_("j")),
         ]));
         assert_eq!(
             over,
             layer(&[
-                ("configmap", str_("a")),
-                ("ca-file", files),
-                ("key", str_("j"))
+                (Opt::ConfigMap, str_("a")),
+                (Opt::CaFile, files),
+                (Opt::Key, str_("j"))
             ])
         );
     }

@@ -1,6 +1,62 @@
-//! Errors and findings, each naming the document it is about.
+//! Errors and findings, each naming the document it is about, and the exit code of each
+//! error ([`Error::exit`], the only place that maps one to the other).
 
+use crate::bundle::BundleError;
 use crate::config::ConfigErrors;
+
+/// Exit codes. Listed in `--help` and the README ([`crate::cli::EXIT_CODES`]); never reuse
+/// a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Success.
+    Ok = 0,
+    /// A workload could not be injected (a conflict, or warnings under --strict).
+    InjectFailed = 1,
+    /// Bad command line.
+    Usage = 2,
+    /// Unreadable or invalid input (I/O, invalid YAML, over a limit, empty under --fail-on-empty).
+    BadInput = 3,
+    /// Invalid configuration (config file, functionConfig, option values, CA files).
+    BadConfig = 4,
+    /// The output could not be written (disk full, file size limit, unwritable place).
+    WriteFailed = 5,
+    /// A bug: the run crashed (nothing was written).
+    Internal = 6,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every exit code is in the table `--help` and the README print, with the meaning
+    /// its variant documents.
+    #[test]
+    fn every_exit_code_is_in_the_documented_table() {
+        for (exit, word) in [
+            (Exit::Ok, "success"),
+            (Exit::InjectFailed, "could not be injected"),
+            (Exit::Usage, "usage error"),
+            (Exit::BadInput, "input error"),
+            (Exit::BadConfig, "configuration error"),
+            (Exit::WriteFailed, "could not be written"),
+            (Exit::Internal, "internal error"),
+        ] {
+            let line = format!("\n  {}  ", exit as u8);
+            let at = crate::cli::EXIT_CODES
+                .find(&line)
+                .unwrap_or_else(|| panic!("{exit:?} is not in the table"));
+            let rest = crate::cli::EXIT_CODES.get(at + line.len()..).unwrap_or("");
+            let text = rest.lines().next().unwrap_or("");
+            assert!(text.contains(word), "{exit:?}: {text}");
+        }
+    }
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        Self::from(e as u8)
+    }
+}
 
 /// Where a document sits in the input, and what it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -129,9 +185,115 @@ pub enum Error {
         "the input holds no Kubernetes object; refusing to write an empty result (a failed render upstream?). Pass --fail-on-empty=false to allow it"
     )]
     Empty,
-    /// Bad configuration.
+    /// Bad option values (after layering), or a functionConfig.
     #[error("invalid configuration: {0}")]
-    Config(#[from] ConfigErrors),
+    Config(ConfigErrors),
+    /// A config file (`--config`, the kustomize plugin config) that is invalid.
+    #[error("{origin}: {errors}")]
+    ConfigFile {
+        /// The file, or `kustomize plugin config`.
+        origin: String,
+        /// Every problem in it.
+        errors: ConfigErrors,
+    },
+    /// A config file that cannot be read.
+    #[error("{path}: cannot read the config file: {io}")]
+    ConfigUnreadable {
+        /// The file as given.
+        path: String,
+        /// Why.
+        io: std::io::Error,
+    },
+    /// The CA files (`--ca-file`, `--public-roots`) cannot be used.
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// Certificate warnings under `--strict` (already printed one by one).
+    #[error("{count} certificate warning(s) treated as errors (--strict)")]
+    StrictCertificates {
+        /// How many.
+        count: usize,
+    },
+    /// Warnings under `--strict`, already printed one by one.
+    #[error(
+        "{count} warning(s) treated as errors (--strict); fix what they name, or run without --strict to let warnings pass"
+    )]
+    StrictCount {
+        /// How many.
+        count: usize,
+    },
+    /// `check` with `-o/--output`.
+    #[error(
+        "check writes no manifests, so -o/--output {output} has nothing to write: drop it (check prints its verdict on standard error and exits 0 or 1); to write the injected manifests, run without check"
+    )]
+    CheckWithOutput {
+        /// The output named.
+        output: String,
+    },
+    /// An input file over the size limit before it is read.
+    #[error(
+        "{name}: the input is larger than {limit} bytes (raise the limit with --max-input-bytes)"
+    )]
+    InputTooLarge {
+        /// The file (`<stdin>` for standard input).
+        name: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// An input that cannot be opened.
+    #[error("{name}: cannot open: {io}")]
+    Open {
+        /// The file as given.
+        name: String,
+        /// Why.
+        io: std::io::Error,
+    },
+    /// An input that cannot be read.
+    #[error("{name}: cannot read: {io}")]
+    Read {
+        /// The file (`<stdin>` for standard input).
+        name: String,
+        /// Why.
+        io: std::io::Error,
+    },
+    /// An input that is not UTF-8.
+    #[error(
+        "{name}: line {line}: not UTF-8 text (invalid byte at offset {offset}); Kubernetes manifests are UTF-8"
+    )]
+    NotUtf8 {
+        /// The file (`<stdin>` for standard input).
+        name: String,
+        /// The line of the first invalid byte, 1-based.
+        line: usize,
+        /// Its byte offset.
+        offset: usize,
+    },
+    /// The output cannot be written.
+    #[error("{target}: cannot write the output: {io}; {kept}")]
+    Write {
+        /// `-o FILE`, or `<stdout>`.
+        target: String,
+        /// Why.
+        io: std::io::Error,
+        /// What became of the target.
+        kept: &'static str,
+    },
+    /// `trust-inject merge` failed; nothing was written.
+    #[error("merge: {0}")]
+    Merge(crate::merge::MergeError),
+    /// A bug: something that cannot fail did.
+    #[error("{what}: {io}")]
+    Internal {
+        /// What failed (`cannot assemble the output`).
+        what: &'static str,
+        /// Why.
+        io: std::io::Error,
+    },
+}
+
+impl From<ConfigErrors> for Error {
+    fn from(e: ConfigErrors) -> Self {
+        Error::Config(e)
+    }
 }
 
 impl Error {
@@ -148,10 +310,50 @@ impl Error {
     /// Whether this is about the input (as opposed to the configuration or injection).
     #[must_use]
     pub fn is_input(&self) -> bool {
-        matches!(
-            self,
-            Error::Yaml { .. } | Error::Limit { .. } | Error::TooLarge { .. } | Error::Empty
-        )
+        self.exit() == Exit::BadInput
+    }
+
+    /// The exit code the binary ends with after this error: the only place that maps
+    /// errors to exit codes.
+    ///
+    /// # Examples
+    /// ```
+    /// use trust_inject::{Error, Exit, Options, process};
+    /// let opts = Options::from_configmap("corp-ca", "ca.crt");
+    /// let err = process("kind: [unclosed\n", &opts).expect_err("invalid YAML");
+    /// assert!(matches!(err, Error::Yaml { .. }));
+    /// assert_eq!(err.exit(), Exit::BadInput);
+    /// assert_eq!(err.exit() as u8, 3);
+    /// ```
+    #[must_use]
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Inject { .. }
+            | Error::Strict { .. }
+            | Error::StrictCertificates { .. }
+            | Error::StrictCount { .. } => Exit::InjectFailed,
+            Error::CheckWithOutput { .. } => Exit::Usage,
+            Error::Yaml { .. }
+            | Error::Limit { .. }
+            | Error::TooLarge { .. }
+            | Error::Empty
+            | Error::InputTooLarge { .. }
+            | Error::Open { .. }
+            | Error::Read { .. }
+            | Error::NotUtf8 { .. } => Exit::BadInput,
+            Error::Config(_)
+            | Error::ConfigFile { .. }
+            | Error::ConfigUnreadable { .. }
+            | Error::Bundle(_) => Exit::BadConfig,
+            Error::Merge(e) => match e {
+                crate::merge::MergeError::Absent { .. }
+                | crate::merge::MergeError::Empty { .. } => Exit::BadInput,
+                crate::merge::MergeError::Write { .. } => Exit::WriteFailed,
+                _ => Exit::BadConfig,
+            },
+            Error::Write { .. } => Exit::WriteFailed,
+            Error::Internal { .. } => Exit::Internal,
+        }
     }
 }
 

@@ -458,7 +458,8 @@ fn projected_val(opts: &Options) -> Val {
 /// Whether the bundle the containers read holds the public roots: a complete source, or the
 /// start-up merge with the public roots.
 fn complete(opts: &Options) -> bool {
-    opts.source.complete || (opts.merge.is_some() && opts.public_roots != "none")
+    opts.source.complete
+        || (opts.merge.is_some() && opts.public_roots != crate::bundle::PublicRoots::None)
 }
 
 fn volume_val(opts: &Options) -> Val {
@@ -554,11 +555,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
             format!("expected a mapping, found {}", spec.kind_name()),
         ));
     }
-    let meta = obj.get("metadata");
-    if is_true(
-        meta.and_then(|m| m.get("annotations"))
-            .and_then(|a| a.get(wk::SKIP_ANNOTATION)),
-    ) {
+    if is_true(crate::object::annotation(obj, wk::SKIP_ANNOTATION)) {
         plan.skipped = Some(Skip::Annotation);
         plan.notes.push(Note {
             severity: Severity::Info,
@@ -1687,7 +1684,7 @@ fn is_merge_container(c: &Node, opts: &Options) -> bool {
 
 /// The merge init container the options ask for.
 fn merge_container_val(opts: &Options, m: &crate::config::MergeAtStart) -> Val {
-    let roots = if opts.source.complete || opts.public_roots == "none" {
+    let roots = if opts.source.complete || opts.public_roots == crate::bundle::PublicRoots::None {
         "none"
     } else {
         "mozilla"

@@ -7,6 +7,13 @@
 //! bundle. Documents it does not edit come out byte for byte; edited documents only gain
 //! lines.
 //!
+//! - [`Options`] say what to inject; [`cli::resolve`] builds them (through
+//!   [`Settings`]) from a command line, an environment and a config document, as the
+//!   binary does.
+//! - [`process`] injects into a stream; [`plan_edits`] plans without assembling the text.
+//! - [`krm::run`] runs as a KRM function on a `ResourceList`.
+//! - Every failure is an [`Error`], whose [`Error::exit`] is the binary's exit code.
+//!
 //! # Examples
 //! ```
 //! # fn main() -> Result<(), trust_inject::Error> {
@@ -20,21 +27,41 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod bundle;
+mod bundle;
+pub mod cli;
 pub mod config;
-pub mod error;
-pub mod generate;
-pub mod inject;
+mod error;
+mod generate;
+mod inject;
 pub mod krm;
-pub mod merge;
-pub mod pipeline;
-pub mod proxy;
-pub mod reach;
-pub mod report;
+mod merge;
+mod object;
+mod pipeline;
+mod proxy;
+mod reach;
+mod report;
+#[doc(hidden)]
 pub mod well_known;
-pub mod workload;
+mod workload;
+#[doc(hidden)]
 pub mod yaml;
 
+pub use bundle::{BundleError, BundleWarning, Certificate, PublicRoots, ReadBundle, WarningKind};
 pub use config::{Options, Settings};
-pub use error::{DocRef, Error, Finding, Severity};
-pub use pipeline::{Processed, Summary, WorkloadReport, process};
+pub use error::{DocRef, Error, Exit, Finding, Severity};
+pub use merge::{MergeArgs, MergeError, Merged, merge};
+pub use pipeline::{
+    Processed, Reports, Summary, WorkloadReport, plan_edits, plan_edits_reporting, process,
+};
+pub use reach::{SourceObject, partial_notice, source_dependency};
+pub use report::{check_problems, json_report, no_workload_warning};
+pub use workload::ObjectRef;
+
+/// Internals that the project's own tests and fuzz targets reach into (with the hidden
+/// `yaml` and `well_known` modules). Not part of the API: anything here may change in any
+/// release.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::bundle::read_ca_files;
+    pub use crate::workload::BUILTIN_KINDS;
+}

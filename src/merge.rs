@@ -18,7 +18,7 @@ use crate::bundle::{
 use crate::well_known as wk;
 
 /// What to merge, and where to.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MergeArgs {
     /// The source files or directories (a mounted ConfigMap key, or the volume's directory).
     pub sources: Vec<PathBuf>,

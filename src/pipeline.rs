@@ -14,8 +14,9 @@ use crate::inject::{ContainerPlan, plan};
 use crate::well_known as wk;
 use crate::workload::{NEVER_WORKLOADS, NotFound, ObjectRef, find_pod_specs};
 use crate::yaml::{
-    Chunk, Document, Intent, Node, Op, Path, PathSeg, TextEditor, Val, Value, count_lines,
-    emit_document, parse_chunk_lenient, split_stream,
+    Chunk, Document, Intent, Node, Op, Path, TextEditor, apply_to_tree, count_lines,
+    duplicate_keys, emit_document, guess_object, helm_source, odd_line_break, parse_chunk_lenient,
+    split_stream, top_level_kind,
 };
 
 /// What happened to one workload, for reports.
@@ -275,7 +276,12 @@ pub fn plan_edits_reporting(
             .iter()
             .find(|(ns, _)| out.summary.namespaces.contains(ns))
         {
-            return Err(collision(opts, ns, chart, first_in_ns.get(ns).map(|f| &f.0)));
+            return Err(collision(
+                opts,
+                ns,
+                chart,
+                first_in_ns.get(ns).map(|f| &f.0),
+            ));
         }
         let crlf = memmem::find(input.as_bytes(), b"\r\n").is_some();
         let mut tail = String::new();
@@ -421,132 +427,7 @@ struct ChunkOut {
 
 /// The namespace of a bundle object this tool generated earlier under the current name.
 fn generated_here(root: &Node, opts: &Options) -> Option<String> {
-    let obj = ObjectRef::of(root)?;
-    let kind_ok = matches!(obj.kind.as_str(), "ConfigMap" | "Secret") && obj.api_version == "v1";
-    let marked = root
-        .get("metadata")
-        .and_then(|m| m.get("annotations"))
-        .and_then(|a| a.get(wk::GENERATED_ANNOTATION))
-        .and_then(Node::as_str)
-        == Some("true");
-    (kind_ok && marked && obj.name == opts.source.name).then(|| obj.namespace.unwrap_or_default())
-}
-
-/// The `apiVersion` and `kind` of a chunk that is one plain block-style document, read
-/// from its top-level lines without parsing; `None` whenever that is not certain (several
-/// or no `kind:` lines, quoting with escapes, flow style, directives, `...` markers).
-fn top_level_kind(text: &str) -> Option<(&str, &str)> {
-    let b = text.as_bytes();
-    if matches!(b.first(), Some(b'{' | b'[' | b'%' | b'.'))
-        || memmem::find(b, b"\n...").is_some()
-        || memmem::find(b, b"\n%").is_some()
-    {
-        return None;
-    }
-    let one = |key: &[u8]| -> Option<&str> {
-        let mut found = None;
-        let mut at_line_start = memmem::find_iter(b, key).filter(|&i| i == 0 || b[i - 1] == b'\n');
-        if let Some(i) = at_line_start.next() {
-            found = Some(i);
-        }
-        if at_line_start.next().is_some() {
-            return None;
-        }
-        let i = found? + key.len();
-        let end = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |e| i + e);
-        simple_scalar(&text[i..end])
-    };
-    Some((one(b"apiVersion:")?, one(b"kind:")?))
-}
-
-/// A plain or simply quoted scalar at the end of a `key:` line.
-fn simple_scalar(rest: &str) -> Option<&str> {
-    let v = rest.trim_end_matches('\r');
-    let v = match v.find(" #") {
-        Some(i) => &v[..i],
-        None => v,
-    };
-    let v = v.trim();
-    let v = if let Some(q) = v.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
-        q
-    } else if let Some(q) = v.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
-        q
-    } else {
-        v
-    };
-    let ok = !v.is_empty()
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'/' || b == b'-' || b == b'_');
-    ok.then_some(v)
-}
-
-/// A line break other than LF or CRLF: a lone CR (old Mac files), or NEL, LS, PS (line
-/// breaks in YAML 1.1 only).
-fn odd_line_break(text: &str) -> Option<&'static str> {
-    let b = text.as_bytes();
-    if memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n')) {
-        return Some("carriage returns alone as line breaks");
-    }
-    if !text.is_ascii()
-        && text
-            .chars()
-            .any(|c| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
-    {
-        return Some("a NEL, LS or PS character");
-    }
-    None
-}
-
-/// The Helm template a chunk came from, from its `# Source: path` comment.
-fn helm_source(text: &str) -> Option<String> {
-    for line in text.lines().take(8) {
-        let l = line.trim_end_matches('\r');
-        if let Some(src) = l.strip_prefix("# Source: ") {
-            return Some(src.trim().to_owned());
-        }
-        if !(l.is_empty() || l.starts_with('#') || l.starts_with("---")) {
-            break;
-        }
-    }
-    None
-}
-
-/// A best guess at the object in a document that does not parse: its top-level `kind:`
-/// and the `name:`/`namespace:` under `metadata:`.
-fn guess_object(text: &str) -> Option<String> {
-    let mut kind = None;
-    let mut name = None;
-    let mut ns = None;
-    let mut in_meta = false;
-    for line in text.lines() {
-        let l = line.trim_end_matches('\r');
-        if let Some(k) = l.strip_prefix("kind:") {
-            kind = Some(k.trim().trim_matches('"').to_owned());
-        }
-        if l.starts_with("metadata:") {
-            in_meta = true;
-            continue;
-        }
-        if in_meta {
-            if !l.starts_with(' ') && !l.is_empty() {
-                in_meta = false;
-            } else if let Some(v) = l.trim_start().strip_prefix("name:") {
-                if l.len() - l.trim_start().len() == 2 {
-                    name.get_or_insert_with(|| v.trim().trim_matches('"').to_owned());
-                }
-            } else if let Some(v) = l.trim_start().strip_prefix("namespace:")
-                && l.len() - l.trim_start().len() == 2
-            {
-                ns.get_or_insert_with(|| v.trim().trim_matches('"').to_owned());
-            }
-        }
-    }
-    let kind = kind.filter(|k| !k.is_empty())?;
-    Some(match (ns, name) {
-        (Some(ns), Some(n)) => format!("{kind} {ns}/{n}"),
-        (None, Some(n)) => format!("{kind} {n}"),
-        _ => kind,
-    })
+    crate::object::generated_bundle(root, &opts.source.name)
 }
 
 /// Processes one chunk; per-workload reports are kept when `keep_reports`.
@@ -982,133 +863,6 @@ fn line_start(input: &str, pos: usize) -> usize {
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1)
-}
-
-/// Keys that appear more than once in a mapping, with the mapping's path.
-fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
-    enum Seg<'n> {
-        Root,
-        Key(&'n str),
-        Index(usize),
-    }
-    // Each visited node's parent and the step to it; paths are only built for a duplicate.
-    let mut steps: Vec<(usize, Seg<'_>)> = vec![(0, Seg::Root)];
-    let mut stack: Vec<(&Node, usize)> = vec![(root, 0)];
-    let mut out = Vec::new();
-    let path_of = |steps: &[(usize, Seg<'_>)], mut at: usize| {
-        let mut segs = Vec::new();
-        while at != 0 {
-            let (parent, seg) = &steps[at];
-            segs.push(match seg {
-                Seg::Key(k) => PathSeg::Key((*k).to_owned()),
-                Seg::Index(i) => PathSeg::Index(*i),
-                Seg::Root => break,
-            });
-            at = *parent;
-        }
-        segs.reverse();
-        Path(segs).to_string()
-    };
-    while let Some((n, at)) = stack.pop() {
-        match &n.value {
-            Value::Map(entries) => {
-                let keys: Vec<Option<&str>> = entries
-                    .iter()
-                    .map(|(k, _)| k.as_str().filter(|_| !k.is_merge_key()))
-                    .collect();
-                let mut reported: Vec<&str> = Vec::new();
-                let dup = |i: usize, key: &str| {
-                    if keys.len() <= 32 {
-                        keys[..i].contains(&Some(key))
-                    } else {
-                        false
-                    }
-                };
-                let mut seen: Option<std::collections::HashSet<&str>> =
-                    (keys.len() > 32).then(std::collections::HashSet::new);
-                // Kubernetes sees only the last value of a key: what an earlier one holds
-                // (duplicates included) is gone, so it is not looked into. A small mapping
-                // is scanned instead of hashed: no allocation for the common case.
-                let last: Option<std::collections::HashMap<&str, usize>> =
-                    (keys.len() > 32).then(|| {
-                        keys.iter()
-                            .enumerate()
-                            .filter_map(|(i, k)| k.map(|k| (k, i)))
-                            .collect()
-                    });
-                let is_last = |i: usize, key: &str| match &last {
-                    Some(last) => last.get(key) == Some(&i),
-                    None => !keys.get(i + 1..).unwrap_or(&[]).contains(&Some(key)),
-                };
-                for (i, (k, v)) in entries.iter().enumerate() {
-                    // Merge keys are not keys Kubernetes sees, however many there are.
-                    if k.is_merge_key() {
-                        continue;
-                    }
-                    let Some(key) = k.as_str() else { continue };
-                    let is_dup = match seen.as_mut() {
-                        Some(set) => !set.insert(key),
-                        None => dup(i, key),
-                    };
-                    if is_dup && !reported.contains(&key) {
-                        reported.push(key);
-                        out.push((path_of(&steps, at), key.to_owned()));
-                    }
-                    if is_last(i, key) {
-                        steps.push((at, Seg::Key(key)));
-                        stack.push((v, steps.len() - 1));
-                    }
-                }
-            }
-            Value::Seq(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    steps.push((at, Seg::Index(i)));
-                    stack.push((item, steps.len() - 1));
-                }
-            }
-            _ => {}
-        }
-    }
-    out.sort();
-    out
-}
-
-/// Applies an intent to a resolved tree; `Err` names the path that was not found.
-fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), String> {
-    let missing = || intent.path.to_string();
-    let mut node = root;
-    for seg in &intent.path.0 {
-        node = match (seg, &mut node.value) {
-            (PathSeg::Key(k), Value::Map(entries)) => {
-                &mut entries
-                    .iter_mut()
-                    .rev()
-                    .find(|(ek, _)| ek.as_str() == Some(k.as_str()))
-                    .ok_or_else(missing)?
-                    .1
-            }
-            (PathSeg::Index(i), Value::Seq(items)) => items.get_mut(*i).ok_or_else(missing)?,
-            _ => return Err(missing()),
-        };
-    }
-    match (&intent.op, &mut node.value) {
-        (Op::AddKey(k, v), Value::Map(entries)) => entries.push((
-            crate::yaml::val_to_node(&Val::Str(k.clone())),
-            crate::yaml::val_to_node(v),
-        )),
-        (Op::Append(v), Value::Seq(items)) => items.push(crate::yaml::val_to_node(v)),
-        (Op::Prepend(v), Value::Seq(items)) => items.insert(0, crate::yaml::val_to_node(v)),
-        (Op::Replace(v) | Op::ReplaceNode(v), _) => *node = crate::yaml::val_to_node(v),
-        (Op::AppendBlock(_), _) => return Err(missing()),
-        (Op::RemoveKey(k), Value::Map(entries)) => {
-            entries.retain(|(ek, _)| ek.as_str() != Some(k.as_str()))
-        }
-        (Op::RemoveItem(i), Value::Seq(items)) if *i < items.len() => {
-            items.remove(*i);
-        }
-        _ => return Err(missing()),
-    }
-    Ok(())
 }
 
 #[cfg(test)]

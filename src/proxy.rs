@@ -160,13 +160,6 @@ fn redact(v: &str) -> String {
     }
 }
 
-/// Whether a proxy is asked for (by flag name), which lets a run go without a bundle source.
-pub fn given_alone(str_of: &dyn Fn(&str) -> Option<String>) -> bool {
-    ["proxy", "http-proxy", "https-proxy", "proxy-secret"]
-        .iter()
-        .any(|f| str_of(f).is_some_and(|v| !v.trim().is_empty()))
-}
-
 /// The stand-in source of a run that injects the proxy alone: it names nothing, and
 /// [`crate::config::Options::inject_ca`] is false.
 #[must_use]

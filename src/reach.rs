@@ -74,7 +74,8 @@ impl Runtime {
 /// Whether the containers read a bundle with the public roots: a complete source, a bundle
 /// generated with public roots, or the start-up merge with them.
 fn complete(opts: &Options) -> bool {
-    opts.source.complete || (opts.merge.is_some() && opts.public_roots != "none")
+    opts.source.complete
+        || (opts.merge.is_some() && opts.public_roots != crate::bundle::PublicRoots::None)
 }
 
 /// Whether the `<subject-hash>.N` files are mounted (their names are known).
@@ -339,7 +340,8 @@ mod tests {
     fn opts(pairs: &[(&'static str, Setting)]) -> Options {
         let mut s = Settings::default();
         for (k, v) in pairs {
-            s.0.insert(k, v.clone());
+            let f = crate::config::FIELDS.iter().find(|f| f.flag == *k);
+            s.0.insert(f.expect("a known option").id, v.clone());
         }
         Options::from_settings(&s).expect("valid options")
     }

@@ -395,15 +395,12 @@ fn oracle_check_catches_other_changes() {
 /// has an injected workload (none without), stays faithful, and is idempotent.
 #[test]
 fn corpus_with_ca_file_generates_one_configmap_per_namespace() {
-    let mut settings = trust_inject::Settings::default();
     let pem = format!("{}/testdata/pki/corp-root.pem", env!("CARGO_MANIFEST_DIR"));
-    settings
-        .0
-        .insert("ca-file", trust_inject::config::Setting::List(vec![pem]));
-    settings.0.insert(
-        "public-roots",
-        trust_inject::config::Setting::Str("none".into()),
-    );
+    let settings = trust_inject::Settings::from_flat(
+        [("ca-file", pem.as_str()), ("public-roots", "none")],
+        "test",
+    )
+    .expect("valid settings");
     let mut opts = Options::from_settings(&settings).expect("valid options");
     opts.load_bundle().expect("the test CA reads");
     let mut failures = Vec::new();

@@ -78,6 +78,22 @@ fn run_case(name: &str) {
     if code != want_code {
         failures.push(format!("exit code {code}, expected {want_code}"));
     }
+    // The same case in process, through the library API: the same output, or an error
+    // with the same exit code.
+    match util::run_lib(&args, &input) {
+        Some(Ok(text)) if code == 0 && text.as_bytes() != stdout.as_slice() => {
+            failures.push(format!(
+                "in process, the library's output differs from the binary's:\n{}",
+                line_diff(&String::from_utf8_lossy(&stdout), &text)
+            ));
+        }
+        Some(Err(e)) if e.exit() as i32 != code => failures.push(format!(
+            "in process, the library fails with exit {} ({e}); the binary exited {code}",
+            e.exit() as i32
+        )),
+        None if code == 0 => failures.push("the case did not run in process".into()),
+        _ => {}
+    }
     if let Some(errors) = &errors {
         if !stdout.is_empty() {
             failures.push("standard output must be empty when the run fails".into());

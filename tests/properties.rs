@@ -28,7 +28,7 @@ use serde_json::Value;
 use trust_inject::Options;
 
 mod util;
-use trust_inject::workload::BUILTIN_KINDS;
+use trust_inject::internals::BUILTIN_KINDS;
 use trust_inject::yaml::{Limits, Node, parse_chunk};
 
 // ---------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ fn scratch() -> &'static PathBuf {
 fuzz_target!(|data: &[u8]| {
     let path = scratch();
     std::fs::write(path, data).expect("write the scratch CA file");
-    if let Ok(read) = trust_inject::bundle::read_ca_files(std::slice::from_ref(path)) {
+    if let Ok(read) = trust_inject::internals::read_ca_files(std::slice::from_ref(path)) {
         assert!(
             !read.certificates.is_empty(),
             "accepted a file without certificates"

@@ -38,7 +38,7 @@ pub struct ReadBundle {
     pub warnings: Vec<BundleWarning>,
 }
 
-/// Reads the private CA files (see [`read_ca_files_at`]), checking validity
+/// Reads the private CA files (see `read_ca_files_at`), checking validity
 /// against the current time.
 pub fn read_ca_files(paths: &[PathBuf]) -> Result<ReadBundle, BundleError> {
     read_ca_files_at(paths, SystemTime::now())

@@ -8,11 +8,15 @@
 mod edit;
 mod emit;
 pub mod fast;
+mod scan;
 mod split;
 mod tree;
 
 pub use edit::{EditError, TextEditor};
 pub use emit::{Val, emit_document, is_plain_string, render_json, val_to_node};
+pub(crate) use scan::{
+    apply_to_tree, duplicate_keys, guess_object, helm_source, odd_line_break, top_level_kind,
+};
 pub use split::{Chunk, split_stream};
 pub use tree::{
     Document, Limits, Node, ParseError, ScalarStyle, Value, count_lines, parse_chunk,

@@ -72,6 +72,38 @@ pub fn run_bin(args: &[String], stdin: &[u8]) -> Output {
     )
 }
 
+/// Runs `args` on `input` in process, through the library API as the binary does for one
+/// stream on standard input: [`trust_inject::cli::resolve`] (with this process's
+/// environment, less what [`run_bin`] removes), [`trust_inject::Options::from_settings`],
+/// `load_bundle`, [`trust_inject::process`]. `None` where that path does not apply (input
+/// that is not UTF-8, a ResourceList, help or a usage error). The binary's own policies
+/// after processing (`--strict` certificate warnings, `--fail-on-empty`, no workload under
+/// `--strict`) are not applied.
+pub fn run_lib(args: &[String], input: &[u8]) -> Option<Result<String, trust_inject::Error>> {
+    use trust_inject::cli::{Env, Stop, resolve};
+    let input = std::str::from_utf8(input).ok()?;
+    if trust_inject::krm::is_resource_list(input) {
+        return None;
+    }
+    let argv: Vec<std::ffi::OsString> = std::iter::once("trust-inject".into())
+        .chain(args.iter().map(Into::into))
+        .collect();
+    let env: Env = std::env::vars_os()
+        .filter(|(k, _)| k != "TRUST_INJECT_VERBOSE" && k != "TRUST_INJECT_CONFIG")
+        .collect();
+    let inv = match resolve(&argv, &env, &mut |p| std::fs::read_to_string(p)) {
+        Ok(inv) => inv,
+        Err(Stop::Clap(_)) => return None,
+        Err(Stop::Failed { error, .. }) => return Some(Err(*error)),
+    };
+    let run = || {
+        let mut opts = trust_inject::Options::from_settings(&inv.settings)?;
+        opts.load_bundle()?;
+        Ok(trust_inject::process(input, &opts)?.output)
+    };
+    Some(run())
+}
+
 fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
     let mut child = cmd
         .stdin(Stdio::piped())
