@@ -225,10 +225,10 @@ pub fn plan_edits_reporting(
                 if !s.namespaces.contains(&ns) {
                     s.namespaces.insert(ns.clone());
                 }
-                if !first_in_ns.contains_key(&ns) {
+                first_in_ns.entry(ns).or_insert_with(|| {
                     doc.index += offset;
-                    first_in_ns.insert(ns, (doc, object));
-                }
+                    (doc, object)
+                });
             }
             offset += c.documents;
             out.summary.documents += c.documents;
