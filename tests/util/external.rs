@@ -1,0 +1,89 @@
+//! What a test needs from outside the repository: data sets that live beside the checkout
+//! (`../shared/corpus`, `../shared/yaml-test-suite`, see `docs/testing.md`) and tools no
+//! reachable package registry publishes (kpt).
+//!
+//! A test whose need is missing never passes silently:
+//!
+//! * under CI (`CI` set to anything but empty, `0` or `false`) it fails: CI must run it;
+//! * when `TRUST_INJECT_NOT_RUN` names a file (`scripts/test.sh` sets it), the test appends
+//!   one record `<suite file>\t<test name>\t<reason>` to that file and returns; the script
+//!   counts it as *not run*, not as passed, and lists it with the reason in its summary;
+//! * run any other way (a bare `cargo test`), it fails, saying what is missing and how to
+//!   get it.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+/// The environment variable naming the file of "not run" records.
+pub const NOT_RUN_ENV: &str = "TRUST_INJECT_NOT_RUN";
+
+/// Whether this is a CI run (`CI` set, and not empty, `0` or `false`), where every test must
+/// run.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "FALSE"))
+}
+
+/// `rel` (relative to the repository root, e.g. `../shared/corpus`) when it is a folder;
+/// otherwise `None` after recording the calling test as not run (or a failure, see the
+/// module documentation). `what` names the data, `how` says how to get it.
+#[track_caller]
+pub fn data_dir(rel: &str, what: &str, how: &str) -> Option<PathBuf> {
+    let dir = super::repo_root().join(rel);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    not_run(&format!("{what} not found at {rel} ({how})"))
+}
+
+/// The first of `candidates` that is a file; otherwise `None` after recording the calling
+/// test as not run (or a failure, see the module documentation).
+#[track_caller]
+pub fn tool(name: &str, candidates: &[PathBuf], how: &str) -> Option<PathBuf> {
+    if let Some(p) = candidates.iter().find(|p| p.is_file()) {
+        return Some(p.clone());
+    }
+    let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+    not_run(&format!(
+        "{name} not found (looked at {}; {how})",
+        looked.join(", ")
+    ))
+}
+
+/// Records the calling test as not run because of `reason`, or fails it (see the module
+/// documentation).
+#[track_caller]
+pub fn not_run<T>(reason: &str) -> Option<T> {
+    let suite = std::panic::Location::caller().file().replace('\\', "/");
+    let current = std::thread::current();
+    let test = current.name().unwrap_or("?");
+    if in_ci() {
+        panic!(
+            "{test}: {reason}; CI (CI={:?}) must run every test",
+            env("CI")
+        );
+    }
+    let Some(ledger) = std::env::var_os(NOT_RUN_ENV).filter(|v| !v.is_empty()) else {
+        panic!(
+            "{test}: {reason}. scripts/test.sh lists such a test as not run instead of \
+             failing it ({NOT_RUN_ENV} names the file it reads)"
+        );
+    };
+    let line = format!("{suite}\t{test}\t{}\n", reason.replace(['\t', '\n'], " "));
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&ledger)
+        .and_then(|mut f| f.write_all(line.as_bytes()));
+    if let Err(e) = written {
+        panic!(
+            "{test}: {reason}; and cannot record it as not run in {}: {e}",
+            PathBuf::from(ledger).display()
+        );
+    }
+    println!("NOT RUN: {test}: {reason}");
+    None
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_default()
+}
