@@ -84,6 +84,31 @@ pub fn not_run<T>(reason: &str) -> Option<T> {
     None
 }
 
+/// Records something the calling test left out that is not a test of its own (a
+/// documentation snippet that cannot run here), for `scripts/test.sh` to list with the
+/// reason; it does not change the counts, and CI allows it.
+#[track_caller]
+pub fn left_out(what: &str, reason: &str) {
+    let suite = std::panic::Location::caller().file().replace('\\', "/");
+    let current = std::thread::current();
+    let test = current.name().unwrap_or("?");
+    println!("LEFT OUT: {test}: {what}: {reason}");
+    if let Some(ledger) = std::env::var_os(NOT_RUN_ENV).filter(|v| !v.is_empty()) {
+        let line = format!(
+            "{suite}\t{test}: {what}\t{}\tuncounted\n",
+            reason.replace(['\t', '\n'], " ")
+        );
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&ledger)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            panic!("{test}: cannot record {what} as left out: {e}");
+        }
+    }
+}
+
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_default()
 }
