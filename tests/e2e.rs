@@ -66,7 +66,7 @@ fn tool(name: &str) -> PathBuf {
 fn kpt() -> Option<PathBuf> {
     util::external::tool(
         "kpt",
-        &[tools_bin().join("kpt"), PathBuf::from("/usr/bin/kpt")],
+        &util::external::kpt_candidates(&tools_bin()),
         "install it, e.g. the google-cloud-cli-kpt package or a release from \
          github.com/kptdev/kpt, then run scripts/install-tools.sh or set KPT_BIN",
     )

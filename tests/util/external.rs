@@ -12,7 +12,7 @@
 //!   get it.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The environment variable naming the file of "not run" records.
 pub const NOT_RUN_ENV: &str = "TRUST_INJECT_NOT_RUN";
@@ -47,6 +47,15 @@ pub fn tool(name: &str, candidates: &[PathBuf], how: &str) -> Option<PathBuf> {
         "{name} not found (looked at {}; {how})",
         looked.join(", ")
     ))
+}
+
+/// Where kpt may be: `$KPT_BIN` alone when it is set (as for `scripts/install-tools.sh`),
+/// else the tools folder's link and `/usr/bin/kpt`.
+pub fn kpt_candidates(tools_bin: &Path) -> Vec<PathBuf> {
+    match std::env::var_os("KPT_BIN").filter(|v| !v.is_empty()) {
+        Some(p) => vec![PathBuf::from(p)],
+        None => vec![tools_bin.join("kpt"), PathBuf::from("/usr/bin/kpt")],
+    }
 }
 
 /// Records the calling test as not run because of `reason`, or fails it (see the module
