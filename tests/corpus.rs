@@ -8,6 +8,9 @@
 //! (e) the binary gives the same bytes as the library;
 //! and Kubernetes (the `k8s-yaml2json` oracle) reads input and output the same once
 //! exactly what was injected is removed.
+//!
+//! Without the corpus, a test that needs it is listed as not run by `scripts/test.sh` and
+//! fails anywhere else, CI included (`tests/util/external.rs`, `docs/testing.md`).
 
 mod util;
 

@@ -2,6 +2,9 @@
 //! accepts, with the same shape. Checked over every chunk of the YAML test suite, the
 //! corpus, and the golden inputs; and it must accept most plain rendered manifests, or it
 //! saves nothing.
+//!
+//! Without the YAML test suite or the corpus (beside the checkout, `docs/testing.md`), the
+//! test that needs it is listed as not run by `scripts/test.sh` and fails anywhere else.
 
 use std::path::{Path, PathBuf};
 

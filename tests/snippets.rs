@@ -30,8 +30,8 @@
 //! The blocks of one page run in order, in one folder of a fresh copy of `examples/`,
 //! `helm-plugin/`, `install.sh` and `Cargo.toml` (the repository root for the README and
 //! `docs/`, the example's folder for an example's README), with HOME in the sandbox. PATH
-//! holds the pinned tools and, for an example's README, the binary under test as
-//! `trust-inject`; the README itself gets `trust-inject` from its `./install.sh` block. Three
+//! holds the pinned tools and, but for the README, the binary under test as `trust-inject`;
+//! the README gets `trust-inject` from its own `./install.sh` block. Three
 //! stand-ins, and only these: `cargo run --release -- ARGS` runs the binary under test
 //! (already built by Cargo); `./install.sh` installs that binary
 //! (`TRUST_INJECT_INSTALL_BINARY`) instead of building it again; and, without a cluster,
@@ -205,16 +205,16 @@ impl Sandbox {
         if let Some(k) = kpt() {
             std::os::unix::fs::symlink(k, bin.join("kpt")).expect("link");
         }
+        if page != "README.md" {
+            // The other pages start "with trust-inject on PATH"; the README installs it.
+            std::os::unix::fs::symlink(
+                env!("CARGO_BIN_EXE_trust-inject"),
+                bin.join("trust-inject"),
+            )
+            .expect("link");
+        }
         let cwd = match page.strip_suffix("/README.md") {
-            Some(dir) if dir.starts_with("examples/") => {
-                // The examples' READMEs start "with trust-inject on PATH".
-                std::os::unix::fs::symlink(
-                    env!("CARGO_BIN_EXE_trust-inject"),
-                    bin.join("trust-inject"),
-                )
-                .expect("link");
-                repo.join(dir)
-            }
+            Some(dir) if dir.starts_with("examples/") => repo.join(dir),
             _ => repo,
         };
         Sandbox { root, cwd }

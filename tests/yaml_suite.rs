@@ -12,6 +12,10 @@
 //!   strings back from the output.
 //!
 //! The counts and every clean rejection of a valid case are printed (`--nocapture`).
+//!
+//! Without the suite's data, the test that needs it is listed as not run by
+//! `scripts/test.sh` and fails anywhere else, CI included (`tests/util/external.rs`,
+//! `docs/testing.md`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
