@@ -16,6 +16,8 @@
 //!   after the block ran, Kubernetes (the `k8s-yaml2json` oracle) reads from SRC (`stdout`
 //!   or a file) the named workloads with the trust bundle volume mounted in every container
 //!   (`injects`), or without it (`leaves`);
+//!   `stdout` is all the block prints: where several commands print streams that do not
+//!   start with `---`, send them to files instead, or their documents run together;
 //! * `<!-- expect: SRC = PATH -->`: SRC equals the file PATH (relative to the repository root);
 //! * `<!-- expect: executable PATH -->`, `<!-- expect: nonempty PATH -->`: PATH (`~` is the
 //!   home folder) is an executable file, or a file that is not empty.
