@@ -81,14 +81,18 @@ fn blocks(page: &str) -> Vec<Block> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
-        let Some(info) = lines[i].trim_start().strip_prefix("```") else {
+        let opening = lines[i].trim_start();
+        let Some((fence, info)) = ["```", "~~~"]
+            .iter()
+            .find_map(|f| opening.strip_prefix(f).map(|info| (*f, info)))
+        else {
             i += 1;
             continue;
         };
         let open = i;
         let mut body = String::new();
         i += 1;
-        while i < lines.len() && lines[i].trim() != "```" {
+        while i < lines.len() && lines[i].trim() != fence {
             body.push_str(lines[i]);
             body.push('\n');
             i += 1;
