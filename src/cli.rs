@@ -4,8 +4,9 @@
 
 use std::ffi::OsString;
 
-use clap::builder::BoolishValueParser;
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::parser::ValueSource;
+use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
 use trust_inject::config::{FIELDS, FieldKind, Setting, Settings};
 
 /// Exit codes. Listed in `--help` and the README; never reuse a number.
@@ -21,6 +22,10 @@ pub enum Exit {
     BadInput = 3,
     /// Invalid configuration (config file, functionConfig, option values).
     BadConfig = 4,
+    /// The output could not be written (disk full, file size limit, unwritable place).
+    WriteFailed = 5,
+    /// A bug: the run crashed (nothing was written).
+    Internal = 6,
 }
 
 impl From<Exit> for std::process::ExitCode {
@@ -35,7 +40,16 @@ pub const EXIT_CODES: &str = "Exit codes:
   1  a workload could not be injected (conflict, or a warning under --strict)
   2  usage error (unknown flag, bad flag value)
   3  input error (unreadable file, invalid YAML, over a limit, empty under --fail-on-empty)
-  4  configuration error (--config file, functionConfig, option values)";
+  4  configuration error (--config file, functionConfig, option values, CA files)
+  5  the output could not be written (disk full, file size limit); an -o FILE is left as it was
+  6  internal error, a bug: nothing was written (please report it)";
+
+/// Examples, shown before the exit codes in `--help`.
+const EXAMPLES: &str = "Examples:
+  helm template web ./chart | trust-inject --configmap corp-ca | kubectl apply -f -
+  trust-inject --ca-file corp-root.pem -o injected.yaml rendered.yaml
+  kustomize build . | trust-inject check --configmap corp-ca
+  trust-inject completions bash > ~/.local/share/bash-completion/completions/trust-inject";
 
 const ABOUT: &str = "Injects a CA bundle into every workload of rendered Kubernetes manifests";
 
@@ -49,7 +63,8 @@ Nothing is written unless the whole input succeeded.
 
 Every option can also be set in a TrustInjection document (--config) and through a \
 TRUST_INJECT_* environment variable; flags win over the environment, which wins over the \
-file.";
+file. The bundle source counts as one option: --configmap, --secret or --ca-file given on the \
+command line replaces a source of any type from the environment or the file.";
 
 /// The whole command.
 #[must_use]
@@ -58,7 +73,7 @@ pub fn command() -> Command {
         .version(env!("CARGO_PKG_VERSION"))
         .about(ABOUT)
         .long_about(LONG_ABOUT)
-        .after_help(EXIT_CODES)
+        .after_help(format!("{EXAMPLES}\n\n{EXIT_CODES}"))
         .args_conflicts_with_subcommands(true)
         .arg(
             Arg::new("report")
@@ -66,6 +81,7 @@ pub fn command() -> Command {
                 .value_name("FILE")
                 .env("TRUST_INJECT_REPORT")
                 .value_parser(clap::value_parser!(OsString))
+                .value_hint(ValueHint::FilePath)
                 .help("Write a JSON report (per workload: what was mounted and set, what was skipped or kept, and why) to FILE, or `-` for standard error"),
         )
         .arg(
@@ -81,7 +97,8 @@ pub fn command() -> Command {
                     "Reads a stream (the output of `helm template` or `kustomize build`, injected or not) and \
                      exits 1 if any workload would not trust the bundle: a missing volume, mount or variable, or a \
                      chart's own setting that overrides it. Each is printed with the reason. Takes the same options \
-                     as the main command, which say what is expected.",
+                     as the main command, which say what is expected; -o/--output is refused, as check writes no \
+                     manifests. An input with no workload is a warning (an error under --strict).",
                 )
                 .after_help(EXIT_CODES),
         )
@@ -109,6 +126,7 @@ fn common_args(cmd: Command) -> Command {
                 .num_args(0..)
                 .action(ArgAction::Append)
                 .value_parser(clap::value_parser!(OsString))
+                .value_hint(ValueHint::FilePath)
                 .help(
                     "Input files, read in order (default: standard input; `-` is standard input)",
                 ),
@@ -119,7 +137,8 @@ fn common_args(cmd: Command) -> Command {
                 .long("output")
                 .value_name("FILE")
                 .value_parser(clap::value_parser!(OsString))
-                .help("Write the result to FILE instead of standard output"),
+                .value_hint(ValueHint::FilePath)
+                .help("Write the result to FILE instead of standard output (replaced whole once the result is complete; left as it was on failure)"),
         )
         .arg(
             Arg::new("config")
@@ -127,6 +146,7 @@ fn common_args(cmd: Command) -> Command {
                 .value_name("FILE")
                 .env("TRUST_INJECT_CONFIG")
                 .value_parser(clap::value_parser!(OsString))
+                .value_hint(ValueHint::FilePath)
                 .help("Read options from a TrustInjection document (flags override it)"),
         )
         .arg(
@@ -135,7 +155,10 @@ fn common_args(cmd: Command) -> Command {
                 .long("quiet")
                 .env("TRUST_INJECT_QUIET")
                 .action(ArgAction::SetTrue)
-                .value_parser(BoolishValueParser::new())
+                // Only TRUST_INJECT_QUIET gives it a value.
+                .value_parser(|v: &str| {
+                    bool_word(v).ok_or("[possible values: true, false] (or yes/no, on/off, 1/0)")
+                })
                 .help("Do not print the summary line and notes (warnings are still printed)"),
         );
     for f in FIELDS {
@@ -172,10 +195,17 @@ fn field_arg(f: &'static trust_inject::config::Field) -> Arg {
         .long(f.flag)
         .help_heading(heading)
         .value_name(f.value_name)
+        .value_hint(value_hint(f.flag))
         .env(f.env())
         .help(format!("{}{default}", f.help));
     match f.kind {
-        FieldKind::Str => arg.action(ArgAction::Set),
+        FieldKind::Str => match fixed_values(f.flag) {
+            // A fixed set: a wrong value is refused with the list, and completes to it.
+            Some(values) => arg
+                .action(ArgAction::Set)
+                .value_parser(PossibleValuesParser::new(values)),
+            None => arg.action(ArgAction::Set),
+        },
         FieldKind::Int => arg
             .action(ArgAction::Set)
             .value_parser(clap::value_parser!(u64)),
@@ -184,17 +214,65 @@ fn field_arg(f: &'static trust_inject::config::Field) -> Arg {
             .num_args(0..=1)
             .require_equals(true)
             .default_missing_value("true")
-            .value_parser(BoolishValueParser::new()),
+            .ignore_case(true)
+            .value_parser(bool_parser()),
         FieldKind::List => arg.action(ArgAction::Append).value_delimiter(','),
     }
 }
 
-/// What the command line (and environment) set, as [`Settings`].
+/// The values of an option that takes one of a fixed set (the config file checks the same).
+fn fixed_values(flag: &str) -> Option<&'static [&'static str]> {
+    match flag {
+        "generate" => Some(&["configmap", "secret"]),
+        _ => None,
+    }
+}
+
+/// What shell completion offers for an option's value: local files only where the value
+/// names one. Paths inside the container (`--mount-path`, `--additive-file`,
+/// `--system-bundle-path`) and names complete nothing.
+fn value_hint(flag: &str) -> ValueHint {
+    match flag {
+        "ca-file" => ValueHint::AnyPath,
+        "error-log" | "public-roots" => ValueHint::FilePath,
+        _ => ValueHint::Other,
+    }
+}
+
+/// `true` or `false`, listed in errors and completions; `yes`/`no`, `on`/`off`, `1`/`0`,
+/// `y`/`n` and `t`/`f` are accepted too (as for environment variables), in any case.
+fn bool_parser() -> impl TypedValueParser<Value = bool> {
+    PossibleValuesParser::new([
+        PossibleValue::new("true").aliases(["t", "yes", "y", "on", "1"]),
+        PossibleValue::new("false").aliases(["f", "no", "n", "off", "0"]),
+    ])
+    .map(|v| bool_word(&v).unwrap_or(false))
+}
+
+/// The boolean a word of [`bool_parser`] stands for, in any case.
+fn bool_word(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "t" | "yes" | "y" | "on" | "1" => Some(true),
+        "false" | "f" | "no" | "n" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// What the environment (`TRUST_INJECT_*`) and the command line set, as two layers of
+/// [`Settings`]: the command line is laid over the environment.
 #[must_use]
-pub fn settings_from_matches(m: &ArgMatches) -> Settings {
+pub fn settings_from_matches(m: &ArgMatches) -> (Settings, Settings) {
+    (
+        settings_from(m, ValueSource::EnvVariable),
+        settings_from(m, ValueSource::CommandLine),
+    )
+}
+
+/// What came from `source`.
+fn settings_from(m: &ArgMatches, source: ValueSource) -> Settings {
     let mut s = Settings::default();
     for f in FIELDS {
-        if m.value_source(f.flag).is_none() {
+        if m.value_source(f.flag) != Some(source) {
             continue;
         }
         let v = match f.kind {
@@ -237,7 +315,8 @@ mod tests {
                 "12",
             ])
             .expect("parses");
-        let s = settings_from_matches(&m);
+        let (env, s) = settings_from_matches(&m);
+        assert_eq!(env, Settings::default());
         assert_eq!(s.0.get("configmap"), Some(&Setting::Str("corp".into())));
         assert_eq!(s.0.get("complete-bundle"), Some(&Setting::Bool(true)));
         assert_eq!(
@@ -254,7 +333,7 @@ mod tests {
             .try_get_matches_from(["trust-inject", "--generic-workloads=false"])
             .expect("parses");
         assert_eq!(
-            settings_from_matches(&m).0.get("generic-workloads"),
+            settings_from_matches(&m).1.0.get("generic-workloads"),
             Some(&Setting::Bool(false))
         );
     }

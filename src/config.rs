@@ -275,7 +275,7 @@ pub const FIELDS: &[Field] = &[
         Bool,
         "false",
         "BOOL",
-        "Treat every warning as an error"
+        "Print every warning, then fail (exit 1) if there was any, including an input with no workload"
     ),
     field!(
         "max-depth",
@@ -299,7 +299,7 @@ pub const FIELDS: &[Field] = &[
         Bool,
         "false",
         "BOOL",
-        "Fail when the input holds no object (on by default under Argo CD, where an empty render would prune the application)"
+        "Fail (exit 3) when the input holds no object, instead of a warning (on by default under Argo CD, where an empty render would prune the application)"
     ),
     field!(
         "error-log",
@@ -342,10 +342,30 @@ pub enum Setting {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Settings(pub BTreeMap<&'static str, Setting>);
 
+/// The options that name the bundle source. They count as one: a layer that names a source
+/// replaces the source of the layers below, whatever its type (`--secret` on the command line
+/// replaces a ConfigMap from the environment or the config file). Within one layer they
+/// combine as documented (`--configmap` with `--ca-file`).
+pub const SOURCE_FLAGS: &[&str] = &["configmap", "secret", "ca-file"];
+
 impl Settings {
-    /// Lays `over` on top of `self`.
+    /// Lays `over` on top of `self`: each option `over` sets wins, and the bundle source
+    /// ([`SOURCE_FLAGS`]) is replaced as a whole when `over` names one. An empty source
+    /// value (`TRUST_INJECT_SECRET=`, an Argo CD parameter declared without a value) names
+    /// nothing and is left out.
     #[must_use]
-    pub fn overlay(mut self, over: Settings) -> Settings {
+    pub fn overlay(mut self, mut over: Settings) -> Settings {
+        over.0.retain(|k, v| {
+            !SOURCE_FLAGS.contains(k)
+                || match v {
+                    Setting::Str(s) => !s.is_empty(),
+                    Setting::List(l) => l.iter().any(|s| !s.is_empty()),
+                    Setting::Bool(_) => true,
+                }
+        });
+        if SOURCE_FLAGS.iter().any(|f| over.0.contains_key(f)) {
+            self.0.retain(|k, _| !SOURCE_FLAGS.contains(k));
+        }
         self.0.extend(over.0);
         self
     }
@@ -880,51 +900,80 @@ impl Options {
                 None
             }
         };
-        if generated {
-            let name = str_of("bundle-name").unwrap_or_default();
-            if !is_dns_label(&name) && !name.split('.').all(is_dns_label) {
+        for flag in ["configmap", "secret"] {
+            if let Some(name) = str_of(flag).filter(|v| !v.is_empty())
+                && !is_dns_subdomain(&name)
+            {
                 errs.push(
-                    "--bundle-name",
-                    format!("{name:?} is not a valid object name"),
+                    format!("--{flag}"),
+                    format!("{name:?} {NOT_AN_OBJECT_NAME}"),
                 );
             }
         }
-        if key.is_empty() || key.contains('/') {
-            errs.push("--key", format!("{key:?} is not a valid ConfigMap key"));
+        if generated {
+            let name = str_of("bundle-name").unwrap_or_default();
+            if !is_dns_subdomain(&name) {
+                errs.push("--bundle-name", format!("{name:?} {NOT_AN_OBJECT_NAME}"));
+            }
+        }
+        if let Some(why) = configmap_key_problem(&key) {
+            errs.push(
+                "--key",
+                format!("{key:?} is not a valid ConfigMap key: {why}"),
+            );
         }
         let volume_name = str_of("volume-name").unwrap_or_default();
         if !is_dns_label(&volume_name) {
             errs.push("--volume-name", format!("{volume_name:?} is not a valid volume name (lowercase letters, digits and '-', at most 63)"));
         }
         let mount_path = str_of("mount-path").unwrap_or_default();
-        if !mount_path.starts_with('/') || mount_path.len() < 2 {
-            errs.push(
-                "--mount-path",
-                format!("{mount_path:?} must be an absolute path below /"),
-            );
+        if let Some(why) = mount_path_problem(&mount_path, false) {
+            errs.push("--mount-path", format!("{mount_path:?} {why}"));
         }
         let additive_file = str_of("additive-file").filter(|v| !v.is_empty());
         if let Some(f) = &additive_file
-            && (!f.starts_with('/') || f.ends_with('/'))
+            && let Some(why) = mount_path_problem(f, true)
         {
-            errs.push(
-                "--additive-file",
-                format!("{f:?} must be an absolute file path"),
-            );
+            errs.push("--additive-file", format!("{f:?} {why}"));
         }
         let system_bundle_paths = list_of("system-bundle-path", wk::SYSTEM_BUNDLE_PATHS);
         for p in &system_bundle_paths {
-            if !p.starts_with('/') {
-                errs.push("--system-bundle-path", format!("{p:?} must be absolute"));
+            if let Some(why) = mount_path_problem(p, true) {
+                errs.push("--system-bundle-path", format!("{p:?} {why}"));
             }
         }
+        let complete_source = source.as_ref().is_some_and(|s| s.complete);
+        {
+            let mut mounts: Vec<(&str, &str)> = vec![("--mount-path", mount_path.as_str())];
+            if let Some(f) = &additive_file {
+                mounts.push(("--additive-file", f));
+            }
+            if complete_source {
+                mounts.extend(
+                    system_bundle_paths
+                        .iter()
+                        .map(|p| ("--system-bundle-path", p.as_str())),
+                );
+            }
+            let hashed = generated && bool_of("hashed-certs");
+            check_mount_collisions(&mounts, hashed, &mut errs);
+        }
+        let additive_env = list_of("additive-env", wk::ADDITIVE_ENV);
+        let replacing_env = list_of("replacing-env", wk::REPLACING_ENV);
+        check_env_names(&additive_env, &replacing_env, &mut errs);
         let mut rules = Rules {
             generic: bool_of("generic-workloads"),
             extra: Vec::new(),
         };
         for spec in list_of("workload-kind", &[]) {
             match parse_extra_kind(&spec) {
-                Ok(e) => rules.extra.push(e),
+                Ok(e) => {
+                    if let Some(why) = extra_kind_problem(&e, &rules.extra) {
+                        errs.push("--workload-kind", format!("{spec:?}: {why}"));
+                    } else {
+                        rules.extra.push(e);
+                    }
+                }
                 Err(m) => errs.push("--workload-kind", m),
             }
         }
@@ -952,8 +1001,8 @@ impl Options {
             mount_path: mount_path.trim_end_matches('/').to_owned(),
             additive_file,
             system_bundle_paths,
-            additive_env: list_of("additive-env", wk::ADDITIVE_ENV),
-            replacing_env: list_of("replacing-env", wk::REPLACING_ENV),
+            additive_env,
+            replacing_env,
             override_env: bool_of("override-env"),
             exclude_containers: list_of("exclude-container", &[]),
             skip_init_containers: bool_of("skip-init-containers"),
@@ -1035,11 +1084,239 @@ fn parse_extra_kind(spec: &str) -> Result<ExtraKind, String> {
     if kind.is_empty() || path.is_empty() {
         return Err(format!("{spec:?}: expected GROUP/KIND=PATH"));
     }
+    if spec.contains(char::is_whitespace) {
+        return Err(format!(
+            "{spec:?}: has a blank; write GROUP/KIND=PATH without spaces"
+        ));
+    }
+    if path.split('.').any(str::is_empty) {
+        return Err(format!(
+            "{spec:?}: the path {path:?} has an empty segment; write it as dotted field names, e.g. spec.template.spec"
+        ));
+    }
     Ok(ExtraKind {
         group: group.to_owned(),
         kind: kind.to_owned(),
         path: path.to_owned(),
     })
+}
+
+/// Why `extra` cannot be added to the built-in kinds and the `earlier` extra ones: a kind
+/// found twice would get the volume, mounts and variables written twice in one mapping.
+fn extra_kind_problem(extra: &ExtraKind, earlier: &[ExtraKind]) -> Option<String> {
+    let builtin: Vec<&str> = crate::workload::BUILTIN_KINDS
+        .iter()
+        .filter(|(g, k, _)| *g == extra.group && *k == extra.kind)
+        .map(|(_, _, p)| *p)
+        .collect();
+    if !builtin.is_empty() {
+        return Some(format!(
+            "{} is a built-in kind (its PodSpec is found at {}); remove this entry",
+            show_kind(extra),
+            builtin.join(" and ")
+        ));
+    }
+    earlier.iter().any(|e| e == extra).then(|| {
+        format!(
+            "{} at {} is given twice; give it once",
+            show_kind(extra),
+            extra.path
+        )
+    })
+}
+
+fn show_kind(e: &ExtraKind) -> String {
+    if e.group.is_empty() {
+        e.kind.clone()
+    } else {
+        format!("{}/{}", e.group, e.kind)
+    }
+}
+
+const NOT_AN_OBJECT_NAME: &str = "is not a valid object name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters)";
+
+/// Kubernetes' rule for ConfigMap and Secret keys (`IsConfigMapKey`); the key is also the
+/// subPath of the tool's file mounts.
+fn configmap_key_problem(key: &str) -> Option<&'static str> {
+    if key.is_empty() {
+        Some("it is empty")
+    } else if key.len() > 253 {
+        Some("it is longer than 253 characters")
+    } else if !key
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        Some("use only letters, digits, '-', '_' and '.'")
+    } else if key == "." || key == ".." {
+        Some("it may not be '.' or '..'")
+    } else if key.starts_with("..") {
+        Some("it may not start with '..' (kubelet keeps its own files there)")
+    } else {
+        None
+    }
+}
+
+/// What is wrong with a mount path the tool writes (`file`: a file mounted through subPath).
+fn mount_path_problem(path: &str, file: bool) -> Option<&'static str> {
+    if !path.starts_with('/') {
+        Some("must be an absolute path")
+    } else if path.split('/').all(|s| s.is_empty() || s == ".") {
+        Some("must be a path below /")
+    } else if path.contains(':') {
+        Some("must not contain ':' (Kubernetes refuses it in a mountPath)")
+    } else if path.split('/').any(|s| s == "..") {
+        Some("must not contain '..'")
+    } else if path.contains(['\0', '\n', '\r']) {
+        Some("must not contain control characters")
+    } else if file && path.ends_with('/') {
+        Some("must name a file, not a directory (no trailing '/')")
+    } else {
+        None
+    }
+}
+
+/// `path` with empty and `.` segments and trailing slashes removed, as the container sees it.
+fn normal_path(path: &str) -> String {
+    let segs: Vec<&str> = path
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    format!("/{}", segs.join("/"))
+}
+
+/// Refuses two of the tool's own mounts at one path (Kubernetes refuses a container whose
+/// mountPaths repeat) and a mount inside the read-only bundle directory (the runtime cannot
+/// create its mount point there, and the container does not start). `hashed`: the
+/// generated bundle also mounts `<subject-hash>.<n>` files into the OpenSSL directory.
+fn check_mount_collisions(mounts: &[(&str, &str)], hashed: bool, errs: &mut ConfigErrors) {
+    let normal: Vec<String> = mounts.iter().map(|(_, p)| normal_path(p)).collect();
+    for (i, (flag_a, a)) in mounts.iter().enumerate() {
+        for (j, (flag_b, b)) in mounts.iter().enumerate().skip(i + 1) {
+            let (na, nb) = (&normal[i], &normal[j]);
+            if na == nb {
+                let flags = if flag_a == flag_b {
+                    format!("{flag_a} (given twice)")
+                } else {
+                    format!("{flag_a}/{flag_b}")
+                };
+                errs.push(
+                    flags,
+                    format!("{a:?} and {b:?} are one mount path; Kubernetes refuses a container that mounts two volumes at one path: give each its own path"),
+                );
+            }
+        }
+    }
+    // A mount below another of the tool's mounts: below the read-only bundle directory
+    // (--mount-path, the first entry) the runtime cannot create the mount point; below a
+    // file there is nothing to mount on.
+    for (i, ((outer_flag, outer), outer_n)) in mounts.iter().zip(&normal).enumerate() {
+        for (j, ((flag, p), n)) in mounts.iter().zip(&normal).enumerate() {
+            if i == j || n.len() <= outer_n.len() || !is_below(n, outer_n) {
+                continue;
+            }
+            let why = if i == 0 {
+                "where the bundle directory is mounted read-only"
+            } else {
+                "which is mounted as a file"
+            };
+            errs.push(
+                format!("{outer_flag}/{flag}"),
+                format!("{p:?} lies inside {outer:?}, {why}; the container could not start: choose a path outside it"),
+            );
+        }
+    }
+    let Some(((dir_flag, dir), dir_normal)) = mounts.first().zip(normal.first()) else {
+        return;
+    };
+    let inside = |p: &str| p.len() > dir_normal.len() && is_below(p, dir_normal);
+    if hashed {
+        let probe = format!("{}/00000000.0", wk::OPENSSL_CERT_DIR);
+        if inside(&probe) {
+            errs.push(
+                format!("{dir_flag}/--hashed-certs"),
+                format!("{dir:?} holds {}, where the generated bundle mounts one <subject-hash>.0 file per CA; choose another --mount-path or pass --hashed-certs=false", wk::OPENSSL_CERT_DIR),
+            );
+        }
+        for ((flag, p), n) in mounts.iter().zip(&normal) {
+            let hash_like = n
+                .strip_prefix(wk::OPENSSL_CERT_DIR)
+                .and_then(|r| r.strip_prefix('/'))
+                .and_then(|name| name.split_once('.'))
+                .is_some_and(|(h, d)| {
+                    h.len() == 8
+                        && h.bytes().all(|b| b.is_ascii_hexdigit())
+                        && !d.is_empty()
+                        && d.bytes().all(|b| b.is_ascii_digit())
+                });
+            if hash_like {
+                errs.push(
+                    format!("{flag}/--hashed-certs"),
+                    format!("{p:?} has the form of the <subject-hash>.<n> files the generated bundle mounts into {}; choose another name or pass --hashed-certs=false", wk::OPENSSL_CERT_DIR),
+                );
+            }
+        }
+    }
+}
+
+/// Whether normalised `path` is `dir` or lies below it.
+fn is_below(path: &str, dir: &str) -> bool {
+    dir == "/"
+        || path == dir
+        || (path.starts_with(dir) && path.as_bytes().get(dir.len()) == Some(&b'/'))
+}
+
+/// Kubernetes' rule for environment variable names that every API server accepts
+/// (`IsEnvVarName`), no variable twice, and not the one the tool appends Java options to.
+fn check_env_names(additive: &[String], replacing: &[String], errs: &mut ConfigErrors) {
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for (flag, names) in [("--additive-env", additive), ("--replacing-env", replacing)] {
+        for name in names {
+            let valid = name.bytes().next().is_some_and(|b| !b.is_ascii_digit())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if !valid {
+                errs.push(
+                    flag,
+                    format!("{name:?} is not a valid environment variable name (letters, digits, '_', '-' and '.', not starting with a digit)"),
+                );
+                continue;
+            }
+            if name == wk::JAVA_TOOL_OPTIONS {
+                errs.push(
+                    flag,
+                    format!("{name} holds Java options, not a file path; the tool sets it itself for generated bundles (--java-truststore)"),
+                );
+                continue;
+            }
+            if let Some((first, _)) = seen.iter().find(|(_, n)| *n == name) {
+                let flags = if *first == flag {
+                    format!("{flag} (given twice)")
+                } else {
+                    format!("{first}/{flag}")
+                };
+                errs.push(
+                    flags,
+                    format!("{name} is listed twice; the container would get two entries for it: list it once"),
+                );
+                continue;
+            }
+            seen.push((flag, name));
+        }
+    }
+}
+
+/// Kubernetes' rule for object names (`IsDNS1123Subdomain`).
+fn is_dns_subdomain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
 }
 
 fn is_dns_label(s: &str) -> bool {
@@ -1153,6 +1430,59 @@ mod tests {
         s.0.insert("mount-path", Setting::Str("rel".into()));
         let err = Options::from_settings(&s).expect_err("invalid");
         assert_eq!(err.0.len(), 3, "{err}");
+    }
+
+    #[test]
+    fn a_layer_naming_a_source_replaces_the_whole_source_below() {
+        let layer = |pairs: &[(&'static str, Setting)]| Settings(pairs.iter().cloned().collect());
+        let str_ = |v: &str| Setting::Str(v.to_owned());
+        let files = Setting::List(vec!["ca.pem".into()]);
+        let below = layer(&[
+            ("configmap", str_("a")),
+            ("ca-file", files.clone()),
+            ("key", str_("k")),
+        ]);
+        let over = below.clone().overlay(layer(&[("secret", str_("b"))]));
+        assert_eq!(over, layer(&[("secret", str_("b")), ("key", str_("k"))]));
+        // An empty value names nothing; other options layer one by one.
+        let over = below.clone().overlay(layer(&[
+            ("secret", str_("")),
+            ("ca-file", Setting::List(vec![])),
+            ("key", str_("j")),
+        ]));
+        assert_eq!(
+            over,
+            layer(&[
+                ("configmap", str_("a")),
+                ("ca-file", files),
+                ("key", str_("j"))
+            ])
+        );
+    }
+
+    #[test]
+    fn kubernetes_name_rules() {
+        for ok in [
+            "ca.crt",
+            "a",
+            "-",
+            "_x",
+            ".hidden",
+            "a..b",
+            &"k".repeat(253),
+        ] {
+            assert_eq!(configmap_key_problem(ok), None, "{ok:?}");
+        }
+        for bad in ["", ".", "..", "..data", "a/b", "a b", "é", &"k".repeat(254)] {
+            assert!(configmap_key_problem(bad).is_some(), "{bad:?}");
+        }
+        assert!(is_dns_subdomain("corp-ca.v1"));
+        for bad in ["", "Corp", "a..b", ".a", "a.", "-a", "a-", "a_b"] {
+            assert!(!is_dns_subdomain(bad), "{bad:?}");
+        }
+        assert_eq!(normal_path("/etc//ssl/./certs/"), "/etc/ssl/certs");
+        assert!(is_below("/etc/ssl/certs/x", "/etc/ssl"));
+        assert!(!is_below("/etc/ssl-x", "/etc/ssl"));
     }
 
     #[test]

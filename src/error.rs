@@ -112,13 +112,11 @@ pub enum Error {
         /// Which limit, and how to raise it.
         message: String,
     },
-    /// Warnings under `--strict`.
-    #[error("{count} warning(s) treated as errors (--strict); the first: {first}")]
+    /// Warnings under `--strict`: every one of them, each with its document.
+    #[error("{} warning(s) treated as errors (--strict): {}", .warnings.len(), join_findings(.warnings))]
     Strict {
-        /// How many.
-        count: usize,
-        /// The first, in full.
-        first: String,
+        /// The warnings, in stream order.
+        warnings: Vec<Finding>,
     },
     /// The input is over the size limit.
     #[error("the input is larger than {limit} bytes (raise the limit with --max-input-bytes)")]
@@ -137,6 +135,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// The document the error is about, when there is one.
+    #[must_use]
+    pub fn doc(&self) -> Option<&DocRef> {
+        match self {
+            Error::Yaml { doc, .. } => Some(doc),
+            Error::Inject { doc, .. } | Error::Limit { doc, .. } => Some(&**doc),
+            _ => None,
+        }
+    }
+
     /// Whether this is about the input (as opposed to the configuration or injection).
     #[must_use]
     pub fn is_input(&self) -> bool {
@@ -145,4 +153,13 @@ impl Error {
             Error::Yaml { .. } | Error::Limit { .. } | Error::TooLarge { .. } | Error::Empty
         )
     }
+}
+
+/// The warnings of [`Error::Strict`], on one line.
+fn join_findings(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -1,7 +1,9 @@
 //! Plans the injection into ONE PodSpec: the intents to apply and the findings to report.
 //!
-//! Pure and idempotent: a PodSpec that already carries everything yields no intent. Never
-//! touches YAML text; [`crate::pipeline`] applies the plan.
+//! Pure and idempotent: a PodSpec that already carries everything yields no intent. What an
+//! earlier run injected under other options (recognised by our volume, see `plan`) is taken
+//! out and replaced, changing only the difference. Never touches YAML text;
+//! [`crate::pipeline`] applies the plan.
 
 use crate::config::{LabelReq, Options, SourceKind, glob_match};
 use crate::error::Severity;
@@ -55,12 +57,15 @@ pub struct ContainerPlan {
     pub path: String,
     /// Mount paths added.
     pub mounts: Vec<String>,
-    /// Variables set.
+    /// Variables added, or whose value changes.
     pub env: Vec<String>,
     /// Mount paths left alone, with the reason.
     pub kept_mounts: Vec<(String, String)>,
     /// Variables left alone, with the reason.
     pub kept_env: Vec<(String, String)>,
+    /// What an earlier injection under other options left, taken out: mount paths and
+    /// variable names.
+    pub removed: Vec<String>,
 }
 
 /// The plan for one PodSpec.
@@ -143,6 +148,68 @@ fn excluded(obj: &Node, found: &Found, opts: &Options) -> Option<String> {
     None
 }
 
+/// Why the PodSpec `spec` runs only on Windows nodes, if it does: `spec.os.name`, an OS
+/// node selector, a required node affinity whose every term asks for Windows, or
+/// `windowsOptions` in the pod's security context (or in every container's).
+fn windows(spec: &Node) -> Option<String> {
+    if str_at(Some(spec), &["os", "name"]) == Some("windows") {
+        return Some("spec.os.name is windows".into());
+    }
+    for label in wk::OS_LABELS {
+        if str_at(Some(spec), &["nodeSelector", label]) == Some("windows") {
+            return Some(format!("nodeSelector {label}: windows"));
+        }
+    }
+    let terms = spec
+        .get("affinity")
+        .and_then(|a| a.get("nodeAffinity"))
+        .and_then(|a| a.get("requiredDuringSchedulingIgnoredDuringExecution"))
+        .and_then(|r| r.get("nodeSelectorTerms"))
+        .and_then(Node::items)
+        .unwrap_or(&[]);
+    // Terms are ORed, the expressions of a term ANDed: the pod is pinned to Windows when
+    // each term has an expression that admits only `windows` as the OS.
+    let term_windows = |t: &Node| {
+        t.get("matchExpressions")
+            .and_then(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .any(|e| {
+                let key = str_at(Some(e), &["key"]);
+                let values = e.get("values").and_then(Node::items).unwrap_or(&[]);
+                key.is_some_and(|k| wk::OS_LABELS.contains(&k))
+                    && str_at(Some(e), &["operator"]) == Some("In")
+                    && !values.is_empty()
+                    && values.iter().all(|v| v.as_str() == Some("windows"))
+            })
+    };
+    if !terms.is_empty() && terms.iter().all(term_windows) {
+        return Some("its required node affinity selects only Windows nodes".into());
+    }
+    if spec
+        .get("securityContext")
+        .and_then(|s| s.get("windowsOptions"))
+        .is_some_and(|w| !w.is_null())
+    {
+        return Some("spec.securityContext.windowsOptions is set".into());
+    }
+    let containers: Vec<&Node> = ["containers", "initContainers"]
+        .iter()
+        .filter_map(|l| spec.get(l).and_then(Node::items))
+        .flatten()
+        .collect();
+    if !containers.is_empty()
+        && containers.iter().all(|c| {
+            c.get("securityContext")
+                .and_then(|s| s.get("windowsOptions"))
+                .is_some_and(|w| !w.is_null())
+        })
+    {
+        return Some("every container sets securityContext.windowsOptions".into());
+    }
+    None
+}
+
 fn is_true(n: Option<&Node>) -> bool {
     n.and_then(Node::as_str).is_some_and(|s| s == "true")
 }
@@ -200,40 +267,48 @@ enum EnvMode {
     Append,
 }
 
-fn java_options(opts: &Options) -> String {
+/// Our JAVA_TOOL_OPTIONS part for a bundle volume mounted at `dir`.
+fn java_options_at(dir: &str) -> String {
     format!(
-        "-Djavax.net.ssl.trustStore={}/{} -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword={}",
-        opts.mount_path,
+        "-Djavax.net.ssl.trustStore={dir}/{} -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword={}",
         wk::GENERATED_TRUSTSTORE_KEY,
         crate::bundle::TRUSTSTORE_PASSWORD
     )
 }
 
-fn wanted_env(opts: &Options) -> Vec<(String, String, EnvMode)> {
+/// One variable the tool wants in every container.
+struct WantEnv {
+    name: String,
+    value: String,
+    mode: EnvMode,
+    /// The file the value points at, which a mount of the bundle must provide.
+    file: String,
+}
+
+fn wanted_env(opts: &Options) -> Vec<WantEnv> {
     let file = opts.bundle_file();
     let generated = opts.generated && opts.loaded.is_some();
-    let mut out: Vec<(String, String, EnvMode)> = opts
-        .additive_env
-        .iter()
-        .map(|v| (v.clone(), file.clone(), EnvMode::Set))
-        .collect();
+    let set = |name: &str, file: &str| WantEnv {
+        name: name.to_owned(),
+        value: file.to_owned(),
+        mode: EnvMode::Set,
+        file: file.to_owned(),
+    };
+    let mut out: Vec<WantEnv> = opts.additive_env.iter().map(|v| set(v, &file)).collect();
     if opts.source.complete {
         let complete = if generated {
             format!("{}/{}", opts.mount_path, wk::GENERATED_COMPLETE_KEY)
         } else {
             file.clone()
         };
-        out.extend(
-            opts.replacing_env
-                .iter()
-                .map(|v| (v.clone(), complete.clone(), EnvMode::Set)),
-        );
+        out.extend(opts.replacing_env.iter().map(|v| set(v, &complete)));
         if generated && opts.java_truststore {
-            out.push((
-                wk::JAVA_TOOL_OPTIONS.to_owned(),
-                java_options(opts),
-                EnvMode::Append,
-            ));
+            out.push(WantEnv {
+                name: wk::JAVA_TOOL_OPTIONS.to_owned(),
+                value: java_options_at(&opts.mount_path),
+                mode: EnvMode::Append,
+                file: format!("{}/{}", opts.mount_path, wk::GENERATED_TRUSTSTORE_KEY),
+            });
         }
     }
     out
@@ -327,30 +402,37 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         });
         return Ok(plan);
     }
-    if let Some(why) = excluded(obj, found, opts) {
+    let skip = if let Some(why) = excluded(obj, found, opts) {
         plan.notes.push(Note {
             severity: Severity::Info,
             path: None,
             message: format!("left alone: {why}"),
         });
-        plan.skipped = Some(Skip::Excluded(why));
-        return Ok(plan);
-    }
-    let windows = str_at(Some(spec), &["nodeSelector", wk::OS_LABEL]) == Some("windows")
-        || str_at(Some(spec), &["os", "name"]) == Some("windows");
-    if windows {
-        plan.skipped = Some(Skip::Windows);
+        Some(Skip::Excluded(why))
+    } else if let Some(why) = windows(spec) {
         plan.notes.push(Note {
-            severity: Severity::Warning,
+            severity: Severity::Info,
             path: Some(spec_path.clone()),
-            message: "left alone: a Windows pod (its containers read trust from the Windows certificate store, not from files)".into(),
+            message: format!("left alone: a Windows pod ({why}); its containers read trust from the Windows certificate store, not from files"),
         });
+        plan.skipped = Some(Skip::Windows);
         return Ok(plan);
-    }
+    } else {
+        None
+    };
+    // An excluded workload is not injected, and what an earlier run injected into it
+    // (under other options) is removed.
+    let inject = skip.is_none();
+    plan.skipped = skip;
 
-    // The volume.
+    // The volume: ours when it has our name and our source, or when it has the shape the
+    // tool writes (a name and a ConfigMap name or Secret name, nothing else) and every
+    // mount of it is read-only: then an earlier run under other options wrote it.
     let volumes = spec.get("volumes");
-    let mut have_volume = false;
+    let mut our_volume: Option<(usize, bool)> = None;
+    // Mounts of the volume that the tool did not write: then the volume is the chart's too,
+    // and stays as long as it reads our source.
+    let chart_mounts = mounts_of_volume(spec, opts).any(|(c, m)| !tool_mount(m, c, opts));
     if let Some(v) = volumes {
         match v.items() {
             Some(items) => {
@@ -358,17 +440,18 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                     if str_at(Some(item), &["name"]) != Some(opts.volume_name.as_str()) {
                         continue;
                     }
-                    let same = match opts.source.kind {
-                        SourceKind::ConfigMap => {
-                            str_at(Some(item), &["configMap", "name"])
-                                == Some(opts.source.name.as_str())
+                    let same = same_source(item, opts);
+                    let earlier = tool_shaped_volume(item)
+                        && !chart_mounts
+                        && (same_source_name(item, opts)
+                            || hash_annotated(root, found)
+                            || mounted_at_our_paths(spec, opts)
+                            || variable_inside_mount(spec, opts));
+                    if !(same || earlier) {
+                        if !inject {
+                            // The chart's own volume, in a workload left alone: no conflict.
+                            continue;
                         }
-                        SourceKind::Secret => {
-                            str_at(Some(item), &["secret", "secretName"])
-                                == Some(opts.source.name.as_str())
-                        }
-                    };
-                    if !same {
                         return Err(conflict(
                             spec_path.key("volumes").index(i),
                             format!(
@@ -377,7 +460,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                             ),
                         ));
                     }
-                    have_volume = true;
+                    our_volume = Some((i, same));
                 }
             }
             None if v.is_null() => {}
@@ -391,11 +474,9 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     }
 
     // The containers.
-    let mut lists = vec!["containers"];
-    if !opts.skip_init_containers {
-        lists.push("initContainers");
-    }
-    if found.object.kind == "Pod" && found.object.group().is_empty() {
+    let mut lists = vec!["containers", "initContainers"];
+    let core_pod = found.object.kind == "Pod" && found.object.group().is_empty();
+    if core_pod {
         lists.push("ephemeralContainers");
     }
     let mounts = wanted_mounts(opts);
@@ -413,9 +494,10 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         } else {
             &mounts
         };
+        let list_injected = inject && !(list == "initContainers" && opts.skip_init_containers);
         let Some(cs) = spec.get(list) else { continue };
         let Some(items) = cs.items() else {
-            if cs.is_null() {
+            if cs.is_null() || !list_injected {
                 continue;
             }
             return Err(conflict(
@@ -426,37 +508,58 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         for (i, c) in items.iter().enumerate() {
             let cpath = spec_path.key(list).index(i);
             if c.entries().is_none() {
+                if !list_injected {
+                    continue;
+                }
                 return Err(conflict(
                     cpath,
                     format!("expected a mapping, found {}", c.kind_name()),
                 ));
             }
-            any_container = true;
-            let name = str_at(Some(c), &["name"]).unwrap_or("").to_owned();
-            if let Some(g) = opts
-                .exclude_containers
-                .iter()
-                .find(|g| glob_match(g, &name))
-            {
-                plan.notes.push(Note {
-                    severity: Severity::Info,
-                    path: Some(cpath),
-                    message: format!(
-                        "container {name:?} left alone: matches --exclude-container {g:?}"
-                    ),
-                });
-                continue;
+            if list != "ephemeralContainers" {
+                any_container = true;
             }
+            let name = str_at(Some(c), &["name"]).unwrap_or("").to_owned();
             let mut cp = ContainerPlan {
                 name: name.clone(),
                 path: cpath.to_string(),
                 ..ContainerPlan::default()
             };
-            plan_container(c, &cpath, list_mounts, &env, opts, &mut plan, &mut cp)?;
-            plan.containers.push(cp);
+            let mut container_injected = list_injected;
+            if list_injected
+                && let Some(g) = opts
+                    .exclude_containers
+                    .iter()
+                    .find(|g| glob_match(g, &name))
+            {
+                plan.notes.push(Note {
+                    severity: Severity::Info,
+                    path: Some(cpath.clone()),
+                    message: format!(
+                        "container {name:?} left alone: matches --exclude-container {g:?}"
+                    ),
+                });
+                container_injected = false;
+            }
+            let want = Want {
+                mounts: if container_injected { list_mounts } else { &[] },
+                env: if container_injected { &env } else { &[] },
+            };
+            plan_container(
+                c,
+                &cpath,
+                &want,
+                our_volume.is_some(),
+                opts,
+                &mut plan,
+                &mut cp,
+            )?;
+            if container_injected {
+                plan.containers.push(cp);
+            }
         }
     }
-    if !any_container {
+    if !any_container && inject {
         plan.skipped = Some(Skip::NoContainers);
         plan.notes.push(Note {
             severity: Severity::Warning,
@@ -466,7 +569,26 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         plan.intents.clear();
         return Ok(plan);
     }
-    if !have_volume && !plan.containers.is_empty() {
+    let want_volume = inject && !plan.containers.is_empty();
+    let volume_items = volumes.and_then(Node::items).map_or(0, <[Node]>::len);
+    match our_volume {
+        Some((_, true)) if want_volume || chart_mounts => {}
+        Some((i, _)) => {
+            if !want_volume && volume_items == 1 {
+                plan.intents.push(Intent {
+                    path: spec_path.clone(),
+                    op: Op::RemoveKey("volumes".into()),
+                });
+            } else {
+                plan.intents.push(Intent {
+                    path: spec_path.key("volumes"),
+                    op: Op::RemoveItem(i),
+                });
+            }
+        }
+        None => {}
+    }
+    if want_volume && !matches!(our_volume, Some((_, true))) {
         plan.volume_added = true;
         add_items(
             &mut plan.intents,
@@ -476,210 +598,654 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
             vec![volume_val(opts)],
         );
     }
-    if let Some(hash) = &opts.bundle_hash {
-        let before = plan.intents.len();
-        annotate(root, found, hash, &mut plan);
-        plan.annotation_changed = plan.intents.len() > before;
+    let before = plan.intents.len();
+    match (&opts.bundle_hash, want_volume) {
+        (Some(hash), true) => annotate(root, found, hash, &mut plan),
+        _ => unannotate(root, found, &mut plan),
     }
+    plan.annotation_changed = plan.intents.len() > before;
     Ok(plan)
 }
 
-/// Plans one container; returns whether it gets anything.
-fn plan_container(
-    c: &Node,
+/// Whether the volume `item` reads the configured source.
+fn same_source(item: &Node, opts: &Options) -> bool {
+    match opts.source.kind {
+        SourceKind::ConfigMap => {
+            str_at(Some(item), &["configMap", "name"]) == Some(opts.source.name.as_str())
+        }
+        SourceKind::Secret => {
+            str_at(Some(item), &["secret", "secretName"]) == Some(opts.source.name.as_str())
+        }
+    }
+}
+
+/// Whether the volume `item` has exactly the shape the tool writes: `name` and either
+/// `configMap: {name}` or `secret: {secretName}`.
+fn tool_shaped_volume(item: &Node) -> bool {
+    let Some(entries) = item.entries() else {
+        return false;
+    };
+    let only = |n: &Node, key: &str| {
+        n.entries().is_some_and(|es| {
+            es.len() == 1
+                && es
+                    .iter()
+                    .all(|(k, v)| k.as_str() == Some(key) && v.as_str().is_some())
+        })
+    };
+    entries.len() == 2
+        && entries.iter().all(|(k, v)| match k.as_str() {
+            Some("name") => v.as_str().is_some(),
+            Some("configMap") => only(v, "name"),
+            Some("secret") => only(v, "secretName"),
+            _ => false,
+        })
+}
+
+/// Whether the volume `item` reads an object named like the configured source (of either
+/// kind).
+fn same_source_name(item: &Node, opts: &Options) -> bool {
+    let name = Some(opts.source.name.as_str());
+    str_at(Some(item), &["configMap", "name"]) == name
+        || str_at(Some(item), &["secret", "secretName"]) == name
+}
+
+/// Whether the pod template carries the bundle hash annotation.
+fn hash_annotated(root: &Node, found: &Found) -> bool {
+    node_at(root, &found.meta_path)
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(wk::BUNDLE_HASH_ANNOTATION))
+        .is_some()
+}
+
+/// Whether the tool sets variables of this name: the well-known ones, and those configured
+/// now. A chart's own variable of another name is never taken for the tool's, even when it
+/// points into our directory.
+fn tool_variable(name: &str, opts: &Options) -> bool {
+    wk::ADDITIVE_ENV.contains(&name)
+        || wk::REPLACING_ENV.contains(&name)
+        || opts.additive_env.iter().any(|v| v == name)
+        || opts.replacing_env.iter().any(|v| v == name)
+}
+
+/// Whether some mount of the volume named like ours sits at one of the tool's own paths
+/// (the directory or the extra file in `/etc/ssl/certs`, configured or default).
+fn mounted_at_our_paths(spec: &Node, opts: &Options) -> bool {
+    let ours = [
+        Some(opts.mount_path.as_str()),
+        Some(wk::DEFAULT_MOUNT_PATH),
+        opts.additive_file.as_deref(),
+        Some(wk::DEFAULT_ADDITIVE_FILE),
+    ];
+    ["containers", "initContainers", "ephemeralContainers"]
+        .iter()
+        .filter_map(|l| spec.get(l).and_then(Node::items))
+        .flatten()
+        .filter_map(|c| c.get("volumeMounts").and_then(Node::items))
+        .flatten()
+        .filter(|m| str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str()))
+        .filter_map(|m| str_at(Some(m), &["mountPath"]))
+        .any(|p| ours.contains(&Some(p.trim_end_matches('/'))))
+}
+
+/// Whether some container points a variable at a file directly inside a whole-volume
+/// mount of the volume named like ours, as the tool's variables do.
+fn variable_inside_mount(spec: &Node, opts: &Options) -> bool {
+    ["containers", "initContainers", "ephemeralContainers"]
+        .iter()
+        .filter_map(|l| spec.get(l).and_then(Node::items))
+        .flatten()
+        .any(|c| {
+            let dirs: Vec<&str> = c
+                .get("volumeMounts")
+                .and_then(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .filter(|m| {
+                    str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str())
+                        && m.get("subPath").is_none()
+                })
+                .filter_map(|m| str_at(Some(m), &["mountPath"]))
+                .map(|d| d.trim_end_matches('/'))
+                .collect();
+            c.get("env")
+                .and_then(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .filter(|e| e.get("valueFrom").is_none())
+                .filter(|e| str_at(Some(e), &["name"]).is_some_and(|n| tool_variable(n, opts)))
+                .filter_map(|e| str_at(Some(e), &["value"]))
+                .any(|v| {
+                    dirs.iter().any(|d| {
+                        v.strip_prefix(d)
+                            .and_then(|r| r.strip_prefix('/'))
+                            .is_some_and(|f| !f.is_empty() && !f.contains('/'))
+                    })
+                })
+        })
+}
+
+/// Each container of `spec` with each of its mounts of the volume named like ours.
+fn mounts_of_volume<'n>(
+    spec: &'n Node,
+    opts: &'n Options,
+) -> impl Iterator<Item = (&'n Node, &'n Node)> + 'n {
+    ["containers", "initContainers", "ephemeralContainers"]
+        .into_iter()
+        .filter_map(|l| spec.get(l).and_then(Node::items))
+        .flatten()
+        .flat_map(|c| {
+            c.get("volumeMounts")
+                .and_then(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .map(move |m| (c, m))
+        })
+        .filter(|(_, m)| str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str()))
+}
+
+/// Whether the mount `m` (of the volume named like ours, in container `c`) is one the tool
+/// writes: read-only, no other field, and at one of its paths — its directory (configured,
+/// default, or one a variable of the tool points into), its extra file, a system bundle, or
+/// a `<hash>.N` file named like its subPath in `/etc/ssl/certs`.
+fn tool_mount(m: &Node, c: &Node, opts: &Options) -> bool {
+    let Some(entries) = m.entries() else {
+        return false;
+    };
+    let shaped = is_true(m.get("readOnly"))
+        && entries.iter().all(|(k, _)| {
+            matches!(
+                k.as_str(),
+                Some("name" | "mountPath" | "subPath" | "readOnly")
+            )
+        });
+    let Some(path) = str_at(Some(m), &["mountPath"]).map(|p| p.trim_end_matches('/')) else {
+        return false;
+    };
+    if !shaped {
+        return false;
+    }
+    match str_at(Some(m), &["subPath"]) {
+        None => {
+            path == opts.mount_path.trim_end_matches('/')
+                || path == wk::DEFAULT_MOUNT_PATH
+                || c.get("env")
+                    .and_then(Node::items)
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter(|e| e.get("valueFrom").is_none())
+                    .any(|e| {
+                        let name = str_at(Some(e), &["name"]).unwrap_or("");
+                        let value = str_at(Some(e), &["value"]).unwrap_or("");
+                        (tool_variable(name, opts) && directly_inside(value, path))
+                            || (name == wk::JAVA_TOOL_OPTIONS
+                                && value.contains(&java_options_at(path)))
+                    })
+        }
+        Some(sub) => {
+            opts.additive_file.as_deref() == Some(path)
+                || path == wk::DEFAULT_ADDITIVE_FILE
+                || opts.system_bundle_paths.iter().any(|p| p == path)
+                || wk::SYSTEM_BUNDLE_PATHS.contains(&path)
+                || (path
+                    .strip_prefix(wk::OPENSSL_CERT_DIR)
+                    .and_then(|r| r.strip_prefix('/'))
+                    == Some(sub)
+                    && is_hash_name(sub))
+        }
+    }
+}
+
+/// Whether `file` names a file directly inside the directory `dir`.
+fn directly_inside(file: &str, dir: &str) -> bool {
+    file.strip_prefix(dir)
+        .and_then(|r| r.strip_prefix('/'))
+        .is_some_and(|f| !f.is_empty() && !f.contains('/'))
+}
+
+/// Whether `name` is an OpenSSL subject-hash file name (`5a665d01.0`).
+fn is_hash_name(name: &str) -> bool {
+    name.split_once('.').is_some_and(|(h, n)| {
+        h.len() == 8
+            && h.bytes().all(|b| b.is_ascii_hexdigit())
+            && !n.is_empty()
+            && n.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+/// What one container should get.
+struct Want<'a> {
+    mounts: &'a [WantMount],
+    env: &'a [WantEnv],
+}
+
+/// A mount of the container, as found.
+struct HaveMount<'n> {
+    index: usize,
+    path: String,
+    name: String,
+    node: &'n Node,
+}
+
+impl HaveMount<'_> {
+    /// Whether this mount is exactly `want` as the tool writes it.
+    fn is(&self, want: &WantMount, opts: &Options) -> bool {
+        let Some(entries) = self.node.entries() else {
+            return false;
+        };
+        let sub = str_at(Some(self.node), &["subPath"]);
+        self.name == opts.volume_name
+            && self.path == want.path
+            && sub == want.sub_path.as_deref()
+            && is_true(self.node.get("readOnly"))
+            && entries.len() == 3 + usize::from(sub.is_some())
+    }
+}
+
+/// The list at `key` of the container at `cpath`, checked to be a list or null.
+fn list_of<'n>(c: &'n Node, cpath: &Path, key: &str) -> Result<&'n [Node], Conflict> {
+    match c.get(key) {
+        Some(m) => match m.items() {
+            Some(items) => Ok(items),
+            None if m.is_null() => Ok(&[]),
+            None => Err(Conflict {
+                path: cpath.key(key),
+                message: format!("expected a list, found {}", m.kind_name()),
+            }),
+        },
+        None => Ok(&[]),
+    }
+}
+
+/// Plans one container: removes what an earlier run injected and the current options do
+/// not want (`ours`: the pod has our volume), and adds what is missing.
+fn plan_container<'n>(
+    c: &'n Node,
     cpath: &Path,
-    mounts: &[WantMount],
-    env: &[(String, String, EnvMode)],
+    want: &Want<'_>,
+    ours: bool,
     opts: &Options,
     plan: &mut Plan,
     cp: &mut ContainerPlan,
-) -> Result<bool, Conflict> {
+) -> Result<(), Conflict> {
+    // A container left alone is only cleaned of an earlier injection; a field of the wrong
+    // type there is not this run's business.
+    let injecting = !want.mounts.is_empty() || !want.env.is_empty();
+    let lenient = |r: Result<&'n [Node], Conflict>| match r {
+        Err(_) if !injecting => Ok(&[][..]),
+        r => r,
+    };
     let existing_mounts = c.get("volumeMounts");
-    let mut have: Vec<(String, String)> = Vec::new();
-    if let Some(m) = existing_mounts {
-        match m.items() {
-            Some(items) => {
-                for item in items {
-                    let path = str_at(Some(item), &["mountPath"]).unwrap_or("").to_owned();
-                    let name = str_at(Some(item), &["name"]).unwrap_or("").to_owned();
-                    have.push((path, name));
-                }
-            }
-            None if m.is_null() => {}
-            None => {
-                return Err(Conflict {
-                    path: cpath.key("volumeMounts"),
-                    message: format!("expected a list, found {}", m.kind_name()),
-                });
-            }
-        }
-    }
-    let mut new_mounts = Vec::new();
-    for want in mounts {
-        if let Some((_, name)) = have
+    let mount_items = lenient(list_of(c, cpath, "volumeMounts"))?;
+    let have: Vec<HaveMount<'_>> = mount_items
+        .iter()
+        .enumerate()
+        .map(|(index, node)| HaveMount {
+            index,
+            path: str_at(Some(node), &["mountPath"]).unwrap_or("").to_owned(),
+            name: str_at(Some(node), &["name"]).unwrap_or("").to_owned(),
+            node,
+        })
+        .collect();
+    let (old, others): (Vec<&HaveMount<'_>>, Vec<&HaveMount<'_>>) = have
+        .iter()
+        .partition(|m| ours && m.name == opts.volume_name && tool_mount(m.node, c, opts));
+    // Directories where the earlier run mounted the whole volume: its variables point there.
+    let old_dirs: Vec<String> = old
+        .iter()
+        .filter(|m| m.node.get("subPath").is_none())
+        .map(|m| m.path.trim_end_matches('/').to_owned())
+        .collect();
+
+    // The mounts wanted, minus those another volume's mounts rule out.
+    let mut desired: Vec<&WantMount> = Vec::new();
+    for w in want.mounts {
+        if let Some(m) = others
             .iter()
-            .find(|(p, _)| p.trim_end_matches('/') == want.path)
-        {
-            if *name != opts.volume_name {
-                keep_mount(
-                    plan,
-                    cp,
-                    cpath,
-                    &want.path,
-                    format!("mountPath {} is already used by volume {name:?}", want.path),
-                );
-            }
-            continue;
-        }
-        if let Some((dir, name)) = have
-            .iter()
-            .find(|(p, n)| *n != opts.volume_name && !p.is_empty() && is_within(&want.path, p))
+            .find(|m| m.path.trim_end_matches('/') == w.path)
         {
             keep_mount(
                 plan,
                 cp,
                 cpath,
-                &want.path,
+                &w.path,
                 format!(
-                    "{} lies inside {dir}, which volume {name:?} already mounts over",
-                    want.path
+                    "mountPath {} is already used by volume {:?}",
+                    w.path, m.name
                 ),
             );
             continue;
         }
-        let mut m = vec![
-            ("name".to_owned(), Val::str(&opts.volume_name)),
-            ("mountPath".to_owned(), Val::str(&want.path)),
-        ];
-        if let Some(sp) = &want.sub_path {
-            m.push(("subPath".to_owned(), Val::str(sp)));
-        }
-        m.push(("readOnly".to_owned(), Val::Bool(true)));
-        new_mounts.push(Val::Map(m));
-        cp.mounts.push(want.path.clone());
-    }
-
-    let existing_env = c.get("env");
-    let mut new_env = Vec::new();
-    let env_items: &[Node] = match existing_env {
-        Some(e) => match e.items() {
-            Some(items) => items,
-            None if e.is_null() => &[],
-            None => {
-                return Err(Conflict {
-                    path: cpath.key("env"),
-                    message: format!("expected a list, found {}", e.kind_name()),
-                });
-            }
-        },
-        None => &[],
-    };
-    for (var, value, mode) in env {
-        let found = env_items
+        if let Some(m) = others
             .iter()
-            .enumerate()
-            .rev()
-            .find(|(_, e)| str_at(Some(e), &["name"]) == Some(var.as_str()));
-        match found {
-            None => {
-                new_env.push(Val::map([
-                    ("name", Val::str(var)),
-                    ("value", Val::str(value)),
-                ]));
-                cp.env.push(var.clone());
-            }
-            Some((_, e))
-                if str_at(Some(e), &["value"]) == Some(value.as_str())
-                    && e.get("valueFrom").is_none() => {}
-            Some((i, e)) if *mode == EnvMode::Append && e.get("valueFrom").is_none() => {
-                let current = str_at(Some(e), &["value"]).unwrap_or("");
-                if current.contains(value.as_str()) {
-                    continue;
-                }
-                if current.contains("-Djavax.net.ssl.trustStore=") && !opts.override_env {
-                    let why = format!("the container points Java at its own truststore in {var}");
-                    plan.notes.push(Note { severity: Severity::Warning, path: Some(cpath.key("env").index(i)), message: format!("container {:?}: {why}; kept (pass --override-env to append ours anyway)", cp.name) });
-                    cp.kept_env.push((var.clone(), why));
-                    continue;
-                }
-                let joined = if current.trim().is_empty() {
-                    value.clone()
-                } else {
-                    format!("{} {value}", current.trim_end())
-                };
-                let epath = cpath.key("env").index(i);
-                if e.get("value").is_some() {
-                    plan.intents.push(Intent {
-                        path: epath.key("value"),
-                        op: Op::Replace(Val::str(joined)),
-                    });
-                } else {
-                    plan.intents.push(Intent {
-                        path: epath,
-                        op: Op::AddKey("value".into(), Val::str(joined)),
-                    });
-                }
-                cp.env.push(var.clone());
-            }
-            Some((i, e)) => {
-                let current = match (str_at(Some(e), &["value"]), e.get("valueFrom")) {
-                    (_, Some(_)) => "a valueFrom reference".to_owned(),
-                    (Some(v), None) => format!("{v:?}"),
-                    (None, None) => "an empty value".to_owned(),
-                };
-                let epath = cpath.key("env").index(i);
-                if opts.override_env {
-                    if e.get("value").is_some() {
-                        plan.intents.push(Intent {
-                            path: epath.key("value"),
-                            op: Op::Replace(Val::str(value)),
-                        });
-                    } else {
-                        plan.intents.push(Intent {
-                            path: epath.clone(),
-                            op: Op::AddKey("value".into(), Val::str(value)),
-                        });
-                    }
-                    if e.get("valueFrom").is_some() {
-                        plan.intents.push(Intent {
-                            path: epath,
-                            op: Op::RemoveKey("valueFrom".into()),
-                        });
-                    }
-                    cp.env.push(var.clone());
-                    plan.notes.push(Note {
-                        severity: Severity::Info,
-                        path: Some(cpath.key("env")),
-                        message: format!(
-                            "container {:?}: {var} was {current}; overridden (--override-env)",
-                            cp.name
-                        ),
-                    });
-                } else {
-                    let why = format!("the container sets {var} to {current} itself");
-                    plan.notes.push(Note {
-                        severity: Severity::Warning,
-                        path: Some(cpath.key("env")),
-                        message: format!(
-                            "container {:?}: {why}; kept (pass --override-env to replace it)",
-                            cp.name
-                        ),
-                    });
-                    cp.kept_env.push((var.clone(), why));
-                }
-            }
+            .find(|m| !m.path.is_empty() && is_within(&w.path, &m.path))
+        {
+            keep_mount(
+                plan,
+                cp,
+                cpath,
+                &w.path,
+                format!(
+                    "{} lies inside {}, which volume {:?} already mounts over",
+                    w.path, m.path, m.name
+                ),
+            );
+            continue;
         }
+        desired.push(w);
     }
-    let touched = !new_mounts.is_empty() || !new_env.is_empty();
+    // Keep the earlier mounts that are already right, in order; replace the rest.
+    let kept = old
+        .iter()
+        .zip(&desired)
+        .take_while(|(o, w)| o.is(w, opts))
+        .count();
+    let removed: Vec<usize> = old[kept..].iter().map(|m| m.index).collect();
+    cp.removed
+        .extend(old[kept..].iter().map(|m| m.path.clone()));
+    let added: Vec<Val> = desired[kept..].iter().map(|w| mount_val(w, opts)).collect();
+    cp.mounts
+        .extend(desired[kept..].iter().map(|w| w.path.clone()));
+    remove_items(
+        &mut plan.intents,
+        cpath,
+        "volumeMounts",
+        existing_mounts,
+        &removed,
+        kept == 0 && added.is_empty() && others.is_empty(),
+    );
     add_items(
         &mut plan.intents,
         cpath,
         "volumeMounts",
         existing_mounts,
-        new_mounts,
+        added,
     );
-    add_items(&mut plan.intents, cpath, "env", existing_env, new_env);
-    Ok(touched || !cp.mounts.is_empty())
+
+    // A variable may only point at a file that a mount of the bundle provides: inside a
+    // directory mount of our volume, and not shadowed by another volume's mount.
+    let dirs: Vec<&str> = desired
+        .iter()
+        .filter(|w| w.sub_path.is_none())
+        .map(|w| w.path.as_str())
+        .collect();
+    let provided = |file: &str| {
+        dirs.iter()
+            .any(|d| file != d.trim_end_matches('/') && is_within(file, d))
+            && !others
+                .iter()
+                .any(|m| !m.path.is_empty() && is_within(file, &m.path))
+    };
+
+    let existing_env = c.get("env");
+    let env_items = lenient(list_of(c, cpath, "env"))?;
+    // The earlier run's variables: a plain value that names a file directly inside one of
+    // its directory mounts; and its part of JAVA_TOOL_OPTIONS.
+    let in_old_dir = |v: &str| {
+        old_dirs.iter().any(|d| {
+            v.strip_prefix(d.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+                .is_some_and(|f| !f.is_empty() && !f.contains('/'))
+        })
+    };
+    let mut old_env: Vec<(usize, String, String)> = Vec::new();
+    // Variables of the container (index, name, value without our JAVA part), for lookups.
+    let mut user_env: Vec<(usize, &Node, Option<String>)> = Vec::new();
+    for (i, e) in env_items.iter().enumerate() {
+        let name = str_at(Some(e), &["name"]).unwrap_or("");
+        let value = str_at(Some(e), &["value"]);
+        let plain = e.get("valueFrom").is_none();
+        if let (true, Some(v)) = (plain, value) {
+            if tool_variable(name, opts) && in_old_dir(v) {
+                old_env.push((i, name.to_owned(), v.to_owned()));
+                continue;
+            }
+            if name == wk::JAVA_TOOL_OPTIONS
+                && let Some(rest) = old_dirs
+                    .iter()
+                    .find_map(|d| strip_java(v, &java_options_at(d)))
+            {
+                if old_dirs.iter().any(|d| v == java_options_at(d)) {
+                    old_env.push((i, name.to_owned(), v.to_owned()));
+                } else {
+                    user_env.push((i, e, Some(rest)));
+                }
+                continue;
+            }
+        }
+        user_env.push((i, e, value.map(str::to_owned)));
+    }
+
+    let mut new_env: Vec<(String, String)> = Vec::new();
+    let mut missing: Vec<(String, String)> = Vec::new();
+    let mut touched_user: Vec<usize> = Vec::new();
+    for w in want.env {
+        let (var, value, mode) = (&w.name, &w.value, w.mode);
+        if !provided(&w.file) {
+            missing.push((var.clone(), w.file.clone()));
+            continue;
+        }
+        let found = user_env
+            .iter()
+            .rev()
+            .find(|(_, e, _)| str_at(Some(e), &["name"]) == Some(var.as_str()));
+        let Some((i, e, current)) = found else {
+            new_env.push((var.clone(), value.clone()));
+            continue;
+        };
+        let (i, e) = (*i, *e);
+        let epath = cpath.key("env").index(i);
+        let raw = str_at(Some(e), &["value"]);
+        if current.as_deref() == Some(value.as_str()) && e.get("valueFrom").is_none() {
+            if raw != Some(value.as_str()) {
+                touched_user.push(i);
+                set_env_value(&mut plan.intents, &epath, e, value);
+            }
+            continue;
+        }
+        if mode == EnvMode::Append && e.get("valueFrom").is_none() {
+            let base = current.as_deref().unwrap_or("");
+            touched_user.push(i);
+            if base.contains(value.as_str()) {
+                if raw != Some(base) {
+                    set_env_value(&mut plan.intents, &epath, e, base);
+                }
+                continue;
+            }
+            if base.contains("-Djavax.net.ssl.trustStore=") && !opts.override_env {
+                let why = format!("the container points Java at its own truststore in {var}");
+                plan.notes.push(Note {
+                    severity: Severity::Warning,
+                    path: Some(epath.clone()),
+                    message: format!(
+                        "container {:?}: {why}; kept (pass --override-env to append ours anyway)",
+                        cp.name
+                    ),
+                });
+                cp.kept_env.push((var.clone(), why));
+                if raw != Some(base) {
+                    set_env_value(&mut plan.intents, &epath, e, base);
+                }
+                continue;
+            }
+            // Joined with one space, which is removed with our part again on a re-run
+            // (a variable the tool created holds our part alone).
+            let joined = format!("{base} {value}");
+            if raw != Some(joined.as_str()) {
+                set_env_value(&mut plan.intents, &epath, e, &joined);
+                cp.env.push(var.clone());
+            }
+            continue;
+        }
+        let shown = match (current.as_deref(), e.get("valueFrom")) {
+            (_, Some(_)) => "a valueFrom reference".to_owned(),
+            (Some(v), None) => format!("{v:?}"),
+            (None, None) => "an empty value".to_owned(),
+        };
+        if opts.override_env {
+            touched_user.push(i);
+            set_env_value(&mut plan.intents, &epath, e, value);
+            if e.get("valueFrom").is_some() {
+                plan.intents.push(Intent {
+                    path: epath,
+                    op: Op::RemoveKey("valueFrom".into()),
+                });
+            }
+            cp.env.push(var.clone());
+            plan.notes.push(Note {
+                severity: Severity::Info,
+                path: Some(cpath.key("env")),
+                message: format!(
+                    "container {:?}: {var} was {shown}; overridden (--override-env)",
+                    cp.name
+                ),
+            });
+        } else {
+            let why = format!("the container sets {var} to {shown} itself");
+            plan.notes.push(Note {
+                severity: Severity::Warning,
+                path: Some(cpath.key("env")),
+                message: format!(
+                    "container {:?}: {why}; kept (pass --override-env to replace it)",
+                    cp.name
+                ),
+            });
+            cp.kept_env.push((var.clone(), why));
+        }
+    }
+    // JAVA_TOOL_OPTIONS of the container that carries our part but no longer should.
+    for (i, e, current) in &user_env {
+        if touched_user.contains(i) {
+            continue;
+        }
+        if let (Some(rest), Some(raw)) = (current, str_at(Some(e), &["value"]))
+            && rest != raw
+        {
+            set_env_value(&mut plan.intents, &cpath.key("env").index(*i), e, rest);
+            cp.removed.push(format!(
+                "{} (its truststore options)",
+                wk::JAVA_TOOL_OPTIONS
+            ));
+        }
+    }
+    if !missing.is_empty() {
+        let names: Vec<&str> = missing.iter().map(|(v, _)| v.as_str()).collect();
+        let mut files: Vec<&str> = missing.iter().map(|(_, f)| f.as_str()).collect();
+        files.dedup();
+        let why = format!(
+            "no mount of the bundle provides {} (another volume is mounted there or over it)",
+            files.join(", ")
+        );
+        plan.notes.push(Note {
+            severity: Severity::Warning,
+            path: Some(cpath.key("env")),
+            message: format!(
+                "container {:?}: {} not set: {why}",
+                cp.name,
+                names.join(", ")
+            ),
+        });
+        for (v, _) in &missing {
+            cp.kept_env.push((v.clone(), why.clone()));
+        }
+    }
+    // Keep the earlier variables that are still wanted, in order (updating their values);
+    // remove the rest and add what is new.
+    let kept = old_env
+        .iter()
+        .zip(&new_env)
+        .take_while(|((_, on, _), (nn, _))| on == nn)
+        .count();
+    for ((i, on, ov), (_, nv)) in old_env.iter().zip(&new_env).take(kept) {
+        if ov != nv
+            && let Some(e) = env_items.get(*i)
+        {
+            set_env_value(&mut plan.intents, &cpath.key("env").index(*i), e, nv);
+            cp.env.push(on.clone());
+        }
+    }
+    let removed: Vec<usize> = old_env[kept..].iter().map(|(i, _, _)| *i).collect();
+    cp.removed
+        .extend(old_env[kept..].iter().map(|(_, n, _)| n.clone()));
+    let added: Vec<Val> = new_env[kept..]
+        .iter()
+        .map(|(n, v)| Val::map([("name", Val::str(n)), ("value", Val::str(v))]))
+        .collect();
+    cp.env
+        .extend(new_env[kept..].iter().map(|(n, _)| n.clone()));
+    remove_items(
+        &mut plan.intents,
+        cpath,
+        "env",
+        existing_env,
+        &removed,
+        kept == 0 && added.is_empty() && user_env.is_empty(),
+    );
+    add_items(&mut plan.intents, cpath, "env", existing_env, added);
+    Ok(())
+}
+
+/// `value` without the JAVA_TOOL_OPTIONS part `ours` and the space before it, if it
+/// holds that part.
+fn strip_java(value: &str, ours: &str) -> Option<String> {
+    let at = value.find(ours)?;
+    let before = value[..at].strip_suffix(' ').unwrap_or(&value[..at]);
+    Some(format!("{before}{}", &value[at + ours.len()..]))
+}
+
+/// Sets the value of the variable `e` at `epath`.
+fn set_env_value(intents: &mut Vec<Intent>, epath: &Path, e: &Node, value: &str) {
+    if e.get("value").is_some() {
+        intents.push(Intent {
+            path: epath.key("value"),
+            op: Op::Replace(Val::str(value)),
+        });
+    } else {
+        intents.push(Intent {
+            path: epath.clone(),
+            op: Op::AddKey("value".into(), Val::str(value)),
+        });
+    }
+}
+
+/// Removes the items `removed` from the list at `key` of `parent`: the whole key when
+/// `all_gone` (the list would be empty; Kubernetes reads an empty list as no list).
+fn remove_items(
+    intents: &mut Vec<Intent>,
+    parent: &Path,
+    key: &str,
+    existing: Option<&Node>,
+    removed: &[usize],
+    all_gone: bool,
+) {
+    if removed.is_empty() {
+        return;
+    }
+    if all_gone && existing.is_some() {
+        intents.push(Intent {
+            path: parent.clone(),
+            op: Op::RemoveKey(key.to_owned()),
+        });
+        return;
+    }
+    for i in removed {
+        intents.push(Intent {
+            path: parent.key(key),
+            op: Op::RemoveItem(*i),
+        });
+    }
+}
+
+fn mount_val(want: &WantMount, opts: &Options) -> Val {
+    let mut m = vec![
+        ("name".to_owned(), Val::str(&opts.volume_name)),
+        ("mountPath".to_owned(), Val::str(&want.path)),
+    ];
+    if let Some(sp) = &want.sub_path {
+        m.push(("subPath".to_owned(), Val::str(sp)));
+    }
+    m.push(("readOnly".to_owned(), Val::Bool(true)));
+    Val::Map(m)
 }
 
 /// Records a mount left alone, and why, with a warning.
@@ -690,6 +1256,46 @@ fn keep_mount(plan: &mut Plan, cp: &mut ContainerPlan, cpath: &Path, path: &str,
         message: format!("container {:?}: {why}; left alone", cp.name),
     });
     cp.kept_mounts.push((path.to_owned(), why));
+}
+
+/// Removes the bundle hash annotation from the pod template (an earlier run wrote it; the
+/// current one has no bundle content to hash, or leaves the workload alone).
+fn unannotate(root: &Node, found: &Found, plan: &mut Plan) {
+    let key = wk::BUNDLE_HASH_ANNOTATION;
+    let meta_path = &found.meta_path;
+    let Some(meta) = node_at(root, meta_path) else {
+        return;
+    };
+    let Some(ann) = meta.get("annotations") else {
+        return;
+    };
+    if ann.get(key).is_none() {
+        return;
+    }
+    let alone = |n: &Node, k: &str| {
+        n.entries()
+            .is_some_and(|es| es.iter().all(|(ek, _)| ek.as_str() == Some(k)))
+    };
+    if alone(ann, key) {
+        if alone(meta, "annotations") && found.meta_path != found.object_path.key("metadata") {
+            let mut template_path = meta_path.clone();
+            template_path.0.pop();
+            plan.intents.push(Intent {
+                path: template_path,
+                op: Op::RemoveKey("metadata".into()),
+            });
+        } else {
+            plan.intents.push(Intent {
+                path: meta_path.clone(),
+                op: Op::RemoveKey("annotations".into()),
+            });
+        }
+    } else {
+        plan.intents.push(Intent {
+            path: meta_path.key("annotations"),
+            op: Op::RemoveKey(key.into()),
+        });
+    }
 }
 
 /// Writes the bundle hash annotation on the pod template.

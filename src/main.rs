@@ -28,7 +28,77 @@ impl Failure {
     }
 }
 
+/// Where errors are also logged (`--error-log`, or the default under Helm), once known; the
+/// panic handler reads it too.
+static ERROR_LOG: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// The first panic's message, for the error log.
+static PANIC_MESSAGE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Prints a line on standard error. A failing standard error (`2>/dev/full`) must not turn
+/// a good run into a crash, so errors writing it are ignored.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// The termination signal (SIGINT, SIGTERM, SIGHUP) that arrived while an output file was
+/// being written, or 0.
+static SIGNALLED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Set by SIGXFSZ (a write past `ulimit -f`).
+static FILE_TOO_LARGE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn main() -> ExitCode {
+    // Past `ulimit -f` the kernel sends SIGXFSZ, which ends the process by default; with a
+    // handler the write fails with EFBIG instead, and is reported (exit 5) with an -o FILE
+    // left as it was and its temporary file removed.
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGXFSZ, &FILE_TOO_LARGE);
+    // A bug must not leave half a stream behind: the output is only written once it is
+    // complete (see `write_with`), and a panic ends the run with its own exit code and a
+    // short message instead of a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".to_owned());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let message = format!(
+            "internal error (a bug): {what}{place}; nothing was written. Please report it at {BUG_REPORT_URL} with the command line and, if you can, the input"
+        );
+        say!("trust-inject: {}: {message}", paint(Severity::Error));
+        if let Ok(mut first) = PANIC_MESSAGE.lock()
+            && first.is_none()
+        {
+            *first = Some(message);
+        }
+    }));
+    match std::panic::catch_unwind(real_main) {
+        Ok(code) => code,
+        Err(_) => {
+            if let Some(path) = ERROR_LOG.get() {
+                let message = PANIC_MESSAGE
+                    .lock()
+                    .ok()
+                    .and_then(|m| m.clone())
+                    .unwrap_or_else(|| "internal error (a bug)".to_owned());
+                log_error(path, &message);
+            }
+            Exit::Internal.into()
+        }
+    }
+}
+
+/// Where bugs are reported.
+const BUG_REPORT_URL: &str = "https://github.com/trust-inject/trust-inject/issues";
+
+fn real_main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     // kustomize's legacy exec plugin: the executable is installed as
     // `$KUSTOMIZE_PLUGIN_HOME/trust-inject.dev/v1alpha1/trustinjection/TrustInjection` and called
@@ -63,18 +133,20 @@ fn main() -> ExitCode {
                 .get_one::<clap_complete::Shell>("shell")
                 .copied()
                 .unwrap_or(clap_complete::Shell::Bash);
-            clap_complete::generate(
-                shell,
-                &mut cli::command(),
-                "trust-inject",
-                &mut io::stdout(),
-            );
-            Ok(Exit::Ok)
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cli::command(), "trust-inject", &mut script);
+            write_with(None, |w| w.write_all(&script)).map(|()| Exit::Ok)
         }
-        Some(("man", _)) => clap_mangen::Man::new(cli::command())
-            .render(&mut io::stdout())
-            .map(|()| Exit::Ok)
-            .map_err(|e| Failure::new(Exit::BadInput, format!("<stdout>: cannot write: {e}"))),
+        Some(("man", _)) => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cli::command())
+                .render(&mut page)
+                .map_err(|e| {
+                    Failure::new(Exit::Internal, format!("cannot render the man page: {e}"))
+                })
+                .and_then(|()| write_with(None, |w| w.write_all(&page)))
+                .map(|()| Exit::Ok)
+        }
         Some(("check", sm)) => run(sm, Mode::Check, None, false, &mut error_log),
         _ => run(
             &matches,
@@ -87,7 +159,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code.into(),
         Err(f) => {
-            eprintln!("trust-inject: {}: {}", paint(Severity::Error), f.message);
+            say!("trust-inject: {}: {}", paint(Severity::Error), f.message);
             if let Some(path) = error_log {
                 log_error(&path, &f.message);
             }
@@ -113,7 +185,7 @@ fn log_error(path: &std::path::Path, message: &str) {
     {
         let _ = writeln!(f, "[unix time {now}] trust-inject: error: {message}");
     }
-    eprintln!(
+    say!(
         "trust-inject: the error was also written to {}",
         path.display()
     );
@@ -121,29 +193,31 @@ fn log_error(path: &std::path::Path, message: &str) {
 
 /// Options from Argo CD's config management plugin: parameters arrive as `PARAM_<NAME>`
 /// (`PARAM_CONFIGMAP`, `PARAM_COMPLETE_BUNDLE`) and the Application's plugin env as
-/// `ARGOCD_ENV_TRUST_INJECT_<NAME>`.
+/// `ARGOCD_ENV_TRUST_INJECT_<NAME>`; the plugin env is laid over the parameters.
 fn argocd_settings() -> Result<Settings, Failure> {
-    let mut pairs: Vec<(&'static str, String)> = Vec::new();
+    let mut params: Vec<(&'static str, String)> = Vec::new();
+    let mut plugin_env: Vec<(&'static str, String)> = Vec::new();
     for f in trust_inject::config::FIELDS {
         let upper = f.flag.to_ascii_uppercase().replace('-', "_");
-        for var in [format!("PARAM_{upper}"), format!("ARGOCD_ENV_{}", f.env())] {
-            if let Ok(v) = std::env::var(&var) {
-                pairs.push((f.flag, v));
-            }
+        if let Ok(v) = std::env::var(format!("PARAM_{upper}")) {
+            params.push((f.flag, v));
         }
         // Array parameters arrive one variable per item: PARAM_CA_FILE_0, PARAM_CA_FILE_1, ...
         let items: Vec<String> = (0..)
             .map_while(|i| std::env::var(format!("PARAM_{upper}_{i}")).ok())
             .collect();
         if !items.is_empty() {
-            pairs.push((f.flag, items.join(",")));
+            params.push((f.flag, items.join(",")));
+        }
+        if let Ok(v) = std::env::var(format!("ARGOCD_ENV_{}", f.env())) {
+            plugin_env.push((f.flag, v));
         }
     }
-    Settings::from_flat(
-        pairs.iter().map(|(k, v)| (*k, v.as_str())),
-        "Argo CD parameters",
-    )
-    .map_err(|e| Failure::new(Exit::BadConfig, format!("invalid configuration: {e}")))
+    let layer = |pairs: &[(&'static str, String)], origin: &str| {
+        Settings::from_flat(pairs.iter().map(|(k, v)| (*k, v.as_str())), origin)
+            .map_err(|e| Failure::new(Exit::BadConfig, format!("invalid configuration: {e}")))
+    };
+    Ok(layer(&params, "Argo CD parameters")?.overlay(layer(&plugin_env, "Argo CD plugin env")?))
 }
 
 fn default_error_log() -> Option<std::path::PathBuf> {
@@ -186,7 +260,8 @@ fn run(
     legacy: bool,
     error_log: &mut Option<std::path::PathBuf>,
 ) -> Result<Exit, Failure> {
-    let cli_settings = cli::settings_from_matches(m);
+    let (env_settings, flag_settings) = cli::settings_from_matches(m);
+    let cli_settings = env_settings.overlay(flag_settings);
     if let Some(Setting::Str(p)) = cli_settings
         .0
         .get("error-log")
@@ -195,6 +270,9 @@ fn run(
         *error_log = Some(p.into());
     } else if std::env::var_os("HELM_PLUGIN_NAME").is_some() {
         *error_log = default_error_log();
+    }
+    if let Some(p) = error_log {
+        let _ = ERROR_LOG.set(p.clone());
     }
     let config_path = m.get_one::<OsString>("config").cloned().or(legacy_config);
     let file_settings = match (
@@ -222,6 +300,7 @@ fn run(
         && !p.is_empty()
     {
         *error_log = Some(p.into());
+        let _ = ERROR_LOG.set(p.into());
     }
     let files: Vec<OsString> = if legacy {
         Vec::new()
@@ -234,7 +313,18 @@ fn run(
     let limit = Options::from_settings(&file_settings.clone().overlay(outer.clone()))
         .map(|o| o.max_input_bytes)
         .unwrap_or(1 << 28);
-    let input = read_input(&files, limit)?;
+    if mode == Mode::Check
+        && let Some(o) = m.get_one::<OsString>("output")
+    {
+        return Err(Failure::new(
+            Exit::Usage,
+            format!(
+                "check writes no manifests, so -o/--output {} has nothing to write: drop it (check prints its verdict on standard error and exits 0 or 1); to write the injected manifests, run without check",
+                o.to_string_lossy()
+            ),
+        ));
+    }
+    let (input, origins) = read_input(&files, limit, !quiet)?;
 
     // KRM function mode: a ResourceList on stdin (kustomize, kpt).
     if files.is_empty() && !legacy && trust_inject::krm::is_resource_list(&input) {
@@ -246,7 +336,7 @@ fn run(
                     .as_ref()
                     .map(|o| format!("{o}: "))
                     .unwrap_or_default();
-                eprintln!("trust-inject: {}: {obj}{}", paint(r.severity), r.message);
+                say!("trust-inject: {}: {obj}{}", paint(r.severity), r.message);
             }
         }
         write_output(m.get_one::<OsString>("output"), &out.text)?;
@@ -265,7 +355,7 @@ fn run(
         .map_err(|e| Failure::new(Exit::BadConfig, e.to_string()))?;
     if !quiet {
         for c in &read.certificates {
-            eprintln!(
+            say!(
                 "trust-inject: read {}: {} ({}), SHA-256 {}, valid until {}",
                 c.location(),
                 c.subject(),
@@ -276,7 +366,7 @@ fn run(
         }
     }
     for w in &read.warnings {
-        eprintln!("trust-inject: {}: {w}", paint(Severity::Warning));
+        say!("trust-inject: {}: {w}", paint(Severity::Warning));
     }
     if opts.strict && !read.warnings.is_empty() {
         return Err(Failure::new(
@@ -287,14 +377,30 @@ fn run(
             ),
         ));
     }
-    let processed = trust_inject::pipeline::plan_edits(&input, &opts).map_err(|e| {
-        let exit = match &e {
-            Error::Config(_) => Exit::BadConfig,
-            e if e.is_input() => Exit::BadInput,
-            _ => Exit::InjectFailed,
-        };
-        Failure::new(exit, e.to_string())
-    })?;
+    #[cfg(debug_assertions)]
+    debug::panic_before_processing();
+    let processed = match trust_inject::pipeline::plan_edits(&input, &opts) {
+        Ok(p) => p,
+        Err(Error::Strict { warnings }) => {
+            // Every warning, each placed in its file, then the verdict.
+            for w in &warnings {
+                say!(
+                    "trust-inject: {}: {}",
+                    paint(Severity::Warning),
+                    origins.locate_finding(w)
+                );
+            }
+            return Err(strict_failure(warnings.len()));
+        }
+        Err(e) => {
+            let exit = match &e {
+                Error::Config(_) => Exit::BadConfig,
+                e if e.is_input() => Exit::BadInput,
+                _ => Exit::InjectFailed,
+            };
+            return Err(Failure::new(exit, origins.locate_error(&e, &input, &opts)));
+        }
+    };
     let fail_on_empty = match settings.0.get("fail-on-empty") {
         Some(Setting::Bool(b)) => *b,
         _ => std::env::var_os("ARGOCD_APP_NAME").is_some(),
@@ -302,21 +408,25 @@ fn run(
     if fail_on_empty && processed.summary.objects == 0 {
         return Err(Failure::new(Exit::BadInput, Error::Empty.to_string()));
     }
-    if mode == Mode::Check {
-        return Ok(check(&processed, quiet));
+    // No workload at all: a warning (printed under --quiet too), an error under --strict.
+    if let Some(w) =
+        trust_inject::report::no_workload_warning(&processed, processed.summary.objects)
+    {
+        say!("trust-inject: {}: {w}", paint(Severity::Warning));
+        if opts.strict {
+            return Err(strict_failure(1));
+        }
     }
-    report(&processed, &opts, quiet);
+    if mode == Mode::Check {
+        return Ok(check(&processed, quiet, &origins));
+    }
+    report(&processed, &opts, quiet, &origins);
     if let Some(path) = m.try_get_one::<OsString>("report").ok().flatten() {
         let json = trust_inject::report::json_report(&processed, &opts);
         if path == "-" {
-            eprint!("{json}");
+            let _ = write!(io::stderr().lock(), "{json}");
         } else {
-            std::fs::write(path, json).map_err(|e| {
-                Failure::new(
-                    Exit::BadInput,
-                    format!("{}: cannot write the report: {e}", path.to_string_lossy()),
-                )
-            })?;
+            write_with(Some(path), |w| w.write_all(json.as_bytes()))?;
         }
     }
     if m.try_get_one::<bool>("diff")
@@ -340,6 +450,10 @@ fn run(
         return Ok(Exit::Ok);
     }
     write_with(m.get_one::<OsString>("output"), |w| {
+        #[cfg(debug_assertions)]
+        if let Some(mut w) = debug::panic_while_writing(w) {
+            return processed.write_output(&input, &mut w);
+        }
         processed.write_output(&input, w)
     })?;
     // The process ends right after this: returning the memory piece by piece would only
@@ -349,8 +463,18 @@ fn run(
     Ok(Exit::Ok)
 }
 
+/// The error after the warnings that `--strict` turned into one.
+fn strict_failure(count: usize) -> Failure {
+    Failure::new(
+        Exit::InjectFailed,
+        format!(
+            "{count} warning(s) treated as errors (--strict); fix what they name, or run without --strict to let warnings pass"
+        ),
+    )
+}
+
 /// Prints why each workload would not trust the bundle; exit 1 when any would not.
-fn check(p: &Processed, quiet: bool) -> Exit {
+fn check(p: &Processed, quiet: bool, origins: &Origins) -> Exit {
     let mut failing = 0usize;
     for w in &p.workloads {
         let problems = trust_inject::report::check_problems(w);
@@ -362,20 +486,21 @@ fn check(p: &Processed, quiet: bool) -> Exit {
             object: Some(w.object.to_string()),
             ..w.doc.clone()
         };
+        let doc = origins.locate_doc(&doc);
         for problem in problems {
-            eprintln!("trust-inject: check: {doc}: {problem}");
+            say!("trust-inject: check: {doc}: {problem}");
         }
     }
     let total = p.workloads.iter().filter(|w| w.skipped.is_none()).count();
     let skipped = p.workloads.len() - total;
     if failing > 0 {
-        eprintln!(
+        say!(
             "trust-inject: check failed: {failing} of {total} workloads would not trust the bundle (run the stream through trust-inject to fix them)"
         );
         Exit::InjectFailed
     } else {
         if !quiet {
-            eprintln!(
+            say!(
                 "trust-inject: check passed: all {total} workloads trust the bundle ({skipped} left alone on purpose)"
             );
         }
@@ -383,7 +508,7 @@ fn check(p: &Processed, quiet: bool) -> Exit {
     }
 }
 
-fn report(p: &Processed, opts: &Options, quiet: bool) {
+fn report(p: &Processed, opts: &Options, quiet: bool, origins: &Origins) {
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for f in &p.findings {
@@ -392,7 +517,12 @@ fn report(p: &Processed, opts: &Options, quiet: bool) {
                 && f.severity == Severity::Info
                 && std::env::var_os("TRUST_INJECT_VERBOSE").is_some()
         {
-            let _ = writeln!(err, "trust-inject: {}: {f}", paint(f.severity));
+            let _ = writeln!(
+                err,
+                "trust-inject: {}: {}",
+                paint(f.severity),
+                origins.locate_finding(f)
+            );
         }
     }
     if quiet {
@@ -429,10 +559,119 @@ fn report(p: &Processed, opts: &Options, quiet: bool) {
     let _ = writeln!(err, "{line}");
 }
 
+/// Where each input file sits in the joined stream, so that messages give the file and
+/// the line in it. Empty when the input is standard input alone.
+#[derive(Default)]
+struct Origins(Vec<Origin>);
+
+/// One input file in the joined stream.
+struct Origin {
+    /// As given on the command line (`<stdin>` for `-`).
+    name: String,
+    /// The first stream line of its part (the `---` put before it, if any).
+    start_line: usize,
+    /// The stream line of its own line 1.
+    first_line: usize,
+    /// Its bytes in the stream (without a line break added after it).
+    bytes: std::ops::Range<usize>,
+}
+
+impl Origins {
+    /// The file holding stream line `line`, and that line in the file.
+    fn at(&self, line: usize) -> Option<(&Origin, usize)> {
+        let o = self.0.iter().rev().find(|o| o.start_line <= line)?;
+        Some((o, (line + 1).saturating_sub(o.first_line).max(1)))
+    }
+
+    /// `doc` with lines in its file, prefixed by the file name (unchanged for stdin alone).
+    /// With several files the document number is left out: the library counts documents
+    /// across the joined stream, and the lines in the file say where it is.
+    fn locate_doc(&self, doc: &trust_inject::DocRef) -> String {
+        let Some((o, first)) = self.at(doc.first_line) else {
+            return doc.to_string();
+        };
+        let last = (doc.last_line + 1).saturating_sub(o.first_line).max(first);
+        if self.0.len() == 1 {
+            return format!("{}: {doc}", o.name);
+        }
+        let mut out = if first == last {
+            format!("{}: line {first}", o.name)
+        } else {
+            format!("{}: lines {first}-{last}", o.name)
+        };
+        match (&doc.object, &doc.source) {
+            (Some(obj), Some(src)) => out.push_str(&format!(" ({obj}, from {src})")),
+            (Some(obj), None) => out.push_str(&format!(" ({obj})")),
+            (None, Some(src)) => out.push_str(&format!(" (from {src})")),
+            (None, None) => {}
+        }
+        out
+    }
+
+    fn locate_finding(&self, f: &trust_inject::Finding) -> String {
+        if self.0.is_empty() {
+            return f.to_string();
+        }
+        let path = f
+            .path
+            .as_ref()
+            .map(|p| format!("{p}: "))
+            .unwrap_or_default();
+        format!("{}: {path}{}", self.locate_doc(&f.doc), f.message)
+    }
+
+    /// The error, placed in its file. With several files, the file is processed again on
+    /// its own: errors are about one document, so it fails the same way, and the error then
+    /// carries the document's number, lines and columns in that file.
+    fn locate_error(&self, e: &Error, input: &str, opts: &Options) -> String {
+        let Some((o, _)) = e.doc().and_then(|d| self.at(d.first_line)) else {
+            return e.to_string();
+        };
+        if self.0.len() > 1
+            && let Some(text) = input.get(o.bytes.clone())
+            && let Err(alone) = trust_inject::pipeline::plan_edits(text, opts)
+            && alone.doc().is_some()
+        {
+            return format!("{}: {alone}", o.name);
+        }
+        match e {
+            Error::Yaml { doc, message } => format!(
+                "{}: invalid YAML: {}",
+                self.locate_doc(doc),
+                self.locate_message(message)
+            ),
+            _ => match e.doc() {
+                Some(doc) => {
+                    let whole = e.to_string();
+                    let rest = whole.strip_prefix(&doc.to_string()).unwrap_or(&whole);
+                    format!("{}{rest}", self.locate_doc(doc))
+                }
+                None => e.to_string(),
+            },
+        }
+    }
+
+    /// A parser message starting `line N column M: ` with N in the stream, made local.
+    fn locate_message(&self, message: &str) -> String {
+        let parsed = message.strip_prefix("line ").and_then(|rest| {
+            let (line, rest) = rest.split_once(' ')?;
+            Some((line.parse::<usize>().ok()?, rest))
+        });
+        match parsed.and_then(|(line, rest)| Some((self.at(line)?.1, rest))) {
+            Some((local, rest)) => format!("line {local} {rest}"),
+            None => message.to_owned(),
+        }
+    }
+}
+
 /// Reads the FILEs (or standard input) into one stream. Files are joined so that each
 /// starts a new document: a missing final newline is added and a `---` line put between
-/// files that do not start with one.
-fn read_input(files: &[OsString], limit: u64) -> Result<String, Failure> {
+/// files that do not start with one. A byte order mark is kept at the start of the stream
+/// only: one at the start of a later file would fall inside the stream, where YAML forbids it.
+///
+/// When standard input is a terminal and `hint` is set, a line on standard error says what
+/// is awaited before reading it, so that a bare `trust-inject` does not seem to hang.
+fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String, Origins), Failure> {
     let mut sources: Vec<(String, Vec<u8>)> = Vec::new();
     let mut total = 0u64;
     let files: Vec<OsString> = if files.is_empty() {
@@ -469,6 +708,11 @@ fn read_input(files: &[OsString], limit: u64) -> Result<String, Failure> {
                 && meta.len() <= limit
             {
                 buf.reserve_exact(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
+            }
+            if hint && io::IsTerminal::is_terminal(&io::stdin()) {
+                say!(
+                    "trust-inject: reading manifests from standard input (the terminal): paste or type them, then press Ctrl-D; or pass FILEs (`trust-inject --help` for more)"
+                );
             }
             Box::new(io::stdin().lock())
         } else {
@@ -508,65 +752,281 @@ fn read_input(files: &[OsString], limit: u64) -> Result<String, Failure> {
     let utf8 = |name: &str, bytes: Vec<u8>| {
         String::from_utf8(bytes).map_err(|e| {
             let at = e.utf8_error().valid_up_to();
+            let line = e
+                .as_bytes()
+                .get(..at)
+                .map_or(0, |b| memchr::memchr_iter(b'\n', b).count())
+                + 1;
             Failure::new(
                 Exit::BadInput,
-                format!("{name}: not UTF-8 text (invalid byte at offset {at}); Kubernetes manifests are UTF-8"),
+                format!("{name}: line {line}: not UTF-8 text (invalid byte at offset {at}); Kubernetes manifests are UTF-8"),
             )
         })
     };
+    let from_files = !(files.len() == 1 && files.iter().all(|f| f == "-"));
     if sources.len() == 1
         && let Some((name, bytes)) = sources.pop()
     {
-        return utf8(&name, bytes);
+        let text = utf8(&name, bytes)?;
+        let origins = if from_files {
+            Origins(vec![Origin {
+                name,
+                start_line: 1,
+                first_line: 1,
+                bytes: 0..text.len(),
+            }])
+        } else {
+            Origins::default()
+        };
+        return Ok((text, origins));
     }
     let mut out = String::with_capacity(usize::try_from(total).unwrap_or(0));
+    let mut origins = Vec::with_capacity(sources.len());
+    let mut line = 1usize;
     for (i, (name, bytes)) in sources.into_iter().enumerate() {
-        let text = utf8(&name, bytes)?;
-        if i > 0 && !text.is_empty() {
-            if !out.is_empty() && !out.ends_with('\n') {
-                out.push('\n');
-            }
-            if !text.starts_with("---") {
-                out.push_str("---\n");
-            }
+        let full = utf8(&name, bytes)?;
+        let text = if out.is_empty() {
+            &full
+        } else {
+            full.strip_prefix('\u{feff}').unwrap_or(&full)
+        };
+        if text.is_empty() {
+            continue;
         }
-        out.push_str(&text);
+        if i > 0 && !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+            line += 1;
+        }
+        let start_line = line;
+        if i > 0 && !text.starts_with("---") {
+            out.push_str("---\n");
+            line += 1;
+        }
+        let start = out.len();
+        out.push_str(text);
+        origins.push(Origin {
+            name,
+            start_line,
+            first_line: line,
+            bytes: start..out.len(),
+        });
+        line += trust_inject::yaml::count_lines(text);
     }
-    Ok(out)
+    Ok((out, Origins(origins)))
 }
 
 fn write_output(path: Option<&OsString>, text: &str) -> Result<(), Failure> {
     write_with(path, |w| w.write_all(text.as_bytes()))
 }
 
-/// Writes to `-o FILE` or standard output through one buffer; a closed pipe is not an error.
+/// Writes the result to `-o FILE` or standard output, so that it arrives whole or not at
+/// all.
+///
+/// `write` runs twice: first into a counter, so that anything that could fail or panic
+/// while assembling the result does so before a byte is written; then for real. A file is
+/// written to a temporary file in its folder and renamed over the target, so a failed
+/// write (disk full, `ulimit -f`, a crash) leaves the target as it was, even when it is
+/// the input. Devices and pipes named by `-o` (`/dev/stdout`) are written in place. A
+/// closed pipe on standard output is the reader's choice, not a failure (the Unix
+/// convention).
 fn write_with(
     path: Option<&OsString>,
-    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    write: impl Fn(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), Failure> {
-    let result = match path {
-        Some(p) if p != "-" => std::fs::File::create(p)
-            .and_then(|file| {
-                let mut w = io::BufWriter::with_capacity(1 << 20, file);
-                f(&mut w)?;
-                w.flush()
-            })
-            .map_err(|e| (p.to_string_lossy().into_owned(), e)),
+    write(&mut io::sink())
+        .map_err(|e| Failure::new(Exit::Internal, format!("cannot assemble the output: {e}")))?;
+    match path {
+        Some(p) if p != "-" => write_file(std::path::Path::new(p), &write).map_err(|e| {
+            // Stopped by a signal: the temporary file is gone; end the way the signal would
+            // have ended the process (the Unix convention, so callers see the signal).
+            let signal = SIGNALLED.load(std::sync::atomic::Ordering::SeqCst);
+            if let Ok(signal) = i32::try_from(signal)
+                && signal != 0
+            {
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                std::process::exit(128 + signal);
+            }
+            // A failed write never touches the target, so whether it exists now is whether
+            // it existed before.
+            let kept = if std::path::Path::new(p).exists() {
+                "the file was left as it was"
+            } else {
+                "nothing was written"
+            };
+            Failure::new(
+                Exit::WriteFailed,
+                format!(
+                    "{}: cannot write the output: {e}; {kept}",
+                    p.to_string_lossy()
+                ),
+            )
+        }),
         _ => {
-            let stdout = io::stdout();
-            let mut w = io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            f(&mut w)
-                .and_then(|()| w.flush())
-                .map_err(|e| ("<stdout>".to_owned(), e))
+            let mut w = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
+            match write(&mut w).and_then(|()| w.flush()) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(Failure::new(
+                    Exit::WriteFailed,
+                    format!(
+                        "<stdout>: cannot write the output: {e}; what was written is incomplete"
+                    ),
+                )),
+            }
         }
-    };
-    match result {
-        Ok(()) => Ok(()),
-        // A closed pipe (`| head`) is the reader's choice, not a failure (the Unix convention).
-        Err((_, e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err((name, e)) => Err(Failure::new(
-            Exit::BadInput,
-            format!("{name}: cannot write: {e}"),
-        )),
+    }
+}
+
+/// Writes `target` through a temporary file renamed over it (see [`write_with`]).
+fn write_file(
+    target: &std::path::Path,
+    write: &dyn Fn(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let existing = std::fs::metadata(target).ok();
+    if let Some(meta) = &existing
+        && !meta.is_file()
+    {
+        // A device or a pipe cannot be replaced; the output is complete before this.
+        let file = std::fs::OpenOptions::new().write(true).open(target)?;
+        let mut w = io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut w)?;
+        return w.flush();
+    }
+    // Through a symbolic link, replace the file it points to, not the link.
+    // A termination signal stops the writing so that the temporary file is removed.
+    for signal in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        if let Ok(n) = usize::try_from(signal) {
+            let _ = signal_hook::flag::register_usize(signal, &SIGNALLED, n);
+        }
+    }
+    let real = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+    let dir = real
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = real
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        // A new file gets the usual 0666 less the umask, as the shell's `>` would.
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)?;
+    if let Some(meta) = &existing {
+        // Keep the target's mode and, where allowed, its owner.
+        std::fs::set_permissions(tmp.path(), meta.permissions())?;
+        let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
+    }
+    {
+        let mut w = io::BufWriter::with_capacity(1 << 20, StopOnSignal::new(tmp.as_file_mut()));
+        write(&mut w)?;
+        w.flush()?;
+    }
+    tmp.as_file().sync_all()?;
+    if SIGNALLED.load(std::sync::atomic::Ordering::SeqCst) != 0 {
+        return Err(io::Error::other("interrupted by a signal"));
+    }
+    tmp.persist(&real).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// A writer that fails once a termination signal has arrived (see [`SIGNALLED`]).
+struct StopOnSignal<W> {
+    inner: W,
+    /// Debug builds: raise this signal after the first write (`TRUST_INJECT_DEBUG_SIGNAL`).
+    #[cfg(debug_assertions)]
+    raise: Option<i32>,
+}
+
+impl<W> StopOnSignal<W> {
+    fn new(inner: W) -> Self {
+        StopOnSignal {
+            inner,
+            #[cfg(debug_assertions)]
+            raise: debug::signal_while_writing(),
+        }
+    }
+
+    fn check() -> io::Result<()> {
+        if SIGNALLED.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::other("interrupted by a signal"))
+        }
+    }
+}
+
+impl<W: Write> Write for StopOnSignal<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Self::check()?;
+        let n = self.inner.write(buf)?;
+        #[cfg(debug_assertions)]
+        if let Some(signal) = self.raise.take() {
+            let _ = signal_hook::low_level::raise(signal);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Self::check()?;
+        self.inner.flush()
+    }
+}
+
+/// Test hooks compiled into debug builds only: a release build has no way to trigger them.
+#[cfg(debug_assertions)]
+mod debug {
+    use std::io::{self, Write};
+
+    /// Panics before the input is processed when `TRUST_INJECT_DEBUG_PANIC=plan`.
+    pub fn panic_before_processing() {
+        if std::env::var_os("TRUST_INJECT_DEBUG_PANIC").is_some_and(|v| v == "plan") {
+            panic!("forced panic before processing (TRUST_INJECT_DEBUG_PANIC=plan)");
+        }
+    }
+
+    /// With `TRUST_INJECT_DEBUG_SIGNAL=term`, SIGTERM arrives while an output file is
+    /// being written.
+    pub fn signal_while_writing() -> Option<i32> {
+        std::env::var_os("TRUST_INJECT_DEBUG_SIGNAL")
+            .is_some_and(|v| v == "term")
+            .then_some(signal_hook::consts::SIGTERM)
+    }
+
+    /// With `TRUST_INJECT_DEBUG_PANIC=write`, a writer that panics once 100 bytes have
+    /// gone through it: a crash in the middle of writing the output.
+    pub fn panic_while_writing(w: &mut dyn Write) -> Option<PanicAfter<'_>> {
+        std::env::var_os("TRUST_INJECT_DEBUG_PANIC")
+            .is_some_and(|v| v == "write")
+            .then_some(PanicAfter {
+                inner: w,
+                left: 100,
+            })
+    }
+
+    pub struct PanicAfter<'a> {
+        inner: &'a mut dyn Write,
+        left: usize,
+    }
+
+    impl Write for PanicAfter<'_> {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if buf.len() >= self.left {
+                panic!("forced panic while writing (TRUST_INJECT_DEBUG_PANIC=write)");
+            }
+            self.left -= buf.len();
+            self.inner.write(buf)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            self.inner.flush()
+        }
     }
 }

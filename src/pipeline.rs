@@ -14,7 +14,7 @@ use crate::well_known as wk;
 use crate::workload::{NEVER_WORKLOADS, NotFound, ObjectRef, find_pod_specs};
 use crate::yaml::{
     Chunk, Document, Intent, Node, Op, Path, PathSeg, TextEditor, Val, Value, count_lines,
-    emit_document, parse_chunk, split_stream,
+    emit_document, parse_chunk_lenient, split_stream,
 };
 
 /// What happened to one workload, for reports.
@@ -149,7 +149,8 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
     let mut out = Processed::default();
     let mut splices: Vec<(usize, usize, String)> = Vec::new();
     let mut offset = 0usize;
-    let mut existing: Vec<(String, (usize, usize))> = Vec::new();
+    let mut existing: Vec<Generated> = Vec::new();
+    let mut bundle_like: Vec<(String, DocRef)> = Vec::new();
     // Chunks are processed in batches, merged in order as each batch ends, so a stream of
     // millions of tiny documents does not hold millions of per-chunk results at once.
     for (batch, batch_bases) in chunks.chunks(BATCH).zip(bases.chunks(BATCH)) {
@@ -186,6 +187,10 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
             out.workloads.append(&mut c.workloads);
             splices.append(&mut c.splices);
             existing.append(&mut c.generated);
+            for (_, d) in &mut c.bundle_like {
+                d.index += offset - c.documents;
+            }
+            bundle_like.append(&mut c.bundle_like);
         }
     }
     for w in &out.workloads {
@@ -205,15 +210,14 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
         .iter()
         .filter(|f| f.severity == Severity::Warning)
         .count();
-    if opts.strict
-        && let Some(first) = out
-            .findings
-            .iter()
-            .find(|f| f.severity == Severity::Warning)
-    {
+    if opts.strict && out.summary.warnings > 0 {
         return Err(Error::Strict {
-            count: out.summary.warnings,
-            first: first.to_string(),
+            warnings: out
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Warning)
+                .cloned()
+                .collect(),
         });
     }
     if let (true, true, Some(loaded)) = (
@@ -221,13 +225,25 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
         opts.append_generated,
         opts.loaded.as_deref(),
     ) {
+        if let Some((ns, chart)) = bundle_like
+            .iter()
+            .find(|(ns, _)| out.summary.namespaces.contains(ns))
+        {
+            return Err(collision(opts, ns, chart, &out.workloads));
+        }
         let crlf = memmem::find(input.as_bytes(), b"\r\n").is_some();
         let mut tail = String::new();
+        // Generated earlier for a namespace that no longer has an injected workload.
+        for (ns, _, whole) in &existing {
+            if !out.summary.namespaces.contains(ns) {
+                splices.push((whole.0, whole.1, String::new()));
+            }
+        }
         for ns in &out.summary.namespaces {
             let text =
                 crate::generate::render(opts, loaded, ns, &[], if crlf { "\r\n" } else { "\n" });
-            match existing.iter().find(|(n, _)| n == ns) {
-                Some((_, (start, end))) => {
+            match existing.iter().find(|(n, _, _)| n == ns) {
+                Some((_, (start, end), _)) => {
                     if input[*start..*end] != text {
                         splices.push((*start, *end, text));
                     }
@@ -247,8 +263,55 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
             splices.push((input.len(), input.len(), tail));
         }
     }
+    // Edits that overlap would cut the output apart: refuse them rather than write a
+    // broken stream (or panic while writing it).
+    if let Some(w) = splices
+        .windows(2)
+        .find(|w| w[1].0 < w[0].1 || w[0].1 < w[0].0)
+    {
+        return Err(Error::Inject {
+            object: None,
+            doc: Box::new(DocRef {
+                index: 0,
+                first_line: count_lines(&input[..w[1].0.min(input.len())]) + 1,
+                last_line: count_lines(&input[..w[0].1.min(input.len())]) + 1,
+                object: None,
+                source: None,
+            }),
+            path: "(document)".into(),
+            message: "two changes overlap (internal error: please report it with the input)".into(),
+        });
+    }
     out.splices = splices;
     Ok(out)
+}
+
+/// The error for a generated bundle object that would overwrite the chart's own.
+fn collision(opts: &Options, ns: &str, chart: &DocRef, workloads: &[WorkloadReport]) -> Error {
+    let kind = match opts.source.kind {
+        crate::config::SourceKind::ConfigMap => "ConfigMap",
+        crate::config::SourceKind::Secret => "Secret",
+    };
+    let first = workloads
+        .iter()
+        .find(|w| w.skipped.is_none() && w.object.namespace.as_deref().unwrap_or("") == ns)
+        .map(|w| format!(" (first: {})", w.doc))
+        .unwrap_or_default();
+    let where_ = if ns.is_empty() {
+        "without a namespace".to_owned()
+    } else {
+        format!("in namespace {ns:?}")
+    };
+    Error::Inject {
+        object: None,
+        doc: Box::new(chart.clone()),
+        path: "metadata.name".into(),
+        message: format!(
+            "the stream already has this {kind} {name:?}, and --ca-file would generate another {kind} {name:?} for the workloads {where_}{first}, which would overwrite it on apply; name the generated one differently with --bundle-name (spec.source.bundleName), or inject the chart's own with --{flag} {name}",
+            name = opts.source.name,
+            flag = kind.to_ascii_lowercase(),
+        ),
+    }
 }
 
 /// Inputs larger than this are parsed on every core.
@@ -280,6 +343,10 @@ fn doc_of(e: &mut Error) -> Option<&mut DocRef> {
     }
 }
 
+/// A bundle object generated by an earlier run: its namespace, the span of the object and
+/// the span to remove when it is no longer wanted.
+type Generated = (String, (usize, usize), (usize, usize));
+
 #[derive(Default)]
 struct ChunkOut {
     documents: usize,
@@ -288,7 +355,11 @@ struct ChunkOut {
     splices: Vec<(usize, usize, String)>,
     findings: Vec<Finding>,
     workloads: Vec<WorkloadReport>,
-    generated: Vec<(String, (usize, usize))>,
+    /// Bundle objects generated earlier: namespace, span of the object, span to remove.
+    generated: Vec<Generated>,
+    /// The chart's own objects of the kind and name of the generated bundle: namespace and
+    /// document.
+    bundle_like: Vec<(String, DocRef)>,
 }
 
 /// The namespace of a bundle object this tool generated earlier under the current name.
@@ -427,6 +498,17 @@ fn process_chunk(
     base_line: usize,
     opts: &Options,
 ) -> Result<ChunkOut, Error> {
+    process_chunk_as(input, chunk, base_line, opts, false)
+}
+
+/// [`process_chunk`], with a tree built for every document when `force_build`.
+fn process_chunk_as(
+    input: &str,
+    chunk: Chunk,
+    base_line: usize,
+    opts: &Options,
+    force_build: bool,
+) -> Result<ChunkOut, Error> {
     let text = &input[chunk.start..chunk.end];
     // Only a document that spells `containers` (or could, through an escape) can hold a
     // workload; the others are validated without building a tree.
@@ -441,7 +523,13 @@ fn process_chunk(
                 .any(|(g, k)| *k == kind && *g == crate::workload::group_of(api))
         })
     };
-    let build = (maybe_workload && !never()) || GENERATED.find(text.as_bytes()).is_some();
+    let build =
+        force_build || (maybe_workload && !never()) || GENERATED.find(text.as_bytes()).is_some();
+    // A document that may be an object named like the bundle this run generates: read it
+    // to tell a collision with the chart's own object.
+    let named_like_bundle = opts.generated
+        && opts.append_generated
+        && memmem::find(text.as_bytes(), opts.source.name.as_bytes()).is_some();
     // The whole chunk, for errors raised before it is parsed.
     let chunk_ref = || {
         Box::new(DocRef {
@@ -475,7 +563,8 @@ fn process_chunk(
     }
     // Most documents that need no tree are plain block style, which a line scan proves
     // valid far faster than the parser; anything it cannot vouch for goes to the parser.
-    let fast = if build {
+    let build_tree = build || named_like_bundle;
+    let fast = if build_tree {
         crate::yaml::fast::parse(text, chunk.start, base_line, opts.limits.max_depth)
     } else {
         crate::yaml::fast::check_within(text, opts.limits.max_depth).map(|s| (s, None))
@@ -497,23 +586,33 @@ fn process_chunk(
             }]
         }
     } else {
-        parse_chunk(text, chunk.start, base_line, &opts.limits, build).map_err(|e| {
-            let last_line = base_line + count_lines(text.trim_end_matches(['\n', '\r']));
-            Error::Yaml {
-                doc: DocRef {
-                    index: e.docs_before + 1,
-                    first_line: if e.docs_before == 0 {
-                        base_line
-                    } else {
-                        e.line
-                    },
-                    last_line: last_line.max(e.line),
-                    object: guess_object(text),
-                    source: helm_source(text),
+        // What the YAML 1.2 parser refuses but go-yaml v2 reads unambiguously is read too.
+        let (docs, repaired) =
+            parse_chunk_lenient(text, chunk.start, base_line, &opts.limits, build_tree).map_err(
+                |e| {
+                    let last_line = base_line + count_lines(text.trim_end_matches(['\n', '\r']));
+                    Error::Yaml {
+                        doc: DocRef {
+                            index: e.docs_before + 1,
+                            first_line: if e.docs_before == 0 {
+                                base_line
+                            } else {
+                                e.line
+                            },
+                            last_line: last_line.max(e.line),
+                            object: guess_object(text),
+                            source: helm_source(text),
+                        },
+                        message: e.to_string(),
+                    }
                 },
-                message: e.to_string(),
-            }
-        })?
+            )?;
+        // The top-level `kind:` line that let the tree be skipped may sit in a scalar that
+        // only go-yaml v2's leniency continues at column 0: read the tree to be sure.
+        if repaired && !build_tree && maybe_workload {
+            return process_chunk_as(input, chunk, base_line, opts, true);
+        }
+        docs
     };
     let mut out = ChunkOut {
         documents: docs.len(),
@@ -531,7 +630,13 @@ fn process_chunk(
             continue;
         }
         if let Some(ns) = generated_here(root, opts) {
-            out.generated.push((ns, root_span(input, doc, root)));
+            // The whole chunk goes when the object is no longer wanted.
+            let whole = if docs.len() == 1 {
+                (chunk.start, chunk.end)
+            } else {
+                root_span(input, doc, root)
+            };
+            out.generated.push((ns, root_span(input, doc, root), whole));
             continue;
         }
         let docref = DocRef {
@@ -545,6 +650,21 @@ fn process_chunk(
             object: None,
             source: source.clone(),
         };
+        if named_like_bundle && let Some(o) = ObjectRef::of(root) {
+            let kind = match opts.source.kind {
+                crate::config::SourceKind::ConfigMap => "ConfigMap",
+                crate::config::SourceKind::Secret => "Secret",
+            };
+            if o.api_version == "v1" && o.kind == kind && o.name == opts.source.name {
+                out.bundle_like.push((
+                    o.namespace.clone().unwrap_or_default(),
+                    DocRef {
+                        object: Some(o.to_string()),
+                        ..docref.clone()
+                    },
+                ));
+            }
+        }
         process_doc(input, doc, root, docref, crlf, opts, &mut out)?;
     }
     Ok(out)
@@ -664,18 +784,37 @@ fn process_doc(
     for w in &mut out.workloads[first_workload..] {
         w.changed = true;
     }
-    if !has_alias_or_merge {
+    // With aliases or merge keys, only what no alias or merge reaches is edited in place.
+    let why = if has_alias_or_merge && !intents.iter().all(|i| root.path_is_unshared(&i.path)) {
+        "aliases or merge keys reach where the change goes".to_owned()
+    } else {
         let mut editor = TextEditor::new(input, root, crlf);
-        if intents.iter().all(|i| editor.apply(i).is_ok()) {
-            out.splices.extend(editor.finish());
-            return Ok(());
+        editor.note_removals(&intents);
+        match intents.iter().try_for_each(|i| editor.apply(i)) {
+            Ok(()) => {
+                let edits = editor.finish();
+                // Edits that overlap would garble the text: never write them.
+                if edits.windows(2).all(|w| w[0].1 <= w[1].0) {
+                    out.splices.extend(edits);
+                    return Ok(());
+                }
+                "the in-place edits overlap".to_owned()
+            }
+            Err(e) => e.to_string(),
         }
-    }
+    };
     // Re-emit the document from its resolved form.
     let mut tree = match resolved {
         Some(r) => r,
         None => resolve(&docref)?,
     };
+    // Items are removed last, from the highest index down, so the indices of the other
+    // intents (all counted in the unedited document) still hold.
+    let removal = |i: &Intent| match i.op {
+        Op::RemoveItem(n) => Some(std::cmp::Reverse(n)),
+        _ => None,
+    };
+    intents.sort_by_key(removal);
     for i in &intents {
         apply_to_tree(&mut tree, i).map_err(|path| Error::Inject {
             object: Some(Box::new(object.clone())),
@@ -698,11 +837,14 @@ fn process_doc(
         ""
     };
     out.splices.push((start, end, format!("{lead}{text}")));
+    // Losing every comment of a document is worth knowing about without --verbose.
     out.findings.push(finding(
-        Severity::Info,
+        Severity::Warning,
         &object,
         None,
-        "re-emitted whole (it uses flow style, aliases or merge keys where the change goes); its comments and formatting were not kept, its data was".into(),
+        format!(
+            "re-emitted whole ({why}): its data was kept, its comments and formatting were not"
+        ),
     ));
     Ok(())
 }
@@ -779,7 +921,10 @@ fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
     while let Some((n, at)) = stack.pop() {
         match &n.value {
             Value::Map(entries) => {
-                let keys: Vec<Option<&str>> = entries.iter().map(|(k, _)| k.as_str()).collect();
+                let keys: Vec<Option<&str>> = entries
+                    .iter()
+                    .map(|(k, _)| k.as_str().filter(|_| !k.is_merge_key()))
+                    .collect();
                 let mut reported: Vec<&str> = Vec::new();
                 let dup = |i: usize, key: &str| {
                     if keys.len() <= 32 {
@@ -790,7 +935,20 @@ fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
                 };
                 let mut seen: Option<std::collections::HashSet<&str>> =
                     (keys.len() > 32).then(std::collections::HashSet::new);
+                // Kubernetes sees only the last value of a key: what an earlier one holds
+                // (duplicates included) is gone, so it is not looked into.
+                let mut last: std::collections::HashMap<&str, usize> =
+                    std::collections::HashMap::new();
+                for (i, key) in keys.iter().enumerate() {
+                    if let Some(key) = key {
+                        last.insert(key, i);
+                    }
+                }
                 for (i, (k, v)) in entries.iter().enumerate() {
+                    // Merge keys are not keys Kubernetes sees, however many there are.
+                    if k.is_merge_key() {
+                        continue;
+                    }
                     let Some(key) = k.as_str() else { continue };
                     let is_dup = match seen.as_mut() {
                         Some(set) => !set.insert(key),
@@ -800,8 +958,10 @@ fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
                         reported.push(key);
                         out.push((path_of(&steps, at), key.to_owned()));
                     }
-                    steps.push((at, Seg::Key(key)));
-                    stack.push((v, steps.len() - 1));
+                    if last.get(key) == Some(&i) {
+                        steps.push((at, Seg::Key(key)));
+                        stack.push((v, steps.len() - 1));
+                    }
                 }
             }
             Value::Seq(items) => {
@@ -846,6 +1006,9 @@ fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), String> {
         (Op::RemoveKey(k), Value::Map(entries)) => {
             entries.retain(|(ek, _)| ek.as_str() != Some(k.as_str()))
         }
+        (Op::RemoveItem(i), Value::Seq(items)) if *i < items.len() => {
+            items.remove(*i);
+        }
         _ => return Err(missing()),
     }
     Ok(())
@@ -870,6 +1033,21 @@ mod tests {
         assert_eq!(
             top_level_kind("apiVersion: v1\nkind: A\n...\nkind: B\n"),
             None
+        );
+    }
+
+    #[test]
+    fn warns_only_of_duplicates_kubernetes_sees() {
+        let text = "spec:\n  labels: {a: 1, a: 2}\n  labels:\n    b: 1\n    <<: {c: 1}\n    <<: {d: 1}\n    '<<': x\n  x: [{y: 1, y: 2}]\n";
+        let docs = crate::yaml::parse_chunk(text, 0, 1, &crate::yaml::Limits::default(), true)
+            .expect("valid");
+        let root = docs[0].root.as_ref().expect("a root");
+        assert_eq!(
+            duplicate_keys(root),
+            vec![
+                ("spec".to_owned(), "labels".to_owned()),
+                ("spec.x[0]".to_owned(), "y".to_owned()),
+            ]
         );
     }
 

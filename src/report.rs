@@ -198,6 +198,13 @@ pub fn check_problems(w: &WorkloadReport) -> Vec<String> {
                 c.env.join(", ")
             ));
         }
+        if !c.removed.is_empty() {
+            out.push(format!(
+                "container {:?} keeps what an injection under other options added: {}",
+                c.name,
+                c.removed.join(", ")
+            ));
+        }
         for (what, why) in c.kept_mounts.iter().chain(&c.kept_env) {
             let _ = what;
             out.push(format!("container {:?}: {why}", c.name));
@@ -213,4 +220,23 @@ pub fn check_problems(w: &WorkloadReport) -> Vec<String> {
         out.push(s);
     }
     out
+}
+
+/// The warning for a stream with no workload in it, if that is the case: nothing was
+/// injected, which after a failed render upstream (an empty stream) is rarely what was
+/// meant. `None` when some workload was found, even if every one was left alone on purpose.
+/// `objects` is how many objects the input holds (in a ResourceList, its items).
+#[must_use]
+pub fn no_workload_warning(p: &Processed, objects: usize) -> Option<String> {
+    if !p.workloads.is_empty() {
+        return None;
+    }
+    Some(if objects == 0 {
+        "the input holds no Kubernetes object (an empty stream: did the render upstream fail?); nothing was injected. Pass --fail-on-empty to make this an error".to_owned()
+    } else {
+        format!(
+            "none of the {} object(s) in the input is a workload; nothing was injected. If some are workloads of a custom kind, name them with --workload-kind or turn on --generic-workloads",
+            objects
+        )
+    })
 }

@@ -61,6 +61,10 @@ pub const SYSTEM_BUNDLE_PATHS: &[&str] = &[
 /// Node selector label that marks Windows pods.
 pub const OS_LABEL: &str = "kubernetes.io/os";
 
+/// Node labels that name the OS: the current one and the deprecated beta label, which
+/// older charts still select on.
+pub const OS_LABELS: &[&str] = &[OS_LABEL, "beta.kubernetes.io/os"];
+
 /// Annotation Helm 4 stamps on each document it sends to a post-renderer.
 pub const HELM_FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename";
 

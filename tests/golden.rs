@@ -9,6 +9,9 @@
 //! bytes, and its input and output must read the same to Kubernetes once what was injected
 //! is removed (the `k8s-yaml2json` oracle, `scripts/build-oracle.sh`).
 //!
+//! When the input is the output of an earlier run (under other options), `original.yaml`
+//! holds the chart before any injection, and the oracle compares the output with it.
+//!
 //! `UPDATE_GOLDEN=1 cargo test --test golden` rewrites `expected.yaml`; review the diff.
 
 mod util;
@@ -134,7 +137,12 @@ fn run_case(name: &str) {
                 inj.apply_config(&read(&dir.join("config.yaml")));
             }
             inj = inj.overlay_args(&args);
-            for p in oracle_check(&input, &stdout, &inj) {
+            // A case whose input is an earlier run's output names the chart before any
+            // injection in `original.yaml`: the output must read as that plus this run's
+            // injection alone.
+            let before = read_opt(&dir.join("original.yaml"))
+                .map_or_else(|| input.clone(), String::into_bytes);
+            for p in oracle_check(&before, &stdout, &inj) {
                 failures.push(format!("oracle: {p}"));
             }
         }
@@ -158,9 +166,10 @@ fn run_case(name: &str) {
     }
 }
 
+/// One test per case. The file may hold several invocations (one per area, for easier
+/// merges); `every_case_is_listed` reads the cases of all of them from this file's text.
 macro_rules! golden {
     ($($test:ident => $dir:literal,)*) => {
-        const CASES: &[&str] = &[$($dir),*];
         $(
             #[test]
             fn $test() {
@@ -233,15 +242,21 @@ fn every_case_is_listed() {
         .collect();
     found.sort();
     assert!(!found.is_empty(), "no golden cases under {}", dir.display());
+    // The `name => "dir",` lines of every `golden!` invocation above.
+    let listed: Vec<&str> = include_str!("golden.rs")
+        .lines()
+        .filter_map(|l| l.trim().split_once(" => \""))
+        .filter_map(|(_, rest)| rest.strip_suffix("\","))
+        .collect();
     let unlisted: Vec<&String> = found
         .iter()
-        .filter(|f| !CASES.contains(&f.as_str()))
+        .filter(|f| !listed.contains(&f.as_str()))
         .collect();
     assert!(
         unlisted.is_empty(),
         "case directories not listed in tests/golden.rs: {unlisted:?}"
     );
-    let missing: Vec<&&str> = CASES
+    let missing: Vec<&&str> = listed
         .iter()
         .filter(|c| !found.iter().any(|f| f == *c))
         .collect();
@@ -255,4 +270,79 @@ fn every_case_is_listed() {
             "case {case} has no input.yaml"
         );
     }
+}
+
+// Output integrity, option validation, several input files, source precedence.
+golden! {
+    option_mount_path_collisions => "option-mount-path-collisions",
+    option_mount_path_is_additive_file => "option-mount-path-is-additive-file",
+    option_mount_path_holds_other_mounts => "option-mount-path-holds-other-mounts",
+    option_mount_path_is_system_bundle => "option-mount-path-is-system-bundle",
+    option_hashed_certs_collisions => "option-hashed-certs-collisions",
+    option_hashed_name_as_additive_file => "option-hashed-name-as-additive-file",
+    option_bad_mount_paths => "option-bad-mount-paths",
+    option_key_dotdot => "option-key-dotdot",
+    option_key_dotdot_prefix => "option-key-dotdot-prefix",
+    option_key_characters => "option-key-characters",
+    option_env_names => "option-env-names",
+    option_env_listed_twice => "option-env-listed-twice",
+    option_workload_kind_builtin => "option-workload-kind-builtin",
+    option_object_names => "option-object-names",
+    option_secret_and_bundle_names => "option-secret-and-bundle-names",
+    option_bundle_name_too_long => "option-bundle-name-too-long",
+    option_workload_kind_blank => "option-workload-kind-blank",
+    option_mount_inside_a_file_mount => "option-mount-inside-a-file-mount",
+    eof_unclosed_flow_sequence => "eof-unclosed-flow-sequence",
+    eof_unclosed_flow_no_final_newline => "eof-unclosed-flow-no-final-newline",
+    eof_unclosed_flow_mapping_blank_lines => "eof-unclosed-flow-mapping-blank-lines",
+    eof_unclosed_flow_before_next_document => "eof-unclosed-flow-before-next-document",
+    eof_unclosed_flow_crlf => "eof-unclosed-flow-crlf",
+    config_eof_unclosed_flow => "config-eof-unclosed-flow",
+}
+
+// The injection plan: variables only where a mount provides the file, re-runs under other
+// options, generated objects, Windows pods.
+golden! {
+    windows_pinned => "windows-pinned",
+    windows_strict => "windows-strict",
+    env_needs_a_mount => "env-needs-a-mount",
+    rerun_public_roots_none => "rerun-public-roots-none",
+    rerun_rotated_ca => "rerun-rotated-ca",
+    rerun_changed_key => "rerun-changed-key",
+    rerun_complete_then_partial => "rerun-complete-then-partial",
+    rerun_excluded => "rerun-excluded",
+    rerun_other_source => "rerun-other-source",
+    generated_collides => "generated-collides",
+    generated_collides_secret => "generated-collides-secret",
+    generated_no_collision => "generated-no-collision",
+    chart_volume_named_like_ours => "chart-volume-named-like-ours",
+    rerun_removal_next_to_insertion => "rerun-removal-next-to-insertion",
+    rerun_chart_variable_into_our_directory => "rerun-chart-variable-into-our-directory",
+    chart_mounts_our_volume => "chart-mounts-our-volume",
+    rerun_chart_mounts_our_volume => "rerun-chart-mounts-our-volume",
+    excluded_left_alone => "excluded-left-alone",
+}
+
+// The YAML text layer: scanners, in-place edits, what go-yaml v2 reads.
+golden! {
+    flow_quotes_in_plain_scalars => "flow-quotes-in-plain-scalars",
+    flow_quotes_crlf => "flow-quotes-crlf",
+    pretty_json_insert => "pretty-json-insert",
+    pretty_json_crlf => "pretty-json-crlf",
+    dash_comment_items => "dash-comment-items",
+    java_options_block_scalar => "java-options-block-scalar",
+    override_env_valuefrom_first => "override-env-valuefrom-first",
+    merge_key_tags => "merge-key-tags",
+    aliases_elsewhere_edited_in_place => "aliases-elsewhere-edited-in-place",
+    go_yaml_leniency => "go-yaml-leniency",
+    go_yaml_leniency_crlf => "go-yaml-leniency-crlf",
+    go_yaml_flow_bracket_at_key => "go-yaml-flow-bracket-at-key",
+    go_yaml_quoted_continuation => "go-yaml-quoted-continuation",
+    go_yaml_tab_after_colon => "go-yaml-tab-after-colon",
+    go_yaml_json_at_column_0 => "go-yaml-json-at-column-0",
+    go_yaml_kind_in_continuation => "go-yaml-kind-in-continuation",
+    dash_comment_items_crlf => "dash-comment-items-crlf",
+    override_env_valuefrom_first_crlf => "override-env-valuefrom-first-crlf",
+    quoted_keys_and_comments => "quoted-keys-and-comments",
+    rerun_flow_lists => "rerun-flow-lists",
 }

@@ -368,3 +368,30 @@ fn a_hundred_thousand_containers_each_get_their_mounts() {
         100_000
     );
 }
+
+#[test]
+fn a_hundred_thousand_quoted_scalars_continued_below_their_key_end_cleanly() {
+    // go-yaml v2 reads each; every one costs the lenient reader a repair, and the repairs'
+    // work is bounded: the document is refused naming its place, not read for minutes.
+    let mut input = String::from(CONFIG_MAP);
+    input.push_str("data:\n");
+    for i in 0..100_000 {
+        input.push_str(&format!("  k{i}: \"a\nb\"\n"));
+    }
+    run(input).assert_clean_error(3, &["document 1", "ConfigMap settings", "quoted scalar"]);
+}
+
+#[test]
+fn a_five_thousand_line_flow_collection_below_its_key_is_read() {
+    // `toPrettyJson` rendered without `nindent`: every line at column 0. One repair covers
+    // the whole collection (a repair per line would exceed the lenient reader's budget).
+    let mut extra = String::from("        args: [\n");
+    for i in 0..5000 {
+        extra.push_str(&format!("\"--flag-{i}\",\n"));
+    }
+    extra.push_str("\"--last\"\n]\n");
+    let input = deployment("", &extra);
+    let out = run(input.clone()).assert_ok().to_owned();
+    assert!(out.starts_with(&input[..input.find("]\n").expect("the bracket")]));
+    assert!(out.contains("mountPath: /etc/trust-inject"));
+}

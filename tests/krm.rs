@@ -142,6 +142,8 @@ cases! {
     error_bad_function_config => "error-bad-function-config",
     error_unknown_function_config_kind => "error-unknown-function-config-kind",
     error_conflicting_volume => "error-conflicting-volume",
+    rerun_excluded_namespace => "rerun-excluded-namespace",
+    error_generated_collides => "error-generated-collides",
 }
 
 /// The committed test CA is a certificate only: no private key may ever be committed.

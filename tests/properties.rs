@@ -14,7 +14,11 @@
 //! * Kubernetes (the `k8s-yaml2json` oracle) reads the input as the generated data, and
 //!   reads the output the same once exactly what was injected is removed.
 //!
-//! Each property runs 256 cases (`PROPTEST_CASES` overrides); the counts are printed.
+//! * a re-run under other options (pairs of option sets, through the binary) reads, to the
+//!   oracle, as one run with the new options, and is a fixed point of them byte for byte.
+//!
+//! Each property runs 256 cases (`PROPTEST_CASES` overrides; the re-run property a quarter);
+//! the counts are printed.
 
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -1080,5 +1084,193 @@ fn generated_streams_cover_every_kind_and_style() {
     println!(
         "properties: generator: {} kind/path rows, {crlf} CRLF streams, {json_docs} JSON and {flow_docs} flow documents, {empty} comment-only documents in 2000 streams",
         kinds.len()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Re-runs under other options.
+
+/// One set of command-line options: a source and a few choices that change what is
+/// injected. Left out on purpose, as the README's "Re-runs" says they are not recognised:
+/// `--override-env` (a value it overwrote cannot be given back), another `--volume-name`,
+/// custom variable names, and a directory or extra file at other paths than the defaults.
+fn option_set() -> impl Strategy<Value = Vec<String>> {
+    let pki = |f: &str| {
+        util::repo_root()
+            .join("testdata/pki")
+            .join(f)
+            .display()
+            .to_string()
+    };
+    let (corp, public) = (pki("corp-root.pem"), pki("public-root.pem"));
+    let sources: Vec<Vec<String>> = vec![
+        vec!["--configmap".into(), "corp-ca".into()],
+        vec![
+            "--configmap".into(),
+            "corp-ca".into(),
+            "--complete-bundle".into(),
+        ],
+        vec![
+            "--configmap".into(),
+            "corp-ca".into(),
+            "--key".into(),
+            "bundle.pem".into(),
+        ],
+        vec![
+            "--secret".into(),
+            "corp-ca".into(),
+            "--complete-bundle".into(),
+        ],
+        vec![
+            "--ca-file".into(),
+            corp.clone(),
+            "--public-roots".into(),
+            "none".into(),
+        ],
+        vec![
+            "--ca-file".into(),
+            corp.clone(),
+            "--public-roots".into(),
+            public.clone(),
+        ],
+        vec![
+            "--ca-file".into(),
+            public.clone(),
+            "--public-roots".into(),
+            public,
+        ],
+        vec![
+            "--ca-file".into(),
+            corp,
+            "--public-roots".into(),
+            "none".into(),
+            "--generate".into(),
+            "secret".into(),
+        ],
+    ];
+    let extras: Vec<Vec<&'static str>> = vec![
+        vec!["--skip-init-containers"],
+        vec!["--exclude-container", "c1*"],
+        vec!["--exclude-kind", "Deployment"],
+        vec!["--java-truststore=false"],
+        vec!["--hashed-certs=false"],
+        vec!["--additive-file="],
+        vec!["--bundle-name", "corp-bundle"],
+    ];
+    (select(sources), prop::sample::subsequence(extras, 0..3)).prop_map(|(source, extras)| {
+        let mut args = source;
+        args.extend(extras.into_iter().flatten().map(str::to_owned));
+        args
+    })
+}
+
+/// What Kubernetes reads from a stream, with lists, maps and nulls that Kubernetes reads as
+/// absent removed (`volumeMounts: []` is no mount), and the generated bundle objects apart.
+fn reading_for_rerun(stream: &[u8]) -> (Vec<Value>, Vec<Value>) {
+    fn prune(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.values_mut().for_each(prune);
+                m.retain(|_, v| match v {
+                    Value::Null => false,
+                    Value::Array(a) => !a.is_empty(),
+                    Value::Object(o) => !o.is_empty(),
+                    _ => true,
+                });
+            }
+            Value::Array(a) => a.iter_mut().for_each(prune),
+            _ => {}
+        }
+    }
+    let docs = util::oracle_read(stream).unwrap_or_else(|e| panic!("{e}"));
+    let (mut generated, mut rest): (Vec<Value>, Vec<Value>) =
+        docs.into_iter().filter(|v| !v.is_null()).partition(|v| {
+            v.pointer("/metadata/annotations/trust-inject.dev~1generated")
+                == Some(&Value::String("true".into()))
+        });
+    rest.iter_mut().for_each(prune);
+    generated.sort_by_key(|v| v.pointer("/metadata/namespace").map(Value::to_string));
+    (rest, generated)
+}
+
+#[test]
+fn a_rerun_under_other_options_reads_as_a_single_run() {
+    // run(B, run(A, x)) reads as run(B, x) for any option sets A and B, and is a fixed
+    // point of B byte for byte. Each case starts the binary four times and the oracle
+    // twice, so this property runs a quarter of the cases.
+    let mut runner = TestRunner::new(Config {
+        cases: cases().div_ceil(4),
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let ran = std::cell::Cell::new(0u32);
+    let result = runner.run(&(stream(), option_set(), option_set()), |(st, a, b)| {
+        ran.set(ran.get() + 1);
+        let x = st.render();
+        let once_a = util::run_bin(&a, x.as_bytes());
+        prop_assume!(once_a.status.success());
+        let ab = util::run_bin(&b, &once_a.stdout);
+        let once_b = util::run_bin(&b, x.as_bytes());
+        let show = || {
+            format!(
+                "A: {a:?}\nB: {b:?}\n--- x:\n{x}--- run(A, x):\n{}--- run(B, x):\n{}--- run(B, run(A, x)):\n{}--- stderr of run(B, run(A, x)):\n{}",
+                String::from_utf8_lossy(&once_a.stdout),
+                String::from_utf8_lossy(&once_b.stdout),
+                String::from_utf8_lossy(&ab.stdout),
+                String::from_utf8_lossy(&ab.stderr),
+            )
+        };
+        ensure!(
+            ab.status.code() == once_b.status.code(),
+            "exit {:?} after A, {:?} on its own\n{}",
+            ab.status.code(),
+            once_b.status.code(),
+            show()
+        );
+        if !once_b.status.success() {
+            return Ok(());
+        }
+        let again = util::run_bin(&b, &ab.stdout);
+        ensure!(
+            again.stdout == ab.stdout,
+            "a further run of B changed the output\n{}",
+            show()
+        );
+        let (rest_ab, gen_ab) = reading_for_rerun(&ab.stdout);
+        let (rest_b, gen_b) = reading_for_rerun(&once_b.stdout);
+        ensure!(
+            rest_ab == rest_b,
+            "the objects read differently:\n{}\n{}",
+            serde_json::to_string_pretty(&rest_ab).unwrap_or_default(),
+            show()
+        );
+        // B replaces (or removes) the bundle objects A generated under B's name; objects A
+        // generated under another name, or when B generates none, are left (README).
+        let b_name = if b.iter().any(|f| f == "--ca-file") {
+            b.windows(2)
+                .find(|w| w[0] == "--bundle-name")
+                .map_or("trust-bundle", |w| w[1].as_str())
+        } else {
+            ""
+        };
+        let of_b: Vec<&Value> = gen_ab
+            .iter()
+            .filter(|v| v.pointer("/metadata/name").and_then(Value::as_str) == Some(b_name))
+            .collect();
+        ensure!(
+            of_b == gen_b.iter().collect::<Vec<_>>(),
+            "the generated bundle objects differ:\n{}\n{}",
+            serde_json::to_string_pretty(&gen_ab).unwrap_or_default(),
+            show()
+        );
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("property \"re-run\" failed: {e}");
+    }
+    println!(
+        "properties: re-run: {} cases passed ({} runs including shrinking)",
+        cases().div_ceil(4),
+        ran.get()
     );
 }

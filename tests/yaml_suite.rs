@@ -340,6 +340,9 @@ enum Outcome {
     ValidRefused { message: String, kubernetes: String },
     /// Invalid YAML, refused cleanly.
     InvalidRefused,
+    /// Invalid YAML 1.2 that Kubernetes reads (go-yaml v2 is more lenient), passed
+    /// through byte for byte.
+    InvalidReadLikeKubernetes,
     /// A panic, signal, hang or undocumented exit code.
     Crashed(String),
     /// Anything else that breaks the contract.
@@ -352,6 +355,12 @@ fn check_plain(case: &Case) -> Outcome {
         return Outcome::Crashed(c);
     }
     if case.is_error {
+        if r.code() == Some(0)
+            && r.stdout == case.input
+            && kubernetes_objection(&case.input).is_none()
+        {
+            return Outcome::InvalidReadLikeKubernetes;
+        }
         return match r.unclean_failure() {
             None => Outcome::InvalidRefused,
             Some(why) => Outcome::Wrong(format!("invalid YAML not refused cleanly: {why}")),
@@ -396,6 +405,7 @@ fn yaml_test_suite_through_the_binary() {
     });
 
     let (mut passed, mut invalid_refused, mut crashed) = (0, 0, 0);
+    let mut read_like_kubernetes = 0;
     let mut valid_refused = Vec::new();
     let mut failures = Vec::new();
     let mut wrapped_ok = 0;
@@ -403,6 +413,7 @@ fn yaml_test_suite_through_the_binary() {
         match plain {
             Outcome::Passed => passed += 1,
             Outcome::InvalidRefused => invalid_refused += 1,
+            Outcome::InvalidReadLikeKubernetes => read_like_kubernetes += 1,
             Outcome::ValidRefused {
                 message,
                 kubernetes,
@@ -432,6 +443,7 @@ fn yaml_test_suite_through_the_binary() {
          valid, passed byte for byte: {passed}\n  \
          valid, refused cleanly (Kubernetes cannot read them either): {}\n  \
          invalid, refused cleanly: {invalid_refused}\n  \
+         invalid, but read as Kubernetes reads them, byte for byte: {read_like_kubernetes}\n  \
          errored cleanly in all: {}\n  \
          crashed: {crashed}\n  \
          wrapped into an annotation and an args item, injected and kept: {wrapped_ok} of {}",

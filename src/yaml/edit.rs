@@ -3,8 +3,11 @@
 //! a scalar that an intent explicitly replaces.
 
 use super::Val;
-use super::emit::{Layout, json_string, render_entry, render_item, render_json, scalar_for_block};
-use super::tree::{Node, ScalarStyle, Value};
+use super::emit::{
+    Layout, json_string, render_entry, render_item, render_json, render_json_pretty,
+    scalar_for_block,
+};
+use super::tree::{FlowParts, Node, ScalarStyle, Value, content_end, flow_parts};
 use super::{Intent, Op, Path, PathSeg};
 
 /// Why an intent cannot be applied to the text in place; the caller re-emits the document.
@@ -41,6 +44,9 @@ pub struct TextEditor<'a> {
     /// Entries already added to each empty flow collection (by its start offset), so a
     /// second one gets its comma.
     flow_added: std::collections::HashMap<usize, usize>,
+    /// Items to be removed from each flow sequence (by its start offset), so removals
+    /// and additions in one flow sequence agree on what stays.
+    flow_removed: std::collections::HashMap<usize, Vec<usize>>,
 }
 
 fn line_start(input: &str, pos: usize) -> usize {
@@ -73,6 +79,20 @@ impl<'a> TextEditor<'a> {
             layout,
             splices: Vec::new(),
             flow_added: std::collections::HashMap::new(),
+            flow_removed: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Notes the items that `intents` remove from flow sequences; call it before
+    /// [`TextEditor::apply`] with all the intents of the document.
+    pub fn note_removals(&mut self, intents: &[Intent]) {
+        for i in intents {
+            if let Op::RemoveItem(index) = i.op
+                && let Some((node, _, _)) = find(self.root, &i.path)
+                && node.flow
+            {
+                self.flow_removed.entry(node.start).or_default().push(index);
+            }
         }
     }
 
@@ -86,8 +106,9 @@ impl<'a> TextEditor<'a> {
             path: intent.path.to_string(),
             why,
         };
-        let (node, parent_flow, key_start) =
+        let (node, parent_flow, key_node) =
             find(self.root, &intent.path).ok_or_else(|| fail("path not found"))?;
+        let key_start = key_node.map(|k| k.start);
         let seq = self.splices.len();
         match &intent.op {
             Op::AddKey(key, val) => {
@@ -95,14 +116,24 @@ impl<'a> TextEditor<'a> {
                     return Err(fail("not a mapping"));
                 };
                 if node.flow {
-                    let mut text = String::new();
-                    let at = self
-                        .flow_insert(node, &mut text)
-                        .ok_or_else(|| fail("the flow mapping's end was not found"))?;
-                    json_string(key, &mut text);
-                    text.push_str(": ");
-                    text.push_str(&render_json(val));
-                    self.push(at, at, usize::MAX, 0, seq, text);
+                    let render = |pretty: Option<(usize, usize)>| {
+                        let mut text = String::new();
+                        json_string(key, &mut text);
+                        text.push_str(": ");
+                        text.push_str(&match pretty {
+                            Some((col, step)) => {
+                                render_json_pretty(val, col, step, self.layout.newline)
+                            }
+                            None => render_json(val),
+                        });
+                        text
+                    };
+                    let texts = self
+                        .flow_add(node, render)
+                        .ok_or_else(|| fail("the flow mapping's brackets were not found"))?;
+                    for (at, text) in texts {
+                        self.push(at, at, usize::MAX, 0, seq, text);
+                    }
                 } else {
                     let first = entries.first().ok_or_else(|| fail("empty block mapping"))?;
                     let col = col_of(self.input, first.0.start);
@@ -117,12 +148,18 @@ impl<'a> TextEditor<'a> {
                     return Err(fail("not a list"));
                 };
                 if node.flow {
-                    let mut text = String::new();
-                    let at = self
-                        .flow_insert(node, &mut text)
-                        .ok_or_else(|| fail("the flow sequence's end was not found"))?;
-                    text.push_str(&render_json(val));
-                    self.push(at, at, usize::MAX, 0, seq, text);
+                    let render = |pretty: Option<(usize, usize)>| match pretty {
+                        Some((col, step)) => {
+                            render_json_pretty(val, col, step, self.layout.newline)
+                        }
+                        None => render_json(val),
+                    };
+                    let texts = self
+                        .flow_add(node, render)
+                        .ok_or_else(|| fail("the flow sequence's brackets were not found"))?;
+                    for (at, text) in texts {
+                        self.push(at, at, usize::MAX, 0, seq, text);
+                    }
                 } else {
                     let first = items.first().ok_or_else(|| fail("empty block list"))?;
                     let dash = dash_before(self.input, first.start)
@@ -172,18 +209,51 @@ impl<'a> TextEditor<'a> {
                 self.push_lines(at, key_col + 1, 0, seq, text);
             }
             Op::Replace(val) => {
-                let single_line = !self.input[node.start..node.end].contains('\n');
-                let ok_style = matches!(
-                    &node.value,
-                    Value::Scalar {
-                        style: ScalarStyle::Plain
-                            | ScalarStyle::SingleQuoted
-                            | ScalarStyle::DoubleQuoted,
-                        ..
+                let ok_style = matches!(&node.value, Value::Scalar { .. });
+                // A `!!str` tag goes with the old text (the new value is written as a string).
+                let tag_ok = matches!(node.tag.as_deref(), None | Some("!!str"));
+                if !ok_style || node.anchor != 0 || !tag_ok {
+                    return Err(fail(
+                        "the value is not a scalar, or carries an anchor or tag",
+                    ));
+                }
+                if let Value::Scalar {
+                    style: ScalarStyle::Literal | ScalarStyle::Folded,
+                    ..
+                } = &node.value
+                {
+                    let key = key_node
+                        .ok_or_else(|| fail("a block scalar that is not a mapping value"))?;
+                    let (header, header_eol, content_eol) =
+                        block_scalar_parts(self.input, key, node).ok_or_else(|| {
+                            fail("the block scalar's header or content was not found")
+                        })?;
+                    let mut text = String::new();
+                    scalar_for_block(val, &mut text);
+                    self.push(header.0, header.1, usize::MAX, 0, seq, text);
+                    if content_eol > header_eol {
+                        self.push(header_eol, content_eol, usize::MAX, 0, seq, String::new());
                     }
-                );
-                if !single_line || !ok_style || node.anchor != 0 || node.tag.is_some() {
-                    return Err(fail("the scalar spans lines or carries an anchor or tag"));
+                    return Ok(());
+                }
+                // A quoted scalar's span ends with its quote; anything else is doubt.
+                let props_end = super::tree::skip_properties(self.input.as_bytes(), node.start);
+                let span = self.input.get(props_end..node.end).unwrap_or("");
+                let quoted = match &node.value {
+                    Value::Scalar {
+                        style: ScalarStyle::SingleQuoted,
+                        ..
+                    } => Some('\''),
+                    Value::Scalar {
+                        style: ScalarStyle::DoubleQuoted,
+                        ..
+                    } => Some('"'),
+                    _ => None,
+                };
+                if let Some(q) = quoted
+                    && !(span.len() >= 2 && span.starts_with(q) && span.ends_with(q))
+                {
+                    return Err(fail("the quoted scalar's quotes were not found"));
                 }
                 // An empty value in a flow collection has no reliable place in the text; a
                 // written `null` or `~` whose span holds exactly that word does.
@@ -215,24 +285,120 @@ impl<'a> TextEditor<'a> {
             }
             Op::ReplaceNode(_) => return Err(fail("whole nodes are replaced by re-emitting")),
             Op::RemoveKey(key) => {
-                if node.flow {
-                    return Err(fail("keys of flow mappings are removed by re-emitting"));
-                }
                 let entries = node.entries().ok_or_else(|| fail("not a mapping"))?;
-                let (k, v) = entries
+                let hits: Vec<usize> = entries
                     .iter()
-                    .rev()
-                    .find(|(k, _)| k.as_str() == Some(key.as_str()))
-                    .ok_or_else(|| fail("key not found"))?;
-                let ls = line_start(self.input, k.start);
-                if !self.input.as_bytes()[ls..k.start]
-                    .iter()
-                    .all(|&b| b == b' ')
-                {
-                    return Err(fail("the key shares its line with a `-`"));
+                    .enumerate()
+                    .filter(|(_, (k, _))| k.as_str() == Some(key.as_str()))
+                    .map(|(i, _)| i)
+                    .collect();
+                if hits.is_empty() {
+                    return Err(fail("key not found"));
                 }
-                let end = self.after(v.end);
-                self.push(ls, end, usize::MAX, 0, seq, String::new());
+                // Every occurrence goes: Kubernetes reads the last one, and an earlier one
+                // would show once the last is gone.
+                let mut ranges = Vec::new();
+                for &i in &hits {
+                    let (k, v) = &entries[i];
+                    let next = entries.get(i + 1);
+                    let range = if node.flow {
+                        if hits.len() > 1 || entries.len() < 2 {
+                            return Err(fail(
+                                "a flow mapping with the key twice or with nothing else is re-emitted",
+                            ));
+                        }
+                        match (next, i.checked_sub(1).and_then(|p| entries.get(p))) {
+                            // From the key to the next key, or from the end of the previous
+                            // value (its comma included) to the end of this one.
+                            (Some((nk, _)), _) => (k.start, nk.start),
+                            (None, Some((_, pv))) => (content_end(pv), content_end(v).max(v.end)),
+                            (None, None) => return Err(fail("empty flow mapping")),
+                        }
+                    } else {
+                        let ls = line_start(self.input, k.start);
+                        if self.input.as_bytes()[ls..k.start]
+                            .iter()
+                            .all(|&b| b == b' ')
+                        {
+                            (ls, self.after(v.end))
+                        } else {
+                            // The key shares its line with a `-` (or `? `): what follows it up to
+                            // the next key goes, so that key takes its place after the dash.
+                            match next {
+                                Some((nk, _)) if !hits.contains(&(i + 1)) => (k.start, nk.start),
+                                _ => {
+                                    return Err(fail(
+                                        "the key shares its line with a `-` and no other key follows it",
+                                    ));
+                                }
+                            }
+                        }
+                    };
+                    ranges.push(range);
+                }
+                ranges.sort_unstable();
+                if ranges.windows(2).any(|w| w[0].1 > w[1].0) {
+                    return Err(fail("the key's occurrences overlap"));
+                }
+                for (start, end) in ranges {
+                    self.push_removal(start, end, seq);
+                }
+            }
+            Op::RemoveItem(index) if node.flow => {
+                let items = node.items().ok_or_else(|| fail("not a list"))?;
+                let removed = self
+                    .flow_removed
+                    .get(&node.start)
+                    .filter(|r| r.contains(index))
+                    .ok_or_else(|| fail("a flow list item removed without note_removals"))?;
+                let parts = flow_parts(self.input, 0, node)
+                    .ok_or_else(|| fail("the flow sequence's brackets were not found"))?;
+                let kept = |j: usize| j < items.len() && !removed.contains(&j);
+                let item = items.get(*index).ok_or_else(|| fail("item not found"))?;
+                let ce = |n: &Node| content_end(n).max(n.start);
+                let range = if (index + 1..items.len()).any(kept) {
+                    // An item stays after it: up to the next item.
+                    (
+                        item.start,
+                        items.get(index + 1).map_or(item.end, |n| n.start),
+                    )
+                } else if (0..*index).any(kept) {
+                    // Only removed items follow: from the end of the one before, its comma
+                    // included.
+                    (ce(&items[index - 1]), ce(item))
+                } else if index + 1 == items.len() {
+                    // Nothing stays: the last item takes a trailing comma with it.
+                    (
+                        if *index == 0 {
+                            item.start
+                        } else {
+                            ce(&items[index - 1])
+                        },
+                        parts.close,
+                    )
+                } else {
+                    (
+                        if *index == 0 {
+                            item.start
+                        } else {
+                            ce(&items[index - 1])
+                        },
+                        ce(item),
+                    )
+                };
+                self.push_removal(range.0, range.1, seq);
+            }
+            Op::RemoveItem(index) => {
+                let items = node.items().ok_or_else(|| fail("not a list"))?;
+                let item = items.get(*index).ok_or_else(|| fail("item not found"))?;
+                let dash = dash_before(self.input, item.start)
+                    .ok_or_else(|| fail("no `-` found before the item"))?;
+                let ls = line_start(self.input, dash);
+                if !self.input.as_bytes()[ls..dash].iter().all(|&b| b == b' ') {
+                    return Err(fail("the item shares its line with a key or another `-`"));
+                }
+                let end = self.after(item.end);
+                self.push_removal(ls, end, seq);
             }
             Op::AppendBlock(block) => {
                 let Value::Seq(items) = &node.value else {
@@ -264,57 +430,98 @@ impl<'a> TextEditor<'a> {
         Ok(())
     }
 
-    /// Where a new entry of the flow collection `node` goes — right before its closing
-    /// bracket — pushing a `, ` onto `text` when the last thing before it is a value (not
-    /// the opening bracket or a trailing comma). Quotes and comments are minded.
-    fn flow_insert(&mut self, node: &Node, text: &mut String) -> Option<usize> {
+    /// The insertions that add one entry, rendered by `render`, to the flow collection
+    /// `node`: right before its closing bracket (with a `, ` when an entry precedes it),
+    /// or, when the bracket stands on a line of its own, on a new line after the last
+    /// entry, indented like it, with the value rendered as indented JSON if the collection
+    /// already spreads its values over lines (`render` gets the column and the step).
+    fn flow_add(
+        &mut self,
+        node: &Node,
+        render: impl Fn(Option<(usize, usize)>) -> String,
+    ) -> Option<Vec<(usize, String)>> {
+        let FlowParts {
+            open,
+            close,
+            last_end,
+            trailing_comma,
+        } = flow_parts(self.input, 0, node)?;
         let b = self.input.as_bytes();
-        let mut i = node.start
-            + b.get(node.start..node.end)?
-                .iter()
-                .position(|&c| c == b'[' || c == b'{')?;
-        let mut depth = 0usize;
-        let mut last = i;
-        let close = loop {
-            let c = *b.get(i)?;
-            match c {
-                b'[' | b'{' => depth += 1,
-                b']' | b'}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        break i;
-                    }
-                }
-                b'"' | b'\'' => {
-                    let mut j = i + 1;
-                    loop {
-                        match *b.get(j)? {
-                            b'\\' if c == b'"' => j += 2,
-                            q if q == c && c == b'\'' && b.get(j + 1) == Some(&b'\'') => j += 2,
-                            q if q == c => break,
-                            _ => j += 1,
-                        }
-                    }
-                    i = j;
-                }
-                b'#' if matches!(b.get(i.wrapping_sub(1)), Some(b' ' | b'\t' | b'\n' | b'\r')) => {
-                    i += b[i..].iter().position(|&x| x == b'\n')?;
-                    continue;
-                }
-                _ => {}
-            }
-            if !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
-                last = i;
-            }
-            i += 1;
-        };
-        // Entries added earlier in this run sit at the same place, after `last`.
+        // Entries added earlier in this run sit at the same place, after the last one.
         let added = self.flow_added.get(&node.start).copied().unwrap_or(0);
-        if added > 0 || !matches!(b[last], b',' | b'[' | b'{') {
-            text.push_str(", ");
-        }
         *self.flow_added.entry(node.start).or_default() += 1;
-        Some(close)
+        let removed = self.flow_removed.get(&node.start);
+        let children: Vec<&Node> = match &node.value {
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !removed.is_some_and(|r| r.contains(i)))
+                .map(|(_, n)| n)
+                .collect(),
+            Value::Map(entries) => entries.iter().flat_map(|(k, v)| [k, v]).collect(),
+            _ => Vec::new(),
+        };
+        let close_ls = line_start(self.input, close);
+        let own_line = !children.is_empty()
+            && close_ls > last_end
+            && b[close_ls..close].iter().all(|&c| c == b' ' || c == b'\t');
+        if !own_line {
+            let mut text = String::new();
+            if added > 0 || (!children.is_empty() && !trailing_comma) {
+                text.push_str(", ");
+            }
+            text.push_str(&render(None));
+            return Some(vec![(close, text)]);
+        }
+        // The last entry's key (or item) starts the line it is written on: match its
+        // column; otherwise indent one step from the closing bracket.
+        let close_col = close - close_ls;
+        let last_start = match &node.value {
+            Value::Map(entries) => entries.last().map(|(k, _)| k.start),
+            _ => children.last().map(|n| n.start),
+        }?;
+        let ls = line_start(self.input, last_start);
+        let own_line_entries = ls > open && b[ls..last_start].iter().all(|&c| c == b' ');
+        let col = if own_line_entries {
+            last_start - ls
+        } else {
+            close_col + 2
+        };
+        let step = col.saturating_sub(close_col).max(1);
+        // Collections written over several lines get their new values written so; a
+        // mapping of scalars, one entry a line (a pretty-printed container), too.
+        let spread = children
+            .iter()
+            .any(|c| c.start < c.end && self.input[c.start..c.end].contains('\n'))
+            || (own_line_entries
+                && node.entries().is_some()
+                && children
+                    .iter()
+                    .all(|c| matches!(c.value, Value::Scalar { .. })));
+        let nl = self.layout.newline;
+        let eol = last_end + memchr::memchr(b'\n', &b[last_end..close])?;
+        let eol = if eol > last_end && b[eol - 1] == b'\r' {
+            eol - 1
+        } else {
+            eol
+        };
+        let mut out = Vec::new();
+        let mut text = String::new();
+        if added > 0 {
+            if !trailing_comma {
+                text.push(',');
+            }
+        } else if !trailing_comma {
+            out.push((last_end, ",".to_owned()));
+        }
+        text.push_str(nl);
+        text.push_str(&" ".repeat(col));
+        text.push_str(&render(spread.then_some((col, step))));
+        if trailing_comma {
+            text.push(',');
+        }
+        out.push((eol, text));
+        Some(out)
     }
 
     /// Where new lines go after a node that ends at `end`: the start of the next line, or
@@ -345,6 +552,12 @@ impl<'a> TextEditor<'a> {
         self.push(at, at, col, rank, seq, text);
     }
 
+    /// Removes the lines `at..end`. Lines inserted at `at` (the end of what precedes)
+    /// go before the removal, whatever their column.
+    fn push_removal(&mut self, at: usize, end: usize, seq: usize) {
+        self.push(at, end, 0, u8::MAX, seq, String::new());
+    }
+
     fn push(&mut self, at: usize, end: usize, col: usize, rank: u8, seq: usize, text: String) {
         self.splices.push(Splice {
             at,
@@ -372,12 +585,12 @@ impl<'a> TextEditor<'a> {
     }
 }
 
-/// The node at `path`, whether its parent is a flow collection, and where its key starts
-/// (for mapping values).
-fn find<'n>(root: &'n Node, path: &Path) -> Option<(&'n Node, bool, Option<usize>)> {
+/// The node at `path`, whether its parent is a flow collection, and its key (for mapping
+/// values).
+fn find<'n>(root: &'n Node, path: &Path) -> Option<(&'n Node, bool, Option<&'n Node>)> {
     let mut node = root;
     let mut parent_flow = false;
-    let mut key_start = None;
+    let mut key_node = None;
     for seg in &path.0 {
         parent_flow = node.flow;
         node = match seg {
@@ -387,31 +600,123 @@ fn find<'n>(root: &'n Node, path: &Path) -> Option<(&'n Node, bool, Option<usize
                     .iter()
                     .rev()
                     .find(|(key, _)| key.as_str() == Some(k.as_str()))?;
-                key_start = Some(key.start);
+                key_node = Some(key);
                 value
             }
             PathSeg::Index(i) => {
-                key_start = None;
+                key_node = None;
                 node.items()?.get(*i)?
             }
         };
     }
-    Some((node, parent_flow, key_start))
+    Some((node, parent_flow, key_node))
 }
 
-/// The `-` that introduces the sequence item starting at `pos`.
+/// The places to edit when a block scalar (`|`, `>`, with chomping) that is the value of
+/// `key` is replaced: its header indicator `(start, end)`, the end of the header's line
+/// (before a comment's end — the comment stays), and the end of its last content line.
+/// `None` for anything unexpected (an explicit indentation indicator, a header not on the
+/// key's line, content that runs past the node).
+fn block_scalar_parts(
+    input: &str,
+    key: &Node,
+    node: &Node,
+) -> Option<((usize, usize), usize, usize)> {
+    let b = input.as_bytes();
+    let mut i = key.end;
+    while matches!(b.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    while matches!(b.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    i = super::tree::skip_properties(b, i);
+    if !matches!(b.get(i), Some(b'|' | b'>')) {
+        return None;
+    }
+    let h_start = i;
+    i += 1;
+    while matches!(b.get(i), Some(b'+' | b'-')) {
+        i += 1;
+    }
+    let h_end = i;
+    // Then only blanks and a comment up to the line break.
+    let eol = i + memchr::memchr(b'\n', b.get(i..)?)?;
+    let rest = input.get(h_end..eol)?.trim_end_matches('\r');
+    let rest_t = rest.trim_start_matches([' ', '\t']);
+    if !(rest_t.is_empty() || (rest_t.starts_with('#') && rest_t.len() < rest.len())) {
+        return None;
+    }
+    let header_eol = if eol > h_end && b[eol - 1] == b'\r' {
+        eol - 1
+    } else {
+        eol
+    };
+    // Content: the lines indented at least as much as the first non-blank one, which is
+    // indented more than the key.
+    let parent = col_of(input, key.start);
+    let mut content_indent = None;
+    let mut content_eol = header_eol;
+    let mut ls = eol + 1;
+    while ls < b.len() {
+        let le = memchr::memchr(b'\n', &b[ls..]).map_or(b.len(), |e| ls + e);
+        let line = &b[ls..le];
+        let indent = line.iter().take_while(|&&c| c == b' ').count();
+        let blank = line[indent..]
+            .iter()
+            .all(|&c| matches!(c, b' ' | b'\t' | b'\r'));
+        if !blank {
+            let m = *content_indent.get_or_insert(indent);
+            if indent < m || indent <= parent {
+                break;
+            }
+            content_eol = if le > ls && b[le - 1] == b'\r' {
+                le - 1
+            } else {
+                le
+            };
+        }
+        ls = le + 1;
+    }
+    if content_eol > node.end {
+        return None;
+    }
+    Some(((h_start, h_end), header_eol, content_eol))
+}
+
+/// The `-` that introduces the sequence item starting at `pos`: the last thing before it
+/// other than blanks, line breaks and comments (`- # data volume` puts the item on the next
+/// line).
 fn dash_before(input: &str, pos: usize) -> Option<usize> {
     let bytes = input.as_bytes();
-    let mut i = pos;
-    while i > 0 {
-        i -= 1;
-        match bytes[i] {
-            b' ' | b'\t' | b'\n' | b'\r' => {}
-            b'-' => return Some(i),
-            _ => return None,
+    let mut end = pos;
+    loop {
+        let ls = line_start(input, end);
+        let line = &bytes[ls..end];
+        // A comment starts at a `#` after a blank (or at the line's start); the text before
+        // an item holds no scalar, so no `#` here sits inside quotes.
+        let cut = line
+            .iter()
+            .enumerate()
+            .position(|(i, &c)| c == b'#' && (i == 0 || matches!(line[i - 1], b' ' | b'\t')))
+            .unwrap_or(line.len());
+        let content = line[..cut]
+            .iter()
+            .rposition(|&c| !matches!(c, b' ' | b'\t' | b'\r'))
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        if content == 0 {
+            end = ls.checked_sub(1)?;
+            continue;
         }
+        let dash = ls + content - 1;
+        let lone = content == 1 || matches!(line[content - 2], b' ' | b'\t');
+        return (bytes[dash] == b'-' && lone).then_some(dash);
     }
-    None
 }
 
 fn detect_layout(

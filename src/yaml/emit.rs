@@ -100,6 +100,53 @@ fn json_into(val: &Val, out: &mut String) {
     }
 }
 
+/// Writes `val` as indented JSON (also valid flow YAML), the way pretty-printed JSON
+/// looks: nested entries one per line, `step` columns deeper than the line holding their
+/// bracket, which sits at column `col`.
+#[must_use]
+pub fn render_json_pretty(val: &Val, col: usize, step: usize, newline: &str) -> String {
+    let mut out = String::new();
+    pretty_into(val, col, step, newline, &mut out);
+    out
+}
+
+fn pretty_into(val: &Val, col: usize, step: usize, newline: &str, out: &mut String) {
+    let (open, close, len) = match val {
+        Val::Map(m) => ('{', '}', m.len()),
+        Val::Seq(s) => ('[', ']', s.len()),
+        _ => return json_into(val, out),
+    };
+    if len == 0 {
+        return json_into(val, out);
+    }
+    out.push(open);
+    for i in 0..len {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(newline);
+        pad(out, col + step);
+        match val {
+            Val::Map(m) => {
+                if let Some((k, v)) = m.get(i) {
+                    json_string(k, out);
+                    out.push_str(": ");
+                    pretty_into(v, col + step, step, newline, out);
+                }
+            }
+            Val::Seq(s) => {
+                if let Some(v) = s.get(i) {
+                    pretty_into(v, col + step, step, newline, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    out.push_str(newline);
+    pad(out, col);
+    out.push(close);
+}
+
 /// Writes a double-quoted string that YAML and JSON read alike.
 pub(crate) fn json_string(s: &str, out: &mut String) {
     out.push('"');

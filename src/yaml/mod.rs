@@ -16,7 +16,7 @@ pub use emit::{Val, emit_document, is_plain_string, render_json, val_to_node};
 pub use split::{Chunk, split_stream};
 pub use tree::{
     Document, Limits, Node, ParseError, ScalarStyle, Value, count_lines, parse_chunk,
-    validate_chunk,
+    parse_chunk_lenient, validate_chunk,
 };
 
 /// One step of a path from a document root to a node.
@@ -90,6 +90,9 @@ pub enum Op {
     AppendBlock(String),
     /// Remove a key (and its value) from the mapping at the path.
     RemoveKey(String),
+    /// Remove the item at this index (counted in the unedited document) from the sequence
+    /// at the path.
+    RemoveItem(usize),
 }
 
 /// One change to a document.

@@ -192,8 +192,76 @@ impl Node {
     }
 }
 
+impl Node {
+    /// Whether the text at `path` can be edited in place in a document that uses aliases
+    /// or merge keys: no node on the way (the root and the target included) is an alias,
+    /// carries an anchor that an alias refers to (its aliases would change too), or is a
+    /// mapping with a merge key (what Kubernetes reads there is not what is written).
+    #[must_use]
+    pub fn path_is_unshared(&self, path: &super::Path) -> bool {
+        let mut aliased = std::collections::HashSet::new();
+        let mut stack = vec![self];
+        while let Some(n) = stack.pop() {
+            match &n.value {
+                Value::Alias(id) => {
+                    aliased.insert(*id);
+                }
+                Value::Seq(items) => stack.extend(items.iter()),
+                Value::Map(entries) => {
+                    for (k, v) in entries {
+                        stack.push(k);
+                        stack.push(v);
+                    }
+                }
+                Value::Scalar { .. } => {}
+            }
+        }
+        let shared = |n: &Node| {
+            matches!(n.value, Value::Alias(_))
+                || (n.anchor != 0 && aliased.contains(&n.anchor))
+                || n.entries()
+                    .is_some_and(|e| e.iter().any(|(k, _)| is_merge_key(k)))
+        };
+        let mut node = self;
+        for seg in &path.0 {
+            if shared(node) {
+                return false;
+            }
+            node = match seg {
+                super::PathSeg::Key(k) => match node.get(k) {
+                    Some(n) => n,
+                    None => return false,
+                },
+                super::PathSeg::Index(i) => match node.items().and_then(|items| items.get(*i)) {
+                    Some(n) => n,
+                    None => return false,
+                },
+            };
+        }
+        !shared(node)
+    }
+}
+
+impl Node {
+    /// Whether go-yaml v2 takes this mapping key for a `<<` merge key.
+    #[must_use]
+    pub fn is_merge_key(&self) -> bool {
+        is_merge_key(self)
+    }
+}
+
+/// Whether go-yaml v2 takes the key `k` for a merge key: a plain `<<` that is untagged or
+/// carries the non-specific tag `!`, or a `<<` in any style tagged `!!merge`. A quoted `"<<"` or a
+/// `!!str <<` is an ordinary key named `<<`.
 fn is_merge_key(k: &Node) -> bool {
-    matches!(&k.value, Value::Scalar { text, style: ScalarStyle::Plain } if text == "<<")
+    let Value::Scalar { text, style } = &k.value else {
+        return false;
+    };
+    match k.tag.as_deref() {
+        None | Some("!<!>" | "!") => *style == ScalarStyle::Plain && text == "<<",
+        Some("!!merge" | "!<tag:yaml.org,2002:merge>") => text == "<<",
+        Some(_) => false,
+    }
 }
 
 /// Whether a plain scalar reads as null in YAML 1.1.
@@ -305,14 +373,15 @@ fn is_flow_start(text: &str, offsets: &Offsets<'_>, span: &Span) -> bool {
         .is_some_and(|t| t.iter().any(|&b| b == b'[' || b == b'{'))
 }
 
-/// One past the closing quote of the quoted scalar that starts at `start` of `text` (the
-/// parser's span may also cover the spaces and comment after it).
+/// One past the closing quote of the quoted scalar whose opening quote is at `start` of
+/// `text` (the parser's span may also cover the spaces and comment after it). `start`
+/// must be a quote that opens a scalar; a quote inside a plain scalar opens nothing.
 fn quoted_end(text: &str, start: usize) -> Option<usize> {
     let b = text.as_bytes();
     let quote = *b.get(start)?;
     let mut i = start + 1;
-    while i < b.len() {
-        match b[i] {
+    while let Some(&c) = b.get(i) {
+        match c {
             b'\\' if quote == b'"' => i += 2,
             c if c == quote => {
                 if quote == b'\'' && b.get(i + 1) == Some(&b'\'') {
@@ -327,38 +396,132 @@ fn quoted_end(text: &str, start: usize) -> Option<usize> {
     None
 }
 
-/// One past the bracket that closes the flow collection opening at or after `start` of
-/// `text` (skipping an anchor or tag before it), minding quotes and comments. The parser's
-/// end span stops short of it after a trailing comma.
-pub(crate) fn flow_end(text: &str, start: usize) -> Option<usize> {
+/// The offset after the node properties (`&anchor`, `!tag`, and the blanks after each)
+/// that start at `i` of `b`. A property ends at a blank, a line break or a flow indicator.
+pub(crate) fn skip_properties(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b'&' | b'!')) {
+        while let Some(&c) = b.get(i) {
+            if matches!(
+                c,
+                b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}'
+            ) {
+                break;
+            }
+            i += 1;
+        }
+        while matches!(b.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+    }
+    i
+}
+
+/// Where the written content of `n` stops. An empty plain scalar has no content: its span
+/// may run over the bracket or the token that follows it, so only its properties count.
+pub(crate) fn content_end(n: &Node) -> usize {
+    match &n.value {
+        Value::Scalar {
+            text,
+            style: ScalarStyle::Plain,
+        } if text.is_empty() => n.start,
+        Value::Map(entries) if !n.flow => entries
+            .last()
+            .map_or(n.start, |(k, v)| content_end(k).max(content_end(v))),
+        _ => n.end,
+    }
+}
+
+/// The parts of a flow collection's text that edits need (offsets as in the node).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FlowParts {
+    /// The opening bracket.
+    pub open: usize,
+    /// The closing bracket.
+    pub close: usize,
+    /// One past the written content of the last entry (the opening bracket's offset plus
+    /// one when there is no entry).
+    pub last_end: usize,
+    /// Whether a comma follows the last entry.
+    pub trailing_comma: bool,
+}
+
+/// Finds the brackets of the flow collection `node` (with its children) in `text`, which
+/// starts at byte `base` of the input. The closing bracket is found from the end of the
+/// last child: only blanks, line breaks, commas, `:` and `?` indicators and comments may
+/// stand between them, so a quote, bracket or `#` inside a scalar is never mistaken for
+/// syntax, and the scan never leaves the node. `None` when the text is not as expected;
+/// callers then do not edit the collection in place.
+pub(crate) fn flow_parts(text: &str, base: usize, node: &Node) -> Option<FlowParts> {
     let b = text.as_bytes();
-    let mut i = start
-        + b.get(start..)?
-            .iter()
-            .position(|&c| c == b'[' || c == b'{')?;
-    let mut depth = 0usize;
-    while i < b.len() {
-        match b[i] {
-            b'[' | b'{' => depth += 1,
-            b']' | b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i + 1);
-                }
+    let (want_open, want_close, last) = match &node.value {
+        Value::Seq(items) => (b'[', b']', items.iter().map(content_end).max()),
+        Value::Map(entries) => (
+            b'{',
+            b'}',
+            entries
+                .iter()
+                .map(|(k, v)| content_end(k).max(content_end(v)))
+                .max(),
+        ),
+        _ => return None,
+    };
+    let mut open = skip_properties(b, node.start.checked_sub(base)?);
+    // Properties may stand on the line before the collection.
+    loop {
+        match b.get(open)? {
+            b' ' | b'\t' | b'\r' | b'\n' => open += 1,
+            b'#' if open > 0 && matches!(b[open - 1], b' ' | b'\t' | b'\n' | b'\r') => {
+                open += memchr::memchr(b'\n', &b[open..])?;
             }
-            b'"' | b'\'' => i = quoted_end(text, i)? - 1,
+            _ => break,
+        }
+    }
+    if b[open] != want_open {
+        return None;
+    }
+    let from = last.map_or(open + 1, |l| l.saturating_sub(base).max(open + 1));
+    let mut i = from;
+    let mut trailing_comma = false;
+    let mut after_comma = last.is_none();
+    loop {
+        let c = *b.get(i)?;
+        match c {
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            b',' if !after_comma => {
+                trailing_comma = true;
+                after_comma = true;
+            }
+            b':' | b'?' if !after_comma => {}
             b'#' if i > 0 && matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r') => {
-                i += b[i..]
-                    .iter()
-                    .position(|&c| c == b'\n')
-                    .unwrap_or(b.len() - i)
-                    - 1;
+                i += memchr::memchr(b'\n', &b[i..])?;
+                continue;
             }
-            _ => {}
+            c if c == want_close => {
+                return Some(FlowParts {
+                    open: base + open,
+                    close: base + i,
+                    last_end: base + from,
+                    trailing_comma,
+                });
+            }
+            _ => return None,
         }
         i += 1;
     }
-    None
+}
+
+/// An error at the end of the chunk (an unclosed flow collection or quoted scalar) is
+/// placed by the parser after the last line break, on a line past the end of the text or on
+/// the next document's separator: it is cited at the end of the last line with content
+/// instead. `line` and `col` are 1-based and relative to `text`.
+fn clamp_to_content(text: &str, line: usize, col: usize) -> (usize, usize) {
+    let content = text.trim_end();
+    let last_line = count_lines(content) + 1;
+    if line <= last_line {
+        return (line, col);
+    }
+    let last = content.rsplit('\n').next().unwrap_or(content);
+    (last_line, last.chars().count() + 1)
 }
 
 /// Parses the chunk `text` (which starts at byte `base` and line `base_line` of the
@@ -381,11 +544,14 @@ pub fn parse_chunk(
     let mut depth = 0usize;
     let mut current: Option<Document> = None;
     let line_of = |m: &saphyr_parser::Marker| base_line + m.line() - 1;
-    let err_at = |m: &saphyr_parser::Marker, message: String, docs_before: usize| ParseError {
-        line: base_line + m.line() - 1,
-        col: m.col() + 1,
-        message,
-        docs_before,
+    let err_at = |m: &saphyr_parser::Marker, message: String, docs_before: usize| {
+        let (line, col) = clamp_to_content(text, m.line(), m.col() + 1);
+        ParseError {
+            line: base_line + line - 1,
+            col,
+            message,
+            docs_before,
+        }
     };
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
@@ -421,17 +587,24 @@ pub fn parse_chunk(
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
-                let end = if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)
-                {
-                    // Skip an anchor or tag before the quote.
-                    let local = start - offsets.base;
-                    text.as_bytes()[local.min(text.len())..]
-                        .iter()
-                        .position(|&c| c == b'"' || c == b'\'')
-                        .and_then(|q| quoted_end(text, local + q))
-                        .map_or(end, |e| offsets.base + e)
-                } else {
-                    end
+                let end = match style {
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                        // Skip an anchor or tag before the quote; the real end is never past
+                        // the parser's.
+                        let quote = if style == ScalarStyle::SingleQuoted {
+                            b'\''
+                        } else {
+                            b'"'
+                        };
+                        let q = skip_properties(text.as_bytes(), start - offsets.base);
+                        (text.as_bytes().get(q) == Some(&quote))
+                            .then(|| quoted_end(text, q))
+                            .flatten()
+                            .map(|e| offsets.base + e)
+                            .filter(|&e| e <= end)
+                            .unwrap_or(end)
+                    }
+                    _ => end,
                 };
                 let node = Node {
                     value: Value::Scalar {
@@ -515,23 +688,15 @@ pub fn parse_chunk(
                 if build {
                     finished = match stack.pop() {
                         Some(Frame::Seq(mut node, items)) => {
-                            node.end = if node.flow {
-                                flow_end(text, node.start - offsets.base)
-                                    .map_or(end, |e| offsets.base + e)
-                            } else {
-                                items.last().map_or(node.end, |n| n.end)
-                            };
+                            let block_end = items.last().map_or(node.end, |n| n.end);
                             node.value = Value::Seq(items);
+                            node.end = flow_or_block_end(text, offsets.base, &node, end, block_end);
                             Some(node)
                         }
                         Some(Frame::Map(mut node, entries, _)) => {
-                            node.end = if node.flow {
-                                flow_end(text, node.start - offsets.base)
-                                    .map_or(end, |e| offsets.base + e)
-                            } else {
-                                entries.last().map_or(node.end, |(_, v)| v.end)
-                            };
+                            let block_end = entries.last().map_or(node.end, |(_, v)| v.end);
                             node.value = Value::Map(entries);
+                            node.end = flow_or_block_end(text, offsets.base, &node, end, block_end);
                             Some(node)
                         }
                         None => None,
@@ -560,6 +725,24 @@ pub fn parse_chunk(
     Ok(docs)
 }
 
+/// The end of a finished collection: for a flow collection one past its closing bracket
+/// (the parser's end event stops short of it after a trailing comma), or the parser's end
+/// when the bracket is not where it must be (the editor then refuses to edit it); for a
+/// block collection the end of its last child.
+fn flow_or_block_end(
+    text: &str,
+    base: usize,
+    node: &Node,
+    parser_end: usize,
+    block_end: usize,
+) -> usize {
+    if node.flow {
+        flow_parts(text, base, node).map_or(parser_end, |p| p.close + 1)
+    } else {
+        block_end
+    }
+}
+
 impl Node {
     fn is_null_text_unbuilt(&self, built: bool) -> bool {
         // Without a built tree the text is not kept; a zero-length plain scalar is the only
@@ -578,6 +761,314 @@ impl Node {
             _ => false,
         }
     }
+}
+
+/// Bytes [`parse_chunk_lenient`] may run the parser over for one chunk: each repair costs a
+/// parse of the chunk up to the repair, so a hostile chunk is refused in about a second.
+const REPAIR_BUDGET: usize = 16 << 20;
+
+/// Like [`parse_chunk`], but also accepts three things go-yaml v2 (what Kubernetes reads)
+/// accepts and the YAML 1.2 parser refuses, where their meaning is unambiguous: lines of a
+/// flow collection indented less than its key (`command: [` … `]` with `]` under the
+/// key), continuation lines of a quoted scalar indented less than its key, and a tab after
+/// a `:` indicator. The parser reads a repaired copy (spaces inserted at the start of
+/// such lines, where YAML ignores them; the tab read as a space) and every span is mapped
+/// back to `text`, which is never changed. The `bool` says whether a repair was needed.
+///
+/// # Errors
+/// The [`ParseError`] of the unrepaired text when a repair does not make it valid.
+pub fn parse_chunk_lenient(
+    text: &str,
+    base: usize,
+    base_line: usize,
+    limits: &Limits,
+    build: bool,
+) -> Result<(Vec<Document>, bool), ParseError> {
+    let strict = match parse_chunk(text, base, base_line, limits, build) {
+        Ok(docs) => return Ok((docs, false)),
+        Err(e) => e,
+    };
+    let mut norm = text.to_owned();
+    // Sorted (offset in `text`, spaces inserted there).
+    let mut inserted: Vec<(usize, usize)> = Vec::new();
+    let mut budget = REPAIR_BUDGET;
+    while let Some((at, what)) = repair_point(&norm) {
+        // The parser ran up to about where it stopped.
+        match budget.checked_sub(at.max(1)) {
+            Some(left) => budget = left,
+            None => break,
+        }
+        match what {
+            Repair::TabsToSpaces(n) => {
+                norm.replace_range(at..at + n, &" ".repeat(n));
+            }
+            Repair::Indent(lines) => {
+                // From the last line up, so earlier offsets stay valid.
+                for &(at, n) in lines.iter().rev() {
+                    norm.insert_str(at, &" ".repeat(n));
+                    let orig = to_original(&inserted, at);
+                    match inserted.binary_search_by_key(&orig, |&(o, _)| o) {
+                        Ok(i) => inserted[i].1 += n,
+                        Err(i) => inserted.insert(i, (orig, n)),
+                    }
+                }
+            }
+            Repair::Done => {
+                let mut docs =
+                    parse_chunk(&norm, 0, base_line, limits, build).map_err(|_| strict.clone())?;
+                let map = |o: usize| base + to_original(&inserted, o);
+                for d in &mut docs {
+                    d.start = map(d.start);
+                    d.end = map(d.end);
+                    if let Some(root) = d.root.as_mut() {
+                        let mut stack = vec![root];
+                        while let Some(n) = stack.pop() {
+                            n.start = map(n.start);
+                            n.end = map(n.end);
+                            match &mut n.value {
+                                Value::Seq(items) => stack.extend(items.iter_mut()),
+                                Value::Map(entries) => {
+                                    for (k, v) in entries.iter_mut() {
+                                        stack.push(k);
+                                        stack.push(v);
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                return Ok((docs, true));
+            }
+        }
+    }
+    Err(strict)
+}
+
+/// The offset in the original text of offset `o` of the repaired text (inserted spaces
+/// map to the place they were inserted at).
+fn to_original(inserted: &[(usize, usize)], o: usize) -> usize {
+    let mut shift = 0usize;
+    for &(at, n) in inserted {
+        if at + shift >= o {
+            break;
+        }
+        if o < at + shift + n {
+            return at;
+        }
+        shift += n;
+    }
+    o - shift
+}
+
+enum Repair {
+    /// Nothing to repair: the text parses.
+    Done,
+    /// Replace this many tabs (after a `:`) by spaces.
+    TabsToSpaces(usize),
+    /// Insert spaces at the start of lines: (offset of the line, how many), in order.
+    Indent(Vec<(usize, usize)>),
+}
+
+fn col_of_byte(text: &str, at: usize) -> usize {
+    let ls = text.as_bytes()[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    text[ls..at].chars().count()
+}
+
+/// The lines from `from` to `end` (offsets of line starts) that are not blank and are
+/// indented less than `want`, with the spaces each needs.
+fn under_indented(b: &[u8], from: usize, end: usize, want: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut l = from;
+    while l < end {
+        let indent = b[l..].iter().take_while(|&&c| c == b' ').count();
+        let blank = matches!(b.get(l + indent), Some(b'\n' | b'\r') | None);
+        if !blank && indent < want {
+            out.push((l, want - indent));
+        }
+        match memchr::memchr(b'\n', &b[l..]) {
+            Some(i) => l += i + 1,
+            None => break,
+        }
+    }
+    out
+}
+
+/// The end of the line holding the bracket that closes the flow collection opened by the
+/// bracket at `open.0` (at nesting `open.1`), which is before line `ls` of `text`: read
+/// from a copy of `text` with `want` spaces before every line from `ls` on (indentation
+/// means nothing inside a flow collection; what follows it may no longer parse, and need
+/// not).
+fn flow_close_line_end(
+    text: &str,
+    ls: usize,
+    want: usize,
+    (bracket, depth): (usize, usize),
+) -> Option<usize> {
+    let mut probe = String::with_capacity(text.len() + want * 64);
+    probe.push_str(&text[..ls]);
+    let pad = " ".repeat(want);
+    for line in text[ls..].split_inclusive('\n') {
+        probe.push_str(&pad);
+        probe.push_str(line);
+    }
+    let offsets = Offsets::new(&probe, 0);
+    let mut parser = Parser::new_from_str(&probe);
+    let mut level = 0usize;
+    let mut inside = false;
+    while let Some(Ok((event, span))) = parser.next_event() {
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                level += 1;
+                if level == depth
+                    && skip_properties(probe.as_bytes(), offsets.byte(span.start.index()))
+                        == bracket
+                {
+                    inside = true;
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if level == depth && inside {
+                    // Same line in `text`: only spaces were inserted.
+                    let at = offsets.byte(span.start.index());
+                    let line = count_lines(&probe[..at.min(probe.len())]);
+                    let mut end = 0usize;
+                    for _ in 0..=line {
+                        end += memchr::memchr(b'\n', &text.as_bytes()[end..])
+                            .map_or(text.len() - end, |i| i + 1);
+                    }
+                    return Some(end.max(ls));
+                }
+                level = level.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Runs the parser over `text` and, when it stops on one of the things go-yaml v2
+/// accepts, says where and how to repair it; `None` when the error is anything else.
+fn repair_point(text: &str) -> Option<(usize, Repair)> {
+    let offsets = Offsets::new(text, 0);
+    let mut parser = Parser::new_from_str(text);
+    // Open collections: whether each is a flow collection, and where it starts.
+    let mut open: Vec<(bool, usize)> = Vec::new();
+    let mut last_end = 0usize;
+    while let Some(next) = parser.next_event() {
+        let (event, span) = match next {
+            Ok(x) => x,
+            Err(e) => {
+                let at = offsets.byte(e.marker().index());
+                let b = text.as_bytes();
+                let ls = b[..at]
+                    .iter()
+                    .rposition(|&c| c == b'\n')
+                    .map_or(0, |i| i + 1);
+                let info = e.info();
+                if info == "':' must be followed by a valid YAML whitespace" {
+                    // The tabs between the `:` and the value the parser stopped at.
+                    let mut s = at;
+                    while s > ls && matches!(b[s - 1], b'\t' | b' ') {
+                        s -= 1;
+                    }
+                    let tabs = b[s..at].iter().take_while(|&&c| c == b'\t').count();
+                    // Only after an implicit key's `:` (go-yaml v2 refuses a tab after
+                    // an explicit `:` at the start of a line).
+                    let implicit = s > ls + 1 && !b[ls..s - 1].iter().all(|&c| c == b' ');
+                    return (implicit && b[s - 1] == b':' && tabs > 0)
+                        .then_some((s, Repair::TabsToSpaces(tabs)));
+                }
+                if info == "invalid indentation in quoted scalar" {
+                    // The marker is the opening quote; indent each continuation line to
+                    // its column.
+                    let end = quoted_end(text, at)?;
+                    let want = col_of_byte(text, at);
+                    let from = at + memchr::memchr(b'\n', &b[at..end])? + 1;
+                    let lines = under_indented(b, from, end, want);
+                    return (!lines.is_empty()).then_some((from, Repair::Indent(lines)));
+                }
+                // The flow collection the line is in: the outermost one open, or one the
+                // scanner read but the parser has not reported yet (its bracket ends the
+                // line before, after the last event).
+                let pending = || {
+                    let prev = b[..ls.checked_sub(1)?]
+                        .iter()
+                        .rposition(|&c| c == b'\n')
+                        .map_or(0, |i| i + 1);
+                    let last = prev
+                        + b[prev..ls]
+                            .iter()
+                            .rposition(|&c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'))?;
+                    (matches!(b[last], b'[' | b'{') && last >= last_end)
+                        .then_some((last, open.len() + 1))
+                };
+                let flow = open
+                    .iter()
+                    .position(|(flow, _)| *flow)
+                    .and_then(|i| {
+                        open.get(i)
+                            .map(|&(_, start)| (skip_properties(b, start), i + 1))
+                    })
+                    .or_else(pending);
+                if matches!(
+                    info,
+                    "invalid indentation" | "invalid indentation in flow construct"
+                ) && let Some((bracket, depth)) = flow
+                {
+                    // A line inside a flow collection: indent it past the opening
+                    // bracket, where indentation means nothing.
+                    let want = col_of_byte(text, bracket) + 1;
+                    let indent = b[ls..].iter().take_while(|&&c| c == b' ').count();
+                    // A line that starts with a `:` or `?` indicator would make a key
+                    // span lines, which go-yaml v2 refuses: no repair.
+                    let next_line = memchr::memchr(b'\n', &b[ls..]).map(|i| ls + i + 1);
+                    let starts_with_indicator = |l: usize| {
+                        b[l..]
+                            .iter()
+                            .find(|&&c| c != b' ' && c != b'\t')
+                            .is_some_and(|&c| c == b':' || c == b'?')
+                    };
+                    if starts_with_indicator(ls) || next_line.is_some_and(starts_with_indicator) {
+                        return None;
+                    }
+                    let first_on_line = ls + indent == at
+                        || b[ls + indent..at].iter().all(|&c| c == b' ' || c == b'\t');
+                    if !(first_on_line && indent < want && bracket < ls) {
+                        return None;
+                    }
+                    // Every line up to the collection's closing bracket at once (found by
+                    // parsing a copy with all lines from here pushed right), or this one.
+                    let lines = match flow_close_line_end(text, ls, want, (bracket, depth)) {
+                        Some(end) => under_indented(b, ls, end, want),
+                        None => vec![(ls, want - indent)],
+                    };
+                    if lines.iter().any(|&(l, _)| starts_with_indicator(l)) {
+                        return None;
+                    }
+                    return (!lines.is_empty()).then_some((ls, Repair::Indent(lines)));
+                }
+                return None;
+            }
+        };
+        last_end = offsets.byte(span.end.index());
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                open.push((
+                    is_flow_start(text, &offsets, &span),
+                    offsets.byte(span.start.index()),
+                ));
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    Some((0, Repair::Done))
 }
 
 /// Validates a chunk without building trees.
@@ -800,6 +1291,25 @@ mod tests {
             n.resolve(&Limits::default()),
             Err(ResolveError::TooManyAliasNodes { .. })
         ));
+    }
+
+    #[test]
+    fn lenient_spans_point_into_the_untouched_text() {
+        let s = "a:\n  command: [\nx,\n  \"y\"\n]\n  q: \"p\n r\"\n  b:\tc\n";
+        assert!(parse_chunk(s, 0, 1, &Limits::default(), true).is_err());
+        let (docs, repaired) =
+            parse_chunk_lenient(s, 10, 1, &Limits::default(), true).expect("go-yaml reads it");
+        assert!(repaired);
+        let root = docs[0].root.as_ref().expect("a root");
+        let a = root.get("a").expect("a");
+        let at = |n: &Node| &s[n.start - 10..n.end - 10];
+        let cmd = a.get("command").expect("command");
+        assert_eq!(at(cmd), "[\nx,\n  \"y\"\n]");
+        let items = cmd.items().expect("items");
+        assert_eq!((at(&items[0]), at(&items[1])), ("x", "\"y\""));
+        let q = a.get("q").expect("q");
+        assert_eq!((at(q), q.as_str()), ("\"p\n r\"", Some("p r")));
+        assert_eq!(at(a.get("b").expect("b")), "c");
     }
 
     #[test]
