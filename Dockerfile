@@ -1,9 +1,14 @@
 # syntax=docker/dockerfile:1
 #
-# The trust-inject KRM function image: one static binary, nothing else.
+# The trust-inject image: one static binary, nothing else. It is the KRM function image, and
+# the image of the --merge-at-start init container, which runs `trust-inject merge` (the
+# init container gives only `args`, so the binary must stay the entrypoint) as the user below
+# with a read-only root filesystem: the merge writes only into the emptyDir it is given.
 #
 #   docker build -t registry.example.com/platform/trust-inject:0.1.0 .
 #   kpt fn eval pkg --image registry.example.com/platform/trust-inject:0.1.0 -- configmap=corp-ca
+#   trust-inject --configmap corp-ca --merge-at-start \
+#     --merge-image registry.example.com/platform/trust-inject:0.1.0
 #
 # No container engine runs in this project's test environment, so this file is never
 # built by the tests; tests/e2e.rs only checks its shape (static musl binary, scratch-like
@@ -25,6 +30,7 @@ RUN cargo build --release --locked --target x86_64-unknown-linux-musl \
 # --- runtime: distroless static (CA certificates, /etc/passwd, no shell) ---------------
 FROM gcr.io/distroless/static-debian12
 COPY --from=build /trust-inject /trust-inject
-# nobody:nogroup. kpt runs container functions as nobody by default too.
+# nobody:nogroup, numeric so that runAsNonRoot can verify it. kpt runs container functions
+# as nobody by default too; the merge init container declares runAsUser/runAsGroup 65534.
 USER 65534:65534
 ENTRYPOINT ["/trust-inject"]

@@ -7,18 +7,23 @@
 #
 # Targets live in fuzz/fuzz_targets/: split_stream (bytes -> splitter + parser), fast_reader
 # (text -> the fast reader against the parser: same acceptance, same data), process
-# (UTF-8 -> the whole pipeline, run twice), pem_bundle (bytes -> CA file reader). The corpus
-# in fuzz/corpus/TARGET is seeded from testdata/, ../shared/corpus and the YAML test suite
-# (YAML targets) or from PEM files (pem_bundle). Crashes land in fuzz/artifacts/TARGET; turn
-# each into a test in tests/hostile.rs. Targets run one at a time: the machine is shared.
-# Prints, per target, the executions, the corpus size and the crash files found.
+# (UTF-8 -> the whole pipeline, run twice), pem_bundle (bytes -> CA file reader), semantic
+# (bytes -> generated streams; the output must read as the input plus exactly the
+# injection, see tests/util/semantic.rs). The corpus in fuzz/corpus/TARGET is seeded from
+# testdata/, ../shared/corpus and the YAML test suite (YAML targets), from PEM files
+# (pem_bundle) or random bytes (semantic). Crashes land in fuzz/artifacts/TARGET; turn each
+# into a test in tests/hostile.rs (a semantic one into a golden case). SEMANTIC_OFF=known
+# turns off the semantic generator's features that known defects trip; --smoke sets it
+# unless SEMANTIC_OFF is set (tests/semantic.rs, with every feature on, is their net).
+# Targets run one at a time: the machine is shared. Prints, per target, the executions,
+# the corpus size and the crash files found.
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 root=$PWD
-targets=(split_stream process pem_bundle fast_reader)
+targets=(split_stream process pem_bundle fast_reader semantic)
 
 usage() {
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -40,6 +45,13 @@ seed() {
                 find "$root/../shared/yaml-test-suite/data" -type f -name 'in.yaml'
             find "$root/examples" -type f -name '*.yaml'
         } ;;
+    semantic)
+        # The generator reads choices from bytes: random seeds, kept once made.
+        local i
+        for i in $(seq 1 16); do
+            [ -e "$dir/seed-random-$i" ] || head -c 1500 /dev/urandom >"$dir/seed-random-$i"
+        done
+        return ;;
     pem_bundle)
         {
             find "$root/examples" "$root/testdata" -type f \( -name '*.pem' -o -name '*.crt' -o -name '*.der' \)
@@ -53,8 +65,11 @@ seed() {
 
 # Runs one target for $2 seconds and prints a summary line.
 run() {
-    local target=$1 secs=$2 log max_len=65536
+    local target=$1 secs=$2 log max_len=65536 sanitizer=()
     [ "$target" = pem_bundle ] && max_len=16384
+    # The semantic target checks meaning, not memory (the crate forbids unsafe code): it
+    # runs without AddressSanitizer, several times faster.
+    [ "$target" = semantic ] && max_len=4096 sanitizer=(-s none)
     seed "$target"
     mkdir -p "$root/fuzz/artifacts/$target"
     log=$(mktemp "${TMPDIR:-/tmp}/fuzz-$target.XXXXXX.log")
@@ -62,7 +77,7 @@ run() {
     before=$(find "$root/fuzz/artifacts/$target" -type f | wc -l)
     echo "fuzz.sh: $target for ${secs}s (log: $log)" >&2
     local rc=0
-    (cd "$root/fuzz" && cargo +nightly fuzz run -O "$target" "corpus/$target" -- \
+    (cd "$root/fuzz" && cargo +nightly fuzz run -O "${sanitizer[@]}" "$target" "corpus/$target" -- \
         -max_total_time="$secs" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1) >"$log" 2>&1 || rc=$?
     local execs crashes
@@ -79,6 +94,7 @@ run() {
 
 case ${1:-} in
 --smoke)
+    export SEMANTIC_OFF=${SEMANTIC_OFF-known}
     status=0
     for t in "${targets[@]}"; do run "$t" "${FUZZ_SMOKE_SECONDS:-20}" || status=1; done
     exit "$status" ;;

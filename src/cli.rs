@@ -113,7 +113,8 @@ pub fn command() -> Command {
                         .help("bash, zsh, fish, elvish or powershell"),
                 ),
         )
-        .subcommand(Command::new("man").about("Print the man page (roff)"));
+        .subcommand(Command::new("man").about("Print the man page (roff)"))
+        .subcommand(merge_command());
     common_args(main)
 }
 
@@ -290,6 +291,47 @@ fn settings_from(m: &ArgMatches, source: ValueSource) -> Settings {
         }
     }
     s
+}
+
+/// `trust-inject merge`, run by the start-up merge init container (`--merge-at-start`).
+fn merge_command() -> Command {
+    Command::new("merge")
+        .about("Merge CA certificates with the public roots into a bundle directory (run by the --merge-at-start init container)")
+        .long_about(
+            "Reads the CA certificates of the mounted source (a ConfigMap or Secret key, a ClusterTrustBundle \
+             projection, or a directory of *.pem/*.crt), checks them as --ca-file does (a private key or any \
+             other block is an error; expired and non-CA certificates are warnings), merges them with the \
+             public roots compiled into the binary, and writes ca.crt, ca-bundle.crt, the <subject-hash>.N \
+             files and truststore.p12 into the output directory. Nothing is written unless every source is \
+             valid; an absent or empty source is an error, so the pod does not start without its CAs.",
+        )
+        .arg(
+            Arg::new("source")
+                .long("source")
+                .value_name("PATH")
+                .required(true)
+                .action(ArgAction::Append)
+                .value_parser(clap::value_parser!(OsString))
+                .help("A file or directory holding the CA certificates (repeatable)"),
+        )
+        .arg(
+            Arg::new("output-dir")
+                .long("output-dir")
+                .value_name("DIR")
+                .required(true)
+                .value_parser(clap::value_parser!(OsString))
+                .help("The directory the bundle files are written into (the emptyDir)"),
+        )
+        .arg(
+            Arg::new("public-roots")
+                .long("public-roots")
+                .value_name("mozilla|none|FILE")
+                .default_value("mozilla")
+                .help("Public roots added: the built-in Mozilla store, none when the source is complete, or a PEM file such as a distribution's ca-certificates.crt"),
+        )
+        .after_help(
+            "Exit codes:\n  0  the bundle was written\n  3  the source is absent or empty\n  4  the source holds something other than CA certificates (a private key, say)\n  5  the output could not be written",
+        )
 }
 
 #[cfg(test)]

@@ -149,6 +149,72 @@ pub const FIELDS: &[Field] = &[
         "BOOL",
         "With a generated bundle, mount each CA as <subject-hash>.0 into /etc/ssl/certs for OpenSSL directory lookups"
     ),
+    // ClusterTrustBundle source (Kubernetes 1.33+, beta: ClusterTrustBundleProjection gate).
+    field!(
+        "cluster-trust-bundle",
+        "spec.source.clusterTrustBundle.name",
+        Str,
+        "",
+        "NAME",
+        "Use this ClusterTrustBundle (a projected volume; Kubernetes 1.33+ with the ClusterTrustBundleProjection feature gate)"
+    ),
+    field!(
+        "signer-name",
+        "spec.source.clusterTrustBundle.signerName",
+        Str,
+        "",
+        "SIGNER",
+        "Use the ClusterTrustBundles of this signer (with --cluster-trust-bundle-selector; default: all of them)"
+    ),
+    field!(
+        "cluster-trust-bundle-selector",
+        "spec.source.clusterTrustBundle.labelSelector",
+        Str,
+        "",
+        "k=v,...",
+        "Labels the signer's ClusterTrustBundles must have"
+    ),
+    // Start-up merge: an init container merges the source with the public roots.
+    field!(
+        "merge-at-start",
+        "spec.mergeAtStart.enabled",
+        Bool,
+        "false",
+        "BOOL",
+        "Add an init container that merges the ConfigMap or Secret with the public roots at pod start into an emptyDir, so every runtime trusts a bundle of private CAs alone"
+    ),
+    field!(
+        "merge-image",
+        "spec.mergeAtStart.image",
+        Str,
+        wk::DEFAULT_MERGE_IMAGE,
+        "IMAGE",
+        "Image of the merge init container (runs `trust-inject merge`)"
+    ),
+    field!(
+        "merge-image-pull-secret",
+        "spec.mergeAtStart.imagePullSecret",
+        Str,
+        "",
+        "NAME",
+        "Add this Secret to the pod's imagePullSecrets for the merge image"
+    ),
+    field!(
+        "merge-cpu",
+        "spec.mergeAtStart.cpu",
+        Str,
+        "50m",
+        "QUANTITY",
+        "CPU request and limit of the merge init container"
+    ),
+    field!(
+        "merge-memory",
+        "spec.mergeAtStart.memory",
+        Str,
+        "64Mi",
+        "QUANTITY",
+        "Memory request and limit of the merge init container"
+    ),
     field!(
         "volume-name",
         "spec.volumeName",
@@ -346,7 +412,13 @@ pub struct Settings(pub BTreeMap<&'static str, Setting>);
 /// replaces the source of the layers below, whatever its type (`--secret` on the command line
 /// replaces a ConfigMap from the environment or the config file). Within one layer they
 /// combine as documented (`--configmap` with `--ca-file`).
-pub const SOURCE_FLAGS: &[&str] = &["configmap", "secret", "ca-file"];
+pub const SOURCE_FLAGS: &[&str] = &[
+    "configmap",
+    "secret",
+    "ca-file",
+    "cluster-trust-bundle",
+    "signer-name",
+];
 
 impl Settings {
     /// Lays `over` on top of `self`: each option `over` sets wins, and the bundle source
@@ -617,6 +689,14 @@ pub enum SourceKind {
     ConfigMap,
     /// An existing Secret.
     Secret,
+    /// ClusterTrustBundles, through a projected volume: the one named like the source, or,
+    /// with `signer`, those of the signer named like the source whose labels match.
+    ClusterTrustBundle {
+        /// Whether the name is a signer name.
+        signer: bool,
+        /// The labels to match (signer only; empty: every bundle of the signer).
+        labels: Vec<(String, String)>,
+    },
 }
 
 /// The bundle source.
@@ -740,6 +820,21 @@ pub struct Options {
     /// Append generated bundle objects to the output stream (off in KRM mode, where they
     /// become items instead).
     pub append_generated: bool,
+    /// The start-up merge (`--merge-at-start`), when on.
+    pub merge: Option<MergeAtStart>,
+}
+
+/// The init container that merges the source with the public roots at pod start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MergeAtStart {
+    /// Its image.
+    pub image: String,
+    /// A Secret added to the pod's `imagePullSecrets`.
+    pub pull_secret: Option<String>,
+    /// CPU request and limit.
+    pub cpu: String,
+    /// Memory request and limit.
+    pub memory: String,
 }
 
 /// A bundle read from files.
@@ -807,6 +902,7 @@ impl Options {
             hashed_certs: true,
             loaded: None,
             append_generated: true,
+            merge: None,
         }
     }
 
@@ -868,8 +964,17 @@ impl Options {
                 SourceKind::ConfigMap
             }
         };
-        let generated = !files.is_empty() && configmap.is_none() && secret.is_none();
+        let ctb = cluster_trust_bundle_source(&str_of, &key, complete, &mut errs);
+        if ctb.is_some() && (configmap.is_some() || secret.is_some()) {
+            errs.push(
+                "--cluster-trust-bundle/--signer-name",
+                "give exactly one bundle source, not a ClusterTrustBundle and a ConfigMap or Secret",
+            );
+        }
+        let generated =
+            !files.is_empty() && configmap.is_none() && secret.is_none() && ctb.is_none();
         let source = match (configmap, secret) {
+            _ if ctb.is_some() => ctb,
             (Some(name), None) => Some(Source {
                 kind: SourceKind::ConfigMap,
                 name,
@@ -991,6 +1096,14 @@ impl Options {
         };
         let max_input_bytes = int_of("max-input-bytes", &mut errs);
         let max_workload_bytes = int_of("max-workload-bytes", &mut errs);
+        let merge = merge_options(
+            &str_of,
+            bool_of("merge-at-start"),
+            generated,
+            &public_roots,
+            &volume_name,
+            &mut errs,
+        );
         errs.into_result()?;
         let Some(source) = source else {
             return Err(ConfigErrors(vec![("source".into(), "missing".into())]));
@@ -1025,6 +1138,7 @@ impl Options {
             hashed_certs: bool_of("hashed-certs"),
             loaded: None,
             append_generated: true,
+            merge,
         })
     }
 
@@ -1074,6 +1188,139 @@ impl Options {
     pub fn bundle_file(&self) -> String {
         format!("{}/{}", self.mount_path, self.source.key)
     }
+}
+
+/// The ClusterTrustBundle source, when one is named.
+fn cluster_trust_bundle_source(
+    str_of: &dyn Fn(&str) -> Option<String>,
+    key: &str,
+    complete: bool,
+    errs: &mut ConfigErrors,
+) -> Option<Source> {
+    let name = str_of("cluster-trust-bundle").filter(|v| !v.is_empty());
+    let signer = str_of("signer-name").filter(|v| !v.is_empty());
+    let selector = str_of("cluster-trust-bundle-selector").unwrap_or_default();
+    let mut labels = Vec::new();
+    for req in parse_selector(&selector).unwrap_or_else(|m| {
+        errs.push("--cluster-trust-bundle-selector", m);
+        Vec::new()
+    }) {
+        match req {
+            LabelReq::Eq(k, v) => labels.push((k, v)),
+            _ => errs.push(
+                "--cluster-trust-bundle-selector",
+                "only key=value labels are supported (a projected volume's matchLabels)",
+            ),
+        }
+    }
+    if !selector.is_empty() && signer.is_none() {
+        errs.push(
+            "--cluster-trust-bundle-selector",
+            "selects among a signer's bundles: give --signer-name too",
+        );
+    }
+    let bad = |v: &str| v.is_empty() || v.len() > 253 || v.contains(char::is_whitespace);
+    let (name, is_signer) = match (name, signer) {
+        (Some(_), Some(_)) => {
+            errs.push(
+                "--cluster-trust-bundle/--signer-name",
+                "give a ClusterTrustBundle name or a signer name, not both",
+            );
+            return None;
+        }
+        (Some(n), None) => (n, false),
+        (None, Some(s)) => {
+            if !s.contains('/') {
+                errs.push(
+                    "--signer-name",
+                    format!("{s:?} is not a signer name (DOMAIN/PATH, e.g. example.com/corp-ca)"),
+                );
+            }
+            (s, true)
+        }
+        (None, None) => return None,
+    };
+    if bad(&name) || name.contains('/') && !is_signer {
+        errs.push(
+            if is_signer {
+                "--signer-name"
+            } else {
+                "--cluster-trust-bundle"
+            },
+            format!("{name:?} is not a valid name"),
+        );
+    }
+    Some(Source {
+        kind: SourceKind::ClusterTrustBundle {
+            signer: is_signer,
+            labels,
+        },
+        name,
+        key: key.to_owned(),
+        complete,
+    })
+}
+
+/// The start-up merge options, checked.
+fn merge_options(
+    str_of: &dyn Fn(&str) -> Option<String>,
+    on: bool,
+    generated: bool,
+    public_roots: &str,
+    volume_name: &str,
+    errs: &mut ConfigErrors,
+) -> Option<MergeAtStart> {
+    if !on {
+        return None;
+    }
+    if generated {
+        errs.push("--merge-at-start", "a bundle generated from --ca-file is already complete; the start-up merge reads an existing --configmap or --secret: drop one of them");
+    }
+    if !matches!(public_roots, "mozilla" | "none") {
+        errs.push("--public-roots", format!("{public_roots:?}: with --merge-at-start the roots are merged in the pod, from the binary: give mozilla or none"));
+    }
+    if volume_name.len() + "-source".len() > 63 {
+        errs.push("--volume-name", format!("{volume_name:?} is too long for --merge-at-start, which also adds a volume named {volume_name}-source (at most 63 characters): give a shorter name"));
+    }
+    let image = str_of("merge-image").unwrap_or_default();
+    if image.is_empty() || image.contains(char::is_whitespace) {
+        errs.push(
+            "--merge-image",
+            format!("{image:?} is not an image reference"),
+        );
+    }
+    let pull_secret = str_of("merge-image-pull-secret").filter(|v| !v.is_empty());
+    if let Some(n) = &pull_secret
+        && !is_dns_subdomain(n)
+    {
+        errs.push(
+            "--merge-image-pull-secret",
+            format!("{n:?} {NOT_AN_OBJECT_NAME}"),
+        );
+    }
+    let quantity = |flag: &str, errs: &mut ConfigErrors| {
+        let v = str_of(flag).unwrap_or_default();
+        let digits = v.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let unit = &v[digits.len()..];
+        let ok = !digits.is_empty()
+            && digits.parse::<f64>().is_ok_and(|n| n > 0.0)
+            && ["", "m", "k", "M", "G", "Ki", "Mi", "Gi"].contains(&unit);
+        if !ok {
+            errs.push(
+                format!("--{flag}"),
+                format!("{v:?} is not a Kubernetes quantity such as 50m or 64Mi"),
+            );
+        }
+        v
+    };
+    let cpu = quantity("merge-cpu", errs);
+    let memory = quantity("merge-memory", errs);
+    Some(MergeAtStart {
+        image,
+        pull_secret,
+        cpu,
+        memory,
+    })
 }
 
 fn parse_extra_kind(spec: &str) -> Result<ExtraKind, String> {

@@ -83,6 +83,9 @@ pub struct Plan {
     pub volume_added: bool,
     /// Whether the bundle hash annotation is added or changed.
     pub annotation_changed: bool,
+    /// What of the start-up merge (init container, source volume, pull secret) is added,
+    /// changed or taken out.
+    pub merge_changes: Vec<String>,
 }
 
 /// A problem that stops the run.
@@ -227,14 +230,23 @@ fn wanted_mounts(opts: &Options) -> Vec<WantMount> {
         path: opts.mount_path.clone(),
         sub_path: None,
     }];
+    let merged = opts.merge.is_some();
+    let key = if merged {
+        wk::GENERATED_PRIVATE_KEY
+    } else {
+        key
+    };
     if let Some(f) = &opts.additive_file {
         out.push(WantMount {
             path: f.clone(),
-            sub_path: Some(key.clone()),
+            sub_path: Some(key.to_owned()),
         });
     }
     let generated = opts.generated.then_some(opts.loaded.as_deref()).flatten();
-    if let (Some(loaded), true) = (generated, opts.hashed_certs) {
+    // The start-up merge writes the hashed files too, but their names are known here only
+    // when the CAs were also given with --ca-file.
+    let hashed = generated.or(opts.loaded.as_deref().filter(|_| merged));
+    if let (Some(loaded), true) = (hashed, opts.hashed_certs) {
         for (name, _) in &loaded.data.hashed {
             out.push(WantMount {
                 path: format!("{}/{name}", wk::OPENSSL_CERT_DIR),
@@ -242,11 +254,11 @@ fn wanted_mounts(opts: &Options) -> Vec<WantMount> {
             });
         }
     }
-    if opts.source.complete {
-        let complete_key = if generated.is_some() {
+    if complete(opts) {
+        let complete_key = if generated.is_some() || merged {
             wk::GENERATED_COMPLETE_KEY
         } else {
-            key.as_str()
+            key
         };
         for p in &opts.system_bundle_paths {
             out.push(WantMount {
@@ -286,8 +298,14 @@ struct WantEnv {
 }
 
 fn wanted_env(opts: &Options) -> Vec<WantEnv> {
-    let file = opts.bundle_file();
-    let generated = opts.generated && opts.loaded.is_some();
+    let merged = opts.merge.is_some();
+    let file = if merged {
+        format!("{}/{}", opts.mount_path, wk::GENERATED_PRIVATE_KEY)
+    } else {
+        opts.bundle_file()
+    };
+    // The start-up merge writes the generated layout (complete bundle, truststore).
+    let generated = (opts.generated && opts.loaded.is_some()) || merged;
     let set = |name: &str, file: &str| WantEnv {
         name: name.to_owned(),
         value: file.to_owned(),
@@ -295,7 +313,7 @@ fn wanted_env(opts: &Options) -> Vec<WantEnv> {
         file: file.to_owned(),
     };
     let mut out: Vec<WantEnv> = opts.additive_env.iter().map(|v| set(v, &file)).collect();
-    if opts.source.complete {
+    if complete(opts) {
         let complete = if generated {
             format!("{}/{}", opts.mount_path, wk::GENERATED_COMPLETE_KEY)
         } else {
@@ -314,7 +332,63 @@ fn wanted_env(opts: &Options) -> Vec<WantEnv> {
     out
 }
 
+/// The `projected` volume source of a ClusterTrustBundle source: the bundle by name, or the
+/// signer's bundles whose labels match (an empty selector matches every one; without a
+/// selector Kubernetes would match none).
+fn projected_val(opts: &Options) -> Val {
+    let mut ctb = Vec::new();
+    if let SourceKind::ClusterTrustBundle { signer, labels } = &opts.source.kind {
+        if *signer {
+            ctb.push(("signerName".to_owned(), Val::str(&opts.source.name)));
+            let labels = labels
+                .iter()
+                .map(|(k, v)| (k.clone(), Val::str(v)))
+                .collect();
+            let selector = if opts.source.kind
+                == (SourceKind::ClusterTrustBundle {
+                    signer: true,
+                    labels: Vec::new(),
+                }) {
+                Val::Map(Vec::new())
+            } else {
+                Val::map([("matchLabels", Val::Map(labels))])
+            };
+            ctb.push(("labelSelector".to_owned(), selector));
+        } else {
+            ctb.push(("name".to_owned(), Val::str(&opts.source.name)));
+        }
+    }
+    ctb.push(("path".to_owned(), Val::str(&opts.source.key)));
+    Val::map([(
+        "sources",
+        Val::Seq(vec![Val::map([("clusterTrustBundle", Val::Map(ctb))])]),
+    )])
+}
+
+/// Whether the bundle the containers read holds the public roots: a complete source, or the
+/// start-up merge with the public roots.
+fn complete(opts: &Options) -> bool {
+    opts.source.complete || (opts.merge.is_some() && opts.public_roots != "none")
+}
+
 fn volume_val(opts: &Options) -> Val {
+    if opts.merge.is_some() {
+        return Val::map([
+            ("name", Val::str(&opts.volume_name)),
+            (
+                "emptyDir",
+                Val::map([
+                    ("medium", Val::str("Memory")),
+                    ("sizeLimit", Val::str(wk::MERGE_SIZE_LIMIT)),
+                ]),
+            ),
+        ]);
+    }
+    source_volume_val(opts, &opts.volume_name)
+}
+
+/// The volume `name` reading the configured ConfigMap or Secret.
+fn source_volume_val(opts: &Options, name: &str) -> Val {
     let source = match opts.source.kind {
         SourceKind::ConfigMap => (
             "configMap",
@@ -324,8 +398,9 @@ fn volume_val(opts: &Options) -> Val {
             "secret",
             Val::map([("secretName", Val::str(&opts.source.name))]),
         ),
+        SourceKind::ClusterTrustBundle { .. } => ("projected", projected_val(opts)),
     };
-    Val::map([("name", Val::str(&opts.volume_name)), source])
+    Val::map([("name", Val::str(name)), source])
 }
 
 /// Whether `path` is `dir` or lies below it.
@@ -507,6 +582,9 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         };
         for (i, c) in items.iter().enumerate() {
             let cpath = spec_path.key(list).index(i);
+            if list == "initContainers" && is_merge_container(c, opts) {
+                continue;
+            }
             if c.entries().is_none() {
                 if !list_injected {
                     continue;
@@ -588,16 +666,18 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         }
         None => {}
     }
+    let mut new_volumes = plan_merge(spec, spec_path, opts, want_volume, &mut plan)?;
     if want_volume && !matches!(our_volume, Some((_, true))) {
         plan.volume_added = true;
-        add_items(
-            &mut plan.intents,
-            spec_path,
-            "volumes",
-            volumes,
-            vec![volume_val(opts)],
-        );
+        new_volumes.insert(0, volume_val(opts));
     }
+    add_items(
+        &mut plan.intents,
+        spec_path,
+        "volumes",
+        volumes,
+        new_volumes,
+    );
     let before = plan.intents.len();
     match (&opts.bundle_hash, want_volume) {
         (Some(hash), true) => annotate(root, found, hash, &mut plan),
@@ -609,6 +689,12 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
 
 /// Whether the volume `item` reads the configured source.
 fn same_source(item: &Node, opts: &Options) -> bool {
+    if opts.merge.is_some() {
+        return item.get("emptyDir").is_some_and(|e| {
+            str_at(Some(e), &["medium"]) == Some("Memory")
+                && str_at(Some(e), &["sizeLimit"]) == Some(wk::MERGE_SIZE_LIMIT)
+        });
+    }
     match opts.source.kind {
         SourceKind::ConfigMap => {
             str_at(Some(item), &["configMap", "name"]) == Some(opts.source.name.as_str())
@@ -616,6 +702,9 @@ fn same_source(item: &Node, opts: &Options) -> bool {
         SourceKind::Secret => {
             str_at(Some(item), &["secret", "secretName"]) == Some(opts.source.name.as_str())
         }
+        SourceKind::ClusterTrustBundle { .. } => item
+            .get("projected")
+            .is_some_and(|p| node_is(p, &projected_val(opts))),
     }
 }
 
@@ -638,6 +727,18 @@ fn tool_shaped_volume(item: &Node) -> bool {
             Some("name") => v.as_str().is_some(),
             Some("configMap") => only(v, "name"),
             Some("secret") => only(v, "secretName"),
+            // A ClusterTrustBundle projection.
+            Some("projected") => v.entries().is_some_and(|es| {
+                es.len() == 1
+                    && v.get("sources").and_then(Node::items).is_some_and(|s| {
+                        s.len() == 1 && s.iter().all(|x| x.get("clusterTrustBundle").is_some())
+                    })
+            }),
+            // The start-up merge's emptyDir.
+            Some("emptyDir") => v.entries().is_some_and(|es| {
+                es.iter()
+                    .all(|(k, _)| matches!(k.as_str(), Some("medium" | "sizeLimit")))
+            }),
             _ => false,
         })
 }
@@ -734,6 +835,7 @@ fn mounts_of_volume<'n>(
         .into_iter()
         .filter_map(|l| spec.get(l).and_then(Node::items))
         .flatten()
+        .filter(|c| !is_merge_container(c, opts))
         .flat_map(|c| {
             c.get("volumeMounts")
                 .and_then(Node::items)
@@ -1347,4 +1449,260 @@ fn annotate(root: &Node, found: &Found, hash: &str, plan: &mut Plan) {
             },
         },
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The start-up merge (`--merge-at-start`): an init container, first of all, that merges the
+// source (mounted read-only from a second volume) with the public roots into our volume, an
+// emptyDir; the containers then mount that as a generated complete bundle.
+
+/// The name of the merge init container.
+fn merge_container_name(opts: &Options) -> String {
+    format!("{}{}", opts.volume_name, wk::MERGE_CONTAINER_SUFFIX)
+}
+
+/// The name of the volume that holds the source for the merge.
+fn merge_source_volume(opts: &Options) -> String {
+    format!("{}{}", opts.volume_name, wk::MERGE_SOURCE_SUFFIX)
+}
+
+/// Whether `c` is the merge init container an earlier run wrote: our name, running `merge`.
+fn is_merge_container(c: &Node, opts: &Options) -> bool {
+    str_at(Some(c), &["name"]) == Some(merge_container_name(opts).as_str())
+        && c.get("args")
+            .and_then(Node::items)
+            .and_then(<[Node]>::first)
+            .and_then(Node::as_str)
+            == Some("merge")
+}
+
+/// The merge init container the options ask for.
+fn merge_container_val(opts: &Options, m: &crate::config::MergeAtStart) -> Val {
+    let roots = if opts.source.complete || opts.public_roots == "none" {
+        "none"
+    } else {
+        "mozilla"
+    };
+    let quantities = || Val::map([("cpu", Val::str(&m.cpu)), ("memory", Val::str(&m.memory))]);
+    Val::map([
+        ("name", Val::str(merge_container_name(opts))),
+        ("image", Val::str(&m.image)),
+        ("imagePullPolicy", Val::str("IfNotPresent")),
+        (
+            "args",
+            Val::Seq(
+                [
+                    "merge",
+                    "--source",
+                    &format!("{}/{}", wk::MERGE_SOURCE_DIR, opts.source.key),
+                    "--output-dir",
+                    wk::MERGE_OUTPUT_DIR,
+                    "--public-roots",
+                    roots,
+                ]
+                .into_iter()
+                .map(Val::str)
+                .collect(),
+            ),
+        ),
+        (
+            "resources",
+            Val::map([("requests", quantities()), ("limits", quantities())]),
+        ),
+        (
+            "securityContext",
+            Val::map([
+                ("allowPrivilegeEscalation", Val::Bool(false)),
+                (
+                    "capabilities",
+                    Val::map([("drop", Val::Seq(vec![Val::str("ALL")]))]),
+                ),
+                ("readOnlyRootFilesystem", Val::Bool(true)),
+                ("runAsNonRoot", Val::Bool(true)),
+                ("runAsUser", Val::Int(wk::MERGE_UID)),
+                ("runAsGroup", Val::Int(wk::MERGE_UID)),
+                (
+                    "seccompProfile",
+                    Val::map([("type", Val::str("RuntimeDefault"))]),
+                ),
+            ]),
+        ),
+        (
+            "volumeMounts",
+            Val::Seq(vec![
+                Val::map([
+                    ("name", Val::str(merge_source_volume(opts))),
+                    ("mountPath", Val::str(wk::MERGE_SOURCE_DIR)),
+                    ("readOnly", Val::Bool(true)),
+                ]),
+                Val::map([
+                    ("name", Val::str(&opts.volume_name)),
+                    ("mountPath", Val::str(wk::MERGE_OUTPUT_DIR)),
+                ]),
+            ]),
+        ),
+    ])
+}
+
+/// Whether the node `n` reads as the value `v` (scalars compared as text).
+fn node_is(n: &Node, v: &Val) -> bool {
+    match v {
+        Val::Str(s) => n.as_str() == Some(s.as_str()),
+        Val::Bool(b) => n.as_str() == Some(if *b { "true" } else { "false" }),
+        Val::Int(i) => n.as_str() == Some(i.to_string().as_str()),
+        Val::Map(entries) => n.entries().is_some_and(|es| {
+            es.len() == entries.len()
+                && entries
+                    .iter()
+                    .all(|(k, v)| n.get(k).is_some_and(|x| node_is(x, v)))
+        }),
+        Val::Seq(items) => n.items().is_some_and(|xs| {
+            xs.len() == items.len() && xs.iter().zip(items).all(|(x, v)| node_is(x, v))
+        }),
+    }
+}
+
+/// Plans the merge init container, its source volume and the image pull secret (or takes
+/// out what an earlier run with the merge wrote, when the current one has none). Returns the
+/// volumes to add.
+fn plan_merge(
+    spec: &Node,
+    spec_path: &Path,
+    opts: &Options,
+    want_volume: bool,
+    plan: &mut Plan,
+) -> Result<Vec<Val>, Conflict> {
+    let merge = opts.merge.as_ref().filter(|_| want_volume);
+    let mut add = Vec::new();
+
+    // The init container: first of all.
+    let inits = spec.get("initContainers");
+    let items = inits.and_then(Node::items).unwrap_or(&[]);
+    let name = merge_container_name(opts);
+    let ours: Vec<usize> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| is_merge_container(c, opts))
+        .map(|(i, _)| i)
+        .collect();
+    if merge.is_some()
+        && let Some(i) = items.iter().position(|c| {
+            str_at(Some(c), &["name"]) == Some(name.as_str()) && !is_merge_container(c, opts)
+        })
+    {
+        return Err(Conflict {
+            path: spec_path.key("initContainers").index(i),
+            message: format!(
+                "the pod already has an init container named {name:?}; give our volume (and so the merge init container) another name with --volume-name (spec.volumeName)"
+            ),
+        });
+    }
+    let want = merge.map(|m| merge_container_val(opts, m));
+    let in_place = match (&want, ours.as_slice()) {
+        (Some(w), [0]) => items.first().is_some_and(|c| node_is(c, w)),
+        (None, []) => true,
+        _ => false,
+    };
+    if !in_place {
+        plan.merge_changes.push(match (&want, ours.is_empty()) {
+            (Some(_), true) => format!("the init container {name:?} is missing"),
+            (Some(_), false) => format!("the init container {name:?} is stale or not first"),
+            (None, _) => format!("the init container {name:?} of an earlier run is left"),
+        });
+        let remaining = items.len() - ours.len();
+        remove_items(
+            &mut plan.intents,
+            spec_path,
+            "initContainers",
+            inits,
+            &ours,
+            remaining == 0 && want.is_none(),
+        );
+        if let Some(w) = want {
+            match inits {
+                Some(n) if n.items().is_some_and(|xs| !xs.is_empty()) => {
+                    plan.intents.push(Intent {
+                        path: spec_path.key("initContainers"),
+                        op: Op::Prepend(w),
+                    });
+                }
+                _ => add_items(
+                    &mut plan.intents,
+                    spec_path,
+                    "initContainers",
+                    inits,
+                    vec![w],
+                ),
+            }
+        }
+    }
+
+    // The source volume.
+    let volumes = spec.get("volumes").and_then(Node::items).unwrap_or(&[]);
+    let source_name = merge_source_volume(opts);
+    let want_source = merge.map(|_| source_volume_val(opts, &source_name));
+    let mut found_same = false;
+    for (i, v) in volumes.iter().enumerate() {
+        if str_at(Some(v), &["name"]) != Some(source_name.as_str()) {
+            continue;
+        }
+        if let Some(w) = &want_source
+            && node_is(v, w)
+        {
+            found_same = true;
+            continue;
+        }
+        // Ours when an earlier run wrote it: the tool's shape, and no container but our
+        // merge init container mounts it.
+        let used_elsewhere = ["containers", "initContainers", "ephemeralContainers"]
+            .iter()
+            .filter_map(|l| spec.get(l).and_then(Node::items))
+            .flatten()
+            .filter(|c| !is_merge_container(c, opts))
+            .filter_map(|c| c.get("volumeMounts").and_then(Node::items))
+            .flatten()
+            .any(|m| str_at(Some(m), &["name"]) == Some(source_name.as_str()));
+        if tool_shaped_volume(v) && !used_elsewhere {
+            plan.merge_changes
+                .push(format!("the volume {source_name:?} is stale or left"));
+            plan.intents.push(Intent {
+                path: spec_path.key("volumes"),
+                op: Op::RemoveItem(i),
+            });
+        } else if merge.is_some() {
+            return Err(Conflict {
+                path: spec_path.key("volumes").index(i),
+                message: format!(
+                    "the pod already has a volume named {source_name:?}, which the start-up merge needs for its source; give our volume another name with --volume-name (spec.volumeName)"
+                ),
+            });
+        }
+    }
+    if let (Some(w), false) = (want_source, found_same) {
+        plan.merge_changes
+            .push(format!("the volume {source_name:?} is missing"));
+        add.push(w);
+    }
+
+    // The image pull secret, once.
+    if let Some(secret) = merge.and_then(|m| m.pull_secret.as_deref()) {
+        let existing = spec.get("imagePullSecrets");
+        let has = existing
+            .and_then(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .any(|s| str_at(Some(s), &["name"]) == Some(secret));
+        if !has {
+            plan.merge_changes
+                .push(format!("imagePullSecrets lacks {secret:?}"));
+            add_items(
+                &mut plan.intents,
+                spec_path,
+                "imagePullSecrets",
+                existing,
+                vec![Val::map([("name", Val::str(secret))])],
+            );
+        }
+    }
+    Ok(add)
 }

@@ -299,6 +299,7 @@ fn add_generated(
     let kind = match opts.source.kind {
         crate::config::SourceKind::ConfigMap => "ConfigMap",
         crate::config::SourceKind::Secret => "Secret",
+        crate::config::SourceKind::ClusterTrustBundle { .. } => "ClusterTrustBundle",
     };
     for (index, item) in items.iter().enumerate() {
         let Some(o) = ObjectRef::of(item) else {

@@ -148,6 +148,7 @@ fn real_main() -> ExitCode {
                 .map(|()| Exit::Ok)
         }
         Some(("check", sm)) => run(sm, Mode::Check, None, false, &mut error_log),
+        Some(("merge", sm)) => merge_cmd(sm),
         _ => run(
             &matches,
             Mode::Inject,
@@ -164,6 +165,51 @@ fn real_main() -> ExitCode {
                 log_error(&path, &f.message);
             }
             f.exit.into()
+        }
+    }
+}
+
+/// `trust-inject merge`: the start-up merge init container's command.
+fn merge_cmd(m: &clap::ArgMatches) -> Result<Exit, Failure> {
+    use trust_inject::merge::{MergeArgs, MergeError, merge};
+    let args = MergeArgs {
+        sources: m
+            .get_many::<OsString>("source")
+            .into_iter()
+            .flatten()
+            .map(std::path::PathBuf::from)
+            .collect(),
+        output_dir: m
+            .get_one::<OsString>("output-dir")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_default(),
+        public_roots: match m.get_one::<String>("public-roots").map(String::as_str) {
+            Some("none") => trust_inject::bundle::PublicRoots::None,
+            Some("mozilla") | None => trust_inject::bundle::PublicRoots::Mozilla,
+            Some(file) => trust_inject::bundle::PublicRoots::File(file.into()),
+        },
+    };
+    match merge(&args) {
+        Ok(done) => {
+            for w in &done.warnings {
+                say!("trust-inject: merge: {}: {w}", paint(Severity::Warning));
+            }
+            say!(
+                "trust-inject: merge: wrote {} ({} private CA(s), {} certificates in the complete bundle) into {}",
+                done.files.join(", "),
+                done.private,
+                done.total,
+                args.output_dir.display()
+            );
+            Ok(Exit::Ok)
+        }
+        Err(e) => {
+            let exit = match e {
+                MergeError::Absent { .. } | MergeError::Empty { .. } => Exit::BadInput,
+                MergeError::Write { .. } => Exit::WriteFailed,
+                _ => Exit::BadConfig,
+            };
+            Err(Failure::new(exit, format!("merge: {e}")))
         }
     }
 }
@@ -418,6 +464,12 @@ fn run(
         }
     }
     if mode == Mode::Check {
+        if let Some(notice) = trust_inject::reach::partial_notice(&processed, &opts) {
+            say!("trust-inject: check: notice: {notice}");
+        }
+        if let Some(note) = trust_inject::reach::source_dependency(&processed, &opts) {
+            say!("trust-inject: check: note: {note}");
+        }
         return Ok(check(&processed, quiet, &origins));
     }
     report(&processed, &opts, quiet, &origins);
@@ -527,6 +579,9 @@ fn report(p: &Processed, opts: &Options, quiet: bool, origins: &Origins) {
     }
     if quiet {
         return;
+    }
+    if let Some(notice) = trust_inject::reach::partial_notice(p, opts) {
+        let _ = writeln!(err, "trust-inject: notice: {notice}");
     }
     let s = &p.summary;
     let plural =

@@ -36,6 +36,8 @@ pub struct WorkloadReport {
     pub volume_added: bool,
     /// Whether the bundle hash annotation was missing or stale.
     pub annotation_changed: bool,
+    /// What of the start-up merge was missing, stale or left by an earlier run.
+    pub merge_changes: Vec<String>,
 }
 
 /// Counts for the summary line.
@@ -73,6 +75,8 @@ pub struct Processed {
     pub workloads: Vec<WorkloadReport>,
     /// Counts.
     pub summary: Summary,
+    /// The ConfigMaps or Secrets of the stream that the workloads read the bundle from.
+    pub sources: Vec<crate::reach::SourceObject>,
 }
 
 /// Injects the CA bundle into every workload of a multi-document stream.
@@ -151,6 +155,7 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
     let mut offset = 0usize;
     let mut existing: Vec<Generated> = Vec::new();
     let mut bundle_like: Vec<(String, DocRef)> = Vec::new();
+    let mut sources = Vec::new();
     // Chunks are processed in batches, merged in order as each batch ends, so a stream of
     // millions of tiny documents does not hold millions of per-chunk results at once.
     for (batch, batch_bases) in chunks.chunks(BATCH).zip(bases.chunks(BATCH)) {
@@ -191,6 +196,10 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
                 d.index += offset - c.documents;
             }
             bundle_like.append(&mut c.bundle_like);
+            for s in &mut c.sources {
+                s.doc.index += offset - c.documents;
+            }
+            sources.append(&mut c.sources);
         }
     }
     for w in &out.workloads {
@@ -205,6 +214,10 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
             }
         }
     }
+    if let Some(e) = crate::reach::missing_key(opts, &sources, &out.workloads) {
+        return Err(e);
+    }
+    out.sources = sources;
     out.summary.warnings = out
         .findings
         .iter()
@@ -291,6 +304,7 @@ fn collision(opts: &Options, ns: &str, chart: &DocRef, workloads: &[WorkloadRepo
     let kind = match opts.source.kind {
         crate::config::SourceKind::ConfigMap => "ConfigMap",
         crate::config::SourceKind::Secret => "Secret",
+        crate::config::SourceKind::ClusterTrustBundle { .. } => "ClusterTrustBundle",
     };
     let first = workloads
         .iter()
@@ -360,6 +374,8 @@ struct ChunkOut {
     /// The chart's own objects of the kind and name of the generated bundle: namespace and
     /// document.
     bundle_like: Vec<(String, DocRef)>,
+    /// The objects of the stream that the injected workloads read the bundle from.
+    sources: Vec<crate::reach::SourceObject>,
 }
 
 /// The namespace of a bundle object this tool generated earlier under the current name.
@@ -527,8 +543,8 @@ fn process_chunk_as(
         force_build || (maybe_workload && !never()) || GENERATED.find(text.as_bytes()).is_some();
     // A document that may be an object named like the bundle this run generates: read it
     // to tell a collision with the chart's own object.
-    let named_like_bundle = opts.generated
-        && opts.append_generated
+    // Or the existing object the workloads read (its keys are checked).
+    let named_like_bundle = (!opts.generated || opts.append_generated)
         && memmem::find(text.as_bytes(), opts.source.name.as_bytes()).is_some();
     // The whole chunk, for errors raised before it is parsed.
     let chunk_ref = || {
@@ -654,8 +670,12 @@ fn process_chunk_as(
             let kind = match opts.source.kind {
                 crate::config::SourceKind::ConfigMap => "ConfigMap",
                 crate::config::SourceKind::Secret => "Secret",
+                crate::config::SourceKind::ClusterTrustBundle { .. } => "ClusterTrustBundle",
             };
-            if o.api_version == "v1" && o.kind == kind && o.name == opts.source.name {
+            if !opts.generated {
+                out.sources
+                    .extend(crate::reach::source_object(root, opts, &docref));
+            } else if o.api_version == "v1" && o.kind == kind && o.name == opts.source.name {
                 out.bundle_like.push((
                     o.namespace.clone().unwrap_or_default(),
                     DocRef {
@@ -774,6 +794,7 @@ fn process_doc(
             changed: false,
             volume_added: p.volume_added,
             annotation_changed: p.annotation_changed,
+            merge_changes: p.merge_changes,
         });
         intents.extend(p.intents);
     }
@@ -810,9 +831,11 @@ fn process_doc(
     };
     // Items are removed last, from the highest index down, so the indices of the other
     // intents (all counted in the unedited document) still hold.
+    // An item put first goes in after the removals, which count in the unedited list.
     let removal = |i: &Intent| match i.op {
-        Op::RemoveItem(n) => Some(std::cmp::Reverse(n)),
-        _ => None,
+        Op::RemoveItem(n) => (1, Some(std::cmp::Reverse(n))),
+        Op::Prepend(_) => (2, None),
+        _ => (0, None),
     };
     intents.sort_by_key(removal);
     for i in &intents {
@@ -1001,6 +1024,7 @@ fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), String> {
             crate::yaml::val_to_node(v),
         )),
         (Op::Append(v), Value::Seq(items)) => items.push(crate::yaml::val_to_node(v)),
+        (Op::Prepend(v), Value::Seq(items)) => items.insert(0, crate::yaml::val_to_node(v)),
         (Op::Replace(v) | Op::ReplaceNode(v), _) => *node = crate::yaml::val_to_node(v),
         (Op::AppendBlock(_), _) => return Err(missing()),
         (Op::RemoveKey(k), Value::Map(entries)) => {

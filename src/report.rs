@@ -14,7 +14,7 @@ fn opt_str(s: Option<&str>) -> Val {
     s.map_or(Val::Str(String::new()), Val::str)
 }
 
-fn workload_val(w: &WorkloadReport) -> Val {
+fn workload_val(w: &WorkloadReport, opts: &Options) -> Val {
     let containers = w
         .containers
         .iter()
@@ -38,6 +38,7 @@ fn workload_val(w: &WorkloadReport) -> Val {
                 ("envSet", Val::Seq(c.env.iter().map(Val::str).collect())),
                 ("mountsKept", kept(&c.kept_mounts)),
                 ("envKept", kept(&c.kept_env)),
+                runtimes_val(opts, c),
             ])
         })
         .collect();
@@ -66,6 +67,17 @@ fn workload_val(w: &WorkloadReport) -> Val {
     ])
 }
 
+/// Which runtimes of the container gain the CAs (`runtimes.trust`) and which do not.
+fn runtimes_val(opts: &Options, c: &crate::inject::ContainerPlan) -> (&'static str, Val) {
+    let (gain, miss) = crate::reach::container_reach(opts, c);
+    let list =
+        |rs: &[crate::reach::Runtime]| Val::Seq(rs.iter().map(|r| Val::str(r.name())).collect());
+    (
+        "runtimes",
+        Val::map([("trust", list(&gain)), ("doNotTrust", list(&miss))]),
+    )
+}
+
 /// The JSON report of a run.
 #[must_use]
 pub fn json_report(p: &Processed, opts: &Options) -> String {
@@ -76,6 +88,8 @@ pub fn json_report(p: &Processed, opts: &Options) -> String {
             Val::str(match opts.source.kind {
                 SourceKind::ConfigMap => "ConfigMap",
                 SourceKind::Secret => "Secret",
+                SourceKind::ClusterTrustBundle { signer: false, .. } => "ClusterTrustBundle",
+                SourceKind::ClusterTrustBundle { signer: true, .. } => "ClusterTrustBundle signer",
             }),
         ),
         ("name", Val::str(&opts.source.name)),
@@ -125,9 +139,17 @@ pub fn json_report(p: &Processed, opts: &Options) -> String {
         ("summary", summary),
         (
             "workloads",
-            Val::Seq(p.workloads.iter().map(workload_val).collect()),
+            Val::Seq(p.workloads.iter().map(|w| workload_val(w, opts)).collect()),
         ),
         ("findings", Val::Seq(findings)),
+        (
+            "partialTrust",
+            opt_str(crate::reach::partial_notice(p, opts).as_deref()),
+        ),
+        (
+            "sourceDependency",
+            opt_str(crate::reach::source_dependency(p, opts).as_deref()),
+        ),
     ]);
     let mut out = String::new();
     pretty(&root, 0, &mut out);
@@ -210,6 +232,11 @@ pub fn check_problems(w: &WorkloadReport) -> Vec<String> {
             out.push(format!("container {:?}: {why}", c.name));
         }
     }
+    out.extend(
+        w.merge_changes
+            .iter()
+            .map(|c| format!("start-up merge: {c}")),
+    );
     if w.annotation_changed {
         let mut s = String::new();
         let _ = write!(

@@ -88,3 +88,28 @@ pub const MOZILLA_VERSION_ANNOTATION: &str = "trust-inject.dev/mozilla-roots-ver
 
 /// The variable Java reads extra options from.
 pub const JAVA_TOOL_OPTIONS: &str = "JAVA_TOOL_OPTIONS";
+
+/// Default image of the start-up merge init container: the released image of this version.
+pub const DEFAULT_MERGE_IMAGE: &str = concat!(
+    "ghcr.io/trust-inject/trust-inject:",
+    env!("CARGO_PKG_VERSION")
+);
+
+/// Suffix of the start-up merge init container's name (after the volume name).
+pub const MERGE_CONTAINER_SUFFIX: &str = "-merge";
+
+/// Suffix of the volume that holds the source for the start-up merge.
+pub const MERGE_SOURCE_SUFFIX: &str = "-source";
+
+/// Where the merge init container sees the source.
+pub const MERGE_SOURCE_DIR: &str = "/trust-inject/source";
+
+/// Where the merge init container writes the bundle (the emptyDir).
+pub const MERGE_OUTPUT_DIR: &str = "/trust-inject/bundle";
+
+/// The non-root uid and gid the merge init container runs as (nobody, as in the image).
+pub const MERGE_UID: i64 = 65534;
+
+/// Size limit of the emptyDir the merge writes into (the Mozilla roots and truststore
+/// take under 1 MiB).
+pub const MERGE_SIZE_LIMIT: &str = "8Mi";

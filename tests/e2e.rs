@@ -1131,3 +1131,185 @@ fn dockerfile_builds_a_static_nonroot_image() {
         "ENTRYPOINT is the binary"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The start-up merge (--merge-at-start) through every pipeline: the init container first,
+// the emptyDir mounted as a complete bundle, the same on a second run.
+
+/// The object is injected with the start-up merge from `source` (the volume source the
+/// init container reads, e.g. `{"configMap": {"name": "corp-ca"}}`): the merge init
+/// container first, running `merge` with the restricted security context, our volume an
+/// emptyDir, and every other container mounting it as a complete bundle.
+fn assert_merged(objs: &[Value], kind: &str, name: &str, source: &Value) {
+    let o = find(objs, kind, name);
+    let spec = pod_spec(o);
+    let vol = trust_volume(o).unwrap_or_else(|| panic!("{kind} {name} is not injected:\n{o:#}"));
+    assert_eq!(vol["emptyDir"]["medium"], "Memory", "{kind} {name}: {vol}");
+    let src = spec["volumes"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["name"] == "trust-bundle-source"))
+        .unwrap_or_else(|| panic!("{kind} {name}: no source volume:\n{o:#}"));
+    for (k, v) in source.as_object().expect("a volume source") {
+        assert_eq!(&src[k], v, "{kind} {name}: source volume {src}");
+    }
+    let inits = spec["initContainers"].as_array().expect("initContainers");
+    let merge = &inits[0];
+    assert_eq!(merge["name"], "trust-bundle-merge", "{kind} {name}: first");
+    assert_eq!(merge["args"][0], "merge");
+    assert_eq!(merge["securityContext"]["runAsNonRoot"], Value::Bool(true));
+    assert_eq!(
+        merge["securityContext"]["readOnlyRootFilesystem"],
+        Value::Bool(true)
+    );
+    let others = inits[1..]
+        .iter()
+        .chain(spec["containers"].as_array().expect("containers"));
+    for c in others {
+        let mounts = c["volumeMounts"].as_array().cloned().unwrap_or_default();
+        for path in ["/etc/trust-inject", "/etc/ssl/certs/ca-certificates.crt"] {
+            assert!(
+                mounts
+                    .iter()
+                    .any(|m| m["name"] == "trust-bundle" && m["mountPath"] == path),
+                "{kind} {name} container {}: no mount at {path}",
+                c["name"]
+            );
+        }
+        let env = c["env"].as_array().cloned().unwrap_or_default();
+        for (var, value) in [
+            ("SSL_CERT_FILE", "/etc/trust-inject/ca-bundle.crt"),
+            ("NODE_EXTRA_CA_CERTS", "/etc/trust-inject/ca.crt"),
+        ] {
+            assert!(
+                env.iter().any(|e| e["name"] == var && e["value"] == value),
+                "{kind} {name} container {}: no {var}={value}",
+                c["name"]
+            );
+        }
+        assert!(
+            env.iter().any(|e| e["name"] == "JAVA_TOOL_OPTIONS"
+                && e["value"]
+                    .as_str()
+                    .is_some_and(|v| v.contains("/etc/trust-inject/truststore.p12"))),
+            "{kind} {name} container {}: no truststore",
+            c["name"]
+        );
+    }
+}
+
+fn configmap_source() -> Value {
+    serde_json::json!({"configMap": {"name": "corp-ca"}})
+}
+
+#[test]
+fn merge_at_start_plain_pipe_is_idempotent() {
+    let sb = Sandbox::new("merge-pipe");
+    let rendered = ok(sb
+        .cmd(tool("helm3"))
+        .args(["template", "demo"])
+        .arg(chart()));
+    let args = ["--configmap", "corp-ca", "--merge-at-start"];
+    let once = util::run_bin(&args.map(str::to_owned), rendered.as_bytes());
+    assert!(once.status.success(), "{}", text(&once.stderr));
+    let out = text(&once.stdout);
+    let objs = objects(&out);
+    assert_merged(&objs, "Deployment", "demo-web", &configmap_source());
+    assert_merged(&objs, "CronJob", "demo-report", &configmap_source());
+    assert_not_injected(&objs, "Service", "demo-web");
+    let twice = util::run_bin(&args.map(str::to_owned), &once.stdout);
+    assert_eq!(text(&twice.stdout), out, "a second run changes nothing");
+}
+
+#[test]
+fn merge_at_start_helm3_post_renderer() {
+    let sb = Sandbox::new("merge-helm3");
+    sb.link("trust-inject", &bin());
+    let out = ok(sb
+        .cmd(tool("helm3"))
+        .args(["template", "demo"])
+        .arg(chart())
+        .args(["--post-renderer", "trust-inject"])
+        .env("TRUST_INJECT_SECRET", "corp-ca")
+        .env("TRUST_INJECT_MERGE_AT_START", "true"));
+    let objs = objects(&out);
+    let secret = serde_json::json!({"secret": {"secretName": "corp-ca"}});
+    assert_merged(&objs, "Deployment", "demo-web", &secret);
+    assert_merged(&objs, "CronJob", "demo-report", &secret);
+}
+
+#[test]
+fn merge_at_start_helm4_plugin() {
+    let sb = Sandbox::new("merge-helm4");
+    install_helm4_plugin(&sb, true);
+    let out = helm4_template(
+        &sb,
+        &[
+            "--post-renderer-args",
+            "--configmap=corp-ca",
+            "--post-renderer-args",
+            "--merge-at-start",
+        ],
+    );
+    assert!(out.status.success(), "helm4 failed: {}", text(&out.stderr));
+    let objs = objects(&text(&out.stdout));
+    for (kind, name) in [
+        ("Deployment", "demo-web"),
+        ("CronJob", "demo-report"),
+        ("Job", "demo-migrate"),
+        ("Pod", "demo-test-connection"),
+    ] {
+        assert_merged(&objs, kind, name, &configmap_source());
+    }
+}
+
+#[test]
+fn merge_at_start_kustomize_exec_function() {
+    let sb = Sandbox::new("merge-kustomize");
+    let dir = kustomize_fixture(&sb, "exec-fn");
+    substitute(
+        &dir.join("trust-injection.yaml"),
+        "@TRUST_INJECT_BIN@",
+        &bin().display().to_string(),
+    );
+    let config = read(&dir.join("trust-injection.yaml"));
+    std::fs::write(
+        dir.join("trust-injection.yaml"),
+        format!("{config}  mergeAtStart:\n    enabled: true\n    imagePullSecret: platform-pull\n"),
+    )
+    .expect("config");
+    let out = ok(sb
+        .cmd(tool("kustomize"))
+        .args(["build", "--enable-alpha-plugins", "--enable-exec"])
+        .arg(&dir));
+    let objs = objects(&out);
+    assert_merged(&objs, "Deployment", "api", &configmap_source());
+    let pulls = &pod_spec(find(&objs, "Deployment", "api"))["imagePullSecrets"];
+    assert_eq!(pulls, &serde_json::json!([{"name": "platform-pull"}]));
+}
+
+#[test]
+fn merge_at_start_kpt_fn_eval() {
+    let Some(kpt) = kpt() else { return };
+    let sb = Sandbox::new("merge-kpt");
+    let pkg = kpt_package(&sb, "eval-pkg");
+    let mut cmd = sb.cmd(&kpt);
+    cmd.args(["fn", "eval", "--exec"])
+        .arg(bin())
+        .arg(&pkg)
+        .args([
+            "--",
+            "signer-name=example.com/corp-ca",
+            "merge-at-start=true",
+        ]);
+    ok(&mut cmd);
+    let dep = read(&pkg.join("deployment.yaml"));
+    let ctb = serde_json::json!({"projected": {"sources": [{"clusterTrustBundle": {
+        "signerName": "example.com/corp-ca", "labelSelector": {}, "path": "ca.crt"}}]}});
+    assert_merged(&objects(&dep), "Deployment", "web", &ctb);
+    ok(&mut cmd);
+    assert_eq!(
+        read(&pkg.join("deployment.yaml")),
+        dep,
+        "a second run changes nothing"
+    );
+}

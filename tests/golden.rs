@@ -345,4 +345,33 @@ golden! {
     override_env_valuefrom_first_crlf => "override-env-valuefrom-first-crlf",
     quoted_keys_and_comments => "quoted-keys-and-comments",
     rerun_flow_lists => "rerun-flow-lists",
+
+// The start-up merge (--merge-at-start), ClusterTrustBundle sources, the partial-trust
+// notice, the source's key.
+golden! {
+    merge_basic => "merge-basic",
+    merge_existing_init_containers => "merge-existing-init-containers",
+    merge_json_flow => "merge-json-flow",
+    merge_secret_pull_secret => "merge-secret-pull-secret",
+    merge_init_name_conflict => "merge-init-name-conflict",
+    merge_source_volume_conflict => "merge-source-volume-conflict",
+    merge_windows => "merge-windows",
+    merge_complete_source => "merge-complete-source",
+    merge_with_generated_refused => "merge-with-generated-refused",
+    merge_rerun_off => "merge-rerun-off",
+    merge_rerun_on => "merge-rerun-on",
+    merge_rerun_changed_options => "merge-rerun-changed-options",
+    merge_init_list_styles => "merge-init-list-styles",
+    partial_trust_notice => "partial-trust-notice",
+    missing_key => "missing-key",
+    missing_key_secret => "missing-key-secret",
+    missing_key_other_namespace => "missing-key-other-namespace",
+    source_key_present => "source-key-present",
+    missing_key_secret_plain => "missing-key-secret-plain",
+    missing_key_empty_configmap => "missing-key-empty-configmap",
+    ctb_name => "ctb-name",
+    ctb_signer_selector => "ctb-signer-selector",
+    ctb_signer_merge => "ctb-signer-merge",
+    ctb_option_errors => "ctb-option-errors",
+    ctb_rerun_from_configmap => "ctb-rerun-from-configmap",
 }

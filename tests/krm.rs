@@ -144,6 +144,8 @@ cases! {
     error_conflicting_volume => "error-conflicting-volume",
     rerun_excluded_namespace => "rerun-excluded-namespace",
     error_generated_collides => "error-generated-collides",
+    merge_at_start_trust_injection => "merge-at-start-trust-injection",
+    merge_at_start_configmap_fn_config => "merge-at-start-configmap-fn-config",
 }
 
 /// The committed test CA is a certificate only: no private key may ever be committed.

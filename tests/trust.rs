@@ -114,6 +114,14 @@ enum Source {
     CompleteConfigMap,
     /// `--ca-file corp-root.pem --public-roots public-root.pem`: the tool generates it.
     Generated,
+    /// `--configmap corp-ca --merge-at-start`: the ConfigMap of the corporate root alone,
+    /// merged at pod start by the init container.
+    MergeConfigMap,
+    /// `--secret corp-ca --merge-at-start`: the same from a Secret.
+    MergeSecret,
+    /// `--signer-name example.com/corp-ca --merge-at-start`: the same from the
+    /// ClusterTrustBundles of a signer, through a projected volume.
+    MergeClusterTrustBundle,
 }
 
 /// One column of the table: a source, seen from one container of the Deployment.
@@ -131,7 +139,10 @@ impl Strategy {
     }
 }
 
-const STRATEGIES: [Strategy; 6] = [
+/// The number of columns.
+const COLUMNS: usize = 9;
+
+const STRATEGIES: [Strategy; COLUMNS] = [
     Strategy {
         title: "before injection",
         source: Source::None,
@@ -162,25 +173,35 @@ const STRATEGIES: [Strategy; 6] = [
         source: Source::Generated,
         container: "pinned",
     },
+    Strategy {
+        title: "merged at start<br>`--configmap corp-ca --merge-at-start`",
+        source: Source::MergeConfigMap,
+        container: "app",
+    },
+    Strategy {
+        title: "merged at start<br>`--secret corp-ca --merge-at-start`",
+        source: Source::MergeSecret,
+        container: "app",
+    },
+    Strategy {
+        title: "merged at start<br>`--signer-name example.com/corp-ca --merge-at-start`",
+        source: Source::MergeClusterTrustBundle,
+        container: "app",
+    },
 ];
 
 /// The promise, cell by cell, in [`Runtime::ALL`] × [`STRATEGIES`] order.
-const EXPECTED: [[Trust; 6]; 7] = [
-    // before    partial      complete     generated complete+pinned generated+pinned
-    [PUBLIC_ONLY, PUBLIC_ONLY, BOTH, BOTH, PUBLIC_ONLY, BOTH], // OpenSSL
-    [PUBLIC_ONLY, PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH], // curl: CURL_CA_BUNDLE beats SSL_CERT_FILE
-    [PUBLIC_ONLY, PUBLIC_ONLY, BOTH, BOTH, PUBLIC_ONLY, BOTH], // Python ssl
-    [PUBLIC_ONLY, PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH], // Python requests: REQUESTS_CA_BUNDLE
-    [PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH, BOTH],        // Node.js: NODE_EXTRA_CA_CERTS
-    [
-        PUBLIC_ONLY,
-        PUBLIC_ONLY,
-        PUBLIC_ONLY,
-        BOTH,
-        PUBLIC_ONLY,
-        BOTH,
-    ], // Java: generated truststore
-    [PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH, BOTH],        // Go: every file in /etc/ssl/certs
+#[rustfmt::skip]
+const EXPECTED: [[Trust; COLUMNS]; 7] = [
+    // before, partial, complete, generated, complete+pinned, generated+pinned,
+    // merged at start from a ConfigMap, a Secret, a ClusterTrustBundle
+    [PUBLIC_ONLY, PUBLIC_ONLY, BOTH, BOTH, PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH], // OpenSSL
+    [PUBLIC_ONLY, PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH], // curl: CURL_CA_BUNDLE beats SSL_CERT_FILE
+    [PUBLIC_ONLY, PUBLIC_ONLY, BOTH, BOTH, PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH], // Python ssl
+    [PUBLIC_ONLY, PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH], // Python requests: REQUESTS_CA_BUNDLE
+    [PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH], // Node.js: NODE_EXTRA_CA_CERTS
+    [PUBLIC_ONLY, PUBLIC_ONLY, PUBLIC_ONLY, BOTH, PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH], // Java: generated or merged truststore
+    [PUBLIC_ONLY, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH, BOTH], // Go: every file in /etc/ssl/certs
 ];
 
 /// The column of the additive-only bundle in [`STRATEGIES`].
@@ -389,6 +410,8 @@ struct Injection {
     spec: Value,
     configmaps: HashMap<String, Keys>,
     stderr: String,
+    /// The `--report` JSON of the run (null for no run).
+    report: Value,
 }
 
 fn run_source(source: Source, pki: &Pki) -> Injection {
@@ -406,6 +429,7 @@ fn run_source(source: Source, pki: &Pki) -> Injection {
                 spec: docs[0]["spec"]["template"]["spec"].clone(),
                 configmaps: HashMap::new(),
                 stderr: String::new(),
+                report: Value::Null,
             };
         }
         Source::PartialConfigMap => (
@@ -432,8 +456,41 @@ fn run_source(source: Source, pki: &Pki) -> Injection {
             ],
             None,
         ),
+        Source::MergeConfigMap => (
+            vec![
+                "--configmap".into(),
+                "corp-ca".into(),
+                "--merge-at-start".into(),
+            ],
+            Some(Keys::from([("ca.crt".to_owned(), read(&pki.corp_root))])),
+        ),
+        Source::MergeSecret => (
+            vec![
+                "--secret".into(),
+                "corp-ca".into(),
+                "--merge-at-start".into(),
+            ],
+            Some(Keys::from([("ca.crt".to_owned(), read(&pki.corp_root))])),
+        ),
+        Source::MergeClusterTrustBundle => (
+            vec![
+                "--signer-name".into(),
+                "example.com/corp-ca".into(),
+                "--merge-at-start".into(),
+            ],
+            Some(Keys::from([("bundle".to_owned(), read(&pki.corp_root))])),
+        ),
     };
+    let report_file = std::env::temp_dir().join(format!(
+        "trust-report-{}-{source:?}.json",
+        std::process::id()
+    ));
+    let mut args = args;
+    args.extend(["--report".to_owned(), path(&report_file)]);
     let (stdout, stderr) = inject(&args);
+    let report: Value = serde_json::from_str(&fs::read_to_string(&report_file).expect("report"))
+        .expect("the report is JSON");
+    let _ = fs::remove_file(&report_file);
     let docs = yaml::parse_stream(&stdout);
     let deployment = docs
         .iter()
@@ -450,7 +507,12 @@ fn run_source(source: Source, pki: &Pki) -> Injection {
         })
         .collect();
     if let Some(keys) = given {
-        configmaps.insert("corp-ca".to_owned(), keys);
+        let id = match source {
+            Source::MergeSecret => "secret/corp-ca",
+            Source::MergeClusterTrustBundle => "ctb/signer/example.com/corp-ca",
+            _ => "corp-ca",
+        };
+        configmaps.insert(id.to_owned(), keys);
     } else {
         assert!(
             !configmaps.is_empty(),
@@ -461,7 +523,59 @@ fn run_source(source: Source, pki: &Pki) -> Injection {
         spec: deployment["spec"]["template"]["spec"].clone(),
         configmaps,
         stderr,
+        report,
     }
+}
+
+/// The name the `--report` JSON gives a runtime.
+fn report_name(runtime: Runtime) -> &'static str {
+    match runtime {
+        Runtime::OpenSsl => "OpenSSL",
+        Runtime::Curl => "curl",
+        Runtime::PythonSsl => "Python ssl",
+        Runtime::PythonRequests => "Python requests",
+        Runtime::Node => "Node.js",
+        Runtime::Java => "Java",
+        Runtime::Go => "Go",
+    }
+}
+
+/// Runs the start-up merge init container of the injection, if it has one, the way kubelet
+/// would (see [`pod::run_init`]), and adds what it wrote to the volumes the containers see.
+/// The test's public root stands for the Mozilla store compiled into the binary, as it stands
+/// for the image's roots: the spec must ask for `--public-roots mozilla`.
+fn merge_at_start(injection: &mut Injection, tools: &Tools, dir: &Path, pki: &Pki) {
+    let name = "trust-bundle-merge";
+    let first = &injection.spec["initContainers"][0];
+    if first["name"] != name {
+        return;
+    }
+    let args: Vec<&str> = first["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        args.windows(2).any(|w| w == ["--public-roots", "mozilla"]),
+        "the merge init container does not merge the Mozilla roots: {args:?}"
+    );
+    let public = pki.public_root.to_str().expect("UTF-8 path");
+    let (written, outcome) = pod::run_init(
+        tools.get("UNSHARE"),
+        dir,
+        &injection.spec,
+        name,
+        &injection.configmaps,
+        Path::new(env!("CARGO_BIN_EXE_trust-inject")),
+        &[("mozilla", public)],
+    );
+    assert_eq!(
+        outcome.status, 0,
+        "the merge init container failed:\n{}{}",
+        outcome.stdout, outcome.stderr
+    );
+    injection.configmaps.extend(written);
 }
 
 /// The commands run in every view: each client against both servers.
@@ -630,7 +744,7 @@ fn wrap(paragraph: &str) -> String {
 }
 
 /// The README section: the table, then what it means.
-fn table(results: &[[Trust; 6]; 7]) -> String {
+fn table(results: &[[Trust; COLUMNS]; 7]) -> String {
     let mut t = wrap(
         "Each cell is *corporate CA / public root*: ✔ when the client, run with no trust option of \
          its own inside the injected container, verified a server whose chain goes through an \
@@ -666,8 +780,19 @@ fn table(results: &[[Trust; 6]; 7]) -> String {
     ));
     t += "\n";
     t += &wrap(
-        "Java gets a truststore (`JAVA_TOOL_OPTIONS`) only from a generated bundle, which carries \
-         `truststore.p12`. When the chart sets `SSL_CERT_FILE` itself, its value is kept (with a \
+        "The start-up merge (`--merge-at-start`) reaches every runtime from that same bundle: an \
+         init container runs `trust-inject merge` as a non-root user with a read-only root \
+         filesystem, reads the ConfigMap, Secret or ClusterTrustBundle projection mounted read-only, \
+         and writes the generated \
+         layout (the complete bundle, the `<subject-hash>.N` files, the truststore) into an \
+         emptyDir that the containers mount as a generated complete bundle. Here it runs the \
+         real binary that way, in its own mount namespace, with the test's public root in place \
+         of the Mozilla roots it merges in a pod.",
+    );
+    t += "\n";
+    t += &wrap(
+        "Java gets a truststore (`JAVA_TOOL_OPTIONS`) only from a generated bundle or the start-up \
+         merge, which carry `truststore.p12`. When the chart sets `SSL_CERT_FILE` itself, its value is kept (with a \
          warning): OpenSSL and Python `ssl` then read the chart's file, and find the corporate CA \
          only through the `<subject-hash>.0` files of a generated bundle; curl and requests follow \
          `CURL_CA_BUNDLE` and `REQUESTS_CA_BUNDLE`, which the tool still sets.",
@@ -685,7 +810,7 @@ fn table(results: &[[Trust; 6]; 7]) -> String {
 }
 
 /// The runtimes the additive-only bundle reaches, and those it cannot.
-fn additive_reach(results: &[[Trust; 6]; 7]) -> (Vec<Runtime>, Vec<Runtime>) {
+fn additive_reach(results: &[[Trust; COLUMNS]; 7]) -> (Vec<Runtime>, Vec<Runtime>) {
     Runtime::ALL
         .iter()
         .zip(results)
@@ -768,12 +893,19 @@ fn every_runtime_trusts_the_corporate_ca_and_still_trusts_public_roots() {
     let execs = execs(&tools, &go_client, &corp, &public);
 
     let mut injections: HashMap<Source, Injection> = HashMap::new();
-    let mut results = [[PUBLIC_ONLY; 6]; 7];
+    let mut results = [[PUBLIC_ONLY; COLUMNS]; 7];
     let mut problems = Vec::new();
     for (col, strategy) in STRATEGIES.iter().enumerate() {
-        let injection = injections
-            .entry(strategy.source)
-            .or_insert_with(|| run_source(strategy.source, &pki));
+        let injection = injections.entry(strategy.source).or_insert_with(|| {
+            let mut injection = run_source(strategy.source, &pki);
+            merge_at_start(
+                &mut injection,
+                &tools,
+                &scratch.0.join(format!("init-{col}")),
+                &pki,
+            );
+            injection
+        });
         let dir = scratch.0.join(format!("view-{col}-{}", strategy.container));
         let out = pod::run(
             tools.get("UNSHARE"),
@@ -843,6 +975,50 @@ fn every_runtime_trusts_the_corporate_ca_and_still_trusts_public_roots() {
                     strategy.container,
                 ));
             }
+        }
+    }
+
+    // What the run says (`--report`: per container, which runtimes trust the CAs; the
+    // partial-trust notice) is what the clients did.
+    for (col, strategy) in STRATEGIES.iter().enumerate() {
+        let injection = &injections[&strategy.source];
+        if strategy.source == Source::None {
+            continue;
+        }
+        let container = injection.report["workloads"][0]["containers"]
+            .as_array()
+            .expect("report containers")
+            .iter()
+            .find(|c| c["name"] == strategy.container)
+            .expect("the container is in the report");
+        let said: Vec<&str> = container["runtimes"]["trust"]
+            .as_array()
+            .expect("runtimes.trust")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for (row, &runtime) in Runtime::ALL.iter().enumerate() {
+            let claimed = said.contains(&report_name(runtime));
+            if claimed != results[row][col].corporate {
+                problems.push(format!(
+                    "--report says {} {} the CA with {}, the client says {}",
+                    runtime.short(),
+                    if claimed { "trusts" } else { "does not trust" },
+                    strategy.name(),
+                    mark(results[row][col].corporate)
+                ));
+            }
+        }
+        let partial = (0..Runtime::ALL.len()).any(|row| !results[row][col].corporate);
+        let noticed = injection.stderr.contains("notice: trust is partial");
+        if strategy.container == "app" && partial != noticed {
+            problems.push(format!(
+                "{}: the partial-trust notice is {} but the clients say trust is {}:\n{}",
+                strategy.name(),
+                if noticed { "printed" } else { "missing" },
+                if partial { "partial" } else { "complete" },
+                injection.stderr
+            ));
         }
     }
 

@@ -171,6 +171,32 @@ impl<'a> TextEditor<'a> {
                     self.push_lines(at, col, 0, seq, text);
                 }
             }
+            Op::Prepend(val) => {
+                let Value::Seq(items) = &node.value else {
+                    return Err(fail("not a list"));
+                };
+                if node.flow {
+                    // Right after the `[`, with a `, ` before the first item.
+                    if items.is_empty() || self.input.as_bytes().get(node.start) != Some(&b'[') {
+                        return Err(fail("no `[` at the start of the flow list"));
+                    }
+                    let mut text = render_json(val);
+                    text.push_str(", ");
+                    self.push(node.start + 1, node.start + 1, usize::MAX, 0, seq, text);
+                    return Ok(());
+                }
+                let first = items.first().ok_or_else(|| fail("empty block list"))?;
+                let dash = dash_before(self.input, first.start)
+                    .ok_or_else(|| fail("no `-` found before the first item"))?;
+                let ls = line_start(self.input, dash);
+                if !self.input.as_bytes()[ls..dash].iter().all(|&b| b == b' ') {
+                    return Err(fail("the first item shares its line with a key"));
+                }
+                let col = col_of(self.input, dash);
+                let mut text = String::new();
+                render_item(val, col, &self.layout, &mut text);
+                self.push(ls, ls, col, 0, seq, text);
+            }
             Op::Replace(val @ (Val::Map(_) | Val::Seq(_)))
                 if node.is_null()
                     && node.start == node.end

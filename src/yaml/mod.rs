@@ -81,6 +81,8 @@ pub enum Op {
     AddKey(String, Val),
     /// Append an item to the sequence at the path.
     Append(Val),
+    /// Insert an item before the first of the (non-empty) sequence at the path.
+    Prepend(Val),
     /// Replace the scalar at the path.
     Replace(Val),
     /// Replace the whole value at the path (any kind of node) by a new value.

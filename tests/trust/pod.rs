@@ -131,13 +131,49 @@ fn write_volume(dir: &Path, keys: &Keys) {
     }
 }
 
-/// The keys a ConfigMap volume exposes: all of them, or only its `items` under their paths.
-fn volume_keys(volume: &Value, configmaps: &HashMap<String, Keys>) -> Keys {
+/// The keys a volume exposes. A ConfigMap or Secret volume: all the keys of the object the
+/// test gives under its name (`secret/NAME` for a Secret), or only its `items` under their
+/// paths. A ClusterTrustBundle projection: the bundle the test gives as `ctb/NAME` (or
+/// `ctb/signer/SIGNER`) under the source's `path`. An emptyDir: what the init containers
+/// wrote, given as `emptyDir/NAME`.
+pub fn volume_keys(volume: &Value, configmaps: &HashMap<String, Keys>) -> Keys {
     let name = volume["name"].as_str().expect("volume name");
-    let source = &volume["configMap"];
-    let cm = source["name"].as_str().unwrap_or_else(|| {
-        panic!("volume {name}: only configMap volumes are modelled by the pod view")
-    });
+    let given = |key: &str| {
+        configmaps
+            .get(key)
+            .unwrap_or_else(|| panic!("volume {name}: {key} is not given to the test"))
+            .clone()
+    };
+    if volume.get("emptyDir").is_some() {
+        return configmaps
+            .get(&format!("emptyDir/{name}"))
+            .cloned()
+            .unwrap_or_default();
+    }
+    if let Some(sources) = volume["projected"]["sources"].as_array() {
+        let mut keys = Keys::new();
+        for src in sources {
+            let ctb = &src["clusterTrustBundle"];
+            let id = match (ctb["name"].as_str(), ctb["signerName"].as_str()) {
+                (Some(n), _) => format!("ctb/{n}"),
+                (None, Some(signer)) => format!("ctb/signer/{signer}"),
+                _ => panic!("volume {name}: only clusterTrustBundle projections are modelled"),
+            };
+            let bundle = given(&id);
+            let bytes = bundle.values().next().expect("a bundle").clone();
+            keys.insert(ctb["path"].as_str().expect("path").to_owned(), bytes);
+        }
+        return keys;
+    }
+    let (source, cm) = if let Some(secret) = volume["secret"]["secretName"].as_str() {
+        (&volume["secret"], format!("secret/{secret}"))
+    } else {
+        let cm = volume["configMap"]["name"].as_str().unwrap_or_else(|| {
+            panic!("volume {name}: this kind of volume is not modelled by the pod view")
+        });
+        (&volume["configMap"], cm.to_owned())
+    };
+    let cm = cm.as_str();
     let keys = configmaps.get(cm).unwrap_or_else(|| {
         panic!("volume {name}: ConfigMap {cm} is neither generated nor given to the test")
     });
@@ -299,4 +335,122 @@ fn bind(s: &mut String, source: &str, target: &Path, is_dir: bool, read_only: bo
     if read_only {
         let _ = writeln!(s, "mount -o remount,bind,ro {t}");
     }
+}
+
+/// Runs the init container `init_name` of `spec` as kubelet would: its volumes written, each
+/// mount bound where its `args` name it (read-only when the mount is), in a private mount
+/// namespace whose root filesystem is read-only, as the uid and gid of its securityContext.
+/// `program` stands for the image's entrypoint; `replace` swaps argument values (the test's
+/// public root for the compiled-in Mozilla store). Returns what it wrote into each emptyDir,
+/// as `emptyDir/NAME`, with its exit status and output.
+pub fn run_init(
+    unshare: &Path,
+    dir: &Path,
+    spec: &Value,
+    init_name: &str,
+    configmaps: &HashMap<String, Keys>,
+    program: &Path,
+    replace: &[(&str, &str)],
+) -> (HashMap<String, Keys>, Outcome) {
+    let init = container(spec, init_name);
+    let sc = &init["securityContext"];
+    assert_eq!(
+        sc["readOnlyRootFilesystem"], "true",
+        "{init_name}: readOnlyRootFilesystem"
+    );
+    let uid = sc["runAsUser"].as_str().expect("runAsUser");
+    let gid = sc["runAsGroup"].as_str().unwrap_or(uid);
+    let mut s = String::from("set -eu\n");
+    let mut map: Vec<(String, PathBuf)> = Vec::new();
+    let mut empty_dirs = Vec::new();
+    for mount in init["volumeMounts"].as_array().into_iter().flatten() {
+        let name = mount["name"].as_str().expect("volumeMount name");
+        let volume = spec["volumes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["name"] == name)
+            .unwrap_or_else(|| panic!("{init_name}: volumeMount {name} names no volume"));
+        let vdir = dir.join("volumes").join(name);
+        if volume.get("emptyDir").is_some() {
+            fs::create_dir_all(&vdir).expect("emptyDir");
+            // kubelet creates an emptyDir with mode 0777.
+            let _ = writeln!(s, "chmod 0777 {}", qp(&vdir));
+            empty_dirs.push((name.to_owned(), vdir.clone()));
+        } else {
+            write_volume(&vdir, &volume_keys(volume, configmaps));
+        }
+        let _ = writeln!(s, "mount --bind {0} {0}", qp(&vdir));
+        if mount["readOnly"] == "true" {
+            let _ = writeln!(s, "mount -o remount,bind,ro {}", qp(&vdir));
+        }
+        map.push((
+            mount["mountPath"].as_str().expect("mountPath").to_owned(),
+            vdir,
+        ));
+    }
+    let args: Vec<String> = init["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .map(|a| {
+            let mut a = a.as_str().expect("a string argument").to_owned();
+            for (from, to) in replace {
+                if a == *from {
+                    a = (*to).to_owned();
+                }
+            }
+            for (path, vdir) in &map {
+                if let Some(rest) = a.strip_prefix(path.as_str()) {
+                    a = format!("{}{rest}", vdir.to_str().expect("UTF-8 path"));
+                }
+            }
+            a
+        })
+        .collect();
+    // The container's output goes to a directory of the test, outside the read-only root.
+    let log = dir.join("init-log");
+    fs::create_dir_all(&log).expect("init log directory");
+    let _ = writeln!(s, "mount --bind {0} {0}", qp(&log));
+    s += "# The image's root filesystem is read-only.\nmount -o remount,bind,ro /\n";
+    let mut cmd = format!(
+        "setpriv --reuid={uid} --regid={gid} --clear-groups env -i PATH={} {}",
+        q(PATH),
+        qp(program)
+    );
+    for a in &args {
+        let _ = write!(cmd, " {}", q(a));
+    }
+    let out = qp(&log.join("init"));
+    let _ = writeln!(
+        s,
+        "set +e\n{cmd} >{out}.stdout 2>{out}.stderr\necho $? >{out}.status"
+    );
+    fs::write(dir.join("init.sh"), &s).expect("init script");
+    let result = Command::new(unshare)
+        .args(["--mount", "--propagation", "private", "sh", "-c", &s])
+        .output()
+        .expect("unshare runs");
+    assert!(
+        result.status.success(),
+        "the init container view failed ({}): {}",
+        result.status,
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let read = |ext: &str| fs::read_to_string(log.join(format!("init.{ext}"))).unwrap_or_default();
+    let outcome = Outcome {
+        stdout: read("stdout"),
+        stderr: read("stderr"),
+        status: read("status").trim().parse().expect("an exit status"),
+    };
+    let mut written = HashMap::new();
+    for (name, vdir) in empty_dirs {
+        let mut keys = Keys::new();
+        for entry in fs::read_dir(&vdir).expect("emptyDir").flatten() {
+            let file = entry.file_name().to_str().expect("UTF-8 name").to_owned();
+            keys.insert(file, fs::read(entry.path()).expect("written file"));
+        }
+        written.insert(format!("emptyDir/{name}"), keys);
+    }
+    (written, outcome)
 }

@@ -234,6 +234,8 @@ pub struct Injected {
     pub env: Vec<String>,
     /// The pod-template annotation the tool may add.
     pub annotation: String,
+    /// The image pull secret the start-up merge may add (`--merge-image-pull-secret`).
+    pub pull_secret: Option<String>,
 }
 
 impl Default for Injected {
@@ -247,6 +249,7 @@ impl Default for Injected {
                 .map(|s| (*s).to_owned())
                 .collect(),
             annotation: wk::BUNDLE_HASH_ANNOTATION.into(),
+            pull_secret: None,
         }
     }
 }
@@ -261,6 +264,13 @@ impl Injected {
         };
         if let Some(v) = spec.get("volumeName").and_then(Value::as_str) {
             self.volume_name = v.to_owned();
+        }
+        if let Some(v) = spec
+            .get("mergeAtStart")
+            .and_then(|m| m.get("imagePullSecret"))
+            .and_then(Value::as_str)
+        {
+            self.pull_secret = Some(v.to_owned());
         }
         for list in ["additive", "replacing"] {
             if let Some(vars) = spec
@@ -292,6 +302,7 @@ impl Injected {
             let value = || inline.clone().or_else(|| args.get(i + 1).cloned());
             match flag {
                 "--volume-name" => inj.volume_name = value().unwrap_or_default(),
+                "--merge-image-pull-secret" => inj.pull_secret = value(),
                 "--additive-env" | "--replacing-env" => inj
                     .env
                     .extend(value().unwrap_or_default().split(',').map(str::to_owned)),
@@ -367,15 +378,34 @@ fn restore_empty(m: &mut Map<String, Value>, im: Option<&Map<String, Value>>, ke
 }
 
 fn strip_pod_spec(m: &mut Map<String, Value>, im: Option<&Map<String, Value>>, inj: &Injected) {
-    let input_has_volume = im
-        .and_then(|im| im.get("volumes"))
-        .and_then(Value::as_array)
-        .is_some_and(|vs| vs.iter().any(|v| name_of(v) == Some(&inj.volume_name)));
-    if !input_has_volume {
-        if let Some(Value::Array(vs)) = m.get_mut("volumes") {
-            vs.retain(|v| name_of(v) != Some(&inj.volume_name));
+    let input_has = |list: &str, name: &str| {
+        im.and_then(|im| im.get(list))
+            .and_then(Value::as_array)
+            .is_some_and(|vs| vs.iter().any(|v| name_of(v) == Some(name)))
+    };
+    // The start-up merge: its source volume, its init container (first of all) and the
+    // image pull secret, when the input had none of them.
+    let source_volume = format!("{}-source", inj.volume_name);
+    let merge_container = format!("{}-merge", inj.volume_name);
+    for (list, name) in [
+        ("volumes", inj.volume_name.as_str()),
+        ("volumes", source_volume.as_str()),
+        ("initContainers", merge_container.as_str()),
+    ] {
+        if !input_has(list, name) {
+            if let Some(Value::Array(vs)) = m.get_mut(list) {
+                vs.retain(|v| name_of(v) != Some(name));
+            }
+            restore_empty(m, im, list);
         }
-        restore_empty(m, im, "volumes");
+    }
+    if let Some(secret) = &inj.pull_secret
+        && !input_has("imagePullSecrets", secret)
+    {
+        if let Some(Value::Array(vs)) = m.get_mut("imagePullSecrets") {
+            vs.retain(|v| name_of(v) != Some(secret.as_str()));
+        }
+        restore_empty(m, im, "imagePullSecrets");
     }
     for list in ["containers", "initContainers", "ephemeralContainers"] {
         let Some(Value::Array(cs)) = m.get_mut(list) else {
