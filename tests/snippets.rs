@@ -509,7 +509,9 @@ fn assert_page(page: &str) {
 /// Every page with code blocks has its test below.
 const PAGES: &[&str] = &[
     "README.md",
+    "docs/pipelines.md",
     "docs/testing.md",
+    "docs/usage.md",
     "examples/helm3/README.md",
     "examples/helm4/README.md",
     "examples/kpt/README.md",
@@ -548,6 +550,16 @@ fn every_page_is_covered() {
 #[test]
 fn readme() {
     assert_page("README.md");
+}
+
+#[test]
+fn docs_pipelines() {
+    assert_page("docs/pipelines.md");
+}
+
+#[test]
+fn docs_usage() {
+    assert_page("docs/usage.md");
 }
 
 #[test]

@@ -8,7 +8,7 @@
 //! through a corporate intermediate to the corporate root, one issued by the public root.
 //!
 //! Every cell is asserted against [`EXPECTED`]. The results table is written to
-//! `target/trust-table.md` and must equal the README section between the `trust-table`
+//! `target/trust-table.md` and must equal the section of `docs/runtimes.md` between the `trust-table`
 //! markers; `UPDATE_DOCS=1 cargo test --test trust` rewrites that section.
 //!
 //! Linux only, as root: the pod view needs `unshare --mount`. The clients come from
@@ -725,7 +725,7 @@ fn list(runtimes: &[Runtime]) -> String {
     }
 }
 
-/// Wraps a paragraph at 100 columns, as the rest of the README is.
+/// Wraps a paragraph at 100 columns, as the rest of the documentation is.
 fn wrap(paragraph: &str) -> String {
     let mut out = String::new();
     let mut line = String::new();
@@ -743,7 +743,7 @@ fn wrap(paragraph: &str) -> String {
     out + &line + "\n"
 }
 
-/// The README section: the table, then what it means.
+/// The docs/runtimes.md section: the table, then what it means.
 fn table(results: &[[Trust; COLUMNS]; 7]) -> String {
     let mut t = wrap(
         "Each cell is *corporate CA / public root*: ✔ when the client, run with no trust option of \
@@ -828,17 +828,17 @@ fn additive_reach(results: &[[Trust; COLUMNS]; 7]) -> (Vec<Runtime>, Vec<Runtime
         )
 }
 
-/// The README section, or a failure naming what differs; `UPDATE_DOCS=1` rewrites it.
+/// The docs/runtimes.md section, or a failure naming what differs; `UPDATE_DOCS=1` rewrites it.
 fn check_readme(want: &str) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-    let readme = fs::read_to_string(path).expect("README.md is readable");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/runtimes.md");
+    let readme = fs::read_to_string(path).expect("docs/runtimes.md is readable");
     let start = readme.find(BEGIN).unwrap_or_else(|| {
-        panic!("README.md lacks the line {BEGIN:?} (under \"## Which runtimes trust the bundle\")")
+        panic!("docs/runtimes.md lacks the line {BEGIN:?} (under \"## Which runtimes trust the bundle\")")
     }) + BEGIN.len();
     let end = start
         + readme[start..]
             .find(END)
-            .expect("README.md has the END GENERATED: trust-table marker");
+            .expect("docs/runtimes.md has the END GENERATED: trust-table marker");
     if readme[start..end] == *want {
         return;
     }
@@ -847,11 +847,11 @@ fn check_readme(want: &str) {
             path,
             format!("{}{}{}", &readme[..start], want, &readme[end..]),
         )
-        .expect("README.md is writable");
+        .expect("docs/runtimes.md is writable");
         return;
     }
     panic!(
-        "the README's trust table is out of date: run `UPDATE_DOCS=1 cargo test --test trust`\n--- README\n{}\n--- measured\n{want}",
+        "the trust table of docs/runtimes.md is out of date: run `UPDATE_DOCS=1 cargo test --test trust`\n--- docs/runtimes.md\n{}\n--- measured\n{want}",
         &readme[start..end]
     );
 }
