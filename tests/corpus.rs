@@ -8,6 +8,9 @@
 //! (e) the binary gives the same bytes as the library;
 //! and Kubernetes (the `k8s-yaml2json` oracle) reads input and output the same once
 //! exactly what was injected is removed.
+//!
+//! Without the corpus, a test that needs it is listed as not run by `scripts/test.sh` and
+//! fails anywhere else, CI included (`tests/util/external.rs`, `docs/testing.md`).
 
 mod util;
 
@@ -18,20 +21,20 @@ use std::path::{Path, PathBuf};
 use trust_inject::{Options, process};
 use util::{Injected, is_line_subsequence, line_diff, oracle_check, run_bin, split_docs};
 
-fn corpus_dir() -> PathBuf {
-    let dir = util::repo_root().join("../shared/corpus");
-    assert!(
-        dir.is_dir(),
-        "the shared corpus is missing: expected {} (it lives beside the repository)",
-        dir.display()
-    );
-    dir
+/// The corpus folder, or `None` when it is absent and the calling test is recorded as not
+/// run (see `util::external`).
+#[track_caller]
+fn corpus_dir() -> Option<PathBuf> {
+    util::external::data_dir(
+        "../shared/corpus",
+        "the real-world manifest corpus",
+        "it lives beside the repository; see docs/testing.md",
+    )
 }
 
 /// The corpus files, sorted.
-fn corpus_files() -> Vec<PathBuf> {
-    let dir = corpus_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+fn corpus_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
@@ -54,8 +57,8 @@ fn read_text(p: &Path) -> String {
 
 /// Expected workload counts by kind, per file, from the table in `SOURCES.md` (column
 /// "by kind": `Deployment=2, Job=2, Pod=4`).
-fn expected_counts() -> BTreeMap<String, BTreeMap<String, usize>> {
-    let path = corpus_dir().join("SOURCES.md");
+fn expected_counts(dir: &Path) -> BTreeMap<String, BTreeMap<String, usize>> {
+    let path = dir.join("SOURCES.md");
     let text = read_text(&path);
     let mut out = BTreeMap::new();
     let mut columns: Option<(usize, usize)> = None;
@@ -209,10 +212,11 @@ fn check_file(path: &Path, opts: &Options, expected: &BTreeMap<String, usize>) -
 }
 
 fn check_all(opts: &Options, label: &str) {
-    let expected = expected_counts();
+    let Some(dir) = corpus_dir() else { return };
+    let expected = expected_counts(&dir);
     let mut report = String::new();
     let mut checked = 0;
-    for path in corpus_files() {
+    for path in corpus_files(&dir) {
         let name = file_name(&path);
         let Some(want) = expected.get(&name) else {
             let _ = writeln!(report, "== {name}: not listed in SOURCES.md");
@@ -228,7 +232,7 @@ fn check_all(opts: &Options, label: &str) {
         }
     }
     for name in expected.keys() {
-        if !corpus_dir().join(name).is_file() {
+        if !dir.join(name).is_file() {
             let _ = writeln!(report, "== {name}: listed in SOURCES.md but missing");
         }
     }
@@ -249,6 +253,7 @@ fn corpus_complete_bundle() {
 /// The binary writes exactly what the library computes.
 #[test]
 fn corpus_through_the_binary() {
+    let Some(dir) = corpus_dir() else { return };
     let mut report = String::new();
     for (name, extra) in [
         ("podinfo-chart-with-tests.yaml", &[][..]),
@@ -258,7 +263,7 @@ fn corpus_through_the_binary() {
             &["--complete-bundle"][..],
         ),
     ] {
-        let path = corpus_dir().join(name);
+        let path = dir.join(name);
         let input = read_text(&path);
         let opts = if extra.is_empty() {
             default_opts()
@@ -283,8 +288,9 @@ fn corpus_through_the_binary() {
 }
 
 fn oracle_all(opts: &Options, label: &str) {
+    let Some(dir) = corpus_dir() else { return };
     let mut report = String::new();
-    for path in corpus_files() {
+    for path in corpus_files(&dir) {
         let input = read_text(&path);
         let output = match process(&input, opts) {
             Ok(p) => p.output,
@@ -321,7 +327,8 @@ fn corpus_reads_the_same_to_kubernetes_complete_bundle() {
 
 #[test]
 fn sources_table_is_read() {
-    let counts = expected_counts();
+    let Some(dir) = corpus_dir() else { return };
+    let counts = expected_counts(&dir);
     assert_eq!(
         counts
             .get("podinfo-chart-with-tests.yaml")
@@ -395,6 +402,7 @@ fn oracle_check_catches_other_changes() {
 /// has an injected workload (none without), stays faithful, and is idempotent.
 #[test]
 fn corpus_with_ca_file_generates_one_configmap_per_namespace() {
+    let Some(dir) = corpus_dir() else { return };
     let pem = format!("{}/testdata/pki/corp-root.pem", env!("CARGO_MANIFEST_DIR"));
     let settings = trust_inject::Settings::from_flat(
         [("ca-file", pem.as_str()), ("public-roots", "none")],
@@ -404,7 +412,7 @@ fn corpus_with_ca_file_generates_one_configmap_per_namespace() {
     let mut opts = Options::from_settings(&settings).expect("valid options");
     opts.load_bundle().expect("the test CA reads");
     let mut failures = Vec::new();
-    for path in corpus_files() {
+    for path in corpus_files(&dir) {
         let name = file_name(&path);
         let input = read_text(&path);
         let out = match trust_inject::process(&input, &opts) {

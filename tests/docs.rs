@@ -1,4 +1,4 @@
-//! Keeps the README's configuration reference equal to the option table it is generated
+//! Keeps the configuration reference of docs/usage.md equal to the option table it is generated
 //! from (`trust_inject::config::FIELDS`), and its exit-code table equal to the one `--help`
 //! prints. `UPDATE_DOCS=1 cargo test --test docs` rewrites both.
 
@@ -7,24 +7,24 @@ const END: &str = "<!-- END GENERATED: options -->";
 
 #[test]
 fn readme_option_reference_is_current() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-    let readme = std::fs::read_to_string(path).expect("README.md is readable");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/usage.md");
+    let readme = std::fs::read_to_string(path).expect("docs/usage.md is readable");
     let start = readme
         .find(BEGIN)
-        .expect("README.md has the BEGIN GENERATED: options marker")
+        .expect("docs/usage.md has the BEGIN GENERATED: options marker")
         + BEGIN.len();
     let end = readme
         .find(END)
-        .expect("README.md has the END GENERATED: options marker");
+        .expect("docs/usage.md has the END GENERATED: options marker");
     let want = trust_inject::config::reference_markdown();
     if readme[start..end] != want {
         if std::env::var_os("UPDATE_DOCS").is_some() {
             let updated = format!("{}{}{}", &readme[..start], want, &readme[end..]);
-            std::fs::write(path, updated).expect("README.md is writable");
+            std::fs::write(path, updated).expect("docs/usage.md is writable");
             return;
         }
         panic!(
-            "the README's option reference is out of date: run `UPDATE_DOCS=1 cargo test --test docs`\n--- README\n{}\n--- generated\n{want}",
+            "the option reference of docs/usage.md is out of date: run `UPDATE_DOCS=1 cargo test --test docs`\n--- docs/usage.md\n{}\n--- generated\n{want}",
             &readme[start..end]
         );
     }
@@ -73,23 +73,23 @@ fn readme_exit_codes_are_the_ones_help_prints() {
         want.lines().count() > 4,
         "too few exit codes in --help:\n{text}"
     );
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-    let readme = std::fs::read_to_string(path).expect("README.md is readable");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/usage.md");
+    let readme = std::fs::read_to_string(path).expect("docs/usage.md is readable");
     let start = readme
         .find(BEGIN)
-        .expect("README.md has the BEGIN GENERATED: exit-codes marker")
+        .expect("docs/usage.md has the BEGIN GENERATED: exit-codes marker")
         + BEGIN.len();
     let end = readme
         .find(END)
-        .expect("README.md has the END GENERATED: exit-codes marker");
+        .expect("docs/usage.md has the END GENERATED: exit-codes marker");
     if readme[start..end] != want {
         if std::env::var_os("UPDATE_DOCS").is_some() {
             let updated = format!("{}{}{}", &readme[..start], want, &readme[end..]);
-            std::fs::write(path, updated).expect("README.md is writable");
+            std::fs::write(path, updated).expect("docs/usage.md is writable");
             return;
         }
         panic!(
-            "the README's exit codes differ from --help: run `UPDATE_DOCS=1 cargo test --test docs`\n--- README\n{}\n--- --help\n{want}",
+            "the exit codes of docs/usage.md differ from --help: run `UPDATE_DOCS=1 cargo test --test docs`\n--- docs/usage.md\n{}\n--- --help\n{want}",
             &readme[start..end]
         );
     }

@@ -8,7 +8,7 @@
 //! through a corporate intermediate to the corporate root, one issued by the public root.
 //!
 //! Every cell is asserted against [`EXPECTED`]. The results table is written to
-//! `target/trust-table.md` and must equal the README section between the `trust-table`
+//! `target/trust-table.md` and must equal the section of `docs/runtimes.md` between the `trust-table`
 //! markers; `UPDATE_DOCS=1 cargo test --test trust` rewrites that section.
 //!
 //! Linux only, as root: the pod view needs `unshare --mount`. The clients come from
@@ -725,7 +725,7 @@ fn list(runtimes: &[Runtime]) -> String {
     }
 }
 
-/// Wraps a paragraph at 100 columns, as the rest of the README is.
+/// Wraps a paragraph at 100 columns, as the rest of the documentation is.
 fn wrap(paragraph: &str) -> String {
     let mut out = String::new();
     let mut line = String::new();
@@ -743,7 +743,7 @@ fn wrap(paragraph: &str) -> String {
     out + &line + "\n"
 }
 
-/// The README section: the table, then what it means.
+/// The docs/runtimes.md section: the table, then what it means.
 fn table(results: &[[Trust; COLUMNS]; 7]) -> String {
     let mut t = wrap(
         "Each cell is *corporate CA / public root*: ✔ when the client, run with no trust option of \
@@ -828,23 +828,25 @@ fn additive_reach(results: &[[Trust; COLUMNS]; 7]) -> (Vec<Runtime>, Vec<Runtime
         )
 }
 
-/// The README section, or a failure naming what differs; `UPDATE_DOCS=1` rewrites it.
+/// The trust table of docs/runtimes.md, or a failure naming what differs; `UPDATE_DOCS=1`
+/// rewrites it.
 fn check_readme(want: &str) {
-    check_readme_between(BEGIN, END, want);
+    check_doc_between("docs/runtimes.md", BEGIN, END, want);
 }
 
-/// Checks (or with `UPDATE_DOCS` rewrites) the README section between `begin` and `end`.
-fn check_readme_between(begin: &str, end_marker: &str, want: &str) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-    let readme = fs::read_to_string(path).expect("README.md is readable");
+/// Checks (or with `UPDATE_DOCS` rewrites) the section of the docs page `page` between
+/// `begin` and `end_marker`.
+fn check_doc_between(page: &str, begin: &str, end_marker: &str, want: &str) {
+    let path = format!("{}/{page}", env!("CARGO_MANIFEST_DIR"));
+    let readme = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{page} is readable: {e}"));
     let start = readme
         .find(begin)
-        .unwrap_or_else(|| panic!("README.md lacks the line {begin:?}"))
+        .unwrap_or_else(|| panic!("{page} lacks the line {begin:?}"))
         + begin.len();
     let end = start
         + readme[start..]
             .find(end_marker)
-            .unwrap_or_else(|| panic!("README.md lacks the marker {end_marker:?}"));
+            .unwrap_or_else(|| panic!("{page} lacks the marker {end_marker:?}"));
     if readme[start..end] == *want {
         return;
     }
@@ -853,11 +855,11 @@ fn check_readme_between(begin: &str, end_marker: &str, want: &str) {
             path,
             format!("{}{}{}", &readme[..start], want, &readme[end..]),
         )
-        .expect("README.md is writable");
+        .unwrap_or_else(|e| panic!("{page} is writable: {e}"));
         return;
     }
     panic!(
-        "the README's trust table is out of date: run `UPDATE_DOCS=1 cargo test --test trust`\n--- README\n{}\n--- measured\n{want}",
+        "a generated table of {page} is out of date: run `UPDATE_DOCS=1 cargo test --test trust`\n--- {page}\n{}\n--- measured\n{want}",
         &readme[start..end]
     );
 }
@@ -1441,5 +1443,5 @@ fn every_proxy_aware_runtime_reaches_the_corporate_server_through_the_proxy() {
         problems.join("\n"),
         view.display()
     );
-    check_readme_between(PROXY_BEGIN, PROXY_END, &proxy_table(&results));
+    check_doc_between("docs/injection.md", PROXY_BEGIN, PROXY_END, &proxy_table(&results));
 }

@@ -11,6 +11,8 @@ use trust_inject::well_known as wk;
 
 use serde_json::{Map, Value};
 
+pub mod external;
+
 /// Runs `cmd` with `feed` writing its standard input (errors writing it, such as a pipe
 /// closed by an early refusal, are the feeder's to ignore), killing it after `timeout`.
 /// Returns the exit status (`None`: killed at the deadline), stdout and stderr.
