@@ -608,7 +608,12 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                         && (same_source_name(item, opts)
                             || hash_annotated(root, found)
                             || mounted_at_our_paths(spec, opts)
-                            || variable_inside_mount(spec, opts));
+                            || variable_inside_mount(spec, opts)
+                            // An earlier run whose every mount was left alone, because
+                            // another volume sits at our directory, left the volume
+                            // unmounted: nothing reads it.
+                            || (mounts_of_volume(spec, opts).next().is_none()
+                                && other_volume_at_our_directory(spec, opts)));
                     if !(same || earlier) {
                         if !inject || !opts.inject_ca {
                             // The chart's own volume, in a workload left alone: no conflict.
@@ -927,6 +932,21 @@ fn variable_inside_mount(spec: &Node, opts: &Options) -> bool {
 }
 
 /// Each container of `spec` with each of its mounts of the volume named like ours.
+/// Whether a container mounts another volume than ours at the tool's directory.
+fn other_volume_at_our_directory(spec: &Node, opts: &Options) -> bool {
+    ["containers", "initContainers"]
+        .into_iter()
+        .filter_map(|l| spec.get(l).and_then(Node::items))
+        .flatten()
+        .filter_map(|c| c.get("volumeMounts").and_then(Node::items))
+        .flatten()
+        .any(|m| {
+            str_at(Some(m), &["mountPath"]).map(|p| p.trim_end_matches('/'))
+                == Some(opts.mount_path.as_str())
+                && str_at(Some(m), &["name"]) != Some(opts.volume_name.as_str())
+        })
+}
+
 fn mounts_of_volume<'n>(
     spec: &'n Node,
     opts: &'n Options,

@@ -417,3 +417,8 @@ golden! {
     proxy_alone_over_ca => "proxy-alone-over-ca",
     rerun_ca_over_proxy => "rerun-ca-over-proxy",
 }
+
+// Re-runs: convergence cases found by the property tests.
+golden! {
+    rerun_after_every_mount_left_alone => "rerun-after-every-mount-left-alone",
+}

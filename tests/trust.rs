@@ -1443,5 +1443,10 @@ fn every_proxy_aware_runtime_reaches_the_corporate_server_through_the_proxy() {
         problems.join("\n"),
         view.display()
     );
-    check_doc_between("docs/injection.md", PROXY_BEGIN, PROXY_END, &proxy_table(&results));
+    check_doc_between(
+        "docs/injection.md",
+        PROXY_BEGIN,
+        PROXY_END,
+        &proxy_table(&results),
+    );
 }
