@@ -345,6 +345,7 @@ golden! {
     override_env_valuefrom_first_crlf => "override-env-valuefrom-first-crlf",
     quoted_keys_and_comments => "quoted-keys-and-comments",
     rerun_flow_lists => "rerun-flow-lists",
+}
 
 // The start-up merge (--merge-at-start), ClusterTrustBundle sources, the partial-trust
 // notice, the source's key.
