@@ -1117,6 +1117,16 @@ fn plan_container<'n>(
         }
         user_env.push((i, e, value.map(str::to_owned)));
     }
+    // An earlier run with --override-env set a variable of the chart in place, before the
+    // variables it added: such leading variables that already hold the value wanted are
+    // taken as the chart's when that spares moving them (a re-run changes nothing).
+    let displaced = leading_in_place(&old_env, want.env);
+    for (i, _, v) in old_env.drain(..displaced) {
+        if let Some(e) = env_items.get(i) {
+            user_env.push((i, e, Some(v)));
+        }
+    }
+    user_env.sort_by_key(|(i, _, _)| *i);
 
     let mut new_env: Vec<(String, String)> = Vec::new();
     let mut missing: Vec<(String, String)> = Vec::new();
@@ -1285,6 +1295,31 @@ fn plan_container<'n>(
     );
     add_items(&mut plan.intents, cpath, "env", existing_env, added);
     Ok(())
+}
+
+/// How many of the earlier run's variables `old` (in list order), from the first, are best
+/// read as the chart's own, overridden in place: each holds the value `want` gives its
+/// name, and taking them out of `old` leaves the fewest variables to remove and add again.
+fn leading_in_place(old: &[(usize, String, String)], want: &[WantEnv]) -> usize {
+    let wanted = |name: &str, value: &str| {
+        want.iter()
+            .any(|w| w.name == name && w.value == value && w.mode == EnvMode::Set)
+    };
+    let candidates = old.iter().take_while(|(_, n, v)| wanted(n, v)).count();
+    let moved = |k: usize| {
+        let (front, rest) = old.split_at(k.min(old.len()));
+        let order = want
+            .iter()
+            .filter(|w| !front.iter().any(|(_, n, _)| *n == w.name))
+            .map(|w| w.name.as_str());
+        let kept = rest
+            .iter()
+            .zip(order)
+            .take_while(|((_, n, _), w)| n == w)
+            .count();
+        rest.len() - kept
+    };
+    (0..=candidates).min_by_key(|k| moved(*k)).unwrap_or(0)
 }
 
 /// `value` without the JAVA_TOOL_OPTIONS part `ours` and the space before it, if it

@@ -376,3 +376,12 @@ golden! {
     ctb_option_errors => "ctb-option-errors",
     ctb_rerun_from_configmap => "ctb-rerun-from-configmap",
 }
+
+// Findings of the semantic fuzzer: re-runs after --override-env, documents named as YAML reads them.
+golden! {
+    override_env_rerun_keeps_order => "override-env-rerun-keeps-order",
+    error_name_block_scalar_kind => "error-name-block-scalar-kind",
+    error_name_quoted => "error-name-quoted",
+    error_name_comment_and_block_name => "error-name-comment-and-block-name",
+    error_name_anchor_continued => "error-name-anchor-continued",
+}
