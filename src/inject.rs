@@ -1082,13 +1082,37 @@ fn plan_container<'n>(
     let existing_env = c.get("env");
     let env_items = lenient(list_of(c, cpath, "env"))?;
     // The earlier run's variables: a plain value that names a file directly inside one of
-    // its directory mounts; and its part of JAVA_TOOL_OPTIONS.
+    // its directory mounts; and its part of JAVA_TOOL_OPTIONS. When the pod has our volume,
+    // a directory this run mounts it at counts too (a re-run reads the variable through
+    // that mount), but then only for a file the tool names: a key of this run, a generated
+    // one, or one an earlier mount of the volume takes as its subPath. A chart's
+    // `SSL_CERT_FILE=/etc/trust-inject/chart.pem` is the chart's on every run.
+    let known_key = |f: &str| {
+        f == opts.source.key
+            || [
+                wk::GENERATED_PRIVATE_KEY,
+                wk::GENERATED_COMPLETE_KEY,
+                wk::GENERATED_TRUSTSTORE_KEY,
+            ]
+            .contains(&f)
+            || old
+                .iter()
+                .any(|m| str_at(Some(m.node), &["subPath"]) == Some(f))
+    };
     let in_old_dir = |v: &str| {
-        old_dirs.iter().any(|d| {
-            v.strip_prefix(d.as_str())
-                .and_then(|r| r.strip_prefix('/'))
-                .is_some_and(|f| !f.is_empty() && !f.contains('/'))
-        })
+        let ours_now = dirs
+            .iter()
+            .filter(|_| ours)
+            .map(|d| d.trim_end_matches('/'));
+        old_dirs
+            .iter()
+            .map(String::as_str)
+            .chain(ours_now)
+            .any(|d| {
+                v.strip_prefix(d)
+                    .and_then(|r| r.strip_prefix('/'))
+                    .is_some_and(|f| !f.is_empty() && !f.contains('/') && known_key(f))
+            })
     };
     let mut old_env: Vec<(usize, String, String)> = Vec::new();
     // Variables of the container (index, name, value without our JAVA part), for lookups.
