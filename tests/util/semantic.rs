@@ -2295,18 +2295,20 @@ fn check_injected(
                     .filter(|e| str_of(Some(e), &["name"]) == Some(name))
                     .collect();
                 // Every variable names a file in the bundle directory: without that mount
-                // (the chart mounts over it) the variable may be left out.
+                // (the chart mounts over it) the variable may be left out, and the chart's
+                // own stays as it is even with --override-env (README: a variable is only
+                // set when a mount of the bundle provides the file it names).
                 let dir_kept = in_paths.iter().any(|d| is_within(&ex.mount_path, d));
-                if named.is_empty() && dir_kept {
+                let user = in_env
+                    .iter()
+                    .any(|x| str_of(Some(x), &["name"]) == Some(name));
+                if dir_kept && (named.is_empty() || user) {
                     continue;
                 }
                 let [e] = named.as_slice() else {
                     problems.push(format!("{cname}: {} entries named {name}", named.len()));
                     continue;
                 };
-                let user = in_env
-                    .iter()
-                    .any(|x| str_of(Some(x), &["name"]) == Some(name));
                 if user && (!ex.override_env || *name == "JAVA_TOOL_OPTIONS") {
                     continue; // the chart's value is kept (or appended to)
                 }
