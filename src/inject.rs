@@ -548,6 +548,17 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         }
     }
 
+    // Mounts the tool writes, of a volume named like ours that the pod lacks (it was lost
+    // or renamed): an earlier run's, as a re-run reads them once the volume is added back.
+    let named_volume = volumes
+        .and_then(Node::items)
+        .unwrap_or(&[])
+        .iter()
+        .any(|v| str_at(Some(v), &["name"]) == Some(opts.volume_name.as_str()));
+    let dangling = !named_volume
+        && !chart_mounts
+        && mounts_of_volume(spec, opts).any(|(c, m)| tool_mount(m, c, opts));
+
     // The containers.
     let mut lists = vec!["containers", "initContainers"];
     let core_pod = found.object.kind == "Pod" && found.object.group().is_empty();
@@ -627,7 +638,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                 c,
                 &cpath,
                 &want,
-                our_volume.is_some(),
+                our_volume.is_some() || dangling,
                 opts,
                 &mut plan,
                 &mut cp,
@@ -1083,22 +1094,8 @@ fn plan_container<'n>(
     let env_items = lenient(list_of(c, cpath, "env"))?;
     // The earlier run's variables: a plain value that names a file directly inside one of
     // its directory mounts; and its part of JAVA_TOOL_OPTIONS. When the pod has our volume,
-    // a directory this run mounts it at counts too (a re-run reads the variable through
-    // that mount), but then only for a file the tool names: a key of this run, a generated
-    // one, or one an earlier mount of the volume takes as its subPath. A chart's
-    // `SSL_CERT_FILE=/etc/trust-inject/chart.pem` is the chart's on every run.
-    let known_key = |f: &str| {
-        f == opts.source.key
-            || [
-                wk::GENERATED_PRIVATE_KEY,
-                wk::GENERATED_COMPLETE_KEY,
-                wk::GENERATED_TRUSTSTORE_KEY,
-            ]
-            .contains(&f)
-            || old
-                .iter()
-                .any(|m| str_at(Some(m.node), &["subPath"]) == Some(f))
-    };
+    // a directory this run mounts it at counts too: a re-run reads the variable through
+    // that mount (an earlier directory mount may have been mangled).
     let in_old_dir = |v: &str| {
         let ours_now = dirs
             .iter()
@@ -1111,7 +1108,7 @@ fn plan_container<'n>(
             .any(|d| {
                 v.strip_prefix(d)
                     .and_then(|r| r.strip_prefix('/'))
-                    .is_some_and(|f| !f.is_empty() && !f.contains('/') && known_key(f))
+                    .is_some_and(|f| !f.is_empty() && !f.contains('/'))
             })
     };
     let mut old_env: Vec<(usize, String, String)> = Vec::new();

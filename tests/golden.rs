@@ -384,7 +384,6 @@ golden! {
     error_name_quoted => "error-name-quoted",
     error_name_comment_and_block_name => "error-name-comment-and-block-name",
     error_name_anchor_continued => "error-name-anchor-continued",
-    chart_tool_variable_into_our_directory => "chart-tool-variable-into-our-directory",
-    chart_tool_variable_into_our_directory_complete => "chart-tool-variable-into-our-directory-complete",
     rerun_mangled_directory_mount => "rerun-mangled-directory-mount",
+    rerun_lost_volume => "rerun-lost-volume",
 }
