@@ -386,4 +386,5 @@ golden! {
     error_name_anchor_continued => "error-name-anchor-continued",
     rerun_mangled_directory_mount => "rerun-mangled-directory-mount",
     rerun_lost_volume => "rerun-lost-volume",
+    block_scalar_indentation_indicator => "block-scalar-indentation-indicator",
 }
