@@ -664,8 +664,33 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     }
     let want_volume = inject && !plan.containers.is_empty();
     let volume_items = volumes.and_then(Node::items).map_or(0, <[Node]>::len);
+    let mut replaced = false;
     match our_volume {
         Some((_, true)) if want_volume || chart_mounts => {}
+        // An earlier run's volume under another source: its source is replaced where it
+        // stands (the item's comments and place stay).
+        Some((i, false))
+            if want_volume
+                && let Some(item) = volumes.and_then(Node::items).and_then(|v| v.get(i))
+                && let (Some(entries), Val::Map(new)) = (item.entries(), volume_val(opts)) =>
+        {
+            let ipath = spec_path.key("volumes").index(i);
+            for (k, _) in entries {
+                if let Some(k) = k.as_str().filter(|k| *k != "name") {
+                    plan.intents.push(Intent {
+                        path: ipath.clone(),
+                        op: Op::RemoveKey(k.to_owned()),
+                    });
+                }
+            }
+            for (k, v) in new.into_iter().filter(|(k, _)| k != "name") {
+                plan.intents.push(Intent {
+                    path: ipath.clone(),
+                    op: Op::AddKey(k, v),
+                });
+            }
+            replaced = true;
+        }
         Some((i, _)) => {
             if !want_volume && volume_items == 1 {
                 plan.intents.push(Intent {
@@ -684,7 +709,9 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     let mut new_volumes = plan_merge(spec, spec_path, opts, want_volume, &mut plan)?;
     if want_volume && !matches!(our_volume, Some((_, true))) {
         plan.volume_added = true;
-        new_volumes.insert(0, volume_val(opts));
+        if !replaced {
+            new_volumes.insert(0, volume_val(opts));
+        }
     }
     add_items(
         &mut plan.intents,

@@ -388,4 +388,5 @@ golden! {
     rerun_lost_volume => "rerun-lost-volume",
     block_scalar_indentation_indicator => "block-scalar-indentation-indicator",
     rerun_volume_mounted_nowhere => "rerun-volume-mounted-nowhere",
+    rerun_volume_source_in_place => "rerun-volume-source-in-place",
 }
