@@ -501,9 +501,8 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     plan.skipped = skip;
 
     // The volume: ours when it has our name and our source, or when it has the shape the
-    // tool writes (a name and a ConfigMap name or Secret name, nothing else), every mount
-    // of it is read-only and something ties it to the tool (or nothing mounts it): then an
-    // earlier run under other options wrote it.
+    // tool writes (a name and a ConfigMap name or Secret name, nothing else) and every
+    // mount of it is read-only: then an earlier run under other options wrote it.
     let volumes = spec.get("volumes");
     let mut our_volume: Option<(usize, bool)> = None;
     // Mounts of the volume that the tool did not write: then the volume is the chart's too,
@@ -522,10 +521,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                         && (same_source_name(item, opts)
                             || hash_annotated(root, found)
                             || mounted_at_our_paths(spec, opts)
-                            || variable_inside_mount(spec, opts)
-                            // Mounted nowhere: an earlier run whose every mount was left
-                            // alone (another volume mounted over them) still adds it.
-                            || mounts_of_volume(spec, opts).next().is_none());
+                            || variable_inside_mount(spec, opts));
                     if !(same || earlier) {
                         if !inject {
                             // The chart's own volume, in a workload left alone: no conflict.

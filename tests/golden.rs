@@ -387,6 +387,5 @@ golden! {
     rerun_mangled_directory_mount => "rerun-mangled-directory-mount",
     rerun_lost_volume => "rerun-lost-volume",
     block_scalar_indentation_indicator => "block-scalar-indentation-indicator",
-    rerun_volume_mounted_nowhere => "rerun-volume-mounted-nowhere",
     rerun_volume_source_in_place => "rerun-volume-source-in-place",
 }
