@@ -640,6 +640,17 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         }
     }
 
+    // Mounts the tool writes, of a volume named like ours that the pod lacks (it was lost
+    // or renamed): an earlier run's, as a re-run reads them once the volume is added back.
+    let named_volume = volumes
+        .and_then(Node::items)
+        .unwrap_or(&[])
+        .iter()
+        .any(|v| str_at(Some(v), &["name"]) == Some(opts.volume_name.as_str()));
+    let dangling = !named_volume
+        && !chart_mounts
+        && mounts_of_volume(spec, opts).any(|(c, m)| tool_mount(m, c, opts));
+
     // The containers.
     let mut lists = vec!["containers", "initContainers"];
     let core_pod = found.object.kind == "Pod" && found.object.group().is_empty();
@@ -724,7 +735,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                 &cpath,
                 &want,
                 // The proxy alone leaves what a CA injection wrote to that run's options.
-                our_volume.is_some() && opts.inject_ca,
+                (our_volume.is_some() || dangling) && opts.inject_ca,
                 opts,
                 &mut plan,
                 &mut cp,
@@ -749,8 +760,33 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         proxy_notes(opts, spec_path, &mut plan);
     }
     let volume_items = volumes.and_then(Node::items).map_or(0, <[Node]>::len);
+    let mut replaced = false;
     match our_volume.filter(|_| opts.inject_ca) {
         Some((_, true)) if want_volume || chart_mounts => {}
+        // An earlier run's volume under another source: its source is replaced where it
+        // stands (the item's comments and place stay).
+        Some((i, false))
+            if want_volume
+                && let Some(item) = volumes.and_then(Node::items).and_then(|v| v.get(i))
+                && let (Some(entries), Val::Map(new)) = (item.entries(), volume_val(opts)) =>
+        {
+            let ipath = spec_path.key("volumes").index(i);
+            for (k, _) in entries {
+                if let Some(k) = k.as_str().filter(|k| *k != "name") {
+                    plan.intents.push(Intent {
+                        path: ipath.clone(),
+                        op: Op::RemoveKey(k.to_owned()),
+                    });
+                }
+            }
+            for (k, v) in new.into_iter().filter(|(k, _)| k != "name") {
+                plan.intents.push(Intent {
+                    path: ipath.clone(),
+                    op: Op::AddKey(k, v),
+                });
+            }
+            replaced = true;
+        }
         Some((i, _)) => {
             if !want_volume && volume_items == 1 {
                 plan.intents.push(Intent {
@@ -773,7 +809,9 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     };
     if want_volume && !matches!(our_volume, Some((_, true))) {
         plan.volume_added = true;
-        new_volumes.insert(0, volume_val(opts));
+        if !replaced {
+            new_volumes.insert(0, volume_val(opts));
+        }
     }
     add_items(
         &mut plan.intents,
@@ -1202,13 +1240,23 @@ fn plan_container<'n>(
     let existing_env = c.get("env");
     let env_items = lenient(list_of(c, cpath, "env"))?;
     // The earlier run's variables: a plain value that names a file directly inside one of
-    // its directory mounts; and its part of JAVA_TOOL_OPTIONS.
+    // its directory mounts; and its part of JAVA_TOOL_OPTIONS. When the pod has our volume,
+    // a directory this run mounts it at counts too: a re-run reads the variable through
+    // that mount (an earlier directory mount may have been mangled).
     let in_old_dir = |v: &str| {
-        old_dirs.iter().any(|d| {
-            v.strip_prefix(d.as_str())
-                .and_then(|r| r.strip_prefix('/'))
-                .is_some_and(|f| !f.is_empty() && !f.contains('/'))
-        })
+        let ours_now = dirs
+            .iter()
+            .filter(|_| ours)
+            .map(|d| d.trim_end_matches('/'));
+        old_dirs
+            .iter()
+            .map(String::as_str)
+            .chain(ours_now)
+            .any(|d| {
+                v.strip_prefix(d)
+                    .and_then(|r| r.strip_prefix('/'))
+                    .is_some_and(|f| !f.is_empty() && !f.contains('/'))
+            })
     };
     let mut old_env: Vec<(usize, String, String)> = Vec::new();
     // Variables of the container (index, name, value without our JAVA part), for lookups.
@@ -1241,6 +1289,16 @@ fn plan_container<'n>(
         }
         user_env.push((i, e, value.map(str::to_owned)));
     }
+    // An earlier run with --override-env set a variable of the chart in place, before the
+    // variables it added: such leading variables that already hold the value wanted are
+    // taken as the chart's when that spares moving them (a re-run changes nothing).
+    let displaced = leading_in_place(&old_env, want.env);
+    for (i, _, v) in old_env.drain(..displaced) {
+        if let Some(e) = env_items.get(i) {
+            user_env.push((i, e, Some(v)));
+        }
+    }
+    user_env.sort_by_key(|(i, _, _)| *i);
 
     let mut new_env: Vec<(String, String)> = Vec::new();
     let mut missing: Vec<(String, String)> = Vec::new();
@@ -1505,6 +1563,31 @@ fn secret_val(name: &str, key: &str) -> Val {
         "secretKeyRef",
         Val::map([("name", Val::str(name)), ("key", Val::str(key))]),
     )])
+}
+
+/// How many of the earlier run's variables `old` (in list order), from the first, are best
+/// read as the chart's own, overridden in place: each holds the value `want` gives its
+/// name, and taking them out of `old` leaves the fewest variables to remove and add again.
+fn leading_in_place(old: &[(usize, String, String)], want: &[WantEnv]) -> usize {
+    let wanted = |name: &str, value: &str| {
+        want.iter()
+            .any(|w| w.name == name && w.value == value && w.mode == EnvMode::Set)
+    };
+    let candidates = old.iter().take_while(|(_, n, v)| wanted(n, v)).count();
+    let moved = |k: usize| {
+        let (front, rest) = old.split_at(k.min(old.len()));
+        let order = want
+            .iter()
+            .filter(|w| !front.iter().any(|(_, n, _)| *n == w.name))
+            .map(|w| w.name.as_str());
+        let kept = rest
+            .iter()
+            .zip(order)
+            .take_while(|((_, n, _), w)| n == w)
+            .count();
+        rest.len() - kept
+    };
+    (0..=candidates).min_by_key(|k| moved(*k)).unwrap_or(0)
 }
 
 /// `value` without the JAVA_TOOL_OPTIONS part `ours` and the space before it, if it

@@ -422,3 +422,16 @@ golden! {
 golden! {
     rerun_after_every_mount_left_alone => "rerun-after-every-mount-left-alone",
 }
+
+// Findings of the semantic fuzzer: re-runs after --override-env, documents named as YAML reads them.
+golden! {
+    override_env_rerun_keeps_order => "override-env-rerun-keeps-order",
+    error_name_block_scalar_kind => "error-name-block-scalar-kind",
+    error_name_quoted => "error-name-quoted",
+    error_name_comment_and_block_name => "error-name-comment-and-block-name",
+    error_name_anchor_continued => "error-name-anchor-continued",
+    rerun_mangled_directory_mount => "rerun-mangled-directory-mount",
+    rerun_lost_volume => "rerun-lost-volume",
+    block_scalar_indentation_indicator => "block-scalar-indentation-indicator",
+    rerun_volume_source_in_place => "rerun-volume-source-in-place",
+}

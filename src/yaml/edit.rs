@@ -674,7 +674,14 @@ fn block_scalar_parts(
     }
     let h_start = i;
     i += 1;
-    while matches!(b.get(i), Some(b'+' | b'-')) {
+    // Chomping and indentation indicators, in either order (`|2-`, `>-1`).
+    let mut explicit = None;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'+' | b'-' => {}
+            b'1'..=b'9' => explicit = Some(usize::from(c - b'0')),
+            _ => break,
+        }
         i += 1;
     }
     let h_end = i;
@@ -693,7 +700,9 @@ fn block_scalar_parts(
     // Content: the lines indented at least as much as the first non-blank one, which is
     // indented more than the key.
     let parent = col_of(input, key.start);
-    let mut content_indent = None;
+    // An indentation indicator fixes the content's indentation: its first line may be
+    // indented more.
+    let mut content_indent = explicit.map(|n| parent + n);
     let mut content_eol = header_eol;
     let mut ls = eol + 1;
     while ls < b.len() {

@@ -92,10 +92,20 @@ pub(crate) fn guess_object(text: &str) -> Option<String> {
     let mut name = None;
     let mut ns = None;
     let mut in_meta = false;
-    for line in text.lines() {
-        let l = line.trim_end_matches('\r');
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
+    // The scalar after `key:` on line `at` (indented by `indent`), as YAML reads it.
+    let value = |at: usize, rest: &str, indent: usize| {
+        let continued = lines.get(at + 1..).unwrap_or(&[]).iter().find(|l| {
+            let t = l.trim_start();
+            !t.is_empty() && !t.starts_with('#')
+        });
+        // A plain scalar may go on over the next, more indented lines.
+        let more = continued.is_some_and(|l| l.len() - l.trim_start().len() > indent);
+        (!more).then(|| one_line_scalar(rest)).flatten()
+    };
+    for (at, l) in lines.iter().enumerate() {
         if let Some(k) = l.strip_prefix("kind:") {
-            kind = Some(k.trim().trim_matches('"').to_owned());
+            kind = value(at, k, 0);
         }
         if l.starts_with("metadata:") {
             in_meta = true;
@@ -105,22 +115,63 @@ pub(crate) fn guess_object(text: &str) -> Option<String> {
             if !l.starts_with(' ') && !l.is_empty() {
                 in_meta = false;
             } else if let Some(v) = l.trim_start().strip_prefix("name:") {
-                if l.len() - l.trim_start().len() == 2 {
-                    name.get_or_insert_with(|| v.trim().trim_matches('"').to_owned());
+                if l.len() - l.trim_start().len() == 2 && name.is_none() {
+                    name = Some(value(at, v, 2));
                 }
             } else if let Some(v) = l.trim_start().strip_prefix("namespace:")
                 && l.len() - l.trim_start().len() == 2
+                && ns.is_none()
             {
-                ns.get_or_insert_with(|| v.trim().trim_matches('"').to_owned());
+                ns = Some(value(at, v, 2));
             }
         }
     }
     let kind = kind.filter(|k| !k.is_empty())?;
-    Some(match (ns, name) {
+    Some(match (ns.flatten(), name.flatten()) {
         (Some(ns), Some(n)) => format!("{kind} {ns}/{n}"),
         (None, Some(n)) => format!("{kind} {n}"),
         _ => kind,
     })
+}
+
+/// The scalar `rest` (what follows `key:` on a line) reads as, when it is one a line holds
+/// whole: plain (up to a comment) or quoted without escapes. None for anything else (a block
+/// scalar, an anchor, a tag, a flow collection, an escape, a value on the next lines).
+fn one_line_scalar(rest: &str) -> Option<String> {
+    if !rest.is_empty() && !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let v = rest.trim();
+    let quoted = |q: char| {
+        let inner = v.strip_prefix(q)?;
+        let end = inner.rfind(q)?;
+        let (body, after) = (inner.get(..end)?, inner.get(end + 1..)?);
+        let after = after.trim_start();
+        if !(after.is_empty() || after.starts_with('#')) {
+            return None;
+        }
+        match q {
+            '"' => (!body.contains(['"', '\\'])).then(|| body.to_owned()),
+            _ => (!body.replace("''", "").contains('\'')).then(|| body.replace("''", "'")),
+        }
+    };
+    if v.starts_with('"') {
+        return quoted('"');
+    }
+    if v.starts_with('\'') {
+        return quoted('\'');
+    }
+    let v = match v.find(" #").or_else(|| v.find("\t#")) {
+        Some(at) => v.get(..at)?.trim_end(),
+        None => v,
+    };
+    let indicator = v.starts_with([
+        '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '%', '@', '`',
+    ]);
+    if v.is_empty() || indicator || v.contains(": ") || v.ends_with(':') || v.contains('\t') {
+        return None;
+    }
+    Some(v.to_owned())
 }
 
 /// Keys that appear more than once in a mapping, with the mapping's path.

@@ -1811,6 +1811,36 @@ pub const OPTION_SETS: &[OptSet] = &[
         flags: &[("configmap", "corp-ca"), ("mount-path", "/other")],
     },
     OptSet {
+        name: "configmap-merge",
+        flags: &[("configmap", "corp-ca"), ("merge-at-start", "true")],
+    },
+    OptSet {
+        name: "secret-merge",
+        flags: &[
+            ("secret", "corp-secret"),
+            ("key", "k.pem"),
+            ("merge-at-start", "true"),
+        ],
+    },
+    OptSet {
+        name: "ctb-merge",
+        flags: &[
+            ("cluster-trust-bundle", "corp-ctb"),
+            ("merge-at-start", "true"),
+        ],
+    },
+    OptSet {
+        name: "signer",
+        flags: &[("signer-name", "example.com/corp")],
+    },
+    OptSet {
+        name: "signer-merge",
+        flags: &[
+            ("signer-name", "example.com/corp"),
+            ("merge-at-start", "true"),
+        ],
+    },
+    OptSet {
         name: "complete-override-env",
         flags: &[
             ("configmap", "corp-ca"),
@@ -1899,6 +1929,8 @@ const SYSTEM_BUNDLES: &[&str] = &[
     "/etc/ssl/cert.pem",
 ];
 const VOLUME: &str = "trust-bundle";
+const MERGE_CONTAINER: &str = "trust-bundle-merge";
+const MERGE_SOURCE: &str = "trust-bundle-source";
 const HASH_ANNOTATION: &str = "trust-inject.dev/bundle-sha256";
 const GENERATED_ANNOTATION: &str = "trust-inject.dev/generated";
 const SKIP_ANNOTATION: &str = "trust-inject.dev/skip";
@@ -1911,6 +1943,8 @@ pub struct Expect {
     pub key: String,
     pub complete: bool,
     pub generated: bool,
+    /// `--merge-at-start`: an init container writes the generated layout into an emptyDir.
+    pub merge: bool,
     pub override_env: bool,
     pub mount_path: String,
 }
@@ -1923,20 +1957,29 @@ impl OptSet {
     /// What the README promises for these options.
     pub fn expect(&self) -> Expect {
         let generated = self.flag("ca-file").is_some();
-        let source = match (self.flag("configmap"), self.flag("secret")) {
-            (Some(n), _) => ("configMap", n.to_owned()),
-            (None, Some(n)) => ("secret", n.to_owned()),
-            (None, None) => ("configMap", GENERATED_NAME.to_owned()),
+        let merge = self.flag("merge-at-start") == Some("true");
+        let source = match (
+            self.flag("configmap"),
+            self.flag("secret"),
+            self.flag("cluster-trust-bundle"),
+            self.flag("signer-name"),
+        ) {
+            (Some(n), ..) => ("configMap", n.to_owned()),
+            (None, Some(n), ..) => ("secret", n.to_owned()),
+            (None, None, Some(n), _) => ("clusterTrustBundle", n.to_owned()),
+            (None, None, None, Some(n)) => ("signer", n.to_owned()),
+            (None, None, None, None) => ("configMap", GENERATED_NAME.to_owned()),
         };
         Expect {
             source,
             key: self.flag("key").unwrap_or("ca.crt").to_owned(),
-            complete: if generated {
+            complete: if generated || merge {
                 self.flag("public-roots") != Some("none")
             } else {
                 self.flag("complete-bundle") == Some("true")
             },
             generated,
+            merge,
             override_env: self.flag("override-env") == Some("true"),
             mount_path: self
                 .flag("mount-path")
@@ -2058,6 +2101,18 @@ fn remove_injection(out: &mut Value, inp: Option<&Value>) {
         .any(|v| str_of(Some(v), &["name"]) == Some(VOLUME));
     if !had_volume && let Some(Value::Array(vs)) = m.get_mut("volumes") {
         vs.retain(|v| str_of(Some(v), &["name"]) != Some(VOLUME));
+    }
+    // An earlier run's volume may change its source (an emptyDir under the start-up merge):
+    // it reads back as the input's.
+    let in_volume = items(inp.and_then(|i| i.get("volumes")))
+        .iter()
+        .find(|v| str_of(Some(v), &["name"]) == Some(VOLUME));
+    if let (Some(iv), Some(Value::Array(vs))) = (in_volume, m.get_mut("volumes")) {
+        for v in vs.iter_mut() {
+            if str_of(Some(v), &["name"]) == Some(VOLUME) {
+                *v = iv.clone();
+            }
+        }
     }
     restore_empty(m, inp, "volumes");
     for list in ["containers", "initContainers", "ephemeralContainers"] {
@@ -2201,6 +2256,70 @@ pub fn pod_spec_rules(spec: &Value) -> Vec<String> {
     problems
 }
 
+/// Whether the volume `v` (named `name`) reads the source the options name.
+fn check_source(v: &Value, name: &str, ex: &Expect, problems: &mut Vec<String>) {
+    let (kind, want) = &ex.source;
+    let got = match *kind {
+        "secret" => str_of(Some(v), &["secret", "secretName"]),
+        "configMap" => str_of(Some(v), &["configMap", "name"]),
+        _ => {
+            let field = if *kind == "signer" {
+                "signerName"
+            } else {
+                "name"
+            };
+            items(v.pointer("/projected/sources"))
+                .first()
+                .and_then(|s| str_of(Some(s), &["clusterTrustBundle", field]))
+        }
+    };
+    if got != Some(want.as_str()) {
+        problems.push(format!("volume {name} is {v}, expected {kind} {want}"));
+    }
+}
+
+/// With `--merge-at-start`: checks that the merge init container comes first and the source
+/// volume is there, and takes the container (and the source volume when `source`) out of
+/// `spec` when the input had none, so that the rest is checked like any injection.
+fn take_merge_out(spec: &mut Value, in_spec: &Value, source: bool, problems: &mut Vec<String>) {
+    let had = |list: &str, name: &str| {
+        items(in_spec.get(list))
+            .iter()
+            .any(|v| str_of(Some(v), &["name"]) == Some(name))
+    };
+    if !had("initContainers", MERGE_CONTAINER) {
+        let first = items(spec.get("initContainers"))
+            .first()
+            .and_then(|c| str_of(Some(c), &["name"]));
+        if first != Some(MERGE_CONTAINER) {
+            problems.push(format!(
+                "initContainers: {MERGE_CONTAINER} is not first (first: {first:?})"
+            ));
+        }
+        if let Some(Value::Array(cs)) = spec.get_mut("initContainers") {
+            cs.retain(|c| str_of(Some(c), &["name"]) != Some(MERGE_CONTAINER));
+            if cs.is_empty() {
+                match in_spec.get("initContainers") {
+                    None => {
+                        spec.as_object_mut().map(|m| m.remove("initContainers"));
+                    }
+                    Some(Value::Null) => {
+                        spec.as_object_mut()
+                            .map(|m| m.insert("initContainers".into(), Value::Null));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    if source
+        && !had("volumes", MERGE_SOURCE)
+        && let Some(Value::Array(vs)) = spec.get_mut("volumes")
+    {
+        vs.retain(|v| str_of(Some(v), &["name"]) != Some(MERGE_SOURCE));
+    }
+}
+
 /// What the run should have injected into one PodSpec, checked against the output.
 fn check_injected(
     out_spec: &Value,
@@ -2215,21 +2334,29 @@ fn check_injected(
         .filter(|v| str_of(Some(v), &["name"]) == Some(VOLUME))
         .collect();
     match vols.as_slice() {
-        [v] => {
-            let (kind, name) = &ex.source;
-            let field = if *kind == "secret" {
-                "secretName"
-            } else {
-                "name"
-            };
-            if str_of(Some(v), &[kind, field]) != Some(name.as_str()) {
-                problems.push(format!("volume {VOLUME} is {v}, expected {kind} {name}"));
+        [v] if ex.merge => {
+            if v.get("emptyDir").is_none() {
+                problems.push(format!("volume {VOLUME} is {v}, expected an emptyDir"));
             }
         }
+        [v] => check_source(v, VOLUME, ex, problems),
         other => problems.push(format!("{} volumes named {VOLUME}", other.len())),
     }
-    let mut want_files: Vec<(String, String)> =
-        vec![("/etc/ssl/certs/trust-inject-ca.crt".into(), ex.key.clone())];
+    if ex.merge {
+        let sources: Vec<&Value> = items(out_spec.get("volumes"))
+            .iter()
+            .filter(|v| str_of(Some(v), &["name"]) == Some(MERGE_SOURCE))
+            .collect();
+        match sources.as_slice() {
+            [v] => check_source(v, MERGE_SOURCE, ex, problems),
+            other => problems.push(format!("{} volumes named {MERGE_SOURCE}", other.len())),
+        }
+    }
+    let extra_key = if ex.merge { "ca.crt" } else { ex.key.as_str() };
+    let mut want_files: Vec<(String, String)> = vec![(
+        "/etc/ssl/certs/trust-inject-ca.crt".into(),
+        extra_key.to_owned(),
+    )];
     if ex.generated {
         want_files.extend(
             keys.iter()
@@ -2238,7 +2365,7 @@ fn check_injected(
         );
     }
     if ex.complete {
-        let k = if ex.generated {
+        let k = if ex.generated || ex.merge {
             "ca-bundle.crt"
         } else {
             &ex.key
@@ -2252,7 +2379,7 @@ fn check_injected(
     let mut want_env: Vec<&str> = vec!["NODE_EXTRA_CA_CERTS"];
     if ex.complete {
         want_env.extend(REPLACING_ENV);
-        if ex.generated {
+        if ex.generated || ex.merge {
             want_env.push("JAVA_TOOL_OPTIONS");
         }
     }
@@ -2295,18 +2422,20 @@ fn check_injected(
                     .filter(|e| str_of(Some(e), &["name"]) == Some(name))
                     .collect();
                 // Every variable names a file in the bundle directory: without that mount
-                // (the chart mounts over it) the variable may be left out.
+                // (the chart mounts over it) the variable may be left out, and the chart's
+                // own stays as it is even with --override-env (README: a variable is only
+                // set when a mount of the bundle provides the file it names).
                 let dir_kept = in_paths.iter().any(|d| is_within(&ex.mount_path, d));
-                if named.is_empty() && dir_kept {
+                let user = in_env
+                    .iter()
+                    .any(|x| str_of(Some(x), &["name"]) == Some(name));
+                if dir_kept && (named.is_empty() || user) {
                     continue;
                 }
                 let [e] = named.as_slice() else {
                     problems.push(format!("{cname}: {} entries named {name}", named.len()));
                     continue;
                 };
-                let user = in_env
-                    .iter()
-                    .any(|x| str_of(Some(x), &["name"]) == Some(name));
                 if user && (!ex.override_env || *name == "JAVA_TOOL_OPTIONS") {
                     continue; // the chart's value is kept (or appended to)
                 }
@@ -2355,7 +2484,13 @@ pub fn check_output(
             outs.len()
         )];
     }
-    let mut keys: BTreeSet<String> = BTreeSet::from([ex.key.clone()]);
+    let mut keys: BTreeSet<String> = if ex.merge {
+        ["ca.crt", "ca-bundle.crt", "truststore.p12"]
+            .map(str::to_owned)
+            .into()
+    } else {
+        BTreeSet::from([ex.key.clone()])
+    };
     let mut hashes = BTreeSet::new();
     for g in &gen_docs {
         for field in ["data", "binaryData"] {
@@ -2378,6 +2513,7 @@ pub fn check_output(
                 doc_problems.push(format!("{here}: the PodSpec is missing"));
                 continue;
             };
+            let mut merged_out = out_spec.clone();
             if pod_spec_rules(in_spec).is_empty() {
                 for p in pod_spec_rules(out_spec) {
                     doc_problems.push(format!("{here}: {p}"));
@@ -2392,7 +2528,10 @@ pub fn check_output(
             let ns = str_of(at(inp, &loc.object), &["metadata", "namespace"]).unwrap_or("");
             namespaces.insert(ns.to_owned());
             let mut probs = Vec::new();
-            check_injected(out_spec, in_spec, loc.is_pod, ex, &keys, &mut probs);
+            if ex.merge {
+                take_merge_out(&mut merged_out, in_spec, false, &mut probs);
+            }
+            check_injected(&merged_out, in_spec, loc.is_pod, ex, &keys, &mut probs);
             if ex.generated {
                 let h = str_of(at(out, &loc.meta), &["annotations", HASH_ANNOTATION]);
                 if h.is_none_or(|h| !hashes.contains(h)) {
@@ -2401,6 +2540,9 @@ pub fn check_output(
             }
             doc_problems.extend(probs.into_iter().map(|p| format!("{here}: {p}")));
             if let Some(s) = at_mut(&mut stripped, &loc.spec) {
+                if ex.merge {
+                    take_merge_out(s, in_spec, true, &mut Vec::new());
+                }
                 remove_injection(s, Some(in_spec));
             }
             let (parent, key) = loc.meta.split_at(loc.meta.len() - 1);
@@ -2705,8 +2847,9 @@ pub fn check_faithful(st: &Stream, output: &str) -> Vec<String> {
 
 /// The first line of block document `a` that is not in `b` (in order) and that an edit in
 /// place would not change. An edit may change a line holding a null or empty value that
-/// becomes a list, a flow collection that gains items, and an env value (with the lines
-/// nested under it) that --override-env replaces or JAVA_TOOL_OPTIONS extends; items go in
+/// becomes a list, a flow collection that gains items, an env value (with the lines
+/// nested under it) that --override-env replaces or JAVA_TOOL_OPTIONS extends, and a
+/// volume source (with its lines) a re-run under another source replaces; items go in
 /// before the closing bracket of a flow collection, on its line, after a comma added to
 /// the last item's line.
 fn lost_line<'a>(a: &'a str, b: &str) -> Option<&'a str> {
@@ -2755,7 +2898,12 @@ fn lost_line<'a>(a: &'a str, b: &str) -> Option<&'a str> {
         let key = body
             .trim_start_matches("- ")
             .trim_start_matches(['\'', '"']);
-        if key.starts_with("value") {
+        // An env value, and the source of an earlier run's volume that a re-run under
+        // another source rewrites (README "Re-runs"), with the lines nested under them.
+        let source = ["configMap", "secret", "projected", "emptyDir"]
+            .iter()
+            .any(|k| key.starts_with(k));
+        if key.starts_with("value") || source {
             under = Some(indent);
             continue;
         }
