@@ -970,7 +970,8 @@ fn variable_inside_mount(spec: &Node, opts: &Options) -> bool {
 }
 
 /// Each container of `spec` with each of its mounts of the volume named like ours.
-/// Whether a container mounts another volume than ours at the tool's directory.
+/// Whether a container mounts another volume than ours at the tool's directory or at a
+/// directory above it (which hides it).
 fn other_volume_at_our_directory(spec: &Node, opts: &Options) -> bool {
     ["containers", "initContainers"]
         .into_iter()
@@ -979,9 +980,11 @@ fn other_volume_at_our_directory(spec: &Node, opts: &Options) -> bool {
         .filter_map(|c| c.get("volumeMounts").and_then(Node::items))
         .flatten()
         .any(|m| {
-            str_at(Some(m), &["mountPath"]).map(|p| p.trim_end_matches('/'))
-                == Some(opts.mount_path.as_str())
-                && str_at(Some(m), &["name"]) != Some(opts.volume_name.as_str())
+            str_at(Some(m), &["name"]) != Some(opts.volume_name.as_str())
+                && str_at(Some(m), &["mountPath"]).is_some_and(|p| {
+                    let p = p.trim_end_matches('/');
+                    is_within(&opts.mount_path, p)
+                })
         })
 }
 

@@ -421,6 +421,7 @@ golden! {
 // Re-runs: convergence cases found by the property tests.
 golden! {
     rerun_after_every_mount_left_alone => "rerun-after-every-mount-left-alone",
+    rerun_after_directory_hidden_above => "rerun-after-directory-hidden-above",
 }
 
 // Findings of the semantic fuzzer: re-runs after --override-env, documents named as YAML reads them.
