@@ -48,6 +48,9 @@ pub struct KrmResult {
     pub object: Option<ObjectRef>,
     /// The field path inside the object.
     pub path: Option<String>,
+    /// Shown even as `info` on a run that succeeds (the partial-trust notice); other `info`
+    /// results are shown only when the run fails.
+    pub notice: bool,
 }
 
 fn parse_root(input: &str) -> Option<Node> {
@@ -146,6 +149,7 @@ fn prefix(e: ConfigErrors, p: &str) -> ConfigErrors {
 pub fn run(input: &str, outer: &Settings) -> KrmOutput {
     let mut results: Vec<KrmResult> = Vec::new();
     let err = |message: String| KrmResult {
+        notice: false,
         severity: Severity::Error,
         message,
         object: None,
@@ -185,6 +189,7 @@ pub fn run(input: &str, outer: &Settings) -> KrmOutput {
                     Severity::Warning
                 };
                 results.push(KrmResult {
+                    notice: false,
                     severity,
                     message: w.to_string(),
                     object: None,
@@ -202,6 +207,7 @@ pub fn run(input: &str, outer: &Settings) -> KrmOutput {
         Err(Error::Strict { warnings }) => {
             // Under --strict every warning is an error result of its own, on its object.
             results.extend(warnings.iter().map(|w| KrmResult {
+                notice: false,
                 severity: Severity::Error,
                 ..finding_result(w)
             }));
@@ -219,6 +225,7 @@ pub fn run(input: &str, outer: &Settings) -> KrmOutput {
         .map_or(0, <[_]>::len);
     if let Some(message) = crate::report::no_workload_warning(&processed, items) {
         results.push(KrmResult {
+            notice: false,
             severity: if opts.strict {
                 Severity::Error
             } else {
@@ -257,6 +264,16 @@ pub fn run(input: &str, outer: &Settings) -> KrmOutput {
         ));
         return finish(input, Some(&root), results);
     };
+    // Partial trust is said in the results too: kpt and kustomize show them.
+    if let Some(notice) = crate::reach::partial_notice(&processed, &opts) {
+        results.push(KrmResult {
+            severity: Severity::Info,
+            message: notice,
+            object: None,
+            path: None,
+            notice: true,
+        });
+    }
     finish(&out, Some(&final_root), results)
 }
 
@@ -269,6 +286,7 @@ fn error_result(e: &Error) -> KrmResult {
         _ => (None, None),
     };
     KrmResult {
+        notice: false,
         severity: Severity::Error,
         message: e.to_string(),
         object,
@@ -278,6 +296,7 @@ fn error_result(e: &Error) -> KrmResult {
 
 fn finding_result(f: &Finding) -> KrmResult {
     KrmResult {
+        notice: false,
         severity: f.severity,
         message: f.message.clone(),
         object: f.object.clone(),
@@ -467,7 +486,7 @@ fn finish(text: &str, root: Option<&Node>, results: Vec<KrmResult>) -> KrmOutput
     let failed = results.iter().any(|r| r.severity == Severity::Error);
     let shown: Vec<&KrmResult> = results
         .iter()
-        .filter(|r| r.severity >= Severity::Warning || failed)
+        .filter(|r| r.severity >= Severity::Warning || r.notice || failed)
         .collect();
     let Some(root) = root.filter(|_| !shown.is_empty()) else {
         return KrmOutput {
