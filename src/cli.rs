@@ -19,7 +19,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
 use crate::config::{FIELDS, FieldKind, Hint, Opt, Setting, Settings, settings_from_text};
 use crate::{Error, Options};
 
-/// The exit code table, for `--help` and the README.
+/// The exit code table, for `--help` and docs/usage.md.
 pub const EXIT_CODES: &str = "Exit codes:
   0  success (the whole input was processed and written)
   1  a workload could not be injected (conflict, or a warning under --strict)

@@ -13,12 +13,13 @@
 //! 1. Add a variant to [`Opt`] and one `field!` entry to [`FIELDS`] (flag, document path,
 //!    type, default, value name, heading, help; `.values(..)`, `.hint(..)` or
 //!    `.list_default(..)` where they apply). The flag, the environment variable, the config
-//!    field, the functionConfig key, the Argo CD parameter, `--help` and the README table
+//!    field, the functionConfig key, the Argo CD parameter, `--help` and the option table of
+//!    docs/usage.md
 //!    follow from that entry.
 //! 2. Add a typed field to [`Options`] and fill it in [`Options::from_settings`] with
 //!    `r.str(Opt::X)`, `r.bool(..)`, `r.int(..)` or `r.list(..)` (the default comes from
 //!    the table), validating it there.
-//! 3. Run `UPDATE_DOCS=1 cargo test --test docs` to rewrite the README's option reference.
+//! 3. Run `UPDATE_DOCS=1 cargo test --test docs` to rewrite that option table.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -1994,7 +1995,7 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 }
 
 /// The configuration reference as a Markdown table (flag, field, environment variable,
-/// default, meaning), generated from [`FIELDS`]; the README embeds it and a test keeps
+/// default, meaning), generated from [`FIELDS`]; docs/usage.md embeds it and a test keeps
 /// the two equal.
 #[must_use]
 pub fn reference_markdown() -> String {

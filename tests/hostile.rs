@@ -157,7 +157,7 @@ fn oracle() -> PathBuf {
 }
 
 /// Billion laughs in a workload: the tool must expand aliases to inject, so it must stop
-/// at the limit and say which document. Exit 3: the README lists "over a limit" as an
+/// at the limit and say which document. Exit 3: docs/usage.md lists "over a limit" as an
 /// input error.
 #[test]
 fn alias_bomb_in_a_deployment_is_refused_naming_the_document() {
