@@ -14,8 +14,7 @@
 //!    type, default, value name, heading, help; `.values(..)`, `.hint(..)` or
 //!    `.list_default(..)` where they apply). The flag, the environment variable, the config
 //!    field, the functionConfig key, the Argo CD parameter, `--help` and the option table of
-//!    docs/usage.md
-//!    follow from that entry.
+//!    docs/usage.md follow from that entry.
 //! 2. Add a typed field to [`Options`] and fill it in [`Options::from_settings`] with
 //!    `r.str(Opt::X)`, `r.bool(..)`, `r.int(..)` or `r.list(..)` (the default comes from
 //!    the table), validating it there.
