@@ -973,30 +973,22 @@ fn variable_inside_mount(spec: &Node, opts: &Options) -> bool {
 /// Whether a container mounts another volume than ours at the tool's directory or at a
 /// directory above it (which hides it).
 fn other_volume_at_our_directory(spec: &Node, opts: &Options) -> bool {
-    ["containers", "initContainers"]
-        .into_iter()
-        .filter_map(|l| spec.get(l).and_then(Node::items))
-        .flatten()
-        .filter_map(|c| c.get("volumeMounts").and_then(Node::items))
-        .flatten()
-        .any(|m| {
-            str_at(Some(m), &["name"]) != Some(opts.volume_name.as_str())
-                && str_at(Some(m), &["mountPath"]).is_some_and(|p| {
-                    let p = p.trim_end_matches('/');
-                    is_within(&opts.mount_path, p)
-                })
-        })
+    mounts_in(spec, &["containers", "initContainers"]).any(|(_, m)| {
+        str_at(Some(m), &["name"]) != Some(opts.volume_name.as_str())
+            && str_at(Some(m), &["mountPath"])
+                .is_some_and(|p| is_within(&opts.mount_path, p.trim_end_matches('/')))
+    })
 }
 
-fn mounts_of_volume<'n>(
+/// Every volume mount of the containers in the lists `lists`, with its container.
+fn mounts_in<'n>(
     spec: &'n Node,
-    opts: &'n Options,
+    lists: &'n [&'n str],
 ) -> impl Iterator<Item = (&'n Node, &'n Node)> + 'n {
-    ["containers", "initContainers", "ephemeralContainers"]
-        .into_iter()
+    lists
+        .iter()
         .filter_map(|l| spec.get(l).and_then(Node::items))
         .flatten()
-        .filter(|c| !is_merge_container(c, opts))
         .flat_map(|c| {
             c.get("volumeMounts")
                 .and_then(Node::items)
@@ -1004,7 +996,18 @@ fn mounts_of_volume<'n>(
                 .iter()
                 .map(move |m| (c, m))
         })
-        .filter(|(_, m)| str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str()))
+}
+
+fn mounts_of_volume<'n>(
+    spec: &'n Node,
+    opts: &'n Options,
+) -> impl Iterator<Item = (&'n Node, &'n Node)> + 'n {
+    mounts_in(
+        spec,
+        &["containers", "initContainers", "ephemeralContainers"],
+    )
+    .filter(|(c, _)| !is_merge_container(c, opts))
+    .filter(|(_, m)| str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str()))
 }
 
 /// Whether the mount `m` (of the volume named like ours, in container `c`) is one the tool
