@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::fs;
-use std::os::unix::fs::symlink;
+use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -363,6 +363,16 @@ pub fn run_init(
     let mut s = String::from("set -eu\n");
     let mut map: Vec<(String, PathBuf)> = Vec::new();
     let mut empty_dirs = Vec::new();
+    // What the container sees (its volumes and its program) appears under a folder that any
+    // user can reach, as the image's paths are: the checkout may sit in a folder that only
+    // its owner may enter, which the container's non-root user could not cross.
+    let view = std::env::temp_dir().join(format!("trust-inject-init-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&view);
+    fs::create_dir_all(&view).expect("init view directory");
+    fs::set_permissions(&view, fs::Permissions::from_mode(0o755)).expect("init view mode");
+    let image_program = view.join("trust-inject");
+    fs::copy(program, &image_program).expect("the program into the init view");
+    fs::set_permissions(&image_program, fs::Permissions::from_mode(0o755)).expect("program mode");
     for mount in init["volumeMounts"].as_array().into_iter().flatten() {
         let name = mount["name"].as_str().expect("volumeMount name");
         let volume = spec["volumes"]
@@ -380,13 +390,15 @@ pub fn run_init(
         } else {
             write_volume(&vdir, &volume_keys(volume, configmaps));
         }
-        let _ = writeln!(s, "mount --bind {0} {0}", qp(&vdir));
+        let seen = view.join(name);
+        fs::create_dir_all(&seen).expect("volume in the init view");
+        let _ = writeln!(s, "mount --bind {} {}", qp(&vdir), qp(&seen));
         if mount["readOnly"] == "true" {
-            let _ = writeln!(s, "mount -o remount,bind,ro {}", qp(&vdir));
+            let _ = writeln!(s, "mount -o remount,bind,ro {}", qp(&seen));
         }
         map.push((
             mount["mountPath"].as_str().expect("mountPath").to_owned(),
-            vdir,
+            seen,
         ));
     }
     let args: Vec<String> = init["args"]
@@ -416,7 +428,7 @@ pub fn run_init(
     let mut cmd = format!(
         "setpriv --reuid={uid} --regid={gid} --clear-groups env -i PATH={} {}",
         q(PATH),
-        qp(program)
+        qp(&image_program)
     );
     for a in &args {
         let _ = write!(cmd, " {}", q(a));
@@ -443,6 +455,7 @@ pub fn run_init(
         stderr: read("stderr"),
         status: read("status").trim().parse().expect("an exit status"),
     };
+    let _ = fs::remove_dir_all(&view);
     let mut written = HashMap::new();
     for (name, vdir) in empty_dirs {
         let mut keys = Keys::new();
