@@ -409,7 +409,16 @@ pub fn run_init(
             let mut a = a.as_str().expect("a string argument").to_owned();
             for (from, to) in replace {
                 if a == *from {
-                    a = (*to).to_owned();
+                    // A file the argument stands for goes into the view too.
+                    let file = Path::new(to);
+                    a = match file.file_name() {
+                        Some(base) if file.is_file() => {
+                            let seen = view.join(base);
+                            fs::copy(file, &seen).expect("a file into the init view");
+                            seen.to_str().expect("UTF-8 path").to_owned()
+                        }
+                        _ => (*to).to_owned(),
+                    };
                 }
             }
             for (path, vdir) in &map {
