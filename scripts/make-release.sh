@@ -2,7 +2,9 @@
 # Builds a release archive in the layout install.sh downloads:
 #
 #   <out>/trust-inject-<version>-<platform>.tar.gz   trust-inject (the binary), README.md,
-#                                                    LICENSE* and helm-plugin/ when present
+#                                                    LICENSE*, CHANGELOG.md, SECURITY.md,
+#                                                    docs/ and examples/ (what README links
+#                                                    to), and helm-plugin/ when present
 #   <out>/SHA256SUMS                                 sha256sum lines for every archive in <out>
 #
 # Run once per platform into the same <out> folder, then upload the folder's files as the
@@ -90,8 +92,11 @@ stage=$(mktemp -d 2>/dev/null || mktemp -d -t trust-inject-release)
 trap 'rm -rf "$stage"' EXIT
 cp "$binary" "$stage/trust-inject"
 chmod 755 "$stage/trust-inject"
-for f in "$root"/README.md "$root"/LICENSE*; do
+for f in "$root"/README.md "$root"/LICENSE* "$root"/CHANGELOG.md "$root"/SECURITY.md; do
 	if [ -f "$f" ]; then cp "$f" "$stage/"; fi
+done
+for d in docs examples; do
+	if [ -d "$root/$d" ]; then cp -R "$root/$d" "$stage/$d"; fi
 done
 if [ -d "$root/helm-plugin" ]; then cp -R "$root/helm-plugin" "$stage/helm-plugin"; fi
 

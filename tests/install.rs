@@ -1105,3 +1105,82 @@ fn wget_and_shasum_are_used_without_curl_and_sha256sum() {
         "shasum was not used:\n{calls}"
     );
 }
+
+/// Every relative link in the archive's Markdown files (README.md, docs/, examples/) names a
+/// file or folder that the archive holds, so the documentation reads whole offline.
+#[test]
+fn release_archive_holds_what_its_docs_link_to() {
+    let dir = scratch("release-links");
+    let fake = dir.join("fake-trust-inject");
+    fake_binary(&fake, "4.1.0");
+    let out_dir = dir.join("dist");
+    let out = Command::new("sh")
+        .arg(Path::new(ROOT).join("scripts/make-release.sh"))
+        .args([
+            "--version",
+            "4.1.0",
+            "--platform",
+            &host_platform(),
+            "--binary",
+        ])
+        .arg(&fake)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "make-release.sh failed:\n{}",
+        text(&out)
+    );
+    let unpacked = dir.join("unpacked");
+    fs::create_dir_all(&unpacked).unwrap();
+    let status = Command::new("tar")
+        .arg("-xzf")
+        .arg(out_dir.join(archive_name("4.1.0", &host_platform())))
+        .arg("-C")
+        .arg(&unpacked)
+        .status()
+        .unwrap();
+    assert!(status.success(), "tar -x failed");
+    let mut pages = vec![unpacked.join("README.md")];
+    let mut folders = vec![unpacked.join("docs"), unpacked.join("examples")];
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                pages.push(path);
+            }
+        }
+    }
+    assert!(
+        pages.len() > 5,
+        "the archive holds too few pages: {pages:?}"
+    );
+    let mut broken = Vec::new();
+    for page in &pages {
+        let body = fs::read_to_string(page).unwrap();
+        for (at, _) in body.match_indices("](") {
+            let rest = &body[at + 2..];
+            let Some(end) = rest.find(')') else { continue };
+            let target = rest[..end].split('#').next().unwrap_or("");
+            if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let base = page.parent().unwrap();
+            if !base.join(target).exists() {
+                broken.push(format!(
+                    "{}: {target}",
+                    page.strip_prefix(&unpacked).unwrap().display()
+                ));
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "links to what the archive lacks:\n{}",
+        broken.join("\n")
+    );
+}
