@@ -445,4 +445,6 @@ golden! {
     proxy_secret_java_json => "proxy-secret-java-json",
     proxy_secret_java_cidr => "proxy-secret-java-cidr",
     proxy_secret_java_alone_over_ca => "proxy-secret-java-alone-over-ca",
+    proxy_secret_java_rerun_over_ca => "proxy-secret-java-rerun-over-ca",
+    proxy_secret_java_crlf => "proxy-secret-java-crlf",
 }
