@@ -447,4 +447,5 @@ golden! {
     proxy_secret_java_alone_over_ca => "proxy-secret-java-alone-over-ca",
     proxy_secret_java_rerun_over_ca => "proxy-secret-java-rerun-over-ca",
     proxy_secret_java_crlf => "proxy-secret-java-crlf",
+    proxy_secret_java_chart_defines_first => "proxy-secret-java-chart-defines-first",
 }
