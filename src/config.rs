@@ -475,7 +475,7 @@ pub const FIELDS: &[Field] = &[
         Str,
         "",
         "NAME",
-        "Read the proxy URLs from keys HTTP_PROXY and HTTPS_PROXY of this Secret (for URLs with credentials)"
+        "Read the proxy URLs from keys HTTP_PROXY and HTTPS_PROXY of this Secret (for URLs with credentials), Java's from its optional keys HTTP_PROXY_HOST, HTTP_PROXY_PORT, HTTPS_PROXY_HOST and HTTPS_PROXY_PORT"
     ),
     field!(
         ClusterDomain,

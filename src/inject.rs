@@ -299,8 +299,8 @@ struct WantEnv {
     /// The file the value points at, which a mount of the bundle must provide (empty:
     /// none).
     file: String,
-    /// The Secret and key the value comes from instead (`valueFrom.secretKeyRef`).
-    secret: Option<(String, String)>,
+    /// The Secret key the value comes from instead (`valueFrom.secretKeyRef`).
+    secret: Option<crate::proxy::SecretRef>,
 }
 
 fn wanted_env(opts: &Options) -> Vec<WantEnv> {
@@ -371,6 +371,15 @@ fn proxy_env(p: &crate::proxy::Proxy, out: &mut Vec<WantEnv>) {
     if java.is_empty() {
         return;
     }
+    // Kubernetes expands `$(VAR)` only from variables defined earlier in the list: the
+    // variables Java's part refers to go before JAVA_TOOL_OPTIONS.
+    if let Some(at) = out.iter().position(|w| w.name == wk::JAVA_TOOL_OPTIONS) {
+        let (refs, rest): (Vec<WantEnv>, Vec<WantEnv>) = out
+            .drain(at..)
+            .partition(|w| crate::proxy::is_java_secret_var(&w.name));
+        out.extend(refs);
+        out.extend(rest);
+    }
     match out.iter_mut().find(|w| w.name == wk::JAVA_TOOL_OPTIONS) {
         Some(w) => w.value = format!("{} {java}", w.value),
         None => out.push(WantEnv {
@@ -401,6 +410,44 @@ fn proxy_notes(opts: &Options, spec_path: &Path, plan: &mut Plan) {
             ),
         });
     }
+}
+
+/// Our JAVA_TOOL_OPTIONS part `value` for a variable the container sets after `before`:
+/// without the proxy's part from `--proxy-secret` unless `before` defines every variable it
+/// refers to (Kubernetes expands `$(VAR)` only from variables defined earlier, and ours are
+/// added after), which `warn` is told.
+fn java_without_unexpandable(
+    value: &str,
+    opts: &Options,
+    before: &[Node],
+    warn: impl FnOnce(String),
+) -> String {
+    let part = opts
+        .proxy
+        .as_ref()
+        .map(crate::proxy::Proxy::java_secret_options)
+        .unwrap_or_default();
+    let defined = |var: &str| {
+        before
+            .iter()
+            .any(|e| str_at(Some(e), &["name"]) == Some(var))
+    };
+    if part.is_empty()
+        || crate::proxy::SECRET_JAVA_KEYS
+            .iter()
+            .all(|(_, var, _)| defined(var))
+    {
+        return value.to_owned();
+    }
+    warn(format!(
+        "its own {} comes before the variables Java's proxy options refer to, and Kubernetes expands $(VAR) only from variables defined earlier: Java gets no proxy options from --proxy-secret; define JAVA_TOOL_OPTIONS after them, or set -Dhttps.proxyHost and -Dhttps.proxyPort in it yourself",
+        wk::JAVA_TOOL_OPTIONS
+    ));
+    value
+        .strip_suffix(part.as_str())
+        .unwrap_or(value)
+        .trim_end()
+        .to_owned()
 }
 
 /// The proxy's JAVA_TOOL_OPTIONS part, if any.
@@ -1327,7 +1374,7 @@ fn plan_container<'n>(
         let epath = cpath.key("env").index(i);
         let raw = str_at(Some(e), &["value"]);
         if let Some(r) = &w.secret
-            && secret_ref(e) == Some((r.0.as_str(), r.1.as_str()))
+            && secret_ref(e) == Some((r.name.as_str(), r.key.as_str()))
         {
             continue;
         }
@@ -1358,6 +1405,18 @@ fn plan_container<'n>(
             continue;
         }
         if mode == EnvMode::Append && e.get("valueFrom").is_none() {
+            let before = env_items.get(..i).unwrap_or_default();
+            let value = &java_without_unexpandable(value, opts, before, |why| {
+                plan.notes.push(Note {
+                    severity: Severity::Warning,
+                    path: Some(epath.clone()),
+                    message: format!("container {:?}: {why}", cp.name),
+                });
+            });
+            if value.is_empty() {
+                touched_user.push(i);
+                continue;
+            }
             // Our part is there as a whole already (say, after a proxy-only pass over a CA
             // injection): nothing to do.
             if raw.is_some_and(|r| r.contains(value.as_str())) {
@@ -1412,7 +1471,7 @@ fn plan_container<'n>(
             (None, None) => "an empty value".to_owned(),
         };
         if opts.override_env
-            && let Some((name, key)) = &w.secret
+            && let Some(r) = &w.secret
         {
             touched_user.push(i);
             if e.get("value").is_some() {
@@ -1421,7 +1480,7 @@ fn plan_container<'n>(
                     op: Op::RemoveKey("value".into()),
                 });
             }
-            let from = secret_val(name, key);
+            let from = secret_val(r);
             plan.intents.push(if e.get("valueFrom").is_some() {
                 Intent {
                     path: epath.key("valueFrom"),
@@ -1536,9 +1595,7 @@ fn plan_container<'n>(
                 .find(|w| &w.name == n)
                 .and_then(|w| w.secret.as_ref())
             {
-                Some((name, key)) => {
-                    Val::map([("name", Val::str(n)), ("valueFrom", secret_val(name, key))])
-                }
+                Some(r) => Val::map([("name", Val::str(n)), ("valueFrom", secret_val(r))]),
                 None => Val::map([("name", Val::str(n)), ("value", Val::str(v))]),
             }
         })
@@ -1563,12 +1620,16 @@ fn secret_ref(e: &Node) -> Option<(&str, &str)> {
     Some((str_at(Some(r), &["name"])?, str_at(Some(r), &["key"])?))
 }
 
-/// `valueFrom` reading `key` of the Secret `name`.
-fn secret_val(name: &str, key: &str) -> Val {
-    Val::map([(
-        "secretKeyRef",
-        Val::map([("name", Val::str(name)), ("key", Val::str(key))]),
-    )])
+/// `valueFrom` reading a key of a Secret.
+fn secret_val(r: &crate::proxy::SecretRef) -> Val {
+    let mut keys = vec![
+        ("name".to_owned(), Val::str(&r.name)),
+        ("key".to_owned(), Val::str(&r.key)),
+    ];
+    if r.optional {
+        keys.push(("optional".to_owned(), Val::Bool(true)));
+    }
+    Val::map([("secretKeyRef", Val::Map(keys))])
 }
 
 /// How many of the earlier run's variables `old` (in list order), from the first, are best

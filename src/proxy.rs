@@ -37,6 +37,58 @@ pub const SECRET_HTTP_KEY: &str = "HTTP_PROXY";
 /// Key of the HTTPS proxy URL in the `--proxy-secret` Secret.
 pub const SECRET_HTTPS_KEY: &str = "HTTPS_PROXY";
 
+/// Java's proxy from the `--proxy-secret` Secret: (Java's system property, the variable
+/// defined before `JAVA_TOOL_OPTIONS`, the Secret key it reads). Java reads no proxy URL, so the Secret may hold the host and the port apart;
+/// `JAVA_TOOL_OPTIONS` refers to them as `$(VAR)`, which Kubernetes expands from variables
+/// defined earlier in the same container's `env`.
+///
+/// The keys are optional (`secretKeyRef.optional`): a Secret without them still starts every
+/// pod. A variable of a missing key is left undefined and its `$(VAR)` stays literal, always
+/// inside the value of a `-D` option, so the JVM still starts: a missing port falls back to
+/// the scheme's (Java reads a non-number as none); a missing host makes Java's requests
+/// through the proxy fail with an unknown host that names the variable. The whole option
+/// string in one key would not do: a literal `$(VAR)` on its own is an option the JVM
+/// refuses, and no Java program of the pod would start.
+pub const SECRET_JAVA_KEYS: [(&str, &str, &str); 4] = [
+    (
+        "http.proxyHost",
+        "TRUST_INJECT_HTTP_PROXY_HOST",
+        "HTTP_PROXY_HOST",
+    ),
+    (
+        "http.proxyPort",
+        "TRUST_INJECT_HTTP_PROXY_PORT",
+        "HTTP_PROXY_PORT",
+    ),
+    (
+        "https.proxyHost",
+        "TRUST_INJECT_HTTPS_PROXY_HOST",
+        "HTTPS_PROXY_HOST",
+    ),
+    (
+        "https.proxyPort",
+        "TRUST_INJECT_HTTPS_PROXY_PORT",
+        "HTTPS_PROXY_PORT",
+    ),
+];
+
+/// Whether `name` is one of the variables of [`SECRET_JAVA_KEYS`].
+#[must_use]
+pub fn is_java_secret_var(name: &str) -> bool {
+    SECRET_JAVA_KEYS.iter().any(|(_, var, _)| *var == name)
+}
+
+/// A variable's `valueFrom.secretKeyRef`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretRef {
+    /// The Secret.
+    pub name: String,
+    /// Its key.
+    pub key: String,
+    /// Whether the pod starts without the key (the variable is then left undefined).
+    pub optional: bool,
+}
+
 /// How a variable is set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -53,8 +105,8 @@ pub struct Var {
     pub name: String,
     /// Its value (empty when it comes from a Secret).
     pub value: String,
-    /// The Secret and key it comes from, if so.
-    pub secret: Option<(String, String)>,
+    /// The Secret key it comes from, if so.
+    pub secret: Option<SecretRef>,
     /// How it is set.
     pub mode: Mode,
 }
@@ -287,10 +339,28 @@ impl Proxy {
                     out.push(Var {
                         name: name.to_owned(),
                         value: String::new(),
-                        secret: Some((s.clone(), key.to_owned())),
+                        secret: Some(SecretRef {
+                            name: s.clone(),
+                            key: key.to_owned(),
+                            optional: false,
+                        }),
                         mode: Mode::Set,
                     });
                 }
+            }
+        }
+        if let Some(s) = &self.secret {
+            for (_, var, key) in SECRET_JAVA_KEYS {
+                out.push(Var {
+                    name: var.to_owned(),
+                    value: String::new(),
+                    secret: Some(SecretRef {
+                        name: s.clone(),
+                        key: key.to_owned(),
+                        optional: true,
+                    }),
+                    mode: Mode::Set,
+                });
             }
         }
         let list = self.no_proxy.join(",");
@@ -301,7 +371,8 @@ impl Proxy {
     }
 
     /// The `JAVA_TOOL_OPTIONS` part: proxy hosts and ports, and the exceptions in Java's
-    /// form. Empty when the proxy comes from a Secret (Java reads no proxy URL).
+    /// form. From a Secret, the hosts and ports are `$(VAR)` references to the variables
+    /// of [`SECRET_JAVA_KEYS`], which must be defined before `JAVA_TOOL_OPTIONS`.
     #[must_use]
     pub fn java_options(&self) -> String {
         let mut parts = Vec::new();
@@ -309,6 +380,11 @@ impl Proxy {
             if let Some(e) = e {
                 parts.push(format!("-D{scheme}.proxyHost={}", e.host));
                 parts.push(format!("-D{scheme}.proxyPort={}", e.port));
+            }
+        }
+        if self.secret.is_some() {
+            for (property, var, _) in SECRET_JAVA_KEYS {
+                parts.push(format!("-D{property}=$({var})"));
             }
         }
         if parts.is_empty() {
@@ -321,10 +397,21 @@ impl Proxy {
         parts.join(" ")
     }
 
+    /// The `JAVA_TOOL_OPTIONS` part that refers to the variables of [`SECRET_JAVA_KEYS`]
+    /// (empty without `--proxy-secret`): the whole [`Proxy::java_options`] then.
+    #[must_use]
+    pub fn java_secret_options(&self) -> String {
+        if self.secret.is_some() {
+            self.java_options()
+        } else {
+            String::new()
+        }
+    }
+
     /// The exceptions Java cannot express (CIDRs), which it will send through the proxy.
     #[must_use]
     pub fn java_dropped(&self) -> Vec<&str> {
-        if self.http.is_none() && self.https.is_none() {
+        if self.http.is_none() && self.https.is_none() && self.secret.is_none() {
             return Vec::new();
         }
         self.no_proxy
@@ -394,6 +481,42 @@ mod tests {
              -Dhttp.nonProxyHosts=localhost|127.0.0.1|[::1]|*.svc|*.svc.cluster.local|corp.example|*.corp.example|*.internal|db|[fd00::1]"
         );
         assert_eq!(p.java_dropped(), ["10.0.0.0/8"]);
+    }
+
+    #[test]
+    fn java_options_from_a_secret_refer_to_variables() {
+        let mut errs = ConfigErrors::default();
+        let r = Raw {
+            proxy: None,
+            secret: Some("corp-proxy"),
+            no_proxy: Some("10.0.0.0/8,.corp.example"),
+            ..raw("")
+        };
+        let p = resolve(&r, &mut errs).unwrap_or_else(|| panic!("{errs}"));
+        assert!(errs.0.is_empty(), "{errs}");
+        assert_eq!(
+            p.java_options(),
+            "-Dhttp.proxyHost=$(TRUST_INJECT_HTTP_PROXY_HOST) -Dhttp.proxyPort=$(TRUST_INJECT_HTTP_PROXY_PORT) \
+             -Dhttps.proxyHost=$(TRUST_INJECT_HTTPS_PROXY_HOST) -Dhttps.proxyPort=$(TRUST_INJECT_HTTPS_PROXY_PORT) \
+             -Dhttp.nonProxyHosts=localhost|127.0.0.1|[::1]|*.svc|*.svc.cluster.local|*.corp.example"
+        );
+        assert_eq!(p.java_dropped(), ["10.0.0.0/8"]);
+        // Every variable referred to is defined, from an optional key, before it is used.
+        let vars = p.vars();
+        for (_, var, key) in SECRET_JAVA_KEYS {
+            let v = vars
+                .iter()
+                .find(|v| v.name == var)
+                .unwrap_or_else(|| panic!("{var} is not set"));
+            assert_eq!(
+                v.secret,
+                Some(SecretRef {
+                    name: "corp-proxy".into(),
+                    key: key.into(),
+                    optional: true
+                })
+            );
+        }
     }
 
     #[test]

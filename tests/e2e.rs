@@ -1314,7 +1314,8 @@ fn merge_at_start_kpt_fn_eval() {
     );
 }
 
-// The egress proxy through Helm and kustomize (KRM: tests/krm.rs, plain pipe: golden cases).
+// The egress proxy through Helm 3, Helm 4, kustomize and kpt (KRM: tests/krm.rs, plain pipe:
+// golden cases).
 
 /// Every container of the object has the proxy variables in both cases, and Java's part.
 fn assert_proxied(objs: &[Value], kind: &str, name: &str, url: &str) {
@@ -1392,4 +1393,110 @@ fn kustomize_exec_krm_function_sets_the_proxy() {
     assert_injected(&objs, "Deployment", "api", "corp-ca");
     assert_proxied(&objs, "Deployment", "api", "http://proxy.corp:3128");
     assert!(out.contains(".svc.cluster.local,.corp.example"), "{out}");
+}
+
+#[test]
+fn helm4_plugin_sets_the_proxy() {
+    let sb = Sandbox::new("helm4-proxy");
+    install_helm4_plugin(&sb, true);
+    let out = helm4_template(
+        &sb,
+        &[
+            "--post-renderer-args",
+            "--configmap=corp-ca",
+            "--post-renderer-args",
+            "--proxy=http://proxy.corp:3128",
+        ],
+    );
+    // Every workload injected (hooks and test hooks too), file names kept.
+    assert_helm4_output(&out);
+    let objs = objects(&text(&out.stdout));
+    for (kind, name) in [
+        ("Deployment", "demo-web"),
+        ("CronJob", "demo-report"),
+        ("Job", "demo-migrate"),
+        ("Pod", "demo-test-connection"),
+    ] {
+        assert_proxied(&objs, kind, name, "http://proxy.corp:3128");
+    }
+}
+
+#[test]
+fn kpt_fn_eval_exec_sets_the_proxy() {
+    let Some(kpt) = kpt() else { return };
+    let sb = Sandbox::new("kpt-eval-proxy");
+    let pkg = kpt_package(&sb, "eval-pkg");
+    let src = repo().join("tests/e2e/kpt/eval-pkg");
+    let mut cmd = sb.cmd(&kpt);
+    cmd.args(["fn", "eval", "--exec"])
+        .arg(bin())
+        .arg(&pkg)
+        .args([
+            "--",
+            "configmap=corp-ca",
+            "proxy=http://proxy.corp:3128",
+            "no-proxy=.corp.example",
+        ]);
+    ok(&mut cmd);
+    assert_eq!(
+        read(&pkg.join("service.yaml")),
+        read(&src.join("service.yaml"))
+    );
+    let dep = read(&pkg.join("deployment.yaml"));
+    let objs = objects(&dep);
+    assert_injected(&objs, "Deployment", "web", "corp-ca");
+    assert_proxied(&objs, "Deployment", "web", "http://proxy.corp:3128");
+    assert!(dep.contains(".svc.cluster.local,.corp.example"), "{dep}");
+    ok(&mut cmd);
+    assert_eq!(
+        read(&pkg.join("deployment.yaml")),
+        dep,
+        "a second run changes nothing"
+    );
+}
+
+#[test]
+fn kpt_fn_render_sets_the_proxy() {
+    let Some(kpt) = kpt() else { return };
+    let sb = Sandbox::new("kpt-render-proxy");
+    let pkg = kpt_package(&sb, "render-pkg");
+    substitute(
+        &pkg.join("Kptfile"),
+        "@TRUST_INJECT_BIN@",
+        &bin().display().to_string(),
+    );
+    // The proxy alongside the configured bundle source, as in the issue's example.
+    std::fs::write(
+        pkg.join("trust-injection.yaml"),
+        "apiVersion: trust-inject.dev/v1alpha1\nkind: TrustInjection\nmetadata:\n  name: corp-ca\n  \
+         annotations:\n    config.kubernetes.io/local-config: \"true\"\nspec:\n  source:\n    \
+         configMap:\n      name: corp-ca\n  proxy:\n    url: http://proxy.corp:3128\n    noProxy: .corp.example\n",
+    )
+    .expect("config");
+    let service = read(&pkg.join("service.yaml"));
+    let mut cmd = sb.cmd(&kpt);
+    cmd.args(["fn", "render", "--allow-exec"]).arg(&pkg);
+    ok(&mut cmd);
+    assert_eq!(read(&pkg.join("service.yaml")), service);
+    let dep = read(&pkg.join("deployment.yaml"));
+    let objs = objects(&dep);
+    assert_injected(&objs, "Deployment", "web", "corp-ca");
+    assert_proxied(&objs, "Deployment", "web", "http://proxy.corp:3128");
+    assert!(dep.contains(".svc.cluster.local,.corp.example"), "{dep}");
+    // kpt runs the pipeline again on its own output: the second render changes nothing.
+    let snapshot: Vec<(String, String)> = std::fs::read_dir(&pkg)
+        .expect("pkg")
+        .map(|e| e.expect("entry").path())
+        .map(|p| (p.display().to_string(), read(&p)))
+        .collect();
+    ok(&mut cmd);
+    for (f, before) in snapshot {
+        assert_eq!(
+            read(Path::new(&f)),
+            before,
+            "{f} changed on the second render"
+        );
+    }
+    let files = std::fs::read_dir(&pkg).expect("pkg").count();
+    assert_eq!(files, 4, "the second render added no file");
 }

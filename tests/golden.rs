@@ -436,3 +436,16 @@ golden! {
     block_scalar_indentation_indicator => "block-scalar-indentation-indicator",
     rerun_volume_source_in_place => "rerun-volume-source-in-place",
 }
+
+// Egress proxy from a Secret: Java's proxy options through $(VAR) references to optional keys.
+golden! {
+    proxy_secret_java => "proxy-secret-java",
+    proxy_secret_java_generated => "proxy-secret-java-generated",
+    proxy_secret_java_chart_sets => "proxy-secret-java-chart-sets",
+    proxy_secret_java_json => "proxy-secret-java-json",
+    proxy_secret_java_cidr => "proxy-secret-java-cidr",
+    proxy_secret_java_alone_over_ca => "proxy-secret-java-alone-over-ca",
+    proxy_secret_java_rerun_over_ca => "proxy-secret-java-rerun-over-ca",
+    proxy_secret_java_crlf => "proxy-secret-java-crlf",
+    proxy_secret_java_chart_defines_first => "proxy-secret-java-chart-defines-first",
+}

@@ -1050,7 +1050,10 @@ fn every_runtime_trusts_the_corporate_ca_and_still_trusts_public_roots() {
                 injection.stderr
             ));
         }
-        let env = pod::container_env(pod::container(&injection.spec, "pinned"));
+        let env = pod::container_env(
+            pod::container(&injection.spec, "pinned"),
+            &injection.configmaps,
+        );
         if !env.contains(&(
             "SSL_CERT_FILE".to_owned(),
             "/opt/app/public-roots.pem".to_owned(),
@@ -1087,47 +1090,117 @@ fn every_runtime_trusts_the_corporate_ca_and_still_trusts_public_roots() {
 const PROXY_BEGIN: &str = "<!-- BEGIN GENERATED: proxy-table -->\n";
 const PROXY_END: &str = "<!-- END GENERATED: proxy-table -->";
 
-/// What a runtime did in the proxy test: reached the corporate server through the proxy, and
-/// the `NO_PROXY` server directly.
+/// What a runtime did in one run of the proxy test: fetched the page of the corporate server
+/// (which only the proxy leads to), of the server named in `--no-proxy`, and of the one at an
+/// address a CIDR in `--no-proxy` covers (both reached only directly).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Proxied {
     through_proxy: bool,
-    direct: bool,
+    by_name: bool,
+    by_cidr: bool,
 }
 
-/// The promise, in [`Runtime::ALL`] order.
-const PROXY_EXPECTED: [Proxied; 7] = [
-    // OpenSSL s_client reads no proxy variable (it has -proxy).
+const fn cell(through_proxy: bool, by_name: bool, by_cidr: bool) -> Proxied {
     Proxied {
-        through_proxy: false,
-        direct: true,
+        through_proxy,
+        by_name,
+        by_cidr,
+    }
+}
+
+/// The CIDR given in `--no-proxy`. Not loopback: Go never sends a loopback address to a
+/// proxy, whatever `NO_PROXY` says.
+const CIDR: &str = "192.0.2.0/24";
+
+/// The address of a runtime's server for the CIDR check, one per runtime ([`Runtime::ALL`]
+/// order), so the proxy's log tells which client asked for it. The certificate names them
+/// (`tests/trust/pki.rs`).
+fn cidr_address(row: usize) -> String {
+    format!("192.0.2.{}", 11 + row)
+}
+
+/// How the bundle and the proxy reach the pod in one run of the tool.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ProxySource {
+    /// `--ca-file corp-root.pem --proxy URL`.
+    Generated,
+    /// `--configmap corp-ca --proxy URL`: the corporate CA alone.
+    Partial,
+    /// `--configmap corp-ca --merge-at-start --proxy URL`.
+    Merged,
+    /// `--configmap corp-ca --merge-at-start --proxy-secret corp-proxy`, with Java's keys.
+    Secret,
+    /// The same with a Secret that holds only `HTTP_PROXY` and `HTTPS_PROXY`.
+    SecretWithoutJavaKeys,
+}
+
+/// One column of the proxy table.
+struct ProxyRun {
+    title: &'static str,
+    source: ProxySource,
+    /// The promise, in [`Runtime::ALL`] order.
+    expected: [Proxied; 7],
+}
+
+const Y: bool = true;
+const N: bool = false;
+
+/// Every client that reads the proxy settings, with a bundle it trusts: OpenSSL's `s_client`
+/// reads no proxy variable and Node.js 20 ignores them (both connect directly, which reaches
+/// only the servers of the clients' namespace); Python's urllib and Java have no CIDR form.
+const COMPLETE: [Proxied; 7] = [
+    cell(N, Y, Y), // OpenSSL
+    cell(Y, Y, Y), // curl
+    cell(Y, Y, N), // Python ssl (urllib)
+    cell(Y, Y, Y), // Python requests
+    cell(N, Y, Y), // Node.js 20
+    cell(Y, Y, N), // Java
+    cell(Y, Y, Y), // Go
+];
+
+const PROXY_RUNS: [ProxyRun; 5] = [
+    ProxyRun {
+        title: "generated<br>`--ca-file corp-root.pem --proxy URL`",
+        source: ProxySource::Generated,
+        expected: COMPLETE,
     },
-    // curl, Python ssl (urllib), Python requests.
-    Proxied {
-        through_proxy: true,
-        direct: true,
+    ProxyRun {
+        title: "corporate CA alone<br>`--configmap corp-ca --proxy URL`",
+        source: ProxySource::Partial,
+        // Only Node.js and Go trust a bundle of the corporate CA alone.
+        expected: [
+            cell(N, N, N),
+            cell(N, N, N),
+            cell(N, N, N),
+            cell(N, N, N),
+            cell(N, Y, Y),
+            cell(N, N, N),
+            cell(Y, Y, Y),
+        ],
     },
-    Proxied {
-        through_proxy: true,
-        direct: true,
+    ProxyRun {
+        title: "merged at start<br>`--configmap corp-ca --merge-at-start --proxy URL`",
+        source: ProxySource::Merged,
+        expected: COMPLETE,
     },
-    Proxied {
-        through_proxy: true,
-        direct: true,
+    ProxyRun {
+        title: "from a Secret<br>`--configmap corp-ca --merge-at-start --proxy-secret corp-proxy`",
+        source: ProxySource::Secret,
+        expected: COMPLETE,
     },
-    // Node.js before 24 ignores NODE_USE_ENV_PROXY and the proxy variables.
-    Proxied {
-        through_proxy: false,
-        direct: true,
-    },
-    // Java (its proxy properties), Go.
-    Proxied {
-        through_proxy: true,
-        direct: true,
-    },
-    Proxied {
-        through_proxy: true,
-        direct: true,
+    ProxyRun {
+        title: "from a Secret without Java's keys",
+        source: ProxySource::SecretWithoutJavaKeys,
+        // Java starts, reaches the NO_PROXY name, and fails through the proxy.
+        expected: [
+            cell(N, Y, Y),
+            cell(Y, Y, Y),
+            cell(Y, Y, N),
+            cell(Y, Y, Y),
+            cell(N, Y, Y),
+            cell(N, Y, N),
+            cell(Y, Y, Y),
+        ],
     },
 ];
 
@@ -1143,6 +1216,21 @@ impl NetNs {
             Command::new("ip").args(["netns", "exec", &ns.0, "ip", "link", "set", "lo", "up"]),
         );
         ns
+    }
+
+    /// Gives the namespace's loopback one more address.
+    fn add_address(&self, address: &str) {
+        run_checked(Command::new("ip").args([
+            "netns",
+            "exec",
+            &self.0,
+            "ip",
+            "addr",
+            "add",
+            &format!("{address}/32"),
+            "dev",
+            "lo",
+        ]));
     }
 
     /// A script that runs `program` with its arguments inside the namespace.
@@ -1216,41 +1304,190 @@ impl Drop for Proxy {
     }
 }
 
-fn proxy_table(results: &[Proxied; 7]) -> String {
-    let mut t = wrap(
-        "Each cell is ✔ when the client, run with the injected container's env and mounts and no \
-         proxy option of its own, fetched the page: from the corporate server, which it can reach \
-         only through the proxy (left), and from a server named in `--no-proxy`, reached directly \
-         (right); ✘ when it failed.",
-    );
-    t += "\n| runtime | `--ca-file corp-root.pem --proxy http://127.0.0.1:PORT --no-proxy direct.example.test`<br>through the proxy / `NO_PROXY` |\n|---|---|\n";
-    for (runtime, r) in Runtime::ALL.iter().zip(results) {
+/// What the runs measured, beside the cells: for each run, the runtimes whose request for
+/// their CIDR address reached the proxy.
+struct ProxyResults {
+    cells: Vec<[Proxied; 7]>,
+    cidr_asked_proxy: Vec<Vec<Runtime>>,
+}
+
+fn proxy_cell(p: Proxied) -> String {
+    format!(
+        "{} / {} / {}",
+        mark(p.through_proxy),
+        mark(p.by_name),
+        mark(p.by_cidr)
+    )
+}
+
+/// The docs/injection.md section: the table, then what it means, every list in it measured.
+fn proxy_table(r: &ProxyResults) -> String {
+    let mut t = wrap(&format!(
+        "Each cell is *corporate server through the proxy / `NO_PROXY` name / `NO_PROXY` CIDR*: ✔ \
+         when the client, run with the injected container's env and mounts and no proxy or trust \
+         option of its own, fetched the page; ✘ when it failed. The corporate server can be \
+         reached only through the proxy; the other two only directly: one named in `--no-proxy`, \
+         and one reached by an address that `--no-proxy`'s `{CIDR}` covers. Every run has \
+         `--no-proxy direct.example.test,{CIDR}`."
+    ));
+    t += "\n| runtime |";
+    for run in &PROXY_RUNS {
+        t += &format!(" {} |", run.title);
+    }
+    t += "\n|---|";
+    t += &"---|".repeat(PROXY_RUNS.len());
+    t += "\n";
+    for (row, runtime) in Runtime::ALL.iter().enumerate() {
         let label = match runtime {
             Runtime::Node => "Node.js 20 `https.get`".to_owned(),
             other => other.label().to_owned(),
         };
-        t += &format!(
-            "| {label} | {} / {} |\n",
-            mark(r.through_proxy),
-            mark(r.direct)
-        );
+        t += &format!("| {label} |");
+        for cells in &r.cells {
+            t += &format!(" {} |", proxy_cell(cells[row]));
+        }
+        t += "\n";
     }
+    let generated = PROXY_RUNS
+        .iter()
+        .position(|run| run.source == ProxySource::Generated)
+        .expect("a generated run");
+    let partial = PROXY_RUNS
+        .iter()
+        .position(|run| run.source == ProxySource::Partial)
+        .expect("a partial run");
+    let proxied: Vec<Runtime> = Runtime::ALL
+        .iter()
+        .enumerate()
+        .filter(|(row, _)| r.cells[generated][*row].through_proxy)
+        .map(|(_, rt)| *rt)
+        .collect();
+    let (cidr_no, cidr_yes): (Vec<Runtime>, Vec<Runtime>) = proxied
+        .iter()
+        .partition(|rt| r.cidr_asked_proxy[generated].contains(rt));
+    let alone: Vec<Runtime> = Runtime::ALL
+        .iter()
+        .enumerate()
+        .filter(|(row, _)| r.cells[partial][*row].through_proxy)
+        .map(|(_, rt)| *rt)
+        .collect();
+    let need: Vec<Runtime> = proxied
+        .iter()
+        .filter(|rt| !alone.contains(rt))
+        .copied()
+        .collect();
+    // Verbs agree with the measured lists; the Python `ssl` client fetches with urllib.
+    let verb = |rts: &[Runtime], one: &'static str, many: &'static str| {
+        if rts.len() == 1 { one } else { many }
+    };
+    let names = |rts: &[Runtime]| list(rts).replace("Python `ssl`", "Python `urllib`");
+    t += "\n";
+    t += &wrap(&format!(
+        "A CIDR in `NO_PROXY`: {} {} directly to an address it covers (the proxy's log shows no \
+         request for it); {} {} the proxy for it, which fails here. Every client reached the \
+         `NO_PROXY` name directly: the proxy's log shows no request for it.",
+        names(&cidr_yes),
+        verb(&cidr_yes, "connects", "connect"),
+        names(&cidr_no),
+        verb(&cidr_no, "asks", "ask"),
+    ));
+    t += "\n";
+    t += &wrap(&format!(
+        "With the corporate CA alone (`--configmap` of a bundle not declared `--complete-bundle`), \
+         only {} {} the corporate server through the proxy. {} {} a complete bundle: \
+         `--merge-at-start` (an init container merges the public roots), `--ca-file`, or a \
+         source declared `--complete-bundle`.",
+        names(&alone),
+        verb(&alone, "reaches", "reach"),
+        names(&need),
+        verb(&need, "needs", "need"),
+    ));
     t += "\n";
     t += &wrap(
         "OpenSSL's `s_client` reads no proxy variable. Node.js honours `NODE_USE_ENV_PROXY=1` (and \
-         so the proxy variables) from version 24; the Node.js 20 measured here ignores both and \
-         connects directly, which the network refuses. Java reads the `-Dhttps.proxyHost` family \
-         and `-Dhttp.nonProxyHosts` that the tool appends to `JAVA_TOOL_OPTIONS`. The proxy's log \
-         shows no request for the `NO_PROXY` name.",
+         so the proxy variables) from version 24; the Node.js 20 measured here ignores both, \
+         whatever the bundle, and connects directly: it reaches the `NO_PROXY` servers but not \
+         the corporate one, which the network leaves to the proxy. Java reads the \
+         `-Dhttps.proxyHost` family and `-Dhttp.nonProxyHosts` that the tool appends to \
+         `JAVA_TOOL_OPTIONS`; with `--proxy-secret` their values are `$(VAR)` references to the \
+         Secret's optional keys. Without those keys the JVM still starts and reaches the \
+         `NO_PROXY` name, but asks for the unknown proxy host `$(TRUST_INJECT_HTTPS_PROXY_HOST)`.",
     );
     t += "\n";
     t += &wrap(
         "Measured by `cargo test --test trust`: the clients run in a network namespace of their \
-         own whose loopback holds the proxy's listening socket and the `NO_PROXY` server; the \
+         own whose loopback holds the proxy's listening socket and the `NO_PROXY` servers; the \
          proxy (`tests/trust/proxy.py`, CONNECT only, logging every request) connects from the \
-         test's namespace, where the corporate server listens, so no direct connection reaches it.",
+         test's namespace, where the corporate server listens, so no direct connection reaches \
+         it. The env comes from the container as kubelet builds it: Secret keys read, `$(VAR)` \
+         expanded. The merge init container runs as in the trust table.",
     );
     t
+}
+
+/// The tool's arguments for a run, and the objects the pod reads (`corp-ca`, `secret/…`).
+fn proxy_args(
+    source: ProxySource,
+    pki: &Pki,
+    proxy_url: &str,
+    no_proxy: &str,
+) -> (Vec<String>, HashMap<String, Keys>) {
+    let path = |p: &Path| p.to_str().expect("UTF-8 path").to_owned();
+    let corp_ca = || {
+        (
+            "corp-ca".to_owned(),
+            Keys::from([(
+                "ca.crt".to_owned(),
+                fs::read(&pki.corp_root).expect("certificate"),
+            )]),
+        )
+    };
+    let mut given = HashMap::new();
+    let mut args: Vec<String> = match source {
+        ProxySource::Generated => vec![
+            "--ca-file".into(),
+            path(&pki.corp_root),
+            "--public-roots".into(),
+            path(&pki.public_root),
+        ],
+        ProxySource::Partial => {
+            given.extend([corp_ca()]);
+            vec!["--configmap".into(), "corp-ca".into()]
+        }
+        _ => {
+            given.extend([corp_ca()]);
+            vec![
+                "--configmap".into(),
+                "corp-ca".into(),
+                "--merge-at-start".into(),
+            ]
+        }
+    };
+    match source {
+        ProxySource::Secret | ProxySource::SecretWithoutJavaKeys => {
+            // The URL with credentials, as a Secret holds it (the test proxy ignores them).
+            let (host, port) = proxy_url
+                .trim_start_matches("http://")
+                .split_once(':')
+                .expect("host:port");
+            let url = format!("http://user:s3cret@{host}:{port}");
+            let mut keys = Keys::from([
+                ("HTTP_PROXY".to_owned(), url.clone().into_bytes()),
+                ("HTTPS_PROXY".to_owned(), url.into_bytes()),
+            ]);
+            if source == ProxySource::Secret {
+                for scheme in ["HTTP", "HTTPS"] {
+                    keys.insert(format!("{scheme}_PROXY_HOST"), host.as_bytes().to_vec());
+                    keys.insert(format!("{scheme}_PROXY_PORT"), port.as_bytes().to_vec());
+                }
+            }
+            given.insert("secret/corp-proxy".to_owned(), keys);
+            args.extend(["--proxy-secret".into(), "corp-proxy".into()]);
+        }
+        _ => args.extend(["--proxy".into(), proxy_url.to_owned()]),
+    }
+    args.extend(["--no-proxy".into(), no_proxy.to_owned()]);
+    (args, given)
 }
 
 #[test]
@@ -1265,19 +1502,26 @@ fn every_proxy_aware_runtime_reaches_the_corporate_server_through_the_proxy() {
     let mut image = image_trust(&tools, &pki, &scratch.0.join("image"));
     let go_client = build_go_client(&tools, &scratch.0);
     let ns = NetNs::new(format!("ti-proxy-{}", std::process::id()));
+    for row in 0..Runtime::ALL.len() {
+        ns.add_address(&cidr_address(row));
+    }
     let python_in_ns = ns.wrapper(&scratch.0, "python-in-ns", tools.get("PYTHON"));
     let unshare_in_ns = ns.wrapper(&scratch.0, "unshare-in-ns", tools.get("UNSHARE"));
 
-    // The corporate server in the test's namespace; the NO_PROXY one in the clients'.
+    // The corporate server in the test's namespace; the NO_PROXY one in the clients', on
+    // every address there (127.0.0.1 for its name, and the CIDR addresses).
     let corp_server = TlsServer::start(tools.get("PYTHON"), &pki.corp_server);
-    let direct_server = TlsServer::start(&python_in_ns, &pki.corp_server);
+    let direct_server = TlsServer::start_on(&python_in_ns, &pki.corp_server, "0.0.0.0");
     assert_ne!(
         corp_server.port, direct_server.port,
         "ports collide; run again"
     );
     let proxy = Proxy::start(tools.get("PYTHON"), &ns, scratch.0.join("proxy.log"));
+    let proxy_url = format!("http://127.0.0.1:{}", proxy.port);
+    let no_proxy = format!("direct.example.test,{CIDR}");
     let corp = format!("https://corp.example.test:{}/", corp_server.port);
     let direct = format!("https://direct.example.test:{}/", direct_server.port);
+    let by_cidr = |row: usize| format!("https://{}:{}/", cidr_address(row), direct_server.port);
     let hosts = scratch.0.join("hosts");
     fs::write(
         &hosts,
@@ -1286,45 +1530,28 @@ fn every_proxy_aware_runtime_reaches_the_corporate_server_through_the_proxy() {
     .expect("hosts file");
     image.files.push((PathBuf::from("/etc/hosts"), hosts));
 
-    let path = |p: &Path| p.to_str().expect("UTF-8 path").to_owned();
-    let (stdout, _) = inject(&[
-        "--ca-file".into(),
-        path(&pki.corp_root),
-        "--public-roots".into(),
-        path(&pki.public_root),
-        "--proxy".into(),
-        format!("http://127.0.0.1:{}", proxy.port),
-        "--no-proxy".into(),
-        "direct.example.test".into(),
-    ]);
-    let docs = yaml::parse_stream(&stdout);
-    let deployment = docs
-        .iter()
-        .find(|d| d["kind"] == "Deployment")
-        .expect("the Deployment comes out");
-    let configmaps: HashMap<String, Keys> = docs
-        .iter()
-        .filter(|d| d["kind"] == "ConfigMap")
-        .map(|d| {
-            (
-                d["metadata"]["name"].as_str().expect("a name").to_owned(),
-                configmap_keys(d),
-            )
-        })
-        .collect();
-    let spec = deployment["spec"]["template"]["spec"].clone();
-
     let src = |f: &str| format!("{}/tests/trust/{f}", env!("CARGO_MANIFEST_DIR"));
     let exec = |id: &str, argv: Vec<String>| Exec {
         id: id.to_owned(),
         argv,
         image_env: vec![],
     };
-    let both = |argv: Vec<String>| [argv, vec![corp.clone(), direct.clone()]].concat();
+    let row_of = |rt: Runtime| {
+        Runtime::ALL
+            .iter()
+            .position(|r| *r == rt)
+            .expect("a runtime")
+    };
+    let urls = |rt: Runtime| vec![corp.clone(), direct.clone(), by_cidr(row_of(rt))];
     let mut execs = Vec::new();
     for (which, host, port) in [
-        ("corp", "corp.example.test", corp_server.port),
-        ("public", "direct.example.test", direct_server.port),
+        ("corp", "corp.example.test".to_owned(), corp_server.port),
+        ("name", "direct.example.test".to_owned(), direct_server.port),
+        (
+            "cidr",
+            cidr_address(row_of(Runtime::OpenSsl)),
+            direct_server.port,
+        ),
     ] {
         execs.push(exec(
             &format!("openssl-{which}"),
@@ -1333,13 +1560,13 @@ fn every_proxy_aware_runtime_reaches_the_corporate_server_through_the_proxy() {
                 "s_client".into(),
                 "-verify_return_error".into(),
                 "-servername".into(),
-                host.into(),
+                host.clone(),
                 "-connect".into(),
                 format!("{host}:{port}"),
             ],
         ));
     }
-    for (which, url) in [("corp", &corp), ("public", &direct)] {
+    for (which, url) in ["corp", "name", "cidr"].iter().zip(urls(Runtime::Curl)) {
         execs.push(exec(
             &format!("curl-{which}"),
             vec![
@@ -1347,101 +1574,174 @@ fn every_proxy_aware_runtime_reaches_the_corporate_server_through_the_proxy() {
                 "-sS".into(),
                 "-o".into(),
                 "/dev/null".into(),
-                url.clone(),
+                url,
             ],
         ));
     }
-    execs.push(exec(
-        "python-ssl",
-        both(vec![tools.str("PYTHON"), src("client_urllib.py")]),
-    ));
-    execs.push(exec(
-        "python-requests",
-        both(vec![tools.str("PYTHON"), src("client_requests.py")]),
-    ));
-    execs.push(exec(
-        "node",
-        both(vec![tools.str("NODE"), src("client.js")]),
-    ));
-    execs.push(exec(
-        "java",
-        both(vec![tools.str("JAVA"), src("Client.java")]),
-    ));
-    execs.push(exec("go", both(vec![path(&go_client)])));
-
-    let view = scratch.0.join("view");
-    let out = pod::run(
-        &unshare_in_ns,
-        &view,
-        &spec,
-        "app",
-        &configmaps,
-        &image,
-        &execs,
-    );
-    let mut log = String::new();
-    for (id, o) in &out {
-        log += &format!("== {id} (exit {})\n{}{}\n", o.status, o.stdout, o.stderr);
+    for (id, rt, argv) in [
+        (
+            "python-ssl",
+            Runtime::PythonSsl,
+            vec![tools.str("PYTHON"), src("client_urllib.py")],
+        ),
+        (
+            "python-requests",
+            Runtime::PythonRequests,
+            vec![tools.str("PYTHON"), src("client_requests.py")],
+        ),
+        (
+            "node",
+            Runtime::Node,
+            vec![tools.str("NODE"), src("client.js")],
+        ),
+        (
+            "java",
+            Runtime::Java,
+            vec![tools.str("JAVA"), src("Client.java")],
+        ),
+        (
+            "go",
+            Runtime::Go,
+            vec![go_client.to_str().expect("UTF-8 path").to_owned()],
+        ),
+    ] {
+        execs.push(exec(id, [argv, urls(rt)].concat()));
     }
-    fs::write(view.join("clients.log"), &log).expect("clients log");
 
-    let ok = |runtime: Runtime, which: &str, url: &str| -> bool {
-        match runtime {
-            Runtime::OpenSsl => {
-                let o = &out[&format!("openssl-{which}")];
-                o.status == 0 && o.stdout.contains("Verify return code: 0 (ok)")
-            }
-            Runtime::Curl => out[&format!("curl-{which}")].status == 0,
-            Runtime::PythonSsl => client_line(&out["python-ssl"], url).0,
-            Runtime::PythonRequests => client_line(&out["python-requests"], url).0,
-            Runtime::Node => client_line(&out["node"], url).0,
-            Runtime::Java => client_line(&out["java"], url).0,
-            Runtime::Go => client_line(&out["go"], url).0,
-        }
+    let mut results = ProxyResults {
+        cells: Vec::new(),
+        cidr_asked_proxy: Vec::new(),
     };
-    let mut results = [Proxied {
-        through_proxy: false,
-        direct: false,
-    }; 7];
-    for (i, &runtime) in Runtime::ALL.iter().enumerate() {
-        results[i] = Proxied {
-            through_proxy: ok(runtime, "corp", &corp),
-            direct: ok(runtime, "public", &direct),
-        };
-    }
-    let proxy_log = fs::read_to_string(&proxy.log).expect("proxy log");
     let mut problems = Vec::new();
-    for (i, runtime) in Runtime::ALL.iter().enumerate() {
-        if results[i] != PROXY_EXPECTED[i] {
+    for (col, run) in PROXY_RUNS.iter().enumerate() {
+        let (args, given) = proxy_args(run.source, &pki, &proxy_url, &no_proxy);
+        let (stdout, stderr) = inject(&args);
+        let docs = yaml::parse_stream(&stdout);
+        let deployment = docs
+            .iter()
+            .find(|d| d["kind"] == "Deployment")
+            .expect("the Deployment comes out");
+        let mut configmaps: HashMap<String, Keys> = docs
+            .iter()
+            .filter(|d| d["kind"] == "ConfigMap")
+            .map(|d| {
+                (
+                    d["metadata"]["name"].as_str().expect("a name").to_owned(),
+                    configmap_keys(d),
+                )
+            })
+            .collect();
+        configmaps.extend(given);
+        let mut injection = Injection {
+            spec: deployment["spec"]["template"]["spec"].clone(),
+            configmaps,
+            stderr,
+            report: Value::Null,
+        };
+        merge_at_start(
+            &mut injection,
+            &tools,
+            &scratch.0.join(format!("proxy-init-{col}")),
+            &pki,
+        );
+
+        fs::write(&proxy.log, "").expect("proxy log");
+        let view = scratch.0.join(format!("proxy-view-{col}"));
+        let out = pod::run(
+            &unshare_in_ns,
+            &view,
+            &injection.spec,
+            "app",
+            &injection.configmaps,
+            &image,
+            &execs,
+        );
+        let mut log = String::new();
+        for (id, o) in &out {
+            log += &format!("== {id} (exit {})\n{}{}\n", o.status, o.stdout, o.stderr);
+        }
+        fs::write(view.join("clients.log"), &log).expect("clients log");
+        let proxy_log = fs::read_to_string(&proxy.log).expect("proxy log");
+        fs::write(view.join("proxy.log"), &proxy_log).expect("proxy log copy");
+
+        let ok = |runtime: Runtime, which: usize| -> bool {
+            let names = ["corp", "name", "cidr"];
+            let url = &urls(runtime)[which];
+            match runtime {
+                Runtime::OpenSsl => {
+                    let o = &out[&format!("openssl-{}", names[which])];
+                    o.status == 0 && o.stdout.contains("Verify return code: 0 (ok)")
+                }
+                Runtime::Curl => out[&format!("curl-{}", names[which])].status == 0,
+                Runtime::PythonSsl => client_line(&out["python-ssl"], url).0,
+                Runtime::PythonRequests => client_line(&out["python-requests"], url).0,
+                Runtime::Node => client_line(&out["node"], url).0,
+                Runtime::Java => client_line(&out["java"], url).0,
+                Runtime::Go => client_line(&out["go"], url).0,
+            }
+        };
+        let mut cells = [cell(N, N, N); 7];
+        let mut asked = Vec::new();
+        for (row, &runtime) in Runtime::ALL.iter().enumerate() {
+            cells[row] = cell(ok(runtime, 0), ok(runtime, 1), ok(runtime, 2));
+            let request = format!("CONNECT {}:{} ", cidr_address(row), direct_server.port);
+            if proxy_log.lines().any(|l| l.starts_with(&request)) {
+                asked.push(runtime);
+                // Only directly can it get there.
+                if cells[row].by_cidr {
+                    problems.push(format!(
+                        "{}: the proxy was asked for {} yet the client fetched it",
+                        run.title,
+                        cidr_address(row)
+                    ));
+                }
+            }
+            if cells[row] != run.expected[row] {
+                problems.push(format!(
+                    "{} with {}: {}, expected {} (see {}/clients.log)",
+                    runtime.short(),
+                    run.title.replace("<br>", " "),
+                    proxy_cell(cells[row]),
+                    proxy_cell(run.expected[row]),
+                    view.display()
+                ));
+            }
+        }
+        // Every client that reached the corporate server went through the proxy.
+        let through = cells.iter().filter(|c| c.through_proxy).count();
+        let connects = proxy_log
+            .lines()
+            .filter(|l| l.starts_with(&format!("CONNECT corp.example.test:{} ", corp_server.port)))
+            .count();
+        if connects < through {
             problems.push(format!(
-                "{}: through the proxy {}, direct {}, expected {} / {}",
-                runtime.short(),
-                mark(results[i].through_proxy),
-                mark(results[i].direct),
-                mark(PROXY_EXPECTED[i].through_proxy),
-                mark(PROXY_EXPECTED[i].direct)
+                "{}: {through} clients reached the corporate server but the proxy logged {connects} CONNECTs for it",
+                run.title
             ));
         }
-    }
-    // Every client that reached the corporate server went through the proxy, once each.
-    let through = results.iter().filter(|r| r.through_proxy).count();
-    let connects = proxy_log
-        .lines()
-        .filter(|l| l.starts_with(&format!("CONNECT corp.example.test:{} ", corp_server.port)))
-        .count();
-    if connects < through {
-        problems.push(format!(
-            "{through} clients reached the corporate server but the proxy logged {connects} CONNECTs for it"
-        ));
-    }
-    if proxy_log.contains("direct.example.test") {
-        problems.push("the proxy was asked for the NO_PROXY name direct.example.test".into());
+        if proxy_log.contains("direct.example.test") {
+            problems.push(format!(
+                "{}: the proxy was asked for the NO_PROXY name direct.example.test",
+                run.title
+            ));
+        }
+        // Without Java's keys, the JVM starts and names the undefined variable.
+        if run.source == ProxySource::SecretWithoutJavaKeys {
+            let (_, line) = client_line(&out["java"], &corp);
+            if !line.contains("$(TRUST_INJECT_HTTPS_PROXY_HOST)") {
+                problems.push(format!(
+                    "Java without the Secret's Java keys: {line:?} does not name the proxy host variable"
+                ));
+            }
+        }
+        results.cells.push(cells);
+        results.cidr_asked_proxy.push(asked);
     }
     assert!(
         problems.is_empty(),
-        "{}\nproxy log:\n{proxy_log}\nclients: {}/clients.log",
+        "{}\nscratch: {}",
         problems.join("\n"),
-        view.display()
+        scratch.0.display()
     );
     check_doc_between(
         "docs/injection.md",

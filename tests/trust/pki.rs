@@ -1,7 +1,8 @@
 //! The test's certificates, made with the openssl CLI: a stand-in "public" root with a server
 //! certificate of its own, and a corporate root that signs an intermediate that signs the
 //! corporate server's certificate. Server certificates name `localhost` (DNS and 127.0.0.1), and
-//! `corp.example.test` and `direct.example.test` for the proxy test.
+//! for the proxy test `corp.example.test`, `direct.example.test` and the addresses 192.0.2.11
+//! to 192.0.2.17 (one a client, reached by address for a CIDR in `NO_PROXY`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ authorityKeyIdentifier = keyid:always
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1, DNS:corp.example.test, DNS:direct.example.test
+subjectAltName = DNS:localhost, IP:127.0.0.1, DNS:corp.example.test, DNS:direct.example.test, IP:192.0.2.11, IP:192.0.2.12, IP:192.0.2.13, IP:192.0.2.14, IP:192.0.2.15, IP:192.0.2.16, IP:192.0.2.17
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 ";

@@ -48,27 +48,53 @@ pub struct Outcome {
     pub status: i32,
 }
 
-/// A container's `env` as kubelet hands it to the process: in order, `$(VAR)` references to
-/// earlier entries expanded, a later entry of the same name winning.
-pub fn container_env(container: &Value) -> Vec<(String, String)> {
+/// A container's `env` as kubelet hands it to the process: in order, a later entry of the
+/// same name winning. A `value` has its `$(VAR)` references to earlier entries expanded
+/// (Kubernetes' dependent environment variables:
+/// <https://kubernetes.io/docs/tasks/inject-data-application/define-interdependent-environment-variables/>);
+/// a `valueFrom.secretKeyRef` reads the key of the Secret the test gives as `secret/NAME` in
+/// `objects`, unexpanded, as kubelet does. A missing key of an `optional` reference leaves the
+/// variable undefined (so a `$(VAR)` to it stays literal); a missing required one panics, as
+/// the container would not start.
+pub fn container_env(container: &Value, objects: &HashMap<String, Keys>) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = Vec::new();
     for var in container["env"].as_array().into_iter().flatten() {
         let name = var["name"]
             .as_str()
             .expect("env entry has a name")
             .to_owned();
-        assert!(
-            var.get("valueFrom").is_none(),
-            "env {name}: valueFrom is not modelled by the pod view"
-        );
-        let raw = var["value"].as_str().unwrap_or("");
-        let value = expand(raw, &env);
+        let value = match var.get("valueFrom") {
+            None => expand(var["value"].as_str().unwrap_or(""), &env),
+            Some(from) => {
+                let r = &from["secretKeyRef"];
+                let (secret, key) = match (r["name"].as_str(), r["key"].as_str()) {
+                    (Some(s), Some(k)) => (s, k),
+                    _ => panic!(
+                        "env {name}: only valueFrom.secretKeyRef is modelled by the pod view"
+                    ),
+                };
+                let optional = r["optional"] == Value::Bool(true) || r["optional"] == "true";
+                match objects
+                    .get(&format!("secret/{secret}"))
+                    .and_then(|keys| keys.get(key))
+                {
+                    Some(bytes) => String::from_utf8(bytes.clone()).expect("a UTF-8 Secret value"),
+                    None if optional => continue,
+                    None => panic!(
+                        "env {name}: Secret {secret} has no key {key} and the reference is not optional: the container would not start"
+                    ),
+                }
+            }
+        };
         env.retain(|(n, _)| *n != name);
         env.push((name, value));
     }
     env
 }
 
+/// Kubernetes' expansion of a `value` (`k8s.io/kubernetes/third_party/forked/golang/expansion`):
+/// `$(VAR)` becomes the value of VAR when an earlier entry defines it and stays as written
+/// otherwise, `$$` becomes `$`, and any other `$` stays.
 fn expand(raw: &str, env: &[(String, String)]) -> String {
     let mut out = String::new();
     let mut rest = raw;
@@ -270,7 +296,7 @@ pub fn run(
     }
 
     s += "# The container's processes.\ncd /\n";
-    let env = container_env(container);
+    let env = container_env(container, configmaps);
     for exec in execs {
         let mut cmd = format!("env -i PATH={} HOME=/root", q(PATH));
         for (k, val) in exec.image_env.iter().chain(&env) {

@@ -6,8 +6,8 @@ Binds 127.0.0.1 at an ephemeral port in the network namespace it starts in (the 
 prints the port on the first line of standard output, then moves itself into UPSTREAM_NETNS
 (a /proc/PID/ns/net path) with nsenter, keeping the listening socket: only through it do the
 clients reach the servers. Each CONNECT line is appended to LOG. NAME=ADDRESS maps the host
-names the clients ask for to addresses in the upstream namespace. Stops by itself after
-SECONDS."""
+names the clients ask for to addresses in the upstream namespace; any other host is refused
+(502) without a connection, so nothing leaves the machine. Stops by itself after SECONDS."""
 import os
 import socket
 import sys
@@ -55,7 +55,9 @@ def serve(fd, log, seconds, names):
         host, _, port = parts[1].rpartition(":")
         host = host.strip("[]")
         try:
-            upstream = socket.create_connection((names.get(host, host), int(port)), timeout=10)
+            if host not in names:
+                raise ValueError(host)
+            upstream = socket.create_connection((names[host], int(port)), timeout=10)
         except (OSError, ValueError):
             client.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
             client.close()

@@ -1,8 +1,8 @@
 """A loopback HTTPS server for tests/trust.rs.
 
-Usage: server.py CHAIN.pem KEY.pem SECONDS
+Usage: server.py CHAIN.pem KEY.pem SECONDS [ADDRESS]
 
-Serves "ok" over TLS on 127.0.0.1 at an ephemeral port, sending the whole chain in CHAIN.pem
+Serves "ok" over TLS on ADDRESS (127.0.0.1 by default) at an ephemeral port, sending the whole chain in CHAIN.pem
 (leaf first, then intermediates). Prints the port on the first line of standard output, then
 stops by itself after SECONDS, or earlier when standard input closes."""
 import http.server
@@ -27,8 +27,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, context):
-        super().__init__(("127.0.0.1", 0), Handler)
+    def __init__(self, context, address):
+        super().__init__((address, 0), Handler)
         self.context = context
 
     def get_request(self):
@@ -45,7 +45,7 @@ def main():
     chain, key, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(chain, key)
-    server = Server(context)
+    server = Server(context, sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1")
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(server.server_address[1], flush=True)
     stdin_closed = threading.Event()

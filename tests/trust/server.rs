@@ -1,5 +1,6 @@
 //! A loopback HTTPS server (`server.py`) that lives as long as its handle: it binds an
-//! ephemeral port on 127.0.0.1, stops by itself after a timeout, and is killed on drop.
+//! ephemeral port on 127.0.0.1 (or the address given), stops by itself after a timeout, and is
+//! killed on drop.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -17,12 +18,18 @@ pub struct TlsServer {
 
 impl TlsServer {
     pub fn start(python: &Path, cert: &ServerCert) -> TlsServer {
+        TlsServer::start_on(python, cert, "127.0.0.1")
+    }
+
+    /// A server bound to `address` (`0.0.0.0`: every address of its network namespace).
+    pub fn start_on(python: &Path, cert: &ServerCert, address: &str) -> TlsServer {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/trust/server.py");
         let mut child = Command::new(python)
             .arg(script)
             .arg(&cert.chain)
             .arg(&cert.key)
             .arg(LIFETIME_SECONDS)
+            .arg(address)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -363,6 +363,11 @@ pub const PROXY_ENV: &[&str] = &[
     "NO_PROXY",
     "no_proxy",
     "NODE_USE_ENV_PROXY",
+    // With --proxy-secret: the Secret keys Java's proxy options refer to.
+    "TRUST_INJECT_HTTP_PROXY_HOST",
+    "TRUST_INJECT_HTTP_PROXY_PORT",
+    "TRUST_INJECT_HTTPS_PROXY_HOST",
+    "TRUST_INJECT_HTTPS_PROXY_PORT",
 ];
 
 /// Whether `v` holds a PodSpec anywhere (an object with a `containers` list).
