@@ -190,7 +190,7 @@ pub(crate) fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
         while at != 0 {
             let (parent, seg) = &steps[at];
             segs.push(match seg {
-                Seg::Key(k) => PathSeg::Key((*k).to_owned()),
+                Seg::Key(k) => PathSeg::Key((*k).into()),
                 Seg::Index(i) => PathSeg::Index(*i),
                 Seg::Root => break,
             });
