@@ -533,12 +533,45 @@ fn add_items(
     }
 }
 
-/// Plans the injection into the PodSpec `found` of the (resolved) document `root`.
+/// The mounts and variables the tool wants in every container, which depend on the
+/// options alone: built once per run and shared by the plans of every workload.
+pub struct Wanted {
+    /// Mounts of containers and init containers.
+    mounts: Vec<WantMount>,
+    /// Mounts of ephemeral containers (Kubernetes forbids subPath mounts there).
+    dir_mounts: Vec<WantMount>,
+    env: Vec<WantEnv>,
+}
+
+impl Wanted {
+    /// What `opts` asks for.
+    #[must_use]
+    pub fn new(opts: &Options) -> Wanted {
+        let mounts = if opts.inject_ca {
+            wanted_mounts(opts)
+        } else {
+            Vec::new()
+        };
+        let dir_mounts = mounts
+            .iter()
+            .filter(|m| m.sub_path.is_none())
+            .cloned()
+            .collect();
+        Wanted {
+            mounts,
+            dir_mounts,
+            env: wanted_env(opts),
+        }
+    }
+}
+
+/// Plans the injection into the PodSpec `found` of the (resolved) document `root`;
+/// `wanted` is `Wanted::new(opts)`, prepared once for the run.
 ///
 /// # Errors
 /// A [`Conflict`] when the PodSpec cannot be injected as it is: a different volume with
 /// our name, or a field of the wrong type.
-pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict> {
+pub fn plan(root: &Node, found: &Found, opts: &Options, wanted: &Wanted) -> Result<Plan, Conflict> {
     let mut plan = Plan::default();
     let obj = node_at(root, &found.object_path).unwrap_or(root);
     let spec_path = &found.spec_path;
@@ -657,24 +690,13 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     if core_pod {
         lists.push("ephemeralContainers");
     }
-    let mounts = if opts.inject_ca {
-        wanted_mounts(opts)
-    } else {
-        Vec::new()
-    };
-    let env = wanted_env(opts);
+    let env = &wanted.env;
     let mut any_container = false;
-    // Kubernetes forbids subPath mounts in ephemeral containers.
-    let dir_mounts: Vec<WantMount> = mounts
-        .iter()
-        .filter(|m| m.sub_path.is_none())
-        .cloned()
-        .collect();
     for list in lists {
         let list_mounts = if list == "ephemeralContainers" {
-            &dir_mounts
+            &wanted.dir_mounts
         } else {
-            &mounts
+            &wanted.mounts
         };
         let list_injected = inject && !(list == "initContainers" && opts.skip_init_containers);
         let Some(cs) = spec.get(list) else { continue };
@@ -728,7 +750,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
             }
             let want = Want {
                 mounts: if container_injected { list_mounts } else { &[] },
-                env: if container_injected { &env } else { &[] },
+                env: if container_injected { env } else { &[] },
             };
             plan_container(
                 c,
