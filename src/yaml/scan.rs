@@ -181,9 +181,17 @@ pub(crate) fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
         Key(&'n str),
         Index(usize),
     }
+    /// The key of an entry, when Kubernetes sees it as one (merge keys it does not).
+    fn key_of(e: &(Node, Node)) -> Option<&str> {
+        e.0.as_str().filter(|_| !e.0.is_merge_key())
+    }
     // Each visited node's parent and the step to it; paths are only built for a duplicate.
-    let mut steps: Vec<(usize, Seg<'_>)> = vec![(0, Seg::Root)];
-    let mut stack: Vec<(&Node, usize)> = vec![(root, 0)];
+    let mut steps: Vec<(usize, Seg<'_>)> = Vec::with_capacity(64);
+    steps.push((0, Seg::Root));
+    let mut stack: Vec<(&Node, usize)> = Vec::with_capacity(16);
+    stack.push((root, 0));
+    // The keys of a small mapping, without an allocation.
+    let mut small: [Option<&str>; 32] = [None; 32];
     let mut out = Vec::new();
     let path_of = |steps: &[(usize, Seg<'_>)], mut at: usize| {
         let mut segs = Vec::new();
@@ -202,10 +210,16 @@ pub(crate) fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
     while let Some((n, at)) = stack.pop() {
         match &n.value {
             Value::Map(entries) => {
-                let keys: Vec<Option<&str>> = entries
-                    .iter()
-                    .map(|(k, _)| k.as_str().filter(|_| !k.is_merge_key()))
-                    .collect();
+                let large: Vec<Option<&str>>;
+                let keys: &[Option<&str>] = if entries.len() <= small.len() {
+                    for (slot, e) in small.iter_mut().zip(entries) {
+                        *slot = key_of(e);
+                    }
+                    small.get(..entries.len()).unwrap_or(&[])
+                } else {
+                    large = entries.iter().map(key_of).collect();
+                    &large
+                };
                 let mut reported: Vec<&str> = Vec::new();
                 let dup = |i: usize, key: &str| {
                     if keys.len() <= 32 {
