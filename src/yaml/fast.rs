@@ -1154,6 +1154,35 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_chunk_leaves_nothing_for_the_next_one() {
+        use crate::yaml::{Limits, parse_chunk};
+        // Refused with collections, entries and items still open: the lists the thread
+        // keeps for the next chunk must come back empty.
+        let refused = "a:\n  b:\n  - c\n  - d: 1\n    e: \"x\\ny\"\n";
+        assert!(parse(refused, 0, 1, usize::MAX).is_none());
+        let text = "k: v\nl:\n- 1\n- m: 'it''s'\n  n: |\n    x\n";
+        let Some((_, Some(tree))) = parse(text, 0, 1, usize::MAX) else {
+            panic!("refused {text:?}");
+        };
+        let full = parse_chunk(text, 0, 1, &Limits::default(), true).expect("valid YAML");
+        let want = full
+            .into_iter()
+            .next()
+            .and_then(|d| d.root)
+            .expect("a tree");
+        assert!(tree.same_data(&want), "{tree:#?}\n{want:#?}");
+        let item = tree.get("l").and_then(Node::items).and_then(|i| i.get(1));
+        assert_eq!(
+            item.and_then(|m| m.get("m")).and_then(Node::as_str),
+            Some("it's")
+        );
+        assert_eq!(
+            item.and_then(|m| m.get("n")).and_then(Node::as_str),
+            Some("x\n")
+        );
+    }
+
+    #[test]
     fn reports_the_root_shape() {
         assert_eq!(
             check("- a\n- b\n"),
