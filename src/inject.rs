@@ -53,7 +53,8 @@ pub struct Note {
 pub struct ContainerPlan {
     /// Container name.
     pub name: String,
-    /// Field path of the container.
+    /// Field path of the container (empty unless the plan was asked for it, see
+    /// [`Wanted::new`]).
     pub path: String,
     /// Mount paths added.
     pub mounts: Vec<String>,
@@ -541,12 +542,15 @@ pub struct Wanted {
     /// Mounts of ephemeral containers (Kubernetes forbids subPath mounts there).
     dir_mounts: Vec<WantMount>,
     env: Vec<WantEnv>,
+    /// Whether plans name each container's field path ([`ContainerPlan::path`]), which
+    /// only per-workload reports read.
+    container_paths: bool,
 }
 
 impl Wanted {
-    /// What `opts` asks for.
+    /// What `opts` asks for; `container_paths` as [`Wanted::container_paths`].
     #[must_use]
-    pub fn new(opts: &Options) -> Wanted {
+    pub fn new(opts: &Options, container_paths: bool) -> Wanted {
         let mounts = if opts.inject_ca {
             wanted_mounts(opts)
         } else {
@@ -561,12 +565,13 @@ impl Wanted {
             mounts,
             dir_mounts,
             env: wanted_env(opts),
+            container_paths,
         }
     }
 }
 
 /// Plans the injection into the PodSpec `found` of the (resolved) document `root`;
-/// `wanted` is `Wanted::new(opts)`, prepared once for the run.
+/// `wanted` is `Wanted::new(opts, …)`, prepared once for the run.
 ///
 /// # Errors
 /// A [`Conflict`] when the PodSpec cannot be injected as it is: a different volume with
@@ -729,7 +734,11 @@ pub fn plan(root: &Node, found: &Found, opts: &Options, wanted: &Wanted) -> Resu
             let name = str_at(Some(c), &["name"]).unwrap_or("").to_owned();
             let mut cp = ContainerPlan {
                 name: name.clone(),
-                path: cpath.to_string(),
+                path: if wanted.container_paths {
+                    cpath.to_string()
+                } else {
+                    String::new()
+                },
                 ..ContainerPlan::default()
             };
             let mut container_injected = list_injected;

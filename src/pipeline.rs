@@ -175,7 +175,7 @@ pub fn plan_edits_reporting(
         line += count_lines(&input[c.start..c.end]);
     }
     let keep = reports == Reports::PerWorkload;
-    let wanted = Wanted::new(opts);
+    let wanted = Wanted::new(opts, keep);
     let work = |(c, base): (&Chunk, &usize)| process_chunk(input, *c, *base, opts, &wanted, keep);
     let parallel = input.len() > PARALLEL_THRESHOLD;
     let mut out = Processed::default();
