@@ -2,7 +2,9 @@
 //! from, a name for messages, line breaks Kubernetes reads differently) and checks of a
 //! parsed tree (repeated keys, applying an intent to it).
 
-use memchr::memmem;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use super::{Intent, Node, Op, Path, PathSeg, Val, Value};
 
@@ -10,27 +12,34 @@ use super::{Intent, Node, Op, Path, PathSeg, Val, Value};
 /// from its top-level lines without parsing; `None` whenever that is not certain (several
 /// or no `kind:` lines, quoting with escapes, flow style, directives, `...` markers).
 pub(crate) fn top_level_kind(text: &str) -> Option<(&str, &str)> {
+    // Searchers built once: building one costs more than searching a small document.
+    static END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n..."));
+    static DIRECTIVE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n%"));
+    static API: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"apiVersion:"));
+    static KIND: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"kind:"));
     let b = text.as_bytes();
     if matches!(b.first(), Some(b'{' | b'[' | b'%' | b'.'))
-        || memmem::find(b, b"\n...").is_some()
-        || memmem::find(b, b"\n%").is_some()
+        || END.find(b).is_some()
+        || DIRECTIVE.find(b).is_some()
     {
         return None;
     }
-    let one = |key: &[u8]| -> Option<&str> {
+    let one = |key: &Finder<'_>| -> Option<&str> {
         let mut found = None;
-        let mut at_line_start = memmem::find_iter(b, key).filter(|&i| i == 0 || b[i - 1] == b'\n');
+        let mut at_line_start = key
+            .find_iter(b)
+            .filter(|&i| i == 0 || b.get(i - 1) == Some(&b'\n'));
         if let Some(i) = at_line_start.next() {
             found = Some(i);
         }
         if at_line_start.next().is_some() {
             return None;
         }
-        let i = found? + key.len();
-        let end = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |e| i + e);
-        simple_scalar(&text[i..end])
+        let i = found? + key.needle().len();
+        let end = memchr::memchr(b'\n', b.get(i..)?).map_or(b.len(), |e| i + e);
+        simple_scalar(text.get(i..end)?)
     };
-    Some((one(b"apiVersion:")?, one(b"kind:")?))
+    Some((one(&API)?, one(&KIND)?))
 }
 
 /// A plain or simply quoted scalar at the end of a `key:` line.
