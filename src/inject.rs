@@ -53,7 +53,8 @@ pub struct Note {
 pub struct ContainerPlan {
     /// Container name.
     pub name: String,
-    /// Field path of the container.
+    /// Field path of the container (empty unless the plan was asked for it, see
+    /// [`Wanted::new`]).
     pub path: String,
     /// Mount paths added.
     pub mounts: Vec<String>,
@@ -580,12 +581,49 @@ fn add_items(
     }
 }
 
-/// Plans the injection into the PodSpec `found` of the (resolved) document `root`.
+/// The mounts and variables the tool wants in every container, which depend on the
+/// options alone: built once per run and shared by the plans of every workload.
+pub struct Wanted {
+    /// Mounts of containers and init containers.
+    mounts: Vec<WantMount>,
+    /// Mounts of ephemeral containers (Kubernetes forbids subPath mounts there).
+    dir_mounts: Vec<WantMount>,
+    env: Vec<WantEnv>,
+    /// Whether plans name each container's field path ([`ContainerPlan::path`]), which
+    /// only per-workload reports read.
+    container_paths: bool,
+}
+
+impl Wanted {
+    /// What `opts` asks for; `container_paths` as [`Wanted::container_paths`].
+    #[must_use]
+    pub fn new(opts: &Options, container_paths: bool) -> Wanted {
+        let mounts = if opts.inject_ca {
+            wanted_mounts(opts)
+        } else {
+            Vec::new()
+        };
+        let dir_mounts = mounts
+            .iter()
+            .filter(|m| m.sub_path.is_none())
+            .cloned()
+            .collect();
+        Wanted {
+            mounts,
+            dir_mounts,
+            env: wanted_env(opts),
+            container_paths,
+        }
+    }
+}
+
+/// Plans the injection into the PodSpec `found` of the (resolved) document `root`;
+/// `wanted` is `Wanted::new(opts, …)`, prepared once for the run.
 ///
 /// # Errors
 /// A [`Conflict`] when the PodSpec cannot be injected as it is: a different volume with
 /// our name, or a field of the wrong type.
-pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict> {
+pub fn plan(root: &Node, found: &Found, opts: &Options, wanted: &Wanted) -> Result<Plan, Conflict> {
     let mut plan = Plan::default();
     let obj = node_at(root, &found.object_path).unwrap_or(root);
     let spec_path = &found.spec_path;
@@ -704,24 +742,13 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     if core_pod {
         lists.push("ephemeralContainers");
     }
-    let mounts = if opts.inject_ca {
-        wanted_mounts(opts)
-    } else {
-        Vec::new()
-    };
-    let env = wanted_env(opts);
+    let env = &wanted.env;
     let mut any_container = false;
-    // Kubernetes forbids subPath mounts in ephemeral containers.
-    let dir_mounts: Vec<WantMount> = mounts
-        .iter()
-        .filter(|m| m.sub_path.is_none())
-        .cloned()
-        .collect();
     for list in lists {
         let list_mounts = if list == "ephemeralContainers" {
-            &dir_mounts
+            &wanted.dir_mounts
         } else {
-            &mounts
+            &wanted.mounts
         };
         let list_injected = inject && !(list == "initContainers" && opts.skip_init_containers);
         let Some(cs) = spec.get(list) else { continue };
@@ -754,7 +781,11 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
             let name = str_at(Some(c), &["name"]).unwrap_or("").to_owned();
             let mut cp = ContainerPlan {
                 name: name.clone(),
-                path: cpath.to_string(),
+                path: if wanted.container_paths {
+                    cpath.to_string()
+                } else {
+                    String::new()
+                },
                 ..ContainerPlan::default()
             };
             let mut container_injected = list_injected;
@@ -775,7 +806,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
             }
             let want = Want {
                 mounts: if container_injected { list_mounts } else { &[] },
-                env: if container_injected { &env } else { &[] },
+                env: if container_injected { env } else { &[] },
             };
             plan_container(
                 c,

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::config::Options;
 use crate::error::{DocRef, Error, Finding, Severity};
-use crate::inject::{ContainerPlan, plan};
+use crate::inject::{ContainerPlan, Wanted, plan};
 use crate::well_known as wk;
 use crate::workload::{NEVER_WORKLOADS, NotFound, ObjectRef, find_pod_specs};
 use crate::yaml::{
@@ -175,7 +175,8 @@ pub fn plan_edits_reporting(
         line += count_lines(&input[c.start..c.end]);
     }
     let keep = reports == Reports::PerWorkload;
-    let work = |(c, base): (&Chunk, &usize)| process_chunk(input, *c, *base, opts, keep);
+    let wanted = Wanted::new(opts, keep);
+    let work = |(c, base): (&Chunk, &usize)| process_chunk(input, *c, *base, opts, &wanted, keep);
     let parallel = input.len() > PARALLEL_THRESHOLD;
     let mut out = Processed::default();
     let mut splices: Vec<(usize, usize, Arc<str>)> = Vec::new();
@@ -436,9 +437,10 @@ fn process_chunk(
     chunk: Chunk,
     base_line: usize,
     opts: &Options,
+    wanted: &Wanted,
     keep_reports: bool,
 ) -> Result<ChunkOut, Error> {
-    process_chunk_as(input, chunk, base_line, opts, keep_reports, false)
+    process_chunk_as(input, chunk, base_line, opts, wanted, keep_reports, false)
 }
 
 /// [`process_chunk`], with a tree built for every document when `force_build`.
@@ -447,6 +449,7 @@ fn process_chunk_as(
     chunk: Chunk,
     base_line: usize,
     opts: &Options,
+    wanted: &Wanted,
     keep_reports: bool,
     force_build: bool,
 ) -> Result<ChunkOut, Error> {
@@ -551,7 +554,7 @@ fn process_chunk_as(
         // The top-level `kind:` line that let the tree be skipped may sit in a scalar that
         // only go-yaml v2's leniency continues at column 0: read the tree to be sure.
         if repaired && !build_tree && maybe_workload {
-            return process_chunk_as(input, chunk, base_line, opts, keep_reports, true);
+            return process_chunk_as(input, chunk, base_line, opts, wanted, keep_reports, true);
         }
         docs
     };
@@ -611,11 +614,15 @@ fn process_chunk_as(
                 ));
             }
         }
-        process_doc(input, doc, root, docref, crlf, opts, &mut out)?;
+        process_doc(input, doc, root, docref, crlf, opts, wanted, &mut out)?;
     }
     Ok(out)
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the document, its context and the run's prepared values"
+)]
 fn process_doc(
     input: &str,
     doc: &Document,
@@ -623,6 +630,7 @@ fn process_doc(
     mut docref: DocRef,
     crlf: bool,
     opts: &Options,
+    wanted: &Wanted,
     out: &mut ChunkOut,
 ) -> Result<(), Error> {
     // The fast reader accepts no anchor, alias or merge key: no need to look.
@@ -694,7 +702,7 @@ fn process_doc(
     let mut intents: Vec<Intent> = Vec::new();
     let first_workload = out.workloads.len();
     for f in &found {
-        let p = plan(view, f, opts).map_err(|c| Error::Inject {
+        let p = plan(view, f, opts, wanted).map_err(|c| Error::Inject {
             object: Some(Box::new(f.object.clone())),
             doc: Box::new(DocRef {
                 object: Some(f.object.to_string()),

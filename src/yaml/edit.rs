@@ -827,7 +827,7 @@ mod tests {
     }
 
     fn p(keys: &[&str]) -> Path {
-        Path(keys.iter().map(|k| PathSeg::Key((*k).to_owned())).collect())
+        Path(keys.iter().map(|k| PathSeg::Key((*k).into())).collect())
     }
 
     #[test]

@@ -280,7 +280,7 @@ pub fn render_item(val: &Val, dash: usize, layout: &Layout, out: &mut String) {
 pub fn val_to_node(v: &Val) -> Node {
     let value = match v {
         Val::Str(s) => Value::Scalar {
-            text: s.clone(),
+            text: s.into(),
             style: if is_plain_string(s) {
                 ScalarStyle::Plain
             } else {
@@ -288,11 +288,11 @@ pub fn val_to_node(v: &Val) -> Node {
             },
         },
         Val::Bool(b) => Value::Scalar {
-            text: b.to_string(),
+            text: smol_str::ToSmolStr::to_smolstr(b),
             style: ScalarStyle::Plain,
         },
         Val::Int(i) => Value::Scalar {
-            text: i.to_string(),
+            text: smol_str::ToSmolStr::to_smolstr(i),
             style: ScalarStyle::Plain,
         },
         Val::Map(entries) => Value::Map(

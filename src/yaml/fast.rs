@@ -12,6 +12,10 @@
 //! the real parser. So a `Some` is always right; the tests check it against the parser
 //! over the YAML test suite, the corpus and the golden inputs, trees included.
 
+use std::borrow::Cow;
+
+use smol_str::SmolStr;
+
 use super::tree::{Node, ScalarStyle, Value};
 
 /// What the check learned about an accepted document.
@@ -29,29 +33,17 @@ enum Kind {
     Seq,
 }
 
+/// A collection still open. Its children wait in the reader's shared lists from `first`
+/// on, so that building one costs a single allocation when it closes.
 #[derive(Debug)]
 struct Frame {
     indent: usize,
     kind: Kind,
     start: usize,
     line: usize,
-    entries: Vec<(Node, Node)>,
-    items: Vec<Node>,
+    /// Where its children start in [`Reader::entries`] or [`Reader::items`].
+    first: usize,
     key: Option<Node>,
-}
-
-impl Frame {
-    fn new(indent: usize, kind: Kind, start: usize, line: usize) -> Self {
-        Frame {
-            indent,
-            kind,
-            start,
-            line,
-            entries: Vec::new(),
-            items: Vec::new(),
-            key: None,
-        }
-    }
 }
 
 /// A scalar or collection still open at the end of a line.
@@ -66,13 +58,14 @@ enum Open {
         null_at: usize,
         line: usize,
     },
-    /// A plain scalar that may continue on lines indented more than `parent`.
+    /// A plain scalar that may continue on lines indented more than `parent`. Its value is
+    /// the text from `start` to `end` until a continuation line makes `folded` hold it.
     Plain {
         parent: usize,
         start: usize,
         end: usize,
         line: usize,
-        text: String,
+        folded: Option<String>,
         blanks: usize,
     },
     /// A quoted scalar not yet closed; lines must be indented more than `parent`.
@@ -97,8 +90,11 @@ struct BlockScalar {
     line: usize,
     folded: bool,
     chomp: u8,
-    /// Content lines so far (blank ones as their spaces beyond the content indentation).
-    lines: Vec<String>,
+    /// Content lines so far, each with its line break (blank ones as their spaces beyond
+    /// the content indentation).
+    text: String,
+    /// How many content lines `text` holds.
+    lines: usize,
     /// Blank lines seen since the last content line.
     trailing: Vec<usize>,
 }
@@ -206,11 +202,13 @@ fn find_close(v: &str, quote: u8) -> Result<Option<usize>, ()> {
     Ok(None)
 }
 
-fn unquote(s: &str, quote: u8) -> String {
-    if quote == b'\'' {
-        s.replace("''", "'")
+/// The value of a quoted scalar's text (`''` in single quotes is one quote; the reader
+/// takes no double-quoted text with escapes).
+fn unquote(s: &str, quote: u8) -> Cow<'_, str> {
+    if quote == b'\'' && s.contains("''") {
+        Cow::Owned(s.replace("''", "'"))
     } else {
-        s.to_owned()
+        Cow::Borrowed(s)
     }
 }
 
@@ -236,15 +234,52 @@ fn key_end(rest: &str) -> Option<usize> {
     }
 }
 
-struct Reader {
+/// The lists a reader works in, kept per thread between chunks (always empty here).
+type Lists = (Vec<Frame>, Vec<(Node, Node)>, Vec<Node>);
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Lists> = const {
+        std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new()))
+    };
+}
+
+impl Drop for Reader<'_> {
+    /// Hands the lists back, emptied, for the next chunk this thread reads.
+    fn drop(&mut self) {
+        let mut lists = (
+            std::mem::take(&mut self.stack),
+            std::mem::take(&mut self.entries),
+            std::mem::take(&mut self.items),
+        );
+        lists.0.clear();
+        lists.1.clear();
+        lists.2.clear();
+        // A lone huge document does not pin its lists' memory.
+        if lists.1.capacity() + lists.2.capacity() <= SPARE_MAX {
+            SPARE.with_borrow_mut(|spare| *spare = lists);
+        }
+    }
+}
+
+/// The most entries and items a thread keeps between chunks.
+const SPARE_MAX: usize = 4096;
+
+/// The reader's state for one chunk.
+struct Reader<'t> {
+    /// The chunk.
+    src: &'t str,
     base: usize,
     base_line: usize,
     build: bool,
     stack: Vec<Frame>,
+    /// The entries of every open mapping, innermost last.
+    entries: Vec<(Node, Node)>,
+    /// The items of every open sequence, innermost last.
+    items: Vec<Node>,
     root: Option<Node>,
 }
 
-fn scalar(text: String, style: ScalarStyle, start: usize, end: usize, line: usize) -> Node {
+fn scalar(text: SmolStr, style: ScalarStyle, start: usize, end: usize, line: usize) -> Node {
     Node {
         value: Value::Scalar { text, style },
         start,
@@ -256,7 +291,31 @@ fn scalar(text: String, style: ScalarStyle, start: usize, end: usize, line: usiz
     }
 }
 
-impl Reader {
+fn quote_style(quote: u8) -> ScalarStyle {
+    if quote == b'\'' {
+        ScalarStyle::SingleQuoted
+    } else {
+        ScalarStyle::DoubleQuoted
+    }
+}
+
+impl<'t> Reader<'t> {
+    /// A reader over `src` that borrows this thread's lists (empty, but grown by earlier
+    /// chunks), so that a stream of small documents does not grow them again for each.
+    fn new(src: &'t str, base: usize, base_line: usize, build: bool) -> Self {
+        let (stack, entries, items) = SPARE.with_borrow_mut(std::mem::take);
+        Reader {
+            src,
+            base,
+            base_line,
+            build,
+            stack,
+            entries,
+            items,
+            root: None,
+        }
+    }
+
     fn node(&self, value: Value, start: usize, end: usize, line: usize) -> Node {
         Node {
             value,
@@ -269,6 +328,22 @@ impl Reader {
         }
     }
 
+    /// Opens a collection at column `indent`, starting at byte `start` of the chunk.
+    fn push(&mut self, indent: usize, kind: Kind, start: usize, line: usize) {
+        let first = match kind {
+            Kind::Map => self.entries.len(),
+            Kind::Seq => self.items.len(),
+        };
+        self.stack.push(Frame {
+            indent,
+            kind,
+            start,
+            line,
+            first,
+            key: None,
+        });
+    }
+
     /// Attaches a finished value to the collection it belongs to (the top frame).
     fn attach(&mut self, node: Node) -> Option<()> {
         if !self.build {
@@ -277,9 +352,9 @@ impl Reader {
         match self.stack.last_mut() {
             Some(f) if f.kind == Kind::Map => {
                 let key = f.key.take()?;
-                f.entries.push((key, node));
+                self.entries.push((key, node));
             }
-            Some(f) => f.items.push(node),
+            Some(_) => self.items.push(node),
             None => self.root = Some(node),
         }
         Some(())
@@ -293,14 +368,17 @@ impl Reader {
         if f.kind == Kind::Map && f.key.is_some() {
             return None;
         }
+        let empty_end = f.start + self.base;
         let (value, end) = match f.kind {
             Kind::Map => {
-                let end = f.entries.last().map_or(f.start + self.base, |(_, v)| v.end);
-                (Value::Map(f.entries), end)
+                let entries: Vec<(Node, Node)> = self.entries.drain(f.first..).collect();
+                let end = entries.last().map_or(empty_end, |(_, v)| v.end);
+                (Value::Map(entries), end)
             }
             Kind::Seq => {
-                let end = f.items.last().map_or(f.start + self.base, |v| v.end);
-                (Value::Seq(f.items), end)
+                let items: Vec<Node> = self.items.drain(f.first..).collect();
+                let end = items.last().map_or(empty_end, |v| v.end);
+                (Value::Seq(items), end)
             }
         };
         let mut node = self.node(value, f.start, 0, f.line);
@@ -315,7 +393,7 @@ impl Reader {
             Open::Pending { null_at, line, .. } => {
                 let n = self.node(
                     Value::Scalar {
-                        text: String::new(),
+                        text: SmolStr::default(),
                         style: ScalarStyle::Plain,
                     },
                     null_at,
@@ -328,9 +406,16 @@ impl Reader {
                 start,
                 end,
                 line,
-                text,
+                folded,
                 ..
             } => {
+                if !self.build {
+                    return Some(());
+                }
+                let text = match folded {
+                    Some(s) => SmolStr::from(s),
+                    None => SmolStr::new(self.src.get(start..end)?),
+                };
                 let n = scalar(
                     text,
                     ScalarStyle::Plain,
@@ -341,50 +426,49 @@ impl Reader {
                 self.attach(n)
             }
             Open::Quoted { .. } => None,
-            Open::Block(b) => {
-                if !self.build {
-                    return Some(());
+            Open::Block(b) => self.finish_block(*b, at),
+        }
+    }
+
+    /// Closes a block scalar whose content ends where the next token starts, at `at`.
+    fn finish_block(&mut self, b: BlockScalar, at: usize) -> Option<()> {
+        if !self.build {
+            return Some(());
+        }
+        // Folded scalars, and space-only lines at the end (content or not depends on
+        // subtleties), are left to the parser.
+        if b.folded || b.trailing.iter().any(|&extra| extra > 0) {
+            return None;
+        }
+        let mut text = b.text;
+        match b.chomp {
+            b'-' => {
+                while text.ends_with('\n') {
+                    text.pop();
                 }
-                // Folded scalars, and space-only lines at the end (content or not depends
-                // on subtleties), are left to the parser.
-                if b.folded || b.trailing.iter().any(|&extra| extra > 0) {
+            }
+            b'+' => {
+                if b.lines == 0 {
                     return None;
                 }
-                let mut text = String::new();
-                for l in &b.lines {
-                    text.push_str(l);
+                for _ in &b.trailing {
                     text.push('\n');
                 }
-                match b.chomp {
-                    b'-' => {
-                        while text.ends_with('\n') {
-                            text.pop();
-                        }
-                    }
-                    b'+' => {
-                        if b.lines.is_empty() {
-                            return None;
-                        }
-                        for _ in &b.trailing {
-                            text.push('\n');
-                        }
-                    }
-                    _ => {
-                        while text.ends_with("\n\n") {
-                            text.pop();
-                        }
-                    }
+            }
+            _ => {
+                while text.ends_with("\n\n") {
+                    text.pop();
                 }
-                let n = scalar(
-                    text,
-                    ScalarStyle::Literal,
-                    self.base + b.start,
-                    self.base + at,
-                    self.base_line + b.line,
-                );
-                self.attach(n)
             }
         }
+        let n = scalar(
+            SmolStr::from(text),
+            ScalarStyle::Literal,
+            self.base + b.start,
+            self.base + at,
+            self.base_line + b.line,
+        );
+        self.attach(n)
     }
 }
 
@@ -414,7 +498,20 @@ pub fn parse(
     read(text, base, base_line, max_depth, true)
 }
 
-#[allow(clippy::too_many_lines)]
+/// One line of a chunk.
+struct Line<'t> {
+    /// The line without its line break.
+    text: &'t str,
+    /// Its first byte in the chunk.
+    start: usize,
+    /// Its number in the chunk, from 0.
+    n: usize,
+    /// Its indentation.
+    ind: usize,
+    /// Whether it ends the chunk without a line break.
+    last: bool,
+}
+
 fn read(
     text: &str,
     base: usize,
@@ -425,236 +522,25 @@ fn read(
     if !printable(text) {
         return None;
     }
-    let mut r = Reader {
-        base,
-        base_line,
-        build,
-        stack: Vec::new(),
-        root: None,
-    };
+    let mut r = Reader::new(text, base, base_line, build);
     let mut open = Open::None;
     let mut seen_content = false;
     let mut ls = 0usize;
     let mut n = 0usize;
     while ls < text.len() {
         let le = memchr::memchr(b'\n', &text.as_bytes()[ls..]).map_or(text.len(), |i| ls + i);
-        let raw = &text[ls..le];
+        let raw = text.get(ls..le)?;
         let line = raw.strip_suffix('\r').unwrap_or(raw);
-        let this_line = n;
-        let line_start = ls;
+        let l = Line {
+            text: line,
+            start: ls,
+            n,
+            ind: indent_of(line),
+            last: le == text.len(),
+        };
         ls = le + 1;
         n += 1;
-        let ind = indent_of(line);
-        // Inside a block scalar, content lines are anything indented enough.
-        if let Open::Block(b) = &mut open {
-            if line.len() == ind {
-                if le == text.len() && ind > 0 {
-                    // A space-only last line without a line break: readers disagree on it.
-                    return None;
-                }
-                match b.content {
-                    None => {
-                        b.leading_blank = b.leading_blank.max(ind);
-                        b.trailing.push(0);
-                    }
-                    Some(ci) => b.trailing.push(ind.saturating_sub(ci)),
-                }
-                continue;
-            }
-            match b.content {
-                None if ind > b.parent => {
-                    if b.leading_blank > ind || line.as_bytes()[ind] == b'\t' {
-                        return None;
-                    }
-                    b.content = Some(ind);
-                    if build {
-                        // Leading blank lines are empty lines of the content.
-                        b.lines.extend(b.trailing.drain(..).map(|_| String::new()));
-                        b.lines.push(line[ind..].to_owned());
-                    }
-                    continue;
-                }
-                Some(ci) if ind >= ci => {
-                    if build {
-                        for extra in b.trailing.drain(..) {
-                            b.lines.push(" ".repeat(extra));
-                        }
-                        b.lines.push(line[ci..].to_owned());
-                    } else {
-                        b.trailing.clear();
-                    }
-                    continue;
-                }
-                _ => {
-                    let done = std::mem::replace(&mut open, Open::None);
-                    r.finish(done, line_start)?;
-                }
-            }
-        }
-        if let Open::Quoted {
-            parent,
-            quote,
-            text: acc,
-            blanks,
-            ..
-        } = &mut open
-        {
-            if line.len() == ind {
-                *blanks += 1;
-                continue;
-            }
-            if ind <= *parent {
-                return None;
-            }
-            let body = &line[ind..];
-            let (part, closed_at) = match find_close(body, *quote).ok()? {
-                Some(i) => (&body[..i], Some(i)),
-                None => (body.trim_end_matches(' '), None),
-            };
-            if part.trim().is_empty() && closed_at.is_some() {
-                // A line break right before the closing quote: leave it to the parser.
-                return None;
-            }
-            if build {
-                fold(acc, *blanks, &unquote(part, *quote));
-            }
-            *blanks = 0;
-            if let Some(i) = closed_at {
-                let Open::Quoted {
-                    start,
-                    line: l,
-                    text: acc,
-                    quote,
-                    ..
-                } = std::mem::replace(&mut open, Open::None)
-                else {
-                    return None;
-                };
-                let style = if quote == b'\'' {
-                    ScalarStyle::SingleQuoted
-                } else {
-                    ScalarStyle::DoubleQuoted
-                };
-                let end = line_start + ind + i + 1;
-                r.attach(scalar(acc, style, base + start, base + end, base_line + l))?;
-            }
-            continue;
-        }
-        let rest = &line[ind..];
-        if rest.is_empty() {
-            if let Open::Plain { blanks, .. } = &mut open {
-                *blanks += 1;
-            }
-            continue;
-        }
-        if rest.starts_with('\t') {
-            return None;
-        }
-        if rest.starts_with('#') {
-            // A comment ends a plain scalar: nothing may continue it after this.
-            if matches!(open, Open::Plain { .. }) {
-                let done = std::mem::replace(&mut open, Open::None);
-                r.finish(done, line_start)?;
-            }
-            continue;
-        }
-        if this_line == 0 && ind == 0 && rest.starts_with("---") {
-            if rest.len() == 3 || (rest.as_bytes()[3] == b' ' && only_comment_or_space(&rest[3..]))
-            {
-                continue;
-            }
-            return None;
-        }
-        if ind == 0 && (rest.starts_with("---") || rest.starts_with("...") || rest.starts_with('%'))
-        {
-            return None;
-        }
-        if let Open::Plain {
-            parent,
-            end,
-            text: acc,
-            blanks,
-            ..
-        } = &mut open
-        {
-            if ind > *parent {
-                let body = strip_comment(rest);
-                if body.len() < rest.len() || !continuation_ok(body) {
-                    return None;
-                }
-                let body = body.trim_end_matches(' ');
-                if build {
-                    fold(acc, *blanks, body);
-                }
-                *blanks = 0;
-                *end = line_start + ind + body.len();
-                continue;
-            }
-            let done = std::mem::replace(&mut open, Open::None);
-            r.finish(done, line_start)?;
-        }
-        seen_content = true;
-        let is_item = rest == "-" || rest.starts_with("- ");
-        // A line after `key:`/`-` with nothing may open a nested collection.
-        if let Open::Pending { at, .. } = open
-            && ind > at
-            && (rest.starts_with("{}") || rest.starts_with("[]"))
-        {
-            open = Open::None;
-            value(&mut r, rest, line_start + ind, at, this_line)?;
-            continue;
-        }
-        if let Open::Pending { at, from_map, .. } = open {
-            if ind > at || (ind == at && from_map && is_item) {
-                r.stack.push(Frame::new(
-                    ind,
-                    if is_item { Kind::Seq } else { Kind::Map },
-                    line_start + ind,
-                    this_line,
-                ));
-            } else {
-                let done = std::mem::replace(&mut open, Open::None);
-                r.finish(done, line_start)?;
-            }
-        }
-        if r.stack.is_empty() {
-            if ind != 0 || r.root.is_some() {
-                return None;
-            }
-            r.stack.push(Frame::new(
-                0,
-                if is_item { Kind::Seq } else { Kind::Map },
-                line_start,
-                this_line,
-            ));
-        }
-        while r.stack.last().is_some_and(|f| f.indent > ind) {
-            r.pop()?;
-        }
-        // A key at the column of a compact sequence ends that sequence.
-        if !is_item {
-            let len = r.stack.len();
-            if len >= 2
-                && r.stack[len - 1].kind == Kind::Seq
-                && r.stack[len - 1].indent == ind
-                && r.stack[len - 2].kind == Kind::Map
-                && r.stack[len - 2].indent == ind
-            {
-                r.pop()?;
-            }
-        }
-        if r.stack.len() > max_depth {
-            return None;
-        }
-        let top = r.stack.last()?;
-        if top.indent != ind {
-            return None;
-        }
-        open = match (top.kind, is_item) {
-            (Kind::Seq, true) => item(&mut r, rest, line_start, ind, this_line)?,
-            (Kind::Map, false) => entry(&mut r, rest, line_start, ind, this_line)?,
-            _ => return None,
-        };
+        seen_content |= r.line(&mut open, &l, max_depth)?;
     }
     if let Open::Quoted { .. } = open {
         return None;
@@ -669,8 +555,266 @@ fn read(
             root_is_map,
             is_empty: !seen_content,
         },
-        r.root,
+        r.root.take(),
     ))
+}
+
+/// A line after the header of a block scalar: `Some(true)` when it belongs to the
+/// scalar (anything indented enough, and blank lines).
+fn block_line(build: bool, b: &mut BlockScalar, l: &Line<'_>) -> Option<bool> {
+    let ind = l.ind;
+    if l.text.len() == ind {
+        if l.last && ind > 0 {
+            // A space-only last line without a line break: readers disagree on it.
+            return None;
+        }
+        match b.content {
+            None => {
+                b.leading_blank = b.leading_blank.max(ind);
+                b.trailing.push(0);
+            }
+            Some(ci) => b.trailing.push(ind.saturating_sub(ci)),
+        }
+        return Some(true);
+    }
+    let (ci, first) = match b.content {
+        None if ind > b.parent => {
+            if b.leading_blank > ind || l.text.as_bytes().get(ind) == Some(&b'\t') {
+                return None;
+            }
+            b.content = Some(ind);
+            (ind, true)
+        }
+        Some(ci) if ind >= ci => (ci, false),
+        _ => return Some(false),
+    };
+    if build {
+        // Blank lines before the first content line are empty lines of the content.
+        for extra in b.trailing.drain(..) {
+            if !first {
+                b.text.extend(std::iter::repeat_n(' ', extra));
+            }
+            b.text.push('\n');
+            b.lines += 1;
+        }
+        b.text.push_str(l.text.get(ci..)?);
+        b.text.push('\n');
+        b.lines += 1;
+    } else if !first {
+        b.trailing.clear();
+    }
+    Some(true)
+}
+
+impl Reader<'_> {
+    /// Reads one line; `Some(true)` when it holds content that does not belong to a scalar
+    /// opened on an earlier line.
+    fn line(&mut self, open: &mut Open, l: &Line<'_>, max_depth: usize) -> Option<bool> {
+        if let Open::Block(b) = open {
+            if block_line(self.build, b, l)? {
+                return Some(false);
+            }
+            let done = std::mem::replace(open, Open::None);
+            self.finish(done, l.start)?;
+        }
+        if matches!(open, Open::Quoted { .. }) {
+            self.quoted_line(open, l)?;
+            return Some(false);
+        }
+        let rest = l.text.get(l.ind..)?;
+        if rest.is_empty() {
+            if let Open::Plain { blanks, .. } = open {
+                *blanks += 1;
+            }
+            return Some(false);
+        }
+        if rest.starts_with('\t') {
+            return None;
+        }
+        if rest.starts_with('#') {
+            // A comment ends a plain scalar: nothing may continue it after this.
+            if matches!(open, Open::Plain { .. }) {
+                let done = std::mem::replace(open, Open::None);
+                self.finish(done, l.start)?;
+            }
+            return Some(false);
+        }
+        if l.n == 0 && l.ind == 0 && rest.starts_with("---") {
+            if rest.len() == 3
+                || (rest.as_bytes().get(3) == Some(&b' ') && only_comment_or_space(&rest[3..]))
+            {
+                return Some(false);
+            }
+            return None;
+        }
+        if l.ind == 0
+            && (rest.starts_with("---") || rest.starts_with("...") || rest.starts_with('%'))
+        {
+            return None;
+        }
+        if matches!(open, Open::Plain { .. }) {
+            if self.plain_line(open, rest, l)? {
+                return Some(false);
+            }
+            let done = std::mem::replace(open, Open::None);
+            self.finish(done, l.start)?;
+        }
+        self.node_line(open, rest, l, max_depth)?;
+        Some(true)
+    }
+
+    /// A line of a quoted scalar opened on an earlier line.
+    fn quoted_line(&mut self, open: &mut Open, l: &Line<'_>) -> Option<()> {
+        let Open::Quoted {
+            parent,
+            quote,
+            text: acc,
+            blanks,
+            ..
+        } = open
+        else {
+            return None;
+        };
+        if l.text.len() == l.ind {
+            *blanks += 1;
+            return Some(());
+        }
+        if l.ind <= *parent {
+            return None;
+        }
+        let body = l.text.get(l.ind..)?;
+        let (part, closed_at) = match find_close(body, *quote).ok()? {
+            Some(i) => (&body[..i], Some(i)),
+            None => (body.trim_end_matches(' '), None),
+        };
+        if part.trim().is_empty() && closed_at.is_some() {
+            // A line break right before the closing quote: leave it to the parser.
+            return None;
+        }
+        if self.build {
+            fold(acc, *blanks, &unquote(part, *quote));
+        }
+        *blanks = 0;
+        let Some(i) = closed_at else {
+            return Some(());
+        };
+        let Open::Quoted {
+            start,
+            line,
+            text,
+            quote,
+            ..
+        } = std::mem::replace(open, Open::None)
+        else {
+            return None;
+        };
+        let end = l.start + l.ind + i + 1;
+        self.attach(scalar(
+            SmolStr::from(text),
+            quote_style(quote),
+            self.base + start,
+            self.base + end,
+            self.base_line + line,
+        ))
+    }
+
+    /// A line that may continue the plain scalar opened on an earlier line: `Some(true)`
+    /// when it does.
+    fn plain_line(&self, open: &mut Open, rest: &str, l: &Line<'_>) -> Option<bool> {
+        let Open::Plain {
+            parent,
+            start,
+            end,
+            folded,
+            blanks,
+            ..
+        } = open
+        else {
+            return Some(false);
+        };
+        if l.ind <= *parent {
+            return Some(false);
+        }
+        let body = strip_comment(rest);
+        if body.len() < rest.len() || !continuation_ok(body) {
+            return None;
+        }
+        let body = body.trim_end_matches(' ');
+        if self.build {
+            if folded.is_none() {
+                *folded = Some(self.src.get(*start..*end)?.to_owned());
+            }
+            if let Some(acc) = folded {
+                fold(acc, *blanks, body);
+            }
+        }
+        *blanks = 0;
+        *end = l.start + l.ind + body.len();
+        Some(true)
+    }
+
+    /// A line that starts a node: a `- ` item or a `key:` entry, in the collection its
+    /// indentation selects (closing deeper ones, or opening one under a pending key or dash).
+    fn node_line(
+        &mut self,
+        open: &mut Open,
+        rest: &str,
+        l: &Line<'_>,
+        max_depth: usize,
+    ) -> Option<()> {
+        let (ind, line_start, this_line) = (l.ind, l.start, l.n);
+        let is_item = rest == "-" || rest.starts_with("- ");
+        let kind = if is_item { Kind::Seq } else { Kind::Map };
+        // A line after `key:`/`-` with nothing may open a nested collection.
+        if let Open::Pending { at, .. } = *open
+            && ind > at
+            && (rest.starts_with("{}") || rest.starts_with("[]"))
+        {
+            *open = Open::None;
+            value(self, rest, line_start + ind, at, this_line)?;
+            return Some(());
+        }
+        if let Open::Pending { at, from_map, .. } = *open {
+            if ind > at || (ind == at && from_map && is_item) {
+                self.push(ind, kind, line_start + ind, this_line);
+            } else {
+                let done = std::mem::replace(open, Open::None);
+                self.finish(done, line_start)?;
+            }
+        }
+        if self.stack.is_empty() {
+            if ind != 0 || self.root.is_some() {
+                return None;
+            }
+            self.push(0, kind, line_start, this_line);
+        }
+        while self.stack.last().is_some_and(|f| f.indent > ind) {
+            self.pop()?;
+        }
+        // A key at the column of a compact sequence ends that sequence.
+        if !is_item
+            && let [.., outer, inner] = self.stack.as_slice()
+            && inner.kind == Kind::Seq
+            && inner.indent == ind
+            && outer.kind == Kind::Map
+            && outer.indent == ind
+        {
+            self.pop()?;
+        }
+        if self.stack.len() > max_depth {
+            return None;
+        }
+        let top = self.stack.last()?;
+        if top.indent != ind {
+            return None;
+        }
+        *open = match (top.kind, is_item) {
+            (Kind::Seq, true) => item(self, rest, line_start, ind, this_line)?,
+            (Kind::Map, false) => entry(self, rest, line_start, ind, this_line)?,
+            _ => return None,
+        };
+        Some(())
+    }
 }
 
 /// Adds a line of a multi-line scalar, folding the line break before it.
@@ -687,7 +831,7 @@ fn fold(acc: &mut String, blanks: usize, part: &str) {
 }
 
 /// A `- ...` line whose dash is at column `dash`.
-fn item(r: &mut Reader, rest: &str, ls: usize, dash: usize, line: usize) -> Option<Open> {
+fn item(r: &mut Reader<'_>, rest: &str, ls: usize, dash: usize, line: usize) -> Option<Open> {
     let after = &rest[1..];
     let content = after.trim_start_matches(' ');
     if only_comment_or_space(after) {
@@ -704,14 +848,14 @@ fn item(r: &mut Reader, rest: &str, ls: usize, dash: usize, line: usize) -> Opti
     }
     if key_end(content).is_some_and(|e| matches!(content.as_bytes().get(e + 1), None | Some(b' ')))
     {
-        r.stack.push(Frame::new(col, Kind::Map, ls + col, line));
+        r.push(col, Kind::Map, ls + col, line);
         return entry(r, content, ls, col, line);
     }
     value(r, content, ls + col, dash, line)
 }
 
 /// A `key: value` line whose key is at column `col` of a mapping at that column.
-fn entry(r: &mut Reader, rest: &str, ls: usize, col: usize, line: usize) -> Option<Open> {
+fn entry(r: &mut Reader<'_>, rest: &str, ls: usize, col: usize, line: usize) -> Option<Open> {
     let end = key_end(rest)?;
     let after = &rest[end + 1..];
     if !after.is_empty() && !after.starts_with(' ') {
@@ -719,15 +863,8 @@ fn entry(r: &mut Reader, rest: &str, ls: usize, col: usize, line: usize) -> Opti
     }
     if r.build {
         let (text, style) = match rest.as_bytes()[0] {
-            q @ (b'"' | b'\'') => (
-                unquote(&rest[1..end - 1], q),
-                if q == b'\'' {
-                    ScalarStyle::SingleQuoted
-                } else {
-                    ScalarStyle::DoubleQuoted
-                },
-            ),
-            _ => (rest[..end].to_owned(), ScalarStyle::Plain),
+            q @ (b'"' | b'\'') => (SmolStr::from(unquote(&rest[1..end - 1], q)), quote_style(q)),
+            _ => (SmolStr::new(&rest[..end]), ScalarStyle::Plain),
         };
         let key = scalar(
             text,
@@ -756,7 +893,7 @@ fn entry(r: &mut Reader, rest: &str, ls: usize, col: usize, line: usize) -> Opti
 
 /// A scalar value (or `{}`/`[]`) starting at byte `at`, of a node whose parent
 /// collection is at column `parent`.
-fn value(r: &mut Reader, v: &str, at: usize, parent: usize, line: usize) -> Option<Open> {
+fn value(r: &mut Reader<'_>, v: &str, at: usize, parent: usize, line: usize) -> Option<Open> {
     let b = v.as_bytes();
     match b.first()? {
         c @ (b'|' | b'>') => {
@@ -778,56 +915,12 @@ fn value(r: &mut Reader, v: &str, at: usize, parent: usize, line: usize) -> Opti
                 line,
                 folded: *c == b'>',
                 chomp,
-                lines: Vec::new(),
+                text: String::new(),
+                lines: 0,
                 trailing: Vec::new(),
             })))
         }
-        q @ (b'"' | b'\'') => {
-            let q = *q;
-            let inner = &v[1..];
-            match find_close(inner, q).ok()? {
-                Some(i) => {
-                    let style = if q == b'\'' {
-                        ScalarStyle::SingleQuoted
-                    } else {
-                        ScalarStyle::DoubleQuoted
-                    };
-                    let text = if r.build {
-                        unquote(&inner[..i], q)
-                    } else {
-                        String::new()
-                    };
-                    r.attach(scalar(
-                        text,
-                        style,
-                        r.base + at,
-                        r.base + at + i + 2,
-                        r.base_line + line,
-                    ))?;
-                    Some(Open::None)
-                }
-                None => {
-                    let first = inner.trim_end_matches(' ');
-                    if first.trim().is_empty() {
-                        // A line break right after the opening quote: leave it to the parser.
-                        return None;
-                    }
-                    let text = if r.build {
-                        unquote(first, q)
-                    } else {
-                        String::new()
-                    };
-                    Some(Open::Quoted {
-                        parent,
-                        quote: q,
-                        start: at,
-                        line,
-                        text,
-                        blanks: 0,
-                    })
-                }
-            }
-        }
+        q @ (b'"' | b'\'') => quoted(r, *q, v, at, parent, line),
         b'[' if !v.starts_with("[]") => {
             let (node, used) = flow_seq(r, v, at, line)?;
             if !only_comment_or_space(&v[used..]) {
@@ -859,17 +952,12 @@ fn value(r: &mut Reader, v: &str, at: usize, parent: usize, line: usize) -> Opti
             if !plain_ok(body) {
                 return None;
             }
-            let text = if r.build {
-                body.to_owned()
-            } else {
-                String::new()
-            };
             let open = Open::Plain {
                 parent,
                 start: at,
                 end: at + body.len(),
                 line,
-                text,
+                folded: None,
                 blanks: 0,
             };
             if has_comment {
@@ -882,9 +970,55 @@ fn value(r: &mut Reader, v: &str, at: usize, parent: usize, line: usize) -> Opti
     }
 }
 
+/// A quoted scalar value `v` (quote `q` included) starting at byte `at`, of a node whose
+/// parent collection is at column `parent`.
+fn quoted(
+    r: &mut Reader<'_>,
+    q: u8,
+    v: &str,
+    at: usize,
+    parent: usize,
+    line: usize,
+) -> Option<Open> {
+    let inner = &v[1..];
+    if let Some(i) = find_close(inner, q).ok()? {
+        let text = if r.build {
+            SmolStr::from(unquote(&inner[..i], q))
+        } else {
+            SmolStr::default()
+        };
+        r.attach(scalar(
+            text,
+            quote_style(q),
+            r.base + at,
+            r.base + at + i + 2,
+            r.base_line + line,
+        ))?;
+        return Some(Open::None);
+    }
+    let first = inner.trim_end_matches(' ');
+    if first.trim().is_empty() {
+        // A line break right after the opening quote: leave it to the parser.
+        return None;
+    }
+    let text = if r.build {
+        unquote(first, q).into_owned()
+    } else {
+        String::new()
+    };
+    Some(Open::Quoted {
+        parent,
+        quote: q,
+        start: at,
+        line,
+        text,
+        blanks: 0,
+    })
+}
+
 /// A flow sequence of simple scalars on one line (`["a", 'b', c]`), starting at byte `at`.
 /// Returns the node and how many bytes of `v` it used.
-fn flow_seq(r: &Reader, v: &str, at: usize, line: usize) -> Option<(Node, usize)> {
+fn flow_seq(r: &Reader<'_>, v: &str, at: usize, line: usize) -> Option<(Node, usize)> {
     let b = v.as_bytes();
     let mut i = 1;
     let mut items = Vec::new();
@@ -912,14 +1046,7 @@ fn flow_seq(r: &Reader, v: &str, at: usize, line: usize) -> Option<(Node, usize)
                     return None;
                 }
                 i += rel + 2;
-                (
-                    inner.to_owned(),
-                    if q == b'\'' {
-                        ScalarStyle::SingleQuoted
-                    } else {
-                        ScalarStyle::DoubleQuoted
-                    },
-                )
+                (SmolStr::new(inner), quote_style(q))
             }
             _ => {
                 let len = b[i..].iter().position(|&c| matches!(c, b',' | b']'))?;
@@ -934,7 +1061,7 @@ fn flow_seq(r: &Reader, v: &str, at: usize, line: usize) -> Option<(Node, usize)
                     return None;
                 }
                 i += word.len();
-                (word.to_owned(), ScalarStyle::Plain)
+                (SmolStr::new(word), ScalarStyle::Plain)
             }
         };
         if r.build {
@@ -1024,6 +1151,35 @@ mod tests {
         ] {
             assert!(!ok(s), "accepted {s:?}");
         }
+    }
+
+    #[test]
+    fn a_refused_chunk_leaves_nothing_for_the_next_one() {
+        use crate::yaml::{Limits, parse_chunk};
+        // Refused with collections, entries and items still open: the lists the thread
+        // keeps for the next chunk must come back empty.
+        let refused = "a:\n  b:\n  - c\n  - d: 1\n    e: \"x\\ny\"\n";
+        assert!(parse(refused, 0, 1, usize::MAX).is_none());
+        let text = "k: v\nl:\n- 1\n- m: 'it''s'\n  n: |\n    x\n";
+        let Some((_, Some(tree))) = parse(text, 0, 1, usize::MAX) else {
+            panic!("refused {text:?}");
+        };
+        let full = parse_chunk(text, 0, 1, &Limits::default(), true).expect("valid YAML");
+        let want = full
+            .into_iter()
+            .next()
+            .and_then(|d| d.root)
+            .expect("a tree");
+        assert!(tree.same_data(&want), "{tree:#?}\n{want:#?}");
+        let item = tree.get("l").and_then(Node::items).and_then(|i| i.get(1));
+        assert_eq!(
+            item.and_then(|m| m.get("m")).and_then(Node::as_str),
+            Some("it's")
+        );
+        assert_eq!(
+            item.and_then(|m| m.get("n")).and_then(Node::as_str),
+            Some("x\n")
+        );
     }
 
     #[test]

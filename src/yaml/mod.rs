@@ -26,8 +26,9 @@ pub use tree::{
 /// One step of a path from a document root to a node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PathSeg {
-    /// A mapping key (the last occurrence wins, as Kubernetes reads it).
-    Key(String),
+    /// A mapping key (the last occurrence wins, as Kubernetes reads it). Short keys are
+    /// stored inline, so that extending a path copies no strings.
+    Key(smol_str::SmolStr),
     /// A sequence index.
     Index(usize),
 }
@@ -41,15 +42,17 @@ impl Path {
     /// A new path with `key` appended.
     #[must_use]
     pub fn key(&self, key: &str) -> Path {
-        let mut p = self.clone();
-        p.0.push(PathSeg::Key(key.to_owned()));
+        let mut p = Path(Vec::with_capacity(self.0.len() + 1));
+        p.0.extend_from_slice(&self.0);
+        p.0.push(PathSeg::Key(key.into()));
         p
     }
 
     /// A new path with `index` appended.
     #[must_use]
     pub fn index(&self, index: usize) -> Path {
-        let mut p = self.clone();
+        let mut p = Path(Vec::with_capacity(self.0.len() + 1));
+        p.0.extend_from_slice(&self.0);
         p.0.push(PathSeg::Index(index));
         p
     }

@@ -2,7 +2,9 @@
 //! from, a name for messages, line breaks Kubernetes reads differently) and checks of a
 //! parsed tree (repeated keys, applying an intent to it).
 
-use memchr::memmem;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use super::{Intent, Node, Op, Path, PathSeg, Val, Value};
 
@@ -10,27 +12,34 @@ use super::{Intent, Node, Op, Path, PathSeg, Val, Value};
 /// from its top-level lines without parsing; `None` whenever that is not certain (several
 /// or no `kind:` lines, quoting with escapes, flow style, directives, `...` markers).
 pub(crate) fn top_level_kind(text: &str) -> Option<(&str, &str)> {
+    // Searchers built once: building one costs more than searching a small document.
+    static END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n..."));
+    static DIRECTIVE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n%"));
+    static API: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"apiVersion:"));
+    static KIND: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"kind:"));
     let b = text.as_bytes();
     if matches!(b.first(), Some(b'{' | b'[' | b'%' | b'.'))
-        || memmem::find(b, b"\n...").is_some()
-        || memmem::find(b, b"\n%").is_some()
+        || END.find(b).is_some()
+        || DIRECTIVE.find(b).is_some()
     {
         return None;
     }
-    let one = |key: &[u8]| -> Option<&str> {
+    let one = |key: &Finder<'_>| -> Option<&str> {
         let mut found = None;
-        let mut at_line_start = memmem::find_iter(b, key).filter(|&i| i == 0 || b[i - 1] == b'\n');
+        let mut at_line_start = key
+            .find_iter(b)
+            .filter(|&i| i == 0 || b.get(i - 1) == Some(&b'\n'));
         if let Some(i) = at_line_start.next() {
             found = Some(i);
         }
         if at_line_start.next().is_some() {
             return None;
         }
-        let i = found? + key.len();
-        let end = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |e| i + e);
-        simple_scalar(&text[i..end])
+        let i = found? + key.needle().len();
+        let end = memchr::memchr(b'\n', b.get(i..)?).map_or(b.len(), |e| i + e);
+        simple_scalar(text.get(i..end)?)
     };
-    Some((one(b"apiVersion:")?, one(b"kind:")?))
+    Some((one(&API)?, one(&KIND)?))
 }
 
 /// A plain or simply quoted scalar at the end of a `key:` line.
@@ -181,16 +190,24 @@ pub(crate) fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
         Key(&'n str),
         Index(usize),
     }
+    /// The key of an entry, when Kubernetes sees it as one (merge keys it does not).
+    fn key_of(e: &(Node, Node)) -> Option<&str> {
+        e.0.as_str().filter(|_| !e.0.is_merge_key())
+    }
     // Each visited node's parent and the step to it; paths are only built for a duplicate.
-    let mut steps: Vec<(usize, Seg<'_>)> = vec![(0, Seg::Root)];
-    let mut stack: Vec<(&Node, usize)> = vec![(root, 0)];
+    let mut steps: Vec<(usize, Seg<'_>)> = Vec::with_capacity(64);
+    steps.push((0, Seg::Root));
+    let mut stack: Vec<(&Node, usize)> = Vec::with_capacity(16);
+    stack.push((root, 0));
+    // The keys of a small mapping, without an allocation.
+    let mut small: [Option<&str>; 32] = [None; 32];
     let mut out = Vec::new();
     let path_of = |steps: &[(usize, Seg<'_>)], mut at: usize| {
         let mut segs = Vec::new();
         while at != 0 {
             let (parent, seg) = &steps[at];
             segs.push(match seg {
-                Seg::Key(k) => PathSeg::Key((*k).to_owned()),
+                Seg::Key(k) => PathSeg::Key((*k).into()),
                 Seg::Index(i) => PathSeg::Index(*i),
                 Seg::Root => break,
             });
@@ -202,10 +219,16 @@ pub(crate) fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
     while let Some((n, at)) = stack.pop() {
         match &n.value {
             Value::Map(entries) => {
-                let keys: Vec<Option<&str>> = entries
-                    .iter()
-                    .map(|(k, _)| k.as_str().filter(|_| !k.is_merge_key()))
-                    .collect();
+                let large: Vec<Option<&str>>;
+                let keys: &[Option<&str>] = if entries.len() <= small.len() {
+                    for (slot, e) in small.iter_mut().zip(entries) {
+                        *slot = key_of(e);
+                    }
+                    small.get(..entries.len()).unwrap_or(&[])
+                } else {
+                    large = entries.iter().map(key_of).collect();
+                    &large
+                };
                 let mut reported: Vec<&str> = Vec::new();
                 let dup = |i: usize, key: &str| {
                     if keys.len() <= 32 {

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, Span, Tag};
+use smol_str::SmolStr;
 
 pub use saphyr_parser::ScalarStyle;
 
@@ -31,8 +32,8 @@ impl Default for Limits {
 pub enum Value {
     /// A scalar: its value (after unescaping and folding) and how it was written.
     Scalar {
-        /// The scalar's value.
-        text: String,
+        /// The scalar's value (short ones are stored inline, without an allocation).
+        text: SmolStr,
         /// Plain, quoted, literal or folded.
         style: ScalarStyle,
     },
@@ -609,9 +610,9 @@ pub fn parse_chunk(
                 let node = Node {
                     value: Value::Scalar {
                         text: if build {
-                            value.into_owned()
+                            SmolStr::from(value)
                         } else {
-                            String::new()
+                            SmolStr::default()
                         },
                         style,
                     },
@@ -666,7 +667,7 @@ pub fn parse_chunk(
                 if build {
                     let node = Node {
                         value: Value::Scalar {
-                            text: String::new(),
+                            text: SmolStr::default(),
                             style: ScalarStyle::Plain,
                         },
                         start,
@@ -1156,7 +1157,7 @@ fn resolve_node(
                 Some(target) => resolve_node(target, anchors, budget, limit, true),
                 None => Ok(Node {
                     value: Value::Scalar {
-                        text: String::new(),
+                        text: SmolStr::default(),
                         style: ScalarStyle::Plain,
                     },
                     ..node.clone()
@@ -1226,7 +1227,7 @@ impl Node {
     fn clone_shallow(&self) -> Node {
         Node {
             value: Value::Scalar {
-                text: String::new(),
+                text: SmolStr::default(),
                 style: ScalarStyle::Plain,
             },
             start: self.start,
