@@ -1932,6 +1932,7 @@ const VOLUME: &str = "trust-bundle";
 const MERGE_CONTAINER: &str = "trust-bundle-merge";
 const MERGE_SOURCE: &str = "trust-bundle-source";
 const HASH_ANNOTATION: &str = "trust-inject.dev/bundle-sha256";
+const INJECTED_ANNOTATION: &str = "trust-inject.dev/injected";
 const GENERATED_ANNOTATION: &str = "trust-inject.dev/generated";
 const SKIP_ANNOTATION: &str = "trust-inject.dev/skip";
 
@@ -2158,8 +2159,10 @@ fn remove_annotation(parent: &mut Value, inp_parent: Option<&Value>, key: &str) 
     };
     let in_ann = inp.and_then(|m| m.get("annotations"));
     if let Some(Value::Object(ann)) = meta.get_mut("annotations") {
-        if in_ann.and_then(|a| a.get(HASH_ANNOTATION)).is_none() {
-            ann.remove(HASH_ANNOTATION);
+        for key in [HASH_ANNOTATION, INJECTED_ANNOTATION] {
+            if in_ann.and_then(|a| a.get(key)).is_none() {
+                ann.remove(key);
+            }
         }
         if ann.is_empty() {
             match in_ann {
