@@ -7,6 +7,8 @@
 
 use crate::config::{LabelReq, Options, SourceKind, glob_match};
 use crate::error::Severity;
+use std::collections::HashMap;
+
 use crate::marker::{ContainerRecord, Marker, Record};
 use crate::well_known as wk;
 use crate::workload::Found;
@@ -603,6 +605,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
             .map(|m| &m.proxy_only)
             .filter(|r| !r.is_empty())
     };
+    let owned_containers = owned.map(Record::by_container).unwrap_or_default();
     let mut record = Record::default();
 
     // The volume: ours when it has our name and our source, or when it has the shape the
@@ -618,7 +621,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     // Mounts of the volume that the tool did not write: then the volume is the chart's too,
     // and stays as long as it reads our source.
     let chart_mounts = match owned {
-        Some(rec) => unrecorded_mount_of(spec, rec, &opts.volume_name),
+        Some(rec) => unrecorded_mount_of(spec, rec, &owned_containers, &opts.volume_name),
         None => mounts_of_volume(spec, opts).any(|(c, m)| !tool_mount(m, c, opts)),
     };
     if let Some(v) = volumes {
@@ -630,7 +633,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                         && name != opts.volume_name
                         && name != merge_source_volume(opts)
                         && rec.volumes.iter().any(|v| v == name)
-                        && !unrecorded_mount_of(spec, rec, name)
+                        && !unrecorded_mount_of(spec, rec, &owned_containers, name)
                     {
                         stale_volumes.push(i);
                         continue;
@@ -778,7 +781,14 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                 &want,
                 // The proxy alone leaves what a CA injection wrote to that run's options.
                 (our_volume.is_some() || dangling) && opts.inject_ca,
-                owned.map(|r| r.container(&name)).as_ref(),
+                owned
+                    .map(|_| {
+                        owned_containers
+                            .get(name.as_str())
+                            .cloned()
+                            .unwrap_or_default()
+                    })
+                    .as_ref(),
                 opts,
                 &mut plan,
                 &mut cp,
@@ -935,7 +945,12 @@ fn read_marker(root: &Node, found: &Found) -> Result<Option<Marker>, Conflict> {
 
 /// Whether a container mounts the volume `volume` at a path the record `rec` does not list
 /// for it (the chart's own mount; the merge init container an earlier run recorded aside).
-fn unrecorded_mount_of(spec: &Node, rec: &Record, volume: &str) -> bool {
+fn unrecorded_mount_of(
+    spec: &Node,
+    rec: &Record,
+    by_container: &HashMap<&str, ContainerRecord>,
+    volume: &str,
+) -> bool {
     ["containers", "initContainers", "ephemeralContainers"]
         .iter()
         .filter_map(|l| spec.get(l).and_then(Node::items))
@@ -945,7 +960,7 @@ fn unrecorded_mount_of(spec: &Node, rec: &Record, volume: &str) -> bool {
             !rec.init_containers.iter().any(|n| n == name)
         })
         .any(|c| {
-            let mine = rec.container(str_at(Some(c), &["name"]).unwrap_or(""));
+            let mine = by_container.get(str_at(Some(c), &["name"]).unwrap_or(""));
             c.get("volumeMounts")
                 .and_then(Node::items)
                 .unwrap_or(&[])
@@ -953,7 +968,7 @@ fn unrecorded_mount_of(spec: &Node, rec: &Record, volume: &str) -> bool {
                 .filter(|m| str_at(Some(m), &["name"]) == Some(volume))
                 .any(|m| {
                     !str_at(Some(m), &["mountPath"])
-                        .is_some_and(|p| mine.mounts.iter().any(|r| r == p))
+                        .is_some_and(|p| mine.is_some_and(|r| r.mounts.iter().any(|x| x == p)))
                 })
         })
 }

@@ -16,6 +16,8 @@
 //! so the same injection gives the same bytes. Only reading and writing the record lives
 //! here; [`crate::inject`] decides what goes in it.
 
+use std::collections::HashMap;
+
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
 /// What one run injected into one container.
@@ -60,19 +62,18 @@ impl Record {
             && self.containers.is_empty()
     }
 
-    /// What the container `name` got (every group that names it, joined).
+    /// What each container got, by name (every group that names it, joined).
     #[must_use]
-    pub fn container(&self, name: &str) -> ContainerRecord {
-        let mut out = ContainerRecord::default();
-        for (_, r) in self
-            .containers
-            .iter()
-            .filter(|(names, _)| names.iter().any(|n| n == name))
-        {
-            extend_unique(&mut out.mounts, &r.mounts);
-            extend_unique(&mut out.env, &r.env);
-            if out.java.is_none() {
-                out.java.clone_from(&r.java);
+    pub fn by_container(&self) -> HashMap<&str, ContainerRecord> {
+        let mut out: HashMap<&str, ContainerRecord> = HashMap::new();
+        for (names, r) in &self.containers {
+            for name in names {
+                let c = out.entry(name.as_str()).or_default();
+                extend_unique(&mut c.mounts, &r.mounts);
+                extend_unique(&mut c.env, &r.env);
+                if c.java.is_none() {
+                    c.java.clone_from(&r.java);
+                }
             }
         }
         out
@@ -85,7 +86,7 @@ impl Record {
             return;
         }
         if let Some((names, _)) = self.containers.iter_mut().find(|(_, r)| *r == rec) {
-            if !names.iter().any(|n| n == name) {
+            if names.last().is_none_or(|n| n != name) {
                 names.push(name.to_owned());
             }
             return;
@@ -309,8 +310,9 @@ mod tests {
         );
         assert_eq!(Marker::parse(&text), Ok(m.clone()));
         assert_eq!(m.main.containers.len(), 1);
-        assert_eq!(m.main.container("sidecar"), c);
-        assert_eq!(m.main.container("other"), ContainerRecord::default());
+        let by = m.main.by_container();
+        assert_eq!(by.get("sidecar"), Some(&c));
+        assert_eq!(by.get("other"), None);
     }
 
     #[test]

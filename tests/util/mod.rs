@@ -521,8 +521,17 @@ fn strip_annotation(m: &mut Map<String, Value>, im: Option<&Map<String, Value>>,
                 ann.remove(key);
             }
         }
-        if ann.is_empty() && imeta.is_none_or(|im| !im.contains_key("annotations")) {
-            meta.remove("annotations");
+        // Emptied: back to what the input had (no key, or null).
+        if ann.is_empty() {
+            match imeta.and_then(|im| im.get("annotations")) {
+                None => {
+                    meta.remove("annotations");
+                }
+                Some(Value::Null) => {
+                    meta.insert("annotations".into(), Value::Null);
+                }
+                Some(_) => {}
+            }
         }
     }
     if meta.is_empty() && im.is_none_or(|im| !im.contains_key("metadata")) {
