@@ -1542,11 +1542,13 @@ fn plan_container<'n>(
         if mode == EnvMode::Append && e.get("valueFrom").is_none() {
             // Our part is there as a whole already (say, after a proxy-only pass over a CA
             // injection): nothing to do.
-            if raw.is_some_and(|r| r.contains(value.as_str())) {
+            // With a record, only when that part is the one it lists (an earlier part
+            // that holds ours and more, such as the proxy's options, is replaced).
+            if raw.is_some_and(|r| r.contains(value.as_str()))
+                && rec.is_none_or(|r| r.java.as_deref() == Some(value.as_str()))
+            {
                 touched_user.push(i);
-                if rec.is_none_or(|r| r.java.as_deref() == Some(value.as_str())) {
-                    java = Some(value.clone());
-                }
+                java = Some(value.clone());
                 continue;
             }
             let base = current.as_deref().unwrap_or("");

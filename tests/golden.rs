@@ -436,3 +436,17 @@ golden! {
     block_scalar_indentation_indicator => "block-scalar-indentation-indicator",
     rerun_volume_source_in_place => "rerun-volume-source-in-place",
 }
+
+// Re-runs read the record of the earlier injection (trust-inject.dev/injected).
+golden! {
+    rerun_chart_variable_without_our_volume => "rerun-chart-variable-without-our-volume",
+    rerun_proxy_off => "rerun-proxy-off",
+    rerun_proxy_changed => "rerun-proxy-changed",
+    rerun_proxy_secret_off => "rerun-proxy-secret-off",
+    rerun_merge_off_pull_secret => "rerun-merge-off-pull-secret",
+    rerun_merge_pull_secret_changed => "rerun-merge-pull-secret-changed",
+    rerun_volume_name_changed => "rerun-volume-name-changed",
+    rerun_env_names_dropped => "rerun-env-names-dropped",
+    rerun_mount_path_changed => "rerun-mount-path-changed",
+    rerun_exclude_container_added => "rerun-exclude-container-added",
+}
