@@ -613,7 +613,8 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     // mount of it is read-only: then an earlier run under other options wrote it.
     let volumes = spec.get("volumes");
     let mut our_volume: Option<(usize, bool)> = None;
-    // Whether the volume named like ours is one an earlier run added (not the chart's).
+    // Whether the volume named like ours is one an earlier run added (not the chart's), to
+    // record as ours.
     let mut our_volume_earlier = false;
     // Volumes an earlier run recorded under another name (another --volume-name): removed,
     // unless a mount it did not record uses them.
@@ -658,7 +659,20 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                                         && other_volume_at_our_directory(spec, opts)))
                         }
                     };
-                    our_volume_earlier = earlier;
+                    // Recorded as ours: what a record listed; without one, only a volume
+                    // that an earlier run's mounts, variables or hash show to be ours (a
+                    // chart's unmounted volume that reads our source stays the chart's).
+                    our_volume_earlier = match owned {
+                        Some(_) => earlier,
+                        None => {
+                            earlier
+                                && (hash_annotated(root, found)
+                                    || mounted_at_our_paths(spec, opts)
+                                    || variable_inside_mount(spec, opts)
+                                    || (mounts_of_volume(spec, opts).next().is_none()
+                                        && other_volume_at_our_directory(spec, opts)))
+                        }
+                    };
                     if !(same || earlier) {
                         if !inject || !opts.inject_ca {
                             // The chart's own volume, in a workload left alone: no conflict.
