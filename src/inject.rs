@@ -648,8 +648,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                         None => {
                             tool_shaped_volume(item)
                                 && !chart_mounts
-                                && (same_source_name(item, opts)
-                                    || hash_annotated(root, found)
+                                && (hash_annotated(root, found)
                                     || mounted_at_our_paths(spec, opts)
                                     || variable_inside_mount(spec, opts)
                                     // An earlier run whose every mount was left alone,
@@ -659,20 +658,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                                         && other_volume_at_our_directory(spec, opts)))
                         }
                     };
-                    // Recorded as ours: what a record listed; without one, only a volume
-                    // that an earlier run's mounts, variables or hash show to be ours (a
-                    // chart's unmounted volume that reads our source stays the chart's).
-                    our_volume_earlier = match owned {
-                        Some(_) => earlier,
-                        None => {
-                            earlier
-                                && (hash_annotated(root, found)
-                                    || mounted_at_our_paths(spec, opts)
-                                    || variable_inside_mount(spec, opts)
-                                    || (mounts_of_volume(spec, opts).next().is_none()
-                                        && other_volume_at_our_directory(spec, opts)))
-                        }
-                    };
+                    our_volume_earlier = earlier;
                     if !(same || earlier) {
                         if !inject || !opts.inject_ca {
                             // The chart's own volume, in a workload left alone: no conflict.
@@ -859,7 +845,8 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
         Some((i, _)) => removed_volumes.push(i),
         None => {}
     }
-    if want_volume && (our_volume.is_none() || our_volume_earlier) {
+    // Ours afterwards: added, rewritten to the current source, or an earlier run's.
+    if want_volume && (our_volume.is_none() || our_volume_earlier || replaced) {
         record.volumes.push(opts.volume_name.clone());
     }
     let mut new_volumes = if opts.inject_ca {
@@ -1055,14 +1042,6 @@ fn tool_shaped_volume(item: &Node) -> bool {
         })
 }
 
-/// Whether the volume `item` reads an object named like the configured source (of either
-/// kind).
-fn same_source_name(item: &Node, opts: &Options) -> bool {
-    let name = Some(opts.source.name.as_str());
-    str_at(Some(item), &["configMap", "name"]) == name
-        || str_at(Some(item), &["secret", "secretName"]) == name
-}
-
 /// Whether the pod template carries the bundle hash annotation.
 fn hash_annotated(root: &Node, found: &Found) -> bool {
     node_at(root, &found.meta_path)
@@ -1217,6 +1196,8 @@ fn tool_mount(m: &Node, c: &Node, opts: &Options) -> bool {
                                 && value.contains(&java_options_at(path)))
                     })
         }
+        // The tool's subPaths are keys of the source, which hold no `/`.
+        Some(sub) if sub.contains('/') => false,
         Some(sub) => {
             opts.additive_file.as_deref() == Some(path)
                 || path == wk::DEFAULT_ADDITIVE_FILE

@@ -450,3 +450,10 @@ golden! {
     rerun_mount_path_changed => "rerun-mount-path-changed",
     rerun_exclude_container_added => "rerun-exclude-container-added",
 }
+
+// Findings of the semantic fuzzer on the shape-based recognition: a chart's own volume named like ours.
+golden! {
+    chart_mount_of_our_volume_not_a_key => "chart-mount-of-our-volume-not-a-key",
+    chart_volume_like_ours_merge => "chart-volume-like-ours-merge",
+    chart_volume_like_ours_other_kind => "chart-volume-like-ours-other-kind",
+}

@@ -1915,13 +1915,15 @@ pub const DOCUMENTED_REFUSALS: &[&str] = &["different volume named", "would gene
 
 /// What the convergence check compares: the documents without the generated bundles of
 /// an earlier run when `b` generates none (README "Re-runs": unused, and left), and with
-/// null-valued keys dropped (Kubernetes reads a null field as an absent one).
+/// null-valued keys and empty lists dropped (Kubernetes reads a null field as an absent one,
+/// and the API server stores an empty list of a PodSpec (`omitempty`) as no list: a run that
+/// takes its items out again cannot tell `[]` from an absent key).
 pub fn convergence_view(docs: &[Value], b: &OptSet) -> Vec<Value> {
     fn drop_nulls(v: &Value) -> Value {
         match v {
             Value::Object(m) => Value::Object(
                 m.iter()
-                    .filter(|(_, v)| !v.is_null())
+                    .filter(|(_, v)| !v.is_null() && !matches!(v, Value::Array(a) if a.is_empty()))
                     .map(|(k, v)| (k.clone(), drop_nulls(v)))
                     .collect(),
             ),
@@ -2447,9 +2449,7 @@ fn check_injected(
             let cname = format!("{list}[{j}]");
             let ic = ins.get(j).unwrap_or(&Value::Null);
             // A container matching --exclude-container gets nothing.
-            if ex.exclude.is_some()
-                && str_of(Some(c), &["name"]) == ex.exclude.as_deref()
-            {
+            if ex.exclude.is_some() && str_of(Some(c), &["name"]) == ex.exclude.as_deref() {
                 if c != ic {
                     problems.push(format!("{cname}: excluded, yet it changed"));
                 }
