@@ -449,6 +449,7 @@ golden! {
     rerun_env_names_dropped => "rerun-env-names-dropped",
     rerun_mount_path_changed => "rerun-mount-path-changed",
     rerun_exclude_container_added => "rerun-exclude-container-added",
+    injected_record_unreadable => "injected-record-unreadable",
 }
 
 // Findings of the semantic fuzzer on the shape-based recognition: a chart's own volume named like ours.
