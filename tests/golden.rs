@@ -450,6 +450,7 @@ golden! {
     rerun_mount_path_changed => "rerun-mount-path-changed",
     rerun_exclude_container_added => "rerun-exclude-container-added",
     injected_record_unreadable => "injected-record-unreadable",
+    injected_record_example => "injected-record-example",
 }
 
 // Findings of the semantic fuzzer on the shape-based recognition: a chart's own volume named like ours.
