@@ -606,6 +606,19 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
             .filter(|r| !r.is_empty())
     };
     let owned_containers = owned.map(Record::by_container).unwrap_or_default();
+    // What the other kind of pass recorded: its part of a JAVA_TOOL_OPTIONS this pass
+    // created stays where it is.
+    let other_containers = marker
+        .as_ref()
+        .map(|m| {
+            if opts.inject_ca {
+                &m.proxy_only
+            } else {
+                &m.main
+            }
+        })
+        .map(Record::by_container)
+        .unwrap_or_default();
     let mut record = Record::default();
 
     // The volume: ours when it has our name and our source, or when it has the shape the
@@ -789,6 +802,9 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                             .unwrap_or_default()
                     })
                     .as_ref(),
+                other_containers
+                    .get(name.as_str())
+                    .and_then(|r| r.java.as_deref()),
                 opts,
                 &mut plan,
                 &mut cp,
@@ -1284,6 +1300,7 @@ fn plan_container<'n>(
     want: &Want<'_>,
     ours: bool,
     rec: Option<&ContainerRecord>,
+    other_java: Option<&str>,
     opts: &Options,
     plan: &mut Plan,
     cp: &mut ContainerPlan,
@@ -1716,6 +1733,15 @@ fn plan_container<'n>(
         .count();
     for ((i, on, ov), (nn, nv)) in old_env.iter().zip(&new_env).take(kept) {
         let secret = want.env.iter().any(|w| w.name == *nn && w.secret.is_some());
+        // The other kind of pass appended its part to the JAVA_TOOL_OPTIONS this one
+        // created: that part stays after ours.
+        let kept_part = other_java
+            .filter(|_| on == wk::JAVA_TOOL_OPTIONS)
+            .filter(|j| ov.ends_with(&format!(" {j}")));
+        let nv = &match kept_part {
+            Some(j) => format!("{nv} {j}"),
+            None => nv.clone(),
+        };
         if ov != nv
             && !secret
             && let Some(e) = env_items.get(*i)

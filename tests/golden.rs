@@ -451,6 +451,7 @@ golden! {
     rerun_exclude_container_added => "rerun-exclude-container-added",
     injected_record_unreadable => "injected-record-unreadable",
     injected_record_example => "injected-record-example",
+    rerun_ca_over_proxy_only_java => "rerun-ca-over-proxy-only-java",
 }
 
 // Findings of the semantic fuzzer on the shape-based recognition: a chart's own volume named like ours.
