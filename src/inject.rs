@@ -793,7 +793,14 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                 &cpath,
                 &want,
                 // The proxy alone leaves what a CA injection wrote to that run's options.
-                (our_volume.is_some() || dangling) && opts.inject_ca,
+                // A volume the chart mounts itself holds an earlier injection only when
+                // one of the tool's variables, its extra file or its hash shows it.
+                (our_volume.is_some() || dangling)
+                    && opts.inject_ca
+                    && (!chart_mounts
+                        || hash_annotated(root, found)
+                        || variable_inside_mount(spec, opts)
+                        || extra_file_mounted(spec, opts)),
                 owned
                     .map(|_| {
                         owned_containers
@@ -1094,6 +1101,17 @@ fn mounted_at_our_paths(spec: &Node, opts: &Options) -> bool {
         .filter(|m| str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str()))
         .filter_map(|m| str_at(Some(m), &["mountPath"]))
         .any(|p| ours.contains(&Some(p.trim_end_matches('/'))))
+}
+
+/// Whether some container mounts the volume named like ours at the tool's extra file
+/// (configured or default), which only the tool does.
+fn extra_file_mounted(spec: &Node, opts: &Options) -> bool {
+    mounts_of_volume(spec, opts).any(|(_, m)| {
+        m.get("subPath").is_some()
+            && str_at(Some(m), &["mountPath"]).is_some_and(|p| {
+                Some(p) == opts.additive_file.as_deref() || p == wk::DEFAULT_ADDITIVE_FILE
+            })
+    })
 }
 
 /// Whether some container points a variable at a file directly inside a whole-volume

@@ -459,4 +459,5 @@ golden! {
     chart_mount_of_our_volume_not_a_key => "chart-mount-of-our-volume-not-a-key",
     chart_volume_like_ours_merge => "chart-volume-like-ours-merge",
     chart_volume_like_ours_other_kind => "chart-volume-like-ours-other-kind",
+    chart_mounts_our_volume_at_our_directory => "chart-mounts-our-volume-at-our-directory",
 }
