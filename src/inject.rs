@@ -662,7 +662,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                             tool_shaped_volume(item)
                                 && !chart_mounts
                                 && (hash_annotated(root, found)
-                                    || mounted_at_our_paths(spec, opts)
+                                    || extra_file_mounted(spec, opts)
                                     || variable_inside_mount(spec, opts)
                                     // An earlier run whose every mount was left alone,
                                     // because another volume sits at our directory, left
@@ -797,8 +797,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                 // one of the tool's variables, its extra file or its hash shows it.
                 (our_volume.is_some() || dangling)
                     && opts.inject_ca
-                    && (!chart_mounts
-                        || hash_annotated(root, found)
+                    && (hash_annotated(root, found)
                         || variable_inside_mount(spec, opts)
                         || extra_file_mounted(spec, opts)),
                 owned
@@ -1081,26 +1080,6 @@ fn tool_variable(name: &str, opts: &Options) -> bool {
         || wk::REPLACING_ENV.contains(&name)
         || opts.additive_env.iter().any(|v| v == name)
         || opts.replacing_env.iter().any(|v| v == name)
-}
-
-/// Whether some mount of the volume named like ours sits at one of the tool's own paths
-/// (the directory or the extra file in `/etc/ssl/certs`, configured or default).
-fn mounted_at_our_paths(spec: &Node, opts: &Options) -> bool {
-    let ours = [
-        Some(opts.mount_path.as_str()),
-        Some(wk::DEFAULT_MOUNT_PATH),
-        opts.additive_file.as_deref(),
-        Some(wk::DEFAULT_ADDITIVE_FILE),
-    ];
-    ["containers", "initContainers", "ephemeralContainers"]
-        .iter()
-        .filter_map(|l| spec.get(l).and_then(Node::items))
-        .flatten()
-        .filter_map(|c| c.get("volumeMounts").and_then(Node::items))
-        .flatten()
-        .filter(|m| str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str()))
-        .filter_map(|m| str_at(Some(m), &["mountPath"]))
-        .any(|p| ours.contains(&Some(p.trim_end_matches('/'))))
 }
 
 /// Whether some container mounts the volume named like ours at the tool's extra file
