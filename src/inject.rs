@@ -5,10 +5,10 @@
 //! out and replaced, changing only the difference. Never touches YAML text;
 //! [`crate::pipeline`] applies the plan.
 
-use crate::config::{LabelReq, Options, SourceKind, glob_match};
-use crate::error::Severity;
 use std::collections::HashMap;
 
+use crate::config::{LabelReq, Options, SourceKind, glob_match};
+use crate::error::Severity;
 use crate::marker::{ContainerRecord, Marker, Record};
 use crate::well_known as wk;
 use crate::workload::Found;
@@ -793,8 +793,8 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                 &cpath,
                 &want,
                 // The proxy alone leaves what a CA injection wrote to that run's options.
-                // A volume the chart mounts itself holds an earlier injection only when
-                // one of the tool's variables, its extra file or its hash shows it.
+                // Without a record, mounts of our volume are an earlier injection only
+                // when one of the tool's variables, its extra file or its hash shows it.
                 (our_volume.is_some() || dangling)
                     && opts.inject_ca
                     && (hash_annotated(root, found)
