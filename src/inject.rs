@@ -5,8 +5,11 @@
 //! out and replaced, changing only the difference. Never touches YAML text;
 //! [`crate::pipeline`] applies the plan.
 
+use std::collections::HashMap;
+
 use crate::config::{LabelReq, Options, SourceKind, glob_match};
 use crate::error::Severity;
+use crate::marker::{ContainerRecord, Marker, Record};
 use crate::well_known as wk;
 use crate::workload::Found;
 use crate::yaml::{Intent, Node, Op, Path, Val};
@@ -672,33 +675,88 @@ pub fn plan(root: &Node, found: &Found, opts: &Options, wanted: &Wanted) -> Resu
     let inject = skip.is_none();
     plan.skipped = skip;
 
+    // What an earlier run recorded it injected: then exactly that is taken out, and the
+    // shape-based recognition below is only for the output of versions that wrote none. A
+    // run of the proxy alone owns only what such a run recorded, and keeps the rest. A
+    // part nothing was recorded in (a run of the proxy alone over the output of an older
+    // version) is recognised by its shape.
+    let marker = read_marker(root, found)?;
+    let main_record = marker.as_ref().map(|m| &m.main).filter(|r| !r.is_empty());
+    let owned = if opts.inject_ca {
+        main_record
+    } else {
+        marker
+            .as_ref()
+            .map(|m| &m.proxy_only)
+            .filter(|r| !r.is_empty())
+    };
+    let owned_containers = owned.map(Record::by_container).unwrap_or_default();
+    // What the other kind of pass recorded: its part of a JAVA_TOOL_OPTIONS this pass
+    // created stays where it is.
+    let other_containers = marker
+        .as_ref()
+        .map(|m| {
+            if opts.inject_ca {
+                &m.proxy_only
+            } else {
+                &m.main
+            }
+        })
+        .map(Record::by_container)
+        .unwrap_or_default();
+    let mut record = Record::default();
+
     // The volume: ours when it has our name and our source, or when it has the shape the
     // tool writes (a name and a ConfigMap name or Secret name, nothing else) and every
     // mount of it is read-only: then an earlier run under other options wrote it.
     let volumes = spec.get("volumes");
     let mut our_volume: Option<(usize, bool)> = None;
+    // Whether the volume named like ours is one an earlier run added (not the chart's), to
+    // record as ours.
+    let mut our_volume_earlier = false;
+    // Volumes an earlier run recorded under another name (another --volume-name): removed,
+    // unless a mount it did not record uses them.
+    let mut stale_volumes: Vec<usize> = Vec::new();
     // Mounts of the volume that the tool did not write: then the volume is the chart's too,
     // and stays as long as it reads our source.
-    let chart_mounts = mounts_of_volume(spec, opts).any(|(c, m)| !tool_mount(m, c, opts));
+    let chart_mounts = match owned {
+        Some(rec) => unrecorded_mount_of(spec, rec, &owned_containers, &opts.volume_name),
+        None => mounts_of_volume(spec, opts).any(|(c, m)| !tool_mount(m, c, opts)),
+    };
     if let Some(v) = volumes {
         match v.items() {
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    if str_at(Some(item), &["name"]) != Some(opts.volume_name.as_str()) {
+                    let name = str_at(Some(item), &["name"]).unwrap_or("");
+                    if let Some(rec) = owned.filter(|_| opts.inject_ca)
+                        && name != opts.volume_name
+                        && name != merge_source_volume(opts)
+                        && rec.volumes.iter().any(|v| v == name)
+                        && !unrecorded_mount_of(spec, rec, &owned_containers, name)
+                    {
+                        stale_volumes.push(i);
+                        continue;
+                    }
+                    if name != opts.volume_name {
                         continue;
                     }
                     let same = same_source(item, opts);
-                    let earlier = tool_shaped_volume(item)
-                        && !chart_mounts
-                        && (same_source_name(item, opts)
-                            || hash_annotated(root, found)
-                            || mounted_at_our_paths(spec, opts)
-                            || variable_inside_mount(spec, opts)
-                            // An earlier run whose every mount was left alone, because
-                            // another volume sits at our directory, left the volume
-                            // unmounted: nothing reads it.
-                            || (mounts_of_volume(spec, opts).next().is_none()
-                                && other_volume_at_our_directory(spec, opts)));
+                    let earlier = match owned {
+                        Some(rec) => rec.volumes.contains(&opts.volume_name) && !chart_mounts,
+                        None => {
+                            tool_shaped_volume(item)
+                                && !chart_mounts
+                                && (hash_annotated(root, found)
+                                    || extra_file_mounted(spec, opts)
+                                    || variable_inside_mount(spec, opts)
+                                    // An earlier run whose every mount was left alone,
+                                    // because another volume sits at our directory, left
+                                    // the volume unmounted: nothing reads it.
+                                    || (mounts_of_volume(spec, opts).next().is_none()
+                                        && other_volume_at_our_directory(spec, opts)))
+                        }
+                    };
+                    our_volume_earlier = earlier;
                     if !(same || earlier) {
                         if !inject || !opts.inject_ca {
                             // The chart's own volume, in a workload left alone: no conflict.
@@ -763,7 +821,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options, wanted: &Wanted) -> Resu
         };
         for (i, c) in items.iter().enumerate() {
             let cpath = spec_path.key(list).index(i);
-            if list == "initContainers" && is_merge_container(c, opts) {
+            if list == "initContainers" && is_tool_init(c, main_record, opts) {
                 continue;
             }
             if c.entries().is_none() {
@@ -808,16 +866,34 @@ pub fn plan(root: &Node, found: &Found, opts: &Options, wanted: &Wanted) -> Resu
                 mounts: if container_injected { list_mounts } else { &[] },
                 env: if container_injected { env } else { &[] },
             };
-            plan_container(
+            let injected = plan_container(
                 c,
                 &cpath,
                 &want,
                 // The proxy alone leaves what a CA injection wrote to that run's options.
-                (our_volume.is_some() || dangling) && opts.inject_ca,
+                // Without a record, mounts of our volume are an earlier injection only
+                // when one of the tool's variables, its extra file or its hash shows it.
+                (our_volume.is_some() || dangling)
+                    && opts.inject_ca
+                    && (hash_annotated(root, found)
+                        || variable_inside_mount(spec, opts)
+                        || extra_file_mounted(spec, opts)),
+                owned
+                    .map(|_| {
+                        owned_containers
+                            .get(name.as_str())
+                            .cloned()
+                            .unwrap_or_default()
+                    })
+                    .as_ref(),
+                other_containers
+                    .get(name.as_str())
+                    .and_then(|r| r.java.as_deref()),
                 opts,
                 &mut plan,
                 &mut cp,
             )?;
+            record.push_container(&name, injected);
             if container_injected {
                 plan.containers.push(cp);
             }
@@ -839,6 +915,7 @@ pub fn plan(root: &Node, found: &Found, opts: &Options, wanted: &Wanted) -> Resu
     }
     let volume_items = volumes.and_then(Node::items).map_or(0, <[Node]>::len);
     let mut replaced = false;
+    let mut removed_volumes = stale_volumes;
     match our_volume.filter(|_| opts.inject_ca) {
         Some((_, true)) if want_volume || chart_mounts => {}
         // An earlier run's volume under another source: its source is replaced where it
@@ -865,23 +942,24 @@ pub fn plan(root: &Node, found: &Found, opts: &Options, wanted: &Wanted) -> Resu
             }
             replaced = true;
         }
-        Some((i, _)) => {
-            if !want_volume && volume_items == 1 {
-                plan.intents.push(Intent {
-                    path: spec_path.clone(),
-                    op: Op::RemoveKey("volumes".into()),
-                });
-            } else {
-                plan.intents.push(Intent {
-                    path: spec_path.key("volumes"),
-                    op: Op::RemoveItem(i),
-                });
-            }
-        }
+        Some((i, _)) => removed_volumes.push(i),
         None => {}
     }
+    // Ours afterwards: added, rewritten to the current source, or an earlier run's.
+    if want_volume && (our_volume.is_none() || our_volume_earlier || replaced) {
+        record.volumes.push(opts.volume_name.clone());
+    }
     let mut new_volumes = if opts.inject_ca {
-        plan_merge(spec, spec_path, opts, want_volume, &mut plan)?
+        plan_merge(
+            spec,
+            spec_path,
+            opts,
+            want_volume,
+            owned,
+            &mut record,
+            &mut removed_volumes,
+            &mut plan,
+        )?
     } else {
         Vec::new()
     };
@@ -891,6 +969,16 @@ pub fn plan(root: &Node, found: &Found, opts: &Options, wanted: &Wanted) -> Resu
             new_volumes.insert(0, volume_val(opts));
         }
     }
+    removed_volumes.sort_unstable();
+    removed_volumes.dedup();
+    remove_items(
+        &mut plan.intents,
+        spec_path,
+        "volumes",
+        volumes,
+        &removed_volumes,
+        removed_volumes.len() == volume_items && new_volumes.is_empty(),
+    );
     add_items(
         &mut plan.intents,
         spec_path,
@@ -898,14 +986,104 @@ pub fn plan(root: &Node, found: &Found, opts: &Options, wanted: &Wanted) -> Resu
         volumes,
         new_volumes,
     );
-    let before = plan.intents.len();
-    match (&opts.bundle_hash, want_volume) {
-        (Some(hash), true) => annotate(root, found, hash, &mut plan),
-        _ if !opts.inject_ca => {}
-        _ => unannotate(root, found, &mut plan),
+
+    // The annotations: the bundle hash (a run of the proxy alone leaves it), and the
+    // record of this run's injection, beside what the other kind of run recorded.
+    let hash = match (&opts.bundle_hash, want_volume) {
+        (Some(hash), true) => Some(Some(hash.as_str())),
+        _ if !opts.inject_ca => None,
+        _ => Some(None),
+    };
+    let mut new_marker = marker.clone().unwrap_or_default();
+    if opts.inject_ca {
+        new_marker.main = record;
+    } else {
+        new_marker.proxy_only = record;
     }
-    plan.annotation_changed = plan.intents.len() > before;
+    let rendered = (!new_marker.is_empty()).then(|| new_marker.render());
+    let mut changes: Vec<(&str, Option<&str>)> = Vec::new();
+    if let Some(h) = hash {
+        plan.annotation_changed = annotation_at(root, found, wk::BUNDLE_HASH_ANNOTATION) != h;
+        changes.push((wk::BUNDLE_HASH_ANNOTATION, h));
+    }
+    changes.push((wk::INJECTED_ANNOTATION, rendered.as_deref()));
+    set_annotations(root, found, &changes, &mut plan);
     Ok(plan)
+}
+
+/// The value of the pod template's annotation `key`, if it is a string.
+fn annotation_at<'n>(root: &'n Node, found: &Found, key: &str) -> Option<&'n str> {
+    node_at(root, &found.meta_path)
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(key))
+        .and_then(Node::as_str)
+}
+
+/// The record an earlier run left on the pod template, if any.
+fn read_marker(root: &Node, found: &Found) -> Result<Option<Marker>, Conflict> {
+    let key = wk::INJECTED_ANNOTATION;
+    let Some(n) = node_at(root, &found.meta_path)
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(key))
+    else {
+        return Ok(None);
+    };
+    let path = found.meta_path.key("annotations").key(key);
+    let text = n.as_str().ok_or_else(|| Conflict {
+        path: path.clone(),
+        message: format!(
+            "expected the string this tool writes, found {}; remove the annotation (the tool then recognises its earlier injection by its shape)",
+            n.kind_name()
+        ),
+    })?;
+    Marker::parse(text).map(Some).map_err(|why| Conflict {
+        path,
+        message: format!(
+            "not a record this tool writes ({why}); remove the annotation (the tool then recognises its earlier injection by its shape)"
+        ),
+    })
+}
+
+/// Whether a container mounts the volume `volume` at a path the record `rec` does not list
+/// for it (the chart's own mount; the merge init container an earlier run recorded aside).
+fn unrecorded_mount_of(
+    spec: &Node,
+    rec: &Record,
+    by_container: &HashMap<&str, ContainerRecord>,
+    volume: &str,
+) -> bool {
+    ["containers", "initContainers", "ephemeralContainers"]
+        .iter()
+        .filter_map(|l| spec.get(l).and_then(Node::items))
+        .flatten()
+        .filter(|c| {
+            let name = str_at(Some(c), &["name"]).unwrap_or("");
+            !rec.init_containers.iter().any(|n| n == name)
+        })
+        .any(|c| {
+            let mine = by_container.get(str_at(Some(c), &["name"]).unwrap_or(""));
+            c.get("volumeMounts")
+                .and_then(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .filter(|m| str_at(Some(m), &["name"]) == Some(volume))
+                .any(|m| {
+                    !str_at(Some(m), &["mountPath"])
+                        .is_some_and(|p| mine.is_some_and(|r| r.mounts.iter().any(|x| x == p)))
+                })
+        })
+}
+
+/// Whether the init container `c` is the start-up merge's an earlier run added: recorded as
+/// such, or (without a record) our name running `merge`.
+fn is_tool_init(c: &Node, owned: Option<&Record>, opts: &Options) -> bool {
+    match owned {
+        Some(rec) => {
+            let name = str_at(Some(c), &["name"]).unwrap_or("");
+            rec.init_containers.iter().any(|n| n == name)
+        }
+        None => is_merge_container(c, opts),
+    }
 }
 
 /// Whether the volume `item` reads the configured source.
@@ -964,14 +1142,6 @@ fn tool_shaped_volume(item: &Node) -> bool {
         })
 }
 
-/// Whether the volume `item` reads an object named like the configured source (of either
-/// kind).
-fn same_source_name(item: &Node, opts: &Options) -> bool {
-    let name = Some(opts.source.name.as_str());
-    str_at(Some(item), &["configMap", "name"]) == name
-        || str_at(Some(item), &["secret", "secretName"]) == name
-}
-
 /// Whether the pod template carries the bundle hash annotation.
 fn hash_annotated(root: &Node, found: &Found) -> bool {
     node_at(root, &found.meta_path)
@@ -990,24 +1160,15 @@ fn tool_variable(name: &str, opts: &Options) -> bool {
         || opts.replacing_env.iter().any(|v| v == name)
 }
 
-/// Whether some mount of the volume named like ours sits at one of the tool's own paths
-/// (the directory or the extra file in `/etc/ssl/certs`, configured or default).
-fn mounted_at_our_paths(spec: &Node, opts: &Options) -> bool {
-    let ours = [
-        Some(opts.mount_path.as_str()),
-        Some(wk::DEFAULT_MOUNT_PATH),
-        opts.additive_file.as_deref(),
-        Some(wk::DEFAULT_ADDITIVE_FILE),
-    ];
-    ["containers", "initContainers", "ephemeralContainers"]
-        .iter()
-        .filter_map(|l| spec.get(l).and_then(Node::items))
-        .flatten()
-        .filter_map(|c| c.get("volumeMounts").and_then(Node::items))
-        .flatten()
-        .filter(|m| str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str()))
-        .filter_map(|m| str_at(Some(m), &["mountPath"]))
-        .any(|p| ours.contains(&Some(p.trim_end_matches('/'))))
+/// Whether some container mounts the volume named like ours at the tool's extra file
+/// (configured or default), which only the tool does.
+fn extra_file_mounted(spec: &Node, opts: &Options) -> bool {
+    mounts_of_volume(spec, opts).any(|(_, m)| {
+        m.get("subPath").is_some()
+            && str_at(Some(m), &["mountPath"]).is_some_and(|p| {
+                Some(p) == opts.additive_file.as_deref() || p == wk::DEFAULT_ADDITIVE_FILE
+            })
+    })
 }
 
 /// Whether some container points a variable at a file directly inside a whole-volume
@@ -1126,6 +1287,8 @@ fn tool_mount(m: &Node, c: &Node, opts: &Options) -> bool {
                                 && value.contains(&java_options_at(path)))
                     })
         }
+        // The tool's subPaths are keys of the source, which hold no `/`.
+        Some(sub) if sub.contains('/') => false,
         Some(sub) => {
             opts.additive_file.as_deref() == Some(path)
                 || path == wk::DEFAULT_ADDITIVE_FILE
@@ -1202,16 +1365,21 @@ fn list_of<'n>(c: &'n Node, cpath: &Path, key: &str) -> Result<&'n [Node], Confl
 }
 
 /// Plans one container: removes what an earlier run injected and the current options do
-/// not want (`ours`: the pod has our volume), and adds what is missing.
+/// not want, and adds what is missing. The earlier injection is what `rec` records, or
+/// without a record (the output of older versions) what has its shape (`ours`: the pod
+/// has our volume). Returns what the container holds of this run's injection afterwards.
+#[allow(clippy::too_many_arguments)]
 fn plan_container<'n>(
     c: &'n Node,
     cpath: &Path,
     want: &Want<'_>,
     ours: bool,
+    rec: Option<&ContainerRecord>,
+    other_java: Option<&str>,
     opts: &Options,
     plan: &mut Plan,
     cp: &mut ContainerPlan,
-) -> Result<(), Conflict> {
+) -> Result<ContainerRecord, Conflict> {
     // A container left alone is only cleaned of an earlier injection; a field of the wrong
     // type there is not this run's business.
     let injecting = !want.mounts.is_empty() || !want.env.is_empty();
@@ -1231,9 +1399,11 @@ fn plan_container<'n>(
             node,
         })
         .collect();
-    let (old, others): (Vec<&HaveMount<'_>>, Vec<&HaveMount<'_>>) = have
-        .iter()
-        .partition(|m| ours && m.name == opts.volume_name && tool_mount(m.node, c, opts));
+    let (old, others): (Vec<&HaveMount<'_>>, Vec<&HaveMount<'_>>) =
+        have.iter().partition(|m| match rec {
+            Some(r) => r.mounts.contains(&m.path),
+            None => ours && m.name == opts.volume_name && tool_mount(m.node, c, opts),
+        });
     // Directories where the earlier run mounted the whole volume: its variables point there.
     let old_dirs: Vec<String> = old
         .iter()
@@ -1349,6 +1519,21 @@ fn plan_container<'n>(
         let name = str_at(Some(e), &["name"]).unwrap_or("");
         let value = str_at(Some(e), &["value"]);
         let plain = e.get("valueFrom").is_none();
+        if let Some(r) = rec {
+            if r.env.iter().any(|n| n == name) {
+                old_env.push((i, name.to_owned(), value.unwrap_or_default().to_owned()));
+                continue;
+            }
+            if let (true, Some(v), Some(j), true) =
+                (plain, value, &r.java, name == wk::JAVA_TOOL_OPTIONS)
+                && let Some(rest) = strip_java(v, j)
+            {
+                user_env.push((i, e, Some(rest)));
+                continue;
+            }
+            user_env.push((i, e, value.map(str::to_owned)));
+            continue;
+        }
         if let (true, Some(v)) = (plain, value) {
             if tool_variable(name, opts) && in_old_dir(v) {
                 old_env.push((i, name.to_owned(), v.to_owned()));
@@ -1376,7 +1561,11 @@ fn plan_container<'n>(
     // An earlier run with --override-env set a variable of the chart in place, before the
     // variables it added: such leading variables that already hold the value wanted are
     // taken as the chart's when that spares moving them (a re-run changes nothing).
-    let displaced = leading_in_place(&old_env, want.env);
+    let displaced = if rec.is_some() {
+        0
+    } else {
+        leading_in_place(&old_env, want.env)
+    };
     for (i, _, v) in old_env.drain(..displaced) {
         if let Some(e) = env_items.get(i) {
             user_env.push((i, e, Some(v)));
@@ -1385,6 +1574,8 @@ fn plan_container<'n>(
     user_env.sort_by_key(|(i, _, _)| *i);
 
     let mut new_env: Vec<(String, String)> = Vec::new();
+    // Our part appended to the chart's own JAVA_TOOL_OPTIONS, if any.
+    let mut java: Option<String> = None;
     let mut missing: Vec<(String, String)> = Vec::new();
     let mut touched_user: Vec<usize> = Vec::new();
     for w in want.env {
@@ -1450,8 +1641,13 @@ fn plan_container<'n>(
             }
             // Our part is there as a whole already (say, after a proxy-only pass over a CA
             // injection): nothing to do.
-            if raw.is_some_and(|r| r.contains(value.as_str())) {
+            // With a record, only when that part is the one it lists (an earlier part
+            // that holds ours and more, such as the proxy's options, is replaced).
+            if raw.is_some_and(|r| r.contains(value.as_str()))
+                && rec.is_none_or(|r| r.java.as_deref() == Some(value.as_str()))
+            {
                 touched_user.push(i);
+                java = Some(value.clone());
                 continue;
             }
             let base = current.as_deref().unwrap_or("");
@@ -1494,6 +1690,7 @@ fn plan_container<'n>(
                 set_env_value(&mut plan.intents, &epath, e, &joined);
                 cp.env.push(var.clone());
             }
+            java = Some(value.clone());
             continue;
         }
         let shown = match (current.as_deref(), e.get("valueFrom")) {
@@ -1601,13 +1798,39 @@ fn plan_container<'n>(
     }
     // Keep the earlier variables that are still wanted, in order (updating their values);
     // remove the rest and add what is new.
+    // A variable is kept where it stands when it keeps its kind: a plain value, or the
+    // same Secret reference.
+    let same_kind = |i: usize, name: &str| {
+        env_items.get(i).is_some_and(|e| {
+            match want
+                .env
+                .iter()
+                .find(|w| w.name == name)
+                .and_then(|w| w.secret.as_ref())
+            {
+                Some(r) => secret_ref(e) == Some((r.name.as_str(), r.key.as_str())),
+                None => e.get("valueFrom").is_none(),
+            }
+        })
+    };
     let kept = old_env
         .iter()
         .zip(&new_env)
-        .take_while(|((_, on, _), (nn, _))| on == nn)
+        .take_while(|((i, on, _), (nn, _))| on == nn && same_kind(*i, nn))
         .count();
-    for ((i, on, ov), (_, nv)) in old_env.iter().zip(&new_env).take(kept) {
+    for ((i, on, ov), (nn, nv)) in old_env.iter().zip(&new_env).take(kept) {
+        let secret = want.env.iter().any(|w| w.name == *nn && w.secret.is_some());
+        // The other kind of pass appended its part to the JAVA_TOOL_OPTIONS this one
+        // created: that part stays after ours.
+        let kept_part = other_java
+            .filter(|_| on == wk::JAVA_TOOL_OPTIONS)
+            .filter(|j| ov.ends_with(&format!(" {j}")));
+        let nv = &match kept_part {
+            Some(j) => format!("{nv} {j}"),
+            None => nv.clone(),
+        };
         if ov != nv
+            && !secret
             && let Some(e) = env_items.get(*i)
         {
             set_env_value(&mut plan.intents, &cpath.key("env").index(*i), e, nv);
@@ -1642,7 +1865,11 @@ fn plan_container<'n>(
         kept == 0 && added.is_empty() && user_env.is_empty(),
     );
     add_items(&mut plan.intents, cpath, "env", existing_env, added);
-    Ok(())
+    Ok(ContainerRecord {
+        mounts: desired.iter().map(|w| w.path.clone()).collect(),
+        env: new_env.into_iter().map(|(n, _)| n).collect(),
+        java,
+    })
 }
 
 /// The Secret and key a variable's `valueFrom.secretKeyRef` names.
@@ -1767,94 +1994,88 @@ fn keep_mount(plan: &mut Plan, cp: &mut ContainerPlan, cpath: &Path, path: &str,
     cp.kept_mounts.push((path.to_owned(), why));
 }
 
-/// Removes the bundle hash annotation from the pod template (an earlier run wrote it; the
-/// current one has no bundle content to hash, or leaves the workload alone).
-fn unannotate(root: &Node, found: &Found, plan: &mut Plan) {
-    let key = wk::BUNDLE_HASH_ANNOTATION;
-    let meta_path = &found.meta_path;
-    let Some(meta) = node_at(root, meta_path) else {
-        return;
-    };
-    let Some(ann) = meta.get("annotations") else {
-        return;
-    };
-    if ann.get(key).is_none() {
-        return;
-    }
-    let alone = |n: &Node, k: &str| {
-        n.entries()
-            .is_some_and(|es| es.iter().all(|(ek, _)| ek.as_str() == Some(k)))
-    };
-    if alone(ann, key) {
-        if alone(meta, "annotations") && found.meta_path != found.object_path.key("metadata") {
-            let mut template_path = meta_path.clone();
-            template_path.0.pop();
-            plan.intents.push(Intent {
-                path: template_path,
-                op: Op::RemoveKey("metadata".into()),
-            });
-        } else {
-            plan.intents.push(Intent {
-                path: meta_path.clone(),
-                op: Op::RemoveKey("annotations".into()),
-            });
-        }
-    } else {
-        plan.intents.push(Intent {
-            path: meta_path.key("annotations"),
-            op: Op::RemoveKey(key.into()),
-        });
-    }
-}
-
-/// Writes the bundle hash annotation on the pod template.
-fn annotate(root: &Node, found: &Found, hash: &str, plan: &mut Plan) {
-    let key = wk::BUNDLE_HASH_ANNOTATION;
+/// Sets (`Some`) or removes (`None`) annotations of the pod template, in place: creates
+/// `metadata.annotations` when absent (or null), and removes `annotations` (and the
+/// template's `metadata`) when nothing would be left in them.
+fn set_annotations(root: &Node, found: &Found, changes: &[(&str, Option<&str>)], plan: &mut Plan) {
     let meta_path = &found.meta_path;
     let mut template_path = meta_path.clone();
     template_path.0.pop();
-    match node_at(root, meta_path) {
-        None => plan.intents.push(Intent {
+    let sets: Vec<(String, Val)> = changes
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| ((*k).to_owned(), Val::str(v))))
+        .collect();
+    let meta = node_at(root, meta_path);
+    let ann = meta.and_then(|m| m.get("annotations"));
+    match (meta, ann) {
+        (None, _) if !sets.is_empty() => plan.intents.push(Intent {
             path: template_path,
             op: Op::AddKey(
                 "metadata".into(),
-                Val::map([(
-                    "annotations",
-                    Val::Map(vec![(key.to_owned(), Val::str(hash))]),
-                )]),
+                Val::map([("annotations", Val::Map(sets))]),
             ),
         }),
-        Some(m) if m.entries().is_none() => plan.intents.push(Intent {
+        (Some(m), _) if m.entries().is_none() && !sets.is_empty() => plan.intents.push(Intent {
             path: meta_path.clone(),
-            op: Op::Replace(Val::map([(
-                "annotations",
-                Val::Map(vec![(key.to_owned(), Val::str(hash))]),
-            )])),
+            op: Op::Replace(Val::map([("annotations", Val::Map(sets))])),
         }),
-        Some(m) => match m.get("annotations") {
-            None => plan.intents.push(Intent {
+        (Some(m), None) if m.entries().is_some() && !sets.is_empty() => {
+            plan.intents.push(Intent {
                 path: meta_path.clone(),
-                op: Op::AddKey(
-                    "annotations".into(),
-                    Val::Map(vec![(key.to_owned(), Val::str(hash))]),
-                ),
-            }),
-            Some(a) if a.entries().is_none() => plan.intents.push(Intent {
+                op: Op::AddKey("annotations".into(), Val::Map(sets)),
+            });
+        }
+        (Some(_), Some(a)) if a.entries().is_none() && !sets.is_empty() => {
+            plan.intents.push(Intent {
                 path: meta_path.key("annotations"),
-                op: Op::Replace(Val::Map(vec![(key.to_owned(), Val::str(hash))])),
-            }),
-            Some(a) => match a.get(key).and_then(Node::as_str) {
-                Some(v) if v == hash => {}
-                Some(_) => plan.intents.push(Intent {
-                    path: meta_path.key("annotations").key(key),
-                    op: Op::Replace(Val::str(hash)),
-                }),
-                None => plan.intents.push(Intent {
-                    path: meta_path.key("annotations"),
-                    op: Op::AddKey(key.to_owned(), Val::str(hash)),
-                }),
-            },
-        },
+                op: Op::Replace(Val::Map(sets)),
+            });
+        }
+        (Some(m), Some(a)) if a.entries().is_some() => {
+            let removed = |k: &str| changes.iter().any(|(c, v)| *c == k && v.is_none());
+            let alone = |n: &Node, k: &str| {
+                n.entries()
+                    .is_some_and(|es| es.iter().all(|(ek, _)| ek.as_str() == Some(k)))
+            };
+            let emptied = sets.is_empty()
+                && a.entries().is_some_and(|es| {
+                    !es.is_empty() && es.iter().all(|(k, _)| k.as_str().is_some_and(removed))
+                });
+            if emptied {
+                if alone(m, "annotations") && found.meta_path != found.object_path.key("metadata") {
+                    plan.intents.push(Intent {
+                        path: template_path,
+                        op: Op::RemoveKey("metadata".into()),
+                    });
+                } else {
+                    plan.intents.push(Intent {
+                        path: meta_path.clone(),
+                        op: Op::RemoveKey("annotations".into()),
+                    });
+                }
+                return;
+            }
+            for (key, value) in changes {
+                let path = meta_path.key("annotations");
+                match (a.get(key), value) {
+                    (Some(n), Some(v)) if n.as_str() == Some(*v) => {}
+                    (Some(_), Some(v)) => plan.intents.push(Intent {
+                        path: path.key(key),
+                        op: Op::Replace(Val::str(*v)),
+                    }),
+                    (None, Some(v)) => plan.intents.push(Intent {
+                        path,
+                        op: Op::AddKey((*key).to_owned(), Val::str(*v)),
+                    }),
+                    (Some(_), None) => plan.intents.push(Intent {
+                        path,
+                        op: Op::RemoveKey((*key).to_owned()),
+                    }),
+                    (None, None) => {}
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -1970,13 +2191,19 @@ fn node_is(n: &Node, v: &Val) -> bool {
 }
 
 /// Plans the merge init container, its source volume and the image pull secret (or takes
-/// out what an earlier run with the merge wrote, when the current one has none). Returns the
-/// volumes to add.
+/// out what an earlier run with the merge wrote, when the current one has none): what an
+/// earlier run recorded in `owned`, or without a record what has the merge's shape. Records
+/// what the tool owns afterwards in `record`, and the indices of volumes to remove in
+/// `removed_volumes`. Returns the volumes to add.
+#[allow(clippy::too_many_arguments)]
 fn plan_merge(
     spec: &Node,
     spec_path: &Path,
     opts: &Options,
     want_volume: bool,
+    owned: Option<&Record>,
+    record: &mut Record,
+    removed_volumes: &mut Vec<usize>,
     plan: &mut Plan,
 ) -> Result<Vec<Val>, Conflict> {
     let merge = opts.merge.as_ref().filter(|_| want_volume);
@@ -1989,12 +2216,12 @@ fn plan_merge(
     let ours: Vec<usize> = items
         .iter()
         .enumerate()
-        .filter(|(_, c)| is_merge_container(c, opts))
+        .filter(|(_, c)| is_tool_init(c, owned, opts))
         .map(|(i, _)| i)
         .collect();
     if merge.is_some()
-        && let Some(i) = items.iter().position(|c| {
-            str_at(Some(c), &["name"]) == Some(name.as_str()) && !is_merge_container(c, opts)
+        && let Some(i) = items.iter().enumerate().position(|(i, c)| {
+            str_at(Some(c), &["name"]) == Some(name.as_str()) && !ours.contains(&i)
         })
     {
         return Err(Conflict {
@@ -2005,6 +2232,9 @@ fn plan_merge(
         });
     }
     let want = merge.map(|m| merge_container_val(opts, m));
+    if want.is_some() {
+        record.init_containers.push(name.clone());
+    }
     let in_place = match (&want, ours.as_slice()) {
         (Some(w), [0]) => items.first().is_some_and(|c| node_is(c, w)),
         (None, []) => true,
@@ -2053,29 +2283,28 @@ fn plan_merge(
         if str_at(Some(v), &["name"]) != Some(source_name.as_str()) {
             continue;
         }
+        let recorded = owned.map(|r| r.volumes.contains(&source_name));
         if let Some(w) = &want_source
             && node_is(v, w)
+            && recorded != Some(false)
         {
             found_same = true;
             continue;
         }
-        // Ours when an earlier run wrote it: the tool's shape, and no container but our
-        // merge init container mounts it.
+        // Ours when an earlier run recorded it; without a record, when it has the tool's
+        // shape and no container but our merge init container mounts it.
         let used_elsewhere = ["containers", "initContainers", "ephemeralContainers"]
             .iter()
             .filter_map(|l| spec.get(l).and_then(Node::items))
             .flatten()
-            .filter(|c| !is_merge_container(c, opts))
+            .filter(|c| !is_tool_init(c, owned, opts))
             .filter_map(|c| c.get("volumeMounts").and_then(Node::items))
             .flatten()
             .any(|m| str_at(Some(m), &["name"]) == Some(source_name.as_str()));
-        if tool_shaped_volume(v) && !used_elsewhere {
+        if recorded.unwrap_or_else(|| tool_shaped_volume(v)) && !used_elsewhere {
             plan.merge_changes
                 .push(format!("the volume {source_name:?} is stale or left"));
-            plan.intents.push(Intent {
-                path: spec_path.key("volumes"),
-                op: Op::RemoveItem(i),
-            });
+            removed_volumes.push(i);
         } else if merge.is_some() {
             return Err(Conflict {
                 path: spec_path.key("volumes").index(i),
@@ -2085,31 +2314,60 @@ fn plan_merge(
             });
         }
     }
+    if want_source.is_some() {
+        record.volumes.push(source_name.clone());
+    }
     if let (Some(w), false) = (want_source, found_same) {
         plan.merge_changes
             .push(format!("the volume {source_name:?} is missing"));
         add.push(w);
     }
 
-    // The image pull secret, once.
-    if let Some(secret) = merge.and_then(|m| m.pull_secret.as_deref()) {
-        let existing = spec.get("imagePullSecrets");
-        let has = existing
-            .and_then(Node::items)
-            .unwrap_or(&[])
+    // The image pull secret, once; an earlier run's that is no longer wanted goes.
+    let wanted_secret = merge.and_then(|m| m.pull_secret.as_deref());
+    let existing = spec.get("imagePullSecrets");
+    let secrets = existing.and_then(Node::items).unwrap_or(&[]);
+    let recorded = |s: &str| owned.is_some_and(|r| r.pull_secrets.iter().any(|p| p == s));
+    let stale: Vec<usize> = secrets
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            str_at(Some(s), &["name"]).is_some_and(|n| recorded(n) && Some(n) != wanted_secret)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if !stale.is_empty() {
+        plan.merge_changes
+            .push("imagePullSecrets holds an earlier run's secret".to_owned());
+    }
+    let mut added = Vec::new();
+    if let Some(secret) = wanted_secret {
+        let has = secrets
             .iter()
             .any(|s| str_at(Some(s), &["name"]) == Some(secret));
         if !has {
             plan.merge_changes
                 .push(format!("imagePullSecrets lacks {secret:?}"));
-            add_items(
-                &mut plan.intents,
-                spec_path,
-                "imagePullSecrets",
-                existing,
-                vec![Val::map([("name", Val::str(secret))])],
-            );
+            added.push(Val::map([("name", Val::str(secret))]));
+        }
+        if !has || recorded(secret) {
+            record.pull_secrets.push(secret.to_owned());
         }
     }
+    remove_items(
+        &mut plan.intents,
+        spec_path,
+        "imagePullSecrets",
+        existing,
+        &stale,
+        stale.len() == secrets.len() && added.is_empty(),
+    );
+    add_items(
+        &mut plan.intents,
+        spec_path,
+        "imagePullSecrets",
+        existing,
+        added,
+    );
     Ok(add)
 }

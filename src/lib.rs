@@ -34,6 +34,7 @@ mod error;
 mod generate;
 mod inject;
 pub mod krm;
+mod marker;
 mod merge;
 mod object;
 mod pipeline;

@@ -9,6 +9,11 @@ pub const SKIP_ANNOTATION: &str = "trust-inject.dev/skip";
 /// changes the template, and Kubernetes rolls the workload.
 pub const BUNDLE_HASH_ANNOTATION: &str = "trust-inject.dev/bundle-sha256";
 
+/// Written on each injected pod template: what the run added (volumes, init container,
+/// pull secret, and per container mounts, variables and Java options), as one line of
+/// JSON, so that a following run takes out exactly that and nothing of the chart.
+pub const INJECTED_ANNOTATION: &str = "trust-inject.dev/injected";
+
 /// The `apiVersion` of the configuration document.
 pub const CONFIG_API_VERSION: &str = "trust-inject.dev/v1alpha1";
 

@@ -449,3 +449,28 @@ golden! {
     proxy_secret_java_crlf => "proxy-secret-java-crlf",
     proxy_secret_java_chart_defines_first => "proxy-secret-java-chart-defines-first",
 }
+
+// Re-runs read the record of the earlier injection (trust-inject.dev/injected).
+golden! {
+    rerun_chart_variable_without_our_volume => "rerun-chart-variable-without-our-volume",
+    rerun_proxy_off => "rerun-proxy-off",
+    rerun_proxy_changed => "rerun-proxy-changed",
+    rerun_proxy_secret_off => "rerun-proxy-secret-off",
+    rerun_merge_off_pull_secret => "rerun-merge-off-pull-secret",
+    rerun_merge_pull_secret_changed => "rerun-merge-pull-secret-changed",
+    rerun_volume_name_changed => "rerun-volume-name-changed",
+    rerun_env_names_dropped => "rerun-env-names-dropped",
+    rerun_mount_path_changed => "rerun-mount-path-changed",
+    rerun_exclude_container_added => "rerun-exclude-container-added",
+    injected_record_unreadable => "injected-record-unreadable",
+    injected_record_example => "injected-record-example",
+    rerun_ca_over_proxy_only_java => "rerun-ca-over-proxy-only-java",
+}
+
+// Findings of the semantic fuzzer on the shape-based recognition: a chart's own volume named like ours.
+golden! {
+    chart_mount_of_our_volume_not_a_key => "chart-mount-of-our-volume-not-a-key",
+    chart_volume_like_ours_merge => "chart-volume-like-ours-merge",
+    chart_volume_like_ours_other_kind => "chart-volume-like-ours-other-kind",
+    chart_mounts_our_volume_at_our_directory => "chart-mounts-our-volume-at-our-directory",
+}

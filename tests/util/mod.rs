@@ -386,7 +386,8 @@ pub fn has_pod_spec(v: &Value) -> bool {
 /// `volume_name` when the input had none, mounts of that volume the input did not have,
 /// the tool's env entries (a variable the input set gets its input entry back), keys that
 /// became empty and were absent (or null) in the input; and the bundle hash annotation
-/// with its `annotations`/`metadata` parents when they became empty.
+/// and the record of the injection (`trust-inject.dev/injected`) with their
+/// `annotations`/`metadata` parents when they became empty.
 pub fn strip_injected(out: &mut Value, inp: Option<&Value>, inj: &Injected) {
     match out {
         Value::Object(m) => {
@@ -520,11 +521,22 @@ fn strip_annotation(m: &mut Map<String, Value>, im: Option<&Map<String, Value>>,
         return;
     };
     if let Some(Value::Object(ann)) = meta.get_mut("annotations") {
-        if !iann.is_some_and(|ia| ia.contains_key(&inj.annotation)) {
-            ann.remove(&inj.annotation);
+        for key in [inj.annotation.as_str(), wk::INJECTED_ANNOTATION] {
+            if !iann.is_some_and(|ia| ia.contains_key(key)) {
+                ann.remove(key);
+            }
         }
-        if ann.is_empty() && imeta.is_none_or(|im| !im.contains_key("annotations")) {
-            meta.remove("annotations");
+        // Emptied: back to what the input had (no key, or null).
+        if ann.is_empty() {
+            match imeta.and_then(|im| im.get("annotations")) {
+                None => {
+                    meta.remove("annotations");
+                }
+                Some(Value::Null) => {
+                    meta.insert("annotations".into(), Value::Null);
+                }
+                Some(_) => {}
+            }
         }
     }
     if meta.is_empty() && im.is_none_or(|im| !im.contains_key("metadata")) {

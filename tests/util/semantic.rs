@@ -1841,6 +1841,42 @@ pub const OPTION_SETS: &[OptSet] = &[
         ],
     },
     OptSet {
+        name: "configmap-key",
+        flags: &[("configmap", "corp-ca"), ("key", "other.pem")],
+    },
+    OptSet {
+        name: "volume-name",
+        flags: &[("configmap", "corp-ca"), ("volume-name", "corp-trust")],
+    },
+    OptSet {
+        name: "exclude-container",
+        flags: &[
+            ("configmap", "corp-ca"),
+            ("complete-bundle", "true"),
+            ("exclude-container", "c1"),
+        ],
+    },
+    OptSet {
+        name: "proxy",
+        flags: &[
+            ("configmap", "corp-ca"),
+            ("proxy", "http://proxy.corp:3128"),
+            ("no-proxy", ".corp.example"),
+        ],
+    },
+    OptSet {
+        name: "ca-file-proxy",
+        flags: &[("ca-file", CA_FILE), ("proxy", "http://proxy.corp:3128")],
+    },
+    OptSet {
+        name: "merge-proxy",
+        flags: &[
+            ("configmap", "corp-ca"),
+            ("merge-at-start", "true"),
+            ("proxy", "http://proxy.corp:3128"),
+        ],
+    },
+    OptSet {
         name: "complete-override-env",
         flags: &[
             ("configmap", "corp-ca"),
@@ -1879,13 +1915,15 @@ pub const DOCUMENTED_REFUSALS: &[&str] = &["different volume named", "would gene
 
 /// What the convergence check compares: the documents without the generated bundles of
 /// an earlier run when `b` generates none (README "Re-runs": unused, and left), and with
-/// null-valued keys dropped (Kubernetes reads a null field as an absent one).
+/// null-valued keys and empty lists dropped (Kubernetes reads a null field as an absent one,
+/// and the API server stores an empty list of a PodSpec (`omitempty`) as no list: a run that
+/// takes its items out again cannot tell `[]` from an absent key).
 pub fn convergence_view(docs: &[Value], b: &OptSet) -> Vec<Value> {
     fn drop_nulls(v: &Value) -> Value {
         match v {
             Value::Object(m) => Value::Object(
                 m.iter()
-                    .filter(|(_, v)| !v.is_null())
+                    .filter(|(_, v)| !v.is_null() && !matches!(v, Value::Array(a) if a.is_empty()))
                     .map(|(k, v)| (k.clone(), drop_nulls(v)))
                     .collect(),
             ),
@@ -1929,9 +1967,20 @@ const SYSTEM_BUNDLES: &[&str] = &[
     "/etc/ssl/cert.pem",
 ];
 const VOLUME: &str = "trust-bundle";
+/// The proxy's variables (README "Egress proxy"), besides its JAVA_TOOL_OPTIONS part.
+const PROXY_ENV: &[&str] = &[
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "NODE_USE_ENV_PROXY",
+];
 const MERGE_CONTAINER: &str = "trust-bundle-merge";
 const MERGE_SOURCE: &str = "trust-bundle-source";
 const HASH_ANNOTATION: &str = "trust-inject.dev/bundle-sha256";
+const INJECTED_ANNOTATION: &str = "trust-inject.dev/injected";
 const GENERATED_ANNOTATION: &str = "trust-inject.dev/generated";
 const SKIP_ANNOTATION: &str = "trust-inject.dev/skip";
 
@@ -1947,6 +1996,12 @@ pub struct Expect {
     pub merge: bool,
     pub override_env: bool,
     pub mount_path: String,
+    /// `--volume-name`.
+    pub volume: String,
+    /// `--proxy`: the proxy's variables in every container the CA reaches.
+    pub proxy: bool,
+    /// `--exclude-container`: the one container name left alone.
+    pub exclude: Option<String>,
 }
 
 impl OptSet {
@@ -1985,6 +2040,9 @@ impl OptSet {
                 .flag("mount-path")
                 .unwrap_or("/etc/trust-inject")
                 .to_owned(),
+            volume: self.flag("volume-name").unwrap_or(VOLUME).to_owned(),
+            proxy: self.flag("proxy").is_some(),
+            exclude: self.flag("exclude-container").map(str::to_owned),
         }
     }
 }
@@ -2080,7 +2138,7 @@ fn left_alone(doc: &Value, loc: &SpecLoc) -> bool {
 /// Removes from a PodSpec of the output what the tool may add, given the input's PodSpec:
 /// our volume and mounts (unless the input had them), the tool's variables (the input's
 /// entry comes back when it had one), and lists that became empty.
-fn remove_injection(out: &mut Value, inp: Option<&Value>) {
+fn remove_injection(out: &mut Value, inp: Option<&Value>, volume: &str) {
     fn restore_empty(m: &mut Map<String, Value>, im: Option<&Value>, key: &str) {
         if !matches!(m.get(key), Some(Value::Array(a)) if a.is_empty()) {
             return;
@@ -2098,18 +2156,18 @@ fn remove_injection(out: &mut Value, inp: Option<&Value>) {
     let Value::Object(m) = out else { return };
     let had_volume = items(inp.and_then(|i| i.get("volumes")))
         .iter()
-        .any(|v| str_of(Some(v), &["name"]) == Some(VOLUME));
+        .any(|v| str_of(Some(v), &["name"]) == Some(volume));
     if !had_volume && let Some(Value::Array(vs)) = m.get_mut("volumes") {
-        vs.retain(|v| str_of(Some(v), &["name"]) != Some(VOLUME));
+        vs.retain(|v| str_of(Some(v), &["name"]) != Some(volume));
     }
     // An earlier run's volume may change its source (an emptyDir under the start-up merge):
     // it reads back as the input's.
     let in_volume = items(inp.and_then(|i| i.get("volumes")))
         .iter()
-        .find(|v| str_of(Some(v), &["name"]) == Some(VOLUME));
+        .find(|v| str_of(Some(v), &["name"]) == Some(volume));
     if let (Some(iv), Some(Value::Array(vs))) = (in_volume, m.get_mut("volumes")) {
         for v in vs.iter_mut() {
-            if str_of(Some(v), &["name"]) == Some(VOLUME) {
+            if str_of(Some(v), &["name"]) == Some(volume) {
                 *v = iv.clone();
             }
         }
@@ -2125,7 +2183,7 @@ fn remove_injection(out: &mut Value, inp: Option<&Value>) {
             let Value::Object(c) = c else { continue };
             let in_mounts = items(ic.and_then(|c| c.get("volumeMounts")));
             if let Some(Value::Array(ms)) = c.get_mut("volumeMounts") {
-                ms.retain(|x| str_of(Some(x), &["name"]) != Some(VOLUME) || in_mounts.contains(x));
+                ms.retain(|x| str_of(Some(x), &["name"]) != Some(volume) || in_mounts.contains(x));
             }
             restore_empty(c, ic, "volumeMounts");
             let in_env = items(ic.and_then(|c| c.get("env")));
@@ -2133,7 +2191,7 @@ fn remove_injection(out: &mut Value, inp: Option<&Value>) {
                 let mut kept = Vec::new();
                 for e in env.drain(..) {
                     let name = str_of(Some(&e), &["name"]).unwrap_or_default().to_owned();
-                    if !TOOL_ENV.contains(&name.as_str()) {
+                    if !TOOL_ENV.contains(&name.as_str()) && !PROXY_ENV.contains(&name.as_str()) {
                         kept.push(e);
                     } else if let Some(orig) = in_env
                         .iter()
@@ -2158,8 +2216,10 @@ fn remove_annotation(parent: &mut Value, inp_parent: Option<&Value>, key: &str) 
     };
     let in_ann = inp.and_then(|m| m.get("annotations"));
     if let Some(Value::Object(ann)) = meta.get_mut("annotations") {
-        if in_ann.and_then(|a| a.get(HASH_ANNOTATION)).is_none() {
-            ann.remove(HASH_ANNOTATION);
+        for key in [HASH_ANNOTATION, INJECTED_ANNOTATION] {
+            if in_ann.and_then(|a| a.get(key)).is_none() {
+                ann.remove(key);
+            }
         }
         if ann.is_empty() {
             match in_ann {
@@ -2191,9 +2251,9 @@ fn remove_annotation(parent: &mut Value, inp_parent: Option<&Value>, key: &str) 
 }
 
 /// Whether the file `path` comes from our volume in container `c`, and which key it is.
-fn served_key(c: &Value, path: &str, keys: &BTreeSet<String>) -> Option<String> {
+fn served_key(c: &Value, volume: &str, path: &str, keys: &BTreeSet<String>) -> Option<String> {
     items(c.get("volumeMounts")).iter().find_map(|m| {
-        if str_of(Some(m), &["name"]) != Some(VOLUME) {
+        if str_of(Some(m), &["name"]) != Some(volume) {
             return None;
         }
         let mp = str_of(Some(m), &["mountPath"])?;
@@ -2331,16 +2391,16 @@ fn check_injected(
 ) {
     let vols: Vec<&Value> = items(out_spec.get("volumes"))
         .iter()
-        .filter(|v| str_of(Some(v), &["name"]) == Some(VOLUME))
+        .filter(|v| str_of(Some(v), &["name"]) == Some(ex.volume.as_str()))
         .collect();
     match vols.as_slice() {
         [v] if ex.merge => {
             if v.get("emptyDir").is_none() {
-                problems.push(format!("volume {VOLUME} is {v}, expected an emptyDir"));
+                problems.push(format!("volume {} is {v}, expected an emptyDir", ex.volume));
             }
         }
-        [v] => check_source(v, VOLUME, ex, problems),
-        other => problems.push(format!("{} volumes named {VOLUME}", other.len())),
+        [v] => check_source(v, &ex.volume, ex, problems),
+        other => problems.push(format!("{} volumes named {}", other.len(), ex.volume)),
     }
     if ex.merge {
         let sources: Vec<&Value> = items(out_spec.get("volumes"))
@@ -2388,6 +2448,13 @@ fn check_injected(
         for (j, c) in items(out_spec.get(*list)).iter().enumerate() {
             let cname = format!("{list}[{j}]");
             let ic = ins.get(j).unwrap_or(&Value::Null);
+            // A container matching --exclude-container gets nothing.
+            if ex.exclude.is_some() && str_of(Some(c), &["name"]) == ex.exclude.as_deref() {
+                if c != ic {
+                    problems.push(format!("{cname}: excluded, yet it changed"));
+                }
+                continue;
+            }
             let in_paths: Vec<&str> = items(ic.get("volumeMounts"))
                 .iter()
                 .filter_map(|m| str_of(Some(m), &["mountPath"]))
@@ -2406,16 +2473,32 @@ fn check_injected(
                     .filter(|m| str_of(Some(m), &["mountPath"]) == Some(path.as_str()))
                     .collect();
                 let ok = matches!(ours.as_slice(), [m]
-                    if str_of(Some(m), &["name"]) == Some(VOLUME)
+                    if str_of(Some(m), &["name"]) == Some(ex.volume.as_str())
                         && str_of(Some(m), &["subPath"]) == sub.as_deref());
                 if !ok {
                     problems.push(format!(
-                        "{cname}: expected one mount of {VOLUME} at {path} (subPath {sub:?}), found {ours:?}"
+                        "{cname}: expected one mount of {} at {path} (subPath {sub:?}), found {ours:?}",
+                        ex.volume
                     ));
                 }
             }
             let in_env = items(ic.get("env"));
             let out_env = items(c.get("env"));
+            // The proxy's variables, unless the container sets them itself.
+            if ex.proxy {
+                for name in PROXY_ENV {
+                    let user = items(ic.get("env"))
+                        .iter()
+                        .any(|x| str_of(Some(x), &["name"]) == Some(name));
+                    let n = items(c.get("env"))
+                        .iter()
+                        .filter(|e| str_of(Some(e), &["name"]) == Some(name))
+                        .count();
+                    if !user && n != 1 {
+                        problems.push(format!("{cname}: {n} entries named {name}"));
+                    }
+                }
+            }
             for name in &want_env {
                 let named: Vec<&Value> = out_env
                     .iter()
@@ -2448,14 +2531,15 @@ fn check_injected(
                 } else {
                     value
                 };
-                match served_key(c, file, keys) {
+                match served_key(c, &ex.volume, file, keys) {
                     Some(k) if *name == "JAVA_TOOL_OPTIONS" && k != "truststore.p12" => problems
                         .push(format!(
                             "{cname}: {name} points at key {k}, not the truststore"
                         )),
                     Some(_) => {}
                     None => problems.push(format!(
-                        "{cname}: {name}={value:?} names a file that no mount of {VOLUME} provides"
+                        "{cname}: {name}={value:?} names a file that no mount of {} provides",
+                        ex.volume
                     )),
                 }
             }
@@ -2543,7 +2627,7 @@ pub fn check_output(
                 if ex.merge {
                     take_merge_out(s, in_spec, true, &mut Vec::new());
                 }
-                remove_injection(s, Some(in_spec));
+                remove_injection(s, Some(in_spec), &ex.volume);
             }
             let (parent, key) = loc.meta.split_at(loc.meta.len() - 1);
             if let (Some(p), [Seg::Key(k)]) = (at_mut(&mut stripped, parent), key) {

@@ -1,0 +1,333 @@
+//! The record of an injection, kept on the pod template in the annotation
+//! [`crate::well_known::INJECTED_ANNOTATION`]: what a run added that a following run could
+//! not tell from the chart's own fields (the volumes, the merge init container, the image
+//! pull secret, and per container the mount paths, the variable names and the part appended
+//! to `JAVA_TOOL_OPTIONS`). A re-run takes out exactly what it lists, like Istio's
+//! `sidecar.istio.io/status`.
+//!
+//! The value is one line of sections separated by `; `. A section is `key=value` fields
+//! separated by spaces, each value a comma-separated list: the section with `containers=`
+//! is one group of containers with the same injection (`mounts=`, `env=`, `java=` the
+//! appended `JAVA_TOOL_OPTIONS` part, one option per item), the one without is the pod's
+//! (`volumes=`, `initContainers=`, `imagePullSecrets=`), and after a section `proxy-only`
+//! come the records of a run of the proxy alone. Every item is percent-encoded where it
+//! holds `%`, a separator (space, `,`, `;`), a quote or a character outside printable
+//! ASCII, so no name, path or option can break the format. The fields come in a fixed order,
+//! so the same injection gives the same bytes. Only reading and writing the record lives
+//! here; [`crate::inject`] decides what goes in it.
+
+use std::collections::HashMap;
+
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+
+/// What one run injected into one container.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContainerRecord {
+    /// The mountPaths of the mounts the tool added.
+    pub mounts: Vec<String>,
+    /// The variables the tool added (not those of the chart it overwrote).
+    pub env: Vec<String>,
+    /// The part appended to the chart's own `JAVA_TOOL_OPTIONS`.
+    pub java: Option<String>,
+}
+
+impl ContainerRecord {
+    /// Whether nothing was injected.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.mounts.is_empty() && self.env.is_empty() && self.java.is_none()
+    }
+}
+
+/// What one run injected into one PodSpec.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record {
+    /// The volumes the tool added.
+    pub volumes: Vec<String>,
+    /// The init containers the tool added (the start-up merge).
+    pub init_containers: Vec<String>,
+    /// The image pull secrets the tool added.
+    pub pull_secrets: Vec<String>,
+    /// Per group of containers (by name) with the same injection, that injection.
+    pub containers: Vec<(Vec<String>, ContainerRecord)>,
+}
+
+impl Record {
+    /// Whether nothing was injected.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.volumes.is_empty()
+            && self.init_containers.is_empty()
+            && self.pull_secrets.is_empty()
+            && self.containers.is_empty()
+    }
+
+    /// What each container got, by name (every group that names it, joined).
+    #[must_use]
+    pub fn by_container(&self) -> HashMap<&str, ContainerRecord> {
+        let mut out: HashMap<&str, ContainerRecord> = HashMap::new();
+        for (names, r) in &self.containers {
+            for name in names {
+                let c = out.entry(name.as_str()).or_default();
+                extend_unique(&mut c.mounts, &r.mounts);
+                extend_unique(&mut c.env, &r.env);
+                if c.java.is_none() {
+                    c.java.clone_from(&r.java);
+                }
+            }
+        }
+        out
+    }
+
+    /// Adds what the container `name` got; containers with the same injection share one
+    /// group, in the order they come.
+    pub fn push_container(&mut self, name: &str, rec: ContainerRecord) {
+        if rec.is_empty() {
+            return;
+        }
+        if let Some((names, _)) = self.containers.iter_mut().find(|(_, r)| *r == rec) {
+            if names.last().is_none_or(|n| n != name) {
+                names.push(name.to_owned());
+            }
+            return;
+        }
+        self.containers.push((vec![name.to_owned()], rec));
+    }
+}
+
+fn extend_unique(to: &mut Vec<String>, from: &[String]) {
+    for s in from {
+        if !to.contains(s) {
+            to.push(s.clone());
+        }
+    }
+}
+
+/// The whole annotation: what runs with a bundle source injected, and apart from it what a
+/// run of the proxy alone (no source) injected, since the two passes compose.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Marker {
+    /// A run with a bundle source.
+    pub main: Record,
+    /// A run of the proxy alone.
+    pub proxy_only: Record,
+}
+
+impl Marker {
+    /// Whether the marker records nothing (the annotation is then removed).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.main.is_empty() && self.proxy_only.is_empty()
+    }
+
+    /// Reads an annotation value.
+    ///
+    /// # Errors
+    /// What is wrong with it, when it is not a record this tool writes.
+    pub fn parse(text: &str) -> Result<Marker, String> {
+        let mut m = Marker::default();
+        let mut proxy_only = false;
+        for section in text.split(';').map(str::trim) {
+            if section == PROXY_ONLY {
+                if proxy_only {
+                    return Err(format!("{PROXY_ONLY} given twice"));
+                }
+                proxy_only = true;
+                continue;
+            }
+            let r = if proxy_only {
+                &mut m.proxy_only
+            } else {
+                &mut m.main
+            };
+            parse_section(section, r)?;
+        }
+        Ok(m)
+    }
+
+    /// The annotation value: fields in a fixed order, empty ones left out.
+    #[must_use]
+    pub fn render(&self) -> String {
+        let mut sections = render_record(&self.main);
+        if !self.proxy_only.is_empty() {
+            sections.push(PROXY_ONLY.to_owned());
+            sections.extend(render_record(&self.proxy_only));
+        }
+        sections.join("; ")
+    }
+}
+
+/// The section after which a run of the proxy alone's records come.
+const PROXY_ONLY: &str = "proxy-only";
+
+/// What is percent-encoded in an item: the separators, `%` itself, quotes, and (with the
+/// controls) everything outside printable ASCII.
+const ENCODED: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b',')
+    .add(b';')
+    .add(b'%')
+    .add(b'"')
+    .add(b'\'')
+    .add(b'\\');
+
+fn list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    items
+        .into_iter()
+        .map(|s| utf8_percent_encode(s, ENCODED).to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn render_record(r: &Record) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut pod = Vec::new();
+    for (k, items) in [
+        ("volumes", &r.volumes),
+        ("initContainers", &r.init_containers),
+        ("imagePullSecrets", &r.pull_secrets),
+    ] {
+        if !items.is_empty() {
+            pod.push(format!("{k}={}", list(items.iter().map(String::as_str))));
+        }
+    }
+    if !pod.is_empty() {
+        out.push(pod.join(" "));
+    }
+    for (names, c) in &r.containers {
+        let mut g = vec![format!(
+            "containers={}",
+            list(names.iter().map(String::as_str))
+        )];
+        if !c.mounts.is_empty() {
+            g.push(format!(
+                "mounts={}",
+                list(c.mounts.iter().map(String::as_str))
+            ));
+        }
+        if !c.env.is_empty() {
+            g.push(format!("env={}", list(c.env.iter().map(String::as_str))));
+        }
+        if let Some(j) = &c.java {
+            g.push(format!("java={}", list(j.split(' '))));
+        }
+        out.push(g.join(" "));
+    }
+    out
+}
+
+fn items(value: &str, key: &str) -> Result<Vec<String>, String> {
+    value
+        .split(',')
+        .map(|i| {
+            percent_decode_str(i)
+                .decode_utf8()
+                .map(|s| s.into_owned())
+                .map_err(|_| format!("{key}: {i:?} is not percent-encoded UTF-8"))
+        })
+        .collect()
+}
+
+fn parse_section(section: &str, r: &mut Record) -> Result<(), String> {
+    if section.is_empty() {
+        return Err("an empty section".to_owned());
+    }
+    let mut fields: Vec<(&str, Vec<String>)> = Vec::new();
+    for token in section.split(' ') {
+        let (k, v) = token
+            .split_once('=')
+            .ok_or_else(|| format!("{token:?} is not key=value"))?;
+        if fields.iter().any(|(f, _)| *f == k) {
+            return Err(format!("{k} given twice in one section"));
+        }
+        fields.push((k, items(v, k)?));
+    }
+    let take = |fields: &mut Vec<(&str, Vec<String>)>, k: &str| {
+        fields
+            .iter()
+            .position(|(f, _)| *f == k)
+            .map(|i| fields.remove(i).1)
+    };
+    if let Some(names) = take(&mut fields, "containers") {
+        let c = ContainerRecord {
+            mounts: take(&mut fields, "mounts").unwrap_or_default(),
+            env: take(&mut fields, "env").unwrap_or_default(),
+            java: take(&mut fields, "java").map(|j| j.join(" ")),
+        };
+        r.containers.push((names, c));
+    } else {
+        for (k, to) in [
+            ("volumes", &mut r.volumes),
+            ("initContainers", &mut r.init_containers),
+            ("imagePullSecrets", &mut r.pull_secrets),
+        ] {
+            if let Some(v) = take(&mut fields, k) {
+                to.extend(v);
+            }
+        }
+    }
+    match fields.first() {
+        Some((k, _)) => Err(format!("unknown field {k}")),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_then_parse_gives_the_record_back() {
+        let mut main = Record {
+            volumes: vec!["trust-bundle".into()],
+            init_containers: vec!["trust-bundle-merge".into()],
+            pull_secrets: vec!["reg,cred\"x".into()],
+            containers: Vec::new(),
+        };
+        let c = ContainerRecord {
+            mounts: vec!["/etc/trust-inject".into(), "/a,b;c d".into()],
+            env: vec!["SSL_CERT_FILE".into()],
+            java: Some("-Da=b -Dc=\"d\"".into()),
+        };
+        main.push_container("web", c.clone());
+        main.push_container("sidecar", c.clone());
+        main.push_container("other", ContainerRecord::default());
+        let mut proxy_only = Record::default();
+        proxy_only.push_container(
+            "web",
+            ContainerRecord {
+                env: vec!["HTTP_PROXY".into()],
+                ..ContainerRecord::default()
+            },
+        );
+        let m = Marker { main, proxy_only };
+        let text = m.render();
+        assert_eq!(
+            text,
+            "volumes=trust-bundle initContainers=trust-bundle-merge imagePullSecrets=reg%2Ccred%22x; \
+             containers=web,sidecar mounts=/etc/trust-inject,/a%2Cb%3Bc%20d env=SSL_CERT_FILE java=-Da=b,-Dc=%22d%22; \
+             proxy-only; containers=web env=HTTP_PROXY"
+        );
+        assert_eq!(Marker::parse(&text), Ok(m.clone()));
+        assert_eq!(m.main.containers.len(), 1);
+        let by = m.main.by_container();
+        assert_eq!(by.get("sidecar"), Some(&c));
+        assert_eq!(by.get("other"), None);
+    }
+
+    #[test]
+    fn refuses_what_it_does_not_write() {
+        for bad in [
+            "",
+            "volumes",
+            "volumes=a;",
+            "volumes=a volumes=b",
+            "containers=web mounts=/x other=1",
+            "proxy-only; proxy-only",
+            "containers=%FF",
+            "{\"volumes\":[\"a\"]}",
+        ] {
+            assert!(Marker::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}
