@@ -11,28 +11,79 @@ use crate::well_known as wk;
 use crate::workload::Found;
 use crate::yaml::{Intent, Node, Op, Path, Val};
 
-/// Why a workload was left alone.
+/// Why a workload was left alone, with the detail; its note is rendered once, by
+/// [`Skip::note`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Skip {
-    /// A Windows pod.
-    Windows,
+    /// A Windows pod: what pins it to Windows (`spec.os.name is windows`).
+    Windows(String),
     /// The skip annotation.
     Annotation,
-    /// Excluded by the configuration.
+    /// Excluded by the configuration: which rule (`kind Job is excluded`).
     Excluded(String),
     /// A PodSpec without containers.
     NoContainers,
 }
 
-impl Skip {
-    /// A short reason for summaries (`windows`, `annotation`, ...).
+/// The reason of a [`Skip`] without its detail, for counts. Declared in the order of
+/// their names, so that counts sorted by reason list them alphabetically.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    /// [`Skip::Annotation`].
+    Annotation,
+    /// [`Skip::Excluded`].
+    Excluded,
+    /// [`Skip::NoContainers`].
+    NoContainers,
+    /// [`Skip::Windows`].
+    Windows,
+}
+
+impl SkipReason {
+    /// The short name summaries and reports print (`windows`, `annotation`, ...).
     #[must_use]
-    pub fn reason(&self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
-            Skip::Windows => "windows",
-            Skip::Annotation => "annotation",
-            Skip::Excluded(_) => "excluded",
-            Skip::NoContainers => "no containers",
+            SkipReason::Windows => "windows",
+            SkipReason::Annotation => "annotation",
+            SkipReason::Excluded => "excluded",
+            SkipReason::NoContainers => "no containers",
+        }
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Skip {
+    /// The reason, without the detail.
+    #[must_use]
+    pub fn reason(&self) -> SkipReason {
+        match self {
+            Skip::Windows(_) => SkipReason::Windows,
+            Skip::Annotation => SkipReason::Annotation,
+            Skip::Excluded(_) => SkipReason::Excluded,
+            Skip::NoContainers => SkipReason::NoContainers,
+        }
+    }
+
+    /// The info note that tells the user, with the detail; `None` for a PodSpec without
+    /// containers, which is left alone without a word.
+    #[must_use]
+    pub fn note(&self) -> Option<String> {
+        match self {
+            Skip::Windows(why) => Some(format!(
+                "left alone: a Windows pod ({why}); its containers read trust from the Windows certificate store, not from files"
+            )),
+            Skip::Annotation => Some(format!(
+                "left alone: annotated {}: \"true\"",
+                wk::SKIP_ANNOTATION
+            )),
+            Skip::Excluded(why) => Some(format!("left alone: {why}")),
+            Skip::NoContainers => None,
         }
     }
 }
@@ -555,33 +606,26 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
             format!("expected a mapping, found {}", spec.kind_name()),
         ));
     }
-    if is_true(crate::object::annotation(obj, wk::SKIP_ANNOTATION)) {
-        plan.skipped = Some(Skip::Annotation);
+    let skip = if is_true(crate::object::annotation(obj, wk::SKIP_ANNOTATION)) {
+        Some(Skip::Annotation)
+    } else if let Some(why) = excluded(obj, found, opts) {
+        Some(Skip::Excluded(why))
+    } else {
+        windows(spec).map(Skip::Windows)
+    };
+    if let Some(s) = &skip
+        && let Some(message) = s.note()
+    {
         plan.notes.push(Note {
             severity: Severity::Info,
-            path: None,
-            message: format!("left alone: annotated {}: \"true\"", wk::SKIP_ANNOTATION),
+            path: matches!(s, Skip::Windows(_)).then(|| spec_path.clone()),
+            message,
         });
+    }
+    if matches!(skip, Some(Skip::Annotation | Skip::Windows(_))) {
+        plan.skipped = skip;
         return Ok(plan);
     }
-    let skip = if let Some(why) = excluded(obj, found, opts) {
-        plan.notes.push(Note {
-            severity: Severity::Info,
-            path: None,
-            message: format!("left alone: {why}"),
-        });
-        Some(Skip::Excluded(why))
-    } else if let Some(why) = windows(spec) {
-        plan.notes.push(Note {
-            severity: Severity::Info,
-            path: Some(spec_path.clone()),
-            message: format!("left alone: a Windows pod ({why}); its containers read trust from the Windows certificate store, not from files"),
-        });
-        plan.skipped = Some(Skip::Windows);
-        return Ok(plan);
-    } else {
-        None
-    };
     // An excluded workload is not injected, and what an earlier run injected into it
     // (under other options) is removed.
     let inject = skip.is_none();

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::config::Options;
 use crate::error::{DocRef, Error, Finding, Severity};
-use crate::inject::{ContainerPlan, plan};
+use crate::inject::{ContainerPlan, Skip, SkipReason, plan};
 use crate::well_known as wk;
 use crate::workload::{NEVER_WORKLOADS, NotFound, ObjectRef, find_pod_specs};
 use crate::yaml::{
@@ -29,7 +29,7 @@ pub struct WorkloadReport {
     /// Field path of the PodSpec.
     pub spec_path: String,
     /// Why it was left alone, if it was.
-    pub skipped: Option<String>,
+    pub skipped: Option<Skip>,
     /// Per container, what it got.
     pub containers: Vec<ContainerPlan>,
     /// Whether its document changed.
@@ -56,7 +56,7 @@ pub struct Summary {
     /// Namespaces of injected workloads (`""` for none).
     pub namespaces: BTreeSet<String>,
     /// Workloads left alone, by reason.
-    pub skipped: BTreeMap<&'static str, usize>,
+    pub skipped: BTreeMap<SkipReason, usize>,
     /// Warnings.
     pub warnings: usize,
     /// Documents that changed.
@@ -378,15 +378,6 @@ static CONTAINERS: std::sync::LazyLock<memmem::Finder<'static>> =
 static GENERATED: std::sync::LazyLock<memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memmem::Finder::new(wk::GENERATED_ANNOTATION.as_bytes()));
 
-fn skip_key(reason: &str) -> &'static str {
-    match reason {
-        "windows" => "windows",
-        "annotation" => "annotation",
-        "excluded" => "excluded",
-        _ => "no containers",
-    }
-}
-
 fn doc_of(e: &mut Error) -> Option<&mut DocRef> {
     match e {
         Error::Yaml { doc, .. } => Some(doc),
@@ -413,7 +404,7 @@ struct ChunkOut {
     injected: usize,
     containers: usize,
     /// Workloads left alone, by reason.
-    skipped: Vec<(&'static str, usize)>,
+    skipped: Vec<(SkipReason, usize)>,
     /// The namespaces of injected workloads, each with the first one injected there.
     first_in_ns: Vec<(String, DocRef, ObjectRef)>,
     /// Bundle objects generated earlier: namespace, span of the object, span to remove.
@@ -713,7 +704,7 @@ fn process_doc(
         }
         match &p.skipped {
             Some(s) => {
-                let reason = skip_key(s.reason());
+                let reason = s.reason();
                 match out.skipped.iter_mut().find(|(r, _)| *r == reason) {
                     Some((_, n)) => *n += 1,
                     None => out.skipped.push((reason, 1)),
@@ -737,7 +728,7 @@ fn process_doc(
             doc: docref.clone(),
             object: f.object.clone(),
             spec_path: f.spec_path.to_string(),
-            skipped: p.skipped.as_ref().map(|s| s.reason().to_owned()),
+            skipped: p.skipped.clone(),
             containers: p.containers,
             changed: false,
             volume_added: p.volume_added,
@@ -879,9 +870,40 @@ mod tests {
         assert!(lean.workloads.is_empty());
         assert_eq!(lean.summary, full.summary);
         assert_eq!(lean.summary.workloads, 1);
-        assert_eq!(lean.summary.skipped.get("annotation"), Some(&1));
+        assert_eq!(lean.summary.skipped.get(&SkipReason::Annotation), Some(&1));
         assert_eq!(lean.splices, full.splices);
         assert_eq!(lean.findings, full.findings);
+    }
+
+    /// Each workload's report keeps why it was left alone with the detail (which rule
+    /// excluded it, what pins it to Windows), and the summary counts it by reason.
+    #[test]
+    fn skip_reasons_keep_their_detail() {
+        let mut opts = Options::from_configmap("corp-ca", "ca.crt");
+        opts.exclude.names = vec!["b*".into()];
+        let input = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  os:\n    name: windows\n  containers:\n  - name: c\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\nspec:\n  containers:\n  - name: c\n";
+        let p = plan_edits_reporting(input, &opts, Reports::PerWorkload).expect("valid");
+        let skips: Vec<_> = p.workloads.iter().map(|w| w.skipped.clone()).collect();
+        assert_eq!(
+            skips,
+            [
+                Some(Skip::Windows("spec.os.name is windows".into())),
+                Some(Skip::Excluded("name b is excluded".into())),
+            ]
+        );
+        let counts: Vec<_> = p.summary.skipped.into_iter().collect();
+        assert_eq!(
+            counts,
+            [(SkipReason::Excluded, 1), (SkipReason::Windows, 1)]
+        );
+        let notes: Vec<_> = p.findings.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(
+            notes,
+            [
+                "left alone: a Windows pod (spec.os.name is windows); its containers read trust from the Windows certificate store, not from files",
+                "left alone: name b is excluded",
+            ]
+        );
     }
 
     #[test]

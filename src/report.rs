@@ -60,7 +60,10 @@ fn workload_val(w: &WorkloadReport, opts: &Options) -> Val {
         ("namespace", opt_str(w.object.namespace.as_deref())),
         ("name", Val::str(&w.object.name)),
         ("podSpecPath", Val::str(&w.spec_path)),
-        ("skipped", opt_str(w.skipped.as_deref())),
+        (
+            "skipped",
+            opt_str(w.skipped.as_ref().map(|s| s.reason().as_str())),
+        ),
         ("changed", Val::Bool(w.changed)),
         ("volumeAdded", Val::Bool(w.volume_added)),
         ("containers", Val::Seq(containers)),
@@ -113,7 +116,7 @@ pub fn json_report(p: &Processed, opts: &Options) -> String {
             Val::Map(
                 s.skipped
                     .iter()
-                    .map(|(k, v)| ((*k).to_owned(), count(*v)))
+                    .map(|(k, v)| (k.as_str().to_owned(), count(*v)))
                     .collect(),
             ),
         ),
