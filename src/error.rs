@@ -112,24 +112,54 @@ impl std::fmt::Display for Severity {
     }
 }
 
-/// Something worth telling the user about one object.
+/// Something worth telling the user: a note or a warning of a run, a conflict that stops
+/// it, or a result of a KRM run. Tied to its document and object once they are known.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     /// How serious.
     pub severity: Severity,
-    /// The document.
-    pub doc: DocRef,
-    /// `apiVersion`, `kind`, namespace and name of the object, for KRM results.
+    /// The document (index, lines, object, Helm template), when the finding is about one.
+    pub doc: Option<DocRef>,
+    /// `apiVersion`, `kind`, namespace and name of the object, when known.
     pub object: Option<crate::workload::ObjectRef>,
     /// Field path inside the document, when there is one.
     pub path: Option<String>,
     /// What happened and what to do.
     pub message: String,
+    /// Shown even as `info` on a run that succeeds (the partial-trust notice of a KRM
+    /// run); other `info` findings are shown only with `--verbose` or when the run fails.
+    pub notice: bool,
+}
+
+impl Finding {
+    /// A finding with no document, object or field yet.
+    #[must_use]
+    pub fn new(severity: Severity, message: impl Into<String>) -> Self {
+        Finding {
+            severity,
+            doc: None,
+            object: None,
+            path: None,
+            message: message.into(),
+            notice: false,
+        }
+    }
+
+    /// The same finding about the field `path`.
+    #[must_use]
+    pub fn at(self, path: impl ToString) -> Self {
+        Finding {
+            path: Some(path.to_string()),
+            ..self
+        }
+    }
 }
 
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: ", self.doc)?;
+        if let Some(doc) = &self.doc {
+            write!(f, "{doc}: ")?;
+        }
         if let Some(p) = &self.path {
             write!(f, "{p}: ")?;
         }
@@ -148,18 +178,10 @@ pub enum Error {
         /// The parser's message with line and column.
         message: String,
     },
-    /// A workload that cannot be injected as it is.
-    #[error("{doc}: {path}: {message}")]
-    Inject {
-        /// The document.
-        doc: Box<DocRef>,
-        /// The object, when known (for KRM results).
-        object: Option<Box<crate::workload::ObjectRef>>,
-        /// The field.
-        path: String,
-        /// What is wrong and what to do.
-        message: String,
-    },
+    /// A workload that cannot be injected as it is: a finding of severity `error` with
+    /// its document, object (when known) and field.
+    #[error("{0}")]
+    Inject(Box<Finding>),
     /// A document over a resource limit (alias expansion).
     #[error("{doc}: {message}")]
     Limit {
@@ -297,12 +319,27 @@ impl From<ConfigErrors> for Error {
 }
 
 impl Error {
+    /// An [`Error::Inject`] about the field `path` of the document `doc`.
+    pub(crate) fn inject(
+        doc: DocRef,
+        object: Option<crate::workload::ObjectRef>,
+        path: impl ToString,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::Inject(Box::new(Finding {
+            doc: Some(doc),
+            object,
+            ..Finding::new(Severity::Error, message).at(path)
+        }))
+    }
+
     /// The document the error is about, when there is one.
     #[must_use]
     pub fn doc(&self) -> Option<&DocRef> {
         match self {
             Error::Yaml { doc, .. } => Some(doc),
-            Error::Inject { doc, .. } | Error::Limit { doc, .. } => Some(&**doc),
+            Error::Inject(f) => f.doc.as_ref(),
+            Error::Limit { doc, .. } => Some(&**doc),
             _ => None,
         }
     }
@@ -328,7 +365,7 @@ impl Error {
     #[must_use]
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Inject { .. }
+            Error::Inject(_)
             | Error::Strict { .. }
             | Error::StrictCertificates { .. }
             | Error::StrictCount { .. } => Exit::InjectFailed,

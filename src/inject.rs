@@ -6,7 +6,7 @@
 //! [`crate::pipeline`] applies the plan.
 
 use crate::config::{LabelReq, Options, SourceKind, glob_match};
-use crate::error::Severity;
+use crate::error::{Finding, Severity};
 use crate::well_known as wk;
 use crate::workload::Found;
 use crate::yaml::{Intent, Node, Op, Path, Val};
@@ -88,15 +88,12 @@ impl Skip {
     }
 }
 
-/// A finding of the plan, before it is tied to a document.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Note {
-    /// How serious.
-    pub severity: Severity,
-    /// The field, if any.
-    pub path: Option<Path>,
-    /// The message.
-    pub message: String,
+/// A finding of the plan about the field `path`, before it is tied to a document.
+fn note(severity: Severity, path: Option<Path>, message: String) -> Finding {
+    Finding {
+        path: path.map(|p| p.to_string()),
+        ..Finding::new(severity, message)
+    }
 }
 
 /// What one container gets, for reports.
@@ -125,7 +122,7 @@ pub struct Plan {
     /// Changes to make (empty when everything is already there).
     pub intents: Vec<Intent>,
     /// What to tell the user.
-    pub notes: Vec<Note>,
+    pub notes: Vec<Finding>,
     /// Per container, what it gets.
     pub containers: Vec<ContainerPlan>,
     /// Set when the workload was left alone.
@@ -139,13 +136,9 @@ pub struct Plan {
     pub merge_changes: Vec<String>,
 }
 
-/// A problem that stops the run.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Conflict {
-    /// The field.
-    pub path: Path,
-    /// What is wrong and what to do.
-    pub message: String,
+/// A problem that stops the run: an error about the field `path`, and what to do.
+fn conflict(path: Path, message: String) -> Box<Finding> {
+    Box::new(Finding::new(Severity::Error, message).at(path))
 }
 
 fn node_at<'n>(root: &'n Node, path: &Path) -> Option<&'n Node> {
@@ -443,14 +436,10 @@ fn proxy_notes(opts: &Options, spec_path: &Path, plan: &mut Plan) {
         .map(crate::proxy::Proxy::java_dropped)
         .unwrap_or_default();
     if !dropped.is_empty() {
-        plan.notes.push(Note {
-            severity: Severity::Warning,
-            path: Some(spec_path.clone()),
-            message: format!(
+        plan.notes.push(note(Severity::Warning, Some(spec_path.clone()), format!(
                 "Java has no form for the NO_PROXY entries {}: -Dhttp.nonProxyHosts leaves them out, so Java sends those addresses through the proxy; name the hosts instead if Java must reach them directly",
                 dropped.join(", ")
-            ),
-        });
+            )));
     }
 }
 
@@ -587,13 +576,12 @@ fn add_items(
 /// Plans the injection into the PodSpec `found` of the (resolved) document `root`.
 ///
 /// # Errors
-/// A [`Conflict`] when the PodSpec cannot be injected as it is: a different volume with
+/// An error [`Finding`] when the PodSpec cannot be injected as it is: a different volume with
 /// our name, or a field of the wrong type.
-pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict> {
+pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Box<Finding>> {
     let mut plan = Plan::default();
     let obj = node_at(root, &found.object_path).unwrap_or(root);
     let spec_path = &found.spec_path;
-    let conflict = |path: Path, message: String| Conflict { path, message };
     let spec =
         node_at(root, spec_path).ok_or_else(|| conflict(spec_path.clone(), "not found".into()))?;
     if spec.entries().is_none() {
@@ -616,11 +604,11 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     if let Some(s) = &skip
         && let Some(message) = s.note()
     {
-        plan.notes.push(Note {
-            severity: Severity::Info,
-            path: matches!(s, Skip::Windows(_)).then(|| spec_path.clone()),
+        plan.notes.push(note(
+            Severity::Info,
+            matches!(s, Skip::Windows(_)).then(|| spec_path.clone()),
             message,
-        });
+        ));
     }
     if matches!(skip, Some(Skip::Annotation | Skip::Windows(_))) {
         plan.skipped = skip;
@@ -761,13 +749,11 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
                     .iter()
                     .find(|g| glob_match(g, &name))
             {
-                plan.notes.push(Note {
-                    severity: Severity::Info,
-                    path: Some(cpath.clone()),
-                    message: format!(
-                        "container {name:?} left alone: matches --exclude-container {g:?}"
-                    ),
-                });
+                plan.notes.push(note(
+                    Severity::Info,
+                    Some(cpath.clone()),
+                    format!("container {name:?} left alone: matches --exclude-container {g:?}"),
+                ));
                 container_injected = false;
             }
             let want = Want {
@@ -791,11 +777,11 @@ pub fn plan(root: &Node, found: &Found, opts: &Options) -> Result<Plan, Conflict
     }
     if !any_container && inject {
         plan.skipped = Some(Skip::NoContainers);
-        plan.notes.push(Note {
-            severity: Severity::Warning,
-            path: Some(spec_path.clone()),
-            message: "left alone: the PodSpec has no containers".into(),
-        });
+        plan.notes.push(note(
+            Severity::Warning,
+            Some(spec_path.clone()),
+            "left alone: the PodSpec has no containers".into(),
+        ));
         plan.intents.clear();
         return Ok(plan);
     }
@@ -1153,15 +1139,15 @@ impl HaveMount<'_> {
 }
 
 /// The list at `key` of the container at `cpath`, checked to be a list or null.
-fn list_of<'n>(c: &'n Node, cpath: &Path, key: &str) -> Result<&'n [Node], Conflict> {
+fn list_of<'n>(c: &'n Node, cpath: &Path, key: &str) -> Result<&'n [Node], Box<Finding>> {
     match c.get(key) {
         Some(m) => match m.items() {
             Some(items) => Ok(items),
             None if m.is_null() => Ok(&[]),
-            None => Err(Conflict {
-                path: cpath.key(key),
-                message: format!("expected a list, found {}", m.kind_name()),
-            }),
+            None => Err(conflict(
+                cpath.key(key),
+                format!("expected a list, found {}", m.kind_name()),
+            )),
         },
         None => Ok(&[]),
     }
@@ -1177,11 +1163,11 @@ fn plan_container<'n>(
     opts: &Options,
     plan: &mut Plan,
     cp: &mut ContainerPlan,
-) -> Result<(), Conflict> {
+) -> Result<(), Box<Finding>> {
     // A container left alone is only cleaned of an earlier injection; a field of the wrong
     // type there is not this run's business.
     let injecting = !want.mounts.is_empty() || !want.env.is_empty();
-    let lenient = |r: Result<&'n [Node], Conflict>| match r {
+    let lenient = |r: Result<&'n [Node], Box<Finding>>| match r {
         Err(_) if !injecting => Ok(&[][..]),
         r => r,
     };
@@ -1427,14 +1413,14 @@ fn plan_container<'n>(
                 && !opts.override_env
             {
                 let why = format!("the container points Java at {what} in {var}");
-                plan.notes.push(Note {
-                    severity: Severity::Warning,
-                    path: Some(epath.clone()),
-                    message: format!(
+                plan.notes.push(note(
+                    Severity::Warning,
+                    Some(epath.clone()),
+                    format!(
                         "container {:?}: {why}; kept (pass --override-env to append ours anyway)",
                         cp.name
                     ),
-                });
+                ));
                 cp.kept_env.push((var.clone(), why));
                 if raw != Some(base) {
                     set_env_value(&mut plan.intents, &epath, e, base);
@@ -1478,14 +1464,14 @@ fn plan_container<'n>(
                 }
             });
             cp.env.push(var.clone());
-            plan.notes.push(Note {
-                severity: Severity::Info,
-                path: Some(cpath.key("env")),
-                message: format!(
+            plan.notes.push(note(
+                Severity::Info,
+                Some(cpath.key("env")),
+                format!(
                     "container {:?}: {var} was {shown}; overridden (--override-env)",
                     cp.name
                 ),
-            });
+            ));
         } else if opts.override_env {
             touched_user.push(i);
             set_env_value(&mut plan.intents, &epath, e, value);
@@ -1496,24 +1482,24 @@ fn plan_container<'n>(
                 });
             }
             cp.env.push(var.clone());
-            plan.notes.push(Note {
-                severity: Severity::Info,
-                path: Some(cpath.key("env")),
-                message: format!(
+            plan.notes.push(note(
+                Severity::Info,
+                Some(cpath.key("env")),
+                format!(
                     "container {:?}: {var} was {shown}; overridden (--override-env)",
                     cp.name
                 ),
-            });
+            ));
         } else {
             let why = format!("the container sets {var} to {shown} itself");
-            plan.notes.push(Note {
-                severity: Severity::Warning,
-                path: Some(cpath.key("env")),
-                message: format!(
+            plan.notes.push(note(
+                Severity::Warning,
+                Some(cpath.key("env")),
+                format!(
                     "container {:?}: {why}; kept (pass --override-env to replace it)",
                     cp.name
                 ),
-            });
+            ));
             cp.kept_env.push((var.clone(), why));
         }
     }
@@ -1540,15 +1526,15 @@ fn plan_container<'n>(
             "no mount of the bundle provides {} (another volume is mounted there or over it)",
             files.join(", ")
         );
-        plan.notes.push(Note {
-            severity: Severity::Warning,
-            path: Some(cpath.key("env")),
-            message: format!(
+        plan.notes.push(note(
+            Severity::Warning,
+            Some(cpath.key("env")),
+            format!(
                 "container {:?}: {} not set: {why}",
                 cp.name,
                 names.join(", ")
             ),
-        });
+        ));
         for (v, _) in &missing {
             cp.kept_env.push((v.clone(), why.clone()));
         }
@@ -1711,11 +1697,11 @@ fn mount_val(want: &WantMount, opts: &Options) -> Val {
 
 /// Records a mount left alone, and why, with a warning.
 fn keep_mount(plan: &mut Plan, cp: &mut ContainerPlan, cpath: &Path, path: &str, why: String) {
-    plan.notes.push(Note {
-        severity: Severity::Warning,
-        path: Some(cpath.key("volumeMounts")),
-        message: format!("container {:?}: {why}; left alone", cp.name),
-    });
+    plan.notes.push(note(
+        Severity::Warning,
+        Some(cpath.key("volumeMounts")),
+        format!("container {:?}: {why}; left alone", cp.name),
+    ));
     cp.kept_mounts.push((path.to_owned(), why));
 }
 
@@ -1930,7 +1916,7 @@ fn plan_merge(
     opts: &Options,
     want_volume: bool,
     plan: &mut Plan,
-) -> Result<Vec<Val>, Conflict> {
+) -> Result<Vec<Val>, Box<Finding>> {
     let merge = opts.merge.as_ref().filter(|_| want_volume);
     let mut add = Vec::new();
 
@@ -1949,12 +1935,12 @@ fn plan_merge(
             str_at(Some(c), &["name"]) == Some(name.as_str()) && !is_merge_container(c, opts)
         })
     {
-        return Err(Conflict {
-            path: spec_path.key("initContainers").index(i),
-            message: format!(
+        return Err(conflict(
+            spec_path.key("initContainers").index(i),
+            format!(
                 "the pod already has an init container named {name:?}; give our volume (and so the merge init container) another name with --volume-name (spec.volumeName)"
             ),
-        });
+        ));
     }
     let want = merge.map(|m| merge_container_val(opts, m));
     let in_place = match (&want, ours.as_slice()) {
@@ -2029,12 +2015,12 @@ fn plan_merge(
                 op: Op::RemoveItem(i),
             });
         } else if merge.is_some() {
-            return Err(Conflict {
-                path: spec_path.key("volumes").index(i),
-                message: format!(
+            return Err(conflict(
+                spec_path.key("volumes").index(i),
+                format!(
                     "the pod already has a volume named {source_name:?}, which the start-up merge needs for its source; give our volume another name with --volume-name (spec.volumeName)"
                 ),
-            });
+            ));
         }
     }
     if let (Some(w), false) = (want_source, found_same) {

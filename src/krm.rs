@@ -34,23 +34,7 @@ pub struct KrmOutput {
     /// files) rather than on an object.
     pub invalid_config: bool,
     /// The results, for printing on standard error.
-    pub results: Vec<KrmResult>,
-}
-
-/// One entry of `results`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KrmResult {
-    /// `error`, `warning` or `info`.
-    pub severity: Severity,
-    /// The message.
-    pub message: String,
-    /// The object concerned.
-    pub object: Option<ObjectRef>,
-    /// The field path inside the object.
-    pub path: Option<String>,
-    /// Shown even as `info` on a run that succeeds (the partial-trust notice); other `info`
-    /// results are shown only when the run fails.
-    pub notice: bool,
+    pub results: Vec<Finding>,
 }
 
 fn parse_root(input: &str) -> Option<Node> {
@@ -147,14 +131,8 @@ fn prefix(e: ConfigErrors, p: &str) -> ConfigErrors {
 /// ```
 #[must_use]
 pub fn run(input: &str, outer: &Settings) -> KrmOutput {
-    let mut results: Vec<KrmResult> = Vec::new();
-    let err = |message: String| KrmResult {
-        notice: false,
-        severity: Severity::Error,
-        message,
-        object: None,
-        path: None,
-    };
+    let mut results: Vec<Finding> = Vec::new();
+    let err = |message: String| Finding::new(Severity::Error, message);
     let Some(root) = parse_root(input) else {
         results.push(err("the input is not a single ResourceList document".into()));
         return finish(input, None, results);
@@ -188,13 +166,7 @@ pub fn run(input: &str, outer: &Settings) -> KrmOutput {
                 } else {
                     Severity::Warning
                 };
-                results.push(KrmResult {
-                    notice: false,
-                    severity,
-                    message: w.to_string(),
-                    object: None,
-                    path: None,
-                });
+                results.push(Finding::new(severity, w.to_string()));
             }
         }
         Err(e) => {
@@ -206,8 +178,7 @@ pub fn run(input: &str, outer: &Settings) -> KrmOutput {
         Ok(p) => p,
         Err(Error::Strict { warnings }) => {
             // Under --strict every warning is an error result of its own, on its object.
-            results.extend(warnings.iter().map(|w| KrmResult {
-                notice: false,
+            results.extend(warnings.iter().map(|w| Finding {
                 severity: Severity::Error,
                 ..finding_result(w)
             }));
@@ -224,17 +195,12 @@ pub fn run(input: &str, outer: &Settings) -> KrmOutput {
         .and_then(Node::items)
         .map_or(0, <[_]>::len);
     if let Some(message) = crate::report::no_workload_warning(&processed, items) {
-        results.push(KrmResult {
-            notice: false,
-            severity: if opts.strict {
-                Severity::Error
-            } else {
-                Severity::Warning
-            },
-            message,
-            object: None,
-            path: None,
-        });
+        let severity = if opts.strict {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        results.push(Finding::new(severity, message));
     }
     let Some(new_root) = parse_root(&processed.output) else {
         results.push(err(
@@ -266,41 +232,32 @@ pub fn run(input: &str, outer: &Settings) -> KrmOutput {
     };
     // Partial trust is said in the results too: kpt and kustomize show them.
     if let Some(notice) = crate::reach::partial_notice(&processed, &opts) {
-        results.push(KrmResult {
-            severity: Severity::Info,
-            message: notice,
-            object: None,
-            path: None,
+        results.push(Finding {
             notice: true,
+            ..Finding::new(Severity::Info, notice)
         });
     }
     finish(&out, Some(&final_root), results)
 }
 
-fn error_result(e: &Error) -> KrmResult {
-    let (object, path) = match e {
-        Error::Inject { object, path, .. } => (
-            object.as_deref().cloned(),
-            Some(strip_item(path)).filter(|p| !p.starts_with('(')),
-        ),
-        _ => (None, None),
-    };
-    KrmResult {
-        notice: false,
-        severity: Severity::Error,
-        message: e.to_string(),
-        object,
-        path,
+fn error_result(e: &Error) -> Finding {
+    let mut r = Finding::new(Severity::Error, e.to_string());
+    if let Error::Inject(f) = e {
+        r.object.clone_from(&f.object);
+        r.path = f
+            .path
+            .as_deref()
+            .map(strip_item)
+            .filter(|p| !p.starts_with('('));
     }
+    r
 }
 
-fn finding_result(f: &Finding) -> KrmResult {
-    KrmResult {
-        notice: false,
-        severity: f.severity,
-        message: f.message.clone(),
-        object: f.object.clone(),
-        path: f.path.as_ref().map(|p| strip_item(p)),
+/// The result of a finding of the run: its field is named inside its item.
+fn finding_result(f: &Finding) -> Finding {
+    Finding {
+        path: f.path.as_deref().map(strip_item),
+        ..f.clone()
     }
 }
 
@@ -451,7 +408,7 @@ fn add_generated(
     Ok(out)
 }
 
-fn result_val(r: &KrmResult) -> Val {
+fn result_val(r: &Finding) -> Val {
     let mut m = vec![
         ("message".to_owned(), Val::str(&r.message)),
         ("severity".to_owned(), Val::str(r.severity.to_string())),
@@ -482,9 +439,9 @@ fn invalid_config(out: KrmOutput) -> KrmOutput {
     }
 }
 
-fn finish(text: &str, root: Option<&Node>, results: Vec<KrmResult>) -> KrmOutput {
+fn finish(text: &str, root: Option<&Node>, results: Vec<Finding>) -> KrmOutput {
     let failed = results.iter().any(|r| r.severity == Severity::Error);
-    let shown: Vec<&KrmResult> = results
+    let shown: Vec<&Finding> = results
         .iter()
         .filter(|r| r.severity >= Severity::Warning || r.notice || failed)
         .collect();
@@ -514,7 +471,7 @@ fn finish(text: &str, root: Option<&Node>, results: Vec<KrmResult>) -> KrmOutput
             (get("message"), get("severity"), path)
         })
         .collect();
-    let shown: Vec<&KrmResult> = shown
+    let shown: Vec<&Finding> = shown
         .into_iter()
         .filter(|r| {
             !listed.contains(&(

@@ -208,8 +208,8 @@ pub fn plan_edits_reporting(
                     return Err(e);
                 }
             };
-            for f in &mut c.findings {
-                f.doc.index += offset;
+            for d in c.findings.iter_mut().filter_map(|f| f.doc.as_mut()) {
+                d.index += offset;
             }
             for w in &mut c.workloads {
                 w.doc.index += offset;
@@ -321,18 +321,18 @@ pub fn plan_edits_reporting(
         .windows(2)
         .find(|w| w[1].0 < w[0].1 || w[0].1 < w[0].0)
     {
-        return Err(Error::Inject {
-            object: None,
-            doc: Box::new(DocRef {
+        return Err(Error::inject(
+            DocRef {
                 index: 0,
                 first_line: count_lines(&input[..w[1].0.min(input.len())]) + 1,
                 last_line: count_lines(&input[..w[0].1.min(input.len())]) + 1,
                 object: None,
                 source: None,
-            }),
-            path: "(document)".into(),
-            message: "two changes overlap (internal error: please report it with the input)".into(),
-        });
+            },
+            None,
+            "(document)",
+            "two changes overlap (internal error: please report it with the input)",
+        ));
     }
     out.splices = splices;
     Ok(out)
@@ -354,16 +354,16 @@ fn collision(opts: &Options, ns: &str, chart: &DocRef, first: Option<&DocRef>) -
     } else {
         format!("in namespace {ns:?}")
     };
-    Error::Inject {
-        object: None,
-        doc: Box::new(chart.clone()),
-        path: "metadata.name".into(),
-        message: format!(
+    Error::inject(
+        chart.clone(),
+        None,
+        "metadata.name",
+        format!(
             "the stream already has this {kind} {name:?}, and --ca-file would generate another {kind} {name:?} for the workloads {where_}{first}, which would overwrite it on apply; name the generated one differently with --bundle-name (spec.source.bundleName), or inject the chart's own with --{flag} {name}",
             name = opts.source.name,
             flag = kind.to_ascii_lowercase(),
         ),
-    }
+    )
 }
 
 /// Inputs larger than this are parsed on every core.
@@ -381,7 +381,8 @@ static GENERATED: std::sync::LazyLock<memmem::Finder<'static>> =
 fn doc_of(e: &mut Error) -> Option<&mut DocRef> {
     match e {
         Error::Yaml { doc, .. } => Some(doc),
-        Error::Inject { doc, .. } | Error::Limit { doc, .. } => Some(&mut **doc),
+        Error::Inject(f) => f.doc.as_mut(),
+        Error::Limit { doc, .. } => Some(&mut **doc),
         _ => None,
     }
 }
@@ -656,11 +657,10 @@ fn process_doc(
             .map(str::to_owned);
     }
     let finding = |severity, object: &ObjectRef, path: Option<String>, message: String| Finding {
-        severity,
-        doc: docref.clone(),
+        doc: Some(docref.clone()),
         object: Some(object.clone()),
         path,
-        message,
+        ..Finding::new(severity, message)
     };
     for nf in &not_found {
         let NotFound::WorkloadRef(o) = nf;
@@ -685,22 +685,22 @@ fn process_doc(
     let mut intents: Vec<Intent> = Vec::new();
     let first_workload = out.workloads.len();
     for f in &found {
-        let p = plan(view, f, opts).map_err(|c| Error::Inject {
-            object: Some(Box::new(f.object.clone())),
-            doc: Box::new(DocRef {
-                object: Some(f.object.to_string()),
-                ..docref.clone()
-            }),
-            path: c.path.to_string(),
-            message: c.message,
+        let p = plan(view, f, opts).map_err(|c| {
+            Error::Inject(Box::new(Finding {
+                object: Some(f.object.clone()),
+                doc: Some(DocRef {
+                    object: Some(f.object.to_string()),
+                    ..docref.clone()
+                }),
+                ..*c
+            }))
         })?;
         for n in p.notes {
-            out.findings.push(finding(
-                n.severity,
-                &f.object,
-                n.path.map(|p| p.to_string()),
-                n.message,
-            ));
+            out.findings.push(Finding {
+                doc: Some(docref.clone()),
+                object: Some(f.object.clone()),
+                ..n
+            });
         }
         match &p.skipped {
             Some(s) => {
@@ -778,19 +778,21 @@ fn process_doc(
     };
     intents.sort_by_key(removal);
     for i in &intents {
-        apply_to_tree(&mut tree, i).map_err(|path| Error::Inject {
-            object: Some(Box::new(object.clone())),
-            doc: Box::new(docref.clone()),
+        apply_to_tree(&mut tree, i).map_err(|path| Error::inject(
+            docref.clone(),
+            Some(object.clone()),
             path,
-            message: "cannot apply the change to this document (internal error: please report it with the document)".into(),
-        })?;
+            "cannot apply the change to this document (internal error: please report it with the document)",
+        ))?;
     }
     let newline = if crlf { "\r\n" } else { "\n" };
-    let text = emit_document(&tree, newline).map_err(|e| Error::Inject {
-        object: Some(Box::new(object.clone())),
-        doc: Box::new(docref.clone()),
-        path: "(document)".into(),
-        message: e.to_string(),
+    let text = emit_document(&tree, newline).map_err(|e| {
+        Error::inject(
+            docref.clone(),
+            Some(object.clone()),
+            "(document)",
+            e.to_string(),
+        )
     })?;
     let (start, end) = root_span(input, doc, root);
     let lead = if needs_newline_before(input, start) {

@@ -284,14 +284,14 @@ pub fn missing_key(
     } else {
         "kubelet would create an empty directory for the missing subPath, and every container mounting it over a file would fail to start (\"not a directory\") and crash-loop"
     };
-    Some(Error::Inject {
-        doc: Box::new(src.doc.clone()),
-        object: None,
-        path: "data".into(),
-        message: format!(
+    Some(Error::inject(
+        src.doc.clone(),
+        None,
+        "data",
+        format!(
             "this {kind} has no key {key:?}, which the injected workloads of its namespace{first} mount ({present}); {failure}. Give the key that holds the CA with --key, or add {key:?} to the {kind}"
         ),
-    })
+    ))
 }
 
 /// What the pods depend on when the source object is not in the stream, for `check` and

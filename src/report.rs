@@ -129,8 +129,11 @@ pub fn json_report(p: &Processed, opts: &Options) -> String {
         .map(|f| {
             Val::map([
                 ("severity", Val::str(f.severity.to_string())),
-                ("document", count(f.doc.index)),
-                ("object", opt_str(f.doc.object.as_deref())),
+                ("document", count(f.doc.as_ref().map_or(0, |d| d.index))),
+                (
+                    "object",
+                    opt_str(f.doc.as_ref().and_then(|d| d.object.as_deref())),
+                ),
                 ("path", opt_str(f.path.as_deref())),
                 ("message", Val::str(&f.message)),
             ])

@@ -56,15 +56,15 @@ impl Origins {
     }
 
     pub fn locate_finding(&self, f: &trust_inject::Finding) -> String {
-        if self.0.is_empty() {
+        let (false, Some(doc)) = (self.0.is_empty(), &f.doc) else {
             return f.to_string();
-        }
+        };
         let path = f
             .path
             .as_ref()
             .map(|p| format!("{p}: "))
             .unwrap_or_default();
-        format!("{}: {path}{}", self.locate_doc(&f.doc), f.message)
+        format!("{}: {path}{}", self.locate_doc(doc), f.message)
     }
 
     /// The error, placed in its file. With several files, the file is processed again on
