@@ -52,6 +52,109 @@ mod tests {
     }
 }
 
+#[cfg(test)]
+mod typed_tests {
+    use super::*;
+    use crate::{Options, process};
+
+    fn fails(input: &str, opts: &Options) -> Error {
+        match process(input, opts) {
+            Ok(_) => panic!("{input:?} was accepted"),
+            Err(e) => e,
+        }
+    }
+
+    /// Invalid YAML, limits, refused line breaks and bad merge keys carry what and where
+    /// as fields, and print the messages they always did.
+    #[test]
+    fn document_errors_carry_typed_fields() {
+        let mut opts = Options::from_configmap("corp-ca", "ca.crt");
+        let pod =
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n";
+
+        let e = fails(&format!("{pod}---\nkind: [x\n"), &opts);
+        let Error::Yaml {
+            doc,
+            line,
+            column,
+            problem,
+        } = &e
+        else {
+            panic!("{e:?}")
+        };
+        assert_eq!((doc.index, *line, *column), (2, 9, 9), "{e}");
+        assert!(
+            e.to_string()
+                .ends_with(&format!("invalid YAML: line 9 column 9: {problem}"))
+        );
+
+        let e = fails(&pod.replace("\n  name: p", "\r  name: p"), &opts);
+        assert!(
+            matches!(
+                e,
+                Error::LineBreak {
+                    found: OddLineBreak::LoneCr,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let e = fails(&pod.replace("name: c", "name: c\u{2028}"), &opts);
+        assert!(
+            matches!(
+                e,
+                Error::LineBreak {
+                    found: OddLineBreak::Unicode,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string()
+                .contains(": the document uses a NEL, LS or PS character, which YAML 1.1"),
+            "{e}"
+        );
+
+        let e = fails(&pod.replace("spec:\n", "spec:\n  <<: x\n"), &opts);
+        assert!(matches!(e, Error::BadMerge { line: 6, .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .ends_with(": line 6: a `<<` merge key must hold a mapping or a list of mappings"),
+            "{e}"
+        );
+
+        opts.limits.max_alias_nodes = 3;
+        let aliased = pod.replace(
+            "  containers:\n  - name: c\n",
+            "  x: &a [1, 2, 3]\n  y: [*a, *a]\n  containers:\n  - name: c\n",
+        );
+        let e = fails(&aliased, &opts);
+        assert!(
+            matches!(
+                &e,
+                Error::Limit {
+                    over: OverLimit::AliasNodes { limit: 3 },
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+
+        opts.max_workload_bytes = 10;
+        let e = fails(pod, &opts);
+        let Error::Limit {
+            over: OverLimit::WorkloadBytes { bytes, limit: 10 },
+            ..
+        } = &e
+        else {
+            panic!("{e:?}")
+        };
+        assert_eq!(*bytes, pod.len());
+        assert_eq!(e.exit(), Exit::BadInput);
+    }
+}
+
 impl From<Exit> for std::process::ExitCode {
     fn from(e: Exit) -> Self {
         Self::from(e as u8)
@@ -167,28 +270,84 @@ impl std::fmt::Display for Finding {
     }
 }
 
+/// The resource limit a document is over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OverLimit {
+    /// A document that may hold a workload is larger than `--max-workload-bytes`.
+    #[error(
+        "the document may hold a workload and has {bytes} bytes, over the limit of {limit} (Kubernetes stores no object over 1.5 MiB); raise it with --max-workload-bytes"
+    )]
+    WorkloadBytes {
+        /// The size of the document.
+        bytes: usize,
+        /// The limit in force.
+        limit: u64,
+    },
+    /// Expanding the document's aliases creates more nodes than `--max-alias-nodes`.
+    #[error(
+        "excessive aliasing: expanding aliases creates more than {limit} nodes (raise the limit with --max-alias-nodes)"
+    )]
+    AliasNodes {
+        /// The limit in force.
+        limit: usize,
+    },
+}
+
+/// A line break other than LF or CRLF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OddLineBreak {
+    /// A carriage return not followed by a line feed (old Mac files).
+    #[error("carriage returns alone as line breaks")]
+    LoneCr,
+    /// NEL, LS or PS: line breaks in YAML 1.1 only.
+    #[error("a NEL, LS or PS character")]
+    Unicode,
+}
+
 /// Why a run failed. Nothing is written when any of these happens.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Invalid YAML.
-    #[error("{doc}: invalid YAML: {message}")]
+    #[error("{doc}: invalid YAML: line {line} column {column}: {problem}")]
     Yaml {
         /// The document.
         doc: DocRef,
-        /// The parser's message with line and column.
-        message: String,
+        /// Where the parser stopped: line in the stream, 1-based.
+        line: usize,
+        /// Column, 1-based.
+        column: usize,
+        /// What the parser found wrong.
+        problem: String,
     },
     /// A workload that cannot be injected as it is: a finding of severity `error` with
     /// its document, object (when known) and field.
     #[error("{0}")]
     Inject(Box<Finding>),
-    /// A document over a resource limit (alias expansion).
-    #[error("{doc}: {message}")]
+    /// A document over a resource limit.
+    #[error("{doc}: {over}")]
     Limit {
         /// The document.
         doc: Box<DocRef>,
-        /// Which limit, and how to raise it.
-        message: String,
+        /// Which limit, and by how much.
+        over: OverLimit,
+    },
+    /// A document whose line breaks the tool refuses (lone CR, NEL, LS, PS).
+    #[error(
+        "{doc}: the document uses {found}, which YAML 1.1 (what Kubernetes reads) and YAML 1.2 treat differently or this tool cannot edit safely; convert it to LF or CRLF line endings"
+    )]
+    LineBreak {
+        /// The document.
+        doc: Box<DocRef>,
+        /// The line break found.
+        found: OddLineBreak,
+    },
+    /// A `<<` merge key whose value is not a mapping or a list of mappings.
+    #[error("{doc}: line {line}: a `<<` merge key must hold a mapping or a list of mappings")]
+    BadMerge {
+        /// The document.
+        doc: Box<DocRef>,
+        /// The line of the merge key in the stream, 1-based.
+        line: usize,
     },
     /// Warnings under `--strict`: every one of them, each with its document.
     #[error("{} warning(s) treated as errors (--strict): {}", .warnings.len(), join_findings(.warnings))]
@@ -339,7 +498,9 @@ impl Error {
         match self {
             Error::Yaml { doc, .. } => Some(doc),
             Error::Inject(f) => f.doc.as_ref(),
-            Error::Limit { doc, .. } => Some(&**doc),
+            Error::Limit { doc, .. }
+            | Error::LineBreak { doc, .. }
+            | Error::BadMerge { doc, .. } => Some(&**doc),
             _ => None,
         }
     }
@@ -372,6 +533,8 @@ impl Error {
             Error::CheckWithOutput { .. } => Exit::Usage,
             Error::Yaml { .. }
             | Error::Limit { .. }
+            | Error::LineBreak { .. }
+            | Error::BadMerge { .. }
             | Error::TooLarge { .. }
             | Error::Empty
             | Error::InputTooLarge { .. }

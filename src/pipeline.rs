@@ -9,10 +9,11 @@ use memchr::memmem;
 use rayon::prelude::*;
 
 use crate::config::Options;
-use crate::error::{DocRef, Error, Finding, Severity};
+use crate::error::{DocRef, Error, Finding, OverLimit, Severity};
 use crate::inject::{ContainerPlan, Skip, SkipReason, plan};
 use crate::well_known as wk;
 use crate::workload::{NEVER_WORKLOADS, NotFound, ObjectRef, find_pod_specs};
+use crate::yaml::ResolveError;
 use crate::yaml::{
     Chunk, Document, Intent, Node, Op, Path, TextEditor, apply_to_tree, count_lines,
     duplicate_keys, emit_document, guess_object, helm_source, odd_line_break, parse_chunk_lenient,
@@ -382,7 +383,9 @@ fn doc_of(e: &mut Error) -> Option<&mut DocRef> {
     match e {
         Error::Yaml { doc, .. } => Some(doc),
         Error::Inject(f) => f.doc.as_mut(),
-        Error::Limit { doc, .. } => Some(&mut **doc),
+        Error::Limit { doc, .. } | Error::LineBreak { doc, .. } | Error::BadMerge { doc, .. } => {
+            Some(&mut **doc)
+        }
         _ => None,
     }
 }
@@ -473,12 +476,10 @@ fn process_chunk_as(
             source: helm_source(text),
         })
     };
-    if build && let Some(what) = odd_line_break(text) {
-        return Err(Error::Limit {
+    if build && let Some(found) = odd_line_break(text) {
+        return Err(Error::LineBreak {
             doc: chunk_ref(),
-            message: format!(
-                "the document uses {what}, which YAML 1.1 (what Kubernetes reads) and YAML 1.2 treat differently or this tool cannot edit safely; convert it to LF or CRLF line endings"
-            ),
+            found,
         });
     }
     if build
@@ -487,11 +488,10 @@ fn process_chunk_as(
     {
         return Err(Error::Limit {
             doc: chunk_ref(),
-            message: format!(
-                "the document may hold a workload and has {} bytes, over the limit of {} (Kubernetes stores no object over 1.5 MiB); raise it with --max-workload-bytes",
-                text.len(),
-                opts.max_workload_bytes
-            ),
+            over: OverLimit::WorkloadBytes {
+                bytes: text.len(),
+                limit: opts.max_workload_bytes,
+            },
         });
     }
     // Most documents that need no tree are plain block style, which a line scan proves
@@ -536,7 +536,9 @@ fn process_chunk_as(
                             object: guess_object(text),
                             source: helm_source(text),
                         },
-                        message: e.to_string(),
+                        line: e.line,
+                        column: e.col,
+                        problem: e.message,
                     }
                 },
             )?;
@@ -620,14 +622,20 @@ fn process_doc(
     // The fast reader accepts no anchor, alias or merge key: no need to look.
     let has_alias_or_merge = !doc.simple && root.has_alias_or_merge();
     let resolve = |docref: &DocRef| {
-        root.resolve(&opts.limits).map_err(|e| Error::Limit {
-            doc: Box::new(DocRef {
+        root.resolve(&opts.limits).map_err(|e| {
+            let doc = Box::new(DocRef {
                 object: docref.object.clone().or_else(|| {
                     guess_object(&input[doc.start.min(input.len())..doc.end.min(input.len())])
                 }),
                 ..docref.clone()
-            }),
-            message: e.to_string(),
+            });
+            match e {
+                ResolveError::TooManyAliasNodes { limit } => Error::Limit {
+                    doc,
+                    over: OverLimit::AliasNodes { limit },
+                },
+                ResolveError::BadMerge { line } => Error::BadMerge { doc, line },
+            }
         })
     };
     let resolved = if has_alias_or_merge {

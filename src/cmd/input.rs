@@ -82,10 +82,15 @@ impl Origins {
             return format!("{}: {alone}", o.name);
         }
         match e {
-            Error::Yaml { doc, message } => format!(
-                "{}: invalid YAML: {}",
+            Error::Yaml {
+                doc,
+                line,
+                column,
+                problem,
+            } => format!(
+                "{}: invalid YAML: line {} column {column}: {problem}",
                 self.locate_doc(doc),
-                self.locate_message(message)
+                self.at(*line).map_or(*line, |(_, local)| local),
             ),
             _ => match e.doc() {
                 Some(doc) => {
@@ -95,18 +100,6 @@ impl Origins {
                 }
                 None => e.to_string(),
             },
-        }
-    }
-
-    /// A parser message starting `line N column M: ` with N in the stream, made local.
-    fn locate_message(&self, message: &str) -> String {
-        let parsed = message.strip_prefix("line ").and_then(|rest| {
-            let (line, rest) = rest.split_once(' ')?;
-            Some((line.parse::<usize>().ok()?, rest))
-        });
-        match parsed.and_then(|(line, rest)| Some((self.at(line)?.1, rest))) {
-            Some((local, rest)) => format!("line {local} {rest}"),
-            None => message.to_owned(),
         }
     }
 }
