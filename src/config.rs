@@ -727,6 +727,18 @@ pub enum Setting {
 }
 
 /// What one layer set, by option.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use trust_inject::{Options, Settings};
+/// let doc = "apiVersion: trust-inject.dev/v1alpha1\nkind: TrustInjection\nspec:\n  source:\n    configMap:\n      name: corp-ca\n";
+/// let s = trust_inject::config::settings_from_text(doc)
+///     .map_err(|e| e.to_string())?;
+/// let opts = Options::from_settings(&s.overlay(Settings::default())).map_err(|e| e.to_string())?;
+/// assert_eq!(opts.source.name, "corp-ca");
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Settings(pub BTreeMap<Opt, Setting>);
 
@@ -1090,6 +1102,13 @@ pub fn parse_selector(s: &str) -> Result<Vec<LabelReq>, String> {
 }
 
 /// Everything the engine needs, resolved and validated.
+///
+/// # Examples
+/// ```
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// assert_eq!(opts.source.name, "corp-ca");
+/// assert_eq!(opts.bundle_file(), "/etc/trust-inject/ca.crt");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     /// The bundle source.

@@ -6,6 +6,15 @@ use crate::config::ConfigErrors;
 
 /// Exit codes. Listed in `--help` and the README ([`crate::cli::EXIT_CODES`]); never reuse
 /// a number.
+///
+/// # Examples
+/// ```
+/// use trust_inject::{Exit, Options, process};
+/// let opts = Options::from_configmap("corp-ca", "ca.crt");
+/// let err = process("a: [\n", &opts).expect_err("invalid YAML");
+/// assert_eq!(err.exit(), Exit::BadInput);
+/// assert_eq!(std::process::ExitCode::from(Exit::BadInput), std::process::ExitCode::from(3));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// Success.
@@ -162,6 +171,18 @@ impl From<Exit> for std::process::ExitCode {
 }
 
 /// Where a document sits in the input, and what it is.
+///
+/// # Examples
+/// ```
+/// let doc = trust_inject::DocRef {
+///     index: 2,
+///     first_line: 5,
+///     last_line: 9,
+///     object: Some("Deployment web/api".into()),
+///     source: Some("chart/templates/api.yaml".into()),
+/// };
+/// assert_eq!(doc.to_string(), "document 2 (lines 5-9, Deployment web/api, from chart/templates/api.yaml)");
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DocRef {
     /// 1-based index in the stream.
@@ -195,6 +216,13 @@ impl std::fmt::Display for DocRef {
 }
 
 /// How serious a finding is.
+///
+/// # Examples
+/// ```
+/// use trust_inject::Severity;
+/// assert!(Severity::Error > Severity::Warning && Severity::Warning > Severity::Info);
+/// assert_eq!(Severity::Warning.to_string(), "warning");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     /// Something was done or left, for the record.
@@ -225,6 +253,18 @@ impl std::fmt::Display for Severity {
 
 /// Something worth telling the user: a note or a warning of a run, a conflict that stops
 /// it, or a result of a KRM run. Tied to its document and object once they are known.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    trust-inject.dev/skip: \"true\"\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::process(pod, &opts)?;
+/// let f: &trust_inject::Finding = &run.findings[0];
+/// assert_eq!(f.severity, trust_inject::Severity::Info);
+/// assert_eq!(f.to_string(), "document 1 (lines 1-9, Pod p): left alone: annotated trust-inject.dev/skip: \"true\"");
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     /// How serious.
@@ -279,6 +319,15 @@ impl std::fmt::Display for Finding {
 }
 
 /// The resource limit a document is over.
+///
+/// # Examples
+/// ```
+/// use trust_inject::{Error, OverLimit};
+/// let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// opts.max_workload_bytes = 10;
+/// let err = trust_inject::process("kind: Pod\nspec:\n  containers: []\n", &opts).expect_err("too large");
+/// assert!(matches!(err, Error::Limit { over: OverLimit::WorkloadBytes { limit: 10, .. }, .. }));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum OverLimit {
     /// A document that may hold a workload is larger than `--max-workload-bytes`.
@@ -302,6 +351,15 @@ pub enum OverLimit {
 }
 
 /// A line break other than LF or CRLF.
+///
+/// # Examples
+/// ```
+/// use trust_inject::{Error, OddLineBreak};
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\r\nspec:\n  containers:\n  - name: app\r";
+/// let err = trust_inject::process(pod, &opts).expect_err("a lone CR");
+/// assert!(matches!(err, Error::LineBreak { found: OddLineBreak::LoneCr, .. }));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum OddLineBreak {
     /// A carriage return not followed by a line feed (old Mac files).
@@ -313,6 +371,19 @@ pub enum OddLineBreak {
 }
 
 /// Why a run failed. Nothing is written when any of these happens.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use trust_inject::{Error, Exit};
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers: 7\n";
+/// let err = trust_inject::process(pod, &opts).expect_err("containers is not a list");
+/// let Error::Inject(f) = &err else { panic!("{err:?}") };
+/// assert_eq!(f.path.as_deref(), Some("spec.containers"));
+/// assert_eq!(err.exit(), Exit::InjectFailed);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Invalid YAML.

@@ -13,6 +13,18 @@ use crate::yaml::{Intent, Node, Op, Path, Val};
 
 /// Why a workload was left alone, with the detail; its note is rendered once, by
 /// [`Skip::note`].
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use trust_inject::{Reports, Skip};
+/// let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// opts.exclude.kinds = vec!["Pod".into()];
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::plan_edits_reporting(pod, &opts, Reports::PerWorkload)?;
+/// assert_eq!(run.workloads[0].skipped, Some(Skip::Excluded("kind Pod is excluded".into())));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Skip {
     /// A Windows pod: what pins it to Windows (`spec.os.name is windows`).
@@ -27,6 +39,19 @@ pub enum Skip {
 
 /// The reason of a [`Skip`] without its detail, for counts. Declared in the order of
 /// their names, so that counts sorted by reason list them alphabetically.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use trust_inject::SkipReason;
+/// let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// opts.exclude.namespaces = vec!["web".into()];
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::process(pod, &opts)?;
+/// assert_eq!(run.summary.skipped.get(&SkipReason::Excluded), Some(&1));
+/// assert_eq!(SkipReason::NoContainers.to_string(), "no containers");
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SkipReason {
     /// [`Skip::Annotation`].

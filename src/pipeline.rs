@@ -21,6 +21,19 @@ use crate::yaml::{
 };
 
 /// What happened to one workload, for reports.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::plan_edits_reporting(pod, &opts, trust_inject::Reports::PerWorkload)?;
+/// let w: &trust_inject::WorkloadReport = &run.workloads[0];
+/// assert_eq!((w.object.kind.as_str(), w.spec_path.as_str()), ("Pod", "spec"));
+/// assert!(w.changed && w.volume_added && w.skipped.is_none());
+/// assert!(w.containers[0].mounts.contains(&"/etc/trust-inject".to_owned()));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkloadReport {
     /// The document.
@@ -44,6 +57,18 @@ pub struct WorkloadReport {
 }
 
 /// Counts for the summary line.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::process(&format!("{pod}---\nkind: Service\n"), &opts)?;
+/// let s: &trust_inject::Summary = &run.summary;
+/// assert_eq!((s.documents, s.workloads, s.containers, s.changed), (2, 1, 1, 1));
+/// assert!(s.namespaces.contains("web"));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Documents in the stream.
@@ -65,6 +90,18 @@ pub struct Summary {
 }
 
 /// The result of a run.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let planned: trust_inject::Processed = trust_inject::plan_edits(pod, &opts)?;
+/// let mut out = Vec::new();
+/// planned.write_output(pod, &mut out).map_err(|e| e.to_string())?;
+/// assert_eq!(String::from_utf8(out).map_err(|e| e.to_string())?, trust_inject::process(pod, &opts)?.output);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Processed {
     /// The output stream (empty from [`plan_edits`], which leaves assembling to
@@ -134,6 +171,19 @@ impl Processed {
 }
 
 /// How much a run keeps about each workload.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use trust_inject::Reports;
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let lean = trust_inject::plan_edits_reporting(pod, &opts, Reports::SummaryOnly)?;
+/// let full = trust_inject::plan_edits_reporting(pod, &opts, Reports::PerWorkload)?;
+/// assert!(lean.workloads.is_empty() && full.workloads.len() == 1);
+/// assert_eq!(lean.summary, full.summary);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reports {
     /// A [`WorkloadReport`] per workload in [`Processed::workloads`], for `check` and the
@@ -150,6 +200,18 @@ pub enum Reports {
 ///
 /// # Errors
 /// As [`process`].
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let planned = trust_inject::plan_edits(pod, &opts)?;
+/// assert!(planned.output.is_empty() && !planned.splices.is_empty());
+/// // Every edit inserts lines: nothing of the input is replaced.
+/// assert!(planned.splices.iter().all(|(start, end, _)| start == end));
+/// # Ok(()) }
+/// ```
 pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
     plan_edits_reporting(input, opts, Reports::PerWorkload)
 }
@@ -158,6 +220,16 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
 ///
 /// # Errors
 /// As [`process`].
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::plan_edits_reporting(pod, &opts, trust_inject::Reports::PerWorkload)?;
+/// assert_eq!(run.workloads[0].object.name, "p");
+/// # Ok(()) }
+/// ```
 pub fn plan_edits_reporting(
     input: &str,
     opts: &Options,

@@ -336,6 +336,20 @@ fn extra_escape(c: char) -> bool {
 
 /// Why a workload would not trust the bundle, for `trust-inject check`; empty when it
 /// would (or when it is left alone on purpose: Windows, annotation, exclusion).
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::plan_edits_reporting(pod, &opts, trust_inject::Reports::PerWorkload)?;
+/// let problems = trust_inject::check_problems(&run.workloads[0]);
+/// assert!(problems.contains(&"the bundle volume is missing".to_owned()), "{problems:?}");
+/// let again = trust_inject::process(&trust_inject::process(pod, &opts)?.output, &opts)?;
+/// let done = trust_inject::plan_edits_reporting(&again.output, &opts, trust_inject::Reports::PerWorkload)?;
+/// assert!(trust_inject::check_problems(&done.workloads[0]).is_empty());
+/// # Ok(()) }
+/// ```
 #[must_use]
 pub fn check_problems(w: &WorkloadReport) -> Vec<String> {
     let mut out = Vec::new();
@@ -393,6 +407,16 @@ pub fn check_problems(w: &WorkloadReport) -> Vec<String> {
 /// injected, which after a failed render upstream (an empty stream) is rarely what was
 /// meant. `None` when some workload was found, even if every one was left alone on purpose.
 /// `objects` is how many objects the input holds (in a ResourceList, its items).
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let run = trust_inject::process("kind: Service\n", &opts)?;
+/// let warning = trust_inject::no_workload_warning(&run, run.summary.objects).expect("no workload");
+/// assert!(warning.starts_with("none of the 1 object(s)"), "{warning}");
+/// # Ok(()) }
+/// ```
 #[must_use]
 pub fn no_workload_warning(p: &Processed, objects: usize) -> Option<String> {
     if p.summary.workloads > 0 || !p.summary.skipped.is_empty() {
