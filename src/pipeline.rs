@@ -12,7 +12,7 @@ use crate::config::Options;
 use crate::error::{DocRef, Error, Finding, OverLimit, Severity};
 use crate::inject::{ContainerPlan, Skip, SkipReason, plan};
 use crate::well_known as wk;
-use crate::workload::{NEVER_WORKLOADS, NotFound, ObjectRef, find_pod_specs};
+use crate::workload::{Found, NEVER_WORKLOADS, NotFound, ObjectRef, find_pod_specs};
 use crate::yaml::ResolveError;
 use crate::yaml::{
     Chunk, Document, Intent, Node, Op, Path, TextEditor, apply_to_tree, count_lines,
@@ -682,6 +682,15 @@ fn process_chunk_as(
     Ok(out)
 }
 
+/// One document of a chunk: the whole input, where the document sits in it, its tree as
+/// written, and whether the input's line breaks are CRLF.
+struct DocText<'a> {
+    input: &'a str,
+    doc: &'a Document,
+    root: &'a Node,
+    crlf: bool,
+}
+
 fn process_doc(
     input: &str,
     doc: &Document,
@@ -691,27 +700,16 @@ fn process_doc(
     opts: &Options,
     out: &mut ChunkOut,
 ) -> Result<(), Error> {
+    let d = DocText {
+        input,
+        doc,
+        root,
+        crlf,
+    };
     // The fast reader accepts no anchor, alias or merge key: no need to look.
     let has_alias_or_merge = !doc.simple && root.has_alias_or_merge();
-    let resolve = |docref: &DocRef| {
-        root.resolve(&opts.limits).map_err(|e| {
-            let doc = Box::new(DocRef {
-                object: docref.object.clone().or_else(|| {
-                    guess_object(&input[doc.start.min(input.len())..doc.end.min(input.len())])
-                }),
-                ..docref.clone()
-            });
-            match e {
-                ResolveError::TooManyAliasNodes { limit } => Error::Limit {
-                    doc,
-                    over: OverLimit::AliasNodes { limit },
-                },
-                ResolveError::BadMerge { line } => Error::BadMerge { doc, line },
-            }
-        })
-    };
     let resolved = if has_alias_or_merge {
-        Some(resolve(&docref)?)
+        Some(resolve_doc(&d, &docref, opts)?)
     } else {
         None
     };
@@ -765,45 +763,104 @@ fn process_doc(
     let mut intents: Vec<Intent> = Vec::new();
     let first_workload = out.workloads.len();
     for f in &found {
-        let p = plan(view, f, opts).map_err(|c| {
-            Error::Inject(Box::new(Finding {
-                object: Some(f.object.clone()),
-                doc: Some(DocRef {
-                    object: Some(f.object.to_string()),
-                    ..docref.clone()
-                }),
-                ..*c
-            }))
-        })?;
-        for n in p.notes {
-            out.findings.push(Finding {
-                doc: Some(docref.clone()),
-                object: Some(f.object.clone()),
-                ..n
-            });
+        intents.extend(plan_workload(view, f, &docref, opts, out)?);
+    }
+    if intents.is_empty() {
+        return Ok(());
+    }
+    out.changed += 1;
+    for w in &mut out.workloads[first_workload..] {
+        w.changed = true;
+    }
+    let why = match edit_in_place(&d, &intents, has_alias_or_merge) {
+        Ok(edits) => {
+            out.splices.extend(edits);
+            return Ok(());
         }
-        match &p.skipped {
-            Some(s) => {
-                let reason = s.reason();
-                match out.skipped.iter_mut().find(|(r, _)| *r == reason) {
-                    Some((_, n)) => *n += 1,
-                    None => out.skipped.push((reason, 1)),
-                }
+        Err(why) => why,
+    };
+    let tree = match resolved {
+        Some(r) => r,
+        None => resolve_doc(&d, &docref, opts)?,
+    };
+    out.splices
+        .push(re_emit(&d, tree, intents, &docref, &object)?);
+    // Losing every comment of a document is worth knowing about without --verbose.
+    out.findings.push(finding(
+        Severity::Warning,
+        &object,
+        None,
+        format!(
+            "re-emitted whole ({why}): its data was kept, its comments and formatting were not"
+        ),
+    ));
+    Ok(())
+}
+
+/// The document as Kubernetes reads it (aliases expanded, merge keys applied), or the
+/// error that names it.
+fn resolve_doc(d: &DocText<'_>, docref: &DocRef, opts: &Options) -> Result<Node, Error> {
+    d.root.resolve(&opts.limits).map_err(|e| {
+        let text = &d.input[d.doc.start.min(d.input.len())..d.doc.end.min(d.input.len())];
+        let doc = Box::new(DocRef {
+            object: docref.object.clone().or_else(|| guess_object(text)),
+            ..docref.clone()
+        });
+        match e {
+            ResolveError::TooManyAliasNodes { limit } => Error::Limit {
+                doc,
+                over: OverLimit::AliasNodes { limit },
+            },
+            ResolveError::BadMerge { line } => Error::BadMerge { doc, line },
+        }
+    })
+}
+
+/// Plans the injection into the PodSpec `f` of the document (read as `view`), records its
+/// findings, counts and report in `out`, and returns its intents.
+fn plan_workload(
+    view: &Node,
+    f: &Found,
+    docref: &DocRef,
+    opts: &Options,
+    out: &mut ChunkOut,
+) -> Result<Vec<Intent>, Error> {
+    let p = plan(view, f, opts).map_err(|c| {
+        Error::Inject(Box::new(Finding {
+            object: Some(f.object.clone()),
+            doc: Some(DocRef {
+                object: Some(f.object.to_string()),
+                ..docref.clone()
+            }),
+            ..*c
+        }))
+    })?;
+    for n in p.notes {
+        out.findings.push(Finding {
+            doc: Some(docref.clone()),
+            object: Some(f.object.clone()),
+            ..n
+        });
+    }
+    match &p.skipped {
+        Some(s) => {
+            let reason = s.reason();
+            match out.skipped.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, n)) => *n += 1,
+                None => out.skipped.push((reason, 1)),
             }
-            None => {
-                out.injected += 1;
-                out.containers += p.containers.len();
-                let ns = f.object.namespace.as_deref().unwrap_or_default();
-                if !out.first_in_ns.iter().any(|(n, _, _)| n == ns) {
-                    out.first_in_ns
-                        .push((ns.to_owned(), docref.clone(), f.object.clone()));
-                }
+        }
+        None => {
+            out.injected += 1;
+            out.containers += p.containers.len();
+            let ns = f.object.namespace.as_deref().unwrap_or_default();
+            if !out.first_in_ns.iter().any(|(n, _, _)| n == ns) {
+                out.first_in_ns
+                    .push((ns.to_owned(), docref.clone(), f.object.clone()));
             }
         }
-        if !out.keep_reports {
-            intents.extend(p.intents);
-            continue;
-        }
+    }
+    if out.keep_reports {
         out.workloads.push(WorkloadReport {
             doc: docref.clone(),
             object: f.object.clone(),
@@ -815,39 +872,45 @@ fn process_doc(
             annotation_changed: p.annotation_changed,
             merge_changes: p.merge_changes,
         });
-        intents.extend(p.intents);
     }
-    if intents.is_empty() {
-        return Ok(());
+    Ok(p.intents)
+}
+
+/// The edits that make `intents` in the document's text, or why they cannot be made in
+/// place. With aliases or merge keys (`shared`), only what no alias or merge reaches is
+/// edited in place.
+fn edit_in_place(
+    d: &DocText<'_>,
+    intents: &[Intent],
+    shared: bool,
+) -> Result<Vec<(usize, usize, Arc<str>)>, String> {
+    if shared && !intents.iter().all(|i| d.root.path_is_unshared(&i.path)) {
+        return Err("aliases or merge keys reach where the change goes".to_owned());
     }
-    out.changed += 1;
-    for w in &mut out.workloads[first_workload..] {
-        w.changed = true;
-    }
-    // With aliases or merge keys, only what no alias or merge reaches is edited in place.
-    let why = if has_alias_or_merge && !intents.iter().all(|i| root.path_is_unshared(&i.path)) {
-        "aliases or merge keys reach where the change goes".to_owned()
+    let mut editor = TextEditor::new(d.input, d.root, d.crlf);
+    editor.note_removals(intents);
+    intents
+        .iter()
+        .try_for_each(|i| editor.apply(i))
+        .map_err(|e| e.to_string())?;
+    let edits = editor.finish();
+    // Edits that overlap would garble the text: never write them.
+    if edits.windows(2).all(|w| w[0].1 <= w[1].0) {
+        Ok(edits)
     } else {
-        let mut editor = TextEditor::new(input, root, crlf);
-        editor.note_removals(&intents);
-        match intents.iter().try_for_each(|i| editor.apply(i)) {
-            Ok(()) => {
-                let edits = editor.finish();
-                // Edits that overlap would garble the text: never write them.
-                if edits.windows(2).all(|w| w[0].1 <= w[1].0) {
-                    out.splices.extend(edits);
-                    return Ok(());
-                }
-                "the in-place edits overlap".to_owned()
-            }
-            Err(e) => e.to_string(),
-        }
-    };
-    // Re-emit the document from its resolved form.
-    let mut tree = match resolved {
-        Some(r) => r,
-        None => resolve(&docref)?,
-    };
+        Err("the in-place edits overlap".to_owned())
+    }
+}
+
+/// The splice that replaces the document with its resolved form `tree`, `intents`
+/// applied, emitted whole.
+fn re_emit(
+    d: &DocText<'_>,
+    mut tree: Node,
+    mut intents: Vec<Intent>,
+    docref: &DocRef,
+    object: &ObjectRef,
+) -> Result<(usize, usize, Arc<str>), Error> {
     // Items are removed last, from the highest index down, so the indices of the other
     // intents (all counted in the unedited document) still hold.
     // An item put first goes in after the removals, which count in the unedited list.
@@ -865,7 +928,7 @@ fn process_doc(
             "cannot apply the change to this document (internal error: please report it with the document)",
         ))?;
     }
-    let newline = if crlf { "\r\n" } else { "\n" };
+    let newline = if d.crlf { "\r\n" } else { "\n" };
     let text = emit_document(&tree, newline).map_err(|e| {
         Error::inject(
             docref.clone(),
@@ -874,24 +937,13 @@ fn process_doc(
             e.to_string(),
         )
     })?;
-    let (start, end) = root_span(input, doc, root);
-    let lead = if needs_newline_before(input, start) {
+    let (start, end) = root_span(d.input, d.doc, d.root);
+    let lead = if needs_newline_before(d.input, start) {
         newline
     } else {
         ""
     };
-    out.splices
-        .push((start, end, format!("{lead}{text}").into()));
-    // Losing every comment of a document is worth knowing about without --verbose.
-    out.findings.push(finding(
-        Severity::Warning,
-        &object,
-        None,
-        format!(
-            "re-emitted whole ({why}): its data was kept, its comments and formatting were not"
-        ),
-    ));
-    Ok(())
+    Ok((start, end, format!("{lead}{text}").into()))
 }
 
 fn needs_newline_before(input: &str, start: usize) -> bool {
