@@ -917,53 +917,60 @@ pub fn settings_from_document(root: &Node) -> Result<Settings, ConfigErrors> {
         if node.is_null() {
             continue;
         }
-        let val = match (f.kind, &node.value) {
-            (FieldKind::Bool, Value::Scalar { .. }) => match node.as_str().and_then(parse_bool) {
-                Some(b) => Setting::Bool(b),
-                None => {
-                    errs.push(f.path, "expected true or false");
-                    continue;
-                }
-            },
-            (FieldKind::Int, Value::Scalar { .. }) => match node.as_str().map(|t| t.parse::<u64>())
-            {
-                Some(Ok(n)) => Setting::Int(n),
-                _ => {
-                    errs.push(f.path, "expected a whole number");
-                    continue;
-                }
-            },
-            (FieldKind::Str, Value::Scalar { .. }) => {
-                Setting::Str(node.as_str().unwrap_or_default().to_owned())
-            }
-            (FieldKind::List, Value::Seq(items)) => {
-                let mut out = Vec::new();
-                for (i, item) in items.iter().enumerate() {
-                    match item.as_str() {
-                        Some(t) => out.push(t.to_owned()),
-                        None => errs.push(format!("{}[{i}]", f.path), "expected a string"),
-                    }
-                }
-                Setting::List(out)
-            }
-            (FieldKind::List, _) => {
-                errs.push(
-                    f.path,
-                    format!("expected a list, found {}", node.kind_name()),
-                );
-                continue;
-            }
-            _ => {
-                errs.push(
-                    f.path,
-                    format!("expected a scalar, found {}", node.kind_name()),
-                );
-                continue;
-            }
-        };
-        s.0.insert(f.id, val);
+        if let Some(val) = field_value(f, node, &mut errs) {
+            s.0.insert(f.id, val);
+        }
     }
     errs.into_result().map(|()| s)
+}
+
+/// The value of the field `f` read from `node`, or `None` after its problem is pushed on
+/// `errs`.
+fn field_value(f: &Field, node: &Node, errs: &mut ConfigErrors) -> Option<Setting> {
+    let val = match (f.kind, &node.value) {
+        (FieldKind::Bool, Value::Scalar { .. }) => match node.as_str().and_then(parse_bool) {
+            Some(b) => Setting::Bool(b),
+            None => {
+                errs.push(f.path, "expected true or false");
+                return None;
+            }
+        },
+        (FieldKind::Int, Value::Scalar { .. }) => match node.as_str().map(|t| t.parse::<u64>()) {
+            Some(Ok(n)) => Setting::Int(n),
+            _ => {
+                errs.push(f.path, "expected a whole number");
+                return None;
+            }
+        },
+        (FieldKind::Str, Value::Scalar { .. }) => {
+            Setting::Str(node.as_str().unwrap_or_default().to_owned())
+        }
+        (FieldKind::List, Value::Seq(items)) => {
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                match item.as_str() {
+                    Some(t) => out.push(t.to_owned()),
+                    None => errs.push(format!("{}[{i}]", f.path), "expected a string"),
+                }
+            }
+            Setting::List(out)
+        }
+        (FieldKind::List, _) => {
+            errs.push(
+                f.path,
+                format!("expected a list, found {}", node.kind_name()),
+            );
+            return None;
+        }
+        _ => {
+            errs.push(
+                f.path,
+                format!("expected a scalar, found {}", node.kind_name()),
+            );
+            return None;
+        }
+    };
+    Some(val)
 }
 
 /// Flags unknown keys under `spec` (a typo must not silently do nothing).

@@ -77,7 +77,7 @@ mod typed_tests {
     /// as fields, and print the messages they always did.
     #[test]
     fn document_errors_carry_typed_fields() {
-        let mut opts = Options::from_configmap("corp-ca", "ca.crt");
+        let opts = Options::from_configmap("corp-ca", "ca.crt");
         let pod =
             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n";
 
@@ -132,7 +132,14 @@ mod typed_tests {
                 .ends_with(": line 6: a `<<` merge key must hold a mapping or a list of mappings"),
             "{e}"
         );
+    }
 
+    /// Limits carry which limit, and its numbers.
+    #[test]
+    fn limit_errors_carry_the_limit() {
+        let mut opts = Options::from_configmap("corp-ca", "ca.crt");
+        let pod =
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n";
         opts.limits.max_alias_nodes = 3;
         let aliased = pod.replace(
             "  containers:\n  - name: c\n",
