@@ -708,57 +708,24 @@ fn process_doc(
     };
     // The fast reader accepts no anchor, alias or merge key: no need to look.
     let has_alias_or_merge = !doc.simple && root.has_alias_or_merge();
-    let resolved = if has_alias_or_merge {
-        Some(resolve_doc(&d, &docref, opts)?)
-    } else {
-        None
-    };
+    let resolved = has_alias_or_merge
+        .then(|| resolve_doc(&d, &docref, opts))
+        .transpose()?;
     let view = resolved.as_ref().unwrap_or(root);
-    let mut found = Vec::new();
-    let mut not_found = Vec::new();
-    find_pod_specs(
-        view,
-        &Path::default(),
-        &opts.rules,
-        &mut found,
-        &mut not_found,
-    );
+    let (mut found, mut not_found) = (Vec::new(), Vec::new());
+    let top = Path::default();
+    find_pod_specs(view, &top, &opts.rules, &mut found, &mut not_found);
     let object = ObjectRef::of(view).unwrap_or_default();
     docref.object = Some(object.to_string());
     if docref.source.is_none() {
         // Helm 4 names each document's template in an annotation instead of a comment.
-        docref.source = view
-            .get("metadata")
-            .and_then(|m| m.get("annotations"))
-            .and_then(|a| a.get(wk::HELM_FILENAME_ANNOTATION))
+        docref.source = crate::object::annotation(view, wk::HELM_FILENAME_ANNOTATION)
             .and_then(Node::as_str)
             .map(str::to_owned);
     }
-    let finding = |severity, object: &ObjectRef, path: Option<String>, message: String| Finding {
-        doc: Some(docref.clone()),
-        object: Some(object.clone()),
-        path,
-        ..Finding::new(severity, message)
-    };
-    for nf in &not_found {
-        let NotFound::WorkloadRef(o) = nf;
-        out.findings.push(finding(
-            Severity::Info,
-            o,
-            None,
-            "left alone: the Rollout uses workloadRef; its Deployment is injected instead".into(),
-        ));
-    }
+    doc_findings(root, &not_found, !found.is_empty(), &docref, &object, out);
     if found.is_empty() {
         return Ok(());
-    }
-    for (path, key) in duplicate_keys(root) {
-        out.findings.push(finding(
-            Severity::Warning,
-            &object,
-            Some(path),
-            format!("duplicate key {key:?}: Kubernetes keeps the last one, and so does this tool; fix the template"),
-        ));
     }
     let mut intents: Vec<Intent> = Vec::new();
     let first_workload = out.workloads.len();
@@ -786,15 +753,53 @@ fn process_doc(
     out.splices
         .push(re_emit(&d, tree, intents, &docref, &object)?);
     // Losing every comment of a document is worth knowing about without --verbose.
-    out.findings.push(finding(
-        Severity::Warning,
-        &object,
-        None,
-        format!(
-            "re-emitted whole ({why}): its data was kept, its comments and formatting were not"
-        ),
-    ));
+    let message = format!(
+        "re-emitted whole ({why}): its data was kept, its comments and formatting were not"
+    );
+    out.findings.push(Finding {
+        doc: Some(docref),
+        object: Some(object),
+        ..Finding::new(Severity::Warning, message)
+    });
     Ok(())
+}
+
+/// The findings about the document itself: Rollouts left to their Deployment and, when it
+/// holds a workload, duplicate keys.
+fn doc_findings(
+    root: &Node,
+    not_found: &[NotFound],
+    has_workload: bool,
+    docref: &DocRef,
+    object: &ObjectRef,
+    out: &mut ChunkOut,
+) {
+    let finding = |severity, object: &ObjectRef, path: Option<String>, message: String| Finding {
+        doc: Some(docref.clone()),
+        object: Some(object.clone()),
+        path,
+        ..Finding::new(severity, message)
+    };
+    for nf in not_found {
+        let NotFound::WorkloadRef(o) = nf;
+        out.findings.push(finding(
+            Severity::Info,
+            o,
+            None,
+            "left alone: the Rollout uses workloadRef; its Deployment is injected instead".into(),
+        ));
+    }
+    if !has_workload {
+        return;
+    }
+    for (path, key) in duplicate_keys(root) {
+        out.findings.push(finding(
+            Severity::Warning,
+            object,
+            Some(path),
+            format!("duplicate key {key:?}: Kubernetes keeps the last one, and so does this tool; fix the template"),
+        ));
+    }
 }
 
 /// The document as Kubernetes reads it (aliases expanded, merge keys applied), or the
