@@ -20,6 +20,7 @@
 //! expected output.
 
 mod util;
+use util::{lossy as text, run, run_ok as ok};
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -164,28 +165,6 @@ fn substitute(file: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(file).expect("read");
     assert!(text.contains(from), "{} has no {from}", file.display());
     std::fs::write(file, text.replace(from, to)).expect("write");
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Runs `cmd` and requires success; returns standard output.
-fn ok(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n--- stdout:\n{}\n--- stderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
 }
 
 // ---------------------------------------------------------------------------------------
