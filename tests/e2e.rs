@@ -20,7 +20,7 @@
 //! expected output.
 
 mod util;
-use util::{lossy as text, run, run_ok as ok};
+use util::{copy_dir, lossy as text, run, run_ok as ok};
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -143,19 +143,6 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         if std::env::var_os("E2E_KEEP").is_none() {
             let _ = std::fs::remove_dir_all(&self.root);
-        }
-    }
-}
-
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).expect("mkdir");
-    for e in std::fs::read_dir(src).unwrap_or_else(|e| panic!("{}: {e}", src.display())) {
-        let e = e.expect("entry");
-        let to = dst.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &to);
-        } else {
-            std::fs::copy(e.path(), &to).expect("copy");
         }
     }
 }

@@ -148,6 +148,34 @@ pub fn run_ok(cmd: &mut Command) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
+/// Copies the folder `src` into `dst`, recursively.
+pub fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).expect("mkdir");
+    for e in std::fs::read_dir(src).unwrap_or_else(|e| panic!("{}: {e}", src.display())) {
+        let e = e.expect("entry");
+        let to = dst.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), &to).expect("copy");
+        }
+    }
+}
+
+/// Every PodSpec (an object with a `containers` list) under `v`, as Kubernetes read it.
+pub fn pod_specs<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
+    match v {
+        Value::Object(m) => {
+            if matches!(m.get("containers"), Some(Value::Array(_))) {
+                out.push(v);
+            }
+            m.values().for_each(|x| pod_specs(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| pod_specs(x, out)),
+        _ => {}
+    }
+}
+
 /// Bytes as text, invalid UTF-8 replaced.
 pub fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
