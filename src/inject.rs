@@ -96,7 +96,8 @@ impl Skip {
     }
 
     /// The info note that tells the user, with the detail; `None` for a PodSpec without
-    /// containers, which is left alone without a word.
+    /// containers (the plan warns about a spec without any, and says nothing of a null
+    /// spec).
     #[must_use]
     pub fn note(&self) -> Option<String> {
         match self {
