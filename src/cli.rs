@@ -366,6 +366,8 @@ pub enum Stop {
 /// let opts = trust_inject::Options::from_settings(&inv.settings).expect("valid");
 /// assert_eq!((opts.source.name.as_str(), opts.volume_name.as_str()), ("corp-ca", "corp"));
 /// ```
+// Long on purpose: the order of the layers (environment, command line, config file, Argo CD
+// parameters) reads top to bottom in one place.
 pub fn resolve(
     argv: &[OsString],
     env: &Env,

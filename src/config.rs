@@ -727,6 +727,18 @@ pub enum Setting {
 }
 
 /// What one layer set, by option.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use trust_inject::{Options, Settings};
+/// let doc = "apiVersion: trust-inject.dev/v1alpha1\nkind: TrustInjection\nspec:\n  source:\n    configMap:\n      name: corp-ca\n";
+/// let s = trust_inject::config::settings_from_text(doc)
+///     .map_err(|e| e.to_string())?;
+/// let opts = Options::from_settings(&s.overlay(Settings::default())).map_err(|e| e.to_string())?;
+/// assert_eq!(opts.source.name, "corp-ca");
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Settings(pub BTreeMap<Opt, Setting>);
 
@@ -905,53 +917,60 @@ pub fn settings_from_document(root: &Node) -> Result<Settings, ConfigErrors> {
         if node.is_null() {
             continue;
         }
-        let val = match (f.kind, &node.value) {
-            (FieldKind::Bool, Value::Scalar { .. }) => match node.as_str().and_then(parse_bool) {
-                Some(b) => Setting::Bool(b),
-                None => {
-                    errs.push(f.path, "expected true or false");
-                    continue;
-                }
-            },
-            (FieldKind::Int, Value::Scalar { .. }) => match node.as_str().map(|t| t.parse::<u64>())
-            {
-                Some(Ok(n)) => Setting::Int(n),
-                _ => {
-                    errs.push(f.path, "expected a whole number");
-                    continue;
-                }
-            },
-            (FieldKind::Str, Value::Scalar { .. }) => {
-                Setting::Str(node.as_str().unwrap_or_default().to_owned())
-            }
-            (FieldKind::List, Value::Seq(items)) => {
-                let mut out = Vec::new();
-                for (i, item) in items.iter().enumerate() {
-                    match item.as_str() {
-                        Some(t) => out.push(t.to_owned()),
-                        None => errs.push(format!("{}[{i}]", f.path), "expected a string"),
-                    }
-                }
-                Setting::List(out)
-            }
-            (FieldKind::List, _) => {
-                errs.push(
-                    f.path,
-                    format!("expected a list, found {}", node.kind_name()),
-                );
-                continue;
-            }
-            _ => {
-                errs.push(
-                    f.path,
-                    format!("expected a scalar, found {}", node.kind_name()),
-                );
-                continue;
-            }
-        };
-        s.0.insert(f.id, val);
+        if let Some(val) = field_value(f, node, &mut errs) {
+            s.0.insert(f.id, val);
+        }
     }
     errs.into_result().map(|()| s)
+}
+
+/// The value of the field `f` read from `node`, or `None` after its problem is pushed on
+/// `errs`.
+fn field_value(f: &Field, node: &Node, errs: &mut ConfigErrors) -> Option<Setting> {
+    let val = match (f.kind, &node.value) {
+        (FieldKind::Bool, Value::Scalar { .. }) => match node.as_str().and_then(parse_bool) {
+            Some(b) => Setting::Bool(b),
+            None => {
+                errs.push(f.path, "expected true or false");
+                return None;
+            }
+        },
+        (FieldKind::Int, Value::Scalar { .. }) => match node.as_str().map(|t| t.parse::<u64>()) {
+            Some(Ok(n)) => Setting::Int(n),
+            _ => {
+                errs.push(f.path, "expected a whole number");
+                return None;
+            }
+        },
+        (FieldKind::Str, Value::Scalar { .. }) => {
+            Setting::Str(node.as_str().unwrap_or_default().to_owned())
+        }
+        (FieldKind::List, Value::Seq(items)) => {
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                match item.as_str() {
+                    Some(t) => out.push(t.to_owned()),
+                    None => errs.push(format!("{}[{i}]", f.path), "expected a string"),
+                }
+            }
+            Setting::List(out)
+        }
+        (FieldKind::List, _) => {
+            errs.push(
+                f.path,
+                format!("expected a list, found {}", node.kind_name()),
+            );
+            return None;
+        }
+        _ => {
+            errs.push(
+                f.path,
+                format!("expected a scalar, found {}", node.kind_name()),
+            );
+            return None;
+        }
+    };
+    Some(val)
 }
 
 /// Flags unknown keys under `spec` (a typo must not silently do nothing).
@@ -1090,6 +1109,13 @@ pub fn parse_selector(s: &str) -> Result<Vec<LabelReq>, String> {
 }
 
 /// Everything the engine needs, resolved and validated.
+///
+/// # Examples
+/// ```
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// assert_eq!(opts.source.name, "corp-ca");
+/// assert_eq!(opts.bundle_file(), "/etc/trust-inject/ca.crt");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     /// The bundle source.

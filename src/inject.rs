@@ -8,47 +8,121 @@
 use std::collections::HashMap;
 
 use crate::config::{LabelReq, Options, SourceKind, glob_match};
-use crate::error::Severity;
+use crate::error::{Finding, Severity};
 use crate::marker::{ContainerRecord, Marker, Record};
 use crate::well_known as wk;
 use crate::workload::Found;
 use crate::yaml::{Intent, Node, Op, Path, Val};
 
-/// Why a workload was left alone.
+/// Why a workload was left alone, with the detail; its note is rendered once, by
+/// [`Skip::note`].
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use trust_inject::{Reports, Skip};
+/// let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// opts.exclude.kinds = vec!["Pod".into()];
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::plan_edits_reporting(pod, &opts, Reports::PerWorkload)?;
+/// assert_eq!(run.workloads[0].skipped, Some(Skip::Excluded("kind Pod is excluded".into())));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Skip {
-    /// A Windows pod.
-    Windows,
+    /// A Windows pod: what pins it to Windows (`spec.os.name is windows`).
+    Windows(String),
     /// The skip annotation.
     Annotation,
-    /// Excluded by the configuration.
+    /// Excluded by the configuration: which rule (`kind Job is excluded`).
     Excluded(String),
     /// A PodSpec without containers.
     NoContainers,
 }
 
-impl Skip {
-    /// A short reason for summaries (`windows`, `annotation`, ...).
+/// The reason of a [`Skip`] without its detail, for counts. Declared in the order of
+/// their names, so that counts sorted by reason list them alphabetically.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use trust_inject::SkipReason;
+/// let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// opts.exclude.namespaces = vec!["web".into()];
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::process(pod, &opts)?;
+/// assert_eq!(run.summary.skipped.get(&SkipReason::Excluded), Some(&1));
+/// assert_eq!(SkipReason::NoContainers.to_string(), "no containers");
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    /// [`Skip::Annotation`].
+    Annotation,
+    /// [`Skip::Excluded`].
+    Excluded,
+    /// [`Skip::NoContainers`].
+    NoContainers,
+    /// [`Skip::Windows`].
+    Windows,
+}
+
+impl SkipReason {
+    /// The short name summaries and reports print (`windows`, `annotation`, ...).
     #[must_use]
-    pub fn reason(&self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
-            Skip::Windows => "windows",
-            Skip::Annotation => "annotation",
-            Skip::Excluded(_) => "excluded",
-            Skip::NoContainers => "no containers",
+            SkipReason::Windows => "windows",
+            SkipReason::Annotation => "annotation",
+            SkipReason::Excluded => "excluded",
+            SkipReason::NoContainers => "no containers",
         }
     }
 }
 
-/// A finding of the plan, before it is tied to a document.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Note {
-    /// How serious.
-    pub severity: Severity,
-    /// The field, if any.
-    pub path: Option<Path>,
-    /// The message.
-    pub message: String,
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Skip {
+    /// The reason, without the detail.
+    #[must_use]
+    pub fn reason(&self) -> SkipReason {
+        match self {
+            Skip::Windows(_) => SkipReason::Windows,
+            Skip::Annotation => SkipReason::Annotation,
+            Skip::Excluded(_) => SkipReason::Excluded,
+            Skip::NoContainers => SkipReason::NoContainers,
+        }
+    }
+
+    /// The info note that tells the user, with the detail; `None` for a PodSpec without
+    /// containers (the plan warns about a spec without any, and says nothing of a null
+    /// spec).
+    #[must_use]
+    pub fn note(&self) -> Option<String> {
+        match self {
+            Skip::Windows(why) => Some(format!(
+                "left alone: a Windows pod ({why}); its containers read trust from the Windows certificate store, not from files"
+            )),
+            Skip::Annotation => Some(format!(
+                "left alone: annotated {}: \"true\"",
+                wk::SKIP_ANNOTATION
+            )),
+            Skip::Excluded(why) => Some(format!("left alone: {why}")),
+            Skip::NoContainers => None,
+        }
+    }
+}
+
+/// A finding of the plan about the field `path`, before it is tied to a document.
+fn note(severity: Severity, path: Option<Path>, message: String) -> Finding {
+    Finding {
+        path: path.map(|p| p.to_string()),
+        ..Finding::new(severity, message)
+    }
 }
 
 /// What one container gets, for reports.
@@ -78,7 +152,7 @@ pub struct Plan {
     /// Changes to make (empty when everything is already there).
     pub intents: Vec<Intent>,
     /// What to tell the user.
-    pub notes: Vec<Note>,
+    pub notes: Vec<Finding>,
     /// Per container, what it gets.
     pub containers: Vec<ContainerPlan>,
     /// Set when the workload was left alone.
@@ -92,13 +166,9 @@ pub struct Plan {
     pub merge_changes: Vec<String>,
 }
 
-/// A problem that stops the run.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Conflict {
-    /// The field.
-    pub path: Path,
-    /// What is wrong and what to do.
-    pub message: String,
+/// A problem that stops the run: an error about the field `path`, and what to do.
+fn conflict(path: Path, message: String) -> Box<Finding> {
+    Box::new(Finding::new(Severity::Error, message).at(path))
 }
 
 fn node_at<'n>(root: &'n Node, path: &Path) -> Option<&'n Node> {
@@ -405,14 +475,10 @@ fn proxy_notes(opts: &Options, spec_path: &Path, plan: &mut Plan) {
         .map(crate::proxy::Proxy::java_dropped)
         .unwrap_or_default();
     if !dropped.is_empty() {
-        plan.notes.push(Note {
-            severity: Severity::Warning,
-            path: Some(spec_path.clone()),
-            message: format!(
+        plan.notes.push(note(Severity::Warning, Some(spec_path.clone()), format!(
                 "Java has no form for the NO_PROXY entries {}: -Dhttp.nonProxyHosts leaves them out, so Java sends those addresses through the proxy; name the hosts instead if Java must reach them directly",
                 dropped.join(", ")
-            ),
-        });
+            )));
     }
 }
 
@@ -624,13 +690,17 @@ impl Wanted {
 /// `wanted` is `Wanted::new(opts, …)`, prepared once for the run.
 ///
 /// # Errors
-/// A [`Conflict`] when the PodSpec cannot be injected as it is: a different volume with
+/// An error [`Finding`] when the PodSpec cannot be injected as it is: a different volume with
 /// our name, or a field of the wrong type.
-pub fn plan(root: &Node, found: &Found, opts: &Options, wanted: &Wanted) -> Result<Plan, Conflict> {
+pub fn plan(
+    root: &Node,
+    found: &Found,
+    opts: &Options,
+    wanted: &Wanted,
+) -> Result<Plan, Box<Finding>> {
     let mut plan = Plan::default();
     let obj = node_at(root, &found.object_path).unwrap_or(root);
     let spec_path = &found.spec_path;
-    let conflict = |path: Path, message: String| Conflict { path, message };
     let spec =
         node_at(root, spec_path).ok_or_else(|| conflict(spec_path.clone(), "not found".into()))?;
     if spec.entries().is_none() {
@@ -643,33 +713,26 @@ pub fn plan(root: &Node, found: &Found, opts: &Options, wanted: &Wanted) -> Resu
             format!("expected a mapping, found {}", spec.kind_name()),
         ));
     }
-    if is_true(crate::object::annotation(obj, wk::SKIP_ANNOTATION)) {
-        plan.skipped = Some(Skip::Annotation);
-        plan.notes.push(Note {
-            severity: Severity::Info,
-            path: None,
-            message: format!("left alone: annotated {}: \"true\"", wk::SKIP_ANNOTATION),
-        });
+    let skip = if is_true(crate::object::annotation(obj, wk::SKIP_ANNOTATION)) {
+        Some(Skip::Annotation)
+    } else if let Some(why) = excluded(obj, found, opts) {
+        Some(Skip::Excluded(why))
+    } else {
+        windows(spec).map(Skip::Windows)
+    };
+    if let Some(s) = &skip
+        && let Some(message) = s.note()
+    {
+        plan.notes.push(note(
+            Severity::Info,
+            matches!(s, Skip::Windows(_)).then(|| spec_path.clone()),
+            message,
+        ));
+    }
+    if matches!(skip, Some(Skip::Annotation | Skip::Windows(_))) {
+        plan.skipped = skip;
         return Ok(plan);
     }
-    let skip = if let Some(why) = excluded(obj, found, opts) {
-        plan.notes.push(Note {
-            severity: Severity::Info,
-            path: None,
-            message: format!("left alone: {why}"),
-        });
-        Some(Skip::Excluded(why))
-    } else if let Some(why) = windows(spec) {
-        plan.notes.push(Note {
-            severity: Severity::Info,
-            path: Some(spec_path.clone()),
-            message: format!("left alone: a Windows pod ({why}); its containers read trust from the Windows certificate store, not from files"),
-        });
-        plan.skipped = Some(Skip::Windows);
-        return Ok(plan);
-    } else {
-        None
-    };
     // An excluded workload is not injected, and what an earlier run injected into it
     // (under other options) is removed.
     let inject = skip.is_none();
@@ -853,13 +916,11 @@ pub fn plan(root: &Node, found: &Found, opts: &Options, wanted: &Wanted) -> Resu
                     .iter()
                     .find(|g| glob_match(g, &name))
             {
-                plan.notes.push(Note {
-                    severity: Severity::Info,
-                    path: Some(cpath.clone()),
-                    message: format!(
-                        "container {name:?} left alone: matches --exclude-container {g:?}"
-                    ),
-                });
+                plan.notes.push(note(
+                    Severity::Info,
+                    Some(cpath.clone()),
+                    format!("container {name:?} left alone: matches --exclude-container {g:?}"),
+                ));
                 container_injected = false;
             }
             let want = Want {
@@ -901,11 +962,11 @@ pub fn plan(root: &Node, found: &Found, opts: &Options, wanted: &Wanted) -> Resu
     }
     if !any_container && inject {
         plan.skipped = Some(Skip::NoContainers);
-        plan.notes.push(Note {
-            severity: Severity::Warning,
-            path: Some(spec_path.clone()),
-            message: "left alone: the PodSpec has no containers".into(),
-        });
+        plan.notes.push(note(
+            Severity::Warning,
+            Some(spec_path.clone()),
+            "left alone: the PodSpec has no containers".into(),
+        ));
         plan.intents.clear();
         return Ok(plan);
     }
@@ -1020,7 +1081,7 @@ fn annotation_at<'n>(root: &'n Node, found: &Found, key: &str) -> Option<&'n str
 }
 
 /// The record an earlier run left on the pod template, if any.
-fn read_marker(root: &Node, found: &Found) -> Result<Option<Marker>, Conflict> {
+fn read_marker(root: &Node, found: &Found) -> Result<Option<Marker>, Box<Finding>> {
     let key = wk::INJECTED_ANNOTATION;
     let Some(n) = node_at(root, &found.meta_path)
         .and_then(|m| m.get("annotations"))
@@ -1029,18 +1090,22 @@ fn read_marker(root: &Node, found: &Found) -> Result<Option<Marker>, Conflict> {
         return Ok(None);
     };
     let path = found.meta_path.key("annotations").key(key);
-    let text = n.as_str().ok_or_else(|| Conflict {
-        path: path.clone(),
-        message: format!(
-            "expected the string this tool writes, found {}; remove the annotation (the tool then recognises its earlier injection by its shape)",
-            n.kind_name()
-        ),
+    let text = n.as_str().ok_or_else(|| {
+        conflict(
+            path.clone(),
+            format!(
+                "expected the string this tool writes, found {}; remove the annotation (the tool then recognises its earlier injection by its shape)",
+                n.kind_name()
+            ),
+        )
     })?;
-    Marker::parse(text).map(Some).map_err(|why| Conflict {
-        path,
-        message: format!(
-            "not a record this tool writes ({why}); remove the annotation (the tool then recognises its earlier injection by its shape)"
-        ),
+    Marker::parse(text).map(Some).map_err(|why| {
+        conflict(
+            path,
+            format!(
+                "not a record this tool writes ({why}); remove the annotation (the tool then recognises its earlier injection by its shape)"
+            ),
+        )
     })
 }
 
@@ -1350,15 +1415,15 @@ impl HaveMount<'_> {
 }
 
 /// The list at `key` of the container at `cpath`, checked to be a list or null.
-fn list_of<'n>(c: &'n Node, cpath: &Path, key: &str) -> Result<&'n [Node], Conflict> {
+fn list_of<'n>(c: &'n Node, cpath: &Path, key: &str) -> Result<&'n [Node], Box<Finding>> {
     match c.get(key) {
         Some(m) => match m.items() {
             Some(items) => Ok(items),
             None if m.is_null() => Ok(&[]),
-            None => Err(Conflict {
-                path: cpath.key(key),
-                message: format!("expected a list, found {}", m.kind_name()),
-            }),
+            None => Err(conflict(
+                cpath.key(key),
+                format!("expected a list, found {}", m.kind_name()),
+            )),
         },
         None => Ok(&[]),
     }
@@ -1379,11 +1444,11 @@ fn plan_container<'n>(
     opts: &Options,
     plan: &mut Plan,
     cp: &mut ContainerPlan,
-) -> Result<ContainerRecord, Conflict> {
+) -> Result<ContainerRecord, Box<Finding>> {
     // A container left alone is only cleaned of an earlier injection; a field of the wrong
     // type there is not this run's business.
     let injecting = !want.mounts.is_empty() || !want.env.is_empty();
-    let lenient = |r: Result<&'n [Node], Conflict>| match r {
+    let lenient = |r: Result<&'n [Node], Box<Finding>>| match r {
         Err(_) if !injecting => Ok(&[][..]),
         r => r,
     };
@@ -1629,11 +1694,11 @@ fn plan_container<'n>(
         if mode == EnvMode::Append && e.get("valueFrom").is_none() {
             let before = env_items.get(..i).unwrap_or_default();
             let value = &java_without_unexpandable(value, opts, before, |why| {
-                plan.notes.push(Note {
-                    severity: Severity::Warning,
-                    path: Some(epath.clone()),
-                    message: format!("container {:?}: {why}", cp.name),
-                });
+                plan.notes.push(note(
+                    Severity::Warning,
+                    Some(epath.clone()),
+                    format!("container {:?}: {why}", cp.name),
+                ));
             });
             if value.is_empty() {
                 touched_user.push(i);
@@ -1669,14 +1734,14 @@ fn plan_container<'n>(
                 && !opts.override_env
             {
                 let why = format!("the container points Java at {what} in {var}");
-                plan.notes.push(Note {
-                    severity: Severity::Warning,
-                    path: Some(epath.clone()),
-                    message: format!(
+                plan.notes.push(note(
+                    Severity::Warning,
+                    Some(epath.clone()),
+                    format!(
                         "container {:?}: {why}; kept (pass --override-env to append ours anyway)",
                         cp.name
                     ),
-                });
+                ));
                 cp.kept_env.push((var.clone(), why));
                 if raw != Some(base) {
                     set_env_value(&mut plan.intents, &epath, e, base);
@@ -1721,14 +1786,14 @@ fn plan_container<'n>(
                 }
             });
             cp.env.push(var.clone());
-            plan.notes.push(Note {
-                severity: Severity::Info,
-                path: Some(cpath.key("env")),
-                message: format!(
+            plan.notes.push(note(
+                Severity::Info,
+                Some(cpath.key("env")),
+                format!(
                     "container {:?}: {var} was {shown}; overridden (--override-env)",
                     cp.name
                 ),
-            });
+            ));
         } else if opts.override_env {
             touched_user.push(i);
             set_env_value(&mut plan.intents, &epath, e, value);
@@ -1739,24 +1804,24 @@ fn plan_container<'n>(
                 });
             }
             cp.env.push(var.clone());
-            plan.notes.push(Note {
-                severity: Severity::Info,
-                path: Some(cpath.key("env")),
-                message: format!(
+            plan.notes.push(note(
+                Severity::Info,
+                Some(cpath.key("env")),
+                format!(
                     "container {:?}: {var} was {shown}; overridden (--override-env)",
                     cp.name
                 ),
-            });
+            ));
         } else {
             let why = format!("the container sets {var} to {shown} itself");
-            plan.notes.push(Note {
-                severity: Severity::Warning,
-                path: Some(cpath.key("env")),
-                message: format!(
+            plan.notes.push(note(
+                Severity::Warning,
+                Some(cpath.key("env")),
+                format!(
                     "container {:?}: {why}; kept (pass --override-env to replace it)",
                     cp.name
                 ),
-            });
+            ));
             cp.kept_env.push((var.clone(), why));
         }
     }
@@ -1783,15 +1848,15 @@ fn plan_container<'n>(
             "no mount of the bundle provides {} (another volume is mounted there or over it)",
             files.join(", ")
         );
-        plan.notes.push(Note {
-            severity: Severity::Warning,
-            path: Some(cpath.key("env")),
-            message: format!(
+        plan.notes.push(note(
+            Severity::Warning,
+            Some(cpath.key("env")),
+            format!(
                 "container {:?}: {} not set: {why}",
                 cp.name,
                 names.join(", ")
             ),
-        });
+        ));
         for (v, _) in &missing {
             cp.kept_env.push((v.clone(), why.clone()));
         }
@@ -1986,11 +2051,11 @@ fn mount_val(want: &WantMount, opts: &Options) -> Val {
 
 /// Records a mount left alone, and why, with a warning.
 fn keep_mount(plan: &mut Plan, cp: &mut ContainerPlan, cpath: &Path, path: &str, why: String) {
-    plan.notes.push(Note {
-        severity: Severity::Warning,
-        path: Some(cpath.key("volumeMounts")),
-        message: format!("container {:?}: {why}; left alone", cp.name),
-    });
+    plan.notes.push(note(
+        Severity::Warning,
+        Some(cpath.key("volumeMounts")),
+        format!("container {:?}: {why}; left alone", cp.name),
+    ));
     cp.kept_mounts.push((path.to_owned(), why));
 }
 
@@ -2205,7 +2270,7 @@ fn plan_merge(
     record: &mut Record,
     removed_volumes: &mut Vec<usize>,
     plan: &mut Plan,
-) -> Result<Vec<Val>, Conflict> {
+) -> Result<Vec<Val>, Box<Finding>> {
     let merge = opts.merge.as_ref().filter(|_| want_volume);
     let mut add = Vec::new();
 
@@ -2224,12 +2289,12 @@ fn plan_merge(
             str_at(Some(c), &["name"]) == Some(name.as_str()) && !ours.contains(&i)
         })
     {
-        return Err(Conflict {
-            path: spec_path.key("initContainers").index(i),
-            message: format!(
+        return Err(conflict(
+            spec_path.key("initContainers").index(i),
+            format!(
                 "the pod already has an init container named {name:?}; give our volume (and so the merge init container) another name with --volume-name (spec.volumeName)"
             ),
-        });
+        ));
     }
     let want = merge.map(|m| merge_container_val(opts, m));
     if want.is_some() {
@@ -2306,12 +2371,12 @@ fn plan_merge(
                 .push(format!("the volume {source_name:?} is stale or left"));
             removed_volumes.push(i);
         } else if merge.is_some() {
-            return Err(Conflict {
-                path: spec_path.key("volumes").index(i),
-                message: format!(
+            return Err(conflict(
+                spec_path.key("volumes").index(i),
+                format!(
                     "the pod already has a volume named {source_name:?}, which the start-up merge needs for its source; give our volume another name with --volume-name (spec.volumeName)"
                 ),
-            });
+            ));
         }
     }
     if want_source.is_some() {

@@ -34,23 +34,7 @@ pub struct KrmOutput {
     /// files) rather than on an object.
     pub invalid_config: bool,
     /// The results, for printing on standard error.
-    pub results: Vec<KrmResult>,
-}
-
-/// One entry of `results`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KrmResult {
-    /// `error`, `warning` or `info`.
-    pub severity: Severity,
-    /// The message.
-    pub message: String,
-    /// The object concerned.
-    pub object: Option<ObjectRef>,
-    /// The field path inside the object.
-    pub path: Option<String>,
-    /// Shown even as `info` on a run that succeeds (the partial-trust notice); other `info`
-    /// results are shown only when the run fails.
-    pub notice: bool,
+    pub results: Vec<Finding>,
 }
 
 fn parse_root(input: &str) -> Option<Node> {
@@ -147,67 +131,21 @@ fn prefix(e: ConfigErrors, p: &str) -> ConfigErrors {
 /// ```
 #[must_use]
 pub fn run(input: &str, outer: &Settings) -> KrmOutput {
-    let mut results: Vec<KrmResult> = Vec::new();
-    let err = |message: String| KrmResult {
-        notice: false,
-        severity: Severity::Error,
-        message,
-        object: None,
-        path: None,
-    };
+    let mut results: Vec<Finding> = Vec::new();
+    let err = |message: String| Finding::new(Severity::Error, message);
     let Some(root) = parse_root(input) else {
         results.push(err("the input is not a single ResourceList document".into()));
         return finish(input, None, results);
     };
-    let settings = match settings_from_function_config(root.get("functionConfig")) {
-        Ok(s) => s.overlay(outer.clone()),
-        Err(e) => {
-            results.extend(
-                e.0.into_iter()
-                    .map(|(p, m)| err(format!("invalid configuration: {p}: {m}"))),
-            );
-            return invalid_config(finish(input, Some(&root), results));
-        }
+    let opts = match load_options(&root, outer, &mut results) {
+        Some(opts) => opts,
+        None => return invalid_config(finish(input, Some(&root), results)),
     };
-    let mut opts = match Options::from_settings(&settings) {
-        Ok(o) => o,
-        Err(e) => {
-            results.extend(
-                e.0.into_iter()
-                    .map(|(p, m)| err(format!("invalid configuration: {p}: {m}"))),
-            );
-            return invalid_config(finish(input, Some(&root), results));
-        }
-    };
-    opts.append_generated = false;
-    match opts.load_bundle() {
-        Ok(read) => {
-            for w in &read.warnings {
-                let severity = if opts.strict {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                };
-                results.push(KrmResult {
-                    notice: false,
-                    severity,
-                    message: w.to_string(),
-                    object: None,
-                    path: None,
-                });
-            }
-        }
-        Err(e) => {
-            results.push(err(e.to_string()));
-            return invalid_config(finish(input, Some(&root), results));
-        }
-    }
     let processed = match crate::process(input, &opts) {
         Ok(p) => p,
         Err(Error::Strict { warnings }) => {
             // Under --strict every warning is an error result of its own, on its object.
-            results.extend(warnings.iter().map(|w| KrmResult {
-                notice: false,
+            results.extend(warnings.iter().map(|w| Finding {
                 severity: Severity::Error,
                 ..finding_result(w)
             }));
@@ -224,17 +162,12 @@ pub fn run(input: &str, outer: &Settings) -> KrmOutput {
         .and_then(Node::items)
         .map_or(0, <[_]>::len);
     if let Some(message) = crate::report::no_workload_warning(&processed, items) {
-        results.push(KrmResult {
-            notice: false,
-            severity: if opts.strict {
-                Severity::Error
-            } else {
-                Severity::Warning
-            },
-            message,
-            object: None,
-            path: None,
-        });
+        let severity = if opts.strict {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        results.push(Finding::new(severity, message));
     }
     let Some(new_root) = parse_root(&processed.output) else {
         results.push(err(
@@ -266,41 +199,77 @@ pub fn run(input: &str, outer: &Settings) -> KrmOutput {
     };
     // Partial trust is said in the results too: kpt and kustomize show them.
     if let Some(notice) = crate::reach::partial_notice(&processed, &opts) {
-        results.push(KrmResult {
-            severity: Severity::Info,
-            message: notice,
-            object: None,
-            path: None,
+        results.push(Finding {
             notice: true,
+            ..Finding::new(Severity::Info, notice)
         });
     }
     finish(&out, Some(&final_root), results)
 }
 
-fn error_result(e: &Error) -> KrmResult {
-    let (object, path) = match e {
-        Error::Inject { object, path, .. } => (
-            object.as_deref().cloned(),
-            Some(strip_item(path)).filter(|p| !p.starts_with('(')),
-        ),
-        _ => (None, None),
+/// The options of the run: the `functionConfig` over `outer`, with the CA files read.
+/// Their problems go into `results`, the certificate warnings too; `None` when the
+/// configuration is invalid.
+fn load_options(root: &Node, outer: &Settings, results: &mut Vec<Finding>) -> Option<Options> {
+    let err = |message: String| Finding::new(Severity::Error, message);
+    let invalid = |e: ConfigErrors| {
+        e.0.into_iter()
+            .map(move |(p, m)| err(format!("invalid configuration: {p}: {m}")))
     };
-    KrmResult {
-        notice: false,
-        severity: Severity::Error,
-        message: e.to_string(),
-        object,
-        path,
+    let settings = match settings_from_function_config(root.get("functionConfig")) {
+        Ok(s) => s.overlay(outer.clone()),
+        Err(e) => {
+            results.extend(invalid(e));
+            return None;
+        }
+    };
+    let mut opts = match Options::from_settings(&settings) {
+        Ok(o) => o,
+        Err(e) => {
+            results.extend(invalid(e));
+            return None;
+        }
+    };
+    opts.append_generated = false;
+    match opts.load_bundle() {
+        Ok(read) => {
+            let severity = if opts.strict {
+                Severity::Error
+            } else {
+                Severity::Warning
+            };
+            results.extend(
+                read.warnings
+                    .iter()
+                    .map(|w| Finding::new(severity, w.to_string())),
+            );
+            Some(opts)
+        }
+        Err(e) => {
+            results.push(err(e.to_string()));
+            None
+        }
     }
 }
 
-fn finding_result(f: &Finding) -> KrmResult {
-    KrmResult {
-        notice: false,
-        severity: f.severity,
-        message: f.message.clone(),
-        object: f.object.clone(),
-        path: f.path.as_ref().map(|p| strip_item(p)),
+fn error_result(e: &Error) -> Finding {
+    let mut r = Finding::new(Severity::Error, e.to_string());
+    if let Error::Inject(f) = e {
+        r.object.clone_from(&f.object);
+        r.path = f
+            .path
+            .as_deref()
+            .map(strip_item)
+            .filter(|p| !p.starts_with('('));
+    }
+    r
+}
+
+/// The result of a finding of the run: its field is named inside its item.
+fn finding_result(f: &Finding) -> Finding {
+    Finding {
+        path: f.path.as_deref().map(strip_item),
+        ..f.clone()
     }
 }
 
@@ -323,7 +292,6 @@ fn add_generated(
 ) -> Result<String, String> {
     let items = root.get("items").and_then(Node::items).unwrap_or(&[]);
     let crlf = text.contains("\r\n");
-    let nl = if crlf { "\r\n" } else { "\n" };
     let mut replace: Vec<(usize, usize, String)> = Vec::new();
     let mut editor = TextEditor::new(text, root, crlf);
     let kind = match opts.source.kind {
@@ -331,6 +299,61 @@ fn add_generated(
         crate::config::SourceKind::Secret => "Secret",
         crate::config::SourceKind::ClusterTrustBundle { .. } => "ClusterTrustBundle",
     };
+    drop_stale(&mut editor, items, opts, kind, namespaces)?;
+    for ns in namespaces {
+        let file = if ns.is_empty() {
+            format!("{}.yaml", opts.source.name)
+        } else {
+            format!("{}_{ns}.yaml", opts.source.name)
+        };
+        let annotations = vec![
+            ("config.kubernetes.io/path".to_owned(), file.clone()),
+            ("internal.config.kubernetes.io/path".to_owned(), file),
+        ];
+        let existing = items.iter().find(|i| {
+            let o = ObjectRef::of(i);
+            crate::object::is_generated(i)
+                && o.is_some_and(|o| {
+                    o.name == opts.source.name && o.namespace.clone().unwrap_or_default() == *ns
+                })
+        });
+        match existing {
+            Some(item) => replace.extend(refreshed(text, item, opts, loaded, ns)),
+            None => {
+                let body = crate::generate::render(opts, loaded, ns, &annotations, "\n");
+                editor
+                    .apply(&Intent {
+                        path: Path::default().key("items"),
+                        op: Op::AppendBlock(body),
+                    })
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    let mut splices = editor.finish();
+    splices.extend(replace.into_iter().map(|(s, e, t)| (s, e, t.into())));
+    splices.sort_by_key(|s| s.0);
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    for (s, e, t) in splices {
+        out.push_str(&text[pos..s]);
+        out.push_str(&t);
+        pos = e;
+    }
+    out.push_str(&text[pos..]);
+    Ok(out)
+}
+
+/// Removes the bundle items generated by an earlier run for namespaces that no longer
+/// have an injected workload; refuses a package's own bundle object that a generated one
+/// would overwrite.
+fn drop_stale(
+    editor: &mut TextEditor<'_>,
+    items: &[Node],
+    opts: &Options,
+    kind: &str,
+    namespaces: &std::collections::BTreeSet<String>,
+) -> Result<(), String> {
     for (index, item) in items.iter().enumerate() {
         let Some(o) = ObjectRef::of(item) else {
             continue;
@@ -363,95 +386,61 @@ fn add_generated(
             ));
         }
     }
-    for ns in namespaces {
-        let file = if ns.is_empty() {
-            format!("{}.yaml", opts.source.name)
-        } else {
-            format!("{}_{ns}.yaml", opts.source.name)
-        };
-        let annotations = vec![
-            ("config.kubernetes.io/path".to_owned(), file.clone()),
-            ("internal.config.kubernetes.io/path".to_owned(), file),
-        ];
-        let existing = items.iter().find(|i| {
-            let o = ObjectRef::of(i);
-            crate::object::is_generated(i)
-                && o.is_some_and(|o| {
-                    o.name == opts.source.name && o.namespace.clone().unwrap_or_default() == *ns
-                })
-        });
-        match existing {
-            Some(item) => {
-                // Keep the annotations kpt and kustomize put on it (path, index, id).
-                let keep: Vec<(String, String)> = crate::object::annotations(item)
-                    .and_then(Node::entries)
-                    .map(|es| {
-                        es.iter()
-                            .filter_map(|(k, v)| {
-                                Some((k.as_str()?.to_owned(), v.as_str()?.to_owned()))
-                            })
-                            .filter(|(k, _)| {
-                                k.starts_with("config.kubernetes.io/")
-                                    || k.starts_with("internal.config.kubernetes.io/")
-                                    || k.starts_with("kustomize.config.k8s.io/")
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let body = crate::generate::render(opts, loaded, ns, &keep, nl);
-                let start = item.start;
-                let col = start - text[..start].rfind('\n').map_or(0, |i| i + 1);
-                let indented: String = body
-                    .lines()
-                    .enumerate()
-                    .map(|(i, l)| {
-                        if i == 0 {
-                            format!("{l}{nl}")
-                        } else {
-                            format!("{}{l}{nl}", " ".repeat(col))
-                        }
-                    })
-                    .collect();
-                let end = match text[item.end..].find('\n') {
-                    Some(i)
-                        if !text[text[..item.end].rfind('\n').map_or(0, |p| p + 1)..item.end]
-                            .trim()
-                            .is_empty() =>
-                    {
-                        item.end + i + 1
-                    }
-                    _ => text[..item.end].rfind('\n').map_or(0, |p| p + 1),
-                };
-                if text[start..end] != indented {
-                    replace.push((start, end, indented));
-                }
-            }
-            None => {
-                let body = crate::generate::render(opts, loaded, ns, &annotations, "\n");
-                editor
-                    .apply(&Intent {
-                        path: Path::default().key("items"),
-                        op: Op::AppendBlock(body),
-                    })
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-    }
-    let mut splices = editor.finish();
-    splices.extend(replace.into_iter().map(|(s, e, t)| (s, e, t.into())));
-    splices.sort_by_key(|s| s.0);
-    let mut out = String::with_capacity(text.len());
-    let mut pos = 0;
-    for (s, e, t) in splices {
-        out.push_str(&text[pos..s]);
-        out.push_str(&t);
-        pos = e;
-    }
-    out.push_str(&text[pos..]);
-    Ok(out)
+    Ok(())
 }
 
-fn result_val(r: &KrmResult) -> Val {
+/// The replacement of the generated bundle `item` of namespace `ns` when its text is not
+/// what this run generates: `(start, end, text)` over its lines, indented as it is.
+fn refreshed(
+    text: &str,
+    item: &Node,
+    opts: &Options,
+    loaded: &crate::config::Loaded,
+    ns: &str,
+) -> Option<(usize, usize, String)> {
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    // Keep the annotations kpt and kustomize put on it (path, index, id).
+    let keep: Vec<(String, String)> = crate::object::annotations(item)
+        .and_then(Node::entries)
+        .map(|es| {
+            es.iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
+                .filter(|(k, _)| {
+                    k.starts_with("config.kubernetes.io/")
+                        || k.starts_with("internal.config.kubernetes.io/")
+                        || k.starts_with("kustomize.config.k8s.io/")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let body = crate::generate::render(opts, loaded, ns, &keep, nl);
+    let start = item.start;
+    let col = start - text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let indented: String = body
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l}{nl}")
+            } else {
+                format!("{}{l}{nl}", " ".repeat(col))
+            }
+        })
+        .collect();
+    let end = match text[item.end..].find('\n') {
+        Some(i)
+            if !text[text[..item.end].rfind('\n').map_or(0, |p| p + 1)..item.end]
+                .trim()
+                .is_empty() =>
+        {
+            item.end + i + 1
+        }
+        _ => text[..item.end].rfind('\n').map_or(0, |p| p + 1),
+    };
+    (text[start..end] != indented).then_some((start, end, indented))
+}
+
+fn result_val(r: &Finding) -> Val {
     let mut m = vec![
         ("message".to_owned(), Val::str(&r.message)),
         ("severity".to_owned(), Val::str(r.severity.to_string())),
@@ -482,24 +471,39 @@ fn invalid_config(out: KrmOutput) -> KrmOutput {
     }
 }
 
-fn finish(text: &str, root: Option<&Node>, results: Vec<KrmResult>) -> KrmOutput {
+fn finish(text: &str, root: Option<&Node>, results: Vec<Finding>) -> KrmOutput {
     let failed = results.iter().any(|r| r.severity == Severity::Error);
-    let shown: Vec<&KrmResult> = results
+    let shown: Vec<&Finding> = results
         .iter()
         .filter(|r| r.severity >= Severity::Warning || r.notice || failed)
         .collect();
-    let Some(root) = root.filter(|_| !shown.is_empty()) else {
-        return KrmOutput {
-            text: text.to_owned(),
-            failed,
-            invalid_config: false,
-            results,
-        };
-    };
-    // A result already listed (this function ran on its own output) is not repeated, so a
-    // second run changes nothing; results of other functions are kept as they are.
-    let listed: Vec<(String, String, String)> = root
-        .get("results")
+    let written = root.filter(|_| !shown.is_empty()).and_then(|root| {
+        // A result already listed (this function ran on its own output) is not repeated,
+        // so a second run changes nothing; results of other functions are kept as they are.
+        let listed = listed_results(root);
+        let shown: Vec<&Finding> = shown
+            .into_iter()
+            .filter(|r| {
+                !listed.contains(&(
+                    r.message.clone(),
+                    r.severity.to_string(),
+                    r.path.clone().unwrap_or_default(),
+                ))
+            })
+            .collect();
+        with_results(text, root, &shown)
+    });
+    KrmOutput {
+        text: written.unwrap_or_else(|| text.to_owned()),
+        failed,
+        invalid_config: false,
+        results,
+    }
+}
+
+/// The results the ResourceList already lists: message, severity and field path of each.
+fn listed_results(root: &Node) -> Vec<(String, String, String)> {
+    root.get("results")
         .and_then(Node::items)
         .unwrap_or(&[])
         .iter()
@@ -513,24 +517,15 @@ fn finish(text: &str, root: Option<&Node>, results: Vec<KrmResult>) -> KrmOutput
                 .to_owned();
             (get("message"), get("severity"), path)
         })
-        .collect();
-    let shown: Vec<&KrmResult> = shown
-        .into_iter()
-        .filter(|r| {
-            !listed.contains(&(
-                r.message.clone(),
-                r.severity.to_string(),
-                r.path.clone().unwrap_or_default(),
-            ))
-        })
-        .collect();
+        .collect()
+}
+
+/// The ResourceList `text` (whose tree is `root`) with `shown` added to its `results`;
+/// `None` when there is nothing to add, or the results cannot be added in place (a
+/// ResourceList in flow style).
+fn with_results(text: &str, root: &Node, shown: &[&Finding]) -> Option<String> {
     if shown.is_empty() {
-        return KrmOutput {
-            text: text.to_owned(),
-            failed,
-            invalid_config: false,
-            results,
-        };
+        return None;
     }
     let vals: Vec<Val> = shown.iter().map(|r| result_val(r)).collect();
     let intents: Vec<Intent> = match root.get("results") {
@@ -552,15 +547,7 @@ fn finish(text: &str, root: Option<&Node>, results: Vec<KrmResult>) -> KrmOutput
     };
     let mut editor = TextEditor::new(text, root, text.contains("\r\n"));
     for i in &intents {
-        if editor.apply(i).is_err() {
-            // A ResourceList in flow style: write the results as JSON at the end of it.
-            return KrmOutput {
-                text: text.to_owned(),
-                failed,
-                invalid_config: false,
-                results,
-            };
-        }
+        editor.apply(i).ok()?;
     }
     let mut out = String::with_capacity(text.len() + 256);
     let mut pos = 0;
@@ -570,12 +557,7 @@ fn finish(text: &str, root: Option<&Node>, results: Vec<KrmResult>) -> KrmOutput
         pos = e;
     }
     out.push_str(&text[pos..]);
-    KrmOutput {
-        text: out,
-        failed,
-        invalid_config: false,
-        results,
-    }
+    Some(out)
 }
 
 #[cfg(test)]

@@ -49,7 +49,8 @@ pub mod yaml;
 
 pub use bundle::{BundleError, BundleWarning, Certificate, PublicRoots, ReadBundle, WarningKind};
 pub use config::{Options, Settings};
-pub use error::{DocRef, Error, Exit, Finding, Severity};
+pub use error::{DocRef, Error, Exit, Finding, OddLineBreak, OverLimit, Severity};
+pub use inject::{Skip, SkipReason};
 pub use merge::{MergeArgs, MergeError, Merged, merge};
 pub use pipeline::{
     Processed, Reports, Summary, WorkloadReport, plan_edits, plan_edits_reporting, process,

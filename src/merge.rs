@@ -18,6 +18,22 @@ use crate::bundle::{
 use crate::well_known as wk;
 
 /// What to merge, and where to.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let out = std::env::temp_dir().join(format!("trust-inject-doc-merge-args-{}", std::process::id()));
+/// std::fs::create_dir_all(&out)?;
+/// let args = trust_inject::MergeArgs {
+///     sources: vec!["testdata/pki/corp-root.pem".into()],
+///     output_dir: out.clone(),
+///     public_roots: trust_inject::PublicRoots::None,
+/// };
+/// let merged = trust_inject::merge(&args).map_err(|e| e.to_string())?;
+/// assert_eq!(merged.private, 1);
+/// std::fs::remove_dir_all(out).ok();
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MergeArgs {
     /// The source files or directories (a mounted ConfigMap key, or the volume's directory).
@@ -29,6 +45,23 @@ pub struct MergeArgs {
 }
 
 /// What a merge wrote.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let out = std::env::temp_dir().join(format!("trust-inject-doc-merged-{}", std::process::id()));
+/// std::fs::create_dir_all(&out)?;
+/// let args = trust_inject::MergeArgs {
+///     sources: vec!["testdata/pki/corp-root.pem".into()],
+///     output_dir: out.clone(),
+///     public_roots: trust_inject::PublicRoots::None,
+/// };
+/// let merged: trust_inject::Merged = trust_inject::merge(&args).map_err(|e| e.to_string())?;
+/// assert_eq!((merged.private, merged.total), (1, 1));
+/// assert!(merged.files.iter().all(|f| out.join(f).is_file()));
+/// std::fs::remove_dir_all(out).ok();
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Merged {
     /// The names of the files written, in order.
@@ -42,6 +75,17 @@ pub struct Merged {
 }
 
 /// Why a merge failed; nothing was written.
+///
+/// # Examples
+/// ```
+/// let args = trust_inject::MergeArgs {
+///     sources: vec!["testdata/pki/no-such-file.pem".into()],
+///     output_dir: std::env::temp_dir().join("trust-inject-doc-merge-error"),
+///     public_roots: trust_inject::PublicRoots::None,
+/// };
+/// let err = trust_inject::merge(&args).expect_err("an absent source");
+/// assert!(matches!(err, trust_inject::MergeError::Absent { .. }));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MergeError {
@@ -161,7 +205,24 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), MergeError> {
 /// Runs the merge now.
 ///
 /// # Errors
-/// As [`merge_at`].
+/// [`MergeError`] when a source is absent, empty or holds anything but certificates, or an
+/// output file cannot be written. Nothing is written unless every source was valid.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let out = std::env::temp_dir().join(format!("trust-inject-doc-merge-{}", std::process::id()));
+/// std::fs::create_dir_all(&out)?;
+/// let args = trust_inject::MergeArgs {
+///     sources: vec!["testdata/pki/corp-root.pem".into()],
+///     output_dir: out.clone(),
+///     public_roots: trust_inject::PublicRoots::None,
+/// };
+/// let merged = trust_inject::merge(&args).map_err(|e| e.to_string())?;
+/// assert!(merged.warnings.is_empty());
+/// std::fs::remove_dir_all(out).ok();
+/// # Ok(()) }
+/// ```
 pub fn merge(args: &MergeArgs) -> Result<Merged, MergeError> {
     merge_at(args, SystemTime::now())
 }

@@ -9,10 +9,11 @@ use memchr::memmem;
 use rayon::prelude::*;
 
 use crate::config::Options;
-use crate::error::{DocRef, Error, Finding, Severity};
-use crate::inject::{ContainerPlan, Wanted, plan};
+use crate::error::{DocRef, Error, Finding, OverLimit, Severity};
+use crate::inject::{ContainerPlan, Skip, SkipReason, Wanted, plan};
 use crate::well_known as wk;
-use crate::workload::{NEVER_WORKLOADS, NotFound, ObjectRef, find_pod_specs};
+use crate::workload::{Found, NEVER_WORKLOADS, NotFound, ObjectRef, find_pod_specs};
+use crate::yaml::ResolveError;
 use crate::yaml::{
     Chunk, Document, Intent, Node, Op, Path, TextEditor, apply_to_tree, count_lines,
     duplicate_keys, emit_document, guess_object, helm_source, odd_line_break, parse_chunk_lenient,
@@ -20,6 +21,19 @@ use crate::yaml::{
 };
 
 /// What happened to one workload, for reports.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::plan_edits_reporting(pod, &opts, trust_inject::Reports::PerWorkload)?;
+/// let w: &trust_inject::WorkloadReport = &run.workloads[0];
+/// assert_eq!((w.object.kind.as_str(), w.spec_path.as_str()), ("Pod", "spec"));
+/// assert!(w.changed && w.volume_added && w.skipped.is_none());
+/// assert!(w.containers[0].mounts.contains(&"/etc/trust-inject".to_owned()));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkloadReport {
     /// The document.
@@ -29,7 +43,7 @@ pub struct WorkloadReport {
     /// Field path of the PodSpec.
     pub spec_path: String,
     /// Why it was left alone, if it was.
-    pub skipped: Option<String>,
+    pub skipped: Option<Skip>,
     /// Per container, what it got.
     pub containers: Vec<ContainerPlan>,
     /// Whether its document changed.
@@ -43,6 +57,18 @@ pub struct WorkloadReport {
 }
 
 /// Counts for the summary line.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::process(&format!("{pod}---\nkind: Service\n"), &opts)?;
+/// let s: &trust_inject::Summary = &run.summary;
+/// assert_eq!((s.documents, s.workloads, s.containers, s.changed), (2, 1, 1, 1));
+/// assert!(s.namespaces.contains("web"));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Documents in the stream.
@@ -56,7 +82,7 @@ pub struct Summary {
     /// Namespaces of injected workloads (`""` for none).
     pub namespaces: BTreeSet<String>,
     /// Workloads left alone, by reason.
-    pub skipped: BTreeMap<&'static str, usize>,
+    pub skipped: BTreeMap<SkipReason, usize>,
     /// Warnings.
     pub warnings: usize,
     /// Documents that changed.
@@ -64,6 +90,18 @@ pub struct Summary {
 }
 
 /// The result of a run.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let planned: trust_inject::Processed = trust_inject::plan_edits(pod, &opts)?;
+/// let mut out = Vec::new();
+/// planned.write_output(pod, &mut out).map_err(|e| e.to_string())?;
+/// assert_eq!(String::from_utf8(out).map_err(|e| e.to_string())?, trust_inject::process(pod, &opts)?.output);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Processed {
     /// The output stream (empty from [`plan_edits`], which leaves assembling to
@@ -133,6 +171,19 @@ impl Processed {
 }
 
 /// How much a run keeps about each workload.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use trust_inject::Reports;
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let lean = trust_inject::plan_edits_reporting(pod, &opts, Reports::SummaryOnly)?;
+/// let full = trust_inject::plan_edits_reporting(pod, &opts, Reports::PerWorkload)?;
+/// assert!(lean.workloads.is_empty() && full.workloads.len() == 1);
+/// assert_eq!(lean.summary, full.summary);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reports {
     /// A [`WorkloadReport`] per workload in [`Processed::workloads`], for `check` and the
@@ -149,6 +200,18 @@ pub enum Reports {
 ///
 /// # Errors
 /// As [`process`].
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let planned = trust_inject::plan_edits(pod, &opts)?;
+/// assert!(planned.output.is_empty() && !planned.splices.is_empty());
+/// // Every edit inserts lines: nothing of the input is replaced.
+/// assert!(planned.splices.iter().all(|(start, end, _)| start == end));
+/// # Ok(()) }
+/// ```
 pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
     plan_edits_reporting(input, opts, Reports::PerWorkload)
 }
@@ -157,6 +220,16 @@ pub fn plan_edits(input: &str, opts: &Options) -> Result<Processed, Error> {
 ///
 /// # Errors
 /// As [`process`].
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::plan_edits_reporting(pod, &opts, trust_inject::Reports::PerWorkload)?;
+/// assert_eq!(run.workloads[0].object.name, "p");
+/// # Ok(()) }
+/// ```
 pub fn plan_edits_reporting(
     input: &str,
     opts: &Options,
@@ -209,8 +282,8 @@ pub fn plan_edits_reporting(
                     return Err(e);
                 }
             };
-            for f in &mut c.findings {
-                f.doc.index += offset;
+            for d in c.findings.iter_mut().filter_map(|f| f.doc.as_mut()) {
+                d.index += offset;
             }
             for w in &mut c.workloads {
                 w.doc.index += offset;
@@ -322,18 +395,18 @@ pub fn plan_edits_reporting(
         .windows(2)
         .find(|w| w[1].0 < w[0].1 || w[0].1 < w[0].0)
     {
-        return Err(Error::Inject {
-            object: None,
-            doc: Box::new(DocRef {
+        return Err(Error::inject(
+            DocRef {
                 index: 0,
                 first_line: count_lines(&input[..w[1].0.min(input.len())]) + 1,
                 last_line: count_lines(&input[..w[0].1.min(input.len())]) + 1,
                 object: None,
                 source: None,
-            }),
-            path: "(document)".into(),
-            message: "two changes overlap (internal error: please report it with the input)".into(),
-        });
+            },
+            None,
+            "(document)",
+            "two changes overlap (internal error: please report it with the input)",
+        ));
     }
     out.splices = splices;
     Ok(out)
@@ -355,16 +428,16 @@ fn collision(opts: &Options, ns: &str, chart: &DocRef, first: Option<&DocRef>) -
     } else {
         format!("in namespace {ns:?}")
     };
-    Error::Inject {
-        object: None,
-        doc: Box::new(chart.clone()),
-        path: "metadata.name".into(),
-        message: format!(
+    Error::inject(
+        chart.clone(),
+        None,
+        "metadata.name",
+        format!(
             "the stream already has this {kind} {name:?}, and --ca-file would generate another {kind} {name:?} for the workloads {where_}{first}, which would overwrite it on apply; name the generated one differently with --bundle-name (spec.source.bundleName), or inject the chart's own with --{flag} {name}",
             name = opts.source.name,
             flag = kind.to_ascii_lowercase(),
         ),
-    }
+    )
 }
 
 /// Inputs larger than this are parsed on every core.
@@ -379,19 +452,13 @@ static CONTAINERS: std::sync::LazyLock<memmem::Finder<'static>> =
 static GENERATED: std::sync::LazyLock<memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memmem::Finder::new(wk::GENERATED_ANNOTATION.as_bytes()));
 
-fn skip_key(reason: &str) -> &'static str {
-    match reason {
-        "windows" => "windows",
-        "annotation" => "annotation",
-        "excluded" => "excluded",
-        _ => "no containers",
-    }
-}
-
 fn doc_of(e: &mut Error) -> Option<&mut DocRef> {
     match e {
         Error::Yaml { doc, .. } => Some(doc),
-        Error::Inject { doc, .. } | Error::Limit { doc, .. } => Some(&mut **doc),
+        Error::Inject(f) => f.doc.as_mut(),
+        Error::Limit { doc, .. } | Error::LineBreak { doc, .. } | Error::BadMerge { doc, .. } => {
+            Some(&mut **doc)
+        }
         _ => None,
     }
 }
@@ -414,7 +481,7 @@ struct ChunkOut {
     injected: usize,
     containers: usize,
     /// Workloads left alone, by reason.
-    skipped: Vec<(&'static str, usize)>,
+    skipped: Vec<(SkipReason, usize)>,
     /// The namespaces of injected workloads, each with the first one injected there.
     first_in_ns: Vec<(String, DocRef, ObjectRef)>,
     /// Bundle objects generated earlier: namespace, span of the object, span to remove.
@@ -484,12 +551,10 @@ fn process_chunk_as(
             source: helm_source(text),
         })
     };
-    if build && let Some(what) = odd_line_break(text) {
-        return Err(Error::Limit {
+    if build && let Some(found) = odd_line_break(text) {
+        return Err(Error::LineBreak {
             doc: chunk_ref(),
-            message: format!(
-                "the document uses {what}, which YAML 1.1 (what Kubernetes reads) and YAML 1.2 treat differently or this tool cannot edit safely; convert it to LF or CRLF line endings"
-            ),
+            found,
         });
     }
     if build
@@ -498,11 +563,10 @@ fn process_chunk_as(
     {
         return Err(Error::Limit {
             doc: chunk_ref(),
-            message: format!(
-                "the document may hold a workload and has {} bytes, over the limit of {} (Kubernetes stores no object over 1.5 MiB); raise it with --max-workload-bytes",
-                text.len(),
-                opts.max_workload_bytes
-            ),
+            over: OverLimit::WorkloadBytes {
+                bytes: text.len(),
+                limit: opts.max_workload_bytes,
+            },
         });
     }
     // Most documents that need no tree are plain block style, which a line scan proves
@@ -547,7 +611,9 @@ fn process_chunk_as(
                             object: guess_object(text),
                             source: helm_source(text),
                         },
-                        message: e.to_string(),
+                        line: e.line,
+                        column: e.col,
+                        problem: e.message,
                     }
                 },
             )?;
@@ -619,6 +685,15 @@ fn process_chunk_as(
     Ok(out)
 }
 
+/// One document of a chunk: the whole input, where the document sits in it, its tree as
+/// written, and whether the input's line breaks are CRLF.
+struct DocText<'a> {
+    input: &'a str,
+    doc: &'a Document,
+    root: &'a Node,
+    crlf: bool,
+}
+
 #[expect(
     clippy::too_many_arguments,
     reason = "the document, its context and the run's prepared values"
@@ -633,126 +708,37 @@ fn process_doc(
     wanted: &Wanted,
     out: &mut ChunkOut,
 ) -> Result<(), Error> {
+    let d = DocText {
+        input,
+        doc,
+        root,
+        crlf,
+    };
     // The fast reader accepts no anchor, alias or merge key: no need to look.
     let has_alias_or_merge = !doc.simple && root.has_alias_or_merge();
-    let resolve = |docref: &DocRef| {
-        root.resolve(&opts.limits).map_err(|e| Error::Limit {
-            doc: Box::new(DocRef {
-                object: docref.object.clone().or_else(|| {
-                    guess_object(&input[doc.start.min(input.len())..doc.end.min(input.len())])
-                }),
-                ..docref.clone()
-            }),
-            message: e.to_string(),
-        })
-    };
-    let resolved = if has_alias_or_merge {
-        Some(resolve(&docref)?)
-    } else {
-        None
-    };
+    let resolved = has_alias_or_merge
+        .then(|| resolve_doc(&d, &docref, opts))
+        .transpose()?;
     let view = resolved.as_ref().unwrap_or(root);
-    let mut found = Vec::new();
-    let mut not_found = Vec::new();
-    find_pod_specs(
-        view,
-        &Path::default(),
-        &opts.rules,
-        &mut found,
-        &mut not_found,
-    );
+    let (mut found, mut not_found) = (Vec::new(), Vec::new());
+    let top = Path::default();
+    find_pod_specs(view, &top, &opts.rules, &mut found, &mut not_found);
     let object = ObjectRef::of(view).unwrap_or_default();
     docref.object = Some(object.to_string());
     if docref.source.is_none() {
         // Helm 4 names each document's template in an annotation instead of a comment.
-        docref.source = view
-            .get("metadata")
-            .and_then(|m| m.get("annotations"))
-            .and_then(|a| a.get(wk::HELM_FILENAME_ANNOTATION))
+        docref.source = crate::object::annotation(view, wk::HELM_FILENAME_ANNOTATION)
             .and_then(Node::as_str)
             .map(str::to_owned);
     }
-    let finding = |severity, object: &ObjectRef, path: Option<String>, message: String| Finding {
-        severity,
-        doc: docref.clone(),
-        object: Some(object.clone()),
-        path,
-        message,
-    };
-    for nf in &not_found {
-        let NotFound::WorkloadRef(o) = nf;
-        out.findings.push(finding(
-            Severity::Info,
-            o,
-            None,
-            "left alone: the Rollout uses workloadRef; its Deployment is injected instead".into(),
-        ));
-    }
+    doc_findings(root, &not_found, !found.is_empty(), &docref, &object, out);
     if found.is_empty() {
         return Ok(());
-    }
-    for (path, key) in duplicate_keys(root) {
-        out.findings.push(finding(
-            Severity::Warning,
-            &object,
-            Some(path),
-            format!("duplicate key {key:?}: Kubernetes keeps the last one, and so does this tool; fix the template"),
-        ));
     }
     let mut intents: Vec<Intent> = Vec::new();
     let first_workload = out.workloads.len();
     for f in &found {
-        let p = plan(view, f, opts, wanted).map_err(|c| Error::Inject {
-            object: Some(Box::new(f.object.clone())),
-            doc: Box::new(DocRef {
-                object: Some(f.object.to_string()),
-                ..docref.clone()
-            }),
-            path: c.path.to_string(),
-            message: c.message,
-        })?;
-        for n in p.notes {
-            out.findings.push(finding(
-                n.severity,
-                &f.object,
-                n.path.map(|p| p.to_string()),
-                n.message,
-            ));
-        }
-        match &p.skipped {
-            Some(s) => {
-                let reason = skip_key(s.reason());
-                match out.skipped.iter_mut().find(|(r, _)| *r == reason) {
-                    Some((_, n)) => *n += 1,
-                    None => out.skipped.push((reason, 1)),
-                }
-            }
-            None => {
-                out.injected += 1;
-                out.containers += p.containers.len();
-                let ns = f.object.namespace.as_deref().unwrap_or_default();
-                if !out.first_in_ns.iter().any(|(n, _, _)| n == ns) {
-                    out.first_in_ns
-                        .push((ns.to_owned(), docref.clone(), f.object.clone()));
-                }
-            }
-        }
-        if !out.keep_reports {
-            intents.extend(p.intents);
-            continue;
-        }
-        out.workloads.push(WorkloadReport {
-            doc: docref.clone(),
-            object: f.object.clone(),
-            spec_path: f.spec_path.to_string(),
-            skipped: p.skipped.as_ref().map(|s| s.reason().to_owned()),
-            containers: p.containers,
-            changed: false,
-            volume_added: p.volume_added,
-            annotation_changed: p.annotation_changed,
-            merge_changes: p.merge_changes,
-        });
-        intents.extend(p.intents);
+        intents.extend(plan_workload(view, f, &docref, opts, wanted, out)?);
     }
     if intents.is_empty() {
         return Ok(());
@@ -761,30 +747,184 @@ fn process_doc(
     for w in &mut out.workloads[first_workload..] {
         w.changed = true;
     }
-    // With aliases or merge keys, only what no alias or merge reaches is edited in place.
-    let why = if has_alias_or_merge && !intents.iter().all(|i| root.path_is_unshared(&i.path)) {
-        "aliases or merge keys reach where the change goes".to_owned()
-    } else {
-        let mut editor = TextEditor::new(input, root, crlf);
-        editor.note_removals(&intents);
-        match intents.iter().try_for_each(|i| editor.apply(i)) {
-            Ok(()) => {
-                let edits = editor.finish();
-                // Edits that overlap would garble the text: never write them.
-                if edits.windows(2).all(|w| w[0].1 <= w[1].0) {
-                    out.splices.extend(edits);
-                    return Ok(());
-                }
-                "the in-place edits overlap".to_owned()
-            }
-            Err(e) => e.to_string(),
+    let why = match edit_in_place(&d, &intents, has_alias_or_merge) {
+        Ok(edits) => {
+            out.splices.extend(edits);
+            return Ok(());
         }
+        Err(why) => why,
     };
-    // Re-emit the document from its resolved form.
-    let mut tree = match resolved {
+    let tree = match resolved {
         Some(r) => r,
-        None => resolve(&docref)?,
+        None => resolve_doc(&d, &docref, opts)?,
     };
+    out.splices
+        .push(re_emit(&d, tree, intents, &docref, &object)?);
+    // Losing every comment of a document is worth knowing about without --verbose.
+    let message = format!(
+        "re-emitted whole ({why}): its data was kept, its comments and formatting were not"
+    );
+    out.findings.push(Finding {
+        doc: Some(docref),
+        object: Some(object),
+        ..Finding::new(Severity::Warning, message)
+    });
+    Ok(())
+}
+
+/// The findings about the document itself: Rollouts left to their Deployment and, when it
+/// holds a workload, duplicate keys.
+fn doc_findings(
+    root: &Node,
+    not_found: &[NotFound],
+    has_workload: bool,
+    docref: &DocRef,
+    object: &ObjectRef,
+    out: &mut ChunkOut,
+) {
+    let finding = |severity, object: &ObjectRef, path: Option<String>, message: String| Finding {
+        doc: Some(docref.clone()),
+        object: Some(object.clone()),
+        path,
+        ..Finding::new(severity, message)
+    };
+    for nf in not_found {
+        let NotFound::WorkloadRef(o) = nf;
+        out.findings.push(finding(
+            Severity::Info,
+            o,
+            None,
+            "left alone: the Rollout uses workloadRef; its Deployment is injected instead".into(),
+        ));
+    }
+    if !has_workload {
+        return;
+    }
+    for (path, key) in duplicate_keys(root) {
+        out.findings.push(finding(
+            Severity::Warning,
+            object,
+            Some(path),
+            format!("duplicate key {key:?}: Kubernetes keeps the last one, and so does this tool; fix the template"),
+        ));
+    }
+}
+
+/// The document as Kubernetes reads it (aliases expanded, merge keys applied), or the
+/// error that names it.
+fn resolve_doc(d: &DocText<'_>, docref: &DocRef, opts: &Options) -> Result<Node, Error> {
+    d.root.resolve(&opts.limits).map_err(|e| {
+        let text = &d.input[d.doc.start.min(d.input.len())..d.doc.end.min(d.input.len())];
+        let doc = Box::new(DocRef {
+            object: docref.object.clone().or_else(|| guess_object(text)),
+            ..docref.clone()
+        });
+        match e {
+            ResolveError::TooManyAliasNodes { limit } => Error::Limit {
+                doc,
+                over: OverLimit::AliasNodes { limit },
+            },
+            ResolveError::BadMerge { line } => Error::BadMerge { doc, line },
+        }
+    })
+}
+
+/// Plans the injection into the PodSpec `f` of the document (read as `view`), records its
+/// findings, counts and report in `out`, and returns its intents.
+fn plan_workload(
+    view: &Node,
+    f: &Found,
+    docref: &DocRef,
+    opts: &Options,
+    wanted: &Wanted,
+    out: &mut ChunkOut,
+) -> Result<Vec<Intent>, Error> {
+    let p = plan(view, f, opts, wanted).map_err(|c| {
+        Error::Inject(Box::new(Finding {
+            object: Some(f.object.clone()),
+            doc: Some(DocRef {
+                object: Some(f.object.to_string()),
+                ..docref.clone()
+            }),
+            ..*c
+        }))
+    })?;
+    for n in p.notes {
+        out.findings.push(Finding {
+            doc: Some(docref.clone()),
+            object: Some(f.object.clone()),
+            ..n
+        });
+    }
+    match &p.skipped {
+        Some(s) => {
+            let reason = s.reason();
+            match out.skipped.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, n)) => *n += 1,
+                None => out.skipped.push((reason, 1)),
+            }
+        }
+        None => {
+            out.injected += 1;
+            out.containers += p.containers.len();
+            let ns = f.object.namespace.as_deref().unwrap_or_default();
+            if !out.first_in_ns.iter().any(|(n, _, _)| n == ns) {
+                out.first_in_ns
+                    .push((ns.to_owned(), docref.clone(), f.object.clone()));
+            }
+        }
+    }
+    if out.keep_reports {
+        out.workloads.push(WorkloadReport {
+            doc: docref.clone(),
+            object: f.object.clone(),
+            spec_path: f.spec_path.to_string(),
+            skipped: p.skipped.clone(),
+            containers: p.containers,
+            changed: false,
+            volume_added: p.volume_added,
+            annotation_changed: p.annotation_changed,
+            merge_changes: p.merge_changes,
+        });
+    }
+    Ok(p.intents)
+}
+
+/// The edits that make `intents` in the document's text, or why they cannot be made in
+/// place. With aliases or merge keys (`shared`), only what no alias or merge reaches is
+/// edited in place.
+fn edit_in_place(
+    d: &DocText<'_>,
+    intents: &[Intent],
+    shared: bool,
+) -> Result<Vec<(usize, usize, Arc<str>)>, String> {
+    if shared && !intents.iter().all(|i| d.root.path_is_unshared(&i.path)) {
+        return Err("aliases or merge keys reach where the change goes".to_owned());
+    }
+    let mut editor = TextEditor::new(d.input, d.root, d.crlf);
+    editor.note_removals(intents);
+    intents
+        .iter()
+        .try_for_each(|i| editor.apply(i))
+        .map_err(|e| e.to_string())?;
+    let edits = editor.finish();
+    // Edits that overlap would garble the text: never write them.
+    if edits.windows(2).all(|w| w[0].1 <= w[1].0) {
+        Ok(edits)
+    } else {
+        Err("the in-place edits overlap".to_owned())
+    }
+}
+
+/// The splice that replaces the document with its resolved form `tree`, `intents`
+/// applied, emitted whole.
+fn re_emit(
+    d: &DocText<'_>,
+    mut tree: Node,
+    mut intents: Vec<Intent>,
+    docref: &DocRef,
+    object: &ObjectRef,
+) -> Result<(usize, usize, Arc<str>), Error> {
     // Items are removed last, from the highest index down, so the indices of the other
     // intents (all counted in the unedited document) still hold.
     // An item put first goes in after the removals, which count in the unedited list.
@@ -795,38 +935,29 @@ fn process_doc(
     };
     intents.sort_by_key(removal);
     for i in &intents {
-        apply_to_tree(&mut tree, i).map_err(|path| Error::Inject {
-            object: Some(Box::new(object.clone())),
-            doc: Box::new(docref.clone()),
+        apply_to_tree(&mut tree, i).map_err(|path| Error::inject(
+            docref.clone(),
+            Some(object.clone()),
             path,
-            message: "cannot apply the change to this document (internal error: please report it with the document)".into(),
-        })?;
+            "cannot apply the change to this document (internal error: please report it with the document)",
+        ))?;
     }
-    let newline = if crlf { "\r\n" } else { "\n" };
-    let text = emit_document(&tree, newline).map_err(|e| Error::Inject {
-        object: Some(Box::new(object.clone())),
-        doc: Box::new(docref.clone()),
-        path: "(document)".into(),
-        message: e.to_string(),
+    let newline = if d.crlf { "\r\n" } else { "\n" };
+    let text = emit_document(&tree, newline).map_err(|e| {
+        Error::inject(
+            docref.clone(),
+            Some(object.clone()),
+            "(document)",
+            e.to_string(),
+        )
     })?;
-    let (start, end) = root_span(input, doc, root);
-    let lead = if needs_newline_before(input, start) {
+    let (start, end) = root_span(d.input, d.doc, d.root);
+    let lead = if needs_newline_before(d.input, start) {
         newline
     } else {
         ""
     };
-    out.splices
-        .push((start, end, format!("{lead}{text}").into()));
-    // Losing every comment of a document is worth knowing about without --verbose.
-    out.findings.push(finding(
-        Severity::Warning,
-        &object,
-        None,
-        format!(
-            "re-emitted whole ({why}): its data was kept, its comments and formatting were not"
-        ),
-    ));
-    Ok(())
+    Ok((start, end, format!("{lead}{text}").into()))
 }
 
 fn needs_newline_before(input: &str, start: usize) -> bool {
@@ -887,9 +1018,40 @@ mod tests {
         assert!(lean.workloads.is_empty());
         assert_eq!(lean.summary, full.summary);
         assert_eq!(lean.summary.workloads, 1);
-        assert_eq!(lean.summary.skipped.get("annotation"), Some(&1));
+        assert_eq!(lean.summary.skipped.get(&SkipReason::Annotation), Some(&1));
         assert_eq!(lean.splices, full.splices);
         assert_eq!(lean.findings, full.findings);
+    }
+
+    /// Each workload's report keeps why it was left alone with the detail (which rule
+    /// excluded it, what pins it to Windows), and the summary counts it by reason.
+    #[test]
+    fn skip_reasons_keep_their_detail() {
+        let mut opts = Options::from_configmap("corp-ca", "ca.crt");
+        opts.exclude.names = vec!["b*".into()];
+        let input = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  os:\n    name: windows\n  containers:\n  - name: c\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\nspec:\n  containers:\n  - name: c\n";
+        let p = plan_edits_reporting(input, &opts, Reports::PerWorkload).expect("valid");
+        let skips: Vec<_> = p.workloads.iter().map(|w| w.skipped.clone()).collect();
+        assert_eq!(
+            skips,
+            [
+                Some(Skip::Windows("spec.os.name is windows".into())),
+                Some(Skip::Excluded("name b is excluded".into())),
+            ]
+        );
+        let counts: Vec<_> = p.summary.skipped.into_iter().collect();
+        assert_eq!(
+            counts,
+            [(SkipReason::Excluded, 1), (SkipReason::Windows, 1)]
+        );
+        let notes: Vec<_> = p.findings.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(
+            notes,
+            [
+                "left alone: a Windows pod (spec.os.name is windows); its containers read trust from the Windows certificate store, not from files",
+                "left alone: name b is excluded",
+            ]
+        );
     }
 
     #[test]

@@ -160,6 +160,17 @@ pub fn names(runtimes: &[Runtime]) -> String {
 
 /// The notice of a run whose trust is partial: which runtimes will not trust the CAs, and
 /// the ways out. `None` when every runtime gains them, or no workload is injected.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::process(pod, &opts)?;
+/// let notice = trust_inject::partial_notice(&run, &opts).expect("a ConfigMap of private CAs alone is partial trust");
+/// assert!(notice.contains("Java"), "{notice}");
+/// # Ok(()) }
+/// ```
 #[must_use]
 pub fn partial_notice(p: &Processed, opts: &Options) -> Option<String> {
     let (gain, miss) = reach(opts);
@@ -207,6 +218,17 @@ pub fn partial_notice(p: &Processed, opts: &Options) -> Option<String> {
 // it over an existing file then fails to start (`runc create failed … not a directory`).
 
 /// A ConfigMap or Secret of the stream that the workloads read the bundle from.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: corp-ca\n  namespace: web\ndata:\n  ca.crt: x\n";
+/// let run = trust_inject::process(cm, &opts)?;
+/// let src: &trust_inject::SourceObject = &run.sources[0];
+/// assert_eq!((src.namespace.as_str(), src.keys.as_slice()), ("web", ["ca.crt".to_owned()].as_slice()));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceObject {
     /// Its namespace (`""`: none given).
@@ -284,18 +306,29 @@ pub fn missing_key(
     } else {
         "kubelet would create an empty directory for the missing subPath, and every container mounting it over a file would fail to start (\"not a directory\") and crash-loop"
     };
-    Some(Error::Inject {
-        doc: Box::new(src.doc.clone()),
-        object: None,
-        path: "data".into(),
-        message: format!(
+    Some(Error::inject(
+        src.doc.clone(),
+        None,
+        "data",
+        format!(
             "this {kind} has no key {key:?}, which the injected workloads of its namespace{first} mount ({present}); {failure}. Give the key that holds the CA with --key, or add {key:?} to the {kind}"
         ),
-    })
+    ))
 }
 
 /// What the pods depend on when the source object is not in the stream, for `check` and
 /// `--report`: `None` when it is there for every namespace with an injected workload.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::process(pod, &opts)?;
+/// let dep = trust_inject::source_dependency(&run, &opts).expect("the ConfigMap is not in the stream");
+/// assert!(dep.contains("corp-ca"), "{dep}");
+/// # Ok(()) }
+/// ```
 #[must_use]
 pub fn source_dependency(p: &Processed, opts: &Options) -> Option<String> {
     if opts.generated || !opts.inject_ca {

@@ -1,221 +1,355 @@
 //! What a run did, for people and for machines: the JSON report (`--report`) and the
 //! verdicts of `trust-inject check`. Builds values; printing is the binary's business.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+
+use serde::Serialize;
 
 use crate::config::{Options, SourceKind};
 use crate::pipeline::{Processed, WorkloadReport};
-use crate::yaml::Val;
 
 /// Version of the JSON report's layout; bumped on any incompatible change.
 pub const REPORT_VERSION: i64 = 1;
 
-fn opt_str(s: Option<&str>) -> Val {
-    s.map_or(Val::Str(String::new()), Val::str)
+// The report's layout, field by field: a contract of its own (versioned by
+// `REPORT_VERSION`), kept apart from the library's types so that they can change without
+// changing it. Absent text is written as `""`.
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report<'a> {
+    report_version: i64,
+    source: SourceJson<'a>,
+    summary: SummaryJson<'a>,
+    workloads: Vec<WorkloadJson<'a>>,
+    findings: Vec<FindingJson<'a>>,
+    partial_trust: String,
+    source_dependency: String,
+    proxy: ProxyJson<'a>,
 }
 
-fn workload_val(w: &WorkloadReport, opts: &Options) -> Val {
+#[derive(Serialize)]
+struct SourceJson<'a> {
+    kind: &'static str,
+    name: &'a str,
+    key: &'a str,
+    complete: bool,
+    generated: bool,
+    sha256: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SummaryJson<'a> {
+    documents: usize,
+    objects: usize,
+    workloads: usize,
+    containers: usize,
+    namespaces: &'a std::collections::BTreeSet<String>,
+    skipped: BTreeMap<&'static str, usize>,
+    warnings: usize,
+    changed_documents: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WorkloadJson<'a> {
+    document: usize,
+    lines: [usize; 2],
+    source: &'a str,
+    api_version: &'a str,
+    kind: &'a str,
+    namespace: &'a str,
+    name: &'a str,
+    pod_spec_path: &'a str,
+    skipped: &'static str,
+    changed: bool,
+    volume_added: bool,
+    containers: Vec<ContainerJson<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContainerJson<'a> {
+    name: &'a str,
+    path: &'a str,
+    mounts_added: &'a [String],
+    env_set: &'a [String],
+    mounts_kept: Vec<KeptJson<'a>>,
+    env_kept: Vec<KeptJson<'a>>,
+    runtimes: RuntimesJson,
+}
+
+#[derive(Serialize)]
+struct KeptJson<'a> {
+    what: &'a str,
+    reason: &'a str,
+}
+
+/// Which runtimes of the container gain the CAs (`trust`) and which do not.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuntimesJson {
+    trust: Vec<&'static str>,
+    do_not_trust: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    severity: &'static str,
+    document: usize,
+    object: &'a str,
+    path: &'a str,
+    message: &'a str,
+}
+
+/// The proxy settings of the run (`--proxy` and friends); `{}` without a proxy.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ProxyJson<'a> {
+    On {
+        http: &'a str,
+        https: &'a str,
+        secret: &'a str,
+        #[serde(rename = "noProxy")]
+        no_proxy: &'a [String],
+        #[serde(rename = "appendNoProxy")]
+        append_no_proxy: bool,
+        #[serde(rename = "javaOptions")]
+        java_options: String,
+    },
+    Off {},
+}
+
+fn workload_json<'a>(w: &'a WorkloadReport, opts: &Options) -> WorkloadJson<'a> {
+    let kept = |list: &'a [(String, String)]| {
+        list.iter()
+            .map(|(what, why)| KeptJson { what, reason: why })
+            .collect()
+    };
+    let names = |rs: &[crate::reach::Runtime]| rs.iter().map(|r| r.name()).collect();
     let containers = w
         .containers
         .iter()
         .map(|c| {
-            let kept = |list: &[(String, String)]| {
-                Val::Seq(
-                    list.iter()
-                        .map(|(what, why)| {
-                            Val::map([("what", Val::str(what)), ("reason", Val::str(why))])
-                        })
-                        .collect(),
-                )
-            };
-            Val::map([
-                ("name", Val::str(&c.name)),
-                ("path", Val::str(&c.path)),
-                (
-                    "mountsAdded",
-                    Val::Seq(c.mounts.iter().map(Val::str).collect()),
-                ),
-                ("envSet", Val::Seq(c.env.iter().map(Val::str).collect())),
-                ("mountsKept", kept(&c.kept_mounts)),
-                ("envKept", kept(&c.kept_env)),
-                runtimes_val(opts, c),
-            ])
+            let (gain, miss) = crate::reach::container_reach(opts, c);
+            ContainerJson {
+                name: &c.name,
+                path: &c.path,
+                mounts_added: &c.mounts,
+                env_set: &c.env,
+                mounts_kept: kept(&c.kept_mounts),
+                env_kept: kept(&c.kept_env),
+                runtimes: RuntimesJson {
+                    trust: names(&gain),
+                    do_not_trust: names(&miss),
+                },
+            }
         })
         .collect();
-    Val::map([
-        (
-            "document",
-            Val::Int(i64::try_from(w.doc.index).unwrap_or(i64::MAX)),
-        ),
-        (
-            "lines",
-            Val::Seq(vec![
-                Val::Int(i64::try_from(w.doc.first_line).unwrap_or(0)),
-                Val::Int(i64::try_from(w.doc.last_line).unwrap_or(0)),
-            ]),
-        ),
-        ("source", opt_str(w.doc.source.as_deref())),
-        ("apiVersion", Val::str(&w.object.api_version)),
-        ("kind", Val::str(&w.object.kind)),
-        ("namespace", opt_str(w.object.namespace.as_deref())),
-        ("name", Val::str(&w.object.name)),
-        ("podSpecPath", Val::str(&w.spec_path)),
-        ("skipped", opt_str(w.skipped.as_deref())),
-        ("changed", Val::Bool(w.changed)),
-        ("volumeAdded", Val::Bool(w.volume_added)),
-        ("containers", Val::Seq(containers)),
-    ])
+    WorkloadJson {
+        document: w.doc.index,
+        lines: [w.doc.first_line, w.doc.last_line],
+        source: w.doc.source.as_deref().unwrap_or_default(),
+        api_version: &w.object.api_version,
+        kind: &w.object.kind,
+        namespace: w.object.namespace.as_deref().unwrap_or_default(),
+        name: &w.object.name,
+        pod_spec_path: &w.spec_path,
+        skipped: w.skipped.as_ref().map_or("", |s| s.reason().as_str()),
+        changed: w.changed,
+        volume_added: w.volume_added,
+        containers,
+    }
 }
 
-/// Which runtimes of the container gain the CAs (`runtimes.trust`) and which do not.
-fn runtimes_val(opts: &Options, c: &crate::inject::ContainerPlan) -> (&'static str, Val) {
-    let (gain, miss) = crate::reach::container_reach(opts, c);
-    let list =
-        |rs: &[crate::reach::Runtime]| Val::Seq(rs.iter().map(|r| Val::str(r.name())).collect());
-    (
-        "runtimes",
-        Val::map([("trust", list(&gain)), ("doNotTrust", list(&miss))]),
-    )
+fn proxy_json(p: Option<&crate::proxy::Proxy>) -> ProxyJson<'_> {
+    let Some(p) = p else {
+        return ProxyJson::Off {};
+    };
+    fn url(e: Option<&crate::proxy::Endpoint>) -> &str {
+        e.map_or("", |e| e.url.as_str())
+    }
+    ProxyJson::On {
+        http: url(p.http.as_ref()),
+        https: url(p.https.as_ref()),
+        secret: p.secret.as_deref().unwrap_or_default(),
+        no_proxy: &p.no_proxy,
+        append_no_proxy: p.append_no_proxy,
+        java_options: p.java_options(),
+    }
 }
 
 /// The JSON report of a run.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), trust_inject::Error> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::process(pod, &opts)?;
+/// let report = trust_inject::json_report(&run, &opts);
+/// assert!(report.starts_with("{\n  \"reportVersion\": 1,\n"));
+/// assert!(report.contains("\"podSpecPath\": \"spec\""));
+/// # Ok(()) }
+/// ```
 #[must_use]
 pub fn json_report(p: &Processed, opts: &Options) -> String {
     let s = &p.summary;
-    let source = Val::map([
-        (
-            "kind",
-            Val::str(match opts.source.kind {
+    let report = Report {
+        report_version: REPORT_VERSION,
+        source: SourceJson {
+            kind: match opts.source.kind {
                 SourceKind::ConfigMap => "ConfigMap",
                 SourceKind::Secret => "Secret",
                 SourceKind::ClusterTrustBundle { signer: false, .. } => "ClusterTrustBundle",
                 SourceKind::ClusterTrustBundle { signer: true, .. } => "ClusterTrustBundle signer",
-            }),
-        ),
-        ("name", Val::str(&opts.source.name)),
-        ("key", Val::str(&opts.source.key)),
-        ("complete", Val::Bool(opts.source.complete)),
-        ("generated", Val::Bool(opts.generated)),
-        ("sha256", opt_str(opts.bundle_hash.as_deref())),
-    ]);
-    let count = |n: usize| Val::Int(i64::try_from(n).unwrap_or(i64::MAX));
-    let summary = Val::map([
-        ("documents", count(s.documents)),
-        ("objects", count(s.objects)),
-        ("workloads", count(s.workloads)),
-        ("containers", count(s.containers)),
-        (
-            "namespaces",
-            Val::Seq(s.namespaces.iter().map(Val::str).collect()),
-        ),
-        (
-            "skipped",
-            Val::Map(
-                s.skipped
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), count(*v)))
-                    .collect(),
-            ),
-        ),
-        ("warnings", count(s.warnings)),
-        ("changedDocuments", count(s.changed)),
-    ]);
-    let findings = p
-        .findings
-        .iter()
-        .map(|f| {
-            Val::map([
-                ("severity", Val::str(f.severity.to_string())),
-                ("document", count(f.doc.index)),
-                ("object", opt_str(f.doc.object.as_deref())),
-                ("path", opt_str(f.path.as_deref())),
-                ("message", Val::str(&f.message)),
-            ])
-        })
-        .collect();
-    let root = Val::map([
-        ("reportVersion", Val::Int(REPORT_VERSION)),
-        ("source", source),
-        ("summary", summary),
-        (
-            "workloads",
-            Val::Seq(p.workloads.iter().map(|w| workload_val(w, opts)).collect()),
-        ),
-        ("findings", Val::Seq(findings)),
-        (
-            "partialTrust",
-            opt_str(crate::reach::partial_notice(p, opts).as_deref()),
-        ),
-        (
-            "sourceDependency",
-            opt_str(crate::reach::source_dependency(p, opts).as_deref()),
-        ),
-        (
-            "proxy",
-            opts.proxy.as_ref().map_or(Val::Map(Vec::new()), proxy_val),
-        ),
-    ]);
-    let mut out = String::new();
-    pretty(&root, 0, &mut out);
-    out.push('\n');
-    out
-}
-
-/// The proxy settings of the run (`--proxy` and friends).
-fn proxy_val(p: &crate::proxy::Proxy) -> Val {
-    let url = |e: &Option<crate::proxy::Endpoint>| opt_str(e.as_ref().map(|e| e.url.as_str()));
-    Val::map([
-        ("http", url(&p.http)),
-        ("https", url(&p.https)),
-        ("secret", opt_str(p.secret.as_deref())),
-        (
-            "noProxy",
-            Val::Seq(p.no_proxy.iter().map(Val::str).collect()),
-        ),
-        ("appendNoProxy", Val::Bool(p.append_no_proxy)),
-        ("javaOptions", Val::str(p.java_options())),
-    ])
-}
-
-fn pretty(v: &Val, indent: usize, out: &mut String) {
-    let pad = |n: usize, out: &mut String| out.extend(std::iter::repeat_n(' ', n));
-    // A non-empty collection: one item a line, each written by `item`.
-    let block = |open: char,
-                 close: char,
-                 n: usize,
-                 out: &mut String,
-                 item: &mut dyn FnMut(usize, &mut String)| {
-        out.push(open);
-        out.push('\n');
-        for i in 0..n {
-            pad(indent + 2, out);
-            item(i, out);
-            if i + 1 < n {
-                out.push(',');
-            }
-            out.push('\n');
-        }
-        pad(indent, out);
-        out.push(close);
-    };
-    match v {
-        Val::Map(entries) if !entries.is_empty() => {
-            block('{', '}', entries.len(), out, &mut |i, out| {
-                let (k, v) = &entries[i];
-                out.push_str(&crate::yaml::render_json(&Val::str(k)));
-                out.push_str(": ");
-                pretty(v, indent + 2, out);
+            },
+            name: &opts.source.name,
+            key: &opts.source.key,
+            complete: opts.source.complete,
+            generated: opts.generated,
+            sha256: opts.bundle_hash.as_deref().unwrap_or_default(),
+        },
+        summary: SummaryJson {
+            documents: s.documents,
+            objects: s.objects,
+            workloads: s.workloads,
+            containers: s.containers,
+            namespaces: &s.namespaces,
+            skipped: s.skipped.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
+            warnings: s.warnings,
+            changed_documents: s.changed,
+        },
+        workloads: p.workloads.iter().map(|w| workload_json(w, opts)).collect(),
+        findings: p
+            .findings
+            .iter()
+            .map(|f| FindingJson {
+                severity: f.severity.as_str(),
+                document: f.doc.as_ref().map_or(0, |d| d.index),
+                object: f
+                    .doc
+                    .as_ref()
+                    .and_then(|d| d.object.as_deref())
+                    .unwrap_or_default(),
+                path: f.path.as_deref().unwrap_or_default(),
+                message: &f.message,
             })
-        }
-        Val::Seq(items) if !items.is_empty() => block('[', ']', items.len(), out, &mut |i, out| {
-            pretty(&items[i], indent + 2, out)
-        }),
-        other => out.push_str(&crate::yaml::render_json(other)),
+            .collect(),
+        partial_trust: crate::reach::partial_notice(p, opts).unwrap_or_default(),
+        source_dependency: crate::reach::source_dependency(p, opts).unwrap_or_default(),
+        proxy: proxy_json(opts.proxy.as_ref()),
+    };
+    let mut out = Vec::with_capacity(4096);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, Escaping::default());
+    // Writing into memory cannot fail, and every key is a string.
+    if report.serialize(&mut ser).is_err() {
+        return String::new();
     }
+    let mut text = String::from_utf8(out).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// serde_json's pretty layout (two spaces a level), with the escaping the project's JSON
+/// has always had: besides what JSON requires, DEL, C1 controls, the byte order mark and
+/// the line and paragraph separators are written as `\uXXXX`, and so are backspace and
+/// form feed, so that the report also reads as YAML (where some of those break lines)
+/// and stays plain on a terminal.
+#[derive(Default)]
+struct Escaping(serde_json::ser::PrettyFormatter<'static>);
+
+impl serde_json::ser::Formatter for Escaping {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut rest = fragment;
+        while let Some((i, c)) = rest.char_indices().find(|&(_, c)| extra_escape(c)) {
+            w.write_all(rest.get(..i).unwrap_or_default().as_bytes())?;
+            write!(w, "\\u{:04x}", c as u32)?;
+            rest = rest.get(i + c.len_utf8()..).unwrap_or_default();
+        }
+        w.write_all(rest.as_bytes())
+    }
+
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        use serde_json::ser::CharEscape;
+        match escape {
+            CharEscape::Backspace => w.write_all(b"\\u0008"),
+            CharEscape::FormFeed => w.write_all(b"\\u000c"),
+            other => serde_json::ser::CompactFormatter.write_char_escape(w, other),
+        }
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// Characters JSON allows raw that the report writes escaped (see [`Escaping`]).
+fn extra_escape(c: char) -> bool {
+    matches!(
+        c,
+        '\u{7f}' | '\u{80}'..='\u{9f}' | '\u{feff}' | '\u{2028}' | '\u{2029}'
+    )
 }
 
 /// Why a workload would not trust the bundle, for `trust-inject check`; empty when it
 /// would (or when it is left alone on purpose: Windows, annotation, exclusion).
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::plan_edits_reporting(pod, &opts, trust_inject::Reports::PerWorkload)?;
+/// let problems = trust_inject::check_problems(&run.workloads[0]);
+/// assert!(problems.contains(&"the bundle volume is missing".to_owned()), "{problems:?}");
+/// let again = trust_inject::process(&trust_inject::process(pod, &opts)?.output, &opts)?;
+/// let done = trust_inject::plan_edits_reporting(&again.output, &opts, trust_inject::Reports::PerWorkload)?;
+/// assert!(trust_inject::check_problems(&done.workloads[0]).is_empty());
+/// # Ok(()) }
+/// ```
 #[must_use]
 pub fn check_problems(w: &WorkloadReport) -> Vec<String> {
     let mut out = Vec::new();
@@ -273,6 +407,16 @@ pub fn check_problems(w: &WorkloadReport) -> Vec<String> {
 /// injected, which after a failed render upstream (an empty stream) is rarely what was
 /// meant. `None` when some workload was found, even if every one was left alone on purpose.
 /// `objects` is how many objects the input holds (in a ResourceList, its items).
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let run = trust_inject::process("kind: Service\n", &opts)?;
+/// let warning = trust_inject::no_workload_warning(&run, run.summary.objects).expect("no workload");
+/// assert!(warning.starts_with("none of the 1 object(s)"), "{warning}");
+/// # Ok(()) }
+/// ```
 #[must_use]
 pub fn no_workload_warning(p: &Processed, objects: usize) -> Option<String> {
     if p.summary.workloads > 0 || !p.summary.skipped.is_empty() {
@@ -286,4 +430,31 @@ pub fn no_workload_warning(p: &Processed, objects: usize) -> Option<String> {
             objects
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names with control, C1, byte-order-mark and separator characters come out escaped
+    /// as `\uXXXX` (as the report always wrote them), and read back as the same strings.
+    #[test]
+    fn report_escapes_what_breaks_yaml_and_terminals() {
+        let opts = Options::from_configmap("corp-ca", "ca.crt");
+        let name = "p\u{8}\u{c}\u{7f}\u{85}\u{2028}\u{feff}\u{1}\t\"q\u{e9}";
+        let pod = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {}\nspec:\n  containers:\n  - name: c\n",
+            crate::yaml::render_json(&crate::yaml::Val::str(name))
+        );
+        let run = crate::process(&pod, &opts).expect("valid");
+        let report = json_report(&run, &opts);
+        assert!(
+            report.contains(r#""name": "p\u0008\u000c\u007f\u0085\u2028\ufeff\u0001\t\"qé","#),
+            "{report}"
+        );
+        let read: serde_json::Value = serde_json::from_str(&report).expect("JSON");
+        assert_eq!(read["workloads"][0]["name"], name);
+        assert_eq!(read["proxy"], serde_json::json!({}));
+        assert!(report.ends_with("\n}\n"));
+    }
 }

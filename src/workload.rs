@@ -105,6 +105,18 @@ impl Default for Rules {
 }
 
 /// A Kubernetes object's identity, for messages and selection.
+///
+/// # Examples
+/// ```
+/// let obj = trust_inject::ObjectRef {
+///     api_version: "apps/v1".into(),
+///     kind: "Deployment".into(),
+///     name: "api".into(),
+///     namespace: Some("web".into()),
+/// };
+/// assert_eq!(obj.to_string(), "Deployment web/api");
+/// assert_eq!(obj.group(), "apps");
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectRef {
     /// `apiVersion`.

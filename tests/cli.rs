@@ -3,6 +3,7 @@
 //! legacy plugin call, Helm's hidden stderr).
 
 mod util;
+use util::{dump, lossy as text, run_with_stdin as run};
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -39,34 +40,6 @@ fn clean_env(c: &mut Command) {
             c.env_remove(k);
         }
     }
-}
-
-fn run(mut cmd: Command, stdin: &str) -> Output {
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("the binary starts");
-    let mut input = child.stdin.take().expect("stdin");
-    let data = stdin.as_bytes().to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().expect("the binary finishes");
-    let _ = writer.join();
-    out
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn dump(o: &Output) -> String {
-    format!(
-        "status: {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        text(&o.stdout),
-        text(&o.stderr)
-    )
 }
 
 #[test]
@@ -129,7 +102,7 @@ fn invalid_yaml_is_an_input_error_with_nothing_on_stdout() {
     c.args(["--configmap", "corp-ca"]);
     let o = run(
         c,
-        &format!("{DEPLOYMENT}---\nkind: Pod\nmetadata: {{name: [\n"),
+        format!("{DEPLOYMENT}---\nkind: Pod\nmetadata: {{name: [\n"),
     );
     assert_eq!(o.status.code(), Some(3), "{}", dump(&o));
     assert!(o.stdout.is_empty(), "{}", dump(&o));
@@ -713,7 +686,7 @@ fn a_signal_while_writing_leaves_the_output_file_as_it_was() {
     let mut c = bin();
     c.args(["-q", "--configmap", "corp-ca", "-o", &target])
         .env("TRUST_INJECT_DEBUG_SIGNAL", "term");
-    let o = run(c, &deployments(50));
+    let o = run(c, deployments(50));
     assert_eq!(o.status.signal(), Some(15), "{}", dump(&o));
     assert_eq!(std::fs::read(&target).expect("target"), b"ORIGINAL\n");
     assert_eq!(
@@ -1618,6 +1591,6 @@ fn check_and_the_report_cover_the_proxy() {
     assert_eq!(report["proxy"]["noProxy"][4], ".svc.cluster.local");
     let mut c = bin();
     c.arg("check").args(proxy);
-    let o = run(c, &text(&o.stdout));
+    let o = run(c, text(&o.stdout));
     assert_eq!(o.status.code(), Some(0), "{}", dump(&o));
 }

@@ -20,6 +20,7 @@
 //! expected output.
 
 mod util;
+use util::{copy_dir, lossy as text, run, run_ok as ok};
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -146,46 +147,11 @@ impl Drop for Sandbox {
     }
 }
 
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).expect("mkdir");
-    for e in std::fs::read_dir(src).unwrap_or_else(|e| panic!("{}: {e}", src.display())) {
-        let e = e.expect("entry");
-        let to = dst.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &to);
-        } else {
-            std::fs::copy(e.path(), &to).expect("copy");
-        }
-    }
-}
-
 /// Replaces `from` by `to` in a file.
 fn substitute(file: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(file).expect("read");
     assert!(text.contains(from), "{} has no {from}", file.display());
     std::fs::write(file, text.replace(from, to)).expect("write");
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Runs `cmd` and requires success; returns standard output.
-fn ok(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n--- stdout:\n{}\n--- stderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -17,6 +17,9 @@ use std::process::{Command, Output, Stdio};
 
 use sha2::{Digest, Sha256};
 
+mod util;
+use util::{dump as text, run};
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn install_sh() -> PathBuf {
@@ -141,19 +144,6 @@ fn installer(script: &Path, home: &Path) -> Command {
         .env_remove("TRUST_INJECT_INSTALL_BINARY")
         .stdin(Stdio::null());
     cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("cannot run sh")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "status: {}\n--- stdout\n{}--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn stderr(output: &Output) -> String {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{Value, json};
-use util::{oracle_read, read, repo_root};
+use util::{oracle_read, pod_specs, read, repo_root};
 
 /// The Kubernetes version the PodSpecs must validate against (ClusterTrustBundle
 /// projections are beta there).
@@ -33,20 +33,6 @@ fn cases() -> Vec<(PathBuf, PathBuf)> {
     }
     out.sort();
     out
-}
-
-/// Every PodSpec (an object with a `containers` list) under `v`.
-fn pod_specs<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
-    match v {
-        Value::Object(m) => {
-            if matches!(m.get("containers"), Some(Value::Array(_))) {
-                out.push(v);
-            }
-            m.values().for_each(|x| pod_specs(x, out));
-        }
-        Value::Array(a) => a.iter().for_each(|x| pod_specs(x, out)),
-        _ => {}
-    }
 }
 
 fn validator() -> PathBuf {

@@ -41,6 +41,7 @@
 //! (every other `kubectl` command is the pinned kubectl).
 
 mod util;
+use util::{copy_dir, pod_specs};
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -119,19 +120,6 @@ fn blocks(page: &str) -> Vec<Block> {
         i += 1;
     }
     out
-}
-
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).expect("mkdir");
-    for e in std::fs::read_dir(src).unwrap_or_else(|e| panic!("{}: {e}", src.display())) {
-        let e = e.expect("entry");
-        let to = dst.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &to);
-        } else {
-            std::fs::copy(e.path(), &to).expect("copy");
-        }
-    }
 }
 
 fn write_exe(path: &Path, text: &str) {
@@ -275,20 +263,6 @@ impl Sandbox {
             String::from_utf8_lossy(&out).into_owned(),
             String::from_utf8_lossy(&err).into_owned(),
         )
-    }
-}
-
-/// Every PodSpec in `v` (objects with a `containers` list).
-fn pod_specs<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
-    match v {
-        Value::Object(m) => {
-            if matches!(m.get("containers"), Some(Value::Array(_))) {
-                out.push(v);
-            }
-            m.values().for_each(|x| pod_specs(x, out));
-        }
-        Value::Array(a) => a.iter().for_each(|x| pod_specs(x, out)),
-        _ => {}
     }
 }
 

@@ -16,6 +16,8 @@
 
 #[path = "trust/pki.rs"]
 mod pki;
+mod util;
+use util::run_ok as run_checked;
 #[path = "trust/pod.rs"]
 mod pod;
 #[path = "trust/server.rs"]
@@ -253,20 +255,6 @@ impl Tools {
     fn str(&self, name: &str) -> String {
         self.get(name).to_str().expect("UTF-8 path").to_owned()
     }
-}
-
-fn run_checked(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
 /// A scratch directory under the cargo target directory, kept when the test fails.

@@ -13,6 +13,18 @@ use super::subject_hash::openssl_name_hash;
 
 /// A certificate read from a CA file or a root store, with what the tool
 /// needs to know about it. Built only from DER that parsed as X.509.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// opts.bundle_files = vec!["testdata/pki/corp-root.pem".into()];
+/// let read = opts.load_bundle()?;
+/// let cert: &trust_inject::Certificate = &read.certificates[0];
+/// assert!(!cert.subject().is_empty());
+/// assert_eq!(cert.fingerprint_sha256().len(), 64 + 31); // colon-separated hex
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Certificate {
     der: Vec<u8>,
@@ -30,6 +42,17 @@ pub struct Certificate {
 }
 
 /// What a [`BundleWarning`] is about.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use trust_inject::WarningKind;
+/// let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// opts.bundle_files = vec!["testdata/pki/not-a-ca.pem".into()];
+/// let read = opts.load_bundle()?;
+/// assert!(read.warnings.iter().any(|w| w.kind == WarningKind::NotCa));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum WarningKind {
@@ -47,6 +70,18 @@ pub enum WarningKind {
 
 /// A problem that does not stop the tool unless the caller asks for strict
 /// mode.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// opts.bundle_files = vec!["testdata/pki/not-a-ca.pem".into()];
+/// let read = opts.load_bundle()?;
+/// let w: &trust_inject::BundleWarning = &read.warnings[0];
+/// assert_eq!((w.block, w.line), (1, Some(1)));
+/// assert!(w.to_string().contains("not-a-ca.pem"));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BundleWarning {
     /// Where the certificate came from.

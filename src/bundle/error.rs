@@ -49,6 +49,15 @@ impl fmt::Display for Location {
 }
 
 /// Everything that makes reading CA files or building the bundle fail.
+///
+/// # Examples
+/// ```
+/// let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// opts.bundle_files = vec!["testdata/pki/test-only-key.pem".into()];
+/// let err = opts.load_bundle().expect_err("a private key is refused");
+/// assert!(matches!(err, trust_inject::BundleError::PrivateKey { .. }));
+/// assert!(err.to_string().contains("test-only-key.pem"));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BundleError {

@@ -28,6 +28,17 @@ pub use truststore::TRUSTSTORE_PASSWORD;
 
 /// The private CA certificates read from the command line, with the
 /// warnings they raised.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// opts.bundle_files = vec!["testdata/pki/corp-root.pem".into(), "testdata/pki/corp-root.pem".into()];
+/// let read: trust_inject::ReadBundle = opts.load_bundle()?;
+/// assert_eq!((read.certificates.len(), read.duplicates.len()), (1, 1));
+/// assert!(opts.bundle_hash.is_some()); // the pod-template annotation's value
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct ReadBundle {
     /// Distinct certificates, in order of first appearance.

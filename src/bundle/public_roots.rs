@@ -11,6 +11,14 @@ use super::reader::{expand_paths, read_files};
 pub const MOZILLA_ROOTS_VERSION: &str = "1.0.11";
 
 /// Which public roots to add to `ca-bundle.crt` and the truststore.
+///
+/// # Examples
+/// ```
+/// use trust_inject::PublicRoots;
+/// let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// assert_eq!(opts.public_roots, PublicRoots::Mozilla);
+/// opts.public_roots = PublicRoots::File("testdata/pki/public-root.pem".into());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum PublicRoots {
     /// Private CAs only.

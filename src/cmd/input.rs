@@ -56,15 +56,15 @@ impl Origins {
     }
 
     pub fn locate_finding(&self, f: &trust_inject::Finding) -> String {
-        if self.0.is_empty() {
+        let (false, Some(doc)) = (self.0.is_empty(), &f.doc) else {
             return f.to_string();
-        }
+        };
         let path = f
             .path
             .as_ref()
             .map(|p| format!("{p}: "))
             .unwrap_or_default();
-        format!("{}: {path}{}", self.locate_doc(&f.doc), f.message)
+        format!("{}: {path}{}", self.locate_doc(doc), f.message)
     }
 
     /// The error, placed in its file. With several files, the file is processed again on
@@ -82,10 +82,15 @@ impl Origins {
             return format!("{}: {alone}", o.name);
         }
         match e {
-            Error::Yaml { doc, message } => format!(
-                "{}: invalid YAML: {}",
+            Error::Yaml {
+                doc,
+                line,
+                column,
+                problem,
+            } => format!(
+                "{}: invalid YAML: line {} column {column}: {problem}",
                 self.locate_doc(doc),
-                self.locate_message(message)
+                self.at(*line).map_or(*line, |(_, local)| local),
             ),
             _ => match e.doc() {
                 Some(doc) => {
@@ -95,18 +100,6 @@ impl Origins {
                 }
                 None => e.to_string(),
             },
-        }
-    }
-
-    /// A parser message starting `line N column M: ` with N in the stream, made local.
-    fn locate_message(&self, message: &str) -> String {
-        let parsed = message.strip_prefix("line ").and_then(|rest| {
-            let (line, rest) = rest.split_once(' ')?;
-            Some((line.parse::<usize>().ok()?, rest))
-        });
-        match parsed.and_then(|(line, rest)| Some((self.at(line)?.1, rest))) {
-            Some((local, rest)) => format!("line {local} {rest}"),
-            None => message.to_owned(),
         }
     }
 }
@@ -152,59 +145,13 @@ pub fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String,
         } else {
             f.to_string_lossy().into_owned()
         };
-        let mut buf = Vec::new();
-        let reader: Box<dyn Read> = if f == "-" {
-            // When standard input is a file (`< big.yaml`), size the buffer once.
-            use std::os::fd::AsFd;
-            let meta = io::stdin()
-                .as_fd()
-                .try_clone_to_owned()
-                .map(std::fs::File::from)
-                .and_then(|f| f.metadata());
-            check_size(meta, &name, total, limit, &mut buf)?;
-            if hint && io::IsTerminal::is_terminal(&io::stdin()) {
-                say!(
-                    "trust-inject: reading manifests from standard input (the terminal): paste or type them, then press Ctrl-D; or pass FILEs (`trust-inject --help` for more)"
-                );
-            }
-            Box::new(io::stdin().lock())
-        } else {
-            let file = std::fs::File::open(f).map_err(|io| Error::Open {
-                name: name.clone(),
-                io,
-            })?;
-            check_size(file.metadata(), &name, total, limit, &mut buf)?;
-            Box::new(file)
-        };
-        let room = limit.saturating_sub(total).saturating_add(1);
-        reader
-            .take(room)
-            .read_to_end(&mut buf)
-            .map_err(|io| Error::Read {
-                name: name.clone(),
-                io,
-            })?;
+        let buf = read_one(f, &name, total, limit, hint)?;
         total += buf.len() as u64;
         if total > limit {
             return Err(Error::TooLarge { limit });
         }
         sources.push((name, buf));
     }
-    let utf8 = |name: &str, bytes: Vec<u8>| {
-        String::from_utf8(bytes).map_err(|e| {
-            let at = e.utf8_error().valid_up_to();
-            let line = e
-                .as_bytes()
-                .get(..at)
-                .map_or(0, |b| memchr::memchr_iter(b'\n', b).count())
-                + 1;
-            Error::NotUtf8 {
-                name: name.to_owned(),
-                line,
-                offset: at,
-            }
-        })
-    };
     let from_files = !(files.len() == 1 && files.iter().all(|f| f == "-"));
     if sources.len() == 1
         && let Some((name, bytes)) = sources.pop()
@@ -223,6 +170,67 @@ pub fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String,
         return Ok((text, origins));
     }
     join(sources, total, utf8)
+}
+
+/// Reads the input `f` (`-`: standard input), named `name` in errors, when `total` bytes
+/// were read before it: at most one byte over what is left of `limit`.
+fn read_one(
+    f: &OsString,
+    name: &str,
+    total: u64,
+    limit: u64,
+    hint: bool,
+) -> Result<Vec<u8>, Error> {
+    let mut buf = Vec::new();
+    let reader: Box<dyn Read> = if f == "-" {
+        // When standard input is a file (`< big.yaml`), size the buffer once.
+        use std::os::fd::AsFd;
+        let meta = io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(std::fs::File::from)
+            .and_then(|f| f.metadata());
+        check_size(meta, name, total, limit, &mut buf)?;
+        if hint && io::IsTerminal::is_terminal(&io::stdin()) {
+            say!(
+                "trust-inject: reading manifests from standard input (the terminal): paste or type them, then press Ctrl-D; or pass FILEs (`trust-inject --help` for more)"
+            );
+        }
+        Box::new(io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(f).map_err(|io| Error::Open {
+            name: name.to_owned(),
+            io,
+        })?;
+        check_size(file.metadata(), name, total, limit, &mut buf)?;
+        Box::new(file)
+    };
+    let room = limit.saturating_sub(total).saturating_add(1);
+    reader
+        .take(room)
+        .read_to_end(&mut buf)
+        .map_err(|io| Error::Read {
+            name: name.to_owned(),
+            io,
+        })?;
+    Ok(buf)
+}
+
+/// The text of the input `name`, or where it stops being UTF-8.
+fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, Error> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e
+            .as_bytes()
+            .get(..at)
+            .map_or(0, |b| memchr::memchr_iter(b'\n', b).count())
+            + 1;
+        Error::NotUtf8 {
+            name: name.to_owned(),
+            line,
+            offset: at,
+        }
+    })
 }
 
 /// Several inputs joined into one stream (see [`read_input`]), with where each one sits.

@@ -317,7 +317,7 @@ fn report(p: &Processed, opts: &Options, quiet: bool, verbose: bool, origins: &O
             .iter()
             .map(|(k, v)| {
                 if *v == skipped && s.skipped.len() == 1 {
-                    (*k).to_owned()
+                    k.to_string()
                 } else {
                     format!("{v} {k}")
                 }

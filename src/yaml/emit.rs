@@ -329,7 +329,7 @@ pub enum EmitError {
 /// two, sequences not indented), keeping what every scalar reads as.
 ///
 /// # Errors
-/// [`EmitError`] for mapping keys that are collections.
+/// An `EmitError` for mapping keys that are collections.
 pub fn emit_document(node: &Node, newline: &'static str) -> Result<String, EmitError> {
     let layout = Layout {
         map_indent: 2,

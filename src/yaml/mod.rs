@@ -19,7 +19,7 @@ pub(crate) use scan::{
 };
 pub use split::{Chunk, split_stream};
 pub use tree::{
-    Document, Limits, Node, ParseError, ScalarStyle, Value, count_lines, parse_chunk,
+    Document, Limits, Node, ParseError, ResolveError, ScalarStyle, Value, count_lines, parse_chunk,
     parse_chunk_lenient, validate_chunk,
 };
 

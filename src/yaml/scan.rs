@@ -65,17 +65,17 @@ pub(crate) fn simple_scalar(rest: &str) -> Option<&str> {
 
 /// A line break other than LF or CRLF: a lone CR (old Mac files), or NEL, LS, PS (line
 /// breaks in YAML 1.1 only).
-pub(crate) fn odd_line_break(text: &str) -> Option<&'static str> {
+pub(crate) fn odd_line_break(text: &str) -> Option<crate::error::OddLineBreak> {
     let b = text.as_bytes();
     if memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n')) {
-        return Some("carriage returns alone as line breaks");
+        return Some(crate::error::OddLineBreak::LoneCr);
     }
     if !text.is_ascii()
         && text
             .chars()
             .any(|c| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
     {
-        return Some("a NEL, LS or PS character");
+        return Some(crate::error::OddLineBreak::Unicode);
     }
     None
 }

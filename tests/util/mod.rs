@@ -106,7 +106,14 @@ pub fn run_lib(args: &[String], input: &[u8]) -> Option<Result<String, trust_inj
     Some(run())
 }
 
-fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
+/// Runs `cmd` with `stdin` written to its standard input (from another thread, so a large
+/// input cannot deadlock against a full stdout); panics naming the command when it cannot
+/// start.
+pub fn run_with_stdin(
+    mut cmd: impl std::borrow::BorrowMut<Command>,
+    stdin: impl AsRef<[u8]>,
+) -> Output {
+    let cmd = cmd.borrow_mut();
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -114,8 +121,7 @@ fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
     let mut pipe = child.stdin.take().expect("stdin is piped");
-    let input = stdin.to_vec();
-    // Write from another thread so a large input cannot deadlock against a full stdout.
+    let input = stdin.as_ref().to_vec();
     let writer = std::thread::spawn(move || {
         let _ = pipe.write_all(&input);
     });
@@ -124,6 +130,65 @@ fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
         .unwrap_or_else(|e| panic!("cannot wait for {cmd:?}: {e}"));
     writer.join().expect("stdin writer");
     out
+}
+
+/// Runs `cmd` to its end with no standard input; panics naming the command when it cannot
+/// start.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+/// Runs `cmd` and requires success: its standard output (UTF-8), or a panic that shows the
+/// command, its status and both outputs.
+#[track_caller]
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(out.status.success(), "{cmd:?} failed:\n{}", dump(&out));
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// Copies the folder `src` into `dst`, recursively.
+pub fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).expect("mkdir");
+    for e in std::fs::read_dir(src).unwrap_or_else(|e| panic!("{}: {e}", src.display())) {
+        let e = e.expect("entry");
+        let to = dst.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), &to).expect("copy");
+        }
+    }
+}
+
+/// Every PodSpec (an object with a `containers` list) under `v`, as Kubernetes read it.
+pub fn pod_specs<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
+    match v {
+        Value::Object(m) => {
+            if matches!(m.get("containers"), Some(Value::Array(_))) {
+                out.push(v);
+            }
+            m.values().for_each(|x| pod_specs(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| pod_specs(x, out)),
+        _ => {}
+    }
+}
+
+/// Bytes as text, invalid UTF-8 replaced.
+pub fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A finished command for a failure message: its status and both outputs.
+pub fn dump(o: &Output) -> String {
+    format!(
+        "status: {}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status,
+        lossy(&o.stdout),
+        lossy(&o.stderr)
+    )
 }
 
 /// Splits a stream into documents, each with its own separator line: a new document starts
