@@ -436,3 +436,13 @@ golden! {
     block_scalar_indentation_indicator => "block-scalar-indentation-indicator",
     rerun_volume_source_in_place => "rerun-volume-source-in-place",
 }
+
+// Comments kept where the tool replaces or removes lines (--override-env, re-runs).
+golden! {
+    override_env_comments_kept => "override-env-comments-kept",
+    override_env_comments_kept_crlf => "override-env-comments-kept-crlf",
+    override_env_comments_flow => "override-env-comments-flow",
+    override_env_comments_secret => "override-env-comments-secret",
+    override_env_comments_proxy_secret => "override-env-comments-proxy-secret",
+    rerun_volume_source_comments => "rerun-volume-source-comments",
+}
