@@ -445,4 +445,5 @@ golden! {
     override_env_comments_secret => "override-env-comments-secret",
     override_env_comments_proxy_secret => "override-env-comments-proxy-secret",
     rerun_volume_source_comments => "rerun-volume-source-comments",
+    rerun_removal_comments => "rerun-removal-comments",
 }
