@@ -2806,9 +2806,25 @@ fn first_content_line(doc: &str) -> &str {
         .unwrap_or("")
 }
 
+/// The comment lines of `doc` (trimmed), with how often each occurs.
+fn comment_lines(doc: &str) -> BTreeMap<&str, usize> {
+    let mut out = BTreeMap::new();
+    for l in doc
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("# cmt"))
+    {
+        *out.entry(l).or_default() += 1;
+    }
+    out
+}
+
 /// Documents are edited in place, not re-emitted (README, "Faithful output"), except
 /// where anchors, aliases or merge keys are involved: every comment of the input document
-/// is still in the output, and a document written in flow style or JSON stays so.
+/// is still in the output, every comment line is still a comment line (a comment at the
+/// end of a line the tool replaces may become one), and a document written in flow style
+/// or JSON stays so. The tool removes only what it injected, which holds no comment, so
+/// this holds for the output of a run on the output of another one as well.
 pub fn check_faithful(st: &Stream, output: &str) -> Vec<String> {
     let ins = split_docs(&st.text);
     let outs = split_docs(output);
@@ -2826,6 +2842,16 @@ pub fn check_faithful(st: &Stream, output: &str) -> Vec<String> {
                 "document {}: {ca} comments in the input, {cb} in the output (re-emitted?)",
                 i + 1
             ));
+        }
+        let kept = comment_lines(b);
+        for (line, n) in comment_lines(a) {
+            let m = kept.get(line).copied().unwrap_or(0);
+            if m < n {
+                problems.push(format!(
+                    "document {}: comment line {line:?} is {n} times in the input, {m} in the output",
+                    i + 1
+                ));
+            }
         }
         let (fa, fb) = (first_content_line(a), first_content_line(b));
         if fa.starts_with('{') {
@@ -2875,13 +2901,30 @@ fn lost_line<'a>(a: &'a str, b: &str) -> Option<&'a str> {
             };
         }
     }
+    // An env value, and the source of an earlier run's volume that a re-run under another
+    // source rewrites (README "Re-runs"), with the lines nested under them.
+    let replaceable = |body: &str| {
+        let key = body
+            .trim_start_matches("- ")
+            .trim_start_matches(['\'', '"']);
+        key.starts_with("value")
+            || ["configMap", "secret", "projected", "emptyDir"]
+                .iter()
+                .any(|k| key.starts_with(k))
+    };
+    let indent_of = |line: &str| line.len() - line.trim_start().len();
     let (mut i, mut j) = (0, 0);
     let mut under: Option<usize> = None;
     while i < ins.len() {
         if j < outs.len() && ins[i] == outs[j] {
+            // A replaceable key may match a line of another (added) one: the lines
+            // nested under it may still have changed.
+            let (line, indent) = (ins_raw[i], indent_of(ins_raw[i]));
+            if under.is_none_or(|u| indent <= u) {
+                under = replaceable(line.trim_start()).then_some(indent);
+            }
             i += 1;
             j += 1;
-            under = None;
             continue;
         }
         if j < outs.len() && lcs[i * w + j + 1] >= lcs[(i + 1) * w + j] {
@@ -2895,15 +2938,7 @@ fn lost_line<'a>(a: &'a str, b: &str) -> Option<&'a str> {
         if under.is_some_and(|u| indent > u) {
             continue;
         }
-        let key = body
-            .trim_start_matches("- ")
-            .trim_start_matches(['\'', '"']);
-        // An env value, and the source of an earlier run's volume that a re-run under
-        // another source rewrites (README "Re-runs"), with the lines nested under them.
-        let source = ["configMap", "secret", "projected", "emptyDir"]
-            .iter()
-            .any(|k| key.starts_with(k));
-        if key.starts_with("value") || source {
+        if replaceable(body) {
             under = Some(indent);
             continue;
         }
