@@ -40,18 +40,6 @@ pub const KNOWN_DEFECTS: &[(&str, &str)] = &[
     ),
     ("comment-after-dash", "a comment right after `- `"),
     ("java-block-scalar", "JAVA_TOOL_OPTIONS as a block scalar"),
-    (
-        "tool-env-block-scalar",
-        "another of the tool's variables as a block scalar (with --override-env the document is re-emitted)",
-    ),
-    (
-        "valuefrom-first",
-        "env entries written valueFrom before name (with --override-env)",
-    ),
-    (
-        "valuefrom-tool-var",
-        "valueFrom entries for the tool's variables (with --override-env, a flow or JSON document is re-emitted in block style)",
-    ),
     ("str-tag-merge", "`!!str <<` as an ordinary key"),
     ("pretty-json", "pretty-printed JSON documents"),
     (
@@ -533,20 +521,12 @@ impl Gen<'_, '_> {
     }
 
     fn env_entry(&mut self, name: &str) -> Y {
-        let tool_var = TOOL_ENV.contains(&name);
-        let name_first_ok = !tool_var || self.feats.on("valuefrom-tool-var");
-        let first_ok = !tool_var || self.feats.on("valuefrom-first");
-        if self.dice.one_in(3) && (name_first_ok || first_ok) {
+        if self.dice.one_in(3) {
             let from = map(vec![(
                 "configMapKeyRef",
                 map(vec![("name", s("settings")), ("key", s("k"))]),
             )]);
-            let first = if name_first_ok && first_ok {
-                self.dice.one_in(2)
-            } else {
-                first_ok
-            };
-            if first {
+            if self.dice.one_in(2) {
                 self.use_("env:valuefrom-first");
                 return Y::Map(vec![(key("valueFrom"), from), (key("name"), s(name))]);
             }
@@ -564,11 +544,6 @@ impl Gen<'_, '_> {
                 }
             } else {
                 Y::Line(v.to_owned())
-            }
-        } else if tool_var && !self.feats.on("tool-env-block-scalar") {
-            match self.string() {
-                Y::Str(v) => Y::Line(v),
-                other => other,
             }
         } else {
             self.string()
