@@ -444,6 +444,7 @@ golden! {
     override_env_comments_flow => "override-env-comments-flow",
     override_env_comments_secret => "override-env-comments-secret",
     override_env_comments_proxy_secret => "override-env-comments-proxy-secret",
+    override_env_comments_hostile => "override-env-comments-hostile",
     rerun_volume_source_comments => "rerun-volume-source-comments",
     rerun_removal_comments => "rerun-removal-comments",
 }
