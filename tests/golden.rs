@@ -447,4 +447,5 @@ golden! {
     override_env_comments_hostile => "override-env-comments-hostile",
     rerun_volume_source_comments => "rerun-volume-source-comments",
     rerun_removal_comments => "rerun-removal-comments",
+    rerun_flow_removal_comments => "rerun-flow-removal-comments",
 }

@@ -327,19 +327,23 @@ impl<'a> TextEditor<'a> {
                 for &i in &hits {
                     let (k, v) = &entries[i];
                     let next = entries.get(i + 1);
-                    let range = if node.flow {
+                    // The range, and within it what goes away entirely (a flow mapping
+                    // keeps the comments outside it; a block one removes whole lines).
+                    let (range, inner) = if node.flow {
                         if hits.len() > 1 || entries.len() < 2 {
                             return Err(fail(
                                 "a flow mapping with the key twice or with nothing else is re-emitted",
                             ));
                         }
-                        match (next, i.checked_sub(1).and_then(|p| entries.get(p))) {
+                        let v_end = content_end(v).max(v.end);
+                        let range = match (next, i.checked_sub(1).and_then(|p| entries.get(p))) {
                             // From the key to the next key, or from the end of the previous
                             // value (its comma included) to the end of this one.
                             (Some((nk, _)), _) => (k.start, nk.start),
-                            (None, Some((_, pv))) => (content_end(pv), content_end(v).max(v.end)),
+                            (None, Some((_, pv))) => (content_end(pv), v_end),
                             (None, None) => return Err(fail("empty flow mapping")),
-                        }
+                        };
+                        (range, (k.start, v_end))
                     } else {
                         let ls = line_start(self.input, k.start);
                         let v_end = written_end(
@@ -353,15 +357,16 @@ impl<'a> TextEditor<'a> {
                             .iter()
                             .all(|&b| b == b' ')
                         {
-                            (ls, self.after(v_end))
+                            ((ls, self.after(v_end)), (0, usize::MAX))
                         } else {
                             // The key shares its line with a `-` (or `? `): its lines go, up
                             // to the next key, which takes its place after the dash, or up to
                             // a comment line before that key, which then follows the dash.
                             match next {
-                                Some((nk, _)) if !hits.contains(&(i + 1)) => {
-                                    (k.start, self.next_token(self.after(v_end), nk.start))
-                                }
+                                Some((nk, _)) if !hits.contains(&(i + 1)) => (
+                                    (k.start, self.next_token(self.after(v_end), nk.start)),
+                                    (0, usize::MAX),
+                                ),
                                 _ => {
                                     return Err(fail(
                                         "the key shares its line with a `-` and no other key follows it",
@@ -370,14 +375,14 @@ impl<'a> TextEditor<'a> {
                             }
                         }
                     };
-                    ranges.push(range);
+                    ranges.push((range.0, range.1, inner));
                 }
                 ranges.sort_unstable();
                 if ranges.windows(2).any(|w| w[0].1 > w[1].0) {
                     return Err(fail("the key's occurrences overlap"));
                 }
-                for (start, end) in ranges {
-                    self.push_removal(start, end, seq);
+                for (start, end, inner) in ranges {
+                    self.push_removal_keeping_comments(start, end, inner, seq);
                 }
             }
             Op::ReplaceEntry(old, new, val) => {
@@ -386,7 +391,7 @@ impl<'a> TextEditor<'a> {
                     .iter()
                     .filter(|(k, _)| k.as_str() == Some(old.as_str()));
                 let (Some((k, v)), None) = (hits.next(), hits.next()) else {
-                    return Err(fail("the key is missing or there more than once"));
+                    return Err(fail("the key is missing, or written more than once"));
                 };
                 if new != old
                     && entries
@@ -467,7 +472,7 @@ impl<'a> TextEditor<'a> {
                         ce(item),
                     )
                 };
-                self.push_removal(range.0, range.1, seq);
+                self.push_removal_keeping_comments(range.0, range.1, (item.start, ce(item)), seq);
             }
             Op::RemoveItem(index) => {
                 let items = node.items().ok_or_else(|| fail("not a list"))?;
@@ -638,8 +643,9 @@ impl<'a> TextEditor<'a> {
     /// Replaces `start..end` (from a key to the end of its value's content) by `text`
     /// without losing a comment: the comment at the end of the first line stays there
     /// (after the first line of `text`), comment lines and blank lines in between stay
-    /// where they are, a comment at the end of a replaced line is kept on a line of its
-    /// own, and what follows `end` on its line (a closing bracket) follows `text`.
+    /// where they are, and a comment at the end of a replaced line is kept on a line of
+    /// its own. What follows `end` stays where it is (on a line of its own after a kept
+    /// comment), so that other edits there still apply.
     fn replace_keeping_comments(&mut self, start: usize, end: usize, text: &str, seq: usize) {
         let input = self.input;
         let b = input.as_bytes();
@@ -651,9 +657,10 @@ impl<'a> TextEditor<'a> {
                 le
             }
         };
-        let first_eol = eol(start);
         let nl = self.layout.newline;
-        if end <= first_eol && !text.contains(nl) {
+        let first_eol = eol(start);
+        let one_line = end <= first_eol;
+        if one_line && !text.contains(nl) {
             self.push(start, end, usize::MAX, 0, seq, text.to_owned());
             return;
         }
@@ -666,69 +673,99 @@ impl<'a> TextEditor<'a> {
                 .take_while(|&&c| c == b' ' || c == b'\t')
                 .count()
         };
-        let first_end = no_cr(start, first_eol);
-        let with_blanks = |c: usize| {
+        let with_blanks = |c: usize, floor: usize, to: usize| {
             let mut w = c;
-            while w > start && matches!(b[w - 1], b' ' | b'\t') {
+            while w > floor && matches!(b[w - 1], b' ' | b'\t') {
                 w -= 1;
             }
-            &input[w..first_end]
+            &input[w..to]
         };
         let last_ls = line_start(input, end);
         let last_eol = no_cr(last_ls, eol(end));
-        let (rest, mut rest_comment) = match comment(end, last_eol) {
-            Some(c) => (input[end..c].trim_end(), Some(&input[c..last_eol])),
-            None => (input[end..last_eol].trim_end(), None),
-        };
-        // On one line, the comment after the old value goes after the new one's first line.
-        let comment1 = if end <= first_eol {
-            rest_comment
-                .take()
-                .and_then(|_| comment(end, last_eol))
-                .map(with_blanks)
-        } else {
-            comment(start, first_end).map(with_blanks)
-        };
-        let mut kept: Vec<String> = Vec::new();
-        let mut ls = first_eol + 1;
-        while ls < last_ls {
-            let le_raw = eol(ls);
-            let le = no_cr(ls, le_raw);
-            let body = indent_of(ls);
-            if body == le {
-                // A blank line, unless it is inside a scalar.
-                if !opaque.iter().any(|&(os, oe)| os < ls && le_raw < oe) {
-                    kept.push(input[ls..le].to_owned());
-                }
-            } else if let Some(c) = comment(ls, le) {
-                kept.push(format!("{}{}", &input[ls..body], &input[c..le]));
-            }
-            ls = le_raw + 1;
-        }
         let (first, more) = match text.split_once(nl) {
             Some((f, m)) => (f, Some(m)),
             None => (text, None),
         };
-        let mut out = String::from(first);
-        if more.is_none() {
-            out.push_str(rest);
+        if one_line {
+            // A new value of several lines for one of one line: the comment after the old
+            // one goes on the key's line, when nothing else follows it there.
+            let mut out = String::from(first);
+            let mut until = end;
+            if let Some(c) = comment(end, last_eol)
+                && input[end..c].trim().is_empty()
+            {
+                out.push_str(with_blanks(c, end, last_eol));
+                until = last_eol;
+            }
+            if let Some(m) = more {
+                out.push_str(nl);
+                out.push_str(m);
+            }
+            self.push(start, until, usize::MAX, 0, seq, out);
+            return;
         }
-        out.push_str(comment1.unwrap_or(""));
+        let first_end = no_cr(start, first_eol);
+        // What the last line written holds: the new value, a comment, or nothing.
+        #[derive(PartialEq)]
+        enum Tail {
+            Value,
+            Comment,
+            Blank,
+        }
+        let mut out = String::from(first);
+        let mut tail = Tail::Value;
+        if let Some(c) = comment(start, first_end) {
+            out.push_str(with_blanks(c, start, first_end));
+            tail = Tail::Comment;
+        }
         if let Some(m) = more {
             out.push_str(nl);
             out.push_str(m);
-            out.push_str(rest);
+            tail = Tail::Value;
         }
-        for k in kept {
-            out.push_str(nl);
-            out.push_str(&k);
+        // The lines in between: blank lines and comments stay, content goes.
+        let mut ls = first_eol + 1;
+        while ls <= last_ls {
+            let le_raw = eol(ls);
+            let le = if ls == last_ls {
+                end
+            } else {
+                no_cr(ls, le_raw)
+            };
+            let body = indent_of(ls).min(le);
+            if ls < last_ls && body == le {
+                // A blank line, unless it is inside a scalar.
+                if !opaque.iter().any(|&(os, oe)| os < ls && le_raw < oe) {
+                    out.push_str(nl);
+                    out.push_str(&input[ls..le]);
+                    tail = Tail::Blank;
+                }
+            } else if let Some(c) = comment(ls, le) {
+                out.push_str(nl);
+                out.push_str(&input[ls..body]);
+                out.push_str(&input[c..le]);
+                tail = Tail::Comment;
+            }
+            ls = le_raw + 1;
         }
-        if let Some(c) = rest_comment {
-            out.push_str(nl);
+        // What follows the old value on its last line stays; after a comment or a blank
+        // line, on a line of its own, indented like that line.
+        let rest = end
+            + b[end..last_eol]
+                .iter()
+                .take_while(|&&c| c == b' ' || c == b'\t')
+                .count();
+        let mut until = end;
+        if tail != Tail::Value && rest < last_eol {
+            if tail == Tail::Comment {
+                out.push_str(nl);
+            } else {
+                out.truncate(out.trim_end_matches([' ', '\t']).len());
+            }
             out.push_str(&input[last_ls..indent_of(last_ls)]);
-            out.push_str(c);
+            until = rest;
         }
-        self.push(start, last_eol, usize::MAX, 0, seq, out);
+        self.push(start, until, usize::MAX, 0, seq, out);
     }
 
     fn push_lines(&mut self, at: usize, col: usize, rank: u8, seq: usize, text: Arc<str>) {
@@ -739,6 +776,63 @@ impl<'a> TextEditor<'a> {
             return;
         }
         self.push(at, at, col, rank, seq, text);
+    }
+
+    /// Removes `start..end` (in a flow collection), but for the comments in it outside
+    /// `inner` (what goes away entirely): those before or after an entry that goes stay.
+    fn push_removal_keeping_comments(
+        &mut self,
+        start: usize,
+        end: usize,
+        inner: (usize, usize),
+        seq: usize,
+    ) {
+        let input = self.input;
+        let b = input.as_bytes();
+        let eol = |p: usize| memchr::memchr(b'\n', &b[p..]).map_or(b.len(), |i| p + i);
+        let mut opaque = Vec::new();
+        let mut kept = Vec::new();
+        if input.get(start..end).is_some_and(|t| t.contains('#')) {
+            opaque_spans(input, self.root, 0, 0, &mut opaque);
+            let mut i = start;
+            while let Some(c) = comment_at(b, i, end, &opaque) {
+                let le = eol(c);
+                let le_text = if le > c && b[le - 1] == b'\r' {
+                    le - 1
+                } else {
+                    le
+                };
+                if le <= end && !(inner.0 <= c && c < inner.1) {
+                    kept.push(&input[c..le_text]);
+                }
+                i = le;
+            }
+        }
+        if kept.is_empty() {
+            self.push_removal(start, end, seq);
+            return;
+        }
+        // What follows `end` on its line: a comment kept last ends at the line break, unless
+        // content follows, which then goes on a line of its own, indented like `end`'s.
+        let rest_blank = input[end..eol(end)].trim().is_empty();
+        let ls = line_start(input, end);
+        let indent = &input[ls..ls + b[ls..end].iter().take_while(|&&c| c == b' ').count()];
+        let nl = self.layout.newline;
+        let mut text = String::new();
+        let own_line = b[line_start(input, start)..start]
+            .iter()
+            .all(|&c| c == b' ');
+        for (n, c) in kept.iter().enumerate() {
+            if n == 0 && !own_line {
+                text.push(' ');
+            }
+            text.push_str(c);
+            if n + 1 < kept.len() || !rest_blank {
+                text.push_str(nl);
+                text.push_str(indent);
+            }
+        }
+        self.push(start, end, 0, u8::MAX, seq, text);
     }
 
     /// Removes the lines `at..end`. Lines inserted at `at` (the end of what precedes)
