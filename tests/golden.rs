@@ -448,4 +448,5 @@ golden! {
     rerun_volume_source_comments => "rerun-volume-source-comments",
     rerun_removal_comments => "rerun-removal-comments",
     rerun_flow_removal_comments => "rerun-flow-removal-comments",
+    rerun_removal_null_keys => "rerun-removal-null-keys",
 }

@@ -357,7 +357,23 @@ impl<'a> TextEditor<'a> {
                             .iter()
                             .all(|&b| b == b' ')
                         {
-                            ((ls, self.after(v_end)), (0, usize::MAX))
+                            // A key with a comment on its line is the chart's (the tool
+                            // writes none): only its block value goes, and the key, now
+                            // null (as Kubernetes reads a missing one), keeps its comment.
+                            let b = self.input.as_bytes();
+                            let key_eol =
+                                memchr::memchr(b'\n', &b[k.end..]).map_or(b.len(), |e| k.end + e);
+                            let keep_key = matches!(v.value, Value::Map(_) | Value::Seq(_))
+                                && !v.flow
+                                && v.start > key_eol
+                                && self.input[k.end..key_eol].contains('#')
+                                && {
+                                    let mut opaque = Vec::new();
+                                    opaque_spans(self.input, self.root, 0, 0, &mut opaque);
+                                    comment_at(b, k.end, key_eol, &opaque).is_some()
+                                };
+                            let from = if keep_key { key_eol + 1 } else { ls };
+                            ((from, self.after(v_end)), (0, usize::MAX))
                         } else {
                             // The key shares its line with a `-` (or `? `): its lines go, up
                             // to the next key, which takes its place after the dash, or up to
