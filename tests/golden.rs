@@ -449,4 +449,6 @@ golden! {
     rerun_removal_comments => "rerun-removal-comments",
     rerun_flow_removal_comments => "rerun-flow-removal-comments",
     rerun_removal_null_keys => "rerun-removal-null-keys",
+    rerun_flow_removal_comments_crlf => "rerun-flow-removal-comments-crlf",
+    rerun_volume_source_comments_crlf => "rerun-volume-source-comments-crlf",
 }
