@@ -2894,8 +2894,10 @@ fn lost_line<'a>(a: &'a str, b: &str) -> Option<&'a str> {
         if j < outs.len() && ins[i] == outs[j] {
             // A replaceable key may match a line of another (added) one: the lines
             // nested under it may still have changed.
+            // Blank and comment lines kept inside a replaced value end nothing.
             let (line, indent) = (ins_raw[i], indent_of(ins_raw[i]));
-            if under.is_none_or(|u| indent <= u) {
+            let neutral = line.trim().is_empty() || line.trim_start().starts_with('#');
+            if !neutral && under.is_none_or(|u| indent <= u) {
                 under = replaceable(line.trim_start()).then_some(indent);
             }
             i += 1;
