@@ -358,22 +358,38 @@ impl<'a> TextEditor<'a> {
                             .all(|&b| b == b' ')
                         {
                             // A key with a comment on its line is the chart's (the tool
-                            // writes none): only its block value goes, and the key, now
-                            // null (as Kubernetes reads a missing one), keeps its comment.
+                            // writes none): only what is under it goes, and the key keeps its
+                            // comment, empty as the chart wrote it (null for a block value,
+                            // `[]` or `{}` for a flow one).
                             let b = self.input.as_bytes();
                             let key_eol =
                                 memchr::memchr(b'\n', &b[k.end..]).map_or(b.len(), |e| k.end + e);
-                            let keep_key = matches!(v.value, Value::Map(_) | Value::Seq(_))
-                                && !v.flow
-                                && v.start > key_eol
-                                && self.input[k.end..key_eol].contains('#')
-                                && {
-                                    let mut opaque = Vec::new();
-                                    opaque_spans(self.input, self.root, 0, 0, &mut opaque);
-                                    comment_at(b, k.end, key_eol, &opaque).is_some()
-                                };
-                            let from = if keep_key { key_eol + 1 } else { ls };
-                            ((from, self.after(v_end)), (0, usize::MAX))
+                            let collection = matches!(v.value, Value::Map(_) | Value::Seq(_));
+                            let block_below = collection && !v.flow && v.start > key_eol;
+                            let flow_here = collection && v.flow && v_end <= key_eol;
+                            let commented = |from: usize| {
+                                self.input
+                                    .get(from..key_eol)
+                                    .is_some_and(|t| t.contains('#'))
+                                    && {
+                                        let mut opaque = Vec::new();
+                                        opaque_spans(self.input, self.root, 0, 0, &mut opaque);
+                                        comment_at(b, from, key_eol, &opaque).is_some()
+                                    }
+                            };
+                            let colon = key_colon_end(self.input, k);
+                            match colon {
+                                Some(_) if block_below && commented(k.end) => {
+                                    ((key_eol + 1, self.after(v_end)), (0, usize::MAX))
+                                }
+                                Some(_) if flow_here && commented(v_end) => {
+                                    // Emptied as the chart wrote it (`[]`, `{}`).
+                                    let empty = if v.entries().is_some() { "{}" } else { "[]" };
+                                    self.push(v.start, v_end, 0, u8::MAX, seq, empty);
+                                    ((v_end, v_end), (0, usize::MAX))
+                                }
+                                _ => ((ls, self.after(v_end)), (0, usize::MAX)),
+                            }
                         } else {
                             // The key shares its line with a `-` (or `? `): its lines go, up
                             // to the next key, which takes its place after the dash, or up to

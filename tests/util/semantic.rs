@@ -1854,13 +1854,21 @@ pub const DOCUMENTED_REFUSALS: &[&str] = &["different volume named", "would gene
 
 /// What the convergence check compares: the documents without the generated bundles of
 /// an earlier run when `b` generates none (README "Re-runs": unused, and left), and with
-/// null-valued keys dropped (Kubernetes reads a null field as an absent one).
+/// null-valued keys dropped (Kubernetes reads a null field as an absent one), and keys
+/// holding an empty list or map (read as absent too: a chart's `env: []` that a re-run
+/// empties again may come back as `[]` or null).
 pub fn convergence_view(docs: &[Value], b: &OptSet) -> Vec<Value> {
     fn drop_nulls(v: &Value) -> Value {
+        let empty = |v: &Value| match v {
+            Value::Null => true,
+            Value::Array(a) => a.is_empty(),
+            Value::Object(m) => m.is_empty(),
+            _ => false,
+        };
         match v {
             Value::Object(m) => Value::Object(
                 m.iter()
-                    .filter(|(_, v)| !v.is_null())
+                    .filter(|(_, v)| !empty(v))
                     .map(|(k, v)| (k.clone(), drop_nulls(v)))
                     .collect(),
             ),
