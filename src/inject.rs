@@ -987,15 +987,44 @@ pub fn plan(
                 && let (Some(entries), Val::Map(new)) = (item.entries(), volume_val(opts)) =>
         {
             let ipath = spec_path.key("volumes").index(i);
+            // The first old source key takes the new source where it stands; the others go.
+            let mut old: Vec<&str> = Vec::new();
             for (k, _) in entries {
-                if let Some(k) = k.as_str().filter(|k| *k != "name") {
-                    plan.intents.push(Intent {
-                        path: ipath.clone(),
-                        op: Op::RemoveKey(k.to_owned()),
-                    });
+                if let Some(k) = k.as_str().filter(|k| *k != "name" && !old.contains(k)) {
+                    old.push(k);
                 }
             }
-            for (k, v) in new.into_iter().filter(|(k, _)| k != "name") {
+            let mut new = new.into_iter().filter(|(k, _)| k != "name");
+            let first = new.next();
+            // The old key of the same name, if any, else the first.
+            let at = first
+                .as_ref()
+                .and_then(|(nk, _)| old.iter().position(|k| k == nk))
+                .unwrap_or(0);
+            for (_, k) in old.iter().enumerate().filter(|(j, _)| *j != at) {
+                plan.intents.push(Intent {
+                    path: ipath.clone(),
+                    op: Op::RemoveKey((*k).to_owned()),
+                });
+            }
+            let first = match (old.get(at), first) {
+                (Some(k), Some((nk, v))) => {
+                    plan.intents.push(Intent {
+                        path: ipath.clone(),
+                        op: Op::ReplaceEntry((*k).to_owned(), nk, v),
+                    });
+                    None
+                }
+                (None, first) => first,
+                (Some(k), None) => {
+                    plan.intents.push(Intent {
+                        path: ipath.clone(),
+                        op: Op::RemoveKey((*k).to_owned()),
+                    });
+                    None
+                }
+            };
+            for (k, v) in first.into_iter().chain(new) {
                 plan.intents.push(Intent {
                     path: ipath.clone(),
                     op: Op::AddKey(k, v),
@@ -1767,17 +1796,23 @@ fn plan_container<'n>(
             && let Some(r) = &w.secret
         {
             touched_user.push(i);
-            if e.get("value").is_some() {
+            // The value (or the old reference) is replaced where it stands.
+            let from = secret_val(r);
+            let old = if e.get("valueFrom").is_some() {
+                "valueFrom"
+            } else {
+                "value"
+            };
+            if old == "valueFrom" && e.get("value").is_some() {
                 plan.intents.push(Intent {
                     path: epath.clone(),
                     op: Op::RemoveKey("value".into()),
                 });
             }
-            let from = secret_val(r);
-            plan.intents.push(if e.get("valueFrom").is_some() {
+            plan.intents.push(if e.get(old).is_some() {
                 Intent {
-                    path: epath.key("valueFrom"),
-                    op: Op::Replace(from),
+                    path: epath,
+                    op: Op::ReplaceEntry(old.into(), "valueFrom".into(), from),
                 }
             } else {
                 Intent {
@@ -1796,12 +1831,20 @@ fn plan_container<'n>(
             ));
         } else if opts.override_env {
             touched_user.push(i);
-            set_env_value(&mut plan.intents, &epath, e, value);
-            if e.get("valueFrom").is_some() {
+            if e.get("valueFrom").is_some() && e.get("value").is_none() {
+                // The reference is replaced by the value where it stands.
                 plan.intents.push(Intent {
                     path: epath,
-                    op: Op::RemoveKey("valueFrom".into()),
+                    op: Op::ReplaceEntry("valueFrom".into(), "value".into(), Val::str(value)),
                 });
+            } else {
+                set_env_value(&mut plan.intents, &epath, e, value);
+                if e.get("valueFrom").is_some() {
+                    plan.intents.push(Intent {
+                        path: epath,
+                        op: Op::RemoveKey("valueFrom".into()),
+                    });
+                }
             }
             cp.env.push(var.clone());
             plan.notes.push(note(

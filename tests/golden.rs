@@ -474,3 +474,19 @@ golden! {
     chart_volume_like_ours_other_kind => "chart-volume-like-ours-other-kind",
     chart_mounts_our_volume_at_our_directory => "chart-mounts-our-volume-at-our-directory",
 }
+
+// Comments kept where the tool replaces or removes lines (--override-env, re-runs).
+golden! {
+    override_env_comments_kept => "override-env-comments-kept",
+    override_env_comments_kept_crlf => "override-env-comments-kept-crlf",
+    override_env_comments_flow => "override-env-comments-flow",
+    override_env_comments_secret => "override-env-comments-secret",
+    override_env_comments_proxy_secret => "override-env-comments-proxy-secret",
+    override_env_comments_hostile => "override-env-comments-hostile",
+    rerun_volume_source_comments => "rerun-volume-source-comments",
+    rerun_removal_comments => "rerun-removal-comments",
+    rerun_flow_removal_comments => "rerun-flow-removal-comments",
+    rerun_removal_null_keys => "rerun-removal-null-keys",
+    rerun_flow_removal_comments_crlf => "rerun-flow-removal-comments-crlf",
+    rerun_volume_source_comments_crlf => "rerun-volume-source-comments-crlf",
+}

@@ -213,6 +213,17 @@ fn check_case(st: &Stream, a: &OptSet, b: &OptSet) -> Result<(), String> {
                 a.name,
                 rba.stderr.trim_end()
             ));
+        } else if let problems_ba @ [_, ..] =
+            semantic::check_faithful(st, &String::from_utf8_lossy(&rba.stdout)).as_slice()
+        {
+            problems.push(format!(
+                "run with {} on the output of {}: {}\n--- output of {} on it:\n{}",
+                b.name,
+                a.name,
+                problems_ba.join("\n"),
+                b.name,
+                String::from_utf8_lossy(&rba.stdout)
+            ));
         } else if reads[3].as_ref().map(|d| semantic::convergence_view(d, b))
             != reads[2].as_ref().map(|d| semantic::convergence_view(d, b))
         {

@@ -143,5 +143,15 @@ fuzz_target!(|data: &[u8]| {
             set_a.name,
             set_a.name
         );
+        if let Some(out_ba) = &out_ba {
+            let problems = semantic::check_faithful(&st, out_ba);
+            assert!(
+                problems.is_empty(),
+                "run with {} on the output of {}:\n{}\n--- input:\n{x}--- output:\n{out_ba}",
+                set_b.name,
+                set_a.name,
+                problems.join("\n")
+            );
+        }
     }
 });

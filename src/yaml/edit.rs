@@ -327,31 +327,78 @@ impl<'a> TextEditor<'a> {
                 for &i in &hits {
                     let (k, v) = &entries[i];
                     let next = entries.get(i + 1);
-                    let range = if node.flow {
+                    // The range, and within it what goes away entirely (a flow mapping
+                    // keeps the comments outside it; a block one removes whole lines).
+                    let (range, inner) = if node.flow {
                         if hits.len() > 1 || entries.len() < 2 {
                             return Err(fail(
                                 "a flow mapping with the key twice or with nothing else is re-emitted",
                             ));
                         }
-                        match (next, i.checked_sub(1).and_then(|p| entries.get(p))) {
+                        let v_end = content_end(v).max(v.end);
+                        let range = match (next, i.checked_sub(1).and_then(|p| entries.get(p))) {
                             // From the key to the next key, or from the end of the previous
                             // value (its comma included) to the end of this one.
                             (Some((nk, _)), _) => (k.start, nk.start),
-                            (None, Some((_, pv))) => (content_end(pv), content_end(v).max(v.end)),
+                            (None, Some((_, pv))) => (content_end(pv), v_end),
                             (None, None) => return Err(fail("empty flow mapping")),
-                        }
+                        };
+                        (range, (k.start, v_end))
                     } else {
                         let ls = line_start(self.input, k.start);
+                        let v_end = written_end(
+                            self.input,
+                            v,
+                            col_of(self.input, k.start),
+                            key_colon_end(self.input, k).unwrap_or(k.end),
+                        )
+                        .unwrap_or(v.end);
                         if self.input.as_bytes()[ls..k.start]
                             .iter()
                             .all(|&b| b == b' ')
                         {
-                            (ls, self.after(v.end))
+                            // A key with a comment on its line is the chart's (the tool
+                            // writes none): only what is under it goes, and the key keeps its
+                            // comment, empty as the chart wrote it (null for a block value,
+                            // `[]` or `{}` for a flow one).
+                            let b = self.input.as_bytes();
+                            let key_eol =
+                                memchr::memchr(b'\n', &b[k.end..]).map_or(b.len(), |e| k.end + e);
+                            let collection = matches!(v.value, Value::Map(_) | Value::Seq(_));
+                            let block_below = collection && !v.flow && v.start > key_eol;
+                            let flow_here = collection && v.flow && v_end <= key_eol;
+                            let commented = |from: usize| {
+                                self.input
+                                    .get(from..key_eol)
+                                    .is_some_and(|t| t.contains('#'))
+                                    && {
+                                        let mut opaque = Vec::new();
+                                        opaque_spans(self.input, self.root, 0, 0, &mut opaque);
+                                        comment_at(b, from, key_eol, &opaque).is_some()
+                                    }
+                            };
+                            let colon = key_colon_end(self.input, k);
+                            match colon {
+                                Some(_) if block_below && commented(k.end) => {
+                                    ((key_eol + 1, self.after(v_end)), (0, usize::MAX))
+                                }
+                                Some(_) if flow_here && commented(v_end) => {
+                                    // Emptied as the chart wrote it (`[]`, `{}`).
+                                    let empty = if v.entries().is_some() { "{}" } else { "[]" };
+                                    self.push(v.start, v_end, 0, u8::MAX, seq, empty);
+                                    ((v_end, v_end), (0, usize::MAX))
+                                }
+                                _ => ((ls, self.after(v_end)), (0, usize::MAX)),
+                            }
                         } else {
-                            // The key shares its line with a `-` (or `? `): what follows it up to
-                            // the next key goes, so that key takes its place after the dash.
+                            // The key shares its line with a `-` (or `? `): its lines go, up
+                            // to the next key, which takes its place after the dash, or up to
+                            // a comment line before that key, which then follows the dash.
                             match next {
-                                Some((nk, _)) if !hits.contains(&(i + 1)) => (k.start, nk.start),
+                                Some((nk, _)) if !hits.contains(&(i + 1)) => (
+                                    (k.start, self.next_token(self.after(v_end), nk.start)),
+                                    (0, usize::MAX),
+                                ),
                                 _ => {
                                     return Err(fail(
                                         "the key shares its line with a `-` and no other key follows it",
@@ -360,15 +407,60 @@ impl<'a> TextEditor<'a> {
                             }
                         }
                     };
-                    ranges.push(range);
+                    ranges.push((range.0, range.1, inner));
                 }
                 ranges.sort_unstable();
                 if ranges.windows(2).any(|w| w[0].1 > w[1].0) {
                     return Err(fail("the key's occurrences overlap"));
                 }
-                for (start, end) in ranges {
-                    self.push_removal(start, end, seq);
+                for (start, end, inner) in ranges {
+                    self.push_removal_keeping_comments(start, end, inner, seq);
                 }
+            }
+            Op::ReplaceEntry(old, new, val) => {
+                let entries = node.entries().ok_or_else(|| fail("not a mapping"))?;
+                let mut hits = entries
+                    .iter()
+                    .filter(|(k, _)| k.as_str() == Some(old.as_str()));
+                let (Some((k, v)), None) = (hits.next(), hits.next()) else {
+                    return Err(fail("the key is missing, or written more than once"));
+                };
+                if new != old
+                    && entries
+                        .iter()
+                        .any(|(k, _)| k.as_str() == Some(new.as_str()))
+                {
+                    return Err(fail("the mapping has the new key already"));
+                }
+                let b = self.input.as_bytes();
+                let mut before = k.start;
+                while before > 0 && matches!(b[before - 1], b' ' | b'\t') {
+                    before -= 1;
+                }
+                if before > 0 && b[before - 1] == b'?' {
+                    return Err(fail("an explicit key (`? `) is re-emitted"));
+                }
+                let colon = key_colon_end(self.input, k)
+                    .ok_or_else(|| fail("the key's `:` was not found on its line"))?;
+                let col = col_of(self.input, k.start);
+                let end = written_end(self.input, v, col, colon)
+                    .ok_or_else(|| fail("the end of the old value was not found"))?
+                    .max(colon);
+                let mut text = String::new();
+                if node.flow {
+                    json_string(new, &mut text);
+                    text.push_str(": ");
+                    text.push_str(&render_json(val));
+                } else {
+                    render_entry(new, val, col, &self.layout, &mut text);
+                    let nl = self.layout.newline;
+                    text = text
+                        .trim_start_matches(' ')
+                        .strip_suffix(nl)
+                        .unwrap_or(&text)
+                        .to_owned();
+                }
+                self.replace_keeping_comments(k.start, end, &text, seq);
             }
             Op::RemoveItem(index) if node.flow => {
                 let items = node.items().ok_or_else(|| fail("not a list"))?;
@@ -412,7 +504,7 @@ impl<'a> TextEditor<'a> {
                         ce(item),
                     )
                 };
-                self.push_removal(range.0, range.1, seq);
+                self.push_removal_keeping_comments(range.0, range.1, (item.start, ce(item)), seq);
             }
             Op::RemoveItem(index) => {
                 let items = node.items().ok_or_else(|| fail("not a list"))?;
@@ -423,7 +515,9 @@ impl<'a> TextEditor<'a> {
                 if !self.input.as_bytes()[ls..dash].iter().all(|&b| b == b' ') {
                     return Err(fail("the item shares its line with a key or another `-`"));
                 }
-                let end = self.after(item.end);
+                let item_end = written_end(self.input, item, col_of(self.input, dash), dash + 1)
+                    .unwrap_or(item.end);
+                let end = self.after(item_end);
                 self.push_removal(ls, end, seq);
             }
             Op::AppendBlock(block) => {
@@ -567,6 +661,145 @@ impl<'a> TextEditor<'a> {
         }
     }
 
+    /// The first byte at or after `from` (and before `limit`) that is neither a blank nor
+    /// a line break: where the next token or comment starts.
+    fn next_token(&self, from: usize, limit: usize) -> usize {
+        let b = self.input.as_bytes();
+        let mut i = from.min(limit);
+        while i < limit && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+            i += 1;
+        }
+        i
+    }
+
+    /// Replaces `start..end` (from a key to the end of its value's content) by `text`
+    /// without losing a comment: the comment at the end of the first line stays there
+    /// (after the first line of `text`), comment lines and blank lines in between stay
+    /// where they are, and a comment at the end of a replaced line is kept on a line of
+    /// its own. What follows `end` stays where it is (on a line of its own after a kept
+    /// comment), so that other edits there still apply.
+    fn replace_keeping_comments(&mut self, start: usize, end: usize, text: &str, seq: usize) {
+        let input = self.input;
+        let b = input.as_bytes();
+        let eol = |p: usize| memchr::memchr(b'\n', &b[p..]).map_or(b.len(), |i| p + i);
+        let no_cr = |ls: usize, le: usize| {
+            if le > ls && b[le - 1] == b'\r' {
+                le - 1
+            } else {
+                le
+            }
+        };
+        let nl = self.layout.newline;
+        let first_eol = eol(start);
+        let one_line = end <= first_eol;
+        if one_line && !text.contains(nl) {
+            self.push(start, end, usize::MAX, 0, seq, text.to_owned());
+            return;
+        }
+        let mut opaque = Vec::new();
+        opaque_spans(input, self.root, 0, 0, &mut opaque);
+        let comment = |from: usize, to: usize| comment_at(b, from, to, &opaque);
+        let indent_of = |ls: usize| {
+            ls + b[ls..]
+                .iter()
+                .take_while(|&&c| c == b' ' || c == b'\t')
+                .count()
+        };
+        let with_blanks = |c: usize, floor: usize, to: usize| {
+            let mut w = c;
+            while w > floor && matches!(b[w - 1], b' ' | b'\t') {
+                w -= 1;
+            }
+            &input[w..to]
+        };
+        let last_ls = line_start(input, end);
+        let last_eol = no_cr(last_ls, eol(end));
+        let (first, more) = match text.split_once(nl) {
+            Some((f, m)) => (f, Some(m)),
+            None => (text, None),
+        };
+        if one_line {
+            // A new value of several lines for one of one line: the comment after the old
+            // one goes on the key's line, when nothing else follows it there.
+            let mut out = String::from(first);
+            let mut until = end;
+            if let Some(c) = comment(end, last_eol)
+                && input[end..c].trim().is_empty()
+            {
+                out.push_str(with_blanks(c, end, last_eol));
+                until = last_eol;
+            }
+            if let Some(m) = more {
+                out.push_str(nl);
+                out.push_str(m);
+            }
+            self.push(start, until, usize::MAX, 0, seq, out);
+            return;
+        }
+        let first_end = no_cr(start, first_eol);
+        // What the last line written holds: the new value, a comment, or nothing.
+        #[derive(PartialEq)]
+        enum Tail {
+            Value,
+            Comment,
+            Blank,
+        }
+        let mut out = String::from(first);
+        let mut tail = Tail::Value;
+        if let Some(c) = comment(start, first_end) {
+            out.push_str(with_blanks(c, start, first_end));
+            tail = Tail::Comment;
+        }
+        if let Some(m) = more {
+            out.push_str(nl);
+            out.push_str(m);
+            tail = Tail::Value;
+        }
+        // The lines in between: blank lines and comments stay, content goes.
+        let mut ls = first_eol + 1;
+        while ls <= last_ls {
+            let le_raw = eol(ls);
+            let le = if ls == last_ls {
+                end
+            } else {
+                no_cr(ls, le_raw)
+            };
+            let body = indent_of(ls).min(le);
+            if ls < last_ls && body == le {
+                // A blank line, unless it is inside a scalar.
+                if !opaque.iter().any(|&(os, oe)| os < ls && le_raw < oe) {
+                    out.push_str(nl);
+                    out.push_str(&input[ls..le]);
+                    tail = Tail::Blank;
+                }
+            } else if let Some(c) = comment(ls, le) {
+                out.push_str(nl);
+                out.push_str(&input[ls..body]);
+                out.push_str(&input[c..le]);
+                tail = Tail::Comment;
+            }
+            ls = le_raw + 1;
+        }
+        // What follows the old value on its last line stays; after a comment or a blank
+        // line, on a line of its own, indented like that line.
+        let rest = end
+            + b[end..last_eol]
+                .iter()
+                .take_while(|&&c| c == b' ' || c == b'\t')
+                .count();
+        let mut until = end;
+        if tail != Tail::Value && rest < last_eol {
+            if tail == Tail::Comment {
+                out.push_str(nl);
+            } else {
+                out.truncate(out.trim_end_matches([' ', '\t']).len());
+            }
+            out.push_str(&input[last_ls..indent_of(last_ls)]);
+            until = rest;
+        }
+        self.push(start, until, usize::MAX, 0, seq, out);
+    }
+
     fn push_lines(&mut self, at: usize, col: usize, rank: u8, seq: usize, text: Arc<str>) {
         if at == self.input.len() && !self.input.is_empty() && !self.input.ends_with('\n') {
             let nl = self.layout.newline;
@@ -575,6 +808,63 @@ impl<'a> TextEditor<'a> {
             return;
         }
         self.push(at, at, col, rank, seq, text);
+    }
+
+    /// Removes `start..end` (in a flow collection), but for the comments in it outside
+    /// `inner` (what goes away entirely): those before or after an entry that goes stay.
+    fn push_removal_keeping_comments(
+        &mut self,
+        start: usize,
+        end: usize,
+        inner: (usize, usize),
+        seq: usize,
+    ) {
+        let input = self.input;
+        let b = input.as_bytes();
+        let eol = |p: usize| memchr::memchr(b'\n', &b[p..]).map_or(b.len(), |i| p + i);
+        let mut opaque = Vec::new();
+        let mut kept = Vec::new();
+        if input.get(start..end).is_some_and(|t| t.contains('#')) {
+            opaque_spans(input, self.root, 0, 0, &mut opaque);
+            let mut i = start;
+            while let Some(c) = comment_at(b, i, end, &opaque) {
+                let le = eol(c);
+                let le_text = if le > c && b[le - 1] == b'\r' {
+                    le - 1
+                } else {
+                    le
+                };
+                if le <= end && !(inner.0 <= c && c < inner.1) {
+                    kept.push(&input[c..le_text]);
+                }
+                i = le;
+            }
+        }
+        if kept.is_empty() {
+            self.push_removal(start, end, seq);
+            return;
+        }
+        // What follows `end` on its line: a comment kept last ends at the line break, unless
+        // content follows, which then goes on a line of its own, indented like `end`'s.
+        let rest_blank = input[end..eol(end)].trim().is_empty();
+        let ls = line_start(input, end);
+        let indent = &input[ls..ls + b[ls..end].iter().take_while(|&&c| c == b' ').count()];
+        let nl = self.layout.newline;
+        let mut text = String::new();
+        let own_line = b[line_start(input, start)..start]
+            .iter()
+            .all(|&c| c == b' ');
+        for (n, c) in kept.iter().enumerate() {
+            if n == 0 && !own_line {
+                text.push(' ');
+            }
+            text.push_str(c);
+            if n + 1 < kept.len() || !rest_blank {
+                text.push_str(nl);
+                text.push_str(indent);
+            }
+        }
+        self.push(start, end, 0, u8::MAX, seq, text);
     }
 
     /// Removes the lines `at..end`. Lines inserted at `at` (the end of what precedes)
@@ -669,10 +959,22 @@ fn block_scalar_parts(
         i += 1;
     }
     i = super::tree::skip_properties(b, i);
+    block_scalar_at(input, i, col_of(input, key.start), node.end)
+}
+
+/// [`block_scalar_parts`] for the block scalar whose header indicator is at `h_start`,
+/// inside a block collection at column `parent`, ending (as the parser says) at `end`.
+fn block_scalar_at(
+    input: &str,
+    h_start: usize,
+    parent: usize,
+    end: usize,
+) -> Option<((usize, usize), usize, usize)> {
+    let b = input.as_bytes();
+    let mut i = h_start;
     if !matches!(b.get(i), Some(b'|' | b'>')) {
         return None;
     }
-    let h_start = i;
     i += 1;
     // Chomping and indentation indicators, in either order (`|2-`, `>-1`).
     let mut explicit = None;
@@ -699,7 +1001,6 @@ fn block_scalar_parts(
     };
     // Content: the lines indented at least as much as the first non-blank one, which is
     // indented more than the key.
-    let parent = col_of(input, key.start);
     // An indentation indicator fixes the content's indentation: its first line may be
     // indented more.
     let mut content_indent = explicit.map(|n| parent + n);
@@ -725,10 +1026,118 @@ fn block_scalar_parts(
         }
         ls = le + 1;
     }
-    if content_eol > node.end {
+    if content_eol > end {
         return None;
     }
     Some(((h_start, h_end), header_eol, content_eol))
+}
+
+/// One past the `:` after the mapping key `key`, on the key's line (`None` if it is not
+/// there: an explicit key, a key spread over lines).
+fn key_colon_end(input: &str, key: &Node) -> Option<usize> {
+    let b = input.as_bytes();
+    let mut i = key.end;
+    while matches!(b.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    (b.get(i) == Some(&b':')).then_some(i + 1)
+}
+
+/// Where a block scalar's header starts, for a node written after the indicator (`:` or
+/// `-`) that ends at `from`.
+fn header_from(b: &[u8], mut from: usize) -> usize {
+    while matches!(b.get(from), Some(b' ' | b'\t')) {
+        from += 1;
+    }
+    super::tree::skip_properties(b, from)
+}
+
+/// One past the last written character of `node` (a comment or a blank line after it is
+/// not part of it), which sits in a block collection at column `parent`, after the `:` or
+/// `-` that ends at `from`. `None` when a block scalar in it is not as expected.
+fn written_end(input: &str, node: &Node, parent: usize, from: usize) -> Option<usize> {
+    let b = input.as_bytes();
+    Some(match &node.value {
+        Value::Scalar {
+            style: ScalarStyle::Literal | ScalarStyle::Folded,
+            ..
+        } => block_scalar_at(input, header_from(b, from), parent, node.end)?.2,
+        Value::Scalar {
+            text,
+            style: ScalarStyle::Plain,
+        } if text.is_empty() => content_end(node),
+        Value::Scalar { .. } | Value::Alias(_) => {
+            let mut e = node.end.min(b.len());
+            while e > node.start && matches!(b[e - 1], b' ' | b'\t' | b'\r' | b'\n') {
+                e -= 1;
+            }
+            e
+        }
+        Value::Map(entries) if !node.flow => {
+            let (k, v) = entries.last()?;
+            let colon = key_colon_end(input, k).unwrap_or(k.end);
+            written_end(input, v, col_of(input, k.start), colon)?.max(colon)
+        }
+        Value::Seq(items) if !node.flow => {
+            let item = items.last()?;
+            let dash = dash_before(input, item.start)?;
+            written_end(input, item, col_of(input, dash), dash + 1)?.max(dash + 1)
+        }
+        _ => node.end,
+    })
+}
+
+/// The spans of `node` where a `#` is text, not a comment: its scalars, and of a block
+/// scalar its header indicator and content (`parent` and `from` as for [`written_end`]).
+fn opaque_spans(
+    input: &str,
+    node: &Node,
+    parent: usize,
+    from: usize,
+    out: &mut Vec<(usize, usize)>,
+) {
+    match &node.value {
+        Value::Scalar {
+            style: ScalarStyle::Literal | ScalarStyle::Folded,
+            ..
+        } => {
+            let h = header_from(input.as_bytes(), from);
+            match block_scalar_at(input, h, parent, node.end) {
+                Some(((h_start, h_end), header_eol, content_eol)) => {
+                    out.push((h_start, h_end));
+                    out.push((header_eol, content_eol));
+                }
+                None => out.push((from, node.end)),
+            }
+        }
+        Value::Scalar { .. } | Value::Alias(_) => out.push((node.start, node.end)),
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                let col = col_of(input, k.start);
+                opaque_spans(input, k, col, k.start, out);
+                let colon = key_colon_end(input, k).unwrap_or(k.end);
+                opaque_spans(input, v, col, colon, out);
+            }
+        }
+        Value::Seq(items) => {
+            for item in items {
+                match dash_before(input, item.start) {
+                    Some(d) => opaque_spans(input, item, col_of(input, d), d + 1, out),
+                    None => opaque_spans(input, item, parent, item.start, out),
+                }
+            }
+        }
+    }
+}
+
+/// The first comment in `from..to` (a `#` at a line's start or after a blank, outside
+/// the `opaque` spans).
+fn comment_at(b: &[u8], from: usize, to: usize, opaque: &[(usize, usize)]) -> Option<usize> {
+    (from..to.min(b.len())).find(|&i| {
+        b[i] == b'#'
+            && (i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n'))
+            && !opaque.iter().any(|&(s, e)| s <= i && i < e)
+    })
 }
 
 /// The `-` that introduces the sequence item starting at `pos`: the last thing before it

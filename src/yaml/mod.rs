@@ -99,6 +99,9 @@ pub enum Op {
     AppendBlock(String),
     /// Remove a key (and its value) from the mapping at the path.
     RemoveKey(String),
+    /// Replace the entry of the first key (its key and value) in the mapping at the path
+    /// by an entry of the second key with this value, where the old one stands.
+    ReplaceEntry(String, String, Val),
     /// Remove the item at this index (counted in the unedited document) from the sequence
     /// at the path.
     RemoveItem(usize),

@@ -316,6 +316,24 @@ pub(crate) fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), Stri
         (Op::RemoveKey(k), Value::Map(entries)) => {
             entries.retain(|(ek, _)| ek.as_str() != Some(k.as_str()))
         }
+        (Op::ReplaceEntry(old, new, v), Value::Map(entries)) => {
+            // Kubernetes reads the last occurrence: the new entry takes its place, and
+            // every other occurrence of either key goes.
+            let at = entries
+                .iter()
+                .rposition(|(ek, _)| ek.as_str() == Some(old.as_str()))
+                .ok_or_else(missing)?;
+            entries[at] = (
+                crate::yaml::val_to_node(&Val::Str(new.clone())),
+                crate::yaml::val_to_node(v),
+            );
+            let mut i = 0;
+            entries.retain(|(ek, _)| {
+                let keep = i == at || !matches!(ek.as_str(), Some(k) if k == old || k == new);
+                i += 1;
+                keep
+            });
+        }
         (Op::RemoveItem(i), Value::Seq(items)) if *i < items.len() => {
             items.remove(*i);
         }

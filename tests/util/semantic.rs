@@ -40,18 +40,6 @@ pub const KNOWN_DEFECTS: &[(&str, &str)] = &[
     ),
     ("comment-after-dash", "a comment right after `- `"),
     ("java-block-scalar", "JAVA_TOOL_OPTIONS as a block scalar"),
-    (
-        "tool-env-block-scalar",
-        "another of the tool's variables as a block scalar (with --override-env the document is re-emitted)",
-    ),
-    (
-        "valuefrom-first",
-        "env entries written valueFrom before name (with --override-env)",
-    ),
-    (
-        "valuefrom-tool-var",
-        "valueFrom entries for the tool's variables (with --override-env, a flow or JSON document is re-emitted in block style)",
-    ),
     ("str-tag-merge", "`!!str <<` as an ordinary key"),
     ("pretty-json", "pretty-printed JSON documents"),
     (
@@ -533,20 +521,12 @@ impl Gen<'_, '_> {
     }
 
     fn env_entry(&mut self, name: &str) -> Y {
-        let tool_var = TOOL_ENV.contains(&name);
-        let name_first_ok = !tool_var || self.feats.on("valuefrom-tool-var");
-        let first_ok = !tool_var || self.feats.on("valuefrom-first");
-        if self.dice.one_in(3) && (name_first_ok || first_ok) {
+        if self.dice.one_in(3) {
             let from = map(vec![(
                 "configMapKeyRef",
                 map(vec![("name", s("settings")), ("key", s("k"))]),
             )]);
-            let first = if name_first_ok && first_ok {
-                self.dice.one_in(2)
-            } else {
-                first_ok
-            };
-            if first {
+            if self.dice.one_in(2) {
                 self.use_("env:valuefrom-first");
                 return Y::Map(vec![(key("valueFrom"), from), (key("name"), s(name))]);
             }
@@ -564,11 +544,6 @@ impl Gen<'_, '_> {
                 }
             } else {
                 Y::Line(v.to_owned())
-            }
-        } else if tool_var && !self.feats.on("tool-env-block-scalar") {
-            match self.string() {
-                Y::Str(v) => Y::Line(v),
-                other => other,
             }
         } else {
             self.string()
@@ -1915,15 +1890,21 @@ pub const DOCUMENTED_REFUSALS: &[&str] = &["different volume named", "would gene
 
 /// What the convergence check compares: the documents without the generated bundles of
 /// an earlier run when `b` generates none (README "Re-runs": unused, and left), and with
-/// null-valued keys and empty lists dropped (Kubernetes reads a null field as an absent one,
-/// and the API server stores an empty list of a PodSpec (`omitempty`) as no list: a run that
-/// takes its items out again cannot tell `[]` from an absent key).
+/// null-valued keys dropped (Kubernetes reads a null field as an absent one), and keys
+/// holding an empty list or map (read as absent too: a chart's `env: []` that a re-run
+/// empties again may come back as `[]` or null).
 pub fn convergence_view(docs: &[Value], b: &OptSet) -> Vec<Value> {
     fn drop_nulls(v: &Value) -> Value {
+        let empty = |v: &Value| match v {
+            Value::Null => true,
+            Value::Array(a) => a.is_empty(),
+            Value::Object(m) => m.is_empty(),
+            _ => false,
+        };
         match v {
             Value::Object(m) => Value::Object(
                 m.iter()
-                    .filter(|(_, v)| !v.is_null() && !matches!(v, Value::Array(a) if a.is_empty()))
+                    .filter(|(_, v)| !empty(v))
                     .map(|(k, v)| (k.clone(), drop_nulls(v)))
                     .collect(),
             ),
@@ -2890,9 +2871,25 @@ fn first_content_line(doc: &str) -> &str {
         .unwrap_or("")
 }
 
+/// The comment lines of `doc` (trimmed), with how often each occurs.
+fn comment_lines(doc: &str) -> BTreeMap<&str, usize> {
+    let mut out = BTreeMap::new();
+    for l in doc
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("# cmt"))
+    {
+        *out.entry(l).or_default() += 1;
+    }
+    out
+}
+
 /// Documents are edited in place, not re-emitted (README, "Faithful output"), except
 /// where anchors, aliases or merge keys are involved: every comment of the input document
-/// is still in the output, and a document written in flow style or JSON stays so.
+/// is still in the output, every comment line is still a comment line (a comment at the
+/// end of a line the tool replaces may become one), and a document written in flow style
+/// or JSON stays so. The tool removes only what it injected, which holds no comment, so
+/// this holds for the output of a run on the output of another one as well.
 pub fn check_faithful(st: &Stream, output: &str) -> Vec<String> {
     let ins = split_docs(&st.text);
     let outs = split_docs(output);
@@ -2910,6 +2907,16 @@ pub fn check_faithful(st: &Stream, output: &str) -> Vec<String> {
                 "document {}: {ca} comments in the input, {cb} in the output (re-emitted?)",
                 i + 1
             ));
+        }
+        let kept = comment_lines(b);
+        for (line, n) in comment_lines(a) {
+            let m = kept.get(line).copied().unwrap_or(0);
+            if m < n {
+                problems.push(format!(
+                    "document {}: comment line {line:?} is {n} times in the input, {m} in the output",
+                    i + 1
+                ));
+            }
         }
         let (fa, fb) = (first_content_line(a), first_content_line(b));
         if fa.starts_with('{') {
@@ -2959,13 +2966,32 @@ fn lost_line<'a>(a: &'a str, b: &str) -> Option<&'a str> {
             };
         }
     }
+    // An env value, and the source of an earlier run's volume that a re-run under another
+    // source rewrites (README "Re-runs"), with the lines nested under them.
+    let replaceable = |body: &str| {
+        let key = body
+            .trim_start_matches("- ")
+            .trim_start_matches(['\'', '"']);
+        key.starts_with("value")
+            || ["configMap", "secret", "projected", "emptyDir"]
+                .iter()
+                .any(|k| key.starts_with(k))
+    };
+    let indent_of = |line: &str| line.len() - line.trim_start().len();
     let (mut i, mut j) = (0, 0);
     let mut under: Option<usize> = None;
     while i < ins.len() {
         if j < outs.len() && ins[i] == outs[j] {
+            // A replaceable key may match a line of another (added) one: the lines
+            // nested under it may still have changed.
+            // Blank and comment lines kept inside a replaced value end nothing.
+            let (line, indent) = (ins_raw[i], indent_of(ins_raw[i]));
+            let neutral = line.trim().is_empty() || line.trim_start().starts_with('#');
+            if !neutral && under.is_none_or(|u| indent <= u) {
+                under = replaceable(line.trim_start()).then_some(indent);
+            }
             i += 1;
             j += 1;
-            under = None;
             continue;
         }
         if j < outs.len() && lcs[i * w + j + 1] >= lcs[(i + 1) * w + j] {
@@ -2979,15 +3005,7 @@ fn lost_line<'a>(a: &'a str, b: &str) -> Option<&'a str> {
         if under.is_some_and(|u| indent > u) {
             continue;
         }
-        let key = body
-            .trim_start_matches("- ")
-            .trim_start_matches(['\'', '"']);
-        // An env value, and the source of an earlier run's volume that a re-run under
-        // another source rewrites (README "Re-runs"), with the lines nested under them.
-        let source = ["configMap", "secret", "projected", "emptyDir"]
-            .iter()
-            .any(|k| key.starts_with(k));
-        if key.starts_with("value") || source {
+        if replaceable(body) {
             under = Some(indent);
             continue;
         }
