@@ -937,6 +937,55 @@ mod tests {
         assert_eq!(lean.findings, full.findings);
     }
 
+    /// A writer that takes at most a few bytes per call and is interrupted now and then, as a
+    /// slow pipe can be.
+    struct Trickle {
+        out: Vec<u8>,
+        calls: usize,
+    }
+
+    impl std::io::Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls.is_multiple_of(7) {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let n = buf.len().min(self.calls % 5 + 1);
+            self.out.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn output_written_in_pieces_is_the_assembled_output() {
+        let opts = Options::from_configmap("corp-ca", "ca.crt");
+        // Enough edited workloads for more than one batch of vectored pieces.
+        let pod = |i: usize| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers:\n  - name: c\n---\nkind: Service\n"
+            )
+        };
+        let input = (0..WRITE_SLICES).map(pod).collect::<Vec<_>>().join("---\n");
+        let assembled = process(&input, &opts).expect("valid").output;
+        assert_ne!(assembled, input);
+        let planned = plan_edits(&input, &opts).expect("valid");
+        let mut slow = Trickle {
+            out: Vec::new(),
+            calls: 0,
+        };
+        planned
+            .write_output(&input, &mut slow)
+            .expect("written whole");
+        assert_eq!(String::from_utf8(slow.out).expect("UTF-8"), assembled);
+        let mut whole = Vec::new();
+        planned.write_output(&input, &mut whole).expect("written");
+        assert_eq!(String::from_utf8(whole).expect("UTF-8"), assembled);
+    }
+
     #[test]
     fn reads_top_level_kinds_only_when_certain() {
         assert_eq!(
