@@ -85,7 +85,10 @@ fn command_with(env: bool) -> Command {
                 .help("Print a unified diff of the change instead of the manifests (for reviews)"),
         )
         .subcommand(
-            common_args(Command::new("check"), env)
+            // Its arguments are added only when it is used (parsed, or its help, completions
+            // or man page printed): building them costs as much as the main command's.
+            Command::new("check")
+                .defer(if env { check_args_env } else { check_args })
                 .about("Exit non-zero if any workload of the stream would not trust the bundle")
                 .long_about(
                     "Reads a stream (the output of `helm template` or `kustomize build`, injected or not) and \
@@ -110,6 +113,16 @@ fn command_with(env: bool) -> Command {
         .subcommand(Command::new("man").about("Print the man page (roff)"))
         .subcommand(merge_command());
     common_args(main, env)
+}
+
+/// The arguments of `check`, added when it is built.
+fn check_args(cmd: Command) -> Command {
+    common_args(cmd, false)
+}
+
+/// The arguments of `check`, reading their environment variables.
+fn check_args_env(cmd: Command) -> Command {
+    common_args(cmd, true)
 }
 
 /// The inputs and every option, shared by the main command and `check`.
@@ -190,7 +203,11 @@ fn field_arg(f: &'static crate::config::Field, env: bool) -> Arg {
             Hint::File => ValueHint::FilePath,
             Hint::AnyPath => ValueHint::AnyPath,
         })
-        .env(env_var(env, f.env()))
+        .env(if env {
+            clap::builder::Resettable::Value(f.env().into())
+        } else {
+            clap::builder::Resettable::Reset
+        })
         .help(format!("{}{default}", f.help));
     match f.kind {
         // A fixed set: a wrong value is refused with the list, and completes to it.
@@ -396,8 +413,8 @@ pub fn resolve(
     inv.quiet = m.get_flag("quiet") || (!on_line("quiet") && env_quiet(sub, env)?);
     inv.output = m.get_one::<OsString>("output").cloned();
     let either = |id: &str| {
-        let from = if on_line(id) { m } else { &e };
-        from.try_get_one::<OsString>(id).ok().flatten().cloned()
+        let from = if on_line(id) { Some(m) } else { e.as_ref() };
+        from?.try_get_one::<OsString>(id).ok().flatten().cloned()
     };
     inv.report = either("report");
     inv.diff = m
@@ -406,7 +423,10 @@ pub fn resolve(
         .flatten()
         .copied()
         .unwrap_or(false);
-    let cli_settings = settings_from(&e).overlay(settings_from(m));
+    let cli_settings = e
+        .as_ref()
+        .map_or_else(Settings::default, settings_from)
+        .overlay(settings_from(m));
     inv.error_log = match cli_settings.0.get(&Opt::ErrorLog) {
         Some(Setting::Str(p)) if !p.is_empty() => Some(p.into()),
         _ => default_error_log(env),
@@ -496,8 +516,9 @@ fn parse(args: &[OsString]) -> Result<ArgMatches, Stop> {
 }
 
 /// The `TRUST_INJECT_*` variables of the options not given on the command line, parsed by
-/// the same arguments as flags (`--NAME=VALUE`), as clap parses them.
-fn env_matches(sub: Option<&str>, cli: &ArgMatches, env: &Env) -> Result<ArgMatches, Stop> {
+/// the same arguments as flags (`--NAME=VALUE`), as clap parses them; `None` when none is
+/// set.
+fn env_matches(sub: Option<&str>, cli: &ArgMatches, env: &Env) -> Result<Option<ArgMatches>, Stop> {
     let mut args: Vec<OsString> = vec!["trust-inject".into()];
     args.extend(sub.map(OsString::from));
     let mut vars: Vec<(&str, String)> = FIELDS.iter().map(|f| (f.flag, f.env())).collect();
@@ -515,11 +536,18 @@ fn env_matches(sub: Option<&str>, cli: &ArgMatches, env: &Env) -> Result<ArgMatc
             args.push(arg);
         }
     }
+    // No variable applies (the usual run): nothing to parse, and building the command
+    // again would be most of the start-up time.
+    if args.len() == 1 + usize::from(sub.is_some()) {
+        return Ok(None);
+    }
     let matches = parse_env(&args)?;
-    Ok(match sub.and_then(|s| matches.subcommand_matches(s)) {
-        Some(sm) => sm.clone(),
-        None => matches,
-    })
+    Ok(Some(
+        match sub.and_then(|s| matches.subcommand_matches(s)) {
+            Some(sm) => sm.clone(),
+            None => matches,
+        },
+    ))
 }
 
 fn parse_env(args: &[OsString]) -> Result<ArgMatches, Stop> {

@@ -3,9 +3,11 @@
 //! lines; a document that cannot be edited in place is re-emitted whole.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::IoSlice;
 use std::sync::Arc;
 
 use memchr::memmem;
+
 use rayon::prelude::*;
 
 use crate::config::Options;
@@ -151,7 +153,9 @@ pub fn process(input: &str, opts: &Options) -> Result<Processed, Error> {
 
 impl Processed {
     /// Writes the output — `input` with the edits applied — to `w` without assembling it
-    /// in memory first.
+    /// in memory first: the unchanged parts are handed to `w` straight from `input`, with the
+    /// inserted text, in vectored writes of up to [`WRITE_SLICES`] pieces (one `writev` each
+    /// when `w` is unbuffered), never copied.
     ///
     /// # Errors
     /// What writing to `w` returns.
@@ -160,14 +164,55 @@ impl Processed {
         input: &str,
         w: &mut W,
     ) -> std::io::Result<()> {
+        let input = input.as_bytes();
+        let mut batch: Vec<IoSlice<'_>> =
+            Vec::with_capacity(WRITE_SLICES.min(2 * self.splices.len() + 1));
         let mut pos = 0usize;
         for (start, end, t) in &self.splices {
-            w.write_all(&input.as_bytes()[pos..*start])?;
-            w.write_all(t.as_bytes())?;
+            let kept = input.get(pos..*start).ok_or_else(|| {
+                std::io::Error::other("an edit lies outside the input or overlaps another")
+            })?;
+            for piece in [kept, t.as_bytes()] {
+                if !piece.is_empty() {
+                    batch.push(IoSlice::new(piece));
+                }
+            }
+            if batch.len() + 2 > WRITE_SLICES {
+                write_all_slices(w, &mut batch)?;
+            }
             pos = *end;
         }
-        w.write_all(&input.as_bytes()[pos..])
+        if let Some(rest) = input.get(pos..).filter(|r| !r.is_empty()) {
+            batch.push(IoSlice::new(rest));
+        }
+        write_all_slices(w, &mut batch)
     }
+}
+
+/// How many pieces of the output go in one vectored write (Linux's `IOV_MAX`).
+const WRITE_SLICES: usize = 1024;
+
+/// Writes every piece of `batch` (empty afterwards), resuming after partial writes.
+fn write_all_slices<W: std::io::Write + ?Sized>(
+    w: &mut W,
+    batch: &mut Vec<IoSlice<'_>>,
+) -> std::io::Result<()> {
+    let mut rest: &mut [IoSlice<'_>] = batch;
+    while !rest.is_empty() {
+        match w.write_vectored(rest) {
+            Ok(0) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::WriteZero,
+                    "failed to write the whole output",
+                ));
+            }
+            Ok(n) => IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    batch.clear();
+    Ok(())
 }
 
 /// How much a run keeps about each workload.
@@ -1052,6 +1097,55 @@ mod tests {
                 "left alone: name b is excluded",
             ]
         );
+    }
+
+    /// A writer that takes at most a few bytes per call and is interrupted now and then, as a
+    /// slow pipe can be.
+    struct Trickle {
+        out: Vec<u8>,
+        calls: usize,
+    }
+
+    impl std::io::Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls.is_multiple_of(7) {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let n = buf.len().min(self.calls % 5 + 1);
+            self.out.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn output_written_in_pieces_is_the_assembled_output() {
+        let opts = Options::from_configmap("corp-ca", "ca.crt");
+        // Enough edited workloads for more than one batch of vectored pieces.
+        let pod = |i: usize| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers:\n  - name: c\n---\nkind: Service\n"
+            )
+        };
+        let input = (0..WRITE_SLICES).map(pod).collect::<Vec<_>>().join("---\n");
+        let assembled = process(&input, &opts).expect("valid").output;
+        assert_ne!(assembled, input);
+        let planned = plan_edits(&input, &opts).expect("valid");
+        let mut slow = Trickle {
+            out: Vec::new(),
+            calls: 0,
+        };
+        planned
+            .write_output(&input, &mut slow)
+            .expect("written whole");
+        assert_eq!(String::from_utf8(slow.out).expect("UTF-8"), assembled);
+        let mut whole = Vec::new();
+        planned.write_output(&input, &mut whole).expect("written");
+        assert_eq!(String::from_utf8(whole).expect("UTF-8"), assembled);
     }
 
     #[test]

@@ -60,7 +60,9 @@ pub fn write_with(
             }
         }),
         _ => {
-            let mut w = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
+            // Unbuffered: the output arrives in large vectored writes, straight from the
+            // input (a buffer would copy the whole stream once more).
+            let mut w = io::stdout().lock();
             match write(&mut w).and_then(|()| w.flush()) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
