@@ -811,12 +811,12 @@ pub fn plan(
                                 && !chart_mounts
                                 && (hash_annotated(root, found)
                                     || extra_file_mounted(spec, opts)
-                                    || variable_inside_mount(spec, opts)
-                                    // An earlier run whose every mount was left alone,
-                                    // because another volume sits at our directory, left
-                                    // the volume unmounted: nothing reads it.
-                                    || (mounts_of_volume(spec, opts).next().is_none()
-                                        && other_volume_at_our_directory(spec, opts)))
+                                    || variable_inside_mount(spec, opts))
+                            // A volume mounted nowhere is no sign of an earlier run: a
+                            // chart writes one too, and whether another volume sits at
+                            // our directory depends on this run's --mount-path, so
+                            // taking it for ours would make what a re-run removes
+                            // depend on the options of the run before.
                         }
                     };
                     our_volume_earlier = earlier;
@@ -1303,16 +1303,6 @@ fn variable_inside_mount(spec: &Node, opts: &Options) -> bool {
 }
 
 /// Each container of `spec` with each of its mounts of the volume named like ours.
-/// Whether a container mounts another volume than ours at the tool's directory or at a
-/// directory above it (which hides it).
-fn other_volume_at_our_directory(spec: &Node, opts: &Options) -> bool {
-    mounts_in(spec, &["containers", "initContainers"]).any(|(_, m)| {
-        str_at(Some(m), &["name"]) != Some(opts.volume_name.as_str())
-            && str_at(Some(m), &["mountPath"])
-                .is_some_and(|p| is_within(&opts.mount_path, p.trim_end_matches('/')))
-    })
-}
-
 /// Every volume mount of the containers in the lists `lists`, with its container.
 fn mounts_in<'n>(
     spec: &'n Node,

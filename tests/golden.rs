@@ -490,3 +490,11 @@ golden! {
     rerun_flow_removal_comments_crlf => "rerun-flow-removal-comments-crlf",
     rerun_volume_source_comments_crlf => "rerun-volume-source-comments-crlf",
 }
+
+// Semantic fuzzer findings: a chart's volume is never taken for an earlier run's.
+golden! {
+    fuzzfix_chart_unmounted_volume_same_source => "fuzzfix-chart-unmounted-volume-same-source",
+    fuzzfix_chart_unmounted_volume_other_source => "fuzzfix-chart-unmounted-volume-other-source",
+    fuzzfix_chart_unmounted_volume_above_our_directory => "fuzzfix-chart-unmounted-volume-above-our-directory",
+    fuzzfix_chart_unmounted_volume_custom_mount_path => "fuzzfix-chart-unmounted-volume-custom-mount-path",
+}
