@@ -491,8 +491,12 @@ golden! {
     rerun_volume_source_comments_crlf => "rerun-volume-source-comments-crlf",
 }
 
-// Semantic fuzzer findings: a chart's volume is never taken for an earlier run's.
+// Semantic fuzzer findings: a chart's volume is never taken for an earlier run's, and
+// neighbouring keys removed from one flow mapping are edited in place.
 golden! {
+    fuzzfix_rerun_excluded_flow_tail_keys => "fuzzfix-rerun-excluded-flow-tail-keys",
+    fuzzfix_rerun_excluded_json_pretty_tail_keys => "fuzzfix-rerun-excluded-json-pretty-tail-keys",
+    fuzzfix_rerun_excluded_flow_multiline_crlf_comments => "fuzzfix-rerun-excluded-flow-multiline-crlf-comments",
     fuzzfix_chart_unmounted_volume_same_source => "fuzzfix-chart-unmounted-volume-same-source",
     fuzzfix_chart_unmounted_volume_other_source => "fuzzfix-chart-unmounted-volume-other-source",
     fuzzfix_chart_unmounted_volume_above_our_directory => "fuzzfix-chart-unmounted-volume-above-our-directory",
