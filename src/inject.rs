@@ -1244,24 +1244,21 @@ fn hash_annotated(root: &Node, found: &Found) -> bool {
         .is_some()
 }
 
-/// Whether the tool sets variables of this name: the well-known ones, and those configured
-/// now. A chart's own variable of another name is never taken for the tool's, even when it
-/// points into our directory.
-fn tool_variable(name: &str, opts: &Options) -> bool {
-    wk::ADDITIVE_ENV.contains(&name)
-        || wk::REPLACING_ENV.contains(&name)
-        || opts.additive_env.iter().any(|v| v == name)
-        || opts.replacing_env.iter().any(|v| v == name)
+/// Whether the tool sets variables of this name by default: the well-known ones. A chart's
+/// own variable of another name is never taken for the tool's, even when it points into
+/// our directory. Without a record, only defaults are signs of an earlier run: a sign that
+/// depended on this run's options would make what a re-run takes out depend on the options
+/// of the run before (`run(B, run(A, x))` must read as `run(B, x)`).
+fn tool_variable(name: &str, _opts: &Options) -> bool {
+    wk::ADDITIVE_ENV.contains(&name) || wk::REPLACING_ENV.contains(&name)
 }
 
-/// Whether some container mounts the volume named like ours at the tool's extra file
-/// (configured or default), which only the tool does.
+/// Whether some container mounts the volume named like ours at the tool's default extra
+/// file, which only the tool does (a configured one is no sign, see [`tool_variable`]).
 fn extra_file_mounted(spec: &Node, opts: &Options) -> bool {
     mounts_of_volume(spec, opts).any(|(_, m)| {
         m.get("subPath").is_some()
-            && str_at(Some(m), &["mountPath"]).is_some_and(|p| {
-                Some(p) == opts.additive_file.as_deref() || p == wk::DEFAULT_ADDITIVE_FILE
-            })
+            && str_at(Some(m), &["mountPath"]).is_some_and(|p| p == wk::DEFAULT_ADDITIVE_FILE)
     })
 }
 
@@ -1355,9 +1352,9 @@ fn tool_mount(m: &Node, c: &Node, opts: &Options) -> bool {
         return false;
     }
     match str_at(Some(m), &["subPath"]) {
+        // Only the default paths (see [`tool_variable`]).
         None => {
-            path == opts.mount_path.trim_end_matches('/')
-                || path == wk::DEFAULT_MOUNT_PATH
+            path == wk::DEFAULT_MOUNT_PATH
                 || c.get("env")
                     .and_then(Node::items)
                     .unwrap_or(&[])
@@ -1374,9 +1371,7 @@ fn tool_mount(m: &Node, c: &Node, opts: &Options) -> bool {
         // The tool's subPaths are keys of the source, which hold no `/`.
         Some(sub) if sub.contains('/') => false,
         Some(sub) => {
-            opts.additive_file.as_deref() == Some(path)
-                || path == wk::DEFAULT_ADDITIVE_FILE
-                || opts.system_bundle_paths.iter().any(|p| p == path)
+            path == wk::DEFAULT_ADDITIVE_FILE
                 || wk::SYSTEM_BUNDLE_PATHS.contains(&path)
                 || (path
                     .strip_prefix(wk::OPENSSL_CERT_DIR)
