@@ -343,11 +343,6 @@ impl<'a> TextEditor<'a> {
                     // The range, and within it what goes away entirely (a flow mapping
                     // keeps the comments outside it; a block one removes whole lines).
                     let (range, inner) = if node.flow {
-                        if hits.len() > 1 || entries.len() < 2 {
-                            return Err(fail(
-                                "a flow mapping with the key twice or with nothing else is re-emitted",
-                            ));
-                        }
                         let v_end = content_end(v).max(v.end);
                         // Whether the entry at `j` goes too (removed by this or another
                         // intent of the document).
@@ -385,7 +380,11 @@ impl<'a> TextEditor<'a> {
                                 };
                                 (from, v_end)
                             }
-                            (_, None) => return Err(fail("empty flow mapping")),
+                            (_, None) => {
+                                return Err(fail(
+                                    "a flow mapping with nothing but the key is re-emitted",
+                                ));
+                            }
                         };
                         (range, (k.start, v_end))
                     } else {
