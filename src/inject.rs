@@ -811,12 +811,12 @@ pub fn plan(
                                 && !chart_mounts
                                 && (hash_annotated(root, found)
                                     || extra_file_mounted(spec, opts)
-                                    || variable_inside_mount(spec, opts)
-                                    // An earlier run whose every mount was left alone,
-                                    // because another volume sits at our directory, left
-                                    // the volume unmounted: nothing reads it.
-                                    || (mounts_of_volume(spec, opts).next().is_none()
-                                        && other_volume_at_our_directory(spec, opts)))
+                                    || variable_inside_mount(spec, opts))
+                            // A volume mounted nowhere is no sign of an earlier run: a
+                            // chart writes one too, and whether another volume sits at
+                            // our directory depends on this run's --mount-path, so
+                            // taking it for ours would make what a re-run removes
+                            // depend on the options of the run before.
                         }
                     };
                     our_volume_earlier = earlier;
@@ -1244,24 +1244,21 @@ fn hash_annotated(root: &Node, found: &Found) -> bool {
         .is_some()
 }
 
-/// Whether the tool sets variables of this name: the well-known ones, and those configured
-/// now. A chart's own variable of another name is never taken for the tool's, even when it
-/// points into our directory.
-fn tool_variable(name: &str, opts: &Options) -> bool {
-    wk::ADDITIVE_ENV.contains(&name)
-        || wk::REPLACING_ENV.contains(&name)
-        || opts.additive_env.iter().any(|v| v == name)
-        || opts.replacing_env.iter().any(|v| v == name)
+/// Whether the tool sets variables of this name by default: the well-known ones. A chart's
+/// own variable of another name is never taken for the tool's, even when it points into
+/// our directory. Without a record, only defaults are signs of an earlier run: a sign that
+/// depended on this run's options would make what a re-run takes out depend on the options
+/// of the run before (`run(B, run(A, x))` must read as `run(B, x)`).
+fn tool_variable(name: &str, _opts: &Options) -> bool {
+    wk::ADDITIVE_ENV.contains(&name) || wk::REPLACING_ENV.contains(&name)
 }
 
-/// Whether some container mounts the volume named like ours at the tool's extra file
-/// (configured or default), which only the tool does.
+/// Whether some container mounts the volume named like ours at the tool's default extra
+/// file, which only the tool does (a configured one is no sign, see [`tool_variable`]).
 fn extra_file_mounted(spec: &Node, opts: &Options) -> bool {
     mounts_of_volume(spec, opts).any(|(_, m)| {
         m.get("subPath").is_some()
-            && str_at(Some(m), &["mountPath"]).is_some_and(|p| {
-                Some(p) == opts.additive_file.as_deref() || p == wk::DEFAULT_ADDITIVE_FILE
-            })
+            && str_at(Some(m), &["mountPath"]).is_some_and(|p| p == wk::DEFAULT_ADDITIVE_FILE)
     })
 }
 
@@ -1303,16 +1300,6 @@ fn variable_inside_mount(spec: &Node, opts: &Options) -> bool {
 }
 
 /// Each container of `spec` with each of its mounts of the volume named like ours.
-/// Whether a container mounts another volume than ours at the tool's directory or at a
-/// directory above it (which hides it).
-fn other_volume_at_our_directory(spec: &Node, opts: &Options) -> bool {
-    mounts_in(spec, &["containers", "initContainers"]).any(|(_, m)| {
-        str_at(Some(m), &["name"]) != Some(opts.volume_name.as_str())
-            && str_at(Some(m), &["mountPath"])
-                .is_some_and(|p| is_within(&opts.mount_path, p.trim_end_matches('/')))
-    })
-}
-
 /// Every volume mount of the containers in the lists `lists`, with its container.
 fn mounts_in<'n>(
     spec: &'n Node,
@@ -1365,9 +1352,9 @@ fn tool_mount(m: &Node, c: &Node, opts: &Options) -> bool {
         return false;
     }
     match str_at(Some(m), &["subPath"]) {
+        // Only the default paths (see [`tool_variable`]).
         None => {
-            path == opts.mount_path.trim_end_matches('/')
-                || path == wk::DEFAULT_MOUNT_PATH
+            path == wk::DEFAULT_MOUNT_PATH
                 || c.get("env")
                     .and_then(Node::items)
                     .unwrap_or(&[])
@@ -1384,9 +1371,7 @@ fn tool_mount(m: &Node, c: &Node, opts: &Options) -> bool {
         // The tool's subPaths are keys of the source, which hold no `/`.
         Some(sub) if sub.contains('/') => false,
         Some(sub) => {
-            opts.additive_file.as_deref() == Some(path)
-                || path == wk::DEFAULT_ADDITIVE_FILE
-                || opts.system_bundle_paths.iter().any(|p| p == path)
+            path == wk::DEFAULT_ADDITIVE_FILE
                 || wk::SYSTEM_BUNDLE_PATHS.contains(&path)
                 || (path
                     .strip_prefix(wk::OPENSSL_CERT_DIR)

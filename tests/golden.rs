@@ -490,3 +490,19 @@ golden! {
     rerun_flow_removal_comments_crlf => "rerun-flow-removal-comments-crlf",
     rerun_volume_source_comments_crlf => "rerun-volume-source-comments-crlf",
 }
+
+// Semantic fuzzer findings: a chart's volume is never taken for an earlier run's, and
+// neighbouring keys removed from one flow mapping are edited in place.
+golden! {
+    fuzzfix_rerun_excluded_flow_tail_keys => "fuzzfix-rerun-excluded-flow-tail-keys",
+    fuzzfix_rerun_excluded_json_pretty_tail_keys => "fuzzfix-rerun-excluded-json-pretty-tail-keys",
+    fuzzfix_rerun_excluded_flow_multiline_crlf_comments => "fuzzfix-rerun-excluded-flow-multiline-crlf-comments",
+    fuzzfix_rerun_excluded_flow_duplicate_key_tail => "fuzzfix-rerun-excluded-flow-duplicate-key-tail",
+    fuzzfix_rerun_excluded_flow_duplicate_keys_inside => "fuzzfix-rerun-excluded-flow-duplicate-keys-inside",
+    fuzzfix_chart_unmounted_volume_same_source => "fuzzfix-chart-unmounted-volume-same-source",
+    fuzzfix_chart_unmounted_volume_other_source => "fuzzfix-chart-unmounted-volume-other-source",
+    fuzzfix_chart_unmounted_volume_above_our_directory => "fuzzfix-chart-unmounted-volume-above-our-directory",
+    fuzzfix_chart_unmounted_volume_custom_mount_path => "fuzzfix-chart-unmounted-volume-custom-mount-path",
+    fuzzfix_chart_mount_at_configured_additive_file => "fuzzfix-chart-mount-at-configured-additive-file",
+    fuzzfix_chart_variable_configured_additive_env => "fuzzfix-chart-variable-configured-additive-env",
+}

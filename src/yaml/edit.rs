@@ -49,6 +49,9 @@ pub struct TextEditor<'a> {
     /// Items to be removed from each flow sequence (by its start offset), so removals
     /// and additions in one flow sequence agree on what stays.
     flow_removed: std::collections::HashMap<usize, Vec<usize>>,
+    /// Keys to be removed from each flow mapping (by its start offset), so removals of
+    /// neighbouring keys agree on which of them takes the comma between them.
+    flow_keys_removed: std::collections::HashMap<usize, Vec<String>>,
 }
 
 fn line_start(input: &str, pos: usize) -> usize {
@@ -82,6 +85,7 @@ impl<'a> TextEditor<'a> {
             splices: Vec::new(),
             flow_added: std::collections::HashMap::new(),
             flow_removed: std::collections::HashMap::new(),
+            flow_keys_removed: std::collections::HashMap::new(),
         }
     }
 
@@ -94,6 +98,15 @@ impl<'a> TextEditor<'a> {
                 && node.flow
             {
                 self.flow_removed.entry(node.start).or_default().push(index);
+            }
+            if let Op::RemoveKey(key) = &i.op
+                && let Some((node, _, _)) = find(self.root, &i.path)
+                && node.flow
+            {
+                self.flow_keys_removed
+                    .entry(node.start)
+                    .or_default()
+                    .push(key.clone());
             }
         }
     }
@@ -330,18 +343,48 @@ impl<'a> TextEditor<'a> {
                     // The range, and within it what goes away entirely (a flow mapping
                     // keeps the comments outside it; a block one removes whole lines).
                     let (range, inner) = if node.flow {
-                        if hits.len() > 1 || entries.len() < 2 {
-                            return Err(fail(
-                                "a flow mapping with the key twice or with nothing else is re-emitted",
-                            ));
-                        }
                         let v_end = content_end(v).max(v.end);
+                        // Whether the entry at `j` goes too (removed by this or another
+                        // intent of the document).
+                        let removed_too = |j: usize| {
+                            entries.get(j).is_some_and(|(jk, _)| {
+                                jk.as_str().is_some_and(|name| {
+                                    name == key
+                                        || self
+                                            .flow_keys_removed
+                                            .get(&node.start)
+                                            .is_some_and(|ks| ks.iter().any(|x| x == name))
+                                })
+                            })
+                        };
+                        // Whether every entry after this one goes too: then this one takes
+                        // the comma before it rather than the one after, so that removals
+                        // of neighbouring keys never claim the same comma.
+                        let tail = (i + 1..entries.len()).all(removed_too);
                         let range = match (next, i.checked_sub(1).and_then(|p| entries.get(p))) {
                             // From the key to the next key, or from the end of the previous
                             // value (its comma included) to the end of this one.
-                            (Some((nk, _)), _) => (k.start, nk.start),
-                            (None, Some((_, pv))) => (content_end(pv), v_end),
-                            (None, None) => return Err(fail("empty flow mapping")),
+                            (Some((nk, _)), _) if !tail => (k.start, nk.start),
+                            (_, Some((_, pv))) => {
+                                if (0..i).all(removed_too) {
+                                    return Err(fail(
+                                        "a flow mapping would lose every key; it is re-emitted",
+                                    ));
+                                }
+                                // A previous entry that goes too ends its own range at the
+                                // end of its value, where this one starts.
+                                let from = if removed_too(i - 1) {
+                                    content_end(pv).max(pv.end)
+                                } else {
+                                    content_end(pv)
+                                };
+                                (from, v_end)
+                            }
+                            (_, None) => {
+                                return Err(fail(
+                                    "a flow mapping with nothing but the key is re-emitted",
+                                ));
+                            }
                         };
                         (range, (k.start, v_end))
                     } else {
