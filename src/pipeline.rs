@@ -286,25 +286,12 @@ pub fn plan_edits_reporting(
         });
     }
     let chunks = split_stream(input);
-    let mut bases = Vec::with_capacity(chunks.len());
-    let mut line = 1usize;
-    for c in &chunks {
-        bases.push(line);
-        line += count_lines(&input[c.start..c.end]);
-    }
+    let bases = first_lines(input, &chunks);
     let keep = reports == Reports::PerWorkload;
     let wanted = Wanted::new(opts, keep);
     let work = |(c, base): (&Chunk, &usize)| process_chunk(input, *c, *base, opts, &wanted, keep);
     let parallel = input.len() > PARALLEL_THRESHOLD;
-    let mut out = Processed::default();
-    let mut splices: Vec<(usize, usize, Arc<str>)> = Vec::new();
-    let mut offset = 0usize;
-    let mut existing: Vec<Generated> = Vec::new();
-    let mut bundle_like: Vec<(String, DocRef)> = Vec::new();
-    let mut sources = Vec::new();
-    // The first injected workload of each namespace, named when a generated bundle would
-    // collide with the chart's own object there, or the source object lacks the key.
-    let mut first_in_ns: BTreeMap<String, (DocRef, ObjectRef)> = BTreeMap::new();
+    let mut merged = Merged::default();
     // Chunks are processed in batches, merged in order as each batch ends, so a stream of
     // millions of tiny documents does not hold millions of per-chunk results at once.
     for (batch, batch_bases) in chunks.chunks(BATCH).zip(bases.chunks(BATCH)) {
@@ -318,74 +305,23 @@ pub fn plan_edits_reporting(
             batch.iter().zip(batch_bases.iter()).map(work).collect()
         };
         for r in results {
-            let mut c = match r {
-                Ok(c) => c,
-                Err(mut e) => {
-                    if let Some(d) = doc_of(&mut e) {
-                        d.index += offset;
-                    }
-                    return Err(e);
-                }
-            };
-            for d in c.findings.iter_mut().filter_map(|f| f.doc.as_mut()) {
-                d.index += offset;
-            }
-            for w in &mut c.workloads {
-                w.doc.index += offset;
-            }
-            // Counted per chunk, so the reports need not be kept.
-            let s = &mut out.summary;
-            s.workloads += c.injected;
-            s.containers += c.containers;
-            for (reason, n) in c.skipped {
-                *s.skipped.entry(reason).or_default() += n;
-            }
-            for (ns, mut doc, object) in c.first_in_ns {
-                if !s.namespaces.contains(&ns) {
-                    s.namespaces.insert(ns.clone());
-                }
-                first_in_ns.entry(ns).or_insert_with(|| {
-                    doc.index += offset;
-                    (doc, object)
-                });
-            }
-            offset += c.documents;
-            out.summary.documents += c.documents;
-            out.summary.objects += c.objects;
-            out.summary.changed += c.changed;
-            out.findings.append(&mut c.findings);
-            out.workloads.append(&mut c.workloads);
-            splices.append(&mut c.splices);
-            existing.append(&mut c.generated);
-            for (_, d) in &mut c.bundle_like {
-                d.index += offset - c.documents;
-            }
-            bundle_like.append(&mut c.bundle_like);
-            for s in &mut c.sources {
-                s.doc.index += offset - c.documents;
-            }
-            sources.append(&mut c.sources);
+            merged.absorb(r)?;
         }
     }
+    let Merged {
+        mut out,
+        mut splices,
+        existing,
+        bundle_like,
+        sources,
+        first_in_ns,
+        ..
+    } = merged;
     if let Some(e) = crate::reach::missing_key(opts, &sources, &first_in_ns) {
         return Err(e);
     }
     out.sources = sources;
-    out.summary.warnings = out
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Warning)
-        .count();
-    if opts.strict && out.summary.warnings > 0 {
-        return Err(Error::Strict {
-            warnings: out
-                .findings
-                .iter()
-                .filter(|f| f.severity == Severity::Warning)
-                .cloned()
-                .collect(),
-        });
-    }
+    count_warnings(opts, &mut out)?;
     if let (true, true, Some(loaded)) = (
         opts.generated,
         opts.append_generated,
@@ -402,40 +338,174 @@ pub fn plan_edits_reporting(
                 first_in_ns.get(ns).map(|f| &f.0),
             ));
         }
-        let crlf = memmem::find(input.as_bytes(), b"\r\n").is_some();
-        let mut tail = String::new();
-        // Generated earlier for a namespace that no longer has an injected workload.
-        for (ns, _, whole) in &existing {
-            if !out.summary.namespaces.contains(ns) {
-                splices.push((whole.0, whole.1, Arc::from("")));
-            }
-        }
-        for ns in &out.summary.namespaces {
-            let text =
-                crate::generate::render(opts, loaded, ns, &[], if crlf { "\r\n" } else { "\n" });
-            match existing.iter().find(|(n, _, _)| n == ns) {
-                Some((_, (start, end), _)) => {
-                    if input[*start..*end] != text {
-                        splices.push((*start, *end, text.into()));
-                    }
+        generated_splices(
+            input,
+            opts,
+            loaded,
+            &out.summary.namespaces,
+            &existing,
+            &mut splices,
+        );
+    }
+    refuse_overlaps(input, &splices)?;
+    out.splices = splices;
+    Ok(out)
+}
+
+/// The line number of the first line of each chunk.
+fn first_lines(input: &str, chunks: &[Chunk]) -> Vec<usize> {
+    let mut bases = Vec::with_capacity(chunks.len());
+    let mut line = 1usize;
+    for c in chunks {
+        bases.push(line);
+        line += count_lines(&input[c.start..c.end]);
+    }
+    bases
+}
+
+/// The results of the chunks merged so far, in stream order.
+#[derive(Default)]
+struct Merged {
+    /// Findings, reports and counts.
+    out: Processed,
+    /// The edits, in order.
+    splices: Vec<(usize, usize, Arc<str>)>,
+    /// Documents in the chunks merged so far.
+    offset: usize,
+    /// Bundle objects generated by an earlier run.
+    existing: Vec<Generated>,
+    /// The chart's own objects of the kind and name of the generated bundle.
+    bundle_like: Vec<(String, DocRef)>,
+    /// The objects of the stream that the injected workloads read the bundle from.
+    sources: Vec<crate::reach::SourceObject>,
+    /// The first injected workload of each namespace, named when a generated bundle would
+    /// collide with the chart's own object there, or the source object lacks the key.
+    first_in_ns: BTreeMap<String, (DocRef, ObjectRef)>,
+}
+
+impl Merged {
+    /// Adds the result of the next chunk, numbering its documents after those merged so
+    /// far; an error of the chunk is returned with its document renumbered the same way.
+    fn absorb(&mut self, result: Result<ChunkOut, Error>) -> Result<(), Error> {
+        let offset = self.offset;
+        let mut c = match result {
+            Ok(c) => c,
+            Err(mut e) => {
+                if let Some(d) = doc_of(&mut e) {
+                    d.index += offset;
                 }
-                None => {
-                    tail.push_str("---");
-                    tail.push_str(if crlf { "\r\n" } else { "\n" });
-                    tail.push_str(&text);
-                }
+                return Err(e);
             }
+        };
+        for d in c.findings.iter_mut().filter_map(|f| f.doc.as_mut()) {
+            d.index += offset;
         }
-        splices.sort_by_key(|s| s.0);
-        if !tail.is_empty() {
-            if !input.is_empty() && !input.ends_with('\n') {
-                tail.insert_str(0, if crlf { "\r\n" } else { "\n" });
+        for w in &mut c.workloads {
+            w.doc.index += offset;
+        }
+        // Counted per chunk, so the reports need not be kept.
+        let s = &mut self.out.summary;
+        s.workloads += c.injected;
+        s.containers += c.containers;
+        for (reason, n) in c.skipped {
+            *s.skipped.entry(reason).or_default() += n;
+        }
+        for (ns, mut doc, object) in c.first_in_ns {
+            if !s.namespaces.contains(&ns) {
+                s.namespaces.insert(ns.clone());
             }
-            splices.push((input.len(), input.len(), tail.into()));
+            self.first_in_ns.entry(ns).or_insert_with(|| {
+                doc.index += offset;
+                (doc, object)
+            });
+        }
+        self.offset += c.documents;
+        s.documents += c.documents;
+        s.objects += c.objects;
+        s.changed += c.changed;
+        self.out.findings.append(&mut c.findings);
+        self.out.workloads.append(&mut c.workloads);
+        self.splices.append(&mut c.splices);
+        self.existing.append(&mut c.generated);
+        for (_, d) in &mut c.bundle_like {
+            d.index += offset;
+        }
+        self.bundle_like.append(&mut c.bundle_like);
+        for s in &mut c.sources {
+            s.doc.index += offset;
+        }
+        self.sources.append(&mut c.sources);
+        Ok(())
+    }
+}
+
+/// Counts the warnings into the summary; under `strict`, any warning is an error.
+fn count_warnings(opts: &Options, out: &mut Processed) -> Result<(), Error> {
+    out.summary.warnings = out
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
+    if opts.strict && out.summary.warnings > 0 {
+        return Err(Error::Strict {
+            warnings: out
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Warning)
+                .cloned()
+                .collect(),
+        });
+    }
+    Ok(())
+}
+
+/// Adds to `splices` the edits that bring the generated bundle objects up to date: one per
+/// namespace of `namespaces`, replacing the one an earlier run generated there when it
+/// differs, appended at the end of the stream otherwise; and those of namespaces without
+/// an injected workload any more removed. `splices` is left sorted.
+fn generated_splices(
+    input: &str,
+    opts: &Options,
+    loaded: &crate::config::Loaded,
+    namespaces: &BTreeSet<String>,
+    existing: &[Generated],
+    splices: &mut Vec<(usize, usize, Arc<str>)>,
+) {
+    let crlf = memmem::find(input.as_bytes(), b"\r\n").is_some();
+    let mut tail = String::new();
+    // Generated earlier for a namespace that no longer has an injected workload.
+    for (ns, _, whole) in existing {
+        if !namespaces.contains(ns) {
+            splices.push((whole.0, whole.1, Arc::from("")));
         }
     }
-    // Edits that overlap would cut the output apart: refuse them rather than write a
-    // broken stream (or panic while writing it).
+    for ns in namespaces {
+        let text = crate::generate::render(opts, loaded, ns, &[], if crlf { "\r\n" } else { "\n" });
+        match existing.iter().find(|(n, _, _)| n == ns) {
+            Some((_, (start, end), _)) => {
+                if input[*start..*end] != text {
+                    splices.push((*start, *end, text.into()));
+                }
+            }
+            None => {
+                tail.push_str("---");
+                tail.push_str(if crlf { "\r\n" } else { "\n" });
+                tail.push_str(&text);
+            }
+        }
+    }
+    splices.sort_by_key(|s| s.0);
+    if !tail.is_empty() {
+        if !input.is_empty() && !input.ends_with('\n') {
+            tail.insert_str(0, if crlf { "\r\n" } else { "\n" });
+        }
+        splices.push((input.len(), input.len(), tail.into()));
+    }
+}
+
+/// Refuses edits that overlap: they would cut the output apart, so refuse them rather than
+/// write a broken stream (or panic while writing it).
+fn refuse_overlaps(input: &str, splices: &[(usize, usize, Arc<str>)]) -> Result<(), Error> {
     if let Some(w) = splices
         .windows(2)
         .find(|w| w[1].0 < w[0].1 || w[0].1 < w[0].0)
@@ -453,18 +523,13 @@ pub fn plan_edits_reporting(
             "two changes overlap (internal error: please report it with the input)",
         ));
     }
-    out.splices = splices;
-    Ok(out)
+    Ok(())
 }
 
 /// The error for a generated bundle object that would overwrite the chart's own; `first`
 /// is the first workload injected in namespace `ns`.
 fn collision(opts: &Options, ns: &str, chart: &DocRef, first: Option<&DocRef>) -> Error {
-    let kind = match opts.source.kind {
-        crate::config::SourceKind::ConfigMap => "ConfigMap",
-        crate::config::SourceKind::Secret => "Secret",
-        crate::config::SourceKind::ClusterTrustBundle { .. } => "ClusterTrustBundle",
-    };
+    let kind = bundle_kind(opts);
     let first = first
         .map(|doc| format!(" (first: {doc})"))
         .unwrap_or_default();
@@ -566,109 +631,17 @@ fn process_chunk_as(
     force_build: bool,
 ) -> Result<ChunkOut, Error> {
     let text = &input[chunk.start..chunk.end];
-    // Only a document that spells `containers` (or could, through an escape) can hold a
-    // workload; the others are validated without building a tree.
-    // A kind that is never a workload (a CRD, a ConfigMap, ...), read from the document's
-    // top-level `kind:` line, needs no tree either, even when its text mentions containers.
-    let maybe_workload = CONTAINERS.find(text.as_bytes()).is_some()
-        || memchr::memchr(b'\\', text.as_bytes()).is_some();
-    let never = || {
-        top_level_kind(text).is_some_and(|(api, kind)| {
-            NEVER_WORKLOADS
-                .iter()
-                .any(|(g, k)| *k == kind && *g == crate::workload::group_of(api))
-        })
-    };
-    let build =
-        force_build || (maybe_workload && !never()) || GENERATED.find(text.as_bytes()).is_some();
-    // A document that may be an object named like the bundle this run generates: read it
-    // to tell a collision with the chart's own object.
-    // Or the existing object the workloads read (its keys are checked).
-    let named_like_bundle = (!opts.generated || opts.append_generated)
-        && memmem::find(text.as_bytes(), opts.source.name.as_bytes()).is_some();
-    // The whole chunk, for errors raised before it is parsed.
-    let chunk_ref = || {
-        Box::new(DocRef {
-            index: 1,
-            first_line: base_line,
-            last_line: base_line + count_lines(text.trim_end()),
-            object: guess_object(text),
-            source: helm_source(text),
-        })
-    };
-    if build && let Some(found) = odd_line_break(text) {
-        return Err(Error::LineBreak {
-            doc: chunk_ref(),
-            found,
-        });
+    let need = Need::of(text, opts, force_build);
+    if need.build {
+        check_before_tree(text, base_line, opts)?;
     }
-    if build
-        && text.len() as u64 > opts.max_workload_bytes
-        && GENERATED.find(text.as_bytes()).is_none()
-    {
-        return Err(Error::Limit {
-            doc: chunk_ref(),
-            over: OverLimit::WorkloadBytes {
-                bytes: text.len(),
-                limit: opts.max_workload_bytes,
-            },
-        });
+    let build_tree = need.build || need.named_like_bundle;
+    let (docs, repaired) = read_documents(text, chunk, base_line, opts, build_tree)?;
+    // The top-level `kind:` line that let the tree be skipped may sit in a scalar that
+    // only go-yaml v2's leniency continues at column 0: read the tree to be sure.
+    if repaired && !build_tree && need.maybe_workload {
+        return process_chunk_as(input, chunk, base_line, opts, wanted, keep_reports, true);
     }
-    // Most documents that need no tree are plain block style, which a line scan proves
-    // valid far faster than the parser; anything it cannot vouch for goes to the parser.
-    let build_tree = build || named_like_bundle;
-    let fast = if build_tree {
-        crate::yaml::fast::parse(text, chunk.start, base_line, opts.limits.max_depth)
-    } else {
-        crate::yaml::fast::check_within(text, opts.limits.max_depth).map(|s| (s, None))
-    };
-    let docs = if let Some((shape, root)) = fast {
-        let has_marker = text.starts_with("---");
-        if shape.is_empty && !has_marker {
-            Vec::new()
-        } else {
-            vec![Document {
-                start: chunk.start,
-                end: chunk.end,
-                first_line: base_line,
-                last_line: base_line + count_lines(text.trim_end()),
-                root,
-                root_is_map: shape.root_is_map,
-                is_empty: shape.is_empty,
-                simple: true,
-            }]
-        }
-    } else {
-        // What the YAML 1.2 parser refuses but go-yaml v2 reads unambiguously is read too.
-        let (docs, repaired) =
-            parse_chunk_lenient(text, chunk.start, base_line, &opts.limits, build_tree).map_err(
-                |e| {
-                    let last_line = base_line + count_lines(text.trim_end_matches(['\n', '\r']));
-                    Error::Yaml {
-                        doc: DocRef {
-                            index: e.docs_before + 1,
-                            first_line: if e.docs_before == 0 {
-                                base_line
-                            } else {
-                                e.line
-                            },
-                            last_line: last_line.max(e.line),
-                            object: guess_object(text),
-                            source: helm_source(text),
-                        },
-                        line: e.line,
-                        column: e.col,
-                        problem: e.message,
-                    }
-                },
-            )?;
-        // The top-level `kind:` line that let the tree be skipped may sit in a scalar that
-        // only go-yaml v2's leniency continues at column 0: read the tree to be sure.
-        if repaired && !build_tree && maybe_workload {
-            return process_chunk_as(input, chunk, base_line, opts, wanted, keep_reports, true);
-        }
-        docs
-    };
     let mut out = ChunkOut {
         documents: docs.len(),
         keep_reports,
@@ -706,28 +679,174 @@ fn process_chunk_as(
             object: None,
             source: source.clone(),
         };
-        if named_like_bundle && let Some(o) = ObjectRef::of(root) {
-            let kind = match opts.source.kind {
-                crate::config::SourceKind::ConfigMap => "ConfigMap",
-                crate::config::SourceKind::Secret => "Secret",
-                crate::config::SourceKind::ClusterTrustBundle { .. } => "ClusterTrustBundle",
-            };
-            if !opts.generated {
-                out.sources
-                    .extend(crate::reach::source_object(root, opts, &docref));
-            } else if o.api_version == "v1" && o.kind == kind && o.name == opts.source.name {
-                out.bundle_like.push((
-                    o.namespace.clone().unwrap_or_default(),
-                    DocRef {
-                        object: Some(o.to_string()),
-                        ..docref.clone()
-                    },
-                ));
-            }
+        if need.named_like_bundle {
+            note_bundle_object(root, opts, &docref, &mut out);
         }
         process_doc(input, doc, root, docref, crlf, opts, wanted, &mut out)?;
     }
     Ok(out)
+}
+
+/// How much of a chunk must be read, judged from its text alone.
+struct Need {
+    /// The text spells `containers` (or could, through an escape): it may hold a workload.
+    maybe_workload: bool,
+    /// A tree must be built: the chunk may hold a workload, or a bundle generated earlier.
+    build: bool,
+    /// The text names the bundle object: it may be the chart's own object of that name, or
+    /// the existing object the workloads read (whose keys are checked).
+    named_like_bundle: bool,
+}
+
+impl Need {
+    /// What `text` needs; a tree is always built when `force_build`.
+    fn of(text: &str, opts: &Options, force_build: bool) -> Need {
+        // Only a document that spells `containers` (or could, through an escape) can hold a
+        // workload; the others are validated without building a tree.
+        // A kind that is never a workload (a CRD, a ConfigMap, ...), read from the document's
+        // top-level `kind:` line, needs no tree either, even when its text mentions containers.
+        let maybe_workload = CONTAINERS.find(text.as_bytes()).is_some()
+            || memchr::memchr(b'\\', text.as_bytes()).is_some();
+        let never = || {
+            top_level_kind(text).is_some_and(|(api, kind)| {
+                NEVER_WORKLOADS
+                    .iter()
+                    .any(|(g, k)| *k == kind && *g == crate::workload::group_of(api))
+            })
+        };
+        let build = force_build
+            || (maybe_workload && !never())
+            || GENERATED.find(text.as_bytes()).is_some();
+        // A document that may be an object named like the bundle this run generates: read it
+        // to tell a collision with the chart's own object.
+        // Or the existing object the workloads read (its keys are checked).
+        let named_like_bundle = (!opts.generated || opts.append_generated)
+            && memmem::find(text.as_bytes(), opts.source.name.as_bytes()).is_some();
+        Need {
+            maybe_workload,
+            build,
+            named_like_bundle,
+        }
+    }
+}
+
+/// The whole chunk as a document, for errors raised before it is parsed.
+fn chunk_ref(text: &str, base_line: usize) -> Box<DocRef> {
+    Box::new(DocRef {
+        index: 1,
+        first_line: base_line,
+        last_line: base_line + count_lines(text.trim_end()),
+        object: guess_object(text),
+        source: helm_source(text),
+    })
+}
+
+/// Refuses, before a tree is built, a chunk with a line break Kubernetes reads differently,
+/// or one larger than a workload may be (unless it holds a bundle generated earlier).
+fn check_before_tree(text: &str, base_line: usize, opts: &Options) -> Result<(), Error> {
+    if let Some(found) = odd_line_break(text) {
+        return Err(Error::LineBreak {
+            doc: chunk_ref(text, base_line),
+            found,
+        });
+    }
+    if text.len() as u64 > opts.max_workload_bytes && GENERATED.find(text.as_bytes()).is_none() {
+        return Err(Error::Limit {
+            doc: chunk_ref(text, base_line),
+            over: OverLimit::WorkloadBytes {
+                bytes: text.len(),
+                limit: opts.max_workload_bytes,
+            },
+        });
+    }
+    Ok(())
+}
+
+/// The documents of a chunk, each with its tree when `build_tree`, and whether the text
+/// had to be repaired (read as go-yaml v2 reads what the YAML 1.2 parser refuses).
+fn read_documents(
+    text: &str,
+    chunk: Chunk,
+    base_line: usize,
+    opts: &Options,
+    build_tree: bool,
+) -> Result<(Vec<Document>, bool), Error> {
+    // Most documents that need no tree are plain block style, which a line scan proves
+    // valid far faster than the parser; anything it cannot vouch for goes to the parser.
+    let fast = if build_tree {
+        crate::yaml::fast::parse(text, chunk.start, base_line, opts.limits.max_depth)
+    } else {
+        crate::yaml::fast::check_within(text, opts.limits.max_depth).map(|s| (s, None))
+    };
+    let Some((shape, root)) = fast else {
+        // What the YAML 1.2 parser refuses but go-yaml v2 reads unambiguously is read too.
+        return parse_chunk_lenient(text, chunk.start, base_line, &opts.limits, build_tree)
+            .map_err(|e| yaml_error(text, base_line, e));
+    };
+    let has_marker = text.starts_with("---");
+    if shape.is_empty && !has_marker {
+        return Ok((Vec::new(), false));
+    }
+    let doc = Document {
+        start: chunk.start,
+        end: chunk.end,
+        first_line: base_line,
+        last_line: base_line + count_lines(text.trim_end()),
+        root,
+        root_is_map: shape.root_is_map,
+        is_empty: shape.is_empty,
+        simple: true,
+    };
+    Ok((vec![doc], false))
+}
+
+/// The error for a chunk the parser refuses: where, and what.
+fn yaml_error(text: &str, base_line: usize, e: crate::yaml::ParseError) -> Error {
+    let last_line = base_line + count_lines(text.trim_end_matches(['\n', '\r']));
+    Error::Yaml {
+        doc: DocRef {
+            index: e.docs_before + 1,
+            first_line: if e.docs_before == 0 {
+                base_line
+            } else {
+                e.line
+            },
+            last_line: last_line.max(e.line),
+            object: guess_object(text),
+            source: helm_source(text),
+        },
+        line: e.line,
+        column: e.col,
+        problem: e.message,
+    }
+}
+
+/// Records an object named like the bundle: when the bundle is not generated, as the
+/// object the workloads read it from; when it is, and the object has its kind, as the
+/// chart's own that the generated one would collide with.
+fn note_bundle_object(root: &Node, opts: &Options, docref: &DocRef, out: &mut ChunkOut) {
+    let Some(o) = ObjectRef::of(root) else { return };
+    if !opts.generated {
+        out.sources
+            .extend(crate::reach::source_object(root, opts, docref));
+    } else if o.api_version == "v1" && o.kind == bundle_kind(opts) && o.name == opts.source.name {
+        out.bundle_like.push((
+            o.namespace.clone().unwrap_or_default(),
+            DocRef {
+                object: Some(o.to_string()),
+                ..docref.clone()
+            },
+        ));
+    }
+}
+
+/// The kind of the bundle object: `ConfigMap`, `Secret` or `ClusterTrustBundle`.
+fn bundle_kind(opts: &Options) -> &'static str {
+    match opts.source.kind {
+        crate::config::SourceKind::ConfigMap => "ConfigMap",
+        crate::config::SourceKind::Secret => "Secret",
+        crate::config::SourceKind::ClusterTrustBundle { .. } => "ClusterTrustBundle",
+    }
 }
 
 /// One document of a chunk: the whole input, where the document sits in it, its tree as

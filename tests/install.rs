@@ -8,6 +8,7 @@
 //! binary, no cargo) and once for real with `cargo install --locked`, reusing the repository's
 //! `target` folder. `shellcheck` must be installed (`apt-get install -y shellcheck`).
 
+use std::ffi::OsStr;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -131,6 +132,30 @@ fn good_release(dir: &Path, version: &str) -> PathBuf {
     let other = make_archive(dir, version, &other_platform(), false);
     write_sums(dir, &[&other, &host]);
     host
+}
+
+/// `install.sh --download <options> --base-url <base> --prefix <prefix>` from the checkout,
+/// with HOME `<dir>/home`; more arguments may be added.
+fn download(dir: &Path, options: &[&str], base: impl AsRef<OsStr>, prefix: &Path) -> Command {
+    let mut cmd = installer(&install_sh(), &dir.join("home"));
+    cmd.arg("--download")
+        .args(options)
+        .arg("--base-url")
+        .arg(base)
+        .arg("--prefix")
+        .arg(prefix);
+    cmd
+}
+
+/// Runs `cmd` (a [`download`]) and asserts that it fails with each of `needles` in its error
+/// and leaves nothing at `prefix`.
+#[track_caller]
+fn assert_download_refused(mut cmd: Command, needles: &[&str], prefix: &Path) {
+    let out = run(&mut cmd);
+    for needle in needles {
+        assert_failed_with(&out, needle);
+    }
+    assert_nothing_installed(prefix);
 }
 
 /// `sh <script> args...` with HOME set to `home` and none of the installer's variables inherited.
@@ -307,11 +332,12 @@ fn download_from_local_folder_installs_a_working_binary() {
     let release = dir.join("release");
     good_release(&release, "1.2.3");
     let prefix = dir.join("prefix");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args(["--download", "--version", "1.2.3", "--base-url"])
-        .arg(&release)
-        .arg("--prefix")
-        .arg(&prefix));
+    let out = run(&mut download(
+        &dir,
+        &["--version", "1.2.3"],
+        &release,
+        &prefix,
+    ));
     assert_ok(&out);
     assert_eq!(
         run_installed(&prefix.join("bin/trust-inject")),
@@ -327,11 +353,12 @@ fn download_from_local_folder_installs_a_working_binary() {
 
     // Installing another version replaces it.
     good_release(&release, "1.2.4");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args(["--download", "--version", "v1.2.4", "--base-url"])
-        .arg(format!("{}/", release.display()))
-        .arg("--prefix")
-        .arg(&prefix));
+    let out = run(&mut download(
+        &dir,
+        &["--version", "v1.2.4"],
+        format!("{}/", release.display()),
+        &prefix,
+    ));
     assert_ok(&out);
     assert_eq!(
         run_installed(&prefix.join("bin/trust-inject")),
@@ -451,16 +478,7 @@ fn download_over_http() {
     good_release(&release, "3.1.0");
     let url = serve(release);
     let prefix = dir.join("prefix");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args([
-            "--download",
-            "--version",
-            "3.1.0",
-            "--base-url",
-            &url,
-            "--prefix",
-        ])
-        .arg(&prefix));
+    let out = run(&mut download(&dir, &["--version", "3.1.0"], &url, &prefix));
     assert_ok(&out);
     assert_eq!(
         run_installed(&prefix.join("bin/trust-inject")),
@@ -469,18 +487,11 @@ fn download_over_http() {
 
     // A version the server does not have: the download fails, nothing is installed.
     let prefix = dir.join("prefix-missing");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args([
-            "--download",
-            "--version",
-            "9.9.9",
-            "--base-url",
-            &url,
-            "--prefix",
-        ])
-        .arg(&prefix));
-    assert_failed_with(&out, "download failed");
-    assert_nothing_installed(&prefix);
+    assert_download_refused(
+        download(&dir, &["--version", "9.9.9"], &url, &prefix),
+        &["download failed"],
+        &prefix,
+    );
 }
 
 #[test]
@@ -493,16 +504,11 @@ fn unreachable_server_is_a_download_failure() {
         .unwrap()
         .port();
     let prefix = dir.join("prefix");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args([
-            "--download",
-            "--base-url",
-            &format!("http://127.0.0.1:{port}/v1"),
-            "--prefix",
-        ])
-        .arg(&prefix));
-    assert_failed_with(&out, "download failed");
-    assert_nothing_installed(&prefix);
+    assert_download_refused(
+        download(&dir, &[], format!("http://127.0.0.1:{port}/v1"), &prefix),
+        &["download failed"],
+        &prefix,
+    );
 }
 
 #[test]
@@ -516,28 +522,28 @@ fn wrong_checksum_installs_nothing() {
     fs::write(&host, bytes).unwrap();
 
     let prefix = dir.join("prefix");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args(["--download", "--version", "1.0.0", "--base-url"])
-        .arg(&release)
-        .arg("--prefix")
-        .arg(&prefix));
-    assert_failed_with(&out, "checksum mismatch");
-    assert_nothing_installed(&prefix);
+    assert_download_refused(
+        download(&dir, &["--version", "1.0.0"], &release, &prefix),
+        &["checksum mismatch"],
+        &prefix,
+    );
 
     // An existing installation is left exactly as it was.
     let older = dir.join("older");
     good_release(&older, "0.9.0");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args(["--download", "--version", "0.9.0", "--base-url"])
-        .arg(&older)
-        .arg("--prefix")
-        .arg(&prefix));
+    let out = run(&mut download(
+        &dir,
+        &["--version", "0.9.0"],
+        &older,
+        &prefix,
+    ));
     assert_ok(&out);
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args(["--download", "--version", "1.0.0", "--base-url"])
-        .arg(&release)
-        .arg("--prefix")
-        .arg(&prefix));
+    let out = run(&mut download(
+        &dir,
+        &["--version", "1.0.0"],
+        &release,
+        &prefix,
+    ));
     assert_failed_with(&out, "checksum mismatch");
     assert_eq!(
         run_installed(&prefix.join("bin/trust-inject")),
@@ -563,14 +569,11 @@ fn missing_platform_archive_installs_nothing() {
     let other = make_archive(&release, "1.0.0", &other_platform(), false);
     write_sums(&release, &[&other]);
     let prefix = dir.join("prefix");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args(["--download", "--version", "1.0.0", "--base-url"])
-        .arg(&release)
-        .arg("--prefix")
-        .arg(&prefix));
-    assert_failed_with(&out, &archive_name("1.0.0", &host_platform()));
-    assert_failed_with(&out, "download failed");
-    assert_nothing_installed(&prefix);
+    assert_download_refused(
+        download(&dir, &["--version", "1.0.0"], &release, &prefix),
+        &[&archive_name("1.0.0", &host_platform()), "download failed"],
+        &prefix,
+    );
 }
 
 #[test]
@@ -582,13 +585,11 @@ fn missing_checksum_entry_installs_nothing() {
     let other = make_archive(&release, "1.0.0", &other_platform(), false);
     write_sums(&release, &[&other]);
     let prefix = dir.join("prefix");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args(["--download", "--version", "1.0.0", "--base-url"])
-        .arg(&release)
-        .arg("--prefix")
-        .arg(&prefix));
-    assert_failed_with(&out, "SHA256SUMS has no entry for");
-    assert_nothing_installed(&prefix);
+    assert_download_refused(
+        download(&dir, &["--version", "1.0.0"], &release, &prefix),
+        &["SHA256SUMS has no entry for"],
+        &prefix,
+    );
 }
 
 #[test]
@@ -598,14 +599,16 @@ fn missing_checksums_file_installs_nothing() {
     fs::create_dir_all(&release).unwrap();
     make_archive(&release, "1.0.0", &host_platform(), false);
     let prefix = dir.join("prefix");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args(["--download", "--version", "1.0.0", "--base-url"])
-        .arg(format!("file://{}", release.display()))
-        .arg("--prefix")
-        .arg(&prefix));
-    assert_failed_with(&out, "SHA256SUMS");
-    assert_failed_with(&out, "download failed");
-    assert_nothing_installed(&prefix);
+    assert_download_refused(
+        download(
+            &dir,
+            &["--version", "1.0.0"],
+            format!("file://{}", release.display()),
+            &prefix,
+        ),
+        &["SHA256SUMS", "download failed"],
+        &prefix,
+    );
 }
 
 #[test]
@@ -628,13 +631,11 @@ fn archive_without_binary_installs_nothing() {
     assert!(status.success());
     write_sums(&release, &[&archive]);
     let prefix = dir.join("prefix");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args(["--download", "--version", "1.0.0", "--base-url"])
-        .arg(&release)
-        .arg("--prefix")
-        .arg(&prefix));
-    assert_failed_with(&out, "holds no trust-inject binary");
-    assert_nothing_installed(&prefix);
+    assert_download_refused(
+        download(&dir, &["--version", "1.0.0"], &release, &prefix),
+        &["holds no trust-inject binary"],
+        &prefix,
+    );
 }
 
 #[test]
@@ -645,29 +646,21 @@ fn platform_override_and_unknown_platform() {
     let other = make_archive(&release, "1.0.0", &other_platform(), false);
     write_sums(&release, &[&other]);
     let prefix = dir.join("prefix");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args([
-            "--download",
-            "--version",
-            "1.0.0",
-            "--platform",
-            &other_platform(),
-            "--base-url",
-        ])
-        .arg(&release)
-        .arg("--prefix")
-        .arg(&prefix));
+    let out = run(&mut download(
+        &dir,
+        &["--version", "1.0.0", "--platform", &other_platform()],
+        &release,
+        &prefix,
+    ));
     assert_ok(&out);
     assert!(prefix.join("bin/trust-inject").is_file());
 
     let prefix = dir.join("prefix-windows");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args(["--download", "--platform", "windows-x86_64", "--base-url"])
-        .arg(&release)
-        .arg("--prefix")
-        .arg(&prefix));
-    assert_failed_with(&out, "unknown platform windows-x86_64");
-    assert_nothing_installed(&prefix);
+    assert_download_refused(
+        download(&dir, &["--platform", "windows-x86_64"], &release, &prefix),
+        &["unknown platform windows-x86_64"],
+        &prefix,
+    );
 }
 
 #[test]
@@ -679,19 +672,14 @@ fn helm_plugin_from_a_release_archive() {
     write_sums(&release, &[&host]);
     let prefix = dir.join("prefix");
     let plugins = dir.join("helm4-plugins");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args([
-            "--download",
-            "--version",
-            "1.5.0",
-            "--helm-plugin",
-            "--base-url",
-        ])
-        .arg(&release)
-        .arg("--prefix")
-        .arg(&prefix)
-        .arg("--helm-plugins")
-        .arg(&plugins));
+    let out = run(download(
+        &dir,
+        &["--version", "1.5.0", "--helm-plugin"],
+        &release,
+        &prefix,
+    )
+    .arg("--helm-plugins")
+    .arg(&plugins));
     assert_ok(&out);
     assert_eq!(
         run_installed(&prefix.join("bin/trust-inject")),
@@ -703,19 +691,14 @@ fn helm_plugin_from_a_release_archive() {
     let bare = dir.join("bare");
     good_release(&bare, "1.5.0");
     let prefix = dir.join("prefix-bare");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args([
-            "--download",
-            "--version",
-            "1.5.0",
-            "--helm-plugin",
-            "--base-url",
-        ])
-        .arg(&bare)
-        .arg("--prefix")
-        .arg(&prefix)
-        .arg("--helm-plugins")
-        .arg(dir.join("other-plugins")));
+    let out = run(download(
+        &dir,
+        &["--version", "1.5.0", "--helm-plugin"],
+        &bare,
+        &prefix,
+    )
+    .arg("--helm-plugins")
+    .arg(dir.join("other-plugins")));
     assert_failed_with(&out, "has no helm-plugin/plugin.yaml");
     assert_nothing_installed(&prefix);
     assert!(!dir.join("other-plugins").exists());
@@ -757,11 +740,12 @@ fn make_release_output_is_what_install_sh_consumes() {
         );
     }
     let prefix = dir.join("prefix");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .args(["--download", "--version", "4.0.0", "--base-url"])
-        .arg(format!("file://{}", out_dir.display()))
-        .arg("--prefix")
-        .arg(&prefix));
+    let out = run(&mut download(
+        &dir,
+        &["--version", "4.0.0"],
+        format!("file://{}", out_dir.display()),
+        &prefix,
+    ));
     assert_ok(&out);
     assert_eq!(
         run_installed(&prefix.join("bin/trust-inject")),
@@ -1072,17 +1056,7 @@ fn wget_and_shasum_are_used_without_curl_and_sha256sum() {
     good_release(&release, "6.0.0");
     let url = serve(release);
     let prefix = dir.join("prefix");
-    let out = run(installer(&install_sh(), &dir.join("home"))
-        .env("PATH", &bin)
-        .args([
-            "--download",
-            "--version",
-            "6.0.0",
-            "--base-url",
-            &url,
-            "--prefix",
-        ])
-        .arg(&prefix));
+    let out = run(download(&dir, &["--version", "6.0.0"], &url, &prefix).env("PATH", &bin));
     assert_ok(&out);
     assert_eq!(
         run_installed(&prefix.join("bin/trust-inject")),

@@ -147,80 +147,109 @@ fn find_blocks(origin: &Origin, bytes: &[u8]) -> Result<Vec<Block>, BundleError>
     let mut blocks = Vec::new();
     let mut open: Option<Block> = None;
     for (index, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        let line = raw.trim_ascii();
-        let text = String::from_utf8_lossy(line);
-        let location = |number: usize, line: usize| Location {
-            origin: origin.clone(),
-            block: number,
-            line: Some(line),
-        };
+        let text = String::from_utf8_lossy(raw.trim_ascii());
         match open.as_mut() {
-            None => {
-                if let Some(pos) = text.find("-----BEGIN ") {
-                    let number = blocks.len() + 1;
-                    let label = text
-                        .get(pos + "-----BEGIN ".len()..)
-                        .and_then(|rest| rest.strip_suffix("-----"))
-                        .filter(|label| pos == 0 && !label.contains("-----"));
-                    let Some(label) = label else {
-                        return Err(BundleError::MalformedPem {
-                            location: location(number, index + 1),
-                            reason: "the -----BEGIN ...----- marker must stand alone on its line"
-                                .to_string(),
-                        });
-                    };
-                    open = Some(Block {
-                        label: label.to_string(),
-                        number,
-                        line: index + 1,
-                        body: Vec::new(),
-                    });
-                }
-            }
+            None => open = begin_block(origin, &text, blocks.len() + 1, index + 1)?,
             Some(block) => {
-                if let Some(pos) = text.find("-----END ") {
-                    let label = text
-                        .get(pos + "-----END ".len()..)
-                        .and_then(|rest| rest.strip_suffix("-----"));
-                    if pos != 0 || label != Some(block.label.as_str()) {
-                        return Err(BundleError::MalformedPem {
-                            location: location(block.number, block.line),
-                            reason: format!(
-                                "line {} does not close the block: expected -----END {}-----",
-                                index + 1,
-                                block.label
-                            ),
-                        });
-                    }
-                    if let Some(done) = open.take() {
-                        blocks.push(done);
-                    }
-                } else if text.contains("-----BEGIN ") {
-                    return Err(BundleError::MalformedPem {
-                        location: location(block.number, block.line),
-                        reason: format!(
-                            "no -----END {}----- line before the next block at line {}",
-                            block.label,
-                            index + 1
-                        ),
-                    });
-                } else {
-                    block.body.push(text.into_owned());
+                if block_line(origin, block, text, index + 1)?
+                    && let Some(done) = open.take()
+                {
+                    blocks.push(done);
                 }
             }
         }
     }
     if let Some(block) = open {
+        return Err(malformed(
+            origin,
+            &block,
+            format!("no -----END {}----- line", block.label),
+        ));
+    }
+    Ok(blocks)
+}
+
+/// The block that line `line` (its `text` trimmed) opens, outside a block: number
+/// `number`, or none when the line is no `-----BEGIN ...-----` marker.
+fn begin_block(
+    origin: &Origin,
+    text: &str,
+    number: usize,
+    line: usize,
+) -> Result<Option<Block>, BundleError> {
+    let Some(pos) = text.find("-----BEGIN ") else {
+        return Ok(None);
+    };
+    let label = text
+        .get(pos + "-----BEGIN ".len()..)
+        .and_then(|rest| rest.strip_suffix("-----"))
+        .filter(|label| pos == 0 && !label.contains("-----"));
+    let Some(label) = label else {
         return Err(BundleError::MalformedPem {
             location: Location {
                 origin: origin.clone(),
-                block: block.number,
-                line: Some(block.line),
+                block: number,
+                line: Some(line),
             },
-            reason: format!("no -----END {}----- line", block.label),
+            reason: "the -----BEGIN ...----- marker must stand alone on its line".to_string(),
         });
+    };
+    Ok(Some(Block {
+        label: label.to_string(),
+        number,
+        line,
+        body: Vec::new(),
+    }))
+}
+
+/// Takes line `line` (its `text` trimmed) inside the open `block`: whether it is the
+/// block's `-----END ...-----` marker; any other line is added to the body.
+fn block_line(
+    origin: &Origin,
+    block: &mut Block,
+    text: std::borrow::Cow<'_, str>,
+    line: usize,
+) -> Result<bool, BundleError> {
+    if let Some(pos) = text.find("-----END ") {
+        let label = text
+            .get(pos + "-----END ".len()..)
+            .and_then(|rest| rest.strip_suffix("-----"));
+        if pos != 0 || label != Some(block.label.as_str()) {
+            return Err(malformed(
+                origin,
+                block,
+                format!(
+                    "line {line} does not close the block: expected -----END {}-----",
+                    block.label
+                ),
+            ));
+        }
+        return Ok(true);
     }
-    Ok(blocks)
+    if text.contains("-----BEGIN ") {
+        return Err(malformed(
+            origin,
+            block,
+            format!(
+                "no -----END {}----- line before the next block at line {line}",
+                block.label,
+            ),
+        ));
+    }
+    block.body.push(text.into_owned());
+    Ok(false)
+}
+
+/// The error for a malformed `block`, cited at its `-----BEGIN` line.
+fn malformed(origin: &Origin, block: &Block, reason: String) -> BundleError {
+    BundleError::MalformedPem {
+        location: Location {
+            origin: origin.clone(),
+            block: block.number,
+            line: Some(block.line),
+        },
+        reason,
+    }
 }
 
 /// Whether a PEM label names a private key (`PRIVATE KEY`, `RSA PRIVATE KEY`,

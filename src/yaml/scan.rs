@@ -185,27 +185,57 @@ fn one_line_scalar(rest: &str) -> Option<String> {
 
 /// Keys that appear more than once in a mapping, with the mapping's path.
 pub(crate) fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
-    enum Seg<'n> {
-        Root,
-        Key(&'n str),
-        Index(usize),
-    }
-    /// The key of an entry, when Kubernetes sees it as one (merge keys it does not).
-    fn key_of(e: &(Node, Node)) -> Option<&str> {
-        e.0.as_str().filter(|_| !e.0.is_merge_key())
-    }
-    // Each visited node's parent and the step to it; paths are only built for a duplicate.
-    let mut steps: Vec<(usize, Seg<'_>)> = Vec::with_capacity(64);
-    steps.push((0, Seg::Root));
-    let mut stack: Vec<(&Node, usize)> = Vec::with_capacity(16);
-    stack.push((root, 0));
+    let mut walk = Walk {
+        steps: Vec::with_capacity(64),
+        stack: Vec::with_capacity(16),
+    };
+    walk.steps.push((0, Seg::Root));
+    walk.stack.push((root, 0));
     // The keys of a small mapping, without an allocation.
     let mut small: [Option<&str>; 32] = [None; 32];
     let mut out = Vec::new();
-    let path_of = |steps: &[(usize, Seg<'_>)], mut at: usize| {
+    while let Some((n, at)) = walk.stack.pop() {
+        match &n.value {
+            Value::Map(entries) => map_duplicates(entries, at, &mut small, &mut walk, &mut out),
+            Value::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk.push(at, Seg::Index(i), item);
+                }
+            }
+            _ => {}
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A step from a node to one of its children, for the path of a duplicate.
+enum Seg<'n> {
+    Root,
+    Key(&'n str),
+    Index(usize),
+}
+
+/// The nodes of a tree left to visit, and how each visited node was reached.
+struct Walk<'n> {
+    /// Each visited node's parent and the step to it; paths are only built for a duplicate.
+    steps: Vec<(usize, Seg<'n>)>,
+    /// The nodes left to visit, each with its index in `steps`.
+    stack: Vec<(&'n Node, usize)>,
+}
+
+impl<'n> Walk<'n> {
+    /// Schedules `node`, reached by `seg` from the node at `parent` of `steps`.
+    fn push(&mut self, parent: usize, seg: Seg<'n>, node: &'n Node) {
+        self.steps.push((parent, seg));
+        self.stack.push((node, self.steps.len() - 1));
+    }
+
+    /// The path of the node at `at` of `steps`.
+    fn path_of(&self, mut at: usize) -> String {
         let mut segs = Vec::new();
         while at != 0 {
-            let (parent, seg) = &steps[at];
+            let (parent, seg) = &self.steps[at];
             segs.push(match seg {
                 Seg::Key(k) => PathSeg::Key((*k).into()),
                 Seg::Index(i) => PathSeg::Index(*i),
@@ -215,75 +245,75 @@ pub(crate) fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
         }
         segs.reverse();
         Path(segs).to_string()
+    }
+}
+
+/// The key of an entry, when Kubernetes sees it as one (merge keys it does not).
+fn key_of(e: &(Node, Node)) -> Option<&str> {
+    e.0.as_str().filter(|_| !e.0.is_merge_key())
+}
+
+/// Adds to `out` the keys that appear more than once in the mapping of `entries` (at `at`
+/// of the walk), and schedules the value of the last of each key; `small` is room for the
+/// keys of a small mapping.
+fn map_duplicates<'n>(
+    entries: &'n [(Node, Node)],
+    at: usize,
+    small: &mut [Option<&'n str>; 32],
+    walk: &mut Walk<'n>,
+    out: &mut Vec<(String, String)>,
+) {
+    let large: Vec<Option<&str>>;
+    let keys: &[Option<&str>] = if entries.len() <= small.len() {
+        for (slot, e) in small.iter_mut().zip(entries) {
+            *slot = key_of(e);
+        }
+        small.get(..entries.len()).unwrap_or(&[])
+    } else {
+        large = entries.iter().map(key_of).collect();
+        &large
     };
-    while let Some((n, at)) = stack.pop() {
-        match &n.value {
-            Value::Map(entries) => {
-                let large: Vec<Option<&str>>;
-                let keys: &[Option<&str>] = if entries.len() <= small.len() {
-                    for (slot, e) in small.iter_mut().zip(entries) {
-                        *slot = key_of(e);
-                    }
-                    small.get(..entries.len()).unwrap_or(&[])
-                } else {
-                    large = entries.iter().map(key_of).collect();
-                    &large
-                };
-                let mut reported: Vec<&str> = Vec::new();
-                let dup = |i: usize, key: &str| {
-                    if keys.len() <= 32 {
-                        keys[..i].contains(&Some(key))
-                    } else {
-                        false
-                    }
-                };
-                let mut seen: Option<std::collections::HashSet<&str>> =
-                    (keys.len() > 32).then(std::collections::HashSet::new);
-                // Kubernetes sees only the last value of a key: what an earlier one holds
-                // (duplicates included) is gone, so it is not looked into. A small mapping
-                // is scanned instead of hashed: no allocation for the common case.
-                let last: Option<std::collections::HashMap<&str, usize>> =
-                    (keys.len() > 32).then(|| {
-                        keys.iter()
-                            .enumerate()
-                            .filter_map(|(i, k)| k.map(|k| (k, i)))
-                            .collect()
-                    });
-                let is_last = |i: usize, key: &str| match &last {
-                    Some(last) => last.get(key) == Some(&i),
-                    None => !keys.get(i + 1..).unwrap_or(&[]).contains(&Some(key)),
-                };
-                for (i, (k, v)) in entries.iter().enumerate() {
-                    // Merge keys are not keys Kubernetes sees, however many there are.
-                    if k.is_merge_key() {
-                        continue;
-                    }
-                    let Some(key) = k.as_str() else { continue };
-                    let is_dup = match seen.as_mut() {
-                        Some(set) => !set.insert(key),
-                        None => dup(i, key),
-                    };
-                    if is_dup && !reported.contains(&key) {
-                        reported.push(key);
-                        out.push((path_of(&steps, at), key.to_owned()));
-                    }
-                    if is_last(i, key) {
-                        steps.push((at, Seg::Key(key)));
-                        stack.push((v, steps.len() - 1));
-                    }
-                }
-            }
-            Value::Seq(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    steps.push((at, Seg::Index(i)));
-                    stack.push((item, steps.len() - 1));
-                }
-            }
-            _ => {}
+    let mut reported: Vec<&str> = Vec::new();
+    let dup = |i: usize, key: &str| {
+        if keys.len() <= 32 {
+            keys[..i].contains(&Some(key))
+        } else {
+            false
+        }
+    };
+    let mut seen: Option<std::collections::HashSet<&str>> =
+        (keys.len() > 32).then(std::collections::HashSet::new);
+    // Kubernetes sees only the last value of a key: what an earlier one holds
+    // (duplicates included) is gone, so it is not looked into. A small mapping
+    // is scanned instead of hashed: no allocation for the common case.
+    let last: Option<std::collections::HashMap<&str, usize>> = (keys.len() > 32).then(|| {
+        keys.iter()
+            .enumerate()
+            .filter_map(|(i, k)| k.map(|k| (k, i)))
+            .collect()
+    });
+    let is_last = |i: usize, key: &str| match &last {
+        Some(last) => last.get(key) == Some(&i),
+        None => !keys.get(i + 1..).unwrap_or(&[]).contains(&Some(key)),
+    };
+    for (i, (k, v)) in entries.iter().enumerate() {
+        // Merge keys are not keys Kubernetes sees, however many there are.
+        if k.is_merge_key() {
+            continue;
+        }
+        let Some(key) = k.as_str() else { continue };
+        let is_dup = match seen.as_mut() {
+            Some(set) => !set.insert(key),
+            None => dup(i, key),
+        };
+        if is_dup && !reported.contains(&key) {
+            reported.push(key);
+            out.push((walk.path_of(at), key.to_owned()));
+        }
+        if is_last(i, key) {
+            walk.push(at, Seg::Key(key), v);
         }
     }
-    out.sort();
-    out
 }
 
 /// Applies an intent to a resolved tree; `Err` names the path that was not found.

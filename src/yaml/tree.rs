@@ -538,192 +538,274 @@ pub fn parse_chunk(
     limits: &Limits,
     build: bool,
 ) -> Result<Vec<Document>, ParseError> {
-    let offsets = Offsets::new(text, base);
     let mut parser = Parser::new_from_str(text).keep_tags(true);
-    let mut docs: Vec<Document> = Vec::new();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut depth = 0usize;
-    let mut current: Option<Document> = None;
-    let line_of = |m: &saphyr_parser::Marker| base_line + m.line() - 1;
-    let err_at = |m: &saphyr_parser::Marker, message: String, docs_before: usize| {
-        let (line, col) = clamp_to_content(text, m.line(), m.col() + 1);
-        ParseError {
-            line: base_line + line - 1,
-            col,
-            message,
-            docs_before,
-        }
+    let mut b = ChunkBuilder {
+        text,
+        offsets: Offsets::new(text, base),
+        base_line,
+        limits,
+        build,
+        docs: Vec::new(),
+        stack: Vec::new(),
+        depth: 0,
+        current: None,
     };
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
             Ok(x) => x,
-            Err(e) => {
-                let m = e.marker();
-                return Err(err_at(m, e.info().to_owned(), docs.len()));
-            }
+            Err(e) => return Err(b.err_at(e.marker(), e.info().to_owned())),
         };
-        let start = offsets.byte(span.start.index());
-        let end = offsets.byte(span.end.index());
-        let mut finished: Option<Node> = None;
+        b.event(event, &span)?;
+    }
+    if let Some(d) = b.current.take() {
+        b.docs.push(d);
+    }
+    Ok(b.docs)
+}
+
+/// The documents of one chunk, built from the parser's events as they come.
+struct ChunkBuilder<'a> {
+    /// The chunk.
+    text: &'a str,
+    /// Maps the parser's character positions to byte offsets in the input.
+    offsets: Offsets<'a>,
+    /// The input line the chunk starts on.
+    base_line: usize,
+    limits: &'a Limits,
+    /// Whether each document gets its tree (spans only otherwise).
+    build: bool,
+    /// The documents finished.
+    docs: Vec<Document>,
+    /// The collections open, outermost first (only when `build`).
+    stack: Vec<Frame>,
+    /// How many collections are open.
+    depth: usize,
+    /// The document being read.
+    current: Option<Document>,
+}
+
+impl ChunkBuilder<'_> {
+    /// The input line of a parser position.
+    fn line_of(&self, m: &saphyr_parser::Marker) -> usize {
+        self.base_line + m.line() - 1
+    }
+
+    /// The error `message` at a parser position, cited within the chunk's content.
+    fn err_at(&self, m: &saphyr_parser::Marker, message: String) -> ParseError {
+        let (line, col) = clamp_to_content(self.text, m.line(), m.col() + 1);
+        ParseError {
+            line: self.base_line + line - 1,
+            col,
+            message,
+            docs_before: self.docs.len(),
+        }
+    }
+
+    /// Takes in the parser's next event and its span.
+    fn event(&mut self, event: Event<'_>, span: &Span) -> Result<(), ParseError> {
+        let start = self.offsets.byte(span.start.index());
+        let end = self.offsets.byte(span.end.index());
         let is_map = matches!(event, Event::MappingStart(..));
-        match event {
-            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+        let finished = match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => None,
             Event::DocumentStart(_) => {
-                current = Some(Document {
+                self.current = Some(Document {
                     start,
                     end,
-                    first_line: line_of(&span.start),
-                    last_line: line_of(&span.end),
+                    first_line: self.line_of(&span.start),
+                    last_line: self.line_of(&span.end),
                     root: None,
                     root_is_map: false,
                     is_empty: true,
                     simple: false,
                 });
+                None
             }
             Event::DocumentEnd => {
-                if let Some(mut d) = current.take() {
+                let last_line = self.line_of(&span.end);
+                if let Some(mut d) = self.current.take() {
                     d.end = d.end.max(end);
-                    d.last_line = d.last_line.max(line_of(&span.end));
-                    docs.push(d);
+                    d.last_line = d.last_line.max(last_line);
+                    self.docs.push(d);
                 }
+                None
             }
             Event::Scalar(value, style, anchor, tag) => {
-                let end = match style {
-                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
-                        // Skip an anchor or tag before the quote; the real end is never past
-                        // the parser's.
-                        let quote = if style == ScalarStyle::SingleQuoted {
-                            b'\''
-                        } else {
-                            b'"'
-                        };
-                        let q = skip_properties(text.as_bytes(), start - offsets.base);
-                        (text.as_bytes().get(q) == Some(&quote))
-                            .then(|| quoted_end(text, q))
-                            .flatten()
-                            .map(|e| offsets.base + e)
-                            .filter(|&e| e <= end)
-                            .unwrap_or(end)
-                    }
-                    _ => end,
-                };
-                let node = Node {
-                    value: Value::Scalar {
-                        text: if build {
-                            SmolStr::from(value)
-                        } else {
-                            SmolStr::default()
-                        },
-                        style,
-                    },
-                    start,
-                    end,
-                    line: line_of(&span.start),
-                    anchor,
-                    tag: tag_text(tag.as_ref()),
-                    flow: false,
-                };
-                if depth == 0
-                    && let Some(d) = current.as_mut()
-                {
-                    d.is_empty = node.is_null_text_unbuilt(build);
-                }
-                finished = Some(node);
+                Some(self.scalar(&value, style, anchor, tag.as_ref(), span, (start, end)))
             }
             Event::Alias(id) => {
-                if depth == 0
-                    && let Some(d) = current.as_mut()
+                if self.depth == 0
+                    && let Some(d) = self.current.as_mut()
                 {
                     d.is_empty = false;
                 }
-                finished = Some(Node {
+                Some(Node {
                     value: Value::Alias(id),
                     start,
                     end,
-                    line: line_of(&span.start),
+                    line: self.line_of(&span.start),
                     anchor: 0,
                     tag: None,
                     flow: false,
-                });
+                })
             }
             Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
-                if depth == 0
-                    && let Some(d) = current.as_mut()
-                {
-                    d.is_empty = false;
-                    d.root_is_map = is_map;
-                }
-                depth += 1;
-                if depth > limits.max_depth {
-                    return Err(err_at(
-                        &span.start,
-                        format!(
-                            "nesting is deeper than {} levels (raise the limit with --max-depth)",
-                            limits.max_depth
-                        ),
-                        docs.len(),
-                    ));
-                }
-                if build {
-                    let node = Node {
-                        value: Value::Scalar {
-                            text: SmolStr::default(),
-                            style: ScalarStyle::Plain,
-                        },
-                        start,
-                        end,
-                        line: line_of(&span.start),
-                        anchor,
-                        tag: tag_text(tag.as_ref()),
-                        flow: is_flow_start(text, &offsets, &span),
-                    };
-                    stack.push(if is_map {
-                        Frame::Map(node, Vec::new(), None)
-                    } else {
-                        Frame::Seq(node, Vec::new())
-                    });
-                }
+                self.open(is_map, anchor, tag.as_ref(), span, (start, end))?;
+                None
             }
-            Event::SequenceEnd | Event::MappingEnd => {
-                depth = depth.saturating_sub(1);
-                if build {
-                    finished = match stack.pop() {
-                        Some(Frame::Seq(mut node, items)) => {
-                            let block_end = items.last().map_or(node.end, |n| n.end);
-                            node.value = Value::Seq(items);
-                            node.end = flow_or_block_end(text, offsets.base, &node, end, block_end);
-                            Some(node)
-                        }
-                        Some(Frame::Map(mut node, entries, _)) => {
-                            let block_end = entries.last().map_or(node.end, |(_, v)| v.end);
-                            node.value = Value::Map(entries);
-                            node.end = flow_or_block_end(text, offsets.base, &node, end, block_end);
-                            Some(node)
-                        }
-                        None => None,
-                    };
-                }
-            }
+            Event::SequenceEnd | Event::MappingEnd => self.close(end),
+        };
+        if let (true, Some(node)) = (self.build, finished) {
+            self.attach(node);
         }
-        if let (true, Some(node)) = (build, finished) {
-            match stack.last_mut() {
-                Some(Frame::Seq(_, items)) => items.push(node),
-                Some(Frame::Map(_, entries, pending)) => match pending.take() {
-                    Some(key) => entries.push((key, node)),
-                    None => *pending = Some(node),
+        Ok(())
+    }
+
+    /// The node of a scalar spanning `at` (its end corrected for a quoted scalar); marks
+    /// the document empty or not when the scalar is its root.
+    fn scalar(
+        &mut self,
+        value: &str,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&Cow<'_, Tag>>,
+        span: &Span,
+        (start, end): (usize, usize),
+    ) -> Node {
+        let text = self.text;
+        let base = self.offsets.base;
+        let end = match style {
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                // Skip an anchor or tag before the quote; the real end is never past
+                // the parser's.
+                let quote = if style == ScalarStyle::SingleQuoted {
+                    b'\''
+                } else {
+                    b'"'
+                };
+                let q = skip_properties(text.as_bytes(), start - base);
+                (text.as_bytes().get(q) == Some(&quote))
+                    .then(|| quoted_end(text, q))
+                    .flatten()
+                    .map(|e| base + e)
+                    .filter(|&e| e <= end)
+                    .unwrap_or(end)
+            }
+            _ => end,
+        };
+        let node = Node {
+            value: Value::Scalar {
+                text: if self.build {
+                    SmolStr::from(value)
+                } else {
+                    SmolStr::default()
                 },
-                None => {
-                    if let Some(d) = current.as_mut() {
-                        d.root = Some(node);
-                    }
+                style,
+            },
+            start,
+            end,
+            line: self.line_of(&span.start),
+            anchor,
+            tag: tag_text(tag),
+            flow: false,
+        };
+        if self.depth == 0
+            && let Some(d) = self.current.as_mut()
+        {
+            d.is_empty = node.is_null_text_unbuilt(self.build);
+        }
+        node
+    }
+
+    /// Opens a mapping (`is_map`) or a sequence spanning `at`, refusing one nested deeper
+    /// than the limit.
+    fn open(
+        &mut self,
+        is_map: bool,
+        anchor: usize,
+        tag: Option<&Cow<'_, Tag>>,
+        span: &Span,
+        (start, end): (usize, usize),
+    ) -> Result<(), ParseError> {
+        if self.depth == 0
+            && let Some(d) = self.current.as_mut()
+        {
+            d.is_empty = false;
+            d.root_is_map = is_map;
+        }
+        self.depth += 1;
+        if self.depth > self.limits.max_depth {
+            return Err(self.err_at(
+                &span.start,
+                format!(
+                    "nesting is deeper than {} levels (raise the limit with --max-depth)",
+                    self.limits.max_depth
+                ),
+            ));
+        }
+        if self.build {
+            let node = Node {
+                value: Value::Scalar {
+                    text: SmolStr::default(),
+                    style: ScalarStyle::Plain,
+                },
+                start,
+                end,
+                line: self.line_of(&span.start),
+                anchor,
+                tag: tag_text(tag),
+                flow: is_flow_start(self.text, &self.offsets, span),
+            };
+            self.stack.push(if is_map {
+                Frame::Map(node, Vec::new(), None)
+            } else {
+                Frame::Seq(node, Vec::new())
+            });
+        }
+        Ok(())
+    }
+
+    /// Closes the innermost collection, whose end event ends at `end`: its finished node
+    /// when trees are built.
+    fn close(&mut self, end: usize) -> Option<Node> {
+        self.depth = self.depth.saturating_sub(1);
+        if !self.build {
+            return None;
+        }
+        let (text, base) = (self.text, self.offsets.base);
+        match self.stack.pop() {
+            Some(Frame::Seq(mut node, items)) => {
+                let block_end = items.last().map_or(node.end, |n| n.end);
+                node.value = Value::Seq(items);
+                node.end = flow_or_block_end(text, base, &node, end, block_end);
+                Some(node)
+            }
+            Some(Frame::Map(mut node, entries, _)) => {
+                let block_end = entries.last().map_or(node.end, |(_, v)| v.end);
+                node.value = Value::Map(entries);
+                node.end = flow_or_block_end(text, base, &node, end, block_end);
+                Some(node)
+            }
+            None => None,
+        }
+    }
+
+    /// Puts a finished node in its place: the next item or key or value of the innermost
+    /// collection, or the root of the document.
+    fn attach(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            Some(Frame::Seq(_, items)) => items.push(node),
+            Some(Frame::Map(_, entries, pending)) => match pending.take() {
+                Some(key) => entries.push((key, node)),
+                None => *pending = Some(node),
+            },
+            None => {
+                if let Some(d) = self.current.as_mut() {
+                    d.root = Some(node);
                 }
             }
         }
     }
-    if let Some(d) = current.take() {
-        docs.push(d);
-    }
-    Ok(docs)
 }
 
 /// The end of a finished collection: for a flow collection one past its closing bracket
@@ -964,95 +1046,7 @@ fn repair_point(text: &str) -> Option<(usize, Repair)> {
             Ok(x) => x,
             Err(e) => {
                 let at = offsets.byte(e.marker().index());
-                let b = text.as_bytes();
-                let ls = b[..at]
-                    .iter()
-                    .rposition(|&c| c == b'\n')
-                    .map_or(0, |i| i + 1);
-                let info = e.info();
-                if info == "':' must be followed by a valid YAML whitespace" {
-                    // The tabs between the `:` and the value the parser stopped at.
-                    let mut s = at;
-                    while s > ls && matches!(b[s - 1], b'\t' | b' ') {
-                        s -= 1;
-                    }
-                    let tabs = b[s..at].iter().take_while(|&&c| c == b'\t').count();
-                    // Only after an implicit key's `:` (go-yaml v2 refuses a tab after
-                    // an explicit `:` at the start of a line).
-                    let implicit = s > ls + 1 && !b[ls..s - 1].iter().all(|&c| c == b' ');
-                    return (implicit && b[s - 1] == b':' && tabs > 0)
-                        .then_some((s, Repair::TabsToSpaces(tabs)));
-                }
-                if info == "invalid indentation in quoted scalar" {
-                    // The marker is the opening quote; indent each continuation line to
-                    // its column.
-                    let end = quoted_end(text, at)?;
-                    let want = col_of_byte(text, at);
-                    let from = at + memchr::memchr(b'\n', &b[at..end])? + 1;
-                    let lines = under_indented(b, from, end, want);
-                    return (!lines.is_empty()).then_some((from, Repair::Indent(lines)));
-                }
-                // The flow collection the line is in: the outermost one open, or one the
-                // scanner read but the parser has not reported yet (its bracket ends the
-                // line before, after the last event).
-                let pending = || {
-                    let prev = b[..ls.checked_sub(1)?]
-                        .iter()
-                        .rposition(|&c| c == b'\n')
-                        .map_or(0, |i| i + 1);
-                    let last = prev
-                        + b[prev..ls]
-                            .iter()
-                            .rposition(|&c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'))?;
-                    (matches!(b[last], b'[' | b'{') && last >= last_end)
-                        .then_some((last, open.len() + 1))
-                };
-                let flow = open
-                    .iter()
-                    .position(|(flow, _)| *flow)
-                    .and_then(|i| {
-                        open.get(i)
-                            .map(|&(_, start)| (skip_properties(b, start), i + 1))
-                    })
-                    .or_else(pending);
-                if matches!(
-                    info,
-                    "invalid indentation" | "invalid indentation in flow construct"
-                ) && let Some((bracket, depth)) = flow
-                {
-                    // A line inside a flow collection: indent it past the opening
-                    // bracket, where indentation means nothing.
-                    let want = col_of_byte(text, bracket) + 1;
-                    let indent = b[ls..].iter().take_while(|&&c| c == b' ').count();
-                    // A line that starts with a `:` or `?` indicator would make a key
-                    // span lines, which go-yaml v2 refuses: no repair.
-                    let next_line = memchr::memchr(b'\n', &b[ls..]).map(|i| ls + i + 1);
-                    let starts_with_indicator = |l: usize| {
-                        b[l..]
-                            .iter()
-                            .find(|&&c| c != b' ' && c != b'\t')
-                            .is_some_and(|&c| c == b':' || c == b'?')
-                    };
-                    if starts_with_indicator(ls) || next_line.is_some_and(starts_with_indicator) {
-                        return None;
-                    }
-                    let first_on_line = ls + indent == at
-                        || b[ls + indent..at].iter().all(|&c| c == b' ' || c == b'\t');
-                    if !(first_on_line && indent < want && bracket < ls) {
-                        return None;
-                    }
-                    // Every line up to the collection's closing bracket at once (found by
-                    // parsing a copy with all lines from here pushed right), or this one.
-                    let lines = match flow_close_line_end(text, ls, want, (bracket, depth)) {
-                        Some(end) => under_indented(b, ls, end, want),
-                        None => vec![(ls, want - indent)],
-                    };
-                    if lines.iter().any(|&(l, _)| starts_with_indicator(l)) {
-                        return None;
-                    }
-                    return (!lines.is_empty()).then_some((ls, Repair::Indent(lines)));
-                }
-                return None;
+                return repair_for(text, at, e.info(), &open, last_end);
             }
         };
         last_end = offsets.byte(span.end.index());
@@ -1070,6 +1064,128 @@ fn repair_point(text: &str) -> Option<(usize, Repair)> {
         }
     }
     Some((0, Repair::Done))
+}
+
+/// The repair for the parser error `info` at byte `at` of `text`, given the collections
+/// open there (whether each is a flow collection, and where it starts) and the end of the
+/// last event; `None` when go-yaml v2 refuses it too.
+fn repair_for(
+    text: &str,
+    at: usize,
+    info: &str,
+    open: &[(bool, usize)],
+    last_end: usize,
+) -> Option<(usize, Repair)> {
+    let b = text.as_bytes();
+    let ls = b[..at]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |i| i + 1);
+    if info == "':' must be followed by a valid YAML whitespace" {
+        return tab_repair(b, ls, at);
+    }
+    if info == "invalid indentation in quoted scalar" {
+        // The marker is the opening quote; indent each continuation line to
+        // its column.
+        let end = quoted_end(text, at)?;
+        let want = col_of_byte(text, at);
+        let from = at + memchr::memchr(b'\n', &b[at..end])? + 1;
+        let lines = under_indented(b, from, end, want);
+        return (!lines.is_empty()).then_some((from, Repair::Indent(lines)));
+    }
+    if matches!(
+        info,
+        "invalid indentation" | "invalid indentation in flow construct"
+    ) && let Some(flow) = enclosing_flow(b, ls, open, last_end)
+    {
+        return flow_repair(text, ls, at, flow);
+    }
+    None
+}
+
+/// The repair of tabs after an implicit key's `:` on the line starting at `ls`, the value
+/// starting at `at`.
+fn tab_repair(b: &[u8], ls: usize, at: usize) -> Option<(usize, Repair)> {
+    // The tabs between the `:` and the value the parser stopped at.
+    let mut s = at;
+    while s > ls && matches!(b[s - 1], b'\t' | b' ') {
+        s -= 1;
+    }
+    let tabs = b[s..at].iter().take_while(|&&c| c == b'\t').count();
+    // Only after an implicit key's `:` (go-yaml v2 refuses a tab after
+    // an explicit `:` at the start of a line).
+    let implicit = s > ls + 1 && !b[ls..s - 1].iter().all(|&c| c == b' ');
+    (implicit && b[s - 1] == b':' && tabs > 0).then_some((s, Repair::TabsToSpaces(tabs)))
+}
+
+/// The flow collection the line starting at `ls` is in, as (its bracket, its nesting
+/// depth): the outermost one open, or one the scanner read but the parser has not
+/// reported yet (its bracket ends the line before, after the last event).
+fn enclosing_flow(
+    b: &[u8],
+    ls: usize,
+    open: &[(bool, usize)],
+    last_end: usize,
+) -> Option<(usize, usize)> {
+    let pending = || {
+        let prev = b[..ls.checked_sub(1)?]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |i| i + 1);
+        let last = prev
+            + b[prev..ls]
+                .iter()
+                .rposition(|&c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'))?;
+        (matches!(b[last], b'[' | b'{') && last >= last_end).then_some((last, open.len() + 1))
+    };
+    open.iter()
+        .position(|(flow, _)| *flow)
+        .and_then(|i| {
+            open.get(i)
+                .map(|&(_, start)| (skip_properties(b, start), i + 1))
+        })
+        .or_else(pending)
+}
+
+/// The repair of the line starting at `ls` (the parser stopped at `at`) inside the flow
+/// collection opened at `bracket`: indent it, and the lines after it up to the closing
+/// bracket, past the opening bracket, where indentation means nothing.
+fn flow_repair(
+    text: &str,
+    ls: usize,
+    at: usize,
+    (bracket, depth): (usize, usize),
+) -> Option<(usize, Repair)> {
+    let b = text.as_bytes();
+    let want = col_of_byte(text, bracket) + 1;
+    let indent = b[ls..].iter().take_while(|&&c| c == b' ').count();
+    // A line that starts with a `:` or `?` indicator would make a key
+    // span lines, which go-yaml v2 refuses: no repair.
+    let next_line = memchr::memchr(b'\n', &b[ls..]).map(|i| ls + i + 1);
+    let starts_with_indicator = |l: usize| {
+        b[l..]
+            .iter()
+            .find(|&&c| c != b' ' && c != b'\t')
+            .is_some_and(|&c| c == b':' || c == b'?')
+    };
+    if starts_with_indicator(ls) || next_line.is_some_and(starts_with_indicator) {
+        return None;
+    }
+    let first_on_line =
+        ls + indent == at || b[ls + indent..at].iter().all(|&c| c == b' ' || c == b'\t');
+    if !(first_on_line && indent < want && bracket < ls) {
+        return None;
+    }
+    // Every line up to the collection's closing bracket at once (found by
+    // parsing a copy with all lines from here pushed right), or this one.
+    let lines = match flow_close_line_end(text, ls, want, (bracket, depth)) {
+        Some(end) => under_indented(b, ls, end, want),
+        None => vec![(ls, want - indent)],
+    };
+    if lines.iter().any(|&(l, _)| starts_with_indicator(l)) {
+        return None;
+    }
+    (!lines.is_empty()).then_some((ls, Repair::Indent(lines)))
 }
 
 /// Validates a chunk without building trees.
