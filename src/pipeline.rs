@@ -1073,11 +1073,60 @@ fn edit_in_place(
         .map_err(|e| e.to_string())?;
     let edits = editor.finish();
     // Edits that overlap would garble the text: never write them.
-    if edits.windows(2).all(|w| w[0].1 <= w[1].0) {
-        Ok(edits)
-    } else {
-        Err("the in-place edits overlap".to_owned())
+    if !edits.windows(2).all(|w| w[0].1 <= w[1].0) {
+        return Err("the in-place edits overlap".to_owned());
     }
+    // Commas, brackets and comments share lines in flow style: an edit there must leave a
+    // document that still reads as YAML, or the document is emitted whole instead.
+    if intents.iter().any(|i| touches_flow(d.root, &i.path)) && !reads_back(d, &edits) {
+        return Err("the in-place edits of a flow collection do not read back as YAML".to_owned());
+    }
+    Ok(edits)
+}
+
+/// Whether any node on the way from `root` along `path` (the target included) is written
+/// in flow style.
+fn touches_flow(root: &Node, path: &Path) -> bool {
+    let mut n = root;
+    for seg in &path.0 {
+        if n.flow {
+            return true;
+        }
+        let next = match seg {
+            crate::yaml::PathSeg::Key(k) => n.get(k),
+            crate::yaml::PathSeg::Index(i) => n.items().and_then(|items| items.get(*i)),
+        };
+        match next {
+            Some(c) => n = c,
+            None => return false,
+        }
+    }
+    n.flow
+}
+
+/// Whether the document `d` with `edits` applied still parses (by the full parser), when
+/// it parsed unedited: a garbled edit never reaches the output.
+fn reads_back(d: &DocText<'_>, edits: &[(usize, usize, Arc<str>)]) -> bool {
+    let (start, end) = (d.doc.start.min(d.input.len()), d.doc.end.min(d.input.len()));
+    let Some(original) = d.input.get(start..end) else {
+        return false;
+    };
+    let limits = crate::yaml::Limits::default();
+    let parses = |text: &str| crate::yaml::parse_chunk(text, 0, 1, &limits, false).is_ok();
+    let mut text = String::with_capacity(original.len() + 256);
+    let mut at = start;
+    for (s, e, piece) in edits {
+        let (Some(before), true) = (d.input.get(at..*s), *s >= start && *e <= end) else {
+            return false;
+        };
+        text.push_str(before);
+        text.push_str(piece);
+        at = *e;
+    }
+    text.push_str(d.input.get(at..end).unwrap_or_default());
+    // A document only the lenient reader takes cannot be checked this way; its edits are
+    // the ones the tests cover.
+    parses(&text) || !parses(original)
 }
 
 /// The splice that replaces the document with its resolved form `tree`, `intents`

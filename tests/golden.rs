@@ -506,3 +506,8 @@ golden! {
     fuzzfix_chart_mount_at_configured_additive_file => "fuzzfix-chart-mount-at-configured-additive-file",
     fuzzfix_chart_variable_configured_additive_env => "fuzzfix-chart-variable-configured-additive-env",
 }
+
+// In-place edits of flow collections are read back before they are written.
+golden! {
+    rerun_flow_edit_reads_back => "rerun-flow-edit-reads-back",
+}
