@@ -1036,7 +1036,15 @@ pub fn plan(
         None => {}
     }
     // Ours afterwards: added, rewritten to the current source, or an earlier run's.
-    if want_volume && (our_volume.is_none() || our_volume_earlier || replaced) {
+    // A volume the record lists stays ours while the chart's mounts use it too (they may
+    // have named it before any run added it): recorded again, so a re-run reads the same.
+    let recorded_before = owned.is_some_and(|r| r.volumes.contains(&opts.volume_name));
+    if want_volume
+        && (our_volume.is_none()
+            || our_volume_earlier
+            || replaced
+            || (recorded_before && our_volume.is_some()))
+    {
         record.volumes.push(opts.volume_name.clone());
     }
     let mut new_volumes = if opts.inject_ca {

@@ -510,4 +510,5 @@ golden! {
 // In-place edits of flow collections are read back before they are written.
 golden! {
     rerun_flow_edit_reads_back => "rerun-flow-edit-reads-back",
+    chart_mounts_our_volume_name_without_volume => "chart-mounts-our-volume-name-without-volume",
 }
