@@ -14,7 +14,8 @@
 # (pem_bundle) or random bytes (semantic). Crashes land in fuzz/artifacts/TARGET; turn each
 # into a test in tests/hostile.rs (a semantic one into a golden case). SEMANTIC_OFF=known
 # turns off the semantic generator's features that known defects trip; --smoke sets it
-# unless SEMANTIC_OFF is set (tests/semantic.rs, with every feature on, is their net).
+# unless SEMANTIC_OFF is set (tests/semantic.rs, with every feature on, is their net), and
+# libFuzzer's seed to FUZZ_SEED (default 1) so that a CI run can be repeated.
 # Targets run one at a time: the machine is shared. Prints, per target, the executions,
 # the corpus size and the crash files found.
 set -euo pipefail
@@ -23,7 +24,7 @@ root=$PWD
 targets=(split_stream process pem_bundle fast_reader semantic)
 
 usage() {
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -76,10 +77,11 @@ run() {
     local before
     before=$(find "$root/fuzz/artifacts/$target" -type f | wc -l)
     echo "fuzz.sh: $target for ${secs}s (log: $log)" >&2
-    local rc=0
+    local rc=0 seed_arg=()
+    [ -n "${FUZZ_SEED:-}" ] && seed_arg=(-seed="$FUZZ_SEED")
     (cd "$root/fuzz" && cargo +nightly fuzz run -O "${sanitizer[@]}" "$target" "corpus/$target" -- \
         -max_total_time="$secs" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1) >"$log" 2>&1 || rc=$?
+        "${seed_arg[@]}" -print_final_stats=1) >"$log" 2>&1 || rc=$?
     local execs crashes
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     crashes=$(($(find "$root/fuzz/artifacts/$target" -type f | wc -l) - before))
@@ -95,6 +97,8 @@ run() {
 case ${1:-} in
 --smoke)
     export SEMANTIC_OFF=${SEMANTIC_OFF-known}
+    # A fixed seed makes the smoke a repeatable regression net; the long runs explore.
+    export FUZZ_SEED=${FUZZ_SEED-1}
     status=0
     for t in "${targets[@]}"; do run "$t" "${FUZZ_SMOKE_SECONDS:-20}" || status=1; done
     exit "$status" ;;
