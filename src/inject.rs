@@ -733,6 +733,14 @@ pub fn plan(
         plan.skipped = skip;
         return Ok(plan);
     }
+    // The record of an injection names containers: two of one name (which Kubernetes
+    // refuses in a pod) would make a re-run read it wrong.
+    if let Some(path) = repeated_container_name(spec, spec_path) {
+        return Err(conflict(
+            path,
+            "a container of this name comes earlier in the list; Kubernetes requires unique container names in a pod: rename one".to_owned(),
+        ));
+    }
     // An excluded workload is not injected, and what an earlier run injected into it
     // (under other options) is removed.
     let inject = skip.is_none();
@@ -1115,6 +1123,24 @@ fn annotation_at<'n>(root: &'n Node, found: &Found, key: &str) -> Option<&'n str
         .and_then(|m| m.get("annotations"))
         .and_then(|a| a.get(key))
         .and_then(Node::as_str)
+}
+
+/// The `name` of the first container whose name an earlier container of the same list has.
+fn repeated_container_name(spec: &Node, spec_path: &Path) -> Option<Path> {
+    for list in ["containers", "initContainers", "ephemeralContainers"] {
+        let mut seen: Vec<&str> = Vec::new();
+        let items = spec.get(list).and_then(Node::items).unwrap_or_default();
+        for (i, c) in items.iter().enumerate() {
+            let Some(name) = str_at(Some(c), &["name"]) else {
+                continue;
+            };
+            if seen.contains(&name) {
+                return Some(spec_path.key(list).index(i).key("name"));
+            }
+            seen.push(name);
+        }
+    }
+    None
 }
 
 /// The record an earlier run left on the pod template, if any.

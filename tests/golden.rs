@@ -511,4 +511,5 @@ golden! {
 golden! {
     rerun_flow_edit_reads_back => "rerun-flow-edit-reads-back",
     chart_mounts_our_volume_name_without_volume => "chart-mounts-our-volume-name-without-volume",
+    repeated_container_name => "repeated-container-name",
 }
