@@ -1126,18 +1126,22 @@ fn annotation_at<'n>(root: &'n Node, found: &Found, key: &str) -> Option<&'n str
 }
 
 /// The `name` of the first container whose name an earlier container of the same list has.
-fn repeated_container_name(spec: &Node, spec_path: &Path) -> Option<Path> {
+fn repeated_container_name<'n>(spec: &'n Node, spec_path: &Path) -> Option<Path> {
     for list in ["containers", "initContainers", "ephemeralContainers"] {
-        let mut seen: Vec<&str> = Vec::new();
         let items = spec.get(list).and_then(Node::items).unwrap_or_default();
-        for (i, c) in items.iter().enumerate() {
-            let Some(name) = str_at(Some(c), &["name"]) else {
-                continue;
-            };
-            if seen.contains(&name) {
-                return Some(spec_path.key(list).index(i).key("name"));
-            }
-            seen.push(name);
+        let name = |c: &'n Node| str_at(Some(c), &["name"]);
+        // A pod's few containers are compared pairwise, without allocating; a long list
+        // goes through a set.
+        let repeated = if items.len() <= 16 {
+            (1..items.len()).find(|&i| {
+                name(&items[i]).is_some_and(|n| items[..i].iter().any(|c| name(c) == Some(n)))
+            })
+        } else {
+            let mut seen = std::collections::HashSet::new();
+            (0..items.len()).find(|&i| name(&items[i]).is_some_and(|n| !seen.insert(n)))
+        };
+        if let Some(i) = repeated {
+            return Some(spec_path.key(list).index(i).key("name"));
         }
     }
     None

@@ -512,4 +512,5 @@ golden! {
     rerun_flow_edit_reads_back => "rerun-flow-edit-reads-back",
     chart_mounts_our_volume_name_without_volume => "chart-mounts-our-volume-name-without-volume",
     repeated_container_name => "repeated-container-name",
+    repeated_container_name_long_list => "repeated-container-name-long-list",
 }
