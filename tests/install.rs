@@ -704,6 +704,23 @@ fn helm_plugin_from_a_release_archive() {
     assert!(!dir.join("other-plugins").exists());
 }
 
+/// Runs `scripts/make-release.sh` on the binary `fake` into `out_dir`, and checks it succeeded.
+fn make_release(fake: &Path, version: &str, platform: &str, out_dir: &Path) {
+    let out = Command::new("sh")
+        .arg(Path::new(ROOT).join("scripts/make-release.sh"))
+        .args(["--version", version, "--platform", platform, "--binary"])
+        .arg(fake)
+        .arg("--out")
+        .arg(out_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "make-release.sh failed:\n{}",
+        text(&out)
+    );
+}
+
 #[test]
 fn make_release_output_is_what_install_sh_consumes() {
     let dir = scratch("make-release");
@@ -711,19 +728,7 @@ fn make_release_output_is_what_install_sh_consumes() {
     fake_binary(&fake, "4.0.0");
     let out_dir = dir.join("dist");
     for platform in [host_platform(), other_platform()] {
-        let out = Command::new("sh")
-            .arg(Path::new(ROOT).join("scripts/make-release.sh"))
-            .args(["--version", "4.0.0", "--platform", &platform, "--binary"])
-            .arg(&fake)
-            .arg("--out")
-            .arg(&out_dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "make-release.sh failed:\n{}",
-            text(&out)
-        );
+        make_release(&fake, "4.0.0", &platform, &out_dir);
     }
     let sums = fs::read_to_string(out_dir.join("SHA256SUMS")).unwrap();
     assert_eq!(sums.lines().count(), 2, "{sums}");
@@ -1078,25 +1083,7 @@ fn release_archive_holds_what_its_docs_link_to() {
     let fake = dir.join("fake-trust-inject");
     fake_binary(&fake, "4.1.0");
     let out_dir = dir.join("dist");
-    let out = Command::new("sh")
-        .arg(Path::new(ROOT).join("scripts/make-release.sh"))
-        .args([
-            "--version",
-            "4.1.0",
-            "--platform",
-            &host_platform(),
-            "--binary",
-        ])
-        .arg(&fake)
-        .arg("--out")
-        .arg(&out_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "make-release.sh failed:\n{}",
-        text(&out)
-    );
+    make_release(&fake, "4.1.0", &host_platform(), &out_dir);
     let unpacked = dir.join("unpacked");
     fs::create_dir_all(&unpacked).unwrap();
     let status = Command::new("tar")
