@@ -19,7 +19,7 @@ use crate::yaml::ResolveError;
 use crate::yaml::{
     Chunk, Document, Intent, Node, Op, Path, TextEditor, apply_to_tree, count_lines,
     duplicate_keys, emit_document, guess_object, helm_source, odd_line_break, parse_chunk_lenient,
-    split_stream, top_level_kind,
+    recycle, split_stream, top_level_kind,
 };
 
 /// What happened to one workload, for reports.
@@ -683,6 +683,10 @@ fn process_chunk_as(
             note_bundle_object(root, opts, &docref, &mut out);
         }
         process_doc(input, doc, root, docref, crlf, opts, wanted, &mut out)?;
+    }
+    // The trees' lists serve the next chunks this thread reads.
+    for root in docs.into_iter().filter_map(|d| d.root) {
+        recycle(root);
     }
     Ok(out)
 }

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 use smol_str::SmolStr;
 
-use super::tree::{Node, ScalarStyle, Value};
+use super::tree::{Node, ScalarStyle, Value, map_with_capacity, seq_with_capacity};
 
 /// What the check learned about an accepted document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -404,12 +404,14 @@ impl<'t> Reader<'t> {
         let empty_end = f.start + self.base;
         let (value, end) = match f.kind {
             Kind::Map => {
-                let entries: Vec<(Node, Node)> = self.entries.drain(f.first..).collect();
+                let mut entries = map_with_capacity(self.entries.len().saturating_sub(f.first));
+                entries.extend(self.entries.drain(f.first..));
                 let end = entries.last().map_or(empty_end, |(_, v)| v.end);
                 (Value::Map(entries), end)
             }
             Kind::Seq => {
-                let items: Vec<Node> = self.items.drain(f.first..).collect();
+                let mut items = seq_with_capacity(self.items.len().saturating_sub(f.first));
+                items.extend(self.items.drain(f.first..));
                 let end = items.last().map_or(empty_end, |v| v.end);
                 (Value::Seq(items), end)
             }

@@ -184,68 +184,123 @@ fn one_line_scalar(rest: &str) -> Option<String> {
 }
 
 /// Keys that appear more than once in a mapping, with the mapping's path.
+///
+/// The tree is walked depth first; the way down (each collection on it, with the child
+/// being visited) is the path of a duplicate, so nothing is recorded per node and a
+/// document of ordinary depth costs one small allocation.
 pub(crate) fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
-    let mut walk = Walk {
-        steps: Vec::with_capacity(64),
-        stack: Vec::with_capacity(16),
-    };
-    walk.steps.push((0, Seg::Root));
-    walk.stack.push((root, 0));
+    let mut out = Vec::new();
+    let mut down: Vec<Down<'_>> = Vec::with_capacity(16);
     // The keys of a small mapping, without an allocation.
     let mut small: [Option<&str>; 32] = [None; 32];
-    let mut out = Vec::new();
-    while let Some((n, at)) = walk.stack.pop() {
-        match &n.value {
-            Value::Map(entries) => map_duplicates(entries, at, &mut small, &mut walk, &mut out),
-            Value::Seq(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    walk.push(at, Seg::Index(i), item);
+    if let Some(d) = enter(root, &down, &mut small, &mut out) {
+        down.push(d);
+    }
+    while let Some(top) = down.last_mut() {
+        let next = top.next_child();
+        match next {
+            Some(child) => {
+                if let Some(d) = enter(child, &down, &mut small, &mut out) {
+                    down.push(d);
                 }
             }
-            _ => {}
+            None => {
+                down.pop();
+            }
         }
     }
     out.sort();
     out
 }
 
-/// A step from a node to one of its children, for the path of a duplicate.
-enum Seg<'n> {
-    Root,
-    Key(&'n str),
-    Index(usize),
+/// A collection on the way down, and where its walk stands.
+struct Down<'n> {
+    node: &'n Node,
+    /// How many of its children (or of `only`) were handed out.
+    next: usize,
+    /// For a large mapping, the entries to visit (the last of each key); a small one
+    /// is checked as it goes.
+    only: Option<Vec<usize>>,
 }
 
-/// The nodes of a tree left to visit, and how each visited node was reached.
-struct Walk<'n> {
-    /// Each visited node's parent and the step to it; paths are only built for a duplicate.
-    steps: Vec<(usize, Seg<'n>)>,
-    /// The nodes left to visit, each with its index in `steps`.
-    stack: Vec<(&'n Node, usize)>,
-}
-
-impl<'n> Walk<'n> {
-    /// Schedules `node`, reached by `seg` from the node at `parent` of `steps`.
-    fn push(&mut self, parent: usize, seg: Seg<'n>, node: &'n Node) {
-        self.steps.push((parent, seg));
-        self.stack.push((node, self.steps.len() - 1));
-    }
-
-    /// The path of the node at `at` of `steps`.
-    fn path_of(&self, mut at: usize) -> String {
-        let mut segs = Vec::new();
-        while at != 0 {
-            let (parent, seg) = &self.steps[at];
-            segs.push(match seg {
-                Seg::Key(k) => PathSeg::Key((*k).into()),
-                Seg::Index(i) => PathSeg::Index(*i),
-                Seg::Root => break,
-            });
-            at = *parent;
+impl<'n> Down<'n> {
+    /// The next child to visit: each item of a sequence; the value of the last occurrence
+    /// of each key of a mapping (Kubernetes sees only that one, so what an earlier one holds,
+    /// duplicates included, is not looked into).
+    fn next_child(&mut self) -> Option<&'n Node> {
+        match &self.node.value {
+            Value::Seq(items) => {
+                let item = items.get(self.next);
+                self.next += 1;
+                item
+            }
+            Value::Map(entries) => {
+                if let Some(only) = &self.only {
+                    let i = *only.get(self.next)?;
+                    self.next += 1;
+                    return entries.get(i).map(|(_, v)| v);
+                }
+                while let Some(e) = entries.get(self.next) {
+                    self.next += 1;
+                    if let Some(key) = key_of(e)
+                        && !entries
+                            .get(self.next..)
+                            .unwrap_or(&[])
+                            .iter()
+                            .any(|later| key_of(later) == Some(key))
+                    {
+                        return Some(&e.1);
+                    }
+                }
+                None
+            }
+            _ => None,
         }
-        segs.reverse();
-        Path(segs).to_string()
     }
+
+    /// The step from this collection to the child handed out last.
+    fn step(&self) -> Option<PathSeg> {
+        let at = self.next.checked_sub(1)?;
+        match &self.node.value {
+            Value::Seq(_) => Some(PathSeg::Index(at)),
+            Value::Map(entries) => {
+                let i = match &self.only {
+                    Some(only) => *only.get(at)?,
+                    None => at,
+                };
+                entries
+                    .get(i)
+                    .and_then(key_of)
+                    .map(|k| PathSeg::Key(k.into()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Starts the walk of `node`, reached along `down`: reports the duplicate keys of a mapping,
+/// and returns the collection to walk (`None` for a scalar or an alias).
+fn enter<'n>(
+    node: &'n Node,
+    down: &[Down<'n>],
+    small: &mut [Option<&'n str>; 32],
+    out: &mut Vec<(String, String)>,
+) -> Option<Down<'n>> {
+    let only = match &node.value {
+        Value::Map(entries) => map_duplicates(entries, down, small, out),
+        Value::Seq(_) => None,
+        _ => return None,
+    };
+    Some(Down {
+        node,
+        next: 0,
+        only,
+    })
+}
+
+/// The path of the collection at the end of `down`.
+fn path_of(down: &[Down<'_>]) -> String {
+    Path(down.iter().filter_map(Down::step).collect()).to_string()
 }
 
 /// The key of an entry, when Kubernetes sees it as one (merge keys it does not).
@@ -253,67 +308,45 @@ fn key_of(e: &(Node, Node)) -> Option<&str> {
     e.0.as_str().filter(|_| !e.0.is_merge_key())
 }
 
-/// Adds to `out` the keys that appear more than once in the mapping of `entries` (at `at`
-/// of the walk), and schedules the value of the last of each key; `small` is room for the
-/// keys of a small mapping.
+/// Adds to `out` the keys that appear more than once in the mapping of `entries` (reached
+/// along `down`); `small` is room for the keys of a small mapping. For a large mapping,
+/// returns the entries to walk into: the last of each key.
 fn map_duplicates<'n>(
     entries: &'n [(Node, Node)],
-    at: usize,
+    down: &[Down<'n>],
     small: &mut [Option<&'n str>; 32],
-    walk: &mut Walk<'n>,
     out: &mut Vec<(String, String)>,
-) {
-    let large: Vec<Option<&str>>;
-    let keys: &[Option<&str>] = if entries.len() <= small.len() {
+) -> Option<Vec<usize>> {
+    let mut reported: Vec<&str> = Vec::new();
+    if entries.len() <= small.len() {
+        // A small mapping is scanned instead of hashed: no allocation for the common case.
         for (slot, e) in small.iter_mut().zip(entries) {
             *slot = key_of(e);
         }
-        small.get(..entries.len()).unwrap_or(&[])
-    } else {
-        large = entries.iter().map(key_of).collect();
-        &large
-    };
-    let mut reported: Vec<&str> = Vec::new();
-    let dup = |i: usize, key: &str| {
-        if keys.len() <= 32 {
-            keys[..i].contains(&Some(key))
-        } else {
-            false
+        let keys = small.get(..entries.len()).unwrap_or(&[]);
+        for (i, key) in keys.iter().enumerate() {
+            let Some(key) = *key else { continue };
+            let before = keys.get(..i).unwrap_or(&[]);
+            if before.contains(&Some(key)) && !reported.contains(&key) {
+                reported.push(key);
+                out.push((path_of(down), key.to_owned()));
+            }
         }
-    };
-    let mut seen: Option<std::collections::HashSet<&str>> =
-        (keys.len() > 32).then(std::collections::HashSet::new);
-    // Kubernetes sees only the last value of a key: what an earlier one holds
-    // (duplicates included) is gone, so it is not looked into. A small mapping
-    // is scanned instead of hashed: no allocation for the common case.
-    let last: Option<std::collections::HashMap<&str, usize>> = (keys.len() > 32).then(|| {
-        keys.iter()
-            .enumerate()
-            .filter_map(|(i, k)| k.map(|k| (k, i)))
-            .collect()
-    });
-    let is_last = |i: usize, key: &str| match &last {
-        Some(last) => last.get(key) == Some(&i),
-        None => !keys.get(i + 1..).unwrap_or(&[]).contains(&Some(key)),
-    };
-    for (i, (k, v)) in entries.iter().enumerate() {
-        // Merge keys are not keys Kubernetes sees, however many there are.
-        if k.is_merge_key() {
-            continue;
-        }
-        let Some(key) = k.as_str() else { continue };
-        let is_dup = match seen.as_mut() {
-            Some(set) => !set.insert(key),
-            None => dup(i, key),
-        };
-        if is_dup && !reported.contains(&key) {
-            reported.push(key);
-            out.push((walk.path_of(at), key.to_owned()));
-        }
-        if is_last(i, key) {
-            walk.push(at, Seg::Key(key), v);
-        }
+        return None;
     }
+    let mut seen = std::collections::HashSet::new();
+    let mut last: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        let Some(key) = key_of(e) else { continue };
+        if !seen.insert(key) && !reported.contains(&key) {
+            reported.push(key);
+            out.push((path_of(down), key.to_owned()));
+        }
+        last.insert(key, i);
+    }
+    let mut only: Vec<usize> = last.into_values().collect();
+    only.sort_unstable();
+    Some(only)
 }
 
 /// Applies an intent to a resolved tree; `Err` names the path that was not found.

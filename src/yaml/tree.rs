@@ -271,6 +271,104 @@ pub fn is_null(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
 
+/// The lists of trees dropped on this thread, emptied and kept for the next trees it
+/// builds: a stream of small documents then costs no allocation per collection. Lists are
+/// kept by size class (a power of two of entries, up to [`POOL_CLASSES`]), at most
+/// [`POOL_DEPTH`] of each.
+#[derive(Default)]
+struct Pool {
+    maps: [Vec<Vec<(Node, Node)>>; POOL_CLASSES],
+    seqs: [Vec<Vec<Node>>; POOL_CLASSES],
+    /// The nodes left to take apart.
+    stack: Vec<Node>,
+}
+
+/// Size classes kept: lists of up to 2^(POOL_CLASSES - 1) entries.
+const POOL_CLASSES: usize = 6;
+/// Lists kept per size class and thread.
+const POOL_DEPTH: usize = 64;
+
+thread_local! {
+    static POOL: std::cell::RefCell<Pool> = std::cell::RefCell::new(Pool::default());
+}
+
+/// The class of a list that must hold `n` entries: the smallest power of two that does.
+fn class_for(n: usize) -> usize {
+    n.next_power_of_two().trailing_zeros() as usize
+}
+
+/// The class a list of capacity `cap` can serve: the largest power of two not above it.
+fn class_of(cap: usize) -> Option<usize> {
+    cap.checked_ilog2().map(|c| c as usize)
+}
+
+/// An empty list for `n` mapping entries, from this thread's pool when it has one.
+pub(crate) fn map_with_capacity(n: usize) -> Vec<(Node, Node)> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let c = class_for(n);
+    if c < POOL_CLASSES
+        && let Some(v) = POOL.with_borrow_mut(|p| p.maps.get_mut(c).and_then(Vec::pop))
+    {
+        return v;
+    }
+    Vec::with_capacity(if c < POOL_CLASSES { 1 << c } else { n })
+}
+
+/// An empty list for `n` sequence items, from this thread's pool when it has one.
+pub(crate) fn seq_with_capacity(n: usize) -> Vec<Node> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let c = class_for(n);
+    if c < POOL_CLASSES
+        && let Some(v) = POOL.with_borrow_mut(|p| p.seqs.get_mut(c).and_then(Vec::pop))
+    {
+        return v;
+    }
+    Vec::with_capacity(if c < POOL_CLASSES { 1 << c } else { n })
+}
+
+/// Drops a tree, keeping its lists in this thread's pool for the next trees it builds.
+pub(crate) fn recycle(node: Node) {
+    POOL.with_borrow_mut(|pool| {
+        let Pool { maps, seqs, stack } = pool;
+        stack.push(node);
+        while let Some(n) = stack.pop() {
+            match n.value {
+                Value::Map(mut entries) => {
+                    for (k, v) in entries.drain(..) {
+                        stack.push(k);
+                        stack.push(v);
+                    }
+                    if let Some(kept) = class_of(entries.capacity()).and_then(|c| maps.get_mut(c))
+                        && kept.len() < POOL_DEPTH
+                    {
+                        kept.push(entries);
+                    }
+                }
+                Value::Seq(mut items) => {
+                    stack.append(&mut items);
+                    if let Some(kept) = class_of(items.capacity()).and_then(|c| seqs.get_mut(c))
+                        && kept.len() < POOL_DEPTH
+                    {
+                        kept.push(items);
+                    }
+                }
+                Value::Scalar { .. } | Value::Alias(_) => {}
+            }
+        }
+        // A lone huge document does not pin its stack's memory.
+        if stack.capacity() > POOL_STACK_MAX {
+            *stack = Vec::new();
+        }
+    });
+}
+
+/// The most nodes the pool's stack keeps room for between trees.
+const POOL_STACK_MAX: usize = 4096;
+
 /// One document of a chunk.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Document {
