@@ -289,20 +289,26 @@ pub fn plan_edits_reporting(
     let bases = first_lines(input, &chunks);
     let keep = reports == Reports::PerWorkload;
     let wanted = Wanted::new(opts, keep);
-    let work = |(c, base): (&Chunk, &usize)| process_chunk(input, *c, *base, opts, &wanted, keep);
+    let work = |run: &std::ops::Range<usize>| {
+        let (Some(run_chunks), Some(run_bases)) = (chunks.get(run.clone()), bases.get(run.clone()))
+        else {
+            return Ok(ChunkOut::default());
+        };
+        process_run(input, run_chunks, run_bases, opts, &wanted, keep)
+    };
     let parallel = input.len() > PARALLEL_THRESHOLD;
     let mut merged = Merged::default();
     // Chunks are processed in batches, merged in order as each batch ends, so a stream of
     // millions of tiny documents does not hold millions of per-chunk results at once.
-    for (batch, batch_bases) in chunks.chunks(BATCH).zip(bases.chunks(BATCH)) {
+    // Within a batch, small chunks are taken in runs: one task and one result per run.
+    let mut first = 0;
+    while first < chunks.len() {
+        let runs = runs_of(&chunks, first, BATCH);
+        first = runs.last().map_or(chunks.len(), |r| r.end);
         let results: Vec<Result<ChunkOut, Error>> = if parallel {
-            batch
-                .par_iter()
-                .zip(batch_bases.par_iter())
-                .map(work)
-                .collect()
+            runs.par_iter().map(work).collect()
         } else {
-            batch.iter().zip(batch_bases.iter()).map(work).collect()
+            runs.iter().map(work).collect()
         };
         for r in results {
             merged.absorb(r)?;
@@ -349,6 +355,47 @@ pub fn plan_edits_reporting(
     }
     refuse_overlaps(input, &splices)?;
     out.splices = splices;
+    Ok(out)
+}
+
+/// Consecutive chunks from `first` on, at most `max` of them, cut into runs of about
+/// [`RUN_BYTES`] each (a larger chunk is a run of its own).
+fn runs_of(chunks: &[Chunk], first: usize, max: usize) -> Vec<std::ops::Range<usize>> {
+    let last = chunks.len().min(first.saturating_add(max));
+    let mut runs = Vec::new();
+    let mut start = first;
+    let mut bytes = 0usize;
+    for (i, c) in chunks.iter().enumerate().take(last).skip(first) {
+        bytes += c.end - c.start;
+        if bytes >= RUN_BYTES {
+            runs.push(start..i + 1);
+            start = i + 1;
+            bytes = 0;
+        }
+    }
+    if start < last {
+        runs.push(start..last);
+    }
+    runs
+}
+
+/// Processes consecutive chunks (starting at the lines `bases`) into one result, their
+/// documents numbered in order from 1.
+fn process_run(
+    input: &str,
+    chunks: &[Chunk],
+    bases: &[usize],
+    opts: &Options,
+    wanted: &Wanted,
+    keep_reports: bool,
+) -> Result<ChunkOut, Error> {
+    let mut out = ChunkOut {
+        keep_reports,
+        ..ChunkOut::default()
+    };
+    for (c, base) in chunks.iter().zip(bases) {
+        process_chunk(input, *c, *base, opts, wanted, &mut out)?;
+    }
     Ok(out)
 }
 
@@ -556,6 +603,10 @@ const PARALLEL_THRESHOLD: usize = 512 * 1024;
 /// Chunks processed (in parallel) before their results are merged.
 const BATCH: usize = 4096;
 
+/// Bytes of small chunks processed as one task, with one result: a stream of small
+/// documents is not merged one document at a time.
+const RUN_BYTES: usize = 16 * 1024;
+
 /// Searchers built once: a searcher is costly to build, and runs on every chunk.
 static CONTAINERS: std::sync::LazyLock<memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memmem::Finder::new(b"containers"));
@@ -608,16 +659,25 @@ fn generated_here(root: &Node, opts: &Options) -> Option<String> {
     crate::object::generated_bundle(root, &opts.source.name)
 }
 
-/// Processes one chunk; per-workload reports are kept when `keep_reports`.
+/// Processes one chunk into `out`, numbering its documents after those `out` holds.
 fn process_chunk(
     input: &str,
     chunk: Chunk,
     base_line: usize,
     opts: &Options,
     wanted: &Wanted,
-    keep_reports: bool,
-) -> Result<ChunkOut, Error> {
-    process_chunk_as(input, chunk, base_line, opts, wanted, keep_reports, false)
+    out: &mut ChunkOut,
+) -> Result<(), Error> {
+    process_chunk_as(input, chunk, base_line, opts, wanted, out, false)
+}
+
+/// `e`, raised about a chunk's documents before they were numbered, numbered after the
+/// `before` documents of the run.
+fn numbered_after(mut e: Error, before: usize) -> Error {
+    if let Some(d) = doc_of(&mut e) {
+        d.index += before;
+    }
+    e
 }
 
 /// [`process_chunk`], with a tree built for every document when `force_build`.
@@ -627,26 +687,24 @@ fn process_chunk_as(
     base_line: usize,
     opts: &Options,
     wanted: &Wanted,
-    keep_reports: bool,
+    out: &mut ChunkOut,
     force_build: bool,
-) -> Result<ChunkOut, Error> {
+) -> Result<(), Error> {
     let text = &input[chunk.start..chunk.end];
     let need = Need::of(text, opts, force_build);
+    let before = out.documents;
     if need.build {
-        check_before_tree(text, base_line, opts)?;
+        check_before_tree(text, base_line, opts).map_err(|e| numbered_after(e, before))?;
     }
     let build_tree = need.build || need.named_like_bundle;
-    let (docs, repaired) = read_documents(text, chunk, base_line, opts, build_tree)?;
+    let (docs, repaired) = read_documents(text, chunk, base_line, opts, build_tree)
+        .map_err(|e| numbered_after(e, before))?;
     // The top-level `kind:` line that let the tree be skipped may sit in a scalar that
     // only go-yaml v2's leniency continues at column 0: read the tree to be sure.
     if repaired && !build_tree && need.maybe_workload {
-        return process_chunk_as(input, chunk, base_line, opts, wanted, keep_reports, true);
+        return process_chunk_as(input, chunk, base_line, opts, wanted, out, true);
     }
-    let mut out = ChunkOut {
-        documents: docs.len(),
-        keep_reports,
-        ..ChunkOut::default()
-    };
+    out.documents += docs.len();
     let crlf = memchr::memchr(b'\r', text.as_bytes()).is_some()
         && memmem::find(text.as_bytes(), b"\r\n").is_some();
     let source = helm_source(text);
@@ -669,7 +727,7 @@ fn process_chunk_as(
             continue;
         }
         let docref = DocRef {
-            index: i + 1,
+            index: before + i + 1,
             first_line: doc.first_line,
             // The last line with content (the parser's document end sits on the next token).
             last_line: {
@@ -680,15 +738,15 @@ fn process_chunk_as(
             source: source.clone(),
         };
         if need.named_like_bundle {
-            note_bundle_object(root, opts, &docref, &mut out);
+            note_bundle_object(root, opts, &docref, out);
         }
-        process_doc(input, doc, root, docref, crlf, opts, wanted, &mut out)?;
+        process_doc(input, doc, root, docref, crlf, opts, wanted, out)?;
     }
     // The trees' lists serve the next chunks this thread reads.
     for root in docs.into_iter().filter_map(|d| d.root) {
         recycle(root);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// How much of a chunk must be read, judged from its text alone.
@@ -1224,6 +1282,68 @@ fn line_start(input: &str, pos: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stream of `n` small Pods (`odd` replaces the document at `at`, 1-based), large
+    /// enough to be processed on every core in many runs, and the first line of each
+    /// document.
+    fn many_pods(n: usize, at: usize, odd: &str) -> (String, Vec<usize>) {
+        let mut input = String::new();
+        let mut firsts = Vec::new();
+        let mut line = 1;
+        for i in 1..=n {
+            firsts.push(line);
+            let from = input.len();
+            if i == at {
+                input.push_str(odd);
+            } else {
+                input.push_str(&format!(
+                    "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\n  namespace: ns{}\n  labels: {{a: b, a: c}}\nspec:\n  containers:\n  - name: app\n    image: registry.example.com/app:{i}\n",
+                    i % 3
+                ));
+            }
+            line += input[from..].matches('\n').count();
+        }
+        assert!(input.len() > PARALLEL_THRESHOLD);
+        (input, firsts)
+    }
+
+    /// Documents are numbered across the whole stream, whichever run and batch holds
+    /// them: in findings, reports, and errors raised before and after a tree is read.
+    #[test]
+    fn documents_are_numbered_across_runs() {
+        let opts = Options::from_configmap("corp-ca", "ca.crt");
+        let n = 4000;
+        let (input, firsts) = many_pods(n, 0, "");
+        let run = plan_edits_reporting(&input, &opts, Reports::PerWorkload).expect("valid");
+        let docs: Vec<(usize, usize)> = run
+            .workloads
+            .iter()
+            .map(|w| (w.doc.index, w.doc.first_line))
+            .collect();
+        let want: Vec<(usize, usize)> = (1..=n).zip(firsts.iter().copied()).collect();
+        assert_eq!(docs, want);
+        let warned: Vec<usize> = run
+            .findings
+            .iter()
+            .filter_map(|f| f.doc.as_ref().map(|d| d.index))
+            .collect();
+        assert_eq!(warned, (1..=n).collect::<Vec<_>>());
+        let bad_yaml = "---\napiVersion: v1\nkind: Pod\nspec: {containers: [\n";
+        let bad_spec = "---\napiVersion: v1\nkind: Pod\nspec:\n  containers: 5\n";
+        let bad_break = "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: a\u{2028}b\nspec:\n  containers: []\n";
+        for (at, odd) in [
+            (3921, bad_yaml),
+            (2999, bad_spec),
+            (1234, bad_break),
+            (1, bad_yaml),
+        ] {
+            let (input, firsts) = many_pods(n, at, odd);
+            let mut e = plan_edits_reporting(&input, &opts, Reports::SummaryOnly)
+                .expect_err("the odd document is refused");
+            let d = doc_of(&mut e).expect("the error names its document");
+            assert_eq!((d.index, d.first_line), (at, firsts[at - 1]), "{e}");
+        }
+    }
 
     #[test]
     fn summary_only_runs_count_the_same_and_edit_the_same() {
