@@ -278,85 +278,26 @@ fn generated_stream(docs: usize) -> String {
 /// Sizes of the dense streams, in workloads.
 const DENSE_WORKLOADS: [usize; 3] = [1_000, 10_000, 100_000];
 
-/// A stream of `n` small workloads: a Pod, a Deployment with an init container and a
-/// CronJob in turn.
+/// The workloads of the dense streams, `{i}` and `{ns}` to be filled in: a Pod, a
+/// Deployment with an init container and a CronJob. `scripts/bench.sh` builds its dense
+/// stream from the same file.
+const DENSE_WORKLOADS_YAML: &str = include_str!("dense-workloads.yaml");
+
+/// A stream of `n` small workloads: the documents of [`DENSE_WORKLOADS_YAML`] in turn.
 fn dense_stream(n: usize) -> String {
+    let templates: Vec<&str> = DENSE_WORKLOADS_YAML
+        .split("---\n")
+        .filter(|t| !t.is_empty())
+        .collect();
     let mut out = String::new();
     for i in 0..n {
-        let ns = i % 7;
-        // Writing to a String cannot fail.
-        let _ = match i % 3 {
-            0 => write!(
-                out,
-                r#"---
-apiVersion: v1
-kind: Pod
-metadata:
-  name: pod-{i}
-  namespace: ns-{ns}
-  labels:
-    app: web-{i}
-spec:
-  containers:
-  - name: app
-    image: registry.example.com/app:{i}
-    ports:
-    - containerPort: 8080
-    resources:
-      limits:
-        cpu: 100m
-        memory: 64Mi
-"#
-            ),
-            1 => write!(
-                out,
-                r#"---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: dep-{i}
-  namespace: ns-{ns}
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: dep-{i}
-  template:
-    metadata:
-      labels:
-        app: dep-{i}
-    spec:
-      initContainers:
-      - name: init
-        image: busybox:1.36
-        command: ["sh", "-c", "true"]
-      containers:
-      - name: app
-        image: registry.example.com/app:{i}
-"#
-            ),
-            _ => write!(
-                out,
-                r#"---
-apiVersion: batch/v1
-kind: CronJob
-metadata:
-  name: cron-{i}
-  namespace: ns-{ns}
-spec:
-  schedule: "*/5 * * * *"
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          restartPolicy: OnFailure
-          containers:
-          - name: job
-            image: registry.example.com/job:{i}
-            args: ["--once"]
-"#
-            ),
-        };
+        let template = templates[i % templates.len()];
+        out.push_str("---\n");
+        out.push_str(
+            &template
+                .replace("{i}", &i.to_string())
+                .replace("{ns}", &(i % 7).to_string()),
+        );
     }
     out
 }

@@ -203,68 +203,11 @@ def copies(out, path, times):
             f.write(doc)
 
 
-DENSE = (
-    """---
-apiVersion: v1
-kind: Pod
-metadata:
-  name: pod-{i}
-  namespace: ns-{ns}
-  labels:
-    app: web-{i}
-spec:
-  containers:
-  - name: app
-    image: registry.example.com/app:{i}
-    ports:
-    - containerPort: 8080
-    resources:
-      limits:
-        cpu: 100m
-        memory: 64Mi
-""",
-    """---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: dep-{i}
-  namespace: ns-{ns}
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: dep-{i}
-  template:
-    metadata:
-      labels:
-        app: dep-{i}
-    spec:
-      initContainers:
-      - name: init
-        image: busybox:1.36
-        command: ["sh", "-c", "true"]
-      containers:
-      - name: app
-        image: registry.example.com/app:{i}
-""",
-    """---
-apiVersion: batch/v1
-kind: CronJob
-metadata:
-  name: cron-{i}
-  namespace: ns-{ns}
-spec:
-  schedule: "*/5 * * * *"
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          restartPolicy: OnFailure
-          containers:
-          - name: job
-            image: registry.example.com/job:{i}
-            args: ["--once"]
-""",
+# The dense workloads, shared with the criterion benches (benches/process.rs).
+DENSE = tuple(
+    "---\n" + t
+    for t in open("benches/dense-workloads.yaml", encoding="utf-8").read().split("---\n")
+    if t
 )
 
 
