@@ -4,7 +4,7 @@
 //! table: (API group, kind, path from the object root to the PodSpec). The version is
 //! ignored on purpose, so `extensions/v1beta1` Deployments are found like `apps/v1` ones.
 
-use crate::yaml::{Node, Path};
+use crate::yaml::{Node, Path, PathSeg};
 
 /// Built-in (group, kind, path to the PodSpec). A kind may have several rows.
 pub const BUILTIN_KINDS: &[(&str, &str, &str)] = &[
@@ -205,12 +205,13 @@ pub enum NotFound {
     WorkloadRef(ObjectRef),
 }
 
+/// `base` followed by the keys of `dotted`, built in one list.
 fn join(base: &Path, dotted: &str) -> Path {
-    let mut p = base.clone();
-    for seg in dotted.split('.').filter(|s| !s.is_empty()) {
-        p = p.key(seg);
-    }
-    p
+    let keys = dotted.split('.').filter(|s| !s.is_empty());
+    let mut p = Vec::with_capacity(base.0.len() + keys.clone().count());
+    p.extend_from_slice(&base.0);
+    p.extend(keys.map(|k| PathSeg::Key(k.into())));
+    Path(p)
 }
 
 fn at<'n>(root: &'n Node, dotted: &str) -> Option<&'n Node> {
@@ -221,10 +222,12 @@ fn at<'n>(root: &'n Node, dotted: &str) -> Option<&'n Node> {
     Some(n)
 }
 
-fn parent(path: &Path) -> Path {
-    let mut p = path.clone();
-    p.0.pop();
-    p
+/// The path of the `metadata` next to the PodSpec at `spec_path`.
+fn meta_next_to(spec_path: &Path) -> Path {
+    let mut p = spec_path.0.clone();
+    p.pop();
+    p.push(PathSeg::Key("metadata".into()));
+    Path(p)
 }
 
 /// Every PodSpec in the object `obj` (found at `base` in its document), recursing into
@@ -285,7 +288,7 @@ pub fn find_pod_specs(
     for p in paths {
         if at(obj, p).is_some() {
             let spec_path = join(base, p);
-            let meta_path = parent(&spec_path).key("metadata");
+            let meta_path = meta_next_to(&spec_path);
             found.push(Found {
                 object: object.clone(),
                 object_path: base.clone(),
