@@ -148,12 +148,14 @@ impl Marker {
     /// The annotation value: fields in a fixed order, empty ones left out.
     #[must_use]
     pub fn render(&self) -> String {
-        let mut sections = render_record(&self.main);
+        let mut out = String::new();
+        render_record(&self.main, &mut out);
         if !self.proxy_only.is_empty() {
-            sections.push(PROXY_ONLY.to_owned());
-            sections.extend(render_record(&self.proxy_only));
+            start_section(&mut out);
+            out.push_str(PROXY_ONLY);
+            render_record(&self.proxy_only, &mut out);
         }
-        sections.join("; ")
+        out
     }
 }
 
@@ -171,49 +173,61 @@ const ENCODED: &AsciiSet = &CONTROLS
     .add(b'\'')
     .add(b'\\');
 
-fn list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
-    items
-        .into_iter()
-        .map(|s| utf8_percent_encode(s, ENCODED).to_string())
-        .collect::<Vec<_>>()
-        .join(",")
+/// Writes `key=` and the items, percent-encoded and separated by commas.
+fn push_list<'a>(out: &mut String, key: &str, items: impl IntoIterator<Item = &'a str>) {
+    out.push_str(key);
+    out.push('=');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.extend(utf8_percent_encode(item, ENCODED));
+    }
 }
 
-fn render_record(r: &Record) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut pod = Vec::new();
+/// Starts a section: sections are separated by `; ` (none is empty).
+fn start_section(out: &mut String) {
+    if !out.is_empty() {
+        out.push_str("; ");
+    }
+}
+
+/// Writes the sections of `r` (the pod's, then one per group of containers) after those
+/// `out` holds; the fields of a section are separated by spaces. Written straight into
+/// one string: a record is rendered for every workload.
+fn render_record(r: &Record, out: &mut String) {
+    let mut pod = false;
     for (k, items) in [
         ("volumes", &r.volumes),
         ("initContainers", &r.init_containers),
         ("imagePullSecrets", &r.pull_secrets),
     ] {
         if !items.is_empty() {
-            pod.push(format!("{k}={}", list(items.iter().map(String::as_str))));
+            if pod {
+                out.push(' ');
+            } else {
+                start_section(out);
+                pod = true;
+            }
+            push_list(out, k, items.iter().map(String::as_str));
         }
-    }
-    if !pod.is_empty() {
-        out.push(pod.join(" "));
     }
     for (names, c) in &r.containers {
-        let mut g = vec![format!(
-            "containers={}",
-            list(names.iter().map(String::as_str))
-        )];
+        start_section(out);
+        push_list(out, "containers", names.iter().map(String::as_str));
         if !c.mounts.is_empty() {
-            g.push(format!(
-                "mounts={}",
-                list(c.mounts.iter().map(String::as_str))
-            ));
+            out.push(' ');
+            push_list(out, "mounts", c.mounts.iter().map(String::as_str));
         }
         if !c.env.is_empty() {
-            g.push(format!("env={}", list(c.env.iter().map(String::as_str))));
+            out.push(' ');
+            push_list(out, "env", c.env.iter().map(String::as_str));
         }
         if let Some(j) = &c.java {
-            g.push(format!("java={}", list(j.split(' '))));
+            out.push(' ');
+            push_list(out, "java", j.split(' '));
         }
-        out.push(g.join(" "));
     }
-    out
 }
 
 fn items(value: &str, key: &str) -> Result<Vec<String>, String> {
