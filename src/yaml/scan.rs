@@ -218,8 +218,7 @@ struct Down<'n> {
     node: &'n Node,
     /// How many of its children (or of `only`) were handed out.
     next: usize,
-    /// For a large mapping, the entries to visit (the last of each key); a small one
-    /// is checked as it goes.
+    /// The entries to visit (the last of each key), for a mapping with duplicates.
     only: Option<Vec<usize>>,
 }
 
@@ -240,15 +239,10 @@ impl<'n> Down<'n> {
                     self.next += 1;
                     return entries.get(i).map(|(_, v)| v);
                 }
+                // Without duplicates, every key is the last of its name.
                 while let Some(e) = entries.get(self.next) {
                     self.next += 1;
-                    if let Some(key) = key_of(e)
-                        && !entries
-                            .get(self.next..)
-                            .unwrap_or(&[])
-                            .iter()
-                            .any(|later| key_of(later) == Some(key))
-                    {
+                    if key_of(e).is_some() {
                         return Some(&e.1);
                     }
                 }
@@ -309,7 +303,7 @@ fn key_of(e: &(Node, Node)) -> Option<&str> {
 }
 
 /// Adds to `out` the keys that appear more than once in the mapping of `entries` (reached
-/// along `down`); `small` is room for the keys of a small mapping. For a large mapping,
+/// along `down`); `small` is room for the keys of a small mapping. When there are any,
 /// returns the entries to walk into: the last of each key.
 fn map_duplicates<'n>(
     entries: &'n [(Node, Node)],
@@ -332,7 +326,18 @@ fn map_duplicates<'n>(
                 out.push((path_of(down), key.to_owned()));
             }
         }
-        return None;
+        if reported.is_empty() {
+            return None;
+        }
+        let only = (0..keys.len())
+            .filter(|&i| {
+                keys.get(i)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|key| !keys.get(i + 1..).unwrap_or(&[]).contains(&Some(key)))
+            })
+            .collect();
+        return Some(only);
     }
     let mut seen = std::collections::HashSet::new();
     let mut last: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
@@ -343,6 +348,9 @@ fn map_duplicates<'n>(
             out.push((path_of(down), key.to_owned()));
         }
         last.insert(key, i);
+    }
+    if reported.is_empty() {
+        return None;
     }
     let mut only: Vec<usize> = last.into_values().collect();
     only.sort_unstable();
