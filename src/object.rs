@@ -3,7 +3,6 @@
 //! here.
 
 use crate::well_known as wk;
-use crate::workload::ObjectRef;
 use crate::yaml::Node;
 
 /// The object's `metadata.annotations` mapping, when it has one.
@@ -23,10 +22,19 @@ pub(crate) fn is_generated(obj: &Node) -> bool {
 
 /// The namespace of a bundle object (a v1 ConfigMap or Secret named `name`) that this
 /// tool generated, when `obj` is one.
+/// Read as [`crate::workload::ObjectRef::of`] reads an object, without copying its fields: this is asked of
+/// every document.
 pub(crate) fn generated_bundle(obj: &Node, name: &str) -> Option<String> {
-    let o = ObjectRef::of(obj)?;
-    let kind_ok = matches!(o.kind.as_str(), "ConfigMap" | "Secret") && o.api_version == "v1";
-    (kind_ok && is_generated(obj) && o.name == name).then(|| o.namespace.unwrap_or_default())
+    let api_version = obj.get("apiVersion")?.as_str()?;
+    let kind = obj.get("kind")?.as_str()?;
+    let meta = |key: &str| {
+        obj.get("metadata")
+            .and_then(|m| m.get(key))
+            .and_then(Node::as_str)
+    };
+    let kind_ok = matches!(kind, "ConfigMap" | "Secret") && api_version == "v1";
+    (kind_ok && is_generated(obj) && meta("name").unwrap_or("") == name)
+        .then(|| meta("namespace").unwrap_or_default().to_owned())
 }
 
 #[cfg(test)]

@@ -949,7 +949,13 @@ fn process_doc(
     let (mut found, mut not_found) = (Vec::new(), Vec::new());
     let top = Path::default();
     find_pod_specs(view, &top, &opts.rules, &mut found, &mut not_found);
-    let object = ObjectRef::of(view).unwrap_or_default();
+    // The object at the root, as found with its PodSpec (or read now).
+    let object = found
+        .iter()
+        .find(|f| f.object_path.0.is_empty())
+        .map(|f| f.object.clone())
+        .or_else(|| ObjectRef::of(view))
+        .unwrap_or_default();
     docref.object = Some(object.to_string());
     if docref.source.is_none() {
         // Helm 4 names each document's template in an annotation instead of a comment.
@@ -1469,6 +1475,39 @@ mod tests {
             vec![
                 ("spec".to_owned(), "labels".to_owned()),
                 ("spec.x[0]".to_owned(), "y".to_owned()),
+            ]
+        );
+    }
+
+    /// A large mapping (more than the 32 keys scanned without hashing) is checked the same
+    /// way: each duplicate once, and only the value Kubernetes keeps is looked into.
+    #[test]
+    fn warns_of_duplicates_in_large_mappings() {
+        let mut text = String::from("spec:\n");
+        for i in 0..40 {
+            text.push_str(&format!("  k{i}: {i}\n"));
+        }
+        text.push_str("  k7: {gone: 1, gone: 2}\n  k3: [a]\n  k7:\n    kept: 1\n    kept: 2\n");
+        let docs = crate::yaml::parse_chunk(&text, 0, 1, &crate::yaml::Limits::default(), true)
+            .expect("valid");
+        let root = docs[0].root.as_ref().expect("a root");
+        assert_eq!(
+            duplicate_keys(root),
+            vec![
+                ("spec".to_owned(), "k3".to_owned()),
+                ("spec".to_owned(), "k7".to_owned()),
+                ("spec.k7".to_owned(), "kept".to_owned()),
+            ]
+        );
+        let small = "a:\n  b: {x: 1}\n  c: 1\n  b:\n    d: [{e: 1, e: 2}]\n    d: 2\n";
+        let docs = crate::yaml::parse_chunk(small, 0, 1, &crate::yaml::Limits::default(), true)
+            .expect("valid");
+        let root = docs[0].root.as_ref().expect("a root");
+        assert_eq!(
+            duplicate_keys(root),
+            vec![
+                ("a".to_owned(), "b".to_owned()),
+                ("a.b".to_owned(), "d".to_owned()),
             ]
         );
     }
