@@ -73,9 +73,18 @@ impl Node {
             Value::Map(entries) => entries
                 .iter()
                 .rev()
-                .find(|(k, _)| k.as_str() == Some(key))
+                .find(|(k, _)| k.is_key(key))
                 .map(|(_, v)| v),
             _ => None,
+        }
+    }
+
+    /// Whether this node, as a mapping key, is `key` (`k.as_str() == Some(key)`, with the
+    /// text compared first: most keys differ in length).
+    fn is_key(&self, key: &str) -> bool {
+        match &self.value {
+            Value::Scalar { text, .. } => text.len() == key.len() && self.as_str() == Some(key),
+            _ => false,
         }
     }
 
@@ -83,10 +92,7 @@ impl Node {
     #[must_use]
     pub fn key_count(&self, key: &str) -> usize {
         match &self.value {
-            Value::Map(entries) => entries
-                .iter()
-                .filter(|(k, _)| k.as_str() == Some(key))
-                .count(),
+            Value::Map(entries) => entries.iter().filter(|(k, _)| k.is_key(key)).count(),
             _ => 0,
         }
     }
@@ -268,7 +274,12 @@ fn is_merge_key(k: &Node) -> bool {
 /// Whether a plain scalar reads as null in YAML 1.1.
 #[must_use]
 pub fn is_null(text: &str) -> bool {
-    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+    match text.len() {
+        0 => true,
+        1 => text == "~",
+        4 => matches!(text, "null" | "Null" | "NULL"),
+        _ => false,
+    }
 }
 
 /// The lists of trees dropped on this thread, emptied and kept for the next trees it
