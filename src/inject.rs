@@ -70,7 +70,7 @@ pub enum SkipReason {
 impl SkipReason {
     /// The short name summaries and reports print (`windows`, `annotation`, ...).
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SkipReason::Windows => "windows",
             SkipReason::Annotation => "annotation",
@@ -89,7 +89,7 @@ impl std::fmt::Display for SkipReason {
 impl Skip {
     /// The reason, without the detail.
     #[must_use]
-    pub fn reason(&self) -> SkipReason {
+    pub(crate) fn reason(&self) -> SkipReason {
         match self {
             Skip::Windows(_) => SkipReason::Windows,
             Skip::Annotation => SkipReason::Annotation,

@@ -1,5 +1,5 @@
 //! Keeps the configuration reference of docs/usage.md equal to the option table it is generated
-//! from (`trust_inject::config::FIELDS`), and its exit-code table equal to the one `--help`
+//! from (`trust_inject::internals::FIELDS`), and its exit-code table equal to the one `--help`
 //! prints. `UPDATE_DOCS=1 cargo test --test docs` rewrites both.
 
 const BEGIN: &str = "<!-- BEGIN GENERATED: options -->\n";
@@ -16,7 +16,7 @@ fn readme_option_reference_is_current() {
     let end = readme
         .find(END)
         .expect("docs/usage.md has the END GENERATED: options marker");
-    let want = trust_inject::config::reference_markdown();
+    let want = trust_inject::internals::reference_markdown();
     if readme[start..end] != want {
         if std::env::var_os("UPDATE_DOCS").is_some() {
             let updated = format!("{}{}{}", &readme[..start], want, &readme[end..]);
@@ -37,7 +37,7 @@ fn every_option_is_a_flag_and_an_environment_variable() {
         .output()
         .expect("the binary runs");
     let text = String::from_utf8_lossy(&help.stdout);
-    for f in trust_inject::config::FIELDS {
+    for f in trust_inject::internals::FIELDS {
         assert!(
             text.contains(&format!("--{}", f.flag)),
             "--help lacks --{}",

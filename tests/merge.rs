@@ -220,7 +220,7 @@ fn the_image_runs_merge_as_the_declared_non_root_user() {
         .lines()
         .find_map(|l| l.strip_prefix("USER "))
         .expect("the runtime stage sets USER");
-    let uid = trust_inject::well_known::MERGE_UID.to_string();
+    let uid = trust_inject::internals::well_known::MERGE_UID.to_string();
     assert_eq!(
         user.trim(),
         format!("{uid}:{uid}"),
@@ -235,7 +235,7 @@ fn the_image_runs_merge_as_the_declared_non_root_user() {
     assert!(!runtime.contains("VOLUME"), "no image volume to write into");
     // The default image is the release of this version.
     assert!(
-        trust_inject::well_known::DEFAULT_MERGE_IMAGE
+        trust_inject::internals::well_known::DEFAULT_MERGE_IMAGE
             .ends_with(&format!(":{}", env!("CARGO_PKG_VERSION")))
     );
     // And the binary has the subcommand the init container calls.

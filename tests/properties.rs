@@ -9,7 +9,7 @@
 //! * the document count and order are kept, and documents that are not injected come out
 //!   byte for byte;
 //! * every container and initContainer of an injected workload has exactly one mount at
-//!   each injected path (read with `trust_inject::yaml`);
+//!   each injected path (read with `trust_inject::internals::parse_chunk`);
 //! * every env entry the input set is kept, text unchanged, and not duplicated;
 //! * Kubernetes (the `k8s-yaml2json` oracle) reads the input as the generated data, and
 //!   reads the output the same once exactly what was injected is removed.
@@ -28,8 +28,9 @@ use serde_json::Value;
 use trust_inject::Options;
 
 mod util;
+use trust_inject::Limits;
 use trust_inject::internals::BUILTIN_KINDS;
-use trust_inject::yaml::{Limits, Node, parse_chunk};
+use trust_inject::internals::{Node, parse_chunk};
 
 // ---------------------------------------------------------------------------------------
 // The data model and its strategies.

@@ -12,7 +12,7 @@ mod scan;
 mod split;
 mod tree;
 
-pub use edit::{EditError, TextEditor};
+pub use edit::TextEditor;
 pub use emit::{Val, emit_document, is_plain_string, render_json, val_to_node};
 pub(crate) use scan::{
     apply_to_tree, duplicate_keys, guess_object, helm_source, odd_line_break, top_level_kind,
@@ -20,7 +20,7 @@ pub(crate) use scan::{
 pub use split::{Chunk, split_stream};
 pub use tree::{
     Document, Limits, Node, ParseError, ResolveError, ScalarStyle, Value, count_lines, parse_chunk,
-    parse_chunk_lenient, validate_chunk,
+    parse_chunk_lenient,
 };
 
 /// One step of a path from a document root to a node.
@@ -93,6 +93,10 @@ pub enum Op {
     /// Replace the scalar at the path.
     Replace(Val),
     /// Replace the whole value at the path (any kind of node) by a new value.
+    #[allow(
+        dead_code,
+        reason = "nothing builds it since the crate's internals are private"
+    )]
     ReplaceNode(Val),
     /// Append block YAML text (written at column 0) as an item of the block sequence at
     /// the path.

@@ -1192,6 +1192,10 @@ fn flow_repair(
 ///
 /// # Errors
 /// As [`parse_chunk`].
+#[allow(
+    dead_code,
+    reason = "no caller since the crate's internals are private"
+)]
 pub fn validate_chunk(
     text: &str,
     base: usize,

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{ChildStdin, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
-use trust_inject::well_known as wk;
+use trust_inject::internals::well_known as wk;
 
 use serde_json::{Map, Value};
 
@@ -82,9 +82,9 @@ pub fn run_bin(args: &[String], stdin: &[u8]) -> Output {
 /// after processing (`--strict` certificate warnings, `--fail-on-empty`, no workload under
 /// `--strict`) are not applied.
 pub fn run_lib(args: &[String], input: &[u8]) -> Option<Result<String, trust_inject::Error>> {
-    use trust_inject::cli::{Env, Stop, resolve};
+    use trust_inject::{Env, Stop, resolve};
     let input = std::str::from_utf8(input).ok()?;
-    if trust_inject::krm::is_resource_list(input) {
+    if trust_inject::is_resource_list(input) {
         return None;
     }
     let argv: Vec<std::ffi::OsString> = std::iter::once("trust-inject".into())
