@@ -74,8 +74,13 @@ pub fn run_bin(args: &[String], stdin: &[u8]) -> Output {
     )
 }
 
+/// Owned copies of `args`, for [`run_bin`] and [`run_lib`].
+pub fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| (*s).to_owned()).collect()
+}
+
 /// Runs `args` on `input` in process, through the library API as the binary does for one
-/// stream on standard input: [`trust_inject::cli::resolve`] (with this process's
+/// stream on standard input: [`trust_inject::resolve`] (with this process's
 /// environment, less what [`run_bin`] removes), [`trust_inject::Options::from_settings`],
 /// `load_bundle`, [`trust_inject::process`]. `None` where that path does not apply (input
 /// that is not UTF-8, a ResourceList, help or a usage error). The binary's own policies
