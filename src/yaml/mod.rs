@@ -93,10 +93,7 @@ pub enum Op {
     /// Replace the scalar at the path.
     Replace(Val),
     /// Replace the whole value at the path (any kind of node) by a new value.
-    #[allow(
-        dead_code,
-        reason = "nothing builds it since the crate's internals are private"
-    )]
+    #[allow(dead_code, reason = "unused: the yaml module is private")]
     ReplaceNode(Val),
     /// Append block YAML text (written at column 0) as an item of the block sequence at
     /// the path.

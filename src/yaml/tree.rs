@@ -1192,10 +1192,7 @@ fn flow_repair(
 ///
 /// # Errors
 /// As [`parse_chunk`].
-#[allow(
-    dead_code,
-    reason = "no caller since the crate's internals are private"
-)]
+#[allow(dead_code, reason = "unused: the yaml module is private")]
 pub fn validate_chunk(
     text: &str,
     base: usize,
