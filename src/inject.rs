@@ -931,37 +931,28 @@ pub fn plan(
                 ));
                 container_injected = false;
             }
-            let want = Want {
-                mounts: if container_injected { list_mounts } else { &[] },
-                env: if container_injected { env } else { &[] },
-            };
-            let injected = plan_container(
+            let cx = ContainerCx {
                 c,
-                &cpath,
-                &want,
+                cpath: &cpath,
+                want: Want {
+                    mounts: if container_injected { list_mounts } else { &[] },
+                    env: if container_injected { env } else { &[] },
+                },
                 // The proxy alone leaves what a CA injection wrote to that run's options.
                 // Without a record, mounts of our volume are an earlier injection only
                 // when one of the tool's variables, its extra file or its hash shows it.
-                (our_volume.is_some() || dangling)
+                ours: (our_volume.is_some() || dangling)
                     && opts.inject_ca
                     && (hash_annotated(root, found)
                         || variable_inside_mount(spec, opts)
                         || extra_file_mounted(spec, opts)),
-                owned
-                    .map(|_| {
-                        owned_containers
-                            .get(name.as_str())
-                            .cloned()
-                            .unwrap_or_default()
-                    })
-                    .as_ref(),
-                other_containers
+                rec: owned.map(|_| owned_containers.get(name.as_str()).unwrap_or(&NO_RECORD)),
+                other_java: other_containers
                     .get(name.as_str())
                     .and_then(|r| r.java.as_deref()),
                 opts,
-                &mut plan,
-                &mut cp,
-            )?;
+            };
+            let injected = plan_container(&cx, &mut plan, &mut cp)?;
             record.push_container(&name, injected);
             if container_injected {
                 plan.containers.push(cp);
@@ -1481,145 +1472,68 @@ fn list_of<'n>(c: &'n Node, cpath: &Path, key: &str) -> Result<&'n [Node], Box<F
     }
 }
 
-/// Plans one container: removes what an earlier run injected and the current options do
-/// not want, and adds what is missing. The earlier injection is what `rec` records, or
-/// without a record (the output of older versions) what has its shape (`ours`: the pod
-/// has our volume). Returns what the container holds of this run's injection afterwards.
-#[allow(clippy::too_many_arguments)]
-fn plan_container<'n>(
+/// The record of a container the earlier run's record does not name: nothing injected.
+static NO_RECORD: ContainerRecord = ContainerRecord {
+    mounts: Vec::new(),
+    env: Vec::new(),
+    java: None,
+};
+
+/// One container under planning and what it should get: what the steps of
+/// [`plan_container`] share.
+struct ContainerCx<'a, 'n> {
+    /// The container.
     c: &'n Node,
-    cpath: &Path,
-    want: &Want<'_>,
+    /// Its field path.
+    cpath: &'a Path,
+    /// What it should get (nothing when it is left alone).
+    want: Want<'a>,
+    /// Without a record (the output of older versions): whether the pod has our volume, so
+    /// that what has the tool's shape is an earlier run's.
     ours: bool,
-    rec: Option<&ContainerRecord>,
-    other_java: Option<&str>,
-    opts: &Options,
-    plan: &mut Plan,
-    cp: &mut ContainerPlan,
-) -> Result<ContainerRecord, Box<Finding>> {
-    // A container left alone is only cleaned of an earlier injection; a field of the wrong
-    // type there is not this run's business.
-    let injecting = !want.mounts.is_empty() || !want.env.is_empty();
-    let lenient = |r: Result<&'n [Node], Box<Finding>>| match r {
-        Err(_) if !injecting => Ok(&[][..]),
-        r => r,
-    };
-    let existing_mounts = c.get("volumeMounts");
-    let mount_items = lenient(list_of(c, cpath, "volumeMounts"))?;
-    let have: Vec<HaveMount<'_>> = mount_items
-        .iter()
-        .enumerate()
-        .map(|(index, node)| HaveMount {
-            index,
-            path: str_at(Some(node), &["mountPath"]).unwrap_or("").to_owned(),
-            name: str_at(Some(node), &["name"]).unwrap_or("").to_owned(),
-            node,
-        })
-        .collect();
-    let (old, others): (Vec<&HaveMount<'_>>, Vec<&HaveMount<'_>>) =
-        have.iter().partition(|m| match rec {
-            Some(r) => r.mounts.contains(&m.path),
-            None => ours && m.name == opts.volume_name && tool_mount(m.node, c, opts),
-        });
-    // Directories where the earlier run mounted the whole volume: its variables point there.
-    let old_dirs: Vec<String> = old
-        .iter()
-        .filter(|m| m.node.get("subPath").is_none())
-        .map(|m| m.path.trim_end_matches('/').to_owned())
-        .collect();
+    /// What an earlier run recorded it injected into this container.
+    rec: Option<&'a ContainerRecord>,
+    /// The part of JAVA_TOOL_OPTIONS that the other kind of pass recorded in this container.
+    other_java: Option<&'a str>,
+    opts: &'a Options,
+}
 
-    // The mounts wanted, minus those another volume's mounts rule out.
-    let mut desired: Vec<&WantMount> = Vec::new();
-    for w in want.mounts {
-        if let Some(m) = others
-            .iter()
-            .find(|m| m.path.trim_end_matches('/') == w.path)
-        {
-            keep_mount(
-                plan,
-                cp,
-                cpath,
-                &w.path,
-                format!(
-                    "mountPath {} is already used by volume {:?}",
-                    w.path, m.name
-                ),
-            );
-            continue;
-        }
-        if let Some(m) = others
-            .iter()
-            .find(|m| !m.path.is_empty() && is_within(&w.path, &m.path))
-        {
-            keep_mount(
-                plan,
-                cp,
-                cpath,
-                &w.path,
-                format!(
-                    "{} lies inside {}, which volume {:?} already mounts over",
-                    w.path, m.path, m.name
-                ),
-            );
-            continue;
-        }
-        desired.push(w);
-    }
-    // Keep the earlier mounts that are already right, in order; replace the rest.
-    let kept = old
-        .iter()
-        .zip(&desired)
-        .take_while(|(o, w)| o.is(w, opts))
-        .count();
-    let removed: Vec<usize> = old[kept..].iter().map(|m| m.index).collect();
-    cp.removed
-        .extend(old[kept..].iter().map(|m| m.path.clone()));
-    let added: Vec<Val> = desired[kept..].iter().map(|w| mount_val(w, opts)).collect();
-    cp.mounts
-        .extend(desired[kept..].iter().map(|w| w.path.clone()));
-    remove_items(
-        &mut plan.intents,
-        cpath,
-        "volumeMounts",
-        existing_mounts,
-        &removed,
-        kept == 0 && added.is_empty() && others.is_empty(),
-    );
-    add_items(
-        &mut plan.intents,
-        cpath,
-        "volumeMounts",
-        existing_mounts,
-        added,
-    );
+/// The container's mounts after planning them, for the planning of its variables.
+struct Mounts<'a, 'n> {
+    /// The mounts wanted, minus those another volume's mounts rule out.
+    desired: Vec<&'a WantMount>,
+    /// The directories of `desired` that mount the whole volume.
+    dirs: Vec<&'a str>,
+    /// The mounts that are not an earlier run's.
+    others: Vec<HaveMount<'n>>,
+    /// Directories where the earlier run mounted the whole volume: its variables point there.
+    old_dirs: Vec<String>,
+}
 
-    // A variable may only point at a file that a mount of the bundle provides: inside a
-    // directory mount of our volume, and not shadowed by another volume's mount.
-    let dirs: Vec<&str> = desired
-        .iter()
-        .filter(|w| w.sub_path.is_none())
-        .map(|w| w.path.as_str())
-        .collect();
-    let provided = |file: &str| {
-        dirs.iter()
+impl Mounts<'_, '_> {
+    /// Whether a mount of the bundle provides `file`: it lies inside a directory mount of our
+    /// volume, and no other volume's mount shadows it.
+    fn provides(&self, file: &str) -> bool {
+        self.dirs
+            .iter()
             .any(|d| file != d.trim_end_matches('/') && is_within(file, d))
-            && !others
+            && !self
+                .others
                 .iter()
                 .any(|m| !m.path.is_empty() && is_within(file, &m.path))
-    };
+    }
 
-    let existing_env = c.get("env");
-    let env_items = lenient(list_of(c, cpath, "env"))?;
-    // The earlier run's variables: a plain value that names a file directly inside one of
-    // its directory mounts; and its part of JAVA_TOOL_OPTIONS. When the pod has our volume,
-    // a directory this run mounts it at counts too: a re-run reads the variable through
-    // that mount (an earlier directory mount may have been mangled).
-    let in_old_dir = |v: &str| {
-        let ours_now = dirs
+    /// Whether the value `v` names a file directly inside a directory where the earlier run
+    /// mounted the volume; when the pod has our volume (`ours`), a directory this run mounts
+    /// it at counts too: a re-run reads the variable through that mount (an earlier
+    /// directory mount may have been mangled).
+    fn in_old_dir(&self, v: &str, ours: bool) -> bool {
+        let ours_now = self
+            .dirs
             .iter()
             .filter(|_| ours)
             .map(|d| d.trim_end_matches('/'));
-        old_dirs
+        self.old_dirs
             .iter()
             .map(String::as_str)
             .chain(ours_now)
@@ -1628,33 +1542,269 @@ fn plan_container<'n>(
                     .and_then(|r| r.strip_prefix('/'))
                     .is_some_and(|f| !f.is_empty() && !f.contains('/'))
             })
-    };
-    let mut old_env: Vec<(usize, String, String)> = Vec::new();
-    // Variables of the container (index, name, value without our JAVA part), for lookups.
-    let mut user_env: Vec<(usize, &Node, Option<String>)> = Vec::new();
-    for (i, e) in env_items.iter().enumerate() {
+    }
+}
+
+/// The container's variables as found.
+struct EnvFound<'n> {
+    /// The `env` list.
+    items: &'n [Node],
+    /// The earlier run's variables (index, name, value), in list order.
+    old: Vec<(usize, String, String)>,
+    /// The other variables (index, node, value without our JAVA part), in list order.
+    user: Vec<(usize, &'n Node, Option<String>)>,
+}
+
+/// What the planning of the wanted variables decided.
+#[derive(Default)]
+struct EnvDecided {
+    /// The variables to add or keep as the tool's (name, value), in order.
+    new: Vec<(String, String)>,
+    /// Our part appended to the chart's own JAVA_TOOL_OPTIONS, if any.
+    java: Option<String>,
+    /// Wanted variables that no mount of the bundle provides the file of (name, file).
+    missing: Vec<(String, String)>,
+    /// Indices of the container's own variables this run sets or deliberately leaves.
+    touched_user: Vec<usize>,
+}
+
+/// A variable of the container that a wanted one names.
+struct UserVar<'n, 'v> {
+    index: usize,
+    node: &'n Node,
+    /// Its value without our JAVA part.
+    current: Option<&'v str>,
+    /// Its value as written.
+    raw: Option<&'n str>,
+    /// Its field path.
+    path: Path,
+}
+
+/// Plans one container: removes what an earlier run injected and the current options do
+/// not want, and adds what is missing. The earlier injection is what `cx.rec` records, or
+/// without a record (the output of older versions) what has its shape (`cx.ours`). Returns
+/// what the container holds of this run's injection afterwards, for the record.
+fn plan_container(
+    cx: &ContainerCx<'_, '_>,
+    plan: &mut Plan,
+    cp: &mut ContainerPlan,
+) -> Result<ContainerRecord, Box<Finding>> {
+    let mounts = cx.plan_mounts(plan, cp)?;
+    let found = cx.read_env(&mounts)?;
+    let mut decided = EnvDecided::default();
+    for w in cx.want.env {
+        cx.plan_variable(w, &mounts, &found, &mut decided, plan, cp);
+    }
+    cx.strip_unwanted_java(&found, &decided, plan, cp);
+    cx.note_missing(&decided.missing, plan, cp);
+    cx.replace_old_env(&found, &decided, plan, cp);
+    Ok(ContainerRecord {
+        mounts: mounts.desired.iter().map(|w| w.path.clone()).collect(),
+        env: decided.new.into_iter().map(|(n, _)| n).collect(),
+        java: decided.java,
+    })
+}
+
+impl<'a, 'n> ContainerCx<'a, 'n> {
+    /// The list at `key` of the container, checked to be a list or null; in a container
+    /// left alone (only cleaned of an earlier injection), a field of the wrong type is not
+    /// this run's business and reads as empty.
+    fn list(&self, key: &str) -> Result<&'n [Node], Box<Finding>> {
+        let injecting = !self.want.mounts.is_empty() || !self.want.env.is_empty();
+        match list_of(self.c, self.cpath, key) {
+            Err(_) if !injecting => Ok(&[][..]),
+            r => r,
+        }
+    }
+
+    /// Plans the mounts: keeps the earlier run's mounts that are already right, in order,
+    /// and replaces the rest with what is wanted and not ruled out.
+    fn plan_mounts(
+        &self,
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) -> Result<Mounts<'a, 'n>, Box<Finding>> {
+        let (c, cpath, opts) = (self.c, self.cpath, self.opts);
+        let existing_mounts = c.get("volumeMounts");
+        let (old, others): (Vec<HaveMount<'n>>, Vec<HaveMount<'n>>) = self
+            .list("volumeMounts")?
+            .iter()
+            .enumerate()
+            .map(|(index, node)| HaveMount {
+                index,
+                path: str_at(Some(node), &["mountPath"]).unwrap_or("").to_owned(),
+                name: str_at(Some(node), &["name"]).unwrap_or("").to_owned(),
+                node,
+            })
+            .partition(|m| match self.rec {
+                Some(r) => r.mounts.contains(&m.path),
+                None => self.ours && m.name == opts.volume_name && tool_mount(m.node, c, opts),
+            });
+        let old_dirs: Vec<String> = old
+            .iter()
+            .filter(|m| m.node.get("subPath").is_none())
+            .map(|m| m.path.trim_end_matches('/').to_owned())
+            .collect();
+        let desired = self.desired_mounts(&others, plan, cp);
+        let kept = old
+            .iter()
+            .zip(&desired)
+            .take_while(|(o, w)| o.is(w, opts))
+            .count();
+        let removed: Vec<usize> = old[kept..].iter().map(|m| m.index).collect();
+        cp.removed
+            .extend(old[kept..].iter().map(|m| m.path.clone()));
+        let added: Vec<Val> = desired[kept..].iter().map(|w| mount_val(w, opts)).collect();
+        cp.mounts
+            .extend(desired[kept..].iter().map(|w| w.path.clone()));
+        remove_items(
+            &mut plan.intents,
+            cpath,
+            "volumeMounts",
+            existing_mounts,
+            &removed,
+            kept == 0 && added.is_empty() && others.is_empty(),
+        );
+        add_items(
+            &mut plan.intents,
+            cpath,
+            "volumeMounts",
+            existing_mounts,
+            added,
+        );
+        let dirs = desired
+            .iter()
+            .filter(|w| w.sub_path.is_none())
+            .map(|w| w.path.as_str())
+            .collect();
+        Ok(Mounts {
+            desired,
+            dirs,
+            others,
+            old_dirs,
+        })
+    }
+
+    /// The mounts wanted, minus those the mounts `others` of other volumes rule out (each
+    /// left alone with a warning).
+    fn desired_mounts(
+        &self,
+        others: &[HaveMount<'_>],
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) -> Vec<&'a WantMount> {
+        let mut desired: Vec<&WantMount> = Vec::new();
+        for w in self.want.mounts {
+            if let Some(m) = others
+                .iter()
+                .find(|m| m.path.trim_end_matches('/') == w.path)
+            {
+                keep_mount(
+                    plan,
+                    cp,
+                    self.cpath,
+                    &w.path,
+                    format!(
+                        "mountPath {} is already used by volume {:?}",
+                        w.path, m.name
+                    ),
+                );
+                continue;
+            }
+            if let Some(m) = others
+                .iter()
+                .find(|m| !m.path.is_empty() && is_within(&w.path, &m.path))
+            {
+                keep_mount(
+                    plan,
+                    cp,
+                    self.cpath,
+                    &w.path,
+                    format!(
+                        "{} lies inside {}, which volume {:?} already mounts over",
+                        w.path, m.path, m.name
+                    ),
+                );
+                continue;
+            }
+            desired.push(w);
+        }
+        desired
+    }
+
+    /// Reads the container's variables: the earlier run's (what the record lists, or
+    /// without one a plain value that names a file directly inside one of its directory
+    /// mounts) and the others, with its part of JAVA_TOOL_OPTIONS taken out.
+    fn read_env(&self, mounts: &Mounts<'_, '_>) -> Result<EnvFound<'n>, Box<Finding>> {
+        let items = self.list("env")?;
+        let mut found = EnvFound {
+            items,
+            old: Vec::new(),
+            user: Vec::new(),
+        };
+        for (i, e) in items.iter().enumerate() {
+            match self.rec {
+                Some(r) => Self::read_recorded_var(r, i, e, &mut found),
+                None => self.read_unrecorded_var(mounts, i, e, &mut found),
+            }
+        }
+        // An earlier run with --override-env set a variable of the chart in place, before the
+        // variables it added: such leading variables that already hold the value wanted are
+        // taken as the chart's when that spares moving them (a re-run changes nothing).
+        let displaced = if self.rec.is_some() {
+            0
+        } else {
+            leading_in_place(&found.old, self.want.env)
+        };
+        for (i, _, v) in found.old.drain(..displaced) {
+            if let Some(e) = items.get(i) {
+                found.user.push((i, e, Some(v)));
+            }
+        }
+        found.user.sort_by_key(|(i, _, _)| *i);
+        Ok(found)
+    }
+
+    /// Sorts the variable `e` (at index `i`) into `found`, by what the record `r` lists.
+    fn read_recorded_var(r: &ContainerRecord, i: usize, e: &'n Node, found: &mut EnvFound<'n>) {
         let name = str_at(Some(e), &["name"]).unwrap_or("");
         let value = str_at(Some(e), &["value"]);
         let plain = e.get("valueFrom").is_none();
-        if let Some(r) = rec {
-            if r.env.iter().any(|n| n == name) {
-                old_env.push((i, name.to_owned(), value.unwrap_or_default().to_owned()));
-                continue;
-            }
-            if let (true, Some(v), Some(j), true) =
-                (plain, value, &r.java, name == wk::JAVA_TOOL_OPTIONS)
-                && let Some(rest) = strip_java(v, j)
-            {
-                user_env.push((i, e, Some(rest)));
-                continue;
-            }
-            user_env.push((i, e, value.map(str::to_owned)));
-            continue;
+        if r.env.iter().any(|n| n == name) {
+            found
+                .old
+                .push((i, name.to_owned(), value.unwrap_or_default().to_owned()));
+            return;
         }
+        if let (true, Some(v), Some(j), true) =
+            (plain, value, &r.java, name == wk::JAVA_TOOL_OPTIONS)
+            && let Some(rest) = strip_java(v, j)
+        {
+            found.user.push((i, e, Some(rest)));
+            return;
+        }
+        found.user.push((i, e, value.map(str::to_owned)));
+    }
+
+    /// Sorts the variable `e` (at index `i`) into `found` by its shape, without a record:
+    /// the tool's variable pointing into one of the earlier run's directories, or our
+    /// JAVA_TOOL_OPTIONS part for one of them.
+    fn read_unrecorded_var(
+        &self,
+        mounts: &Mounts<'_, '_>,
+        i: usize,
+        e: &'n Node,
+        found: &mut EnvFound<'n>,
+    ) {
+        let opts = self.opts;
+        let old_dirs = &mounts.old_dirs;
+        let name = str_at(Some(e), &["name"]).unwrap_or("");
+        let value = str_at(Some(e), &["value"]);
+        let plain = e.get("valueFrom").is_none();
         if let (true, Some(v)) = (plain, value) {
-            if tool_variable(name, opts) && in_old_dir(v) {
-                old_env.push((i, name.to_owned(), v.to_owned()));
-                continue;
+            if tool_variable(name, opts) && mounts.in_old_dir(v, self.ours) {
+                found.old.push((i, name.to_owned(), v.to_owned()));
+                return;
             }
             if name == wk::JAVA_TOOL_OPTIONS
                 && let Some(rest) = old_dirs.iter().find_map(|d| {
@@ -1666,247 +1816,225 @@ fn plan_container<'n>(
                     .iter()
                     .any(|d| v == java_value_at(d, opts) || v == java_options_at(d))
                 {
-                    old_env.push((i, name.to_owned(), v.to_owned()));
+                    found.old.push((i, name.to_owned(), v.to_owned()));
                 } else {
-                    user_env.push((i, e, Some(rest)));
+                    found.user.push((i, e, Some(rest)));
                 }
-                continue;
+                return;
             }
         }
-        user_env.push((i, e, value.map(str::to_owned)));
+        found.user.push((i, e, value.map(str::to_owned)));
     }
-    // An earlier run with --override-env set a variable of the chart in place, before the
-    // variables it added: such leading variables that already hold the value wanted are
-    // taken as the chart's when that spares moving them (a re-run changes nothing).
-    let displaced = if rec.is_some() {
-        0
-    } else {
-        leading_in_place(&old_env, want.env)
-    };
-    for (i, _, v) in old_env.drain(..displaced) {
-        if let Some(e) = env_items.get(i) {
-            user_env.push((i, e, Some(v)));
-        }
-    }
-    user_env.sort_by_key(|(i, _, _)| *i);
 
-    let mut new_env: Vec<(String, String)> = Vec::new();
-    // Our part appended to the chart's own JAVA_TOOL_OPTIONS, if any.
-    let mut java: Option<String> = None;
-    let mut missing: Vec<(String, String)> = Vec::new();
-    let mut touched_user: Vec<usize> = Vec::new();
-    for w in want.env {
-        let (var, value, mode) = (&w.name, &w.value, w.mode);
-        if !w.file.is_empty() && !provided(&w.file) {
-            missing.push((var.clone(), w.file.clone()));
-            continue;
+    /// Plans the wanted variable `w`: added when the container lacks it, else set, extended
+    /// or left as the options and the container's own value say.
+    fn plan_variable(
+        &self,
+        w: &WantEnv,
+        mounts: &Mounts<'_, '_>,
+        found: &EnvFound<'n>,
+        decided: &mut EnvDecided,
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) {
+        let (var, value) = (&w.name, &w.value);
+        if !w.file.is_empty() && !mounts.provides(&w.file) {
+            decided.missing.push((var.clone(), w.file.clone()));
+            return;
         }
-        let found = user_env
+        let user = found
+            .user
             .iter()
             .rev()
             .find(|(_, e, _)| str_at(Some(e), &["name"]) == Some(var.as_str()));
-        let Some((i, e, current)) = found else {
-            new_env.push((var.clone(), value.clone()));
-            continue;
+        let Some((i, e, current)) = user else {
+            decided.new.push((var.clone(), value.clone()));
+            return;
         };
         let (i, e) = (*i, *e);
-        let epath = cpath.key("env").index(i);
-        let raw = str_at(Some(e), &["value"]);
+        let u = UserVar {
+            index: i,
+            node: e,
+            current: current.as_deref(),
+            raw: str_at(Some(e), &["value"]),
+            path: self.cpath.key("env").index(i),
+        };
         if let Some(r) = &w.secret
             && secret_ref(e) == Some((r.name.as_str(), r.key.as_str()))
         {
-            continue;
+            return;
         }
-        if w.secret.is_none()
-            && current.as_deref() == Some(value.as_str())
-            && e.get("valueFrom").is_none()
+        let plain = e.get("valueFrom").is_none();
+        if w.secret.is_none() && u.current == Some(value.as_str()) && plain {
+            if u.raw != Some(value.as_str()) {
+                decided.touched_user.push(i);
+                set_env_value(&mut plan.intents, &u.path, e, value);
+            }
+            return;
+        }
+        match w.mode {
+            EnvMode::List if plain => extend_list(w, &u, decided, plan, cp),
+            EnvMode::Append if plain => self.append_java(w, &u, found, decided, plan, cp),
+            _ => self.set_over_container(w, u, decided, plan, cp),
+        }
+    }
+
+    /// Appends our JAVA_TOOL_OPTIONS part to the container's own `u`, unless it holds it
+    /// already or points Java at its own truststore or proxy (without --override-env).
+    fn append_java(
+        &self,
+        w: &WantEnv,
+        u: &UserVar<'_, '_>,
+        found: &EnvFound<'_>,
+        decided: &mut EnvDecided,
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) {
+        let (var, i, e, raw) = (&w.name, u.index, u.node, u.raw);
+        let before = found.items.get(..i).unwrap_or_default();
+        let value = &java_without_unexpandable(&w.value, self.opts, before, |why| {
+            plan.notes.push(note(
+                Severity::Warning,
+                Some(u.path.clone()),
+                format!("container {:?}: {why}", cp.name),
+            ));
+        });
+        if value.is_empty() {
+            decided.touched_user.push(i);
+            return;
+        }
+        // Our part is there as a whole already (say, after a proxy-only pass over a CA
+        // injection): nothing to do.
+        // With a record, only when that part is the one it lists (an earlier part
+        // that holds ours and more, such as the proxy's options, is replaced).
+        if raw.is_some_and(|r| r.contains(value.as_str()))
+            && self
+                .rec
+                .is_none_or(|r| r.java.as_deref() == Some(value.as_str()))
         {
-            if raw != Some(value.as_str()) {
-                touched_user.push(i);
-                set_env_value(&mut plan.intents, &epath, e, value);
-            }
-            continue;
+            decided.touched_user.push(i);
+            decided.java = Some(value.clone());
+            return;
         }
-        if mode == EnvMode::List && e.get("valueFrom").is_none() {
-            let base = current.as_deref().unwrap_or("");
-            let have: Vec<&str> = base.split(',').map(str::trim).collect();
-            let missing: Vec<&str> = value.split(',').filter(|x| !have.contains(x)).collect();
-            if !missing.is_empty() {
-                let joined = if base.trim().is_empty() {
-                    missing.join(",")
-                } else {
-                    format!("{base},{}", missing.join(","))
-                };
-                touched_user.push(i);
-                set_env_value(&mut plan.intents, &epath, e, &joined);
-                cp.env.push(var.clone());
+        let base = u.current.unwrap_or("");
+        decided.touched_user.push(i);
+        if base.contains(value.as_str()) {
+            if raw != Some(base) {
+                set_env_value(&mut plan.intents, &u.path, e, base);
             }
-            continue;
+            return;
         }
-        if mode == EnvMode::Append && e.get("valueFrom").is_none() {
-            let before = env_items.get(..i).unwrap_or_default();
-            let value = &java_without_unexpandable(value, opts, before, |why| {
-                plan.notes.push(note(
-                    Severity::Warning,
-                    Some(epath.clone()),
-                    format!("container {:?}: {why}", cp.name),
-                ));
-            });
-            if value.is_empty() {
-                touched_user.push(i);
-                continue;
+        let own = [
+            ("-Djavax.net.ssl.trustStore=", "its own truststore"),
+            ("-Dhttp.proxyHost=", "its own proxy"),
+            ("-Dhttps.proxyHost=", "its own proxy"),
+        ]
+        .into_iter()
+        .find(|(p, _)| value.contains(p) && base.contains(p));
+        if let Some((_, what)) = own
+            && !self.opts.override_env
+        {
+            let why = format!("the container points Java at {what} in {var}");
+            plan.notes.push(note(
+                Severity::Warning,
+                Some(u.path.clone()),
+                format!(
+                    "container {:?}: {why}; kept (pass --override-env to append ours anyway)",
+                    cp.name
+                ),
+            ));
+            cp.kept_env.push((var.clone(), why));
+            if raw != Some(base) {
+                set_env_value(&mut plan.intents, &u.path, e, base);
             }
-            // Our part is there as a whole already (say, after a proxy-only pass over a CA
-            // injection): nothing to do.
-            // With a record, only when that part is the one it lists (an earlier part
-            // that holds ours and more, such as the proxy's options, is replaced).
-            if raw.is_some_and(|r| r.contains(value.as_str()))
-                && rec.is_none_or(|r| r.java.as_deref() == Some(value.as_str()))
-            {
-                touched_user.push(i);
-                java = Some(value.clone());
-                continue;
-            }
-            let base = current.as_deref().unwrap_or("");
-            touched_user.push(i);
-            if base.contains(value.as_str()) {
-                if raw != Some(base) {
-                    set_env_value(&mut plan.intents, &epath, e, base);
-                }
-                continue;
-            }
-            let own = [
-                ("-Djavax.net.ssl.trustStore=", "its own truststore"),
-                ("-Dhttp.proxyHost=", "its own proxy"),
-                ("-Dhttps.proxyHost=", "its own proxy"),
-            ]
-            .into_iter()
-            .find(|(p, _)| value.contains(p) && base.contains(p));
-            if let Some((_, what)) = own
-                && !opts.override_env
-            {
-                let why = format!("the container points Java at {what} in {var}");
-                plan.notes.push(note(
-                    Severity::Warning,
-                    Some(epath.clone()),
-                    format!(
-                        "container {:?}: {why}; kept (pass --override-env to append ours anyway)",
-                        cp.name
-                    ),
-                ));
-                cp.kept_env.push((var.clone(), why));
-                if raw != Some(base) {
-                    set_env_value(&mut plan.intents, &epath, e, base);
-                }
-                continue;
-            }
-            // Joined with one space, which is removed with our part again on a re-run
-            // (a variable the tool created holds our part alone).
-            let joined = format!("{base} {value}");
-            if raw != Some(joined.as_str()) {
-                set_env_value(&mut plan.intents, &epath, e, &joined);
-                cp.env.push(var.clone());
-            }
-            java = Some(value.clone());
-            continue;
+            return;
         }
-        let shown = match (current.as_deref(), e.get("valueFrom")) {
+        // Joined with one space, which is removed with our part again on a re-run
+        // (a variable the tool created holds our part alone).
+        let joined = format!("{base} {value}");
+        if raw != Some(joined.as_str()) {
+            set_env_value(&mut plan.intents, &u.path, e, &joined);
+            cp.env.push(var.clone());
+        }
+        decided.java = Some(value.clone());
+    }
+
+    /// The container sets the wanted variable `w` itself (`u`) to something else: replaced
+    /// with --override-env (a note says what it was), else kept with a warning.
+    fn set_over_container(
+        &self,
+        w: &WantEnv,
+        u: UserVar<'_, '_>,
+        decided: &mut EnvDecided,
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) {
+        let (var, e) = (&w.name, u.node);
+        let shown = match (u.current, e.get("valueFrom")) {
             (_, Some(_)) => "a valueFrom reference".to_owned(),
             (Some(v), None) => format!("{v:?}"),
             (None, None) => "an empty value".to_owned(),
         };
-        if opts.override_env
-            && let Some(r) = &w.secret
-        {
-            touched_user.push(i);
-            // The value (or the old reference) is replaced where it stands.
-            let from = secret_val(r);
-            let old = if e.get("valueFrom").is_some() {
-                "valueFrom"
-            } else {
-                "value"
-            };
-            if old == "valueFrom" && e.get("value").is_some() {
-                plan.intents.push(Intent {
-                    path: epath.clone(),
-                    op: Op::RemoveKey("value".into()),
-                });
-            }
-            plan.intents.push(if e.get(old).is_some() {
-                Intent {
-                    path: epath,
-                    op: Op::ReplaceEntry(old.into(), "valueFrom".into(), from),
-                }
-            } else {
-                Intent {
-                    path: epath,
-                    op: Op::AddKey("valueFrom".into(), from),
-                }
-            });
-            cp.env.push(var.clone());
-            plan.notes.push(note(
-                Severity::Info,
-                Some(cpath.key("env")),
-                format!(
-                    "container {:?}: {var} was {shown}; overridden (--override-env)",
-                    cp.name
-                ),
-            ));
-        } else if opts.override_env {
-            touched_user.push(i);
-            if e.get("valueFrom").is_some() && e.get("value").is_none() {
-                // The reference is replaced by the value where it stands.
-                plan.intents.push(Intent {
-                    path: epath,
-                    op: Op::ReplaceEntry("valueFrom".into(), "value".into(), Val::str(value)),
-                });
-            } else {
-                set_env_value(&mut plan.intents, &epath, e, value);
-                if e.get("valueFrom").is_some() {
-                    plan.intents.push(Intent {
-                        path: epath,
-                        op: Op::RemoveKey("valueFrom".into()),
-                    });
-                }
-            }
-            cp.env.push(var.clone());
-            plan.notes.push(note(
-                Severity::Info,
-                Some(cpath.key("env")),
-                format!(
-                    "container {:?}: {var} was {shown}; overridden (--override-env)",
-                    cp.name
-                ),
-            ));
-        } else {
+        if !self.opts.override_env {
             let why = format!("the container sets {var} to {shown} itself");
             plan.notes.push(note(
                 Severity::Warning,
-                Some(cpath.key("env")),
+                Some(self.cpath.key("env")),
                 format!(
                     "container {:?}: {why}; kept (pass --override-env to replace it)",
                     cp.name
                 ),
             ));
             cp.kept_env.push((var.clone(), why));
+            return;
+        }
+        decided.touched_user.push(u.index);
+        match &w.secret {
+            Some(r) => override_with_secret(&mut plan.intents, u.path, e, r),
+            None => override_with_value(&mut plan.intents, u.path, e, &w.value),
+        }
+        cp.env.push(var.clone());
+        plan.notes.push(note(
+            Severity::Info,
+            Some(self.cpath.key("env")),
+            format!(
+                "container {:?}: {var} was {shown}; overridden (--override-env)",
+                cp.name
+            ),
+        ));
+    }
+
+    /// Takes our part out of the container's JAVA_TOOL_OPTIONS where it carries it but no
+    /// longer should (no wanted variable touched it).
+    fn strip_unwanted_java(
+        &self,
+        found: &EnvFound<'_>,
+        decided: &EnvDecided,
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) {
+        for (i, e, current) in &found.user {
+            if decided.touched_user.contains(i) {
+                continue;
+            }
+            if let (Some(rest), Some(raw)) = (current, str_at(Some(e), &["value"]))
+                && rest != raw
+            {
+                set_env_value(&mut plan.intents, &self.cpath.key("env").index(*i), e, rest);
+                cp.removed.push(format!(
+                    "{} (its truststore options)",
+                    wk::JAVA_TOOL_OPTIONS
+                ));
+            }
         }
     }
-    // JAVA_TOOL_OPTIONS of the container that carries our part but no longer should.
-    for (i, e, current) in &user_env {
-        if touched_user.contains(i) {
-            continue;
+
+    /// Warns of the wanted variables `missing` left unset because no mount of the bundle
+    /// provides their file.
+    fn note_missing(&self, missing: &[(String, String)], plan: &mut Plan, cp: &mut ContainerPlan) {
+        if missing.is_empty() {
+            return;
         }
-        if let (Some(rest), Some(raw)) = (current, str_at(Some(e), &["value"]))
-            && rest != raw
-        {
-            set_env_value(&mut plan.intents, &cpath.key("env").index(*i), e, rest);
-            cp.removed.push(format!(
-                "{} (its truststore options)",
-                wk::JAVA_TOOL_OPTIONS
-            ));
-        }
-    }
-    if !missing.is_empty() {
         let names: Vec<&str> = missing.iter().map(|(v, _)| v.as_str()).collect();
         let mut files: Vec<&str> = missing.iter().map(|(_, f)| f.as_str()).collect();
         files.dedup();
@@ -1916,44 +2044,100 @@ fn plan_container<'n>(
         );
         plan.notes.push(note(
             Severity::Warning,
-            Some(cpath.key("env")),
+            Some(self.cpath.key("env")),
             format!(
                 "container {:?}: {} not set: {why}",
                 cp.name,
                 names.join(", ")
             ),
         ));
-        for (v, _) in &missing {
+        for (v, _) in missing {
             cp.kept_env.push((v.clone(), why.clone()));
         }
     }
-    // Keep the earlier variables that are still wanted, in order (updating their values);
-    // remove the rest and add what is new.
-    // A variable is kept where it stands when it keeps its kind: a plain value, or the
-    // same Secret reference.
-    let same_kind = |i: usize, name: &str| {
-        env_items.get(i).is_some_and(|e| {
-            match want
-                .env
-                .iter()
-                .find(|w| w.name == name)
-                .and_then(|w| w.secret.as_ref())
-            {
+
+    /// Keeps the earlier run's variables that are still wanted, in order (updating their
+    /// values), removes the rest and adds what is new.
+    fn replace_old_env(
+        &self,
+        found: &EnvFound<'_>,
+        decided: &EnvDecided,
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) {
+        let (old_env, new_env) = (&found.old, &decided.new);
+        let kept = old_env
+            .iter()
+            .zip(new_env)
+            .take_while(|((i, on, _), (nn, _))| on == nn && self.same_kind(found, *i, nn))
+            .count();
+        for (old, new) in old_env.iter().zip(new_env).take(kept) {
+            self.update_kept_var(found, old, new, plan, cp);
+        }
+        let removed: Vec<usize> = old_env[kept..].iter().map(|(i, _, _)| *i).collect();
+        cp.removed
+            .extend(old_env[kept..].iter().map(|(_, n, _)| n.clone()));
+        let added: Vec<Val> = new_env[kept..]
+            .iter()
+            .map(|(n, v)| match self.wanted_secret(n) {
+                Some(r) => Val::map([("name", Val::str(n)), ("valueFrom", secret_val(r))]),
+                None => Val::map([("name", Val::str(n)), ("value", Val::str(v))]),
+            })
+            .collect();
+        cp.env
+            .extend(new_env[kept..].iter().map(|(n, _)| n.clone()));
+        let existing_env = self.c.get("env");
+        remove_items(
+            &mut plan.intents,
+            self.cpath,
+            "env",
+            existing_env,
+            &removed,
+            kept == 0 && added.is_empty() && found.user.is_empty(),
+        );
+        add_items(&mut plan.intents, self.cpath, "env", existing_env, added);
+    }
+
+    /// The Secret key the wanted variable `name` comes from, if any.
+    fn wanted_secret(&self, name: &str) -> Option<&'a crate::proxy::SecretRef> {
+        self.want
+            .env
+            .iter()
+            .find(|w| w.name == name)
+            .and_then(|w| w.secret.as_ref())
+    }
+
+    /// Whether the earlier run's variable at index `i` keeps its kind as the wanted `name`
+    /// (a plain value, or the same Secret reference), so that it stays where it stands.
+    fn same_kind(&self, found: &EnvFound<'_>, i: usize, name: &str) -> bool {
+        found
+            .items
+            .get(i)
+            .is_some_and(|e| match self.wanted_secret(name) {
                 Some(r) => secret_ref(e) == Some((r.name.as_str(), r.key.as_str())),
                 None => e.get("valueFrom").is_none(),
-            }
-        })
-    };
-    let kept = old_env
-        .iter()
-        .zip(&new_env)
-        .take_while(|((i, on, _), (nn, _))| on == nn && same_kind(*i, nn))
-        .count();
-    for ((i, on, ov), (nn, nv)) in old_env.iter().zip(&new_env).take(kept) {
-        let secret = want.env.iter().any(|w| w.name == *nn && w.secret.is_some());
+            })
+    }
+
+    /// Updates the value of the earlier run's variable `old` (index, name, value), kept as
+    /// the wanted `new` (name, value).
+    fn update_kept_var(
+        &self,
+        found: &EnvFound<'_>,
+        (i, on, ov): &(usize, String, String),
+        (nn, nv): &(String, String),
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) {
+        let secret = self
+            .want
+            .env
+            .iter()
+            .any(|w| w.name == *nn && w.secret.is_some());
         // The other kind of pass appended its part to the JAVA_TOOL_OPTIONS this one
         // created: that part stays after ours.
-        let kept_part = other_java
+        let kept_part = self
+            .other_java
             .filter(|_| on == wk::JAVA_TOOL_OPTIONS)
             .filter(|j| ov.ends_with(&format!(" {j}")));
         let nv = &match kept_part {
@@ -1962,45 +2146,88 @@ fn plan_container<'n>(
         };
         if ov != nv
             && !secret
-            && let Some(e) = env_items.get(*i)
+            && let Some(e) = found.items.get(*i)
         {
-            set_env_value(&mut plan.intents, &cpath.key("env").index(*i), e, nv);
+            set_env_value(&mut plan.intents, &self.cpath.key("env").index(*i), e, nv);
             cp.env.push(on.clone());
         }
     }
-    let removed: Vec<usize> = old_env[kept..].iter().map(|(i, _, _)| *i).collect();
-    cp.removed
-        .extend(old_env[kept..].iter().map(|(_, n, _)| n.clone()));
-    let added: Vec<Val> = new_env[kept..]
-        .iter()
-        .map(|(n, v)| {
-            match want
-                .env
-                .iter()
-                .find(|w| &w.name == n)
-                .and_then(|w| w.secret.as_ref())
-            {
-                Some(r) => Val::map([("name", Val::str(n)), ("valueFrom", secret_val(r))]),
-                None => Val::map([("name", Val::str(n)), ("value", Val::str(v))]),
-            }
-        })
-        .collect();
-    cp.env
-        .extend(new_env[kept..].iter().map(|(n, _)| n.clone()));
-    remove_items(
-        &mut plan.intents,
-        cpath,
-        "env",
-        existing_env,
-        &removed,
-        kept == 0 && added.is_empty() && user_env.is_empty(),
-    );
-    add_items(&mut plan.intents, cpath, "env", existing_env, added);
-    Ok(ContainerRecord {
-        mounts: desired.iter().map(|w| w.path.clone()).collect(),
-        env: new_env.into_iter().map(|(n, _)| n).collect(),
-        java,
-    })
+}
+
+/// Adds the missing comma-separated entries of the wanted `w` to the container's own `u`
+/// (NO_PROXY with --append-no-proxy).
+fn extend_list(
+    w: &WantEnv,
+    u: &UserVar<'_, '_>,
+    decided: &mut EnvDecided,
+    plan: &mut Plan,
+    cp: &mut ContainerPlan,
+) {
+    let base = u.current.unwrap_or("");
+    let have: Vec<&str> = base.split(',').map(str::trim).collect();
+    let missing: Vec<&str> = w.value.split(',').filter(|x| !have.contains(x)).collect();
+    if !missing.is_empty() {
+        let joined = if base.trim().is_empty() {
+            missing.join(",")
+        } else {
+            format!("{base},{}", missing.join(","))
+        };
+        decided.touched_user.push(u.index);
+        set_env_value(&mut plan.intents, &u.path, u.node, &joined);
+        cp.env.push(w.name.clone());
+    }
+}
+
+/// Replaces the value (or the old reference) of the variable `e` at `epath` with a
+/// reference to the Secret key `r`, where it stands.
+fn override_with_secret(
+    intents: &mut Vec<Intent>,
+    epath: Path,
+    e: &Node,
+    r: &crate::proxy::SecretRef,
+) {
+    let from = secret_val(r);
+    let old = if e.get("valueFrom").is_some() {
+        "valueFrom"
+    } else {
+        "value"
+    };
+    if old == "valueFrom" && e.get("value").is_some() {
+        intents.push(Intent {
+            path: epath.clone(),
+            op: Op::RemoveKey("value".into()),
+        });
+    }
+    intents.push(if e.get(old).is_some() {
+        Intent {
+            path: epath,
+            op: Op::ReplaceEntry(old.into(), "valueFrom".into(), from),
+        }
+    } else {
+        Intent {
+            path: epath,
+            op: Op::AddKey("valueFrom".into(), from),
+        }
+    });
+}
+
+/// Sets the variable `e` at `epath` to the plain `value`: a reference is replaced by the
+/// value where it stands.
+fn override_with_value(intents: &mut Vec<Intent>, epath: Path, e: &Node, value: &str) {
+    if e.get("valueFrom").is_some() && e.get("value").is_none() {
+        intents.push(Intent {
+            path: epath,
+            op: Op::ReplaceEntry("valueFrom".into(), "value".into(), Val::str(value)),
+        });
+    } else {
+        set_env_value(intents, &epath, e, value);
+        if e.get("valueFrom").is_some() {
+            intents.push(Intent {
+                path: epath,
+                op: Op::RemoveKey("valueFrom".into()),
+            });
+        }
+    }
 }
 
 /// The Secret and key a variable's `valueFrom.secretKeyRef` names.
