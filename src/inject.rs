@@ -699,7 +699,6 @@ pub fn plan(
     wanted: &Wanted,
 ) -> Result<Plan, Box<Finding>> {
     let mut plan = Plan::default();
-    let obj = node_at(root, &found.object_path).unwrap_or(root);
     let spec_path = &found.spec_path;
     let spec =
         node_at(root, spec_path).ok_or_else(|| conflict(spec_path.clone(), "not found".into()))?;
@@ -713,13 +712,7 @@ pub fn plan(
             format!("expected a mapping, found {}", spec.kind_name()),
         ));
     }
-    let skip = if is_true(crate::object::annotation(obj, wk::SKIP_ANNOTATION)) {
-        Some(Skip::Annotation)
-    } else if let Some(why) = excluded(obj, found, opts) {
-        Some(Skip::Excluded(why))
-    } else {
-        windows(spec).map(Skip::Windows)
-    };
+    let skip = skip_of(root, found, opts, spec);
     if let Some(s) = &skip
         && let Some(message) = s.note()
     {
@@ -745,221 +738,11 @@ pub fn plan(
     // (under other options) is removed.
     let inject = skip.is_none();
     plan.skipped = skip;
-
-    // What an earlier run recorded it injected: then exactly that is taken out, and the
-    // shape-based recognition below is only for the output of versions that wrote none. A
-    // run of the proxy alone owns only what such a run recorded, and keeps the rest. A
-    // part nothing was recorded in (a run of the proxy alone over the output of an older
-    // version) is recognised by its shape.
     let marker = read_marker(root, found)?;
-    let main_record = marker.as_ref().map(|m| &m.main).filter(|r| !r.is_empty());
-    let owned = if opts.inject_ca {
-        main_record
-    } else {
-        marker
-            .as_ref()
-            .map(|m| &m.proxy_only)
-            .filter(|r| !r.is_empty())
-    };
-    let owned_containers = owned.map(Record::by_container).unwrap_or_default();
-    // What the other kind of pass recorded: its part of a JAVA_TOOL_OPTIONS this pass
-    // created stays where it is.
-    let other_containers = marker
-        .as_ref()
-        .map(|m| {
-            if opts.inject_ca {
-                &m.proxy_only
-            } else {
-                &m.main
-            }
-        })
-        .map(Record::by_container)
-        .unwrap_or_default();
+    let cx = PodCx::new(root, found, opts, wanted, spec, inject, marker.as_ref());
+    let scan = cx.scan_volumes()?;
     let mut record = Record::default();
-
-    // The volume: ours when it has our name and our source, or when it has the shape the
-    // tool writes (a name and a ConfigMap name or Secret name, nothing else) and every
-    // mount of it is read-only: then an earlier run under other options wrote it.
-    let volumes = spec.get("volumes");
-    let mut our_volume: Option<(usize, bool)> = None;
-    // Whether the volume named like ours is one an earlier run added (not the chart's), to
-    // record as ours.
-    let mut our_volume_earlier = false;
-    // Volumes an earlier run recorded under another name (another --volume-name): removed,
-    // unless a mount it did not record uses them.
-    let mut stale_volumes: Vec<usize> = Vec::new();
-    // Mounts of the volume that the tool did not write: then the volume is the chart's too,
-    // and stays as long as it reads our source.
-    let chart_mounts = match owned {
-        Some(rec) => unrecorded_mount_of(spec, rec, &owned_containers, &opts.volume_name),
-        None => mounts_of_volume(spec, opts).any(|(c, m)| !tool_mount(m, c, opts)),
-    };
-    if let Some(v) = volumes {
-        match v.items() {
-            Some(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    let name = str_at(Some(item), &["name"]).unwrap_or("");
-                    if let Some(rec) = owned.filter(|_| opts.inject_ca)
-                        && name != opts.volume_name
-                        && name != merge_source_volume(opts)
-                        && rec.volumes.iter().any(|v| v == name)
-                        && !unrecorded_mount_of(spec, rec, &owned_containers, name)
-                    {
-                        stale_volumes.push(i);
-                        continue;
-                    }
-                    if name != opts.volume_name {
-                        continue;
-                    }
-                    let same = same_source(item, opts);
-                    let earlier = match owned {
-                        Some(rec) => rec.volumes.contains(&opts.volume_name) && !chart_mounts,
-                        None => {
-                            tool_shaped_volume(item)
-                                && !chart_mounts
-                                && (hash_annotated(root, found)
-                                    || extra_file_mounted(spec, opts)
-                                    || variable_inside_mount(spec, opts))
-                            // A volume mounted nowhere is no sign of an earlier run: a
-                            // chart writes one too, and whether another volume sits at
-                            // our directory depends on this run's --mount-path, so
-                            // taking it for ours would make what a re-run removes
-                            // depend on the options of the run before.
-                        }
-                    };
-                    our_volume_earlier = earlier;
-                    if !(same || earlier) {
-                        if !inject || !opts.inject_ca {
-                            // The chart's own volume, in a workload left alone: no conflict.
-                            continue;
-                        }
-                        return Err(conflict(
-                            spec_path.key("volumes").index(i),
-                            format!(
-                                "the pod already has a different volume named {:?}; give ours another name with --volume-name (spec.volumeName)",
-                                opts.volume_name
-                            ),
-                        ));
-                    }
-                    our_volume = Some((i, same));
-                }
-            }
-            None if v.is_null() => {}
-            None => {
-                return Err(conflict(
-                    spec_path.key("volumes"),
-                    format!("expected a list, found {}", v.kind_name()),
-                ));
-            }
-        }
-    }
-
-    // Mounts the tool writes, of a volume named like ours that the pod lacks (it was lost
-    // or renamed): an earlier run's, as a re-run reads them once the volume is added back.
-    let named_volume = volumes
-        .and_then(Node::items)
-        .unwrap_or(&[])
-        .iter()
-        .any(|v| str_at(Some(v), &["name"]) == Some(opts.volume_name.as_str()));
-    let dangling = !named_volume
-        && !chart_mounts
-        && mounts_of_volume(spec, opts).any(|(c, m)| tool_mount(m, c, opts));
-
-    // The containers.
-    let mut lists = vec!["containers", "initContainers"];
-    let core_pod = found.object.kind == "Pod" && found.object.group().is_empty();
-    if core_pod {
-        lists.push("ephemeralContainers");
-    }
-    let env = &wanted.env;
-    let mut any_container = false;
-    for list in lists {
-        let list_mounts = if list == "ephemeralContainers" {
-            &wanted.dir_mounts
-        } else {
-            &wanted.mounts
-        };
-        let list_injected = inject && !(list == "initContainers" && opts.skip_init_containers);
-        let Some(cs) = spec.get(list) else { continue };
-        let Some(items) = cs.items() else {
-            if cs.is_null() || !list_injected {
-                continue;
-            }
-            return Err(conflict(
-                spec_path.key(list),
-                format!("expected a list, found {}", cs.kind_name()),
-            ));
-        };
-        for (i, c) in items.iter().enumerate() {
-            let cpath = spec_path.key(list).index(i);
-            if list == "initContainers" && is_tool_init(c, main_record, opts) {
-                continue;
-            }
-            if c.entries().is_none() {
-                if !list_injected {
-                    continue;
-                }
-                return Err(conflict(
-                    cpath,
-                    format!("expected a mapping, found {}", c.kind_name()),
-                ));
-            }
-            if list != "ephemeralContainers" {
-                any_container = true;
-            }
-            let name = str_at(Some(c), &["name"]).unwrap_or("").to_owned();
-            let mut cp = ContainerPlan {
-                name: name.clone(),
-                path: if wanted.container_paths {
-                    cpath.to_string()
-                } else {
-                    String::new()
-                },
-                ..ContainerPlan::default()
-            };
-            let mut container_injected = list_injected;
-            if list_injected
-                && let Some(g) = opts
-                    .exclude_containers
-                    .iter()
-                    .find(|g| glob_match(g, &name))
-            {
-                plan.notes.push(note(
-                    Severity::Info,
-                    Some(cpath.clone()),
-                    format!("container {name:?} left alone: matches --exclude-container {g:?}"),
-                ));
-                container_injected = false;
-            }
-            let cx = ContainerCx {
-                c,
-                cpath: &cpath,
-                want: Want {
-                    mounts: if container_injected { list_mounts } else { &[] },
-                    env: if container_injected { env } else { &[] },
-                },
-                // The proxy alone leaves what a CA injection wrote to that run's options.
-                // Without a record, mounts of our volume are an earlier injection only
-                // when one of the tool's variables, its extra file or its hash shows it.
-                ours: (our_volume.is_some() || dangling)
-                    && opts.inject_ca
-                    && (hash_annotated(root, found)
-                        || variable_inside_mount(spec, opts)
-                        || extra_file_mounted(spec, opts)),
-                rec: owned.map(|_| owned_containers.get(name.as_str()).unwrap_or(&NO_RECORD)),
-                other_java: other_containers
-                    .get(name.as_str())
-                    .and_then(|r| r.java.as_deref()),
-                opts,
-            };
-            let injected = plan_container(&cx, &mut plan, &mut cp)?;
-            record.push_container(&name, injected);
-            if container_injected {
-                plan.containers.push(cp);
-            }
-        }
-    }
-    if !any_container && inject {
+    if !cx.plan_containers(&scan, &mut record, &mut plan)? && inject {
         plan.skipped = Some(Skip::NoContainers);
         plan.notes.push(note(
             Severity::Warning,
@@ -973,139 +756,536 @@ pub fn plan(
     if inject && !plan.containers.is_empty() {
         proxy_notes(opts, spec_path, &mut plan);
     }
-    let volume_items = volumes.and_then(Node::items).map_or(0, <[Node]>::len);
-    let mut replaced = false;
-    let mut removed_volumes = stale_volumes;
-    match our_volume.filter(|_| opts.inject_ca) {
-        Some((_, true)) if want_volume || chart_mounts => {}
-        // An earlier run's volume under another source: its source is replaced where it
-        // stands (the item's comments and place stay).
-        Some((i, false))
-            if want_volume
-                && let Some(item) = volumes.and_then(Node::items).and_then(|v| v.get(i))
-                && let (Some(entries), Val::Map(new)) = (item.entries(), volume_val(opts)) =>
-        {
-            let ipath = spec_path.key("volumes").index(i);
-            // The first old source key takes the new source where it stands; the others go.
-            let mut old: Vec<&str> = Vec::new();
-            for (k, _) in entries {
-                if let Some(k) = k.as_str().filter(|k| *k != "name" && !old.contains(k)) {
-                    old.push(k);
-                }
-            }
-            let mut new = new.into_iter().filter(|(k, _)| k != "name");
-            let first = new.next();
-            // The old key of the same name, if any, else the first.
-            let at = first
-                .as_ref()
-                .and_then(|(nk, _)| old.iter().position(|k| k == nk))
-                .unwrap_or(0);
-            for (_, k) in old.iter().enumerate().filter(|(j, _)| *j != at) {
-                plan.intents.push(Intent {
-                    path: ipath.clone(),
-                    op: Op::RemoveKey((*k).to_owned()),
-                });
-            }
-            let first = match (old.get(at), first) {
-                (Some(k), Some((nk, v))) => {
-                    plan.intents.push(Intent {
-                        path: ipath.clone(),
-                        op: Op::ReplaceEntry((*k).to_owned(), nk, v),
-                    });
-                    None
-                }
-                (None, first) => first,
-                (Some(k), None) => {
-                    plan.intents.push(Intent {
-                        path: ipath.clone(),
-                        op: Op::RemoveKey((*k).to_owned()),
-                    });
-                    None
-                }
-            };
-            for (k, v) in first.into_iter().chain(new) {
-                plan.intents.push(Intent {
-                    path: ipath.clone(),
-                    op: Op::AddKey(k, v),
-                });
-            }
-            replaced = true;
-        }
-        Some((i, _)) => removed_volumes.push(i),
-        None => {}
-    }
-    // Ours afterwards: added, rewritten to the current source, or an earlier run's.
-    // A volume the record lists stays ours while the chart's mounts use it too (they may
-    // have named it before any run added it): recorded again, so a re-run reads the same.
-    let recorded_before = owned.is_some_and(|r| r.volumes.contains(&opts.volume_name));
-    if want_volume
-        && (our_volume.is_none()
-            || our_volume_earlier
-            || replaced
-            || (recorded_before && our_volume.is_some()))
-    {
-        record.volumes.push(opts.volume_name.clone());
-    }
-    let mut new_volumes = if opts.inject_ca {
-        plan_merge(
-            spec,
-            spec_path,
-            opts,
-            want_volume,
-            owned,
-            &mut record,
-            &mut removed_volumes,
-            &mut plan,
-        )?
-    } else {
-        Vec::new()
-    };
-    if want_volume && !matches!(our_volume, Some((_, true))) {
-        plan.volume_added = true;
-        if !replaced {
-            new_volumes.insert(0, volume_val(opts));
-        }
-    }
-    removed_volumes.sort_unstable();
-    removed_volumes.dedup();
-    remove_items(
-        &mut plan.intents,
-        spec_path,
-        "volumes",
-        volumes,
-        &removed_volumes,
-        removed_volumes.len() == volume_items && new_volumes.is_empty(),
-    );
-    add_items(
-        &mut plan.intents,
-        spec_path,
-        "volumes",
-        volumes,
-        new_volumes,
-    );
-
-    // The annotations: the bundle hash (a run of the proxy alone leaves it), and the
-    // record of this run's injection, beside what the other kind of run recorded.
-    let hash = match (&opts.bundle_hash, want_volume) {
-        (Some(hash), true) => Some(Some(hash.as_str())),
-        _ if !opts.inject_ca => None,
-        _ => Some(None),
-    };
-    let mut new_marker = marker.clone().unwrap_or_default();
-    if opts.inject_ca {
-        new_marker.main = record;
-    } else {
-        new_marker.proxy_only = record;
-    }
-    let rendered = (!new_marker.is_empty()).then(|| new_marker.render());
-    let mut changes: Vec<(&str, Option<&str>)> = Vec::new();
-    if let Some(h) = hash {
-        plan.annotation_changed = annotation_at(root, found, wk::BUNDLE_HASH_ANNOTATION) != h;
-        changes.push((wk::BUNDLE_HASH_ANNOTATION, h));
-    }
-    changes.push((wk::INJECTED_ANNOTATION, rendered.as_deref()));
-    set_annotations(root, found, &changes, &mut plan);
+    cx.plan_volumes(want_volume, scan, &mut record, &mut plan)?;
+    cx.annotate(want_volume, record, &mut plan);
     Ok(plan)
+}
+
+/// Why the workload is left alone, if it is: the skip annotation, an exclusion, or a
+/// Windows pod.
+fn skip_of(root: &Node, found: &Found, opts: &Options, spec: &Node) -> Option<Skip> {
+    let obj = node_at(root, &found.object_path).unwrap_or(root);
+    if is_true(crate::object::annotation(obj, wk::SKIP_ANNOTATION)) {
+        Some(Skip::Annotation)
+    } else if let Some(why) = excluded(obj, found, opts) {
+        Some(Skip::Excluded(why))
+    } else {
+        windows(spec).map(Skip::Windows)
+    }
+}
+
+/// One PodSpec under planning, with what an earlier run recorded in it: what the steps of
+/// [`plan`] share.
+struct PodCx<'a, 'n> {
+    root: &'n Node,
+    found: &'a Found,
+    opts: &'a Options,
+    wanted: &'a Wanted,
+    /// The PodSpec (a mapping).
+    spec: &'n Node,
+    /// Whether the workload is injected (it is not excluded).
+    inject: bool,
+    /// What earlier runs recorded in the pod template.
+    marker: Option<&'a Marker>,
+    /// What the earlier CA injection recorded (its init containers are the tool's).
+    main_record: Option<&'a Record>,
+    /// What an earlier run of this kind (a CA injection, or the proxy alone) recorded: then
+    /// exactly that is taken out, and the shape-based recognition is only for the output of
+    /// versions that wrote none.
+    owned: Option<&'a Record>,
+    /// `owned`, by container.
+    owned_containers: HashMap<&'a str, ContainerRecord>,
+    /// What the other kind of pass recorded, by container: its part of a JAVA_TOOL_OPTIONS
+    /// this pass created stays where it is.
+    other_containers: HashMap<&'a str, ContainerRecord>,
+}
+
+/// What the pod's volumes hold of ours, read before the containers are planned.
+struct VolumeScan {
+    /// The volume with our name: its index, and whether it has our source. Ours when it has
+    /// our name and our source, or when it has the shape the tool writes (a name and a
+    /// ConfigMap name or Secret name, nothing else) and every mount of it is read-only:
+    /// then an earlier run under other options wrote it.
+    our: Option<(usize, bool)>,
+    /// Whether the volume named like ours is one an earlier run added (not the chart's),
+    /// to record as ours.
+    earlier: bool,
+    /// Volumes an earlier run recorded under another name (another --volume-name): removed,
+    /// unless a mount it did not record uses them.
+    stale: Vec<usize>,
+    /// Whether the pod mounts the volume named like ours where the tool did not: then the
+    /// volume is the chart's too, and stays as long as it reads our source.
+    chart_mounts: bool,
+    /// Whether the pod has mounts the tool writes of a volume named like ours that it lacks
+    /// (lost or renamed): an earlier run's, as a re-run reads them once the volume is
+    /// added back.
+    dangling: bool,
+}
+
+/// What the containers of one list of the PodSpec should get.
+struct ContainerList<'w> {
+    /// The mounts its containers should get.
+    mounts: &'w [WantMount],
+    /// Whether its containers are injected (the workload is, and the list is not skipped).
+    injected: bool,
+}
+
+impl<'a, 'n> PodCx<'a, 'n> {
+    /// The context for the PodSpec `spec`, with the earlier runs' `marker`.
+    fn new(
+        root: &'n Node,
+        found: &'a Found,
+        opts: &'a Options,
+        wanted: &'a Wanted,
+        spec: &'n Node,
+        inject: bool,
+        marker: Option<&'a Marker>,
+    ) -> Self {
+        // A run of the proxy alone owns only what such a run recorded, and keeps the rest. A
+        // part nothing was recorded in (a run of the proxy alone over the output of an older
+        // version) is recognised by its shape.
+        let main_record = marker.map(|m| &m.main).filter(|r| !r.is_empty());
+        let owned = if opts.inject_ca {
+            main_record
+        } else {
+            marker.map(|m| &m.proxy_only).filter(|r| !r.is_empty())
+        };
+        let other_containers = marker
+            .map(|m| {
+                if opts.inject_ca {
+                    &m.proxy_only
+                } else {
+                    &m.main
+                }
+            })
+            .map(Record::by_container)
+            .unwrap_or_default();
+        PodCx {
+            root,
+            found,
+            opts,
+            wanted,
+            spec,
+            inject,
+            marker,
+            main_record,
+            owned,
+            owned_containers: owned.map(Record::by_container).unwrap_or_default(),
+            other_containers,
+        }
+    }
+
+    /// Reads which volume is ours, which are an earlier run's under another name, and
+    /// whether the chart mounts our volume too.
+    fn scan_volumes(&self) -> Result<VolumeScan, Box<Finding>> {
+        let (spec, opts) = (self.spec, self.opts);
+        let volumes = spec.get("volumes");
+        let chart_mounts = match self.owned {
+            Some(rec) => unrecorded_mount_of(spec, rec, &self.owned_containers, &opts.volume_name),
+            None => mounts_of_volume(spec, opts).any(|(c, m)| !tool_mount(m, c, opts)),
+        };
+        let mut scan = VolumeScan {
+            our: None,
+            earlier: false,
+            stale: Vec::new(),
+            chart_mounts,
+            dangling: false,
+        };
+        if let Some(v) = volumes {
+            match v.items() {
+                Some(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        self.scan_volume(i, item, &mut scan)?;
+                    }
+                }
+                None if v.is_null() => {}
+                None => {
+                    return Err(conflict(
+                        self.found.spec_path.key("volumes"),
+                        format!("expected a list, found {}", v.kind_name()),
+                    ));
+                }
+            }
+        }
+        let named_volume = volumes
+            .and_then(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .any(|v| str_at(Some(v), &["name"]) == Some(opts.volume_name.as_str()));
+        scan.dangling = !named_volume
+            && !chart_mounts
+            && mounts_of_volume(spec, opts).any(|(c, m)| tool_mount(m, c, opts));
+        Ok(scan)
+    }
+
+    /// Reads the volume `item` (at index `i`) into `scan`.
+    fn scan_volume(
+        &self,
+        i: usize,
+        item: &Node,
+        scan: &mut VolumeScan,
+    ) -> Result<(), Box<Finding>> {
+        let (spec, opts, owned) = (self.spec, self.opts, self.owned);
+        let name = str_at(Some(item), &["name"]).unwrap_or("");
+        if let Some(rec) = owned.filter(|_| opts.inject_ca)
+            && name != opts.volume_name
+            && name != merge_source_volume(opts)
+            && rec.volumes.iter().any(|v| v == name)
+            && !unrecorded_mount_of(spec, rec, &self.owned_containers, name)
+        {
+            scan.stale.push(i);
+            return Ok(());
+        }
+        if name != opts.volume_name {
+            return Ok(());
+        }
+        let same = same_source(item, opts);
+        let earlier = match owned {
+            Some(rec) => rec.volumes.contains(&opts.volume_name) && !scan.chart_mounts,
+            None => {
+                tool_shaped_volume(item)
+                    && !scan.chart_mounts
+                    && (hash_annotated(self.root, self.found)
+                        || extra_file_mounted(spec, opts)
+                        || variable_inside_mount(spec, opts))
+                // A volume mounted nowhere is no sign of an earlier run: a
+                // chart writes one too, and whether another volume sits at
+                // our directory depends on this run's --mount-path, so
+                // taking it for ours would make what a re-run removes
+                // depend on the options of the run before.
+            }
+        };
+        scan.earlier = earlier;
+        if !(same || earlier) {
+            if !self.inject || !opts.inject_ca {
+                // The chart's own volume, in a workload left alone: no conflict.
+                return Ok(());
+            }
+            return Err(conflict(
+                self.found.spec_path.key("volumes").index(i),
+                format!(
+                    "the pod already has a different volume named {:?}; give ours another name with --volume-name (spec.volumeName)",
+                    opts.volume_name
+                ),
+            ));
+        }
+        scan.our = Some((i, same));
+        Ok(())
+    }
+
+    /// Plans every container (ephemeral ones in a bare Pod), recording what each holds of
+    /// this run's injection in `record`. Returns whether the pod has a container or init
+    /// container of the chart.
+    fn plan_containers(
+        &self,
+        scan: &VolumeScan,
+        record: &mut Record,
+        plan: &mut Plan,
+    ) -> Result<bool, Box<Finding>> {
+        let (opts, found) = (self.opts, self.found);
+        let mut lists = vec!["containers", "initContainers"];
+        if found.object.kind == "Pod" && found.object.group().is_empty() {
+            lists.push("ephemeralContainers");
+        }
+        // The proxy alone leaves what a CA injection wrote to that run's options. Without a
+        // record, mounts of our volume are an earlier injection only when one of the tool's
+        // variables, its extra file or its hash shows it.
+        let ours = (scan.our.is_some() || scan.dangling)
+            && opts.inject_ca
+            && (hash_annotated(self.root, found)
+                || variable_inside_mount(self.spec, opts)
+                || extra_file_mounted(self.spec, opts));
+        let mut any_container = false;
+        for key in lists {
+            let list = ContainerList {
+                mounts: if key == "ephemeralContainers" {
+                    &self.wanted.dir_mounts
+                } else {
+                    &self.wanted.mounts
+                },
+                injected: self.inject && !(key == "initContainers" && opts.skip_init_containers),
+            };
+            let Some(cs) = self.spec.get(key) else {
+                continue;
+            };
+            let Some(items) = cs.items() else {
+                if cs.is_null() || !list.injected {
+                    continue;
+                }
+                return Err(conflict(
+                    found.spec_path.key(key),
+                    format!("expected a list, found {}", cs.kind_name()),
+                ));
+            };
+            for (i, c) in items.iter().enumerate() {
+                if key == "initContainers" && is_tool_init(c, self.main_record, opts) {
+                    continue;
+                }
+                let cpath = found.spec_path.key(key).index(i);
+                if c.entries().is_none() {
+                    if !list.injected {
+                        continue;
+                    }
+                    return Err(conflict(
+                        cpath,
+                        format!("expected a mapping, found {}", c.kind_name()),
+                    ));
+                }
+                if key != "ephemeralContainers" {
+                    any_container = true;
+                }
+                self.plan_one_container(&list, c, cpath, ours, record, plan)?;
+            }
+        }
+        Ok(any_container)
+    }
+
+    /// Plans the container `c` at `cpath` of `list`, unless --exclude-container leaves it
+    /// alone (then it is only cleaned of an earlier injection).
+    fn plan_one_container(
+        &self,
+        list: &ContainerList<'_>,
+        c: &'n Node,
+        cpath: Path,
+        ours: bool,
+        record: &mut Record,
+        plan: &mut Plan,
+    ) -> Result<(), Box<Finding>> {
+        let opts = self.opts;
+        let name = str_at(Some(c), &["name"]).unwrap_or("").to_owned();
+        let mut cp = ContainerPlan {
+            name: name.clone(),
+            path: if self.wanted.container_paths {
+                cpath.to_string()
+            } else {
+                String::new()
+            },
+            ..ContainerPlan::default()
+        };
+        let mut container_injected = list.injected;
+        if list.injected
+            && let Some(g) = opts
+                .exclude_containers
+                .iter()
+                .find(|g| glob_match(g, &name))
+        {
+            plan.notes.push(note(
+                Severity::Info,
+                Some(cpath.clone()),
+                format!("container {name:?} left alone: matches --exclude-container {g:?}"),
+            ));
+            container_injected = false;
+        }
+        let cx = ContainerCx {
+            c,
+            cpath: &cpath,
+            want: Want {
+                mounts: if container_injected { list.mounts } else { &[] },
+                env: if container_injected {
+                    &self.wanted.env
+                } else {
+                    &[]
+                },
+            },
+            ours,
+            rec: self.owned.map(|_| {
+                self.owned_containers
+                    .get(name.as_str())
+                    .unwrap_or(&NO_RECORD)
+            }),
+            other_java: self
+                .other_containers
+                .get(name.as_str())
+                .and_then(|r| r.java.as_deref()),
+            opts,
+        };
+        let injected = plan_container(&cx, plan, &mut cp)?;
+        record.push_container(&name, injected);
+        if container_injected {
+            plan.containers.push(cp);
+        }
+        Ok(())
+    }
+
+    /// Plans the volumes: ours added, rewritten to the current source, kept or taken out,
+    /// the start-up merge's, and the stale ones of earlier runs removed; records ours in
+    /// `record`.
+    fn plan_volumes(
+        &self,
+        want_volume: bool,
+        mut scan: VolumeScan,
+        record: &mut Record,
+        plan: &mut Plan,
+    ) -> Result<(), Box<Finding>> {
+        let (opts, spec_path) = (self.opts, &self.found.spec_path);
+        let volumes = self.spec.get("volumes");
+        let volume_items = volumes.and_then(Node::items).map_or(0, <[Node]>::len);
+        let mut removed_volumes = std::mem::take(&mut scan.stale);
+        let replaced = self.settle_our_volume(want_volume, &scan, &mut removed_volumes, plan);
+        // Ours afterwards: added, rewritten to the current source, or an earlier run's.
+        // A volume the record lists stays ours while the chart's mounts use it too (they may
+        // have named it before any run added it): recorded again, so a re-run reads the same.
+        let recorded_before = self
+            .owned
+            .is_some_and(|r| r.volumes.contains(&opts.volume_name));
+        if want_volume
+            && (scan.our.is_none()
+                || scan.earlier
+                || replaced
+                || (recorded_before && scan.our.is_some()))
+        {
+            record.volumes.push(opts.volume_name.clone());
+        }
+        let mut new_volumes = if opts.inject_ca {
+            plan_merge(
+                self.spec,
+                spec_path,
+                opts,
+                want_volume,
+                self.owned,
+                record,
+                &mut removed_volumes,
+                plan,
+            )?
+        } else {
+            Vec::new()
+        };
+        if want_volume && !matches!(scan.our, Some((_, true))) {
+            plan.volume_added = true;
+            if !replaced {
+                new_volumes.insert(0, volume_val(opts));
+            }
+        }
+        removed_volumes.sort_unstable();
+        removed_volumes.dedup();
+        remove_items(
+            &mut plan.intents,
+            spec_path,
+            "volumes",
+            volumes,
+            &removed_volumes,
+            removed_volumes.len() == volume_items && new_volumes.is_empty(),
+        );
+        add_items(
+            &mut plan.intents,
+            spec_path,
+            "volumes",
+            volumes,
+            new_volumes,
+        );
+        Ok(())
+    }
+
+    /// What becomes of the volume named like ours: kept, its source rewritten in place
+    /// (returns true), or taken out (its index pushed to `removed`).
+    fn settle_our_volume(
+        &self,
+        want_volume: bool,
+        scan: &VolumeScan,
+        removed: &mut Vec<usize>,
+        plan: &mut Plan,
+    ) -> bool {
+        let opts = self.opts;
+        let volumes = self.spec.get("volumes");
+        match scan.our.filter(|_| opts.inject_ca) {
+            Some((_, true)) if want_volume || scan.chart_mounts => false,
+            // An earlier run's volume under another source: its source is replaced where it
+            // stands (the item's comments and place stay).
+            Some((i, false))
+                if want_volume
+                    && let Some(item) = volumes.and_then(Node::items).and_then(|v| v.get(i))
+                    && let (Some(entries), Val::Map(new)) = (item.entries(), volume_val(opts)) =>
+            {
+                let ipath = self.found.spec_path.key("volumes").index(i);
+                replace_source(&ipath, entries, new, plan);
+                true
+            }
+            Some((i, _)) => {
+                removed.push(i);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Plans the annotations: the bundle hash (a run of the proxy alone leaves it), and the
+    /// record of this run's injection, beside what the other kind of run recorded.
+    fn annotate(&self, want_volume: bool, record: Record, plan: &mut Plan) {
+        let opts = self.opts;
+        let hash = match (&opts.bundle_hash, want_volume) {
+            (Some(hash), true) => Some(Some(hash.as_str())),
+            _ if !opts.inject_ca => None,
+            _ => Some(None),
+        };
+        let mut new_marker = self.marker.cloned().unwrap_or_default();
+        if opts.inject_ca {
+            new_marker.main = record;
+        } else {
+            new_marker.proxy_only = record;
+        }
+        let rendered = (!new_marker.is_empty()).then(|| new_marker.render());
+        let mut changes: Vec<(&str, Option<&str>)> = Vec::new();
+        if let Some(h) = hash {
+            plan.annotation_changed =
+                annotation_at(self.root, self.found, wk::BUNDLE_HASH_ANNOTATION) != h;
+            changes.push((wk::BUNDLE_HASH_ANNOTATION, h));
+        }
+        changes.push((wk::INJECTED_ANNOTATION, rendered.as_deref()));
+        set_annotations(self.root, self.found, &changes, plan);
+    }
+}
+
+/// Replaces the source of the volume at `ipath` (its keys `entries`) with the source in
+/// `new` where it stands: the first old source key takes the new source (the old key of the
+/// same name, if any), the others go.
+fn replace_source(
+    ipath: &Path,
+    entries: &[(Node, Node)],
+    new: Vec<(String, Val)>,
+    plan: &mut Plan,
+) {
+    let mut old: Vec<&str> = Vec::new();
+    for (k, _) in entries {
+        if let Some(k) = k.as_str().filter(|k| *k != "name" && !old.contains(k)) {
+            old.push(k);
+        }
+    }
+    let mut new = new.into_iter().filter(|(k, _)| k != "name");
+    let first = new.next();
+    // The old key of the same name, if any, else the first.
+    let at = first
+        .as_ref()
+        .and_then(|(nk, _)| old.iter().position(|k| k == nk))
+        .unwrap_or(0);
+    for (_, k) in old.iter().enumerate().filter(|(j, _)| *j != at) {
+        plan.intents.push(Intent {
+            path: ipath.clone(),
+            op: Op::RemoveKey((*k).to_owned()),
+        });
+    }
+    let first = match (old.get(at), first) {
+        (Some(k), Some((nk, v))) => {
+            plan.intents.push(Intent {
+                path: ipath.clone(),
+                op: Op::ReplaceEntry((*k).to_owned(), nk, v),
+            });
+            None
+        }
+        (None, first) => first,
+        (Some(k), None) => {
+            plan.intents.push(Intent {
+                path: ipath.clone(),
+                op: Op::RemoveKey((*k).to_owned()),
+            });
+            None
+        }
+    };
+    for (k, v) in first.into_iter().chain(new) {
+        plan.intents.push(Intent {
+            path: ipath.clone(),
+            op: Op::AddKey(k, v),
+        });
+    }
 }
 
 /// The value of the pod template's annotation `key`, if it is a string.
