@@ -1137,16 +1137,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
             record.volumes.push(opts.volume_name.clone());
         }
         let mut new_volumes = if opts.inject_ca {
-            plan_merge(
-                self.spec,
-                spec_path,
-                opts,
-                want_volume,
-                self.owned,
-                record,
-                &mut removed_volumes,
-                plan,
-            )?
+            self.plan_merge(want_volume, record, &mut removed_volumes, plan)?
         } else {
             Vec::new()
         };
@@ -2728,57 +2719,71 @@ fn node_is(n: &Node, v: &Val) -> bool {
     }
 }
 
-/// Plans the merge init container, its source volume and the image pull secret (or takes
-/// out what an earlier run with the merge wrote, when the current one has none): what an
-/// earlier run recorded in `owned`, or without a record what has the merge's shape. Records
-/// what the tool owns afterwards in `record`, and the indices of volumes to remove in
-/// `removed_volumes`. Returns the volumes to add.
-#[allow(clippy::too_many_arguments)]
-fn plan_merge(
-    spec: &Node,
-    spec_path: &Path,
-    opts: &Options,
-    want_volume: bool,
-    owned: Option<&Record>,
-    record: &mut Record,
-    removed_volumes: &mut Vec<usize>,
-    plan: &mut Plan,
-) -> Result<Vec<Val>, Box<Finding>> {
-    let merge = opts.merge.as_ref().filter(|_| want_volume);
-    let mut add = Vec::new();
+impl PodCx<'_, '_> {
+    /// Plans the merge init container, its source volume and the image pull secret (or
+    /// takes out what an earlier run with the merge wrote, when the current one has none):
+    /// what an earlier run recorded in `owned`, or without a record what has the merge's
+    /// shape. Records what the tool owns afterwards in `record`, and the indices of volumes
+    /// to remove in `removed_volumes`. Returns the volumes to add.
+    fn plan_merge(
+        &self,
+        want_volume: bool,
+        record: &mut Record,
+        removed_volumes: &mut Vec<usize>,
+        plan: &mut Plan,
+    ) -> Result<Vec<Val>, Box<Finding>> {
+        let merge = self.opts.merge.as_ref().filter(|_| want_volume);
+        self.plan_merge_container(merge, record, plan)?;
+        let add = self
+            .plan_merge_source(merge, record, removed_volumes, plan)?
+            .into_iter()
+            .collect();
+        self.plan_pull_secret(merge, record, plan);
+        Ok(add)
+    }
 
-    // The init container: first of all.
-    let inits = spec.get("initContainers");
-    let items = inits.and_then(Node::items).unwrap_or(&[]);
-    let name = merge_container_name(opts);
-    let ours: Vec<usize> = items
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| is_tool_init(c, owned, opts))
-        .map(|(i, _)| i)
-        .collect();
-    if merge.is_some()
-        && let Some(i) = items.iter().enumerate().position(|(i, c)| {
-            str_at(Some(c), &["name"]) == Some(name.as_str()) && !ours.contains(&i)
-        })
-    {
-        return Err(conflict(
-            spec_path.key("initContainers").index(i),
-            format!(
-                "the pod already has an init container named {name:?}; give our volume (and so the merge init container) another name with --volume-name (spec.volumeName)"
-            ),
-        ));
-    }
-    let want = merge.map(|m| merge_container_val(opts, m));
-    if want.is_some() {
-        record.init_containers.push(name.clone());
-    }
-    let in_place = match (&want, ours.as_slice()) {
-        (Some(w), [0]) => items.first().is_some_and(|c| node_is(c, w)),
-        (None, []) => true,
-        _ => false,
-    };
-    if !in_place {
+    /// Plans the merge init container: first of all when `merge` asks for it, else an
+    /// earlier run's taken out.
+    fn plan_merge_container(
+        &self,
+        merge: Option<&crate::config::MergeAtStart>,
+        record: &mut Record,
+        plan: &mut Plan,
+    ) -> Result<(), Box<Finding>> {
+        let (spec_path, opts, owned) = (&self.found.spec_path, self.opts, self.owned);
+        let inits = self.spec.get("initContainers");
+        let items = inits.and_then(Node::items).unwrap_or(&[]);
+        let name = merge_container_name(opts);
+        let ours: Vec<usize> = items
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| is_tool_init(c, owned, opts))
+            .map(|(i, _)| i)
+            .collect();
+        if merge.is_some()
+            && let Some(i) = items.iter().enumerate().position(|(i, c)| {
+                str_at(Some(c), &["name"]) == Some(name.as_str()) && !ours.contains(&i)
+            })
+        {
+            return Err(conflict(
+                spec_path.key("initContainers").index(i),
+                format!(
+                    "the pod already has an init container named {name:?}; give our volume (and so the merge init container) another name with --volume-name (spec.volumeName)"
+                ),
+            ));
+        }
+        let want = merge.map(|m| merge_container_val(opts, m));
+        if want.is_some() {
+            record.init_containers.push(name.clone());
+        }
+        let in_place = match (&want, ours.as_slice()) {
+            (Some(w), [0]) => items.first().is_some_and(|c| node_is(c, w)),
+            (None, []) => true,
+            _ => false,
+        };
+        if in_place {
+            return Ok(());
+        }
         plan.merge_changes.push(match (&want, ours.is_empty()) {
             (Some(_), true) => format!("the init container {name:?} is missing"),
             (Some(_), false) => format!("the init container {name:?} is stale or not first"),
@@ -2810,102 +2815,135 @@ fn plan_merge(
                 ),
             }
         }
+        Ok(())
     }
 
-    // The source volume.
-    let volumes = spec.get("volumes").and_then(Node::items).unwrap_or(&[]);
-    let source_name = merge_source_volume(opts);
-    let want_source = merge.map(|_| source_volume_val(opts, &source_name));
-    let mut found_same = false;
-    for (i, v) in volumes.iter().enumerate() {
-        if str_at(Some(v), &["name"]) != Some(source_name.as_str()) {
-            continue;
+    /// Plans the merge's source volume: an earlier run's that is stale or no longer wanted
+    /// is taken out (its index pushed to `removed_volumes`). Returns it when it is to be
+    /// added.
+    fn plan_merge_source(
+        &self,
+        merge: Option<&crate::config::MergeAtStart>,
+        record: &mut Record,
+        removed_volumes: &mut Vec<usize>,
+        plan: &mut Plan,
+    ) -> Result<Option<Val>, Box<Finding>> {
+        let (opts, owned) = (self.opts, self.owned);
+        let volumes = self
+            .spec
+            .get("volumes")
+            .and_then(Node::items)
+            .unwrap_or(&[]);
+        let source_name = merge_source_volume(opts);
+        let want_source = merge.map(|_| source_volume_val(opts, &source_name));
+        let mut found_same = false;
+        for (i, v) in volumes.iter().enumerate() {
+            if str_at(Some(v), &["name"]) != Some(source_name.as_str()) {
+                continue;
+            }
+            let recorded = owned.map(|r| r.volumes.contains(&source_name));
+            if let Some(w) = &want_source
+                && node_is(v, w)
+                && recorded != Some(false)
+            {
+                found_same = true;
+                continue;
+            }
+            // Ours when an earlier run recorded it; without a record, when it has the tool's
+            // shape and no container but our merge init container mounts it.
+            if recorded.unwrap_or_else(|| tool_shaped_volume(v))
+                && !self.mounted_elsewhere(&source_name)
+            {
+                plan.merge_changes
+                    .push(format!("the volume {source_name:?} is stale or left"));
+                removed_volumes.push(i);
+            } else if merge.is_some() {
+                return Err(conflict(
+                    self.found.spec_path.key("volumes").index(i),
+                    format!(
+                        "the pod already has a volume named {source_name:?}, which the start-up merge needs for its source; give our volume another name with --volume-name (spec.volumeName)"
+                    ),
+                ));
+            }
         }
-        let recorded = owned.map(|r| r.volumes.contains(&source_name));
-        if let Some(w) = &want_source
-            && node_is(v, w)
-            && recorded != Some(false)
-        {
-            found_same = true;
-            continue;
+        if want_source.is_some() {
+            record.volumes.push(source_name.clone());
         }
-        // Ours when an earlier run recorded it; without a record, when it has the tool's
-        // shape and no container but our merge init container mounts it.
-        let used_elsewhere = ["containers", "initContainers", "ephemeralContainers"]
+        match (want_source, found_same) {
+            (Some(w), false) => {
+                plan.merge_changes
+                    .push(format!("the volume {source_name:?} is missing"));
+                Ok(Some(w))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether a container other than the tool's init containers mounts the volume `name`.
+    fn mounted_elsewhere(&self, name: &str) -> bool {
+        ["containers", "initContainers", "ephemeralContainers"]
             .iter()
-            .filter_map(|l| spec.get(l).and_then(Node::items))
+            .filter_map(|l| self.spec.get(l).and_then(Node::items))
             .flatten()
-            .filter(|c| !is_tool_init(c, owned, opts))
+            .filter(|c| !is_tool_init(c, self.owned, self.opts))
             .filter_map(|c| c.get("volumeMounts").and_then(Node::items))
             .flatten()
-            .any(|m| str_at(Some(m), &["name"]) == Some(source_name.as_str()));
-        if recorded.unwrap_or_else(|| tool_shaped_volume(v)) && !used_elsewhere {
-            plan.merge_changes
-                .push(format!("the volume {source_name:?} is stale or left"));
-            removed_volumes.push(i);
-        } else if merge.is_some() {
-            return Err(conflict(
-                spec_path.key("volumes").index(i),
-                format!(
-                    "the pod already has a volume named {source_name:?}, which the start-up merge needs for its source; give our volume another name with --volume-name (spec.volumeName)"
-                ),
-            ));
-        }
-    }
-    if want_source.is_some() {
-        record.volumes.push(source_name.clone());
-    }
-    if let (Some(w), false) = (want_source, found_same) {
-        plan.merge_changes
-            .push(format!("the volume {source_name:?} is missing"));
-        add.push(w);
+            .any(|m| str_at(Some(m), &["name"]) == Some(name))
     }
 
-    // The image pull secret, once; an earlier run's that is no longer wanted goes.
-    let wanted_secret = merge.and_then(|m| m.pull_secret.as_deref());
-    let existing = spec.get("imagePullSecrets");
-    let secrets = existing.and_then(Node::items).unwrap_or(&[]);
-    let recorded = |s: &str| owned.is_some_and(|r| r.pull_secrets.iter().any(|p| p == s));
-    let stale: Vec<usize> = secrets
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| {
-            str_at(Some(s), &["name"]).is_some_and(|n| recorded(n) && Some(n) != wanted_secret)
-        })
-        .map(|(i, _)| i)
-        .collect();
-    if !stale.is_empty() {
-        plan.merge_changes
-            .push("imagePullSecrets holds an earlier run's secret".to_owned());
-    }
-    let mut added = Vec::new();
-    if let Some(secret) = wanted_secret {
-        let has = secrets
+    /// Plans the image pull secret of the merge, once; an earlier run's that is no longer
+    /// wanted goes.
+    fn plan_pull_secret(
+        &self,
+        merge: Option<&crate::config::MergeAtStart>,
+        record: &mut Record,
+        plan: &mut Plan,
+    ) {
+        let (spec_path, owned) = (&self.found.spec_path, self.owned);
+        let wanted_secret = merge.and_then(|m| m.pull_secret.as_deref());
+        let existing = self.spec.get("imagePullSecrets");
+        let secrets = existing.and_then(Node::items).unwrap_or(&[]);
+        let recorded = |s: &str| owned.is_some_and(|r| r.pull_secrets.iter().any(|p| p == s));
+        let stale: Vec<usize> = secrets
             .iter()
-            .any(|s| str_at(Some(s), &["name"]) == Some(secret));
-        if !has {
+            .enumerate()
+            .filter(|(_, s)| {
+                str_at(Some(s), &["name"]).is_some_and(|n| recorded(n) && Some(n) != wanted_secret)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if !stale.is_empty() {
             plan.merge_changes
-                .push(format!("imagePullSecrets lacks {secret:?}"));
-            added.push(Val::map([("name", Val::str(secret))]));
+                .push("imagePullSecrets holds an earlier run's secret".to_owned());
         }
-        if !has || recorded(secret) {
-            record.pull_secrets.push(secret.to_owned());
+        let mut added = Vec::new();
+        if let Some(secret) = wanted_secret {
+            let has = secrets
+                .iter()
+                .any(|s| str_at(Some(s), &["name"]) == Some(secret));
+            if !has {
+                plan.merge_changes
+                    .push(format!("imagePullSecrets lacks {secret:?}"));
+                added.push(Val::map([("name", Val::str(secret))]));
+            }
+            if !has || recorded(secret) {
+                record.pull_secrets.push(secret.to_owned());
+            }
         }
+        remove_items(
+            &mut plan.intents,
+            spec_path,
+            "imagePullSecrets",
+            existing,
+            &stale,
+            stale.len() == secrets.len() && added.is_empty(),
+        );
+        add_items(
+            &mut plan.intents,
+            spec_path,
+            "imagePullSecrets",
+            existing,
+            added,
+        );
     }
-    remove_items(
-        &mut plan.intents,
-        spec_path,
-        "imagePullSecrets",
-        existing,
-        &stale,
-        stale.len() == secrets.len() && added.is_empty(),
-    );
-    add_items(
-        &mut plan.intents,
-        spec_path,
-        "imagePullSecrets",
-        existing,
-        added,
-    );
-    Ok(add)
 }
