@@ -2561,50 +2561,64 @@ fn set_annotations(root: &Node, found: &Found, changes: &[(&str, Option<&str>)],
             });
         }
         (Some(m), Some(a)) if a.entries().is_some() => {
-            let removed = |k: &str| changes.iter().any(|(c, v)| *c == k && v.is_none());
-            let alone = |n: &Node, k: &str| {
-                n.entries()
-                    .is_some_and(|es| es.iter().all(|(ek, _)| ek.as_str() == Some(k)))
-            };
-            let emptied = sets.is_empty()
-                && a.entries().is_some_and(|es| {
-                    !es.is_empty() && es.iter().all(|(k, _)| k.as_str().is_some_and(removed))
-                });
-            if emptied {
-                if alone(m, "annotations") && found.meta_path != found.object_path.key("metadata") {
-                    plan.intents.push(Intent {
-                        path: template_path,
-                        op: Op::RemoveKey("metadata".into()),
-                    });
-                } else {
-                    plan.intents.push(Intent {
-                        path: meta_path.clone(),
-                        op: Op::RemoveKey("annotations".into()),
-                    });
-                }
-                return;
-            }
-            for (key, value) in changes {
-                let path = meta_path.key("annotations");
-                match (a.get(key), value) {
-                    (Some(n), Some(v)) if n.as_str() == Some(*v) => {}
-                    (Some(_), Some(v)) => plan.intents.push(Intent {
-                        path: path.key(key),
-                        op: Op::Replace(Val::str(*v)),
-                    }),
-                    (None, Some(v)) => plan.intents.push(Intent {
-                        path,
-                        op: Op::AddKey((*key).to_owned(), Val::str(*v)),
-                    }),
-                    (Some(_), None) => plan.intents.push(Intent {
-                        path,
-                        op: Op::RemoveKey((*key).to_owned()),
-                    }),
-                    (None, None) => {}
-                }
+            if sets.is_empty() && emptied_by(a, changes) {
+                plan.intents
+                    .push(remove_annotations(found, m, template_path));
+            } else {
+                edit_annotations(meta_path, a, changes, plan);
             }
         }
         _ => {}
+    }
+}
+
+/// Whether `changes` remove every annotation of the (non-empty) mapping `a`.
+fn emptied_by(a: &Node, changes: &[(&str, Option<&str>)]) -> bool {
+    let removed = |k: &str| changes.iter().any(|(c, v)| *c == k && v.is_none());
+    a.entries()
+        .is_some_and(|es| !es.is_empty() && es.iter().all(|(k, _)| k.as_str().is_some_and(removed)))
+}
+
+/// Removes the pod template's `annotations` of the metadata `m`, or its whole `metadata`
+/// (at `template_path`) when nothing else is in it and it is not the object's own.
+fn remove_annotations(found: &Found, m: &Node, template_path: Path) -> Intent {
+    let alone = m
+        .entries()
+        .is_some_and(|es| es.iter().all(|(ek, _)| ek.as_str() == Some("annotations")));
+    if alone && found.meta_path != found.object_path.key("metadata") {
+        Intent {
+            path: template_path,
+            op: Op::RemoveKey("metadata".into()),
+        }
+    } else {
+        Intent {
+            path: found.meta_path.clone(),
+            op: Op::RemoveKey("annotations".into()),
+        }
+    }
+}
+
+/// Applies `changes` to the annotations mapping `a` of the metadata at `meta_path`, key by
+/// key: replaced, added or removed where they differ.
+fn edit_annotations(meta_path: &Path, a: &Node, changes: &[(&str, Option<&str>)], plan: &mut Plan) {
+    for (key, value) in changes {
+        let path = meta_path.key("annotations");
+        match (a.get(key), value) {
+            (Some(n), Some(v)) if n.as_str() == Some(*v) => {}
+            (Some(_), Some(v)) => plan.intents.push(Intent {
+                path: path.key(key),
+                op: Op::Replace(Val::str(*v)),
+            }),
+            (None, Some(v)) => plan.intents.push(Intent {
+                path,
+                op: Op::AddKey((*key).to_owned(), Val::str(*v)),
+            }),
+            (Some(_), None) => plan.intents.push(Intent {
+                path,
+                op: Op::RemoveKey((*key).to_owned()),
+            }),
+            (None, None) => {}
+        }
     }
 }
 
