@@ -53,6 +53,13 @@ command line replaces a source of any type from the environment or the file.";
 
 /// The whole command, with the environment variables each option reads (shown in
 /// `--help`; clap reads them from the process when parsing with it).
+///
+/// # Examples
+/// ```
+/// let help = trust_inject::command().render_long_help().to_string();
+/// assert!(help.contains("--configmap <NAME>") && help.contains("TRUST_INJECT_CONFIGMAP"));
+/// assert!(help.contains("Exit codes:"));
+/// ```
 #[must_use]
 pub fn command() -> Command {
     command_with(true)
@@ -248,12 +255,28 @@ fn bool_word(v: &str) -> Option<bool> {
     }
 }
 
-/// The process environment, as [`resolve`] reads it.
+/// The process environment, as [`resolve`] reads it: taken from the process by the
+/// binary, built from pairs by tests.
+///
+/// # Examples
+/// ```
+/// use trust_inject::{Env, Options, resolve};
+/// let env: Env = [("TRUST_INJECT_CONFIGMAP", "corp-ca")].into_iter().collect();
+/// let inv = resolve(&["trust-inject".into()], &env, &mut |_| unreachable!()).expect("valid");
+/// let opts = Options::from_settings(&inv.settings).expect("valid");
+/// assert_eq!(opts.source.name, "corp-ca");
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Env(BTreeMap<OsString, OsString>);
 
 impl Env {
     /// The environment of this process.
+    ///
+    /// # Examples
+    /// ```
+    /// let copied: trust_inject::Env = std::env::vars_os().collect();
+    /// assert_eq!(trust_inject::Env::from_process(), copied);
+    /// ```
     #[must_use]
     pub fn from_process() -> Env {
         Env(std::env::vars_os().collect())
@@ -261,13 +284,13 @@ impl Env {
 
     /// A variable's value, whatever its bytes.
     #[must_use]
-    pub fn get(&self, name: &str) -> Option<&OsStr> {
+    pub(crate) fn get(&self, name: &str) -> Option<&OsStr> {
         self.0.get(OsStr::new(name)).map(OsString::as_os_str)
     }
 
     /// A variable's value when it is set and UTF-8 (as [`std::env::var`]).
     #[must_use]
-    pub fn var(&self, name: &str) -> Option<&str> {
+    pub(crate) fn var(&self, name: &str) -> Option<&str> {
         self.get(name).and_then(OsStr::to_str)
     }
 }
@@ -282,6 +305,18 @@ impl<K: Into<OsString>, V: Into<OsString>> FromIterator<(K, V)> for Env {
 }
 
 /// What the run does.
+///
+/// # Examples
+/// ```
+/// use trust_inject::{Action, Env, resolve};
+/// let action = |argv: &[&str]| {
+///     let argv: Vec<std::ffi::OsString> = argv.iter().map(Into::into).collect();
+///     resolve(&argv, &Env::default(), &mut |_| unreachable!()).expect("valid").action
+/// };
+/// assert_eq!(action(&["trust-inject", "--configmap", "corp-ca"]), Action::Inject);
+/// assert_eq!(action(&["trust-inject", "check", "--configmap", "corp-ca"]), Action::Check);
+/// assert_eq!(action(&["trust-inject", "man"]), Action::Man);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Inject and write the manifests.
@@ -298,6 +333,17 @@ pub enum Action {
 }
 
 /// Everything a run needs to know before it reads its input: what [`resolve`] returns.
+///
+/// # Examples
+/// ```
+/// use trust_inject::{Env, resolve};
+/// let argv = ["trust-inject", "--configmap", "corp-ca", "-o", "out.yaml", "a.yaml", "b.yaml"];
+/// let argv: Vec<std::ffi::OsString> = argv.iter().map(Into::into).collect();
+/// let inv = resolve(&argv, &Env::default(), &mut |_| unreachable!()).expect("valid");
+/// assert_eq!(inv.files, ["a.yaml", "b.yaml"]);
+/// assert_eq!(inv.output.as_deref(), Some("out.yaml".as_ref()));
+/// assert!(!inv.diff && !inv.quiet && inv.error_log.is_none());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invocation {
     /// What the run does.
@@ -351,6 +397,22 @@ impl Invocation {
 }
 
 /// Why [`resolve`] stopped.
+///
+/// # Examples
+/// ```
+/// use trust_inject::{Env, Exit, Stop, resolve};
+/// let stop = |argv: &[&str]| {
+///     let argv: Vec<std::ffi::OsString> = argv.iter().map(Into::into).collect();
+///     let missing = |_: &std::path::Path| Err(std::io::ErrorKind::NotFound.into());
+///     resolve(&argv, &Env::default(), &mut { missing }).expect_err("stops")
+/// };
+/// assert!(matches!(stop(&["trust-inject", "--help"]), Stop::Clap(_)));
+/// assert!(matches!(stop(&["trust-inject", "--no-such-flag"]), Stop::Clap(_)));
+/// let Stop::Failed { error, .. } = stop(&["trust-inject", "--config", "absent.yaml"]) else {
+///     panic!("a missing config file is an error");
+/// };
+/// assert_eq!(error.exit(), Exit::BadConfig);
+/// ```
 #[derive(Debug)]
 pub enum Stop {
     /// Help, the version, or a usage error, as clap renders it (print it; exit 0 for help
@@ -375,7 +437,7 @@ pub enum Stop {
 ///
 /// # Examples
 /// ```
-/// use trust_inject::cli::{Action, Env, resolve};
+/// use trust_inject::{Action, Env, resolve};
 /// let argv = ["trust-inject", "--secret", "corp-ca"].map(Into::into);
 /// let env: Env = [("TRUST_INJECT_VOLUME_NAME", "corp")].into_iter().collect();
 /// let inv = resolve(&argv, &env, &mut |_| unreachable!("no config file")).expect("valid");

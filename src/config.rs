@@ -730,17 +730,16 @@ pub enum Setting {
 ///
 /// # Examples
 /// ```
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use trust_inject::{Options, Settings};
-/// let doc = "apiVersion: trust-inject.dev/v1alpha1\nkind: TrustInjection\nspec:\n  source:\n    configMap:\n      name: corp-ca\n";
-/// let s = trust_inject::config::settings_from_text(doc)
-///     .map_err(|e| e.to_string())?;
-/// let opts = Options::from_settings(&s.overlay(Settings::default())).map_err(|e| e.to_string())?;
-/// assert_eq!(opts.source.name, "corp-ca");
-/// # Ok(()) }
+/// let file = Settings::from_flat([("configmap", "corp-ca"), ("volume-name", "corp")], "config")?;
+/// let flags = Settings::from_flat([("secret", "other-ca")], "flags")?;
+/// let opts = Options::from_settings(&file.overlay(flags))?;
+/// // The bundle source counts as one option: the Secret replaces the ConfigMap.
+/// assert_eq!((opts.source.name.as_str(), opts.volume_name.as_str()), ("other-ca", "corp"));
+/// # Ok::<(), trust_inject::ConfigErrors>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Settings(pub BTreeMap<Opt, Setting>);
+pub struct Settings(pub(crate) BTreeMap<Opt, Setting>);
 
 /// The options that name the bundle source. They count as one: a layer that names a source
 /// replaces the source of the layers below, whatever its type (`--secret` on the command line
@@ -756,9 +755,22 @@ pub const SOURCE_OPTS: &[Opt] = &[
 
 impl Settings {
     /// Lays `over` on top of `self`: each option `over` sets wins, and the bundle source
-    /// ([`SOURCE_OPTS`]) is replaced as a whole when `over` names one. An empty source
+    /// (`configmap`, `secret`, `ca-file`, `cluster-trust-bundle`, `signer-name`) is
+    /// replaced as a whole when `over` names one. An empty source
     /// value (`TRUST_INJECT_SECRET=`, an Argo CD parameter declared without a value) names
     /// nothing and is left out.
+    ///
+    /// # Examples
+    /// ```
+    /// use trust_inject::{Options, Settings};
+    /// let file = Settings::from_flat([("secret", "corp-ca"), ("volume-name", "corp")], "file")?;
+    /// let env = Settings::from_flat([("secret", ""), ("mount-path", "/certs")], "env")?;
+    /// let opts = Options::from_settings(&file.overlay(env))?;
+    /// // The empty secret names nothing: the file's source stays.
+    /// assert_eq!(opts.source.name, "corp-ca");
+    /// assert_eq!((opts.volume_name.as_str(), opts.mount_path.as_str()), ("corp", "/certs"));
+    /// # Ok::<(), trust_inject::ConfigErrors>(())
+    /// ```
     #[must_use]
     pub fn overlay(mut self, mut over: Settings) -> Settings {
         over.0.retain(|k, v| {
@@ -781,6 +793,16 @@ impl Settings {
     ///
     /// # Errors
     /// Every unknown key or bad value, with its name.
+    ///
+    /// # Examples
+    /// ```
+    /// use trust_inject::{Options, Settings};
+    /// let pairs = [("configmap", "corp-ca"), ("override-env", "true"), ("exclude-container", "istio-*,linkerd-*")];
+    /// let opts = Options::from_settings(&Settings::from_flat(pairs, "functionConfig.data")?)?;
+    /// assert!(opts.override_env);
+    /// assert_eq!(opts.exclude_containers, ["istio-*", "linkerd-*"]);
+    /// # Ok::<(), trust_inject::ConfigErrors>(())
+    /// ```
     pub fn from_flat<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
         origin: &str,
@@ -844,12 +866,21 @@ fn parse_bool(v: &str) -> Option<bool> {
 }
 
 /// Problems in the configuration, each with its field path.
+///
+/// # Examples
+/// ```
+/// let errs = trust_inject::Settings::from_flat([("colour", "red"), ("max-depth", "deep")], "flags")
+///     .expect_err("both are wrong");
+/// assert_eq!(errs.0.len(), 2);
+/// assert_eq!(errs.0[0].0, "flags.colour");
+/// assert!(errs.to_string().starts_with("flags.colour: unknown option; known: configmap, "));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConfigErrors(pub Vec<(String, String)>);
 
 impl ConfigErrors {
     /// Records a problem.
-    pub fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.0.push((path.into(), message.into()));
     }
 
@@ -857,7 +888,7 @@ impl ConfigErrors {
     ///
     /// # Errors
     /// `self` when something was.
-    pub fn into_result(self) -> Result<(), ConfigErrors> {
+    pub(crate) fn into_result(self) -> Result<(), ConfigErrors> {
         if self.0.is_empty() { Ok(()) } else { Err(self) }
     }
 }
@@ -1239,7 +1270,7 @@ impl Options {
     /// assert_eq!((opts.source.name.as_str(), opts.limits.max_depth), ("corp-ca", 50));
     /// let bad = Settings::from_flat([("secret", "Corp_CA"), ("mount-path", "rel")], "example")?;
     /// assert_eq!(Options::from_settings(&bad).expect_err("invalid").0.len(), 2);
-    /// # Ok::<(), trust_inject::config::ConfigErrors>(())
+    /// # Ok::<(), trust_inject::ConfigErrors>(())
     /// ```
     ///
     /// # Errors
@@ -1328,6 +1359,20 @@ impl Options {
     /// # Errors
     /// [`crate::bundle::BundleError`] for unreadable files, private keys, blocks that are
     /// not certificates, or a bundle over Kubernetes' 1 MiB object limit.
+    ///
+    /// # Examples
+    /// ```
+    /// # fn main() -> Result<(), trust_inject::BundleError> {
+    /// let s = trust_inject::Settings::from_flat([("ca-file", "testdata/pki/corp-root.pem")], "flags")
+    ///     .expect("valid");
+    /// let mut opts = trust_inject::Options::from_settings(&s).expect("valid");
+    /// assert_eq!(opts.bundle_hash, None);
+    /// let read = opts.load_bundle()?;
+    /// assert_eq!(read.certificates.len(), 1);
+    /// // The hash goes into the pod-template annotation, so pods roll when the CAs change.
+    /// assert_eq!(opts.bundle_hash.as_ref().map(String::len), Some(64));
+    /// # Ok(()) }
+    /// ```
     pub fn load_bundle(&mut self) -> Result<crate::bundle::ReadBundle, crate::bundle::BundleError> {
         use crate::bundle::{build_bundle_data, public_roots, read_ca_files};
         if self.bundle_files.is_empty() {
@@ -1354,6 +1399,14 @@ impl Options {
     }
 
     /// The file inside the mount directory that holds the bundle.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut opts = trust_inject::Options::from_configmap("corp-ca", "bundle.pem");
+    /// assert_eq!(opts.bundle_file(), "/etc/trust-inject/bundle.pem");
+    /// opts.mount_path = "/certs".into();
+    /// assert_eq!(opts.bundle_file(), "/certs/bundle.pem");
+    /// ```
     #[must_use]
     pub fn bundle_file(&self) -> String {
         format!("{}/{}", self.mount_path, self.source.key)

@@ -4,7 +4,7 @@
 use crate::bundle::BundleError;
 use crate::config::ConfigErrors;
 
-/// Exit codes. Listed in `--help` and the README ([`crate::cli::EXIT_CODES`]); never reuse
+/// Exit codes. Listed in `--help` and the README (`EXIT_CODES` in `cli.rs`); never reuse
 /// a number.
 ///
 /// # Examples
@@ -243,7 +243,7 @@ pub enum Severity {
 impl Severity {
     /// `info`, `warning` or `error`, as KRM results and the JSON report spell it.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
             Severity::Warning => "warning",
@@ -292,7 +292,7 @@ pub struct Finding {
 impl Finding {
     /// A finding with no document, object or field yet.
     #[must_use]
-    pub fn new(severity: Severity, message: impl Into<String>) -> Self {
+    pub(crate) fn new(severity: Severity, message: impl Into<String>) -> Self {
         Finding {
             severity,
             doc: None,
@@ -305,7 +305,7 @@ impl Finding {
 
     /// The same finding about the field `path`.
     #[must_use]
-    pub fn at(self, path: impl ToString) -> Self {
+    pub(crate) fn at(self, path: impl ToString) -> Self {
         Finding {
             path: Some(path.to_string()),
             ..self
@@ -579,6 +579,14 @@ impl Error {
     }
 
     /// The document the error is about, when there is one.
+    ///
+    /// # Examples
+    /// ```
+    /// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+    /// let err = trust_inject::process("kind: Service\n---\nkind: [\n", &opts).expect_err("invalid");
+    /// let doc = err.doc().expect("names the document");
+    /// assert_eq!((doc.index, doc.first_line), (2, 2)); // the second document starts at `---`
+    /// ```
     #[must_use]
     pub fn doc(&self) -> Option<&DocRef> {
         match self {
@@ -592,6 +600,16 @@ impl Error {
     }
 
     /// Whether this is about the input (as opposed to the configuration or injection).
+    ///
+    /// # Examples
+    /// ```
+    /// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+    /// assert!(trust_inject::process("kind: [\n", &opts).expect_err("invalid").is_input());
+    /// let mut bad = opts.clone();
+    /// bad.bundle_files = vec!["testdata/pki/test-only-key.pem".into()];
+    /// let err = trust_inject::Error::from(bad.load_bundle().expect_err("a private key"));
+    /// assert!(!err.is_input());
+    /// ```
     #[must_use]
     pub fn is_input(&self) -> bool {
         self.exit() == Exit::BadInput

@@ -70,7 +70,7 @@ pub enum SkipReason {
 impl SkipReason {
     /// The short name summaries and reports print (`windows`, `annotation`, ...).
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SkipReason::Windows => "windows",
             SkipReason::Annotation => "annotation",
@@ -89,7 +89,7 @@ impl std::fmt::Display for SkipReason {
 impl Skip {
     /// The reason, without the detail.
     #[must_use]
-    pub fn reason(&self) -> SkipReason {
+    pub(crate) fn reason(&self) -> SkipReason {
         match self {
             Skip::Windows(_) => SkipReason::Windows,
             Skip::Annotation => SkipReason::Annotation,
@@ -699,7 +699,6 @@ pub fn plan(
     wanted: &Wanted,
 ) -> Result<Plan, Box<Finding>> {
     let mut plan = Plan::default();
-    let obj = node_at(root, &found.object_path).unwrap_or(root);
     let spec_path = &found.spec_path;
     let spec =
         node_at(root, spec_path).ok_or_else(|| conflict(spec_path.clone(), "not found".into()))?;
@@ -713,13 +712,7 @@ pub fn plan(
             format!("expected a mapping, found {}", spec.kind_name()),
         ));
     }
-    let skip = if is_true(crate::object::annotation(obj, wk::SKIP_ANNOTATION)) {
-        Some(Skip::Annotation)
-    } else if let Some(why) = excluded(obj, found, opts) {
-        Some(Skip::Excluded(why))
-    } else {
-        windows(spec).map(Skip::Windows)
-    };
+    let skip = skip_of(root, found, opts, spec);
     if let Some(s) = &skip
         && let Some(message) = s.note()
     {
@@ -745,230 +738,11 @@ pub fn plan(
     // (under other options) is removed.
     let inject = skip.is_none();
     plan.skipped = skip;
-
-    // What an earlier run recorded it injected: then exactly that is taken out, and the
-    // shape-based recognition below is only for the output of versions that wrote none. A
-    // run of the proxy alone owns only what such a run recorded, and keeps the rest. A
-    // part nothing was recorded in (a run of the proxy alone over the output of an older
-    // version) is recognised by its shape.
     let marker = read_marker(root, found)?;
-    let main_record = marker.as_ref().map(|m| &m.main).filter(|r| !r.is_empty());
-    let owned = if opts.inject_ca {
-        main_record
-    } else {
-        marker
-            .as_ref()
-            .map(|m| &m.proxy_only)
-            .filter(|r| !r.is_empty())
-    };
-    let owned_containers = owned.map(Record::by_container).unwrap_or_default();
-    // What the other kind of pass recorded: its part of a JAVA_TOOL_OPTIONS this pass
-    // created stays where it is.
-    let other_containers = marker
-        .as_ref()
-        .map(|m| {
-            if opts.inject_ca {
-                &m.proxy_only
-            } else {
-                &m.main
-            }
-        })
-        .map(Record::by_container)
-        .unwrap_or_default();
+    let cx = PodCx::new(root, found, opts, wanted, spec, inject, marker.as_ref());
+    let scan = cx.scan_volumes()?;
     let mut record = Record::default();
-
-    // The volume: ours when it has our name and our source, or when it has the shape the
-    // tool writes (a name and a ConfigMap name or Secret name, nothing else) and every
-    // mount of it is read-only: then an earlier run under other options wrote it.
-    let volumes = spec.get("volumes");
-    let mut our_volume: Option<(usize, bool)> = None;
-    // Whether the volume named like ours is one an earlier run added (not the chart's), to
-    // record as ours.
-    let mut our_volume_earlier = false;
-    // Volumes an earlier run recorded under another name (another --volume-name): removed,
-    // unless a mount it did not record uses them.
-    let mut stale_volumes: Vec<usize> = Vec::new();
-    // Mounts of the volume that the tool did not write: then the volume is the chart's too,
-    // and stays as long as it reads our source.
-    let chart_mounts = match owned {
-        Some(rec) => unrecorded_mount_of(spec, rec, &owned_containers, &opts.volume_name),
-        None => mounts_of_volume(spec, opts).any(|(c, m)| !tool_mount(m, c, opts)),
-    };
-    if let Some(v) = volumes {
-        match v.items() {
-            Some(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    let name = str_at(Some(item), &["name"]).unwrap_or("");
-                    if let Some(rec) = owned.filter(|_| opts.inject_ca)
-                        && name != opts.volume_name
-                        && name != merge_source_volume(opts)
-                        && rec.volumes.iter().any(|v| v == name)
-                        && !unrecorded_mount_of(spec, rec, &owned_containers, name)
-                    {
-                        stale_volumes.push(i);
-                        continue;
-                    }
-                    if name != opts.volume_name {
-                        continue;
-                    }
-                    let same = same_source(item, opts);
-                    let earlier = match owned {
-                        Some(rec) => rec.volumes.contains(&opts.volume_name) && !chart_mounts,
-                        None => {
-                            tool_shaped_volume(item)
-                                && !chart_mounts
-                                && (hash_annotated(root, found)
-                                    || extra_file_mounted(spec, opts)
-                                    || variable_inside_mount(spec, opts))
-                            // A volume mounted nowhere is no sign of an earlier run: a
-                            // chart writes one too, and whether another volume sits at
-                            // our directory depends on this run's --mount-path, so
-                            // taking it for ours would make what a re-run removes
-                            // depend on the options of the run before.
-                        }
-                    };
-                    our_volume_earlier = earlier;
-                    if !(same || earlier) {
-                        if !inject || !opts.inject_ca {
-                            // The chart's own volume, in a workload left alone: no conflict.
-                            continue;
-                        }
-                        return Err(conflict(
-                            spec_path.key("volumes").index(i),
-                            format!(
-                                "the pod already has a different volume named {:?}; give ours another name with --volume-name (spec.volumeName)",
-                                opts.volume_name
-                            ),
-                        ));
-                    }
-                    our_volume = Some((i, same));
-                }
-            }
-            None if v.is_null() => {}
-            None => {
-                return Err(conflict(
-                    spec_path.key("volumes"),
-                    format!("expected a list, found {}", v.kind_name()),
-                ));
-            }
-        }
-    }
-
-    // Mounts the tool writes, of a volume named like ours that the pod lacks (it was lost
-    // or renamed): an earlier run's, as a re-run reads them once the volume is added back.
-    let named_volume = volumes
-        .and_then(Node::items)
-        .unwrap_or(&[])
-        .iter()
-        .any(|v| str_at(Some(v), &["name"]) == Some(opts.volume_name.as_str()));
-    let dangling = !named_volume
-        && !chart_mounts
-        && mounts_of_volume(spec, opts).any(|(c, m)| tool_mount(m, c, opts));
-
-    // The containers.
-    let mut lists = vec!["containers", "initContainers"];
-    let core_pod = found.object.kind == "Pod" && found.object.group().is_empty();
-    if core_pod {
-        lists.push("ephemeralContainers");
-    }
-    let env = &wanted.env;
-    let mut any_container = false;
-    for list in lists {
-        let list_mounts = if list == "ephemeralContainers" {
-            &wanted.dir_mounts
-        } else {
-            &wanted.mounts
-        };
-        let list_injected = inject && !(list == "initContainers" && opts.skip_init_containers);
-        let Some(cs) = spec.get(list) else { continue };
-        let Some(items) = cs.items() else {
-            if cs.is_null() || !list_injected {
-                continue;
-            }
-            return Err(conflict(
-                spec_path.key(list),
-                format!("expected a list, found {}", cs.kind_name()),
-            ));
-        };
-        for (i, c) in items.iter().enumerate() {
-            let cpath = spec_path.key(list).index(i);
-            if list == "initContainers" && is_tool_init(c, main_record, opts) {
-                continue;
-            }
-            if c.entries().is_none() {
-                if !list_injected {
-                    continue;
-                }
-                return Err(conflict(
-                    cpath,
-                    format!("expected a mapping, found {}", c.kind_name()),
-                ));
-            }
-            if list != "ephemeralContainers" {
-                any_container = true;
-            }
-            let name = str_at(Some(c), &["name"]).unwrap_or("").to_owned();
-            let mut cp = ContainerPlan {
-                name: name.clone(),
-                path: if wanted.container_paths {
-                    cpath.to_string()
-                } else {
-                    String::new()
-                },
-                ..ContainerPlan::default()
-            };
-            let mut container_injected = list_injected;
-            if list_injected
-                && let Some(g) = opts
-                    .exclude_containers
-                    .iter()
-                    .find(|g| glob_match(g, &name))
-            {
-                plan.notes.push(note(
-                    Severity::Info,
-                    Some(cpath.clone()),
-                    format!("container {name:?} left alone: matches --exclude-container {g:?}"),
-                ));
-                container_injected = false;
-            }
-            let want = Want {
-                mounts: if container_injected { list_mounts } else { &[] },
-                env: if container_injected { env } else { &[] },
-            };
-            let injected = plan_container(
-                c,
-                &cpath,
-                &want,
-                // The proxy alone leaves what a CA injection wrote to that run's options.
-                // Without a record, mounts of our volume are an earlier injection only
-                // when one of the tool's variables, its extra file or its hash shows it.
-                (our_volume.is_some() || dangling)
-                    && opts.inject_ca
-                    && (hash_annotated(root, found)
-                        || variable_inside_mount(spec, opts)
-                        || extra_file_mounted(spec, opts)),
-                owned
-                    .map(|_| {
-                        owned_containers
-                            .get(name.as_str())
-                            .cloned()
-                            .unwrap_or_default()
-                    })
-                    .as_ref(),
-                other_containers
-                    .get(name.as_str())
-                    .and_then(|r| r.java.as_deref()),
-                opts,
-                &mut plan,
-                &mut cp,
-            )?;
-            record.push_container(&name, injected);
-            if container_injected {
-                plan.containers.push(cp);
-            }
-        }
-    }
-    if !any_container && inject {
+    if !cx.plan_containers(&scan, &mut record, &mut plan)? && inject {
         plan.skipped = Some(Skip::NoContainers);
         plan.notes.push(note(
             Severity::Warning,
@@ -982,139 +756,527 @@ pub fn plan(
     if inject && !plan.containers.is_empty() {
         proxy_notes(opts, spec_path, &mut plan);
     }
-    let volume_items = volumes.and_then(Node::items).map_or(0, <[Node]>::len);
-    let mut replaced = false;
-    let mut removed_volumes = stale_volumes;
-    match our_volume.filter(|_| opts.inject_ca) {
-        Some((_, true)) if want_volume || chart_mounts => {}
-        // An earlier run's volume under another source: its source is replaced where it
-        // stands (the item's comments and place stay).
-        Some((i, false))
-            if want_volume
-                && let Some(item) = volumes.and_then(Node::items).and_then(|v| v.get(i))
-                && let (Some(entries), Val::Map(new)) = (item.entries(), volume_val(opts)) =>
-        {
-            let ipath = spec_path.key("volumes").index(i);
-            // The first old source key takes the new source where it stands; the others go.
-            let mut old: Vec<&str> = Vec::new();
-            for (k, _) in entries {
-                if let Some(k) = k.as_str().filter(|k| *k != "name" && !old.contains(k)) {
-                    old.push(k);
-                }
-            }
-            let mut new = new.into_iter().filter(|(k, _)| k != "name");
-            let first = new.next();
-            // The old key of the same name, if any, else the first.
-            let at = first
-                .as_ref()
-                .and_then(|(nk, _)| old.iter().position(|k| k == nk))
-                .unwrap_or(0);
-            for (_, k) in old.iter().enumerate().filter(|(j, _)| *j != at) {
-                plan.intents.push(Intent {
-                    path: ipath.clone(),
-                    op: Op::RemoveKey((*k).to_owned()),
-                });
-            }
-            let first = match (old.get(at), first) {
-                (Some(k), Some((nk, v))) => {
-                    plan.intents.push(Intent {
-                        path: ipath.clone(),
-                        op: Op::ReplaceEntry((*k).to_owned(), nk, v),
-                    });
-                    None
-                }
-                (None, first) => first,
-                (Some(k), None) => {
-                    plan.intents.push(Intent {
-                        path: ipath.clone(),
-                        op: Op::RemoveKey((*k).to_owned()),
-                    });
-                    None
-                }
-            };
-            for (k, v) in first.into_iter().chain(new) {
-                plan.intents.push(Intent {
-                    path: ipath.clone(),
-                    op: Op::AddKey(k, v),
-                });
-            }
-            replaced = true;
-        }
-        Some((i, _)) => removed_volumes.push(i),
-        None => {}
-    }
-    // Ours afterwards: added, rewritten to the current source, or an earlier run's.
-    // A volume the record lists stays ours while the chart's mounts use it too (they may
-    // have named it before any run added it): recorded again, so a re-run reads the same.
-    let recorded_before = owned.is_some_and(|r| r.volumes.contains(&opts.volume_name));
-    if want_volume
-        && (our_volume.is_none()
-            || our_volume_earlier
-            || replaced
-            || (recorded_before && our_volume.is_some()))
-    {
-        record.volumes.push(opts.volume_name.clone());
-    }
-    let mut new_volumes = if opts.inject_ca {
-        plan_merge(
-            spec,
-            spec_path,
-            opts,
-            want_volume,
-            owned,
-            &mut record,
-            &mut removed_volumes,
-            &mut plan,
-        )?
-    } else {
-        Vec::new()
-    };
-    if want_volume && !matches!(our_volume, Some((_, true))) {
-        plan.volume_added = true;
-        if !replaced {
-            new_volumes.insert(0, volume_val(opts));
-        }
-    }
-    removed_volumes.sort_unstable();
-    removed_volumes.dedup();
-    remove_items(
-        &mut plan.intents,
-        spec_path,
-        "volumes",
-        volumes,
-        &removed_volumes,
-        removed_volumes.len() == volume_items && new_volumes.is_empty(),
-    );
-    add_items(
-        &mut plan.intents,
-        spec_path,
-        "volumes",
-        volumes,
-        new_volumes,
-    );
-
-    // The annotations: the bundle hash (a run of the proxy alone leaves it), and the
-    // record of this run's injection, beside what the other kind of run recorded.
-    let hash = match (&opts.bundle_hash, want_volume) {
-        (Some(hash), true) => Some(Some(hash.as_str())),
-        _ if !opts.inject_ca => None,
-        _ => Some(None),
-    };
-    let mut new_marker = marker.clone().unwrap_or_default();
-    if opts.inject_ca {
-        new_marker.main = record;
-    } else {
-        new_marker.proxy_only = record;
-    }
-    let rendered = (!new_marker.is_empty()).then(|| new_marker.render());
-    let mut changes: Vec<(&str, Option<&str>)> = Vec::new();
-    if let Some(h) = hash {
-        plan.annotation_changed = annotation_at(root, found, wk::BUNDLE_HASH_ANNOTATION) != h;
-        changes.push((wk::BUNDLE_HASH_ANNOTATION, h));
-    }
-    changes.push((wk::INJECTED_ANNOTATION, rendered.as_deref()));
-    set_annotations(root, found, &changes, &mut plan);
+    cx.plan_volumes(want_volume, scan, &mut record, &mut plan)?;
+    cx.annotate(want_volume, record, &mut plan);
     Ok(plan)
+}
+
+/// Why the workload is left alone, if it is: the skip annotation, an exclusion, or a
+/// Windows pod.
+fn skip_of(root: &Node, found: &Found, opts: &Options, spec: &Node) -> Option<Skip> {
+    let obj = node_at(root, &found.object_path).unwrap_or(root);
+    if is_true(crate::object::annotation(obj, wk::SKIP_ANNOTATION)) {
+        Some(Skip::Annotation)
+    } else if let Some(why) = excluded(obj, found, opts) {
+        Some(Skip::Excluded(why))
+    } else {
+        windows(spec).map(Skip::Windows)
+    }
+}
+
+/// One PodSpec under planning, with what an earlier run recorded in it: what the steps of
+/// [`plan`] share.
+struct PodCx<'a, 'n> {
+    root: &'n Node,
+    found: &'a Found,
+    opts: &'a Options,
+    wanted: &'a Wanted,
+    /// The PodSpec (a mapping).
+    spec: &'n Node,
+    /// Whether the workload is injected (it is not excluded).
+    inject: bool,
+    /// What earlier runs recorded in the pod template.
+    marker: Option<&'a Marker>,
+    /// What the earlier CA injection recorded (its init containers are the tool's).
+    main_record: Option<&'a Record>,
+    /// What an earlier run of this kind (a CA injection, or the proxy alone) recorded: then
+    /// exactly that is taken out, and the shape-based recognition is only for the output of
+    /// versions that wrote none.
+    owned: Option<&'a Record>,
+    /// `owned`, by container.
+    owned_containers: HashMap<&'a str, ContainerRecord>,
+    /// What the other kind of pass recorded, by container: its part of a JAVA_TOOL_OPTIONS
+    /// this pass created stays where it is.
+    other_containers: HashMap<&'a str, ContainerRecord>,
+}
+
+/// What the pod's volumes hold of ours, read before the containers are planned.
+struct VolumeScan {
+    /// The volume with our name: its index, and whether it has our source. Ours when it has
+    /// our name and our source, or when it has the shape the tool writes (a name and a
+    /// ConfigMap name or Secret name, nothing else) and every mount of it is read-only:
+    /// then an earlier run under other options wrote it.
+    our: Option<(usize, bool)>,
+    /// Whether the volume named like ours is one an earlier run added (not the chart's),
+    /// to record as ours.
+    earlier: bool,
+    /// Volumes an earlier run recorded under another name (another --volume-name): removed,
+    /// unless a mount it did not record uses them.
+    stale: Vec<usize>,
+    /// Whether the pod mounts the volume named like ours where the tool did not: then the
+    /// volume is the chart's too, and stays as long as it reads our source.
+    chart_mounts: bool,
+    /// Whether the pod has mounts the tool writes of a volume named like ours that it lacks
+    /// (lost or renamed): an earlier run's, as a re-run reads them once the volume is
+    /// added back.
+    dangling: bool,
+}
+
+/// What the containers of one list of the PodSpec should get.
+struct ContainerList<'w> {
+    /// The mounts its containers should get.
+    mounts: &'w [WantMount],
+    /// Whether its containers are injected (the workload is, and the list is not skipped).
+    injected: bool,
+}
+
+impl<'a, 'n> PodCx<'a, 'n> {
+    /// The context for the PodSpec `spec`, with the earlier runs' `marker`.
+    fn new(
+        root: &'n Node,
+        found: &'a Found,
+        opts: &'a Options,
+        wanted: &'a Wanted,
+        spec: &'n Node,
+        inject: bool,
+        marker: Option<&'a Marker>,
+    ) -> Self {
+        // A run of the proxy alone owns only what such a run recorded, and keeps the rest. A
+        // part nothing was recorded in (a run of the proxy alone over the output of an older
+        // version) is recognised by its shape.
+        let main_record = marker.map(|m| &m.main).filter(|r| !r.is_empty());
+        let owned = if opts.inject_ca {
+            main_record
+        } else {
+            marker.map(|m| &m.proxy_only).filter(|r| !r.is_empty())
+        };
+        let other_containers = marker
+            .map(|m| {
+                if opts.inject_ca {
+                    &m.proxy_only
+                } else {
+                    &m.main
+                }
+            })
+            .map(Record::by_container)
+            .unwrap_or_default();
+        PodCx {
+            root,
+            found,
+            opts,
+            wanted,
+            spec,
+            inject,
+            marker,
+            main_record,
+            owned,
+            owned_containers: owned.map(Record::by_container).unwrap_or_default(),
+            other_containers,
+        }
+    }
+
+    /// Reads which volume is ours, which are an earlier run's under another name, and
+    /// whether the chart mounts our volume too.
+    fn scan_volumes(&self) -> Result<VolumeScan, Box<Finding>> {
+        let (spec, opts) = (self.spec, self.opts);
+        let volumes = spec.get("volumes");
+        let chart_mounts = match self.owned {
+            Some(rec) => unrecorded_mount_of(spec, rec, &self.owned_containers, &opts.volume_name),
+            None => mounts_of_volume(spec, opts).any(|(c, m)| !tool_mount(m, c, opts)),
+        };
+        let mut scan = VolumeScan {
+            our: None,
+            earlier: false,
+            stale: Vec::new(),
+            chart_mounts,
+            dangling: false,
+        };
+        if let Some(v) = volumes {
+            match v.items() {
+                Some(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        self.scan_volume(i, item, &mut scan)?;
+                    }
+                }
+                None if v.is_null() => {}
+                None => {
+                    return Err(conflict(
+                        self.found.spec_path.key("volumes"),
+                        format!("expected a list, found {}", v.kind_name()),
+                    ));
+                }
+            }
+        }
+        let named_volume = volumes
+            .and_then(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .any(|v| str_at(Some(v), &["name"]) == Some(opts.volume_name.as_str()));
+        scan.dangling = !named_volume
+            && !chart_mounts
+            && mounts_of_volume(spec, opts).any(|(c, m)| tool_mount(m, c, opts));
+        Ok(scan)
+    }
+
+    /// Reads the volume `item` (at index `i`) into `scan`.
+    fn scan_volume(
+        &self,
+        i: usize,
+        item: &Node,
+        scan: &mut VolumeScan,
+    ) -> Result<(), Box<Finding>> {
+        let (spec, opts, owned) = (self.spec, self.opts, self.owned);
+        let name = str_at(Some(item), &["name"]).unwrap_or("");
+        if let Some(rec) = owned.filter(|_| opts.inject_ca)
+            && name != opts.volume_name
+            && name != merge_source_volume(opts)
+            && rec.volumes.iter().any(|v| v == name)
+            && !unrecorded_mount_of(spec, rec, &self.owned_containers, name)
+        {
+            scan.stale.push(i);
+            return Ok(());
+        }
+        if name != opts.volume_name {
+            return Ok(());
+        }
+        let same = same_source(item, opts);
+        let earlier = match owned {
+            Some(rec) => rec.volumes.contains(&opts.volume_name) && !scan.chart_mounts,
+            None => {
+                tool_shaped_volume(item)
+                    && !scan.chart_mounts
+                    && (hash_annotated(self.root, self.found)
+                        || extra_file_mounted(spec, opts)
+                        || variable_inside_mount(spec, opts))
+                // A volume mounted nowhere is no sign of an earlier run: a
+                // chart writes one too, and whether another volume sits at
+                // our directory depends on this run's --mount-path, so
+                // taking it for ours would make what a re-run removes
+                // depend on the options of the run before.
+            }
+        };
+        scan.earlier = earlier;
+        if !(same || earlier) {
+            if !self.inject || !opts.inject_ca {
+                // The chart's own volume, in a workload left alone: no conflict.
+                return Ok(());
+            }
+            return Err(conflict(
+                self.found.spec_path.key("volumes").index(i),
+                format!(
+                    "the pod already has a different volume named {:?}; give ours another name with --volume-name (spec.volumeName)",
+                    opts.volume_name
+                ),
+            ));
+        }
+        scan.our = Some((i, same));
+        Ok(())
+    }
+
+    /// Plans every container (ephemeral ones in a bare Pod), recording what each holds of
+    /// this run's injection in `record`. Returns whether the pod has a container or init
+    /// container of the chart.
+    fn plan_containers(
+        &self,
+        scan: &VolumeScan,
+        record: &mut Record,
+        plan: &mut Plan,
+    ) -> Result<bool, Box<Finding>> {
+        let (opts, found) = (self.opts, self.found);
+        let mut lists = vec!["containers", "initContainers"];
+        if found.object.kind == "Pod" && found.object.group().is_empty() {
+            lists.push("ephemeralContainers");
+        }
+        // The proxy alone leaves what a CA injection wrote to that run's options. Without a
+        // record, mounts of our volume are an earlier injection only when one of the tool's
+        // variables, its extra file or its hash shows it.
+        let ours = (scan.our.is_some() || scan.dangling)
+            && opts.inject_ca
+            && (hash_annotated(self.root, found)
+                || variable_inside_mount(self.spec, opts)
+                || extra_file_mounted(self.spec, opts));
+        let mut any_container = false;
+        for key in lists {
+            let list = ContainerList {
+                mounts: if key == "ephemeralContainers" {
+                    &self.wanted.dir_mounts
+                } else {
+                    &self.wanted.mounts
+                },
+                injected: self.inject && !(key == "initContainers" && opts.skip_init_containers),
+            };
+            let Some(cs) = self.spec.get(key) else {
+                continue;
+            };
+            let Some(items) = cs.items() else {
+                if cs.is_null() || !list.injected {
+                    continue;
+                }
+                return Err(conflict(
+                    found.spec_path.key(key),
+                    format!("expected a list, found {}", cs.kind_name()),
+                ));
+            };
+            for (i, c) in items.iter().enumerate() {
+                if key == "initContainers" && is_tool_init(c, self.main_record, opts) {
+                    continue;
+                }
+                let cpath = found.spec_path.key(key).index(i);
+                if c.entries().is_none() {
+                    if !list.injected {
+                        continue;
+                    }
+                    return Err(conflict(
+                        cpath,
+                        format!("expected a mapping, found {}", c.kind_name()),
+                    ));
+                }
+                if key != "ephemeralContainers" {
+                    any_container = true;
+                }
+                self.plan_one_container(&list, c, cpath, ours, record, plan)?;
+            }
+        }
+        Ok(any_container)
+    }
+
+    /// Plans the container `c` at `cpath` of `list`, unless --exclude-container leaves it
+    /// alone (then it is only cleaned of an earlier injection).
+    fn plan_one_container(
+        &self,
+        list: &ContainerList<'_>,
+        c: &'n Node,
+        cpath: Path,
+        ours: bool,
+        record: &mut Record,
+        plan: &mut Plan,
+    ) -> Result<(), Box<Finding>> {
+        let opts = self.opts;
+        let name = str_at(Some(c), &["name"]).unwrap_or("").to_owned();
+        let mut cp = ContainerPlan {
+            name: name.clone(),
+            path: if self.wanted.container_paths {
+                cpath.to_string()
+            } else {
+                String::new()
+            },
+            ..ContainerPlan::default()
+        };
+        let mut container_injected = list.injected;
+        if list.injected
+            && let Some(g) = opts
+                .exclude_containers
+                .iter()
+                .find(|g| glob_match(g, &name))
+        {
+            plan.notes.push(note(
+                Severity::Info,
+                Some(cpath.clone()),
+                format!("container {name:?} left alone: matches --exclude-container {g:?}"),
+            ));
+            container_injected = false;
+        }
+        let cx = ContainerCx {
+            c,
+            cpath: &cpath,
+            want: Want {
+                mounts: if container_injected { list.mounts } else { &[] },
+                env: if container_injected {
+                    &self.wanted.env
+                } else {
+                    &[]
+                },
+            },
+            ours,
+            rec: self.owned.map(|_| {
+                self.owned_containers
+                    .get(name.as_str())
+                    .unwrap_or(&NO_RECORD)
+            }),
+            other_java: self
+                .other_containers
+                .get(name.as_str())
+                .and_then(|r| r.java.as_deref()),
+            opts,
+        };
+        let injected = plan_container(&cx, plan, &mut cp)?;
+        record.push_container(&name, injected);
+        if container_injected {
+            plan.containers.push(cp);
+        }
+        Ok(())
+    }
+
+    /// Plans the volumes: ours added, rewritten to the current source, kept or taken out,
+    /// the start-up merge's, and the stale ones of earlier runs removed; records ours in
+    /// `record`.
+    fn plan_volumes(
+        &self,
+        want_volume: bool,
+        mut scan: VolumeScan,
+        record: &mut Record,
+        plan: &mut Plan,
+    ) -> Result<(), Box<Finding>> {
+        let (opts, spec_path) = (self.opts, &self.found.spec_path);
+        let volumes = self.spec.get("volumes");
+        let volume_items = volumes.and_then(Node::items).map_or(0, <[Node]>::len);
+        let mut removed_volumes = std::mem::take(&mut scan.stale);
+        let replaced = self.settle_our_volume(want_volume, &scan, &mut removed_volumes, plan);
+        // Ours afterwards: added, rewritten to the current source, or an earlier run's.
+        // A volume the record lists stays ours while the chart's mounts use it too (they may
+        // have named it before any run added it): recorded again, so a re-run reads the same.
+        let recorded_before = self
+            .owned
+            .is_some_and(|r| r.volumes.contains(&opts.volume_name));
+        if want_volume
+            && (scan.our.is_none()
+                || scan.earlier
+                || replaced
+                || (recorded_before && scan.our.is_some()))
+        {
+            record.volumes.push(opts.volume_name.clone());
+        }
+        let mut new_volumes = if opts.inject_ca {
+            self.plan_merge(want_volume, record, &mut removed_volumes, plan)?
+        } else {
+            Vec::new()
+        };
+        if want_volume && !matches!(scan.our, Some((_, true))) {
+            plan.volume_added = true;
+            if !replaced {
+                new_volumes.insert(0, volume_val(opts));
+            }
+        }
+        removed_volumes.sort_unstable();
+        removed_volumes.dedup();
+        remove_items(
+            &mut plan.intents,
+            spec_path,
+            "volumes",
+            volumes,
+            &removed_volumes,
+            removed_volumes.len() == volume_items && new_volumes.is_empty(),
+        );
+        add_items(
+            &mut plan.intents,
+            spec_path,
+            "volumes",
+            volumes,
+            new_volumes,
+        );
+        Ok(())
+    }
+
+    /// What becomes of the volume named like ours: kept, its source rewritten in place
+    /// (returns true), or taken out (its index pushed to `removed`).
+    fn settle_our_volume(
+        &self,
+        want_volume: bool,
+        scan: &VolumeScan,
+        removed: &mut Vec<usize>,
+        plan: &mut Plan,
+    ) -> bool {
+        let opts = self.opts;
+        let volumes = self.spec.get("volumes");
+        match scan.our.filter(|_| opts.inject_ca) {
+            Some((_, true)) if want_volume || scan.chart_mounts => false,
+            // An earlier run's volume under another source: its source is replaced where it
+            // stands (the item's comments and place stay).
+            Some((i, false))
+                if want_volume
+                    && let Some(item) = volumes.and_then(Node::items).and_then(|v| v.get(i))
+                    && let (Some(entries), Val::Map(new)) = (item.entries(), volume_val(opts)) =>
+            {
+                let ipath = self.found.spec_path.key("volumes").index(i);
+                replace_source(&ipath, entries, new, plan);
+                true
+            }
+            Some((i, _)) => {
+                removed.push(i);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Plans the annotations: the bundle hash (a run of the proxy alone leaves it), and the
+    /// record of this run's injection, beside what the other kind of run recorded.
+    fn annotate(&self, want_volume: bool, record: Record, plan: &mut Plan) {
+        let opts = self.opts;
+        let hash = match (&opts.bundle_hash, want_volume) {
+            (Some(hash), true) => Some(Some(hash.as_str())),
+            _ if !opts.inject_ca => None,
+            _ => Some(None),
+        };
+        let mut new_marker = self.marker.cloned().unwrap_or_default();
+        if opts.inject_ca {
+            new_marker.main = record;
+        } else {
+            new_marker.proxy_only = record;
+        }
+        let rendered = (!new_marker.is_empty()).then(|| new_marker.render());
+        let mut changes: Vec<(&str, Option<&str>)> = Vec::new();
+        if let Some(h) = hash {
+            plan.annotation_changed =
+                annotation_at(self.root, self.found, wk::BUNDLE_HASH_ANNOTATION) != h;
+            changes.push((wk::BUNDLE_HASH_ANNOTATION, h));
+        }
+        changes.push((wk::INJECTED_ANNOTATION, rendered.as_deref()));
+        set_annotations(self.root, self.found, &changes, plan);
+    }
+}
+
+/// Replaces the source of the volume at `ipath` (its keys `entries`) with the source in
+/// `new` where it stands: the first old source key takes the new source (the old key of the
+/// same name, if any), the others go.
+fn replace_source(
+    ipath: &Path,
+    entries: &[(Node, Node)],
+    new: Vec<(String, Val)>,
+    plan: &mut Plan,
+) {
+    let mut old: Vec<&str> = Vec::new();
+    for (k, _) in entries {
+        if let Some(k) = k.as_str().filter(|k| *k != "name" && !old.contains(k)) {
+            old.push(k);
+        }
+    }
+    let mut new = new.into_iter().filter(|(k, _)| k != "name");
+    let first = new.next();
+    // The old key of the same name, if any, else the first.
+    let at = first
+        .as_ref()
+        .and_then(|(nk, _)| old.iter().position(|k| k == nk))
+        .unwrap_or(0);
+    for (_, k) in old.iter().enumerate().filter(|(j, _)| *j != at) {
+        plan.intents.push(Intent {
+            path: ipath.clone(),
+            op: Op::RemoveKey((*k).to_owned()),
+        });
+    }
+    let first = match (old.get(at), first) {
+        (Some(k), Some((nk, v))) => {
+            plan.intents.push(Intent {
+                path: ipath.clone(),
+                op: Op::ReplaceEntry((*k).to_owned(), nk, v),
+            });
+            None
+        }
+        (None, first) => first,
+        (Some(k), None) => {
+            plan.intents.push(Intent {
+                path: ipath.clone(),
+                op: Op::RemoveKey((*k).to_owned()),
+            });
+            None
+        }
+    };
+    for (k, v) in first.into_iter().chain(new) {
+        plan.intents.push(Intent {
+            path: ipath.clone(),
+            op: Op::AddKey(k, v),
+        });
+    }
 }
 
 /// The value of the pod template's annotation `key`, if it is a string.
@@ -1481,145 +1643,68 @@ fn list_of<'n>(c: &'n Node, cpath: &Path, key: &str) -> Result<&'n [Node], Box<F
     }
 }
 
-/// Plans one container: removes what an earlier run injected and the current options do
-/// not want, and adds what is missing. The earlier injection is what `rec` records, or
-/// without a record (the output of older versions) what has its shape (`ours`: the pod
-/// has our volume). Returns what the container holds of this run's injection afterwards.
-#[allow(clippy::too_many_arguments)]
-fn plan_container<'n>(
+/// The record of a container the earlier run's record does not name: nothing injected.
+static NO_RECORD: ContainerRecord = ContainerRecord {
+    mounts: Vec::new(),
+    env: Vec::new(),
+    java: None,
+};
+
+/// One container under planning and what it should get: what the steps of
+/// [`plan_container`] share.
+struct ContainerCx<'a, 'n> {
+    /// The container.
     c: &'n Node,
-    cpath: &Path,
-    want: &Want<'_>,
+    /// Its field path.
+    cpath: &'a Path,
+    /// What it should get (nothing when it is left alone).
+    want: Want<'a>,
+    /// Without a record (the output of older versions): whether the pod has our volume, so
+    /// that what has the tool's shape is an earlier run's.
     ours: bool,
-    rec: Option<&ContainerRecord>,
-    other_java: Option<&str>,
-    opts: &Options,
-    plan: &mut Plan,
-    cp: &mut ContainerPlan,
-) -> Result<ContainerRecord, Box<Finding>> {
-    // A container left alone is only cleaned of an earlier injection; a field of the wrong
-    // type there is not this run's business.
-    let injecting = !want.mounts.is_empty() || !want.env.is_empty();
-    let lenient = |r: Result<&'n [Node], Box<Finding>>| match r {
-        Err(_) if !injecting => Ok(&[][..]),
-        r => r,
-    };
-    let existing_mounts = c.get("volumeMounts");
-    let mount_items = lenient(list_of(c, cpath, "volumeMounts"))?;
-    let have: Vec<HaveMount<'_>> = mount_items
-        .iter()
-        .enumerate()
-        .map(|(index, node)| HaveMount {
-            index,
-            path: str_at(Some(node), &["mountPath"]).unwrap_or("").to_owned(),
-            name: str_at(Some(node), &["name"]).unwrap_or("").to_owned(),
-            node,
-        })
-        .collect();
-    let (old, others): (Vec<&HaveMount<'_>>, Vec<&HaveMount<'_>>) =
-        have.iter().partition(|m| match rec {
-            Some(r) => r.mounts.contains(&m.path),
-            None => ours && m.name == opts.volume_name && tool_mount(m.node, c, opts),
-        });
-    // Directories where the earlier run mounted the whole volume: its variables point there.
-    let old_dirs: Vec<String> = old
-        .iter()
-        .filter(|m| m.node.get("subPath").is_none())
-        .map(|m| m.path.trim_end_matches('/').to_owned())
-        .collect();
+    /// What an earlier run recorded it injected into this container.
+    rec: Option<&'a ContainerRecord>,
+    /// The part of JAVA_TOOL_OPTIONS that the other kind of pass recorded in this container.
+    other_java: Option<&'a str>,
+    opts: &'a Options,
+}
 
-    // The mounts wanted, minus those another volume's mounts rule out.
-    let mut desired: Vec<&WantMount> = Vec::new();
-    for w in want.mounts {
-        if let Some(m) = others
-            .iter()
-            .find(|m| m.path.trim_end_matches('/') == w.path)
-        {
-            keep_mount(
-                plan,
-                cp,
-                cpath,
-                &w.path,
-                format!(
-                    "mountPath {} is already used by volume {:?}",
-                    w.path, m.name
-                ),
-            );
-            continue;
-        }
-        if let Some(m) = others
-            .iter()
-            .find(|m| !m.path.is_empty() && is_within(&w.path, &m.path))
-        {
-            keep_mount(
-                plan,
-                cp,
-                cpath,
-                &w.path,
-                format!(
-                    "{} lies inside {}, which volume {:?} already mounts over",
-                    w.path, m.path, m.name
-                ),
-            );
-            continue;
-        }
-        desired.push(w);
-    }
-    // Keep the earlier mounts that are already right, in order; replace the rest.
-    let kept = old
-        .iter()
-        .zip(&desired)
-        .take_while(|(o, w)| o.is(w, opts))
-        .count();
-    let removed: Vec<usize> = old[kept..].iter().map(|m| m.index).collect();
-    cp.removed
-        .extend(old[kept..].iter().map(|m| m.path.clone()));
-    let added: Vec<Val> = desired[kept..].iter().map(|w| mount_val(w, opts)).collect();
-    cp.mounts
-        .extend(desired[kept..].iter().map(|w| w.path.clone()));
-    remove_items(
-        &mut plan.intents,
-        cpath,
-        "volumeMounts",
-        existing_mounts,
-        &removed,
-        kept == 0 && added.is_empty() && others.is_empty(),
-    );
-    add_items(
-        &mut plan.intents,
-        cpath,
-        "volumeMounts",
-        existing_mounts,
-        added,
-    );
+/// The container's mounts after planning them, for the planning of its variables.
+struct Mounts<'a, 'n> {
+    /// The mounts wanted, minus those another volume's mounts rule out.
+    desired: Vec<&'a WantMount>,
+    /// The directories of `desired` that mount the whole volume.
+    dirs: Vec<&'a str>,
+    /// The mounts that are not an earlier run's.
+    others: Vec<HaveMount<'n>>,
+    /// Directories where the earlier run mounted the whole volume: its variables point there.
+    old_dirs: Vec<String>,
+}
 
-    // A variable may only point at a file that a mount of the bundle provides: inside a
-    // directory mount of our volume, and not shadowed by another volume's mount.
-    let dirs: Vec<&str> = desired
-        .iter()
-        .filter(|w| w.sub_path.is_none())
-        .map(|w| w.path.as_str())
-        .collect();
-    let provided = |file: &str| {
-        dirs.iter()
+impl Mounts<'_, '_> {
+    /// Whether a mount of the bundle provides `file`: it lies inside a directory mount of our
+    /// volume, and no other volume's mount shadows it.
+    fn provides(&self, file: &str) -> bool {
+        self.dirs
+            .iter()
             .any(|d| file != d.trim_end_matches('/') && is_within(file, d))
-            && !others
+            && !self
+                .others
                 .iter()
                 .any(|m| !m.path.is_empty() && is_within(file, &m.path))
-    };
+    }
 
-    let existing_env = c.get("env");
-    let env_items = lenient(list_of(c, cpath, "env"))?;
-    // The earlier run's variables: a plain value that names a file directly inside one of
-    // its directory mounts; and its part of JAVA_TOOL_OPTIONS. When the pod has our volume,
-    // a directory this run mounts it at counts too: a re-run reads the variable through
-    // that mount (an earlier directory mount may have been mangled).
-    let in_old_dir = |v: &str| {
-        let ours_now = dirs
+    /// Whether the value `v` names a file directly inside a directory where the earlier run
+    /// mounted the volume; when the pod has our volume (`ours`), a directory this run mounts
+    /// it at counts too: a re-run reads the variable through that mount (an earlier
+    /// directory mount may have been mangled).
+    fn in_old_dir(&self, v: &str, ours: bool) -> bool {
+        let ours_now = self
+            .dirs
             .iter()
             .filter(|_| ours)
             .map(|d| d.trim_end_matches('/'));
-        old_dirs
+        self.old_dirs
             .iter()
             .map(String::as_str)
             .chain(ours_now)
@@ -1628,33 +1713,269 @@ fn plan_container<'n>(
                     .and_then(|r| r.strip_prefix('/'))
                     .is_some_and(|f| !f.is_empty() && !f.contains('/'))
             })
-    };
-    let mut old_env: Vec<(usize, String, String)> = Vec::new();
-    // Variables of the container (index, name, value without our JAVA part), for lookups.
-    let mut user_env: Vec<(usize, &Node, Option<String>)> = Vec::new();
-    for (i, e) in env_items.iter().enumerate() {
+    }
+}
+
+/// The container's variables as found.
+struct EnvFound<'n> {
+    /// The `env` list.
+    items: &'n [Node],
+    /// The earlier run's variables (index, name, value), in list order.
+    old: Vec<(usize, String, String)>,
+    /// The other variables (index, node, value without our JAVA part), in list order.
+    user: Vec<(usize, &'n Node, Option<String>)>,
+}
+
+/// What the planning of the wanted variables decided.
+#[derive(Default)]
+struct EnvDecided {
+    /// The variables to add or keep as the tool's (name, value), in order.
+    new: Vec<(String, String)>,
+    /// Our part appended to the chart's own JAVA_TOOL_OPTIONS, if any.
+    java: Option<String>,
+    /// Wanted variables that no mount of the bundle provides the file of (name, file).
+    missing: Vec<(String, String)>,
+    /// Indices of the container's own variables this run sets or deliberately leaves.
+    touched_user: Vec<usize>,
+}
+
+/// A variable of the container that a wanted one names.
+struct UserVar<'n, 'v> {
+    index: usize,
+    node: &'n Node,
+    /// Its value without our JAVA part.
+    current: Option<&'v str>,
+    /// Its value as written.
+    raw: Option<&'n str>,
+    /// Its field path.
+    path: Path,
+}
+
+/// Plans one container: removes what an earlier run injected and the current options do
+/// not want, and adds what is missing. The earlier injection is what `cx.rec` records, or
+/// without a record (the output of older versions) what has its shape (`cx.ours`). Returns
+/// what the container holds of this run's injection afterwards, for the record.
+fn plan_container(
+    cx: &ContainerCx<'_, '_>,
+    plan: &mut Plan,
+    cp: &mut ContainerPlan,
+) -> Result<ContainerRecord, Box<Finding>> {
+    let mounts = cx.plan_mounts(plan, cp)?;
+    let found = cx.read_env(&mounts)?;
+    let mut decided = EnvDecided::default();
+    for w in cx.want.env {
+        cx.plan_variable(w, &mounts, &found, &mut decided, plan, cp);
+    }
+    cx.strip_unwanted_java(&found, &decided, plan, cp);
+    cx.note_missing(&decided.missing, plan, cp);
+    cx.replace_old_env(&found, &decided, plan, cp);
+    Ok(ContainerRecord {
+        mounts: mounts.desired.iter().map(|w| w.path.clone()).collect(),
+        env: decided.new.into_iter().map(|(n, _)| n).collect(),
+        java: decided.java,
+    })
+}
+
+impl<'a, 'n> ContainerCx<'a, 'n> {
+    /// The list at `key` of the container, checked to be a list or null; in a container
+    /// left alone (only cleaned of an earlier injection), a field of the wrong type is not
+    /// this run's business and reads as empty.
+    fn list(&self, key: &str) -> Result<&'n [Node], Box<Finding>> {
+        let injecting = !self.want.mounts.is_empty() || !self.want.env.is_empty();
+        match list_of(self.c, self.cpath, key) {
+            Err(_) if !injecting => Ok(&[][..]),
+            r => r,
+        }
+    }
+
+    /// Plans the mounts: keeps the earlier run's mounts that are already right, in order,
+    /// and replaces the rest with what is wanted and not ruled out.
+    fn plan_mounts(
+        &self,
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) -> Result<Mounts<'a, 'n>, Box<Finding>> {
+        let (c, cpath, opts) = (self.c, self.cpath, self.opts);
+        let existing_mounts = c.get("volumeMounts");
+        let (old, others): (Vec<HaveMount<'n>>, Vec<HaveMount<'n>>) = self
+            .list("volumeMounts")?
+            .iter()
+            .enumerate()
+            .map(|(index, node)| HaveMount {
+                index,
+                path: str_at(Some(node), &["mountPath"]).unwrap_or("").to_owned(),
+                name: str_at(Some(node), &["name"]).unwrap_or("").to_owned(),
+                node,
+            })
+            .partition(|m| match self.rec {
+                Some(r) => r.mounts.contains(&m.path),
+                None => self.ours && m.name == opts.volume_name && tool_mount(m.node, c, opts),
+            });
+        let old_dirs: Vec<String> = old
+            .iter()
+            .filter(|m| m.node.get("subPath").is_none())
+            .map(|m| m.path.trim_end_matches('/').to_owned())
+            .collect();
+        let desired = self.desired_mounts(&others, plan, cp);
+        let kept = old
+            .iter()
+            .zip(&desired)
+            .take_while(|(o, w)| o.is(w, opts))
+            .count();
+        let removed: Vec<usize> = old[kept..].iter().map(|m| m.index).collect();
+        cp.removed
+            .extend(old[kept..].iter().map(|m| m.path.clone()));
+        let added: Vec<Val> = desired[kept..].iter().map(|w| mount_val(w, opts)).collect();
+        cp.mounts
+            .extend(desired[kept..].iter().map(|w| w.path.clone()));
+        remove_items(
+            &mut plan.intents,
+            cpath,
+            "volumeMounts",
+            existing_mounts,
+            &removed,
+            kept == 0 && added.is_empty() && others.is_empty(),
+        );
+        add_items(
+            &mut plan.intents,
+            cpath,
+            "volumeMounts",
+            existing_mounts,
+            added,
+        );
+        let dirs = desired
+            .iter()
+            .filter(|w| w.sub_path.is_none())
+            .map(|w| w.path.as_str())
+            .collect();
+        Ok(Mounts {
+            desired,
+            dirs,
+            others,
+            old_dirs,
+        })
+    }
+
+    /// The mounts wanted, minus those the mounts `others` of other volumes rule out (each
+    /// left alone with a warning).
+    fn desired_mounts(
+        &self,
+        others: &[HaveMount<'_>],
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) -> Vec<&'a WantMount> {
+        let mut desired: Vec<&WantMount> = Vec::new();
+        for w in self.want.mounts {
+            if let Some(m) = others
+                .iter()
+                .find(|m| m.path.trim_end_matches('/') == w.path)
+            {
+                keep_mount(
+                    plan,
+                    cp,
+                    self.cpath,
+                    &w.path,
+                    format!(
+                        "mountPath {} is already used by volume {:?}",
+                        w.path, m.name
+                    ),
+                );
+                continue;
+            }
+            if let Some(m) = others
+                .iter()
+                .find(|m| !m.path.is_empty() && is_within(&w.path, &m.path))
+            {
+                keep_mount(
+                    plan,
+                    cp,
+                    self.cpath,
+                    &w.path,
+                    format!(
+                        "{} lies inside {}, which volume {:?} already mounts over",
+                        w.path, m.path, m.name
+                    ),
+                );
+                continue;
+            }
+            desired.push(w);
+        }
+        desired
+    }
+
+    /// Reads the container's variables: the earlier run's (what the record lists, or
+    /// without one a plain value that names a file directly inside one of its directory
+    /// mounts) and the others, with its part of JAVA_TOOL_OPTIONS taken out.
+    fn read_env(&self, mounts: &Mounts<'_, '_>) -> Result<EnvFound<'n>, Box<Finding>> {
+        let items = self.list("env")?;
+        let mut found = EnvFound {
+            items,
+            old: Vec::new(),
+            user: Vec::new(),
+        };
+        for (i, e) in items.iter().enumerate() {
+            match self.rec {
+                Some(r) => Self::read_recorded_var(r, i, e, &mut found),
+                None => self.read_unrecorded_var(mounts, i, e, &mut found),
+            }
+        }
+        // An earlier run with --override-env set a variable of the chart in place, before the
+        // variables it added: such leading variables that already hold the value wanted are
+        // taken as the chart's when that spares moving them (a re-run changes nothing).
+        let displaced = if self.rec.is_some() {
+            0
+        } else {
+            leading_in_place(&found.old, self.want.env)
+        };
+        for (i, _, v) in found.old.drain(..displaced) {
+            if let Some(e) = items.get(i) {
+                found.user.push((i, e, Some(v)));
+            }
+        }
+        found.user.sort_by_key(|(i, _, _)| *i);
+        Ok(found)
+    }
+
+    /// Sorts the variable `e` (at index `i`) into `found`, by what the record `r` lists.
+    fn read_recorded_var(r: &ContainerRecord, i: usize, e: &'n Node, found: &mut EnvFound<'n>) {
         let name = str_at(Some(e), &["name"]).unwrap_or("");
         let value = str_at(Some(e), &["value"]);
         let plain = e.get("valueFrom").is_none();
-        if let Some(r) = rec {
-            if r.env.iter().any(|n| n == name) {
-                old_env.push((i, name.to_owned(), value.unwrap_or_default().to_owned()));
-                continue;
-            }
-            if let (true, Some(v), Some(j), true) =
-                (plain, value, &r.java, name == wk::JAVA_TOOL_OPTIONS)
-                && let Some(rest) = strip_java(v, j)
-            {
-                user_env.push((i, e, Some(rest)));
-                continue;
-            }
-            user_env.push((i, e, value.map(str::to_owned)));
-            continue;
+        if r.env.iter().any(|n| n == name) {
+            found
+                .old
+                .push((i, name.to_owned(), value.unwrap_or_default().to_owned()));
+            return;
         }
+        if let (true, Some(v), Some(j), true) =
+            (plain, value, &r.java, name == wk::JAVA_TOOL_OPTIONS)
+            && let Some(rest) = strip_java(v, j)
+        {
+            found.user.push((i, e, Some(rest)));
+            return;
+        }
+        found.user.push((i, e, value.map(str::to_owned)));
+    }
+
+    /// Sorts the variable `e` (at index `i`) into `found` by its shape, without a record:
+    /// the tool's variable pointing into one of the earlier run's directories, or our
+    /// JAVA_TOOL_OPTIONS part for one of them.
+    fn read_unrecorded_var(
+        &self,
+        mounts: &Mounts<'_, '_>,
+        i: usize,
+        e: &'n Node,
+        found: &mut EnvFound<'n>,
+    ) {
+        let opts = self.opts;
+        let old_dirs = &mounts.old_dirs;
+        let name = str_at(Some(e), &["name"]).unwrap_or("");
+        let value = str_at(Some(e), &["value"]);
+        let plain = e.get("valueFrom").is_none();
         if let (true, Some(v)) = (plain, value) {
-            if tool_variable(name, opts) && in_old_dir(v) {
-                old_env.push((i, name.to_owned(), v.to_owned()));
-                continue;
+            if tool_variable(name, opts) && mounts.in_old_dir(v, self.ours) {
+                found.old.push((i, name.to_owned(), v.to_owned()));
+                return;
             }
             if name == wk::JAVA_TOOL_OPTIONS
                 && let Some(rest) = old_dirs.iter().find_map(|d| {
@@ -1666,247 +1987,225 @@ fn plan_container<'n>(
                     .iter()
                     .any(|d| v == java_value_at(d, opts) || v == java_options_at(d))
                 {
-                    old_env.push((i, name.to_owned(), v.to_owned()));
+                    found.old.push((i, name.to_owned(), v.to_owned()));
                 } else {
-                    user_env.push((i, e, Some(rest)));
+                    found.user.push((i, e, Some(rest)));
                 }
-                continue;
+                return;
             }
         }
-        user_env.push((i, e, value.map(str::to_owned)));
+        found.user.push((i, e, value.map(str::to_owned)));
     }
-    // An earlier run with --override-env set a variable of the chart in place, before the
-    // variables it added: such leading variables that already hold the value wanted are
-    // taken as the chart's when that spares moving them (a re-run changes nothing).
-    let displaced = if rec.is_some() {
-        0
-    } else {
-        leading_in_place(&old_env, want.env)
-    };
-    for (i, _, v) in old_env.drain(..displaced) {
-        if let Some(e) = env_items.get(i) {
-            user_env.push((i, e, Some(v)));
-        }
-    }
-    user_env.sort_by_key(|(i, _, _)| *i);
 
-    let mut new_env: Vec<(String, String)> = Vec::new();
-    // Our part appended to the chart's own JAVA_TOOL_OPTIONS, if any.
-    let mut java: Option<String> = None;
-    let mut missing: Vec<(String, String)> = Vec::new();
-    let mut touched_user: Vec<usize> = Vec::new();
-    for w in want.env {
-        let (var, value, mode) = (&w.name, &w.value, w.mode);
-        if !w.file.is_empty() && !provided(&w.file) {
-            missing.push((var.clone(), w.file.clone()));
-            continue;
+    /// Plans the wanted variable `w`: added when the container lacks it, else set, extended
+    /// or left as the options and the container's own value say.
+    fn plan_variable(
+        &self,
+        w: &WantEnv,
+        mounts: &Mounts<'_, '_>,
+        found: &EnvFound<'n>,
+        decided: &mut EnvDecided,
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) {
+        let (var, value) = (&w.name, &w.value);
+        if !w.file.is_empty() && !mounts.provides(&w.file) {
+            decided.missing.push((var.clone(), w.file.clone()));
+            return;
         }
-        let found = user_env
+        let user = found
+            .user
             .iter()
             .rev()
             .find(|(_, e, _)| str_at(Some(e), &["name"]) == Some(var.as_str()));
-        let Some((i, e, current)) = found else {
-            new_env.push((var.clone(), value.clone()));
-            continue;
+        let Some((i, e, current)) = user else {
+            decided.new.push((var.clone(), value.clone()));
+            return;
         };
         let (i, e) = (*i, *e);
-        let epath = cpath.key("env").index(i);
-        let raw = str_at(Some(e), &["value"]);
+        let u = UserVar {
+            index: i,
+            node: e,
+            current: current.as_deref(),
+            raw: str_at(Some(e), &["value"]),
+            path: self.cpath.key("env").index(i),
+        };
         if let Some(r) = &w.secret
             && secret_ref(e) == Some((r.name.as_str(), r.key.as_str()))
         {
-            continue;
+            return;
         }
-        if w.secret.is_none()
-            && current.as_deref() == Some(value.as_str())
-            && e.get("valueFrom").is_none()
+        let plain = e.get("valueFrom").is_none();
+        if w.secret.is_none() && u.current == Some(value.as_str()) && plain {
+            if u.raw != Some(value.as_str()) {
+                decided.touched_user.push(i);
+                set_env_value(&mut plan.intents, &u.path, e, value);
+            }
+            return;
+        }
+        match w.mode {
+            EnvMode::List if plain => extend_list(w, &u, decided, plan, cp),
+            EnvMode::Append if plain => self.append_java(w, &u, found, decided, plan, cp),
+            _ => self.set_over_container(w, u, decided, plan, cp),
+        }
+    }
+
+    /// Appends our JAVA_TOOL_OPTIONS part to the container's own `u`, unless it holds it
+    /// already or points Java at its own truststore or proxy (without --override-env).
+    fn append_java(
+        &self,
+        w: &WantEnv,
+        u: &UserVar<'_, '_>,
+        found: &EnvFound<'_>,
+        decided: &mut EnvDecided,
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) {
+        let (var, i, e, raw) = (&w.name, u.index, u.node, u.raw);
+        let before = found.items.get(..i).unwrap_or_default();
+        let value = &java_without_unexpandable(&w.value, self.opts, before, |why| {
+            plan.notes.push(note(
+                Severity::Warning,
+                Some(u.path.clone()),
+                format!("container {:?}: {why}", cp.name),
+            ));
+        });
+        if value.is_empty() {
+            decided.touched_user.push(i);
+            return;
+        }
+        // Our part is there as a whole already (say, after a proxy-only pass over a CA
+        // injection): nothing to do.
+        // With a record, only when that part is the one it lists (an earlier part
+        // that holds ours and more, such as the proxy's options, is replaced).
+        if raw.is_some_and(|r| r.contains(value.as_str()))
+            && self
+                .rec
+                .is_none_or(|r| r.java.as_deref() == Some(value.as_str()))
         {
-            if raw != Some(value.as_str()) {
-                touched_user.push(i);
-                set_env_value(&mut plan.intents, &epath, e, value);
-            }
-            continue;
+            decided.touched_user.push(i);
+            decided.java = Some(value.clone());
+            return;
         }
-        if mode == EnvMode::List && e.get("valueFrom").is_none() {
-            let base = current.as_deref().unwrap_or("");
-            let have: Vec<&str> = base.split(',').map(str::trim).collect();
-            let missing: Vec<&str> = value.split(',').filter(|x| !have.contains(x)).collect();
-            if !missing.is_empty() {
-                let joined = if base.trim().is_empty() {
-                    missing.join(",")
-                } else {
-                    format!("{base},{}", missing.join(","))
-                };
-                touched_user.push(i);
-                set_env_value(&mut plan.intents, &epath, e, &joined);
-                cp.env.push(var.clone());
+        let base = u.current.unwrap_or("");
+        decided.touched_user.push(i);
+        if base.contains(value.as_str()) {
+            if raw != Some(base) {
+                set_env_value(&mut plan.intents, &u.path, e, base);
             }
-            continue;
+            return;
         }
-        if mode == EnvMode::Append && e.get("valueFrom").is_none() {
-            let before = env_items.get(..i).unwrap_or_default();
-            let value = &java_without_unexpandable(value, opts, before, |why| {
-                plan.notes.push(note(
-                    Severity::Warning,
-                    Some(epath.clone()),
-                    format!("container {:?}: {why}", cp.name),
-                ));
-            });
-            if value.is_empty() {
-                touched_user.push(i);
-                continue;
+        let own = [
+            ("-Djavax.net.ssl.trustStore=", "its own truststore"),
+            ("-Dhttp.proxyHost=", "its own proxy"),
+            ("-Dhttps.proxyHost=", "its own proxy"),
+        ]
+        .into_iter()
+        .find(|(p, _)| value.contains(p) && base.contains(p));
+        if let Some((_, what)) = own
+            && !self.opts.override_env
+        {
+            let why = format!("the container points Java at {what} in {var}");
+            plan.notes.push(note(
+                Severity::Warning,
+                Some(u.path.clone()),
+                format!(
+                    "container {:?}: {why}; kept (pass --override-env to append ours anyway)",
+                    cp.name
+                ),
+            ));
+            cp.kept_env.push((var.clone(), why));
+            if raw != Some(base) {
+                set_env_value(&mut plan.intents, &u.path, e, base);
             }
-            // Our part is there as a whole already (say, after a proxy-only pass over a CA
-            // injection): nothing to do.
-            // With a record, only when that part is the one it lists (an earlier part
-            // that holds ours and more, such as the proxy's options, is replaced).
-            if raw.is_some_and(|r| r.contains(value.as_str()))
-                && rec.is_none_or(|r| r.java.as_deref() == Some(value.as_str()))
-            {
-                touched_user.push(i);
-                java = Some(value.clone());
-                continue;
-            }
-            let base = current.as_deref().unwrap_or("");
-            touched_user.push(i);
-            if base.contains(value.as_str()) {
-                if raw != Some(base) {
-                    set_env_value(&mut plan.intents, &epath, e, base);
-                }
-                continue;
-            }
-            let own = [
-                ("-Djavax.net.ssl.trustStore=", "its own truststore"),
-                ("-Dhttp.proxyHost=", "its own proxy"),
-                ("-Dhttps.proxyHost=", "its own proxy"),
-            ]
-            .into_iter()
-            .find(|(p, _)| value.contains(p) && base.contains(p));
-            if let Some((_, what)) = own
-                && !opts.override_env
-            {
-                let why = format!("the container points Java at {what} in {var}");
-                plan.notes.push(note(
-                    Severity::Warning,
-                    Some(epath.clone()),
-                    format!(
-                        "container {:?}: {why}; kept (pass --override-env to append ours anyway)",
-                        cp.name
-                    ),
-                ));
-                cp.kept_env.push((var.clone(), why));
-                if raw != Some(base) {
-                    set_env_value(&mut plan.intents, &epath, e, base);
-                }
-                continue;
-            }
-            // Joined with one space, which is removed with our part again on a re-run
-            // (a variable the tool created holds our part alone).
-            let joined = format!("{base} {value}");
-            if raw != Some(joined.as_str()) {
-                set_env_value(&mut plan.intents, &epath, e, &joined);
-                cp.env.push(var.clone());
-            }
-            java = Some(value.clone());
-            continue;
+            return;
         }
-        let shown = match (current.as_deref(), e.get("valueFrom")) {
+        // Joined with one space, which is removed with our part again on a re-run
+        // (a variable the tool created holds our part alone).
+        let joined = format!("{base} {value}");
+        if raw != Some(joined.as_str()) {
+            set_env_value(&mut plan.intents, &u.path, e, &joined);
+            cp.env.push(var.clone());
+        }
+        decided.java = Some(value.clone());
+    }
+
+    /// The container sets the wanted variable `w` itself (`u`) to something else: replaced
+    /// with --override-env (a note says what it was), else kept with a warning.
+    fn set_over_container(
+        &self,
+        w: &WantEnv,
+        u: UserVar<'_, '_>,
+        decided: &mut EnvDecided,
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) {
+        let (var, e) = (&w.name, u.node);
+        let shown = match (u.current, e.get("valueFrom")) {
             (_, Some(_)) => "a valueFrom reference".to_owned(),
             (Some(v), None) => format!("{v:?}"),
             (None, None) => "an empty value".to_owned(),
         };
-        if opts.override_env
-            && let Some(r) = &w.secret
-        {
-            touched_user.push(i);
-            // The value (or the old reference) is replaced where it stands.
-            let from = secret_val(r);
-            let old = if e.get("valueFrom").is_some() {
-                "valueFrom"
-            } else {
-                "value"
-            };
-            if old == "valueFrom" && e.get("value").is_some() {
-                plan.intents.push(Intent {
-                    path: epath.clone(),
-                    op: Op::RemoveKey("value".into()),
-                });
-            }
-            plan.intents.push(if e.get(old).is_some() {
-                Intent {
-                    path: epath,
-                    op: Op::ReplaceEntry(old.into(), "valueFrom".into(), from),
-                }
-            } else {
-                Intent {
-                    path: epath,
-                    op: Op::AddKey("valueFrom".into(), from),
-                }
-            });
-            cp.env.push(var.clone());
-            plan.notes.push(note(
-                Severity::Info,
-                Some(cpath.key("env")),
-                format!(
-                    "container {:?}: {var} was {shown}; overridden (--override-env)",
-                    cp.name
-                ),
-            ));
-        } else if opts.override_env {
-            touched_user.push(i);
-            if e.get("valueFrom").is_some() && e.get("value").is_none() {
-                // The reference is replaced by the value where it stands.
-                plan.intents.push(Intent {
-                    path: epath,
-                    op: Op::ReplaceEntry("valueFrom".into(), "value".into(), Val::str(value)),
-                });
-            } else {
-                set_env_value(&mut plan.intents, &epath, e, value);
-                if e.get("valueFrom").is_some() {
-                    plan.intents.push(Intent {
-                        path: epath,
-                        op: Op::RemoveKey("valueFrom".into()),
-                    });
-                }
-            }
-            cp.env.push(var.clone());
-            plan.notes.push(note(
-                Severity::Info,
-                Some(cpath.key("env")),
-                format!(
-                    "container {:?}: {var} was {shown}; overridden (--override-env)",
-                    cp.name
-                ),
-            ));
-        } else {
+        if !self.opts.override_env {
             let why = format!("the container sets {var} to {shown} itself");
             plan.notes.push(note(
                 Severity::Warning,
-                Some(cpath.key("env")),
+                Some(self.cpath.key("env")),
                 format!(
                     "container {:?}: {why}; kept (pass --override-env to replace it)",
                     cp.name
                 ),
             ));
             cp.kept_env.push((var.clone(), why));
+            return;
+        }
+        decided.touched_user.push(u.index);
+        match &w.secret {
+            Some(r) => override_with_secret(&mut plan.intents, u.path, e, r),
+            None => override_with_value(&mut plan.intents, u.path, e, &w.value),
+        }
+        cp.env.push(var.clone());
+        plan.notes.push(note(
+            Severity::Info,
+            Some(self.cpath.key("env")),
+            format!(
+                "container {:?}: {var} was {shown}; overridden (--override-env)",
+                cp.name
+            ),
+        ));
+    }
+
+    /// Takes our part out of the container's JAVA_TOOL_OPTIONS where it carries it but no
+    /// longer should (no wanted variable touched it).
+    fn strip_unwanted_java(
+        &self,
+        found: &EnvFound<'_>,
+        decided: &EnvDecided,
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) {
+        for (i, e, current) in &found.user {
+            if decided.touched_user.contains(i) {
+                continue;
+            }
+            if let (Some(rest), Some(raw)) = (current, str_at(Some(e), &["value"]))
+                && rest != raw
+            {
+                set_env_value(&mut plan.intents, &self.cpath.key("env").index(*i), e, rest);
+                cp.removed.push(format!(
+                    "{} (its truststore options)",
+                    wk::JAVA_TOOL_OPTIONS
+                ));
+            }
         }
     }
-    // JAVA_TOOL_OPTIONS of the container that carries our part but no longer should.
-    for (i, e, current) in &user_env {
-        if touched_user.contains(i) {
-            continue;
+
+    /// Warns of the wanted variables `missing` left unset because no mount of the bundle
+    /// provides their file.
+    fn note_missing(&self, missing: &[(String, String)], plan: &mut Plan, cp: &mut ContainerPlan) {
+        if missing.is_empty() {
+            return;
         }
-        if let (Some(rest), Some(raw)) = (current, str_at(Some(e), &["value"]))
-            && rest != raw
-        {
-            set_env_value(&mut plan.intents, &cpath.key("env").index(*i), e, rest);
-            cp.removed.push(format!(
-                "{} (its truststore options)",
-                wk::JAVA_TOOL_OPTIONS
-            ));
-        }
-    }
-    if !missing.is_empty() {
         let names: Vec<&str> = missing.iter().map(|(v, _)| v.as_str()).collect();
         let mut files: Vec<&str> = missing.iter().map(|(_, f)| f.as_str()).collect();
         files.dedup();
@@ -1916,44 +2215,100 @@ fn plan_container<'n>(
         );
         plan.notes.push(note(
             Severity::Warning,
-            Some(cpath.key("env")),
+            Some(self.cpath.key("env")),
             format!(
                 "container {:?}: {} not set: {why}",
                 cp.name,
                 names.join(", ")
             ),
         ));
-        for (v, _) in &missing {
+        for (v, _) in missing {
             cp.kept_env.push((v.clone(), why.clone()));
         }
     }
-    // Keep the earlier variables that are still wanted, in order (updating their values);
-    // remove the rest and add what is new.
-    // A variable is kept where it stands when it keeps its kind: a plain value, or the
-    // same Secret reference.
-    let same_kind = |i: usize, name: &str| {
-        env_items.get(i).is_some_and(|e| {
-            match want
-                .env
-                .iter()
-                .find(|w| w.name == name)
-                .and_then(|w| w.secret.as_ref())
-            {
+
+    /// Keeps the earlier run's variables that are still wanted, in order (updating their
+    /// values), removes the rest and adds what is new.
+    fn replace_old_env(
+        &self,
+        found: &EnvFound<'_>,
+        decided: &EnvDecided,
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) {
+        let (old_env, new_env) = (&found.old, &decided.new);
+        let kept = old_env
+            .iter()
+            .zip(new_env)
+            .take_while(|((i, on, _), (nn, _))| on == nn && self.same_kind(found, *i, nn))
+            .count();
+        for (old, new) in old_env.iter().zip(new_env).take(kept) {
+            self.update_kept_var(found, old, new, plan, cp);
+        }
+        let removed: Vec<usize> = old_env[kept..].iter().map(|(i, _, _)| *i).collect();
+        cp.removed
+            .extend(old_env[kept..].iter().map(|(_, n, _)| n.clone()));
+        let added: Vec<Val> = new_env[kept..]
+            .iter()
+            .map(|(n, v)| match self.wanted_secret(n) {
+                Some(r) => Val::map([("name", Val::str(n)), ("valueFrom", secret_val(r))]),
+                None => Val::map([("name", Val::str(n)), ("value", Val::str(v))]),
+            })
+            .collect();
+        cp.env
+            .extend(new_env[kept..].iter().map(|(n, _)| n.clone()));
+        let existing_env = self.c.get("env");
+        remove_items(
+            &mut plan.intents,
+            self.cpath,
+            "env",
+            existing_env,
+            &removed,
+            kept == 0 && added.is_empty() && found.user.is_empty(),
+        );
+        add_items(&mut plan.intents, self.cpath, "env", existing_env, added);
+    }
+
+    /// The Secret key the wanted variable `name` comes from, if any.
+    fn wanted_secret(&self, name: &str) -> Option<&'a crate::proxy::SecretRef> {
+        self.want
+            .env
+            .iter()
+            .find(|w| w.name == name)
+            .and_then(|w| w.secret.as_ref())
+    }
+
+    /// Whether the earlier run's variable at index `i` keeps its kind as the wanted `name`
+    /// (a plain value, or the same Secret reference), so that it stays where it stands.
+    fn same_kind(&self, found: &EnvFound<'_>, i: usize, name: &str) -> bool {
+        found
+            .items
+            .get(i)
+            .is_some_and(|e| match self.wanted_secret(name) {
                 Some(r) => secret_ref(e) == Some((r.name.as_str(), r.key.as_str())),
                 None => e.get("valueFrom").is_none(),
-            }
-        })
-    };
-    let kept = old_env
-        .iter()
-        .zip(&new_env)
-        .take_while(|((i, on, _), (nn, _))| on == nn && same_kind(*i, nn))
-        .count();
-    for ((i, on, ov), (nn, nv)) in old_env.iter().zip(&new_env).take(kept) {
-        let secret = want.env.iter().any(|w| w.name == *nn && w.secret.is_some());
+            })
+    }
+
+    /// Updates the value of the earlier run's variable `old` (index, name, value), kept as
+    /// the wanted `new` (name, value).
+    fn update_kept_var(
+        &self,
+        found: &EnvFound<'_>,
+        (i, on, ov): &(usize, String, String),
+        (nn, nv): &(String, String),
+        plan: &mut Plan,
+        cp: &mut ContainerPlan,
+    ) {
+        let secret = self
+            .want
+            .env
+            .iter()
+            .any(|w| w.name == *nn && w.secret.is_some());
         // The other kind of pass appended its part to the JAVA_TOOL_OPTIONS this one
         // created: that part stays after ours.
-        let kept_part = other_java
+        let kept_part = self
+            .other_java
             .filter(|_| on == wk::JAVA_TOOL_OPTIONS)
             .filter(|j| ov.ends_with(&format!(" {j}")));
         let nv = &match kept_part {
@@ -1962,45 +2317,88 @@ fn plan_container<'n>(
         };
         if ov != nv
             && !secret
-            && let Some(e) = env_items.get(*i)
+            && let Some(e) = found.items.get(*i)
         {
-            set_env_value(&mut plan.intents, &cpath.key("env").index(*i), e, nv);
+            set_env_value(&mut plan.intents, &self.cpath.key("env").index(*i), e, nv);
             cp.env.push(on.clone());
         }
     }
-    let removed: Vec<usize> = old_env[kept..].iter().map(|(i, _, _)| *i).collect();
-    cp.removed
-        .extend(old_env[kept..].iter().map(|(_, n, _)| n.clone()));
-    let added: Vec<Val> = new_env[kept..]
-        .iter()
-        .map(|(n, v)| {
-            match want
-                .env
-                .iter()
-                .find(|w| &w.name == n)
-                .and_then(|w| w.secret.as_ref())
-            {
-                Some(r) => Val::map([("name", Val::str(n)), ("valueFrom", secret_val(r))]),
-                None => Val::map([("name", Val::str(n)), ("value", Val::str(v))]),
-            }
-        })
-        .collect();
-    cp.env
-        .extend(new_env[kept..].iter().map(|(n, _)| n.clone()));
-    remove_items(
-        &mut plan.intents,
-        cpath,
-        "env",
-        existing_env,
-        &removed,
-        kept == 0 && added.is_empty() && user_env.is_empty(),
-    );
-    add_items(&mut plan.intents, cpath, "env", existing_env, added);
-    Ok(ContainerRecord {
-        mounts: desired.iter().map(|w| w.path.clone()).collect(),
-        env: new_env.into_iter().map(|(n, _)| n).collect(),
-        java,
-    })
+}
+
+/// Adds the missing comma-separated entries of the wanted `w` to the container's own `u`
+/// (NO_PROXY with --append-no-proxy).
+fn extend_list(
+    w: &WantEnv,
+    u: &UserVar<'_, '_>,
+    decided: &mut EnvDecided,
+    plan: &mut Plan,
+    cp: &mut ContainerPlan,
+) {
+    let base = u.current.unwrap_or("");
+    let have: Vec<&str> = base.split(',').map(str::trim).collect();
+    let missing: Vec<&str> = w.value.split(',').filter(|x| !have.contains(x)).collect();
+    if !missing.is_empty() {
+        let joined = if base.trim().is_empty() {
+            missing.join(",")
+        } else {
+            format!("{base},{}", missing.join(","))
+        };
+        decided.touched_user.push(u.index);
+        set_env_value(&mut plan.intents, &u.path, u.node, &joined);
+        cp.env.push(w.name.clone());
+    }
+}
+
+/// Replaces the value (or the old reference) of the variable `e` at `epath` with a
+/// reference to the Secret key `r`, where it stands.
+fn override_with_secret(
+    intents: &mut Vec<Intent>,
+    epath: Path,
+    e: &Node,
+    r: &crate::proxy::SecretRef,
+) {
+    let from = secret_val(r);
+    let old = if e.get("valueFrom").is_some() {
+        "valueFrom"
+    } else {
+        "value"
+    };
+    if old == "valueFrom" && e.get("value").is_some() {
+        intents.push(Intent {
+            path: epath.clone(),
+            op: Op::RemoveKey("value".into()),
+        });
+    }
+    intents.push(if e.get(old).is_some() {
+        Intent {
+            path: epath,
+            op: Op::ReplaceEntry(old.into(), "valueFrom".into(), from),
+        }
+    } else {
+        Intent {
+            path: epath,
+            op: Op::AddKey("valueFrom".into(), from),
+        }
+    });
+}
+
+/// Sets the variable `e` at `epath` to the plain `value`: a reference is replaced by the
+/// value where it stands.
+fn override_with_value(intents: &mut Vec<Intent>, epath: Path, e: &Node, value: &str) {
+    if e.get("valueFrom").is_some() && e.get("value").is_none() {
+        intents.push(Intent {
+            path: epath,
+            op: Op::ReplaceEntry("valueFrom".into(), "value".into(), Val::str(value)),
+        });
+    } else {
+        set_env_value(intents, &epath, e, value);
+        if e.get("valueFrom").is_some() {
+            intents.push(Intent {
+                path: epath,
+                op: Op::RemoveKey("valueFrom".into()),
+            });
+        }
+    }
 }
 
 /// The Secret and key a variable's `valueFrom.secretKeyRef` names.
@@ -2163,50 +2561,64 @@ fn set_annotations(root: &Node, found: &Found, changes: &[(&str, Option<&str>)],
             });
         }
         (Some(m), Some(a)) if a.entries().is_some() => {
-            let removed = |k: &str| changes.iter().any(|(c, v)| *c == k && v.is_none());
-            let alone = |n: &Node, k: &str| {
-                n.entries()
-                    .is_some_and(|es| es.iter().all(|(ek, _)| ek.as_str() == Some(k)))
-            };
-            let emptied = sets.is_empty()
-                && a.entries().is_some_and(|es| {
-                    !es.is_empty() && es.iter().all(|(k, _)| k.as_str().is_some_and(removed))
-                });
-            if emptied {
-                if alone(m, "annotations") && found.meta_path != found.object_path.key("metadata") {
-                    plan.intents.push(Intent {
-                        path: template_path,
-                        op: Op::RemoveKey("metadata".into()),
-                    });
-                } else {
-                    plan.intents.push(Intent {
-                        path: meta_path.clone(),
-                        op: Op::RemoveKey("annotations".into()),
-                    });
-                }
-                return;
-            }
-            for (key, value) in changes {
-                let path = meta_path.key("annotations");
-                match (a.get(key), value) {
-                    (Some(n), Some(v)) if n.as_str() == Some(*v) => {}
-                    (Some(_), Some(v)) => plan.intents.push(Intent {
-                        path: path.key(key),
-                        op: Op::Replace(Val::str(*v)),
-                    }),
-                    (None, Some(v)) => plan.intents.push(Intent {
-                        path,
-                        op: Op::AddKey((*key).to_owned(), Val::str(*v)),
-                    }),
-                    (Some(_), None) => plan.intents.push(Intent {
-                        path,
-                        op: Op::RemoveKey((*key).to_owned()),
-                    }),
-                    (None, None) => {}
-                }
+            if sets.is_empty() && emptied_by(a, changes) {
+                plan.intents
+                    .push(remove_annotations(found, m, template_path));
+            } else {
+                edit_annotations(meta_path, a, changes, plan);
             }
         }
         _ => {}
+    }
+}
+
+/// Whether `changes` remove every annotation of the (non-empty) mapping `a`.
+fn emptied_by(a: &Node, changes: &[(&str, Option<&str>)]) -> bool {
+    let removed = |k: &str| changes.iter().any(|(c, v)| *c == k && v.is_none());
+    a.entries()
+        .is_some_and(|es| !es.is_empty() && es.iter().all(|(k, _)| k.as_str().is_some_and(removed)))
+}
+
+/// Removes the pod template's `annotations` of the metadata `m`, or its whole `metadata`
+/// (at `template_path`) when nothing else is in it and it is not the object's own.
+fn remove_annotations(found: &Found, m: &Node, template_path: Path) -> Intent {
+    let alone = m
+        .entries()
+        .is_some_and(|es| es.iter().all(|(ek, _)| ek.as_str() == Some("annotations")));
+    if alone && found.meta_path != found.object_path.key("metadata") {
+        Intent {
+            path: template_path,
+            op: Op::RemoveKey("metadata".into()),
+        }
+    } else {
+        Intent {
+            path: found.meta_path.clone(),
+            op: Op::RemoveKey("annotations".into()),
+        }
+    }
+}
+
+/// Applies `changes` to the annotations mapping `a` of the metadata at `meta_path`, key by
+/// key: replaced, added or removed where they differ.
+fn edit_annotations(meta_path: &Path, a: &Node, changes: &[(&str, Option<&str>)], plan: &mut Plan) {
+    for (key, value) in changes {
+        let path = meta_path.key("annotations");
+        match (a.get(key), value) {
+            (Some(n), Some(v)) if n.as_str() == Some(*v) => {}
+            (Some(_), Some(v)) => plan.intents.push(Intent {
+                path: path.key(key),
+                op: Op::Replace(Val::str(*v)),
+            }),
+            (None, Some(v)) => plan.intents.push(Intent {
+                path,
+                op: Op::AddKey((*key).to_owned(), Val::str(*v)),
+            }),
+            (Some(_), None) => plan.intents.push(Intent {
+                path,
+                op: Op::RemoveKey((*key).to_owned()),
+            }),
+            (None, None) => {}
+        }
     }
 }
 
@@ -2321,57 +2733,71 @@ fn node_is(n: &Node, v: &Val) -> bool {
     }
 }
 
-/// Plans the merge init container, its source volume and the image pull secret (or takes
-/// out what an earlier run with the merge wrote, when the current one has none): what an
-/// earlier run recorded in `owned`, or without a record what has the merge's shape. Records
-/// what the tool owns afterwards in `record`, and the indices of volumes to remove in
-/// `removed_volumes`. Returns the volumes to add.
-#[allow(clippy::too_many_arguments)]
-fn plan_merge(
-    spec: &Node,
-    spec_path: &Path,
-    opts: &Options,
-    want_volume: bool,
-    owned: Option<&Record>,
-    record: &mut Record,
-    removed_volumes: &mut Vec<usize>,
-    plan: &mut Plan,
-) -> Result<Vec<Val>, Box<Finding>> {
-    let merge = opts.merge.as_ref().filter(|_| want_volume);
-    let mut add = Vec::new();
+impl PodCx<'_, '_> {
+    /// Plans the merge init container, its source volume and the image pull secret (or
+    /// takes out what an earlier run with the merge wrote, when the current one has none):
+    /// what an earlier run recorded in `owned`, or without a record what has the merge's
+    /// shape. Records what the tool owns afterwards in `record`, and the indices of volumes
+    /// to remove in `removed_volumes`. Returns the volumes to add.
+    fn plan_merge(
+        &self,
+        want_volume: bool,
+        record: &mut Record,
+        removed_volumes: &mut Vec<usize>,
+        plan: &mut Plan,
+    ) -> Result<Vec<Val>, Box<Finding>> {
+        let merge = self.opts.merge.as_ref().filter(|_| want_volume);
+        self.plan_merge_container(merge, record, plan)?;
+        let add = self
+            .plan_merge_source(merge, record, removed_volumes, plan)?
+            .into_iter()
+            .collect();
+        self.plan_pull_secret(merge, record, plan);
+        Ok(add)
+    }
 
-    // The init container: first of all.
-    let inits = spec.get("initContainers");
-    let items = inits.and_then(Node::items).unwrap_or(&[]);
-    let name = merge_container_name(opts);
-    let ours: Vec<usize> = items
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| is_tool_init(c, owned, opts))
-        .map(|(i, _)| i)
-        .collect();
-    if merge.is_some()
-        && let Some(i) = items.iter().enumerate().position(|(i, c)| {
-            str_at(Some(c), &["name"]) == Some(name.as_str()) && !ours.contains(&i)
-        })
-    {
-        return Err(conflict(
-            spec_path.key("initContainers").index(i),
-            format!(
-                "the pod already has an init container named {name:?}; give our volume (and so the merge init container) another name with --volume-name (spec.volumeName)"
-            ),
-        ));
-    }
-    let want = merge.map(|m| merge_container_val(opts, m));
-    if want.is_some() {
-        record.init_containers.push(name.clone());
-    }
-    let in_place = match (&want, ours.as_slice()) {
-        (Some(w), [0]) => items.first().is_some_and(|c| node_is(c, w)),
-        (None, []) => true,
-        _ => false,
-    };
-    if !in_place {
+    /// Plans the merge init container: first of all when `merge` asks for it, else an
+    /// earlier run's taken out.
+    fn plan_merge_container(
+        &self,
+        merge: Option<&crate::config::MergeAtStart>,
+        record: &mut Record,
+        plan: &mut Plan,
+    ) -> Result<(), Box<Finding>> {
+        let (spec_path, opts, owned) = (&self.found.spec_path, self.opts, self.owned);
+        let inits = self.spec.get("initContainers");
+        let items = inits.and_then(Node::items).unwrap_or(&[]);
+        let name = merge_container_name(opts);
+        let ours: Vec<usize> = items
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| is_tool_init(c, owned, opts))
+            .map(|(i, _)| i)
+            .collect();
+        if merge.is_some()
+            && let Some(i) = items.iter().enumerate().position(|(i, c)| {
+                str_at(Some(c), &["name"]) == Some(name.as_str()) && !ours.contains(&i)
+            })
+        {
+            return Err(conflict(
+                spec_path.key("initContainers").index(i),
+                format!(
+                    "the pod already has an init container named {name:?}; give our volume (and so the merge init container) another name with --volume-name (spec.volumeName)"
+                ),
+            ));
+        }
+        let want = merge.map(|m| merge_container_val(opts, m));
+        if want.is_some() {
+            record.init_containers.push(name.clone());
+        }
+        let in_place = match (&want, ours.as_slice()) {
+            (Some(w), [0]) => items.first().is_some_and(|c| node_is(c, w)),
+            (None, []) => true,
+            _ => false,
+        };
+        if in_place {
+            return Ok(());
+        }
         plan.merge_changes.push(match (&want, ours.is_empty()) {
             (Some(_), true) => format!("the init container {name:?} is missing"),
             (Some(_), false) => format!("the init container {name:?} is stale or not first"),
@@ -2403,102 +2829,135 @@ fn plan_merge(
                 ),
             }
         }
+        Ok(())
     }
 
-    // The source volume.
-    let volumes = spec.get("volumes").and_then(Node::items).unwrap_or(&[]);
-    let source_name = merge_source_volume(opts);
-    let want_source = merge.map(|_| source_volume_val(opts, &source_name));
-    let mut found_same = false;
-    for (i, v) in volumes.iter().enumerate() {
-        if str_at(Some(v), &["name"]) != Some(source_name.as_str()) {
-            continue;
+    /// Plans the merge's source volume: an earlier run's that is stale or no longer wanted
+    /// is taken out (its index pushed to `removed_volumes`). Returns it when it is to be
+    /// added.
+    fn plan_merge_source(
+        &self,
+        merge: Option<&crate::config::MergeAtStart>,
+        record: &mut Record,
+        removed_volumes: &mut Vec<usize>,
+        plan: &mut Plan,
+    ) -> Result<Option<Val>, Box<Finding>> {
+        let (opts, owned) = (self.opts, self.owned);
+        let volumes = self
+            .spec
+            .get("volumes")
+            .and_then(Node::items)
+            .unwrap_or(&[]);
+        let source_name = merge_source_volume(opts);
+        let want_source = merge.map(|_| source_volume_val(opts, &source_name));
+        let mut found_same = false;
+        for (i, v) in volumes.iter().enumerate() {
+            if str_at(Some(v), &["name"]) != Some(source_name.as_str()) {
+                continue;
+            }
+            let recorded = owned.map(|r| r.volumes.contains(&source_name));
+            if let Some(w) = &want_source
+                && node_is(v, w)
+                && recorded != Some(false)
+            {
+                found_same = true;
+                continue;
+            }
+            // Ours when an earlier run recorded it; without a record, when it has the tool's
+            // shape and no container but our merge init container mounts it.
+            if recorded.unwrap_or_else(|| tool_shaped_volume(v))
+                && !self.mounted_elsewhere(&source_name)
+            {
+                plan.merge_changes
+                    .push(format!("the volume {source_name:?} is stale or left"));
+                removed_volumes.push(i);
+            } else if merge.is_some() {
+                return Err(conflict(
+                    self.found.spec_path.key("volumes").index(i),
+                    format!(
+                        "the pod already has a volume named {source_name:?}, which the start-up merge needs for its source; give our volume another name with --volume-name (spec.volumeName)"
+                    ),
+                ));
+            }
         }
-        let recorded = owned.map(|r| r.volumes.contains(&source_name));
-        if let Some(w) = &want_source
-            && node_is(v, w)
-            && recorded != Some(false)
-        {
-            found_same = true;
-            continue;
+        if want_source.is_some() {
+            record.volumes.push(source_name.clone());
         }
-        // Ours when an earlier run recorded it; without a record, when it has the tool's
-        // shape and no container but our merge init container mounts it.
-        let used_elsewhere = ["containers", "initContainers", "ephemeralContainers"]
+        match (want_source, found_same) {
+            (Some(w), false) => {
+                plan.merge_changes
+                    .push(format!("the volume {source_name:?} is missing"));
+                Ok(Some(w))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether a container other than the tool's init containers mounts the volume `name`.
+    fn mounted_elsewhere(&self, name: &str) -> bool {
+        ["containers", "initContainers", "ephemeralContainers"]
             .iter()
-            .filter_map(|l| spec.get(l).and_then(Node::items))
+            .filter_map(|l| self.spec.get(l).and_then(Node::items))
             .flatten()
-            .filter(|c| !is_tool_init(c, owned, opts))
+            .filter(|c| !is_tool_init(c, self.owned, self.opts))
             .filter_map(|c| c.get("volumeMounts").and_then(Node::items))
             .flatten()
-            .any(|m| str_at(Some(m), &["name"]) == Some(source_name.as_str()));
-        if recorded.unwrap_or_else(|| tool_shaped_volume(v)) && !used_elsewhere {
-            plan.merge_changes
-                .push(format!("the volume {source_name:?} is stale or left"));
-            removed_volumes.push(i);
-        } else if merge.is_some() {
-            return Err(conflict(
-                spec_path.key("volumes").index(i),
-                format!(
-                    "the pod already has a volume named {source_name:?}, which the start-up merge needs for its source; give our volume another name with --volume-name (spec.volumeName)"
-                ),
-            ));
-        }
-    }
-    if want_source.is_some() {
-        record.volumes.push(source_name.clone());
-    }
-    if let (Some(w), false) = (want_source, found_same) {
-        plan.merge_changes
-            .push(format!("the volume {source_name:?} is missing"));
-        add.push(w);
+            .any(|m| str_at(Some(m), &["name"]) == Some(name))
     }
 
-    // The image pull secret, once; an earlier run's that is no longer wanted goes.
-    let wanted_secret = merge.and_then(|m| m.pull_secret.as_deref());
-    let existing = spec.get("imagePullSecrets");
-    let secrets = existing.and_then(Node::items).unwrap_or(&[]);
-    let recorded = |s: &str| owned.is_some_and(|r| r.pull_secrets.iter().any(|p| p == s));
-    let stale: Vec<usize> = secrets
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| {
-            str_at(Some(s), &["name"]).is_some_and(|n| recorded(n) && Some(n) != wanted_secret)
-        })
-        .map(|(i, _)| i)
-        .collect();
-    if !stale.is_empty() {
-        plan.merge_changes
-            .push("imagePullSecrets holds an earlier run's secret".to_owned());
-    }
-    let mut added = Vec::new();
-    if let Some(secret) = wanted_secret {
-        let has = secrets
+    /// Plans the image pull secret of the merge, once; an earlier run's that is no longer
+    /// wanted goes.
+    fn plan_pull_secret(
+        &self,
+        merge: Option<&crate::config::MergeAtStart>,
+        record: &mut Record,
+        plan: &mut Plan,
+    ) {
+        let (spec_path, owned) = (&self.found.spec_path, self.owned);
+        let wanted_secret = merge.and_then(|m| m.pull_secret.as_deref());
+        let existing = self.spec.get("imagePullSecrets");
+        let secrets = existing.and_then(Node::items).unwrap_or(&[]);
+        let recorded = |s: &str| owned.is_some_and(|r| r.pull_secrets.iter().any(|p| p == s));
+        let stale: Vec<usize> = secrets
             .iter()
-            .any(|s| str_at(Some(s), &["name"]) == Some(secret));
-        if !has {
+            .enumerate()
+            .filter(|(_, s)| {
+                str_at(Some(s), &["name"]).is_some_and(|n| recorded(n) && Some(n) != wanted_secret)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if !stale.is_empty() {
             plan.merge_changes
-                .push(format!("imagePullSecrets lacks {secret:?}"));
-            added.push(Val::map([("name", Val::str(secret))]));
+                .push("imagePullSecrets holds an earlier run's secret".to_owned());
         }
-        if !has || recorded(secret) {
-            record.pull_secrets.push(secret.to_owned());
+        let mut added = Vec::new();
+        if let Some(secret) = wanted_secret {
+            let has = secrets
+                .iter()
+                .any(|s| str_at(Some(s), &["name"]) == Some(secret));
+            if !has {
+                plan.merge_changes
+                    .push(format!("imagePullSecrets lacks {secret:?}"));
+                added.push(Val::map([("name", Val::str(secret))]));
+            }
+            if !has || recorded(secret) {
+                record.pull_secrets.push(secret.to_owned());
+            }
         }
+        remove_items(
+            &mut plan.intents,
+            spec_path,
+            "imagePullSecrets",
+            existing,
+            &stale,
+            stale.len() == secrets.len() && added.is_empty(),
+        );
+        add_items(
+            &mut plan.intents,
+            spec_path,
+            "imagePullSecrets",
+            existing,
+            added,
+        );
     }
-    remove_items(
-        &mut plan.intents,
-        spec_path,
-        "imagePullSecrets",
-        existing,
-        &stale,
-        stale.len() == secrets.len() && added.is_empty(),
-    );
-    add_items(
-        &mut plan.intents,
-        spec_path,
-        "imagePullSecrets",
-        existing,
-        added,
-    );
-    Ok(add)
 }

@@ -24,6 +24,17 @@ pub const RESOURCE_LIST_VERSIONS: &[&str] = &[
 
 /// What a KRM run produced: the ResourceList to write, and whether a result is an error
 /// (then the exit code is 1).
+///
+/// # Examples
+/// ```
+/// let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  data:\n    colour: red\nitems: []\n";
+/// let out = trust_inject::run_krm(list, &trust_inject::Settings::default());
+/// assert!(out.failed && out.invalid_config);
+/// assert_eq!(out.results.len(), 1);
+/// assert!(out.results[0].message.contains("unknown option"));
+/// // The ResourceList is written even so, with the results, as kpt and kustomize expect.
+/// assert!(out.text.contains("results:"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KrmOutput {
     /// The ResourceList, with results.
@@ -49,6 +60,15 @@ fn parse_root(input: &str) -> Option<Node> {
 
 /// Whether `input` is a ResourceList (exactly one document of that kind, with `items` or
 /// `functionConfig`).
+///
+/// # Examples
+/// ```
+/// use trust_inject::is_resource_list;
+/// assert!(is_resource_list("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n"));
+/// // Neither a ResourceList without items or functionConfig, nor one among other documents.
+/// assert!(!is_resource_list("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"));
+/// assert!(!is_resource_list("kind: Service\n---\napiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n"));
+/// ```
 #[must_use]
 pub fn is_resource_list(input: &str) -> bool {
     // Cheap test first: a multi-megabyte stream of manifests is not parsed twice.
@@ -125,7 +145,7 @@ fn prefix(e: ConfigErrors, p: &str) -> ConfigErrors {
 /// # Examples
 /// ```
 /// let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  data:\n    configmap: corp-ca\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p\n  spec:\n    containers:\n    - name: app\n      image: app\n";
-/// let out = trust_inject::krm::run(list, &trust_inject::Settings::default());
+/// let out = trust_inject::run_krm(list, &trust_inject::Settings::default());
 /// assert!(!out.failed && !out.invalid_config);
 /// assert!(out.text.contains("name: corp-ca"));
 /// ```

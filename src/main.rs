@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use trust_inject::cli::{Env, Stop};
+use trust_inject::{Env, Stop};
 use trust_inject::{Exit, Severity};
 
 /// Prints a line on standard error. A failing standard error (`2>/dev/full`) must not turn
@@ -83,7 +83,7 @@ fn real_main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     let env = Env::from_process();
     let read_config = &mut |p: &std::path::Path| std::fs::read_to_string(p);
-    let (result, error_log) = match trust_inject::cli::resolve(&args, &env, read_config) {
+    let (result, error_log) = match trust_inject::resolve(&args, &env, read_config) {
         Err(Stop::Clap(e)) => {
             let _ = e.print();
             return match e.kind() {

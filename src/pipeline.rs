@@ -154,7 +154,7 @@ pub fn process(input: &str, opts: &Options) -> Result<Processed, Error> {
 impl Processed {
     /// Writes the output — `input` with the edits applied — to `w` without assembling it
     /// in memory first: the unchanged parts are handed to `w` straight from `input`, with the
-    /// inserted text, in vectored writes of up to [`WRITE_SLICES`] pieces (one `writev` each
+    /// inserted text, in vectored writes of up to `WRITE_SLICES` (1,024) pieces (one `writev` each
     /// when `w` is unbuffered), never copied.
     ///
     /// # Errors

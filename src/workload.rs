@@ -115,7 +115,6 @@ impl Default for Rules {
 ///     namespace: Some("web".into()),
 /// };
 /// assert_eq!(obj.to_string(), "Deployment web/api");
-/// assert_eq!(obj.group(), "apps");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectRef {
@@ -132,7 +131,7 @@ pub struct ObjectRef {
 impl ObjectRef {
     /// Reads the identity of `obj`; `None` unless it has string `apiVersion` and `kind`.
     #[must_use]
-    pub fn of(obj: &Node) -> Option<ObjectRef> {
+    pub(crate) fn of(obj: &Node) -> Option<ObjectRef> {
         let api_version = obj.get("apiVersion")?.as_str()?.to_owned();
         let kind = obj.get("kind")?.as_str()?.to_owned();
         let meta = obj.get("metadata");
@@ -155,7 +154,7 @@ impl ObjectRef {
 
     /// The API group of `apiVersion` (`""` for the core group).
     #[must_use]
-    pub fn group(&self) -> &str {
+    pub(crate) fn group(&self) -> &str {
         group_of(&self.api_version)
     }
 }

@@ -771,38 +771,59 @@ fn generates(out: &str) -> bool {
     out.contains("trust-inject.dev/generated")
 }
 
+/// The existing source an output mounts.
+#[derive(Debug)]
+enum Uses<'a> {
+    Secret(&'a str),
+    ConfigMap(&'a str),
+}
+
+/// A layering case: the environment, the flags, and the source the output must use.
+type SourceCase<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], Uses<'a>);
+
+/// Injects [`DEPLOYMENT`] with each case's environment and flags, and checks the source
+/// the output uses.
+fn assert_sources(cases: &[SourceCase]) {
+    for (env, args, want) in cases {
+        let out = injected(env, args, DEPLOYMENT);
+        let used = match want {
+            Uses::Secret(name) => uses_secret(&out, name),
+            Uses::ConfigMap(name) => uses_configmap(&out, name),
+        };
+        assert!(used, "env {env:?} args {args:?}: not {want:?}: {out}");
+    }
+}
+
 #[test]
 fn a_source_from_a_higher_layer_replaces_any_source_below() {
     let dir = tempdir("precedence");
     let cm_config = config_with_source(&dir, "    configMap:\n      name: from-config\n");
-    // Environment ConfigMap, command-line Secret.
-    let out = injected(
-        &[("TRUST_INJECT_CONFIGMAP", "from-env")],
-        &["--secret", "from-flag"],
-        DEPLOYMENT,
-    );
-    assert!(uses_secret(&out, "from-flag"), "{out}");
-    // Environment Secret, command-line ConfigMap.
-    let out = injected(
-        &[("TRUST_INJECT_SECRET", "from-env")],
-        &["--configmap", "from-flag"],
-        DEPLOYMENT,
-    );
-    assert!(uses_configmap(&out, "from-flag"), "{out}");
-    // Config file ConfigMap, command-line Secret.
-    let out = injected(
-        &[],
-        &["--config", &cm_config, "--secret", "from-flag"],
-        DEPLOYMENT,
-    );
-    assert!(uses_secret(&out, "from-flag"), "{out}");
-    // Config file ConfigMap, environment Secret.
-    let out = injected(
-        &[("TRUST_INJECT_SECRET", "from-env")],
-        &["--config", &cm_config],
-        DEPLOYMENT,
-    );
-    assert!(uses_secret(&out, "from-env"), "{out}");
+    assert_sources(&[
+        // Environment ConfigMap, command-line Secret.
+        (
+            &[("TRUST_INJECT_CONFIGMAP", "from-env")],
+            &["--secret", "from-flag"],
+            Uses::Secret("from-flag"),
+        ),
+        // Environment Secret, command-line ConfigMap.
+        (
+            &[("TRUST_INJECT_SECRET", "from-env")],
+            &["--configmap", "from-flag"],
+            Uses::ConfigMap("from-flag"),
+        ),
+        // Config file ConfigMap, command-line Secret.
+        (
+            &[],
+            &["--config", &cm_config, "--secret", "from-flag"],
+            Uses::Secret("from-flag"),
+        ),
+        // Config file ConfigMap, environment Secret.
+        (
+            &[("TRUST_INJECT_SECRET", "from-env")],
+            &["--config", &cm_config],
+            Uses::Secret("from-env"),
+        ),
+    ]);
     // Config file ConfigMap given through TRUST_INJECT_CONFIG, command-line --ca-file: a
     // generated bundle.
     let out = injected(
@@ -835,16 +856,18 @@ fn a_source_from_a_higher_layer_replaces_any_source_below() {
     );
     assert!(uses_secret(&out, "from-flag") && !generates(&out), "{out}");
     // An empty source value names nothing (an Argo CD parameter declared without a value).
-    for (k, v) in [
-        ("TRUST_INJECT_SECRET", ""),
-        ("PARAM_SECRET", ""),
-        ("ARGOCD_ENV_TRUST_INJECT_CA_FILE", ""),
-    ] {
-        let out = injected(&[(k, v)], &["--config", &cm_config], DEPLOYMENT);
-        assert!(uses_configmap(&out, "from-config"), "{k}: {out}");
-    }
-    let out = injected(&[], &["--config", &cm_config, "--secret="], DEPLOYMENT);
-    assert!(uses_configmap(&out, "from-config"), "{out}");
+    let from_config = || Uses::ConfigMap("from-config");
+    let config_flags: &[&str] = &["--config", &cm_config];
+    assert_sources(&[
+        (&[("TRUST_INJECT_SECRET", "")], config_flags, from_config()),
+        (&[("PARAM_SECRET", "")], config_flags, from_config()),
+        (
+            &[("ARGOCD_ENV_TRUST_INJECT_CA_FILE", "")],
+            config_flags,
+            from_config(),
+        ),
+        (&[], &["--config", &cm_config, "--secret="], from_config()),
+    ]);
     // Options other than the source still layer one by one: the config file's key stays.
     let keyed = config_with_source(
         &dir,
@@ -863,33 +886,32 @@ fn a_source_from_a_higher_layer_replaces_any_source_below() {
 
 #[test]
 fn argo_cd_layers_replace_the_source_too() {
-    // The Application's plugin env wins over its parameters.
-    let out = injected(
-        &[
-            ("PARAM_CONFIGMAP", "from-param"),
-            ("ARGOCD_ENV_TRUST_INJECT_SECRET", "from-plugin-env"),
-        ],
-        &[],
-        DEPLOYMENT,
-    );
-    assert!(uses_secret(&out, "from-plugin-env"), "{out}");
-    // The command line wins over both.
-    let out = injected(
-        &[("PARAM_SECRET", "from-param")],
-        &["--configmap", "from-flag"],
-        DEPLOYMENT,
-    );
-    assert!(uses_configmap(&out, "from-flag"), "{out}");
-    // TRUST_INJECT_* wins over the parameters.
-    let out = injected(
-        &[
-            ("PARAM_CONFIGMAP", "from-param"),
-            ("TRUST_INJECT_SECRET", "from-env"),
-        ],
-        &[],
-        DEPLOYMENT,
-    );
-    assert!(uses_secret(&out, "from-env"), "{out}");
+    assert_sources(&[
+        // The Application's plugin env wins over its parameters.
+        (
+            &[
+                ("PARAM_CONFIGMAP", "from-param"),
+                ("ARGOCD_ENV_TRUST_INJECT_SECRET", "from-plugin-env"),
+            ],
+            &[],
+            Uses::Secret("from-plugin-env"),
+        ),
+        // The command line wins over both.
+        (
+            &[("PARAM_SECRET", "from-param")],
+            &["--configmap", "from-flag"],
+            Uses::ConfigMap("from-flag"),
+        ),
+        // TRUST_INJECT_* wins over the parameters.
+        (
+            &[
+                ("PARAM_CONFIGMAP", "from-param"),
+                ("TRUST_INJECT_SECRET", "from-env"),
+            ],
+            &[],
+            Uses::Secret("from-env"),
+        ),
+    ]);
 }
 
 #[test]

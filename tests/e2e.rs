@@ -154,6 +154,18 @@ fn substitute(file: &Path, from: &str, to: &str) {
     std::fs::write(file, text.replace(from, to)).expect("write");
 }
 
+/// A copy of the fixture `tests/e2e/<set>/<name>` in the sandbox.
+fn fixture(sb: &Sandbox, set: &str, name: &str) -> PathBuf {
+    let dir = sb.path(name);
+    copy_dir(&repo().join("tests/e2e").join(set).join(name), &dir);
+    dir
+}
+
+/// Replaces the `@TRUST_INJECT_BIN@` placeholder of a fixture file by the binary's path.
+fn point_at_binary(file: &Path) {
+    substitute(file, "@TRUST_INJECT_BIN@", &bin().display().to_string());
+}
+
 // ---------------------------------------------------------------------------------------
 // Reading outputs the way Kubernetes does (the k8s-yaml2json oracle).
 
@@ -229,22 +241,56 @@ fn chart() -> PathBuf {
     repo().join("tests/e2e/chart")
 }
 
+/// `<helm> template demo` of the test chart with `helm_args` and trust-inject as the
+/// post-renderer: `renderer` is its path, or a bare name (Helm 3 finds it on PATH, Helm 4
+/// installed as a plugin); each of `renderer_args` follows a `--post-renderer-args`; `env`
+/// is set for Helm, which passes it on.
+fn helm_template(
+    sb: &Sandbox,
+    helm: &str,
+    renderer: impl AsRef<std::ffi::OsStr>,
+    helm_args: &[&str],
+    renderer_args: &[&str],
+    env: &[(&str, &str)],
+) -> Command {
+    let mut cmd = sb.cmd(tool(helm));
+    cmd.args(["template", "demo"])
+        .arg(chart())
+        .args(helm_args)
+        .arg("--post-renderer")
+        .arg(renderer);
+    for a in renderer_args {
+        cmd.args(["--post-renderer-args", a]);
+    }
+    cmd.envs(env.iter().copied());
+    cmd
+}
+
+/// Helm 3's output through the post-renderer (see [`helm_template`]); fails the test when
+/// Helm fails.
+fn helm3_template(
+    sb: &Sandbox,
+    renderer: impl AsRef<std::ffi::OsStr>,
+    renderer_args: &[&str],
+    env: &[(&str, &str)],
+) -> String {
+    ok(&mut helm_template(
+        sb,
+        "helm3",
+        renderer,
+        &[],
+        renderer_args,
+        env,
+    ))
+}
+
 // ---------------------------------------------------------------------------------------
 // Helm 3: an executable post-renderer; hooks never reach it.
 
 #[test]
 fn helm3_post_renderer_with_post_renderer_args() {
     let sb = Sandbox::new("helm3-args");
-    let out = ok(sb
-        .cmd(tool("helm3"))
-        .args(["template", "demo"])
-        .arg(chart())
-        .args([
-            "--post-renderer".as_ref(),
-            bin().as_os_str(),
-            "--post-renderer-args".as_ref(),
-            "--configmap=corp-ca".as_ref(),
-        ]));
+    let out = helm3_template(&sb, bin(), &["--configmap=corp-ca"], &[]);
     let objs = objects(&out);
     assert_injected(&objs, "Deployment", "demo-web", "corp-ca");
     assert_injected(&objs, "CronJob", "demo-report", "corp-ca");
@@ -259,13 +305,13 @@ fn helm3_post_renderer_with_post_renderer_args() {
 fn helm3_post_renderer_configured_by_environment_only() {
     let sb = Sandbox::new("helm3-env");
     sb.link("trust-inject", &bin());
-    let out = ok(sb
-        .cmd(tool("helm3"))
-        .args(["template", "demo"])
-        .arg(chart())
-        // Found on PATH, as Helm 3 looks a bare name up there first.
-        .args(["--post-renderer", "trust-inject"])
-        .env("TRUST_INJECT_CONFIGMAP", "corp-ca"));
+    // Found on PATH, as Helm 3 looks a bare name up there first.
+    let out = helm3_template(
+        &sb,
+        "trust-inject",
+        &[],
+        &[("TRUST_INJECT_CONFIGMAP", "corp-ca")],
+    );
     let objs = objects(&out);
     assert_injected(&objs, "Deployment", "demo-web", "corp-ca");
     assert_injected(&objs, "CronJob", "demo-report", "corp-ca");
@@ -293,14 +339,25 @@ fn install_helm4_plugin(sb: &Sandbox, bundle_binary: bool) {
     );
 }
 
-fn helm4_template(sb: &Sandbox, extra: &[&str]) -> Output {
-    run(sb
-        .cmd(tool("helm4"))
-        .args(["template", "demo"])
-        .arg(chart())
-        .args(["--post-renderer", "trust-inject"])
-        .args(extra))
+/// Helm 4 through the installed plugin with these `--post-renderer-args`, however it ends.
+fn helm4_template(sb: &Sandbox, renderer_args: &[&str]) -> Output {
+    run(&mut helm_template(
+        sb,
+        "helm4",
+        "trust-inject",
+        &[],
+        renderer_args,
+        &[],
+    ))
 }
+
+/// The chart's workloads Helm 4 post-renders: hooks and test hooks too.
+const HELM4_WORKLOADS: [(&str, &str); 4] = [
+    ("Deployment", "demo-web"),
+    ("CronJob", "demo-report"),
+    ("Job", "demo-migrate"),
+    ("Pod", "demo-test-connection"),
+];
 
 fn assert_helm4_output(out: &Output) {
     assert!(out.status.success(), "helm4 failed: {}", text(&out.stderr));
@@ -334,7 +391,7 @@ fn assert_helm4_output(out: &Output) {
 fn helm4_plugin_with_bundled_binary() {
     let sb = Sandbox::new("helm4-bundled");
     install_helm4_plugin(&sb, true);
-    let out = helm4_template(&sb, &["--post-renderer-args", "--configmap=corp-ca"]);
+    let out = helm4_template(&sb, &["--configmap=corp-ca"]);
     assert_helm4_output(&out);
     assert!(!sb.error_log().exists(), "no error, so no error log");
 }
@@ -345,12 +402,14 @@ fn helm4_plugin_finds_binary_on_path() {
     install_helm4_plugin(&sb, false);
     sb.link("trust-inject", &bin());
     // Options through the environment instead of --post-renderer-args.
-    let out = run(sb
-        .cmd(tool("helm4"))
-        .args(["template", "demo"])
-        .arg(chart())
-        .args(["--post-renderer", "trust-inject"])
-        .env("TRUST_INJECT_CONFIGMAP", "corp-ca"));
+    let out = run(&mut helm_template(
+        &sb,
+        "helm4",
+        "trust-inject",
+        &[],
+        &[],
+        &[("TRUST_INJECT_CONFIGMAP", "corp-ca")],
+    ));
     assert_helm4_output(&out);
 }
 
@@ -375,7 +434,7 @@ fn helm4_plugin_receives_the_filename_annotation() {
     )
     .expect("chmod");
     ok(sb.cmd(tool("helm4")).args(["plugin", "install"]).arg(&src));
-    let out = helm4_template(&sb, &["--post-renderer-args", "--configmap=corp-ca"]);
+    let out = helm4_template(&sb, &["--configmap=corp-ca"]);
     assert_helm4_output(&out);
     let received = std::fs::read_to_string(sb.path("received.yaml")).expect("received");
     let returned = std::fs::read_to_string(sb.path("returned.yaml")).expect("returned");
@@ -402,15 +461,14 @@ fn helm4_failure_is_written_to_the_error_log() {
     install_helm4_plugin(&sb, true);
 
     // 1. The chart has its own volume named trust-bundle.
-    let out = helm4_template(
+    let out = run(&mut helm_template(
         &sb,
-        &[
-            "--set",
-            "conflictingVolume=true",
-            "--post-renderer-args",
-            "--configmap=corp-ca",
-        ],
-    );
+        "helm4",
+        "trust-inject",
+        &["--set", "conflictingVolume=true"],
+        &["--configmap=corp-ca"],
+        &[],
+    ));
     assert!(!out.status.success(), "a conflicting volume must fail");
     assert!(out.stdout.is_empty() || !text(&out.stdout).contains("kind: Deployment"));
     let stderr = text(&out.stderr);
@@ -445,7 +503,7 @@ fn helm4_failure_log_honours_error_log_flag() {
     install_helm4_plugin(&sb, true);
     let custom = sb.path("custom/errors.log");
     let arg = format!("--error-log={}", custom.display());
-    let out = helm4_template(&sb, &["--post-renderer-args", &arg]);
+    let out = helm4_template(&sb, &[&arg]);
     assert!(!out.status.success());
     let log = std::fs::read_to_string(&custom).expect("custom log");
     assert!(log.contains("no bundle source"), "{log}");
@@ -513,24 +571,30 @@ fn helm4_plugin_yaml_uses_only_known_keys() {
 // kustomize.
 
 fn kustomize_fixture(sb: &Sandbox, name: &str) -> PathBuf {
-    let dir = sb.path(name);
-    copy_dir(&repo().join("tests/e2e/kustomize").join(name), &dir);
+    fixture(sb, "kustomize", name)
+}
+
+/// The kustomize fixture `name` whose trust-injection.yaml runs the binary as an exec KRM
+/// function.
+fn exec_fn_fixture(sb: &Sandbox, name: &str) -> PathBuf {
+    let dir = kustomize_fixture(sb, name);
+    point_at_binary(&dir.join("trust-injection.yaml"));
     dir
+}
+
+/// `kustomize build` of `dir` with exec KRM functions enabled.
+fn kustomize_build_exec(sb: &Sandbox, dir: &Path) -> String {
+    ok(sb
+        .cmd(tool("kustomize"))
+        .args(["build", "--enable-alpha-plugins", "--enable-exec"])
+        .arg(dir))
 }
 
 #[test]
 fn kustomize_exec_krm_function() {
     let sb = Sandbox::new("kustomize-exec");
-    let dir = kustomize_fixture(&sb, "exec-fn");
-    substitute(
-        &dir.join("trust-injection.yaml"),
-        "@TRUST_INJECT_BIN@",
-        &bin().display().to_string(),
-    );
-    let out = ok(sb
-        .cmd(tool("kustomize"))
-        .args(["build", "--enable-alpha-plugins", "--enable-exec"])
-        .arg(&dir));
+    let dir = exec_fn_fixture(&sb, "exec-fn");
+    let out = kustomize_build_exec(&sb, &dir);
     let objs = objects(&out);
     assert_injected(&objs, "Deployment", "api", "corp-ca");
     assert_not_injected(&objs, "Service", "api");
@@ -545,12 +609,7 @@ fn kubectl_kustomize_skips_exec_krm_functions_silently() {
     // exec function annotation is skipped without a word. Users of kubectl kustomize need
     // the legacy exec plugin (next test). This test pins that behaviour.
     let sb = Sandbox::new("kubectl-exec");
-    let dir = kustomize_fixture(&sb, "exec-fn");
-    substitute(
-        &dir.join("trust-injection.yaml"),
-        "@TRUST_INJECT_BIN@",
-        &bin().display().to_string(),
-    );
+    let dir = exec_fn_fixture(&sb, "exec-fn");
     let out = run(sb
         .cmd(tool("kubectl"))
         .args(["kustomize", "--enable-alpha-plugins"])
@@ -604,13 +663,8 @@ fn kustomize_legacy_exec_plugin() {
 #[test]
 fn kustomize_transformer_acts_on_helm_charts_output() {
     let sb = Sandbox::new("kustomize-helm");
-    let dir = kustomize_fixture(&sb, "helm-charts");
+    let dir = exec_fn_fixture(&sb, "helm-charts");
     copy_dir(&chart(), &dir.join("charts/tchart"));
-    substitute(
-        &dir.join("trust-injection.yaml"),
-        "@TRUST_INJECT_BIN@",
-        &bin().display().to_string(),
-    );
     let out = ok(sb
         .cmd(tool("kustomize"))
         .args(["build", "--enable-helm", "--helm-command"])
@@ -633,9 +687,32 @@ fn kustomize_transformer_acts_on_helm_charts_output() {
 // kpt.
 
 fn kpt_package(sb: &Sandbox, name: &str) -> PathBuf {
-    let dir = sb.path(name);
-    copy_dir(&repo().join("tests/e2e/kpt").join(name), &dir);
-    dir
+    fixture(sb, "kpt", name)
+}
+
+/// The kpt package `name` whose Kptfile pipeline runs the binary.
+fn kpt_render_package(sb: &Sandbox, name: &str) -> PathBuf {
+    let pkg = kpt_package(sb, name);
+    point_at_binary(&pkg.join("Kptfile"));
+    pkg
+}
+
+/// `kpt fn eval --exec <binary> <pkg> -- <args>`.
+fn kpt_eval(sb: &Sandbox, kpt: &Path, pkg: &Path, args: &[&str]) -> Command {
+    let mut cmd = sb.cmd(kpt);
+    cmd.args(["fn", "eval", "--exec"])
+        .arg(bin())
+        .arg(pkg)
+        .arg("--")
+        .args(args);
+    cmd
+}
+
+/// Runs `cmd` again and checks that `file` still reads `before`: a second run changes
+/// nothing.
+fn assert_rerun_unchanged(cmd: &mut Command, file: &Path, before: &str) {
+    ok(cmd);
+    assert_eq!(read(file), before, "a second run changes nothing");
 }
 
 fn read(p: &Path) -> String {
@@ -648,11 +725,7 @@ fn kpt_fn_eval_exec() {
     let sb = Sandbox::new("kpt-eval");
     let pkg = kpt_package(&sb, "eval-pkg");
     let src = repo().join("tests/e2e/kpt/eval-pkg");
-    let mut cmd = sb.cmd(&kpt);
-    cmd.args(["fn", "eval", "--exec"])
-        .arg(bin())
-        .arg(&pkg)
-        .args(["--", "configmap=corp-ca"]);
+    let mut cmd = kpt_eval(&sb, &kpt, &pkg, &["configmap=corp-ca"]);
     ok(&mut cmd);
     // Only the Deployment file changed; the Kptfile and the Service are byte for byte.
     assert_eq!(read(&pkg.join("Kptfile")), read(&src.join("Kptfile")));
@@ -672,21 +745,14 @@ fn kpt_fn_eval_exec() {
         .collect();
     names.sort();
     assert_eq!(names, ["Kptfile", "deployment.yaml", "service.yaml"]);
-    // A second run changes nothing.
-    ok(&mut cmd);
-    assert_eq!(read(&pkg.join("deployment.yaml")), dep);
+    assert_rerun_unchanged(&mut cmd, &pkg.join("deployment.yaml"), &dep);
 }
 
 #[test]
 fn kpt_fn_render_allow_exec_with_config_path() {
     let Some(kpt) = kpt() else { return };
     let sb = Sandbox::new("kpt-render");
-    let pkg = kpt_package(&sb, "render-pkg");
-    substitute(
-        &pkg.join("Kptfile"),
-        "@TRUST_INJECT_BIN@",
-        &bin().display().to_string(),
-    );
+    let pkg = kpt_render_package(&sb, "render-pkg");
     substitute(
         &pkg.join("trust-injection.yaml"),
         "@CA_FILE@",
@@ -1190,13 +1256,15 @@ fn merge_at_start_plain_pipe_is_idempotent() {
 fn merge_at_start_helm3_post_renderer() {
     let sb = Sandbox::new("merge-helm3");
     sb.link("trust-inject", &bin());
-    let out = ok(sb
-        .cmd(tool("helm3"))
-        .args(["template", "demo"])
-        .arg(chart())
-        .args(["--post-renderer", "trust-inject"])
-        .env("TRUST_INJECT_SECRET", "corp-ca")
-        .env("TRUST_INJECT_MERGE_AT_START", "true"));
+    let out = helm3_template(
+        &sb,
+        "trust-inject",
+        &[],
+        &[
+            ("TRUST_INJECT_SECRET", "corp-ca"),
+            ("TRUST_INJECT_MERGE_AT_START", "true"),
+        ],
+    );
     let objs = objects(&out);
     let secret = serde_json::json!({"secret": {"secretName": "corp-ca"}});
     assert_merged(&objs, "Deployment", "demo-web", &secret);
@@ -1207,23 +1275,10 @@ fn merge_at_start_helm3_post_renderer() {
 fn merge_at_start_helm4_plugin() {
     let sb = Sandbox::new("merge-helm4");
     install_helm4_plugin(&sb, true);
-    let out = helm4_template(
-        &sb,
-        &[
-            "--post-renderer-args",
-            "--configmap=corp-ca",
-            "--post-renderer-args",
-            "--merge-at-start",
-        ],
-    );
+    let out = helm4_template(&sb, &["--configmap=corp-ca", "--merge-at-start"]);
     assert!(out.status.success(), "helm4 failed: {}", text(&out.stderr));
     let objs = objects(&text(&out.stdout));
-    for (kind, name) in [
-        ("Deployment", "demo-web"),
-        ("CronJob", "demo-report"),
-        ("Job", "demo-migrate"),
-        ("Pod", "demo-test-connection"),
-    ] {
+    for (kind, name) in HELM4_WORKLOADS {
         assert_merged(&objs, kind, name, &configmap_source());
     }
 }
@@ -1231,22 +1286,14 @@ fn merge_at_start_helm4_plugin() {
 #[test]
 fn merge_at_start_kustomize_exec_function() {
     let sb = Sandbox::new("merge-kustomize");
-    let dir = kustomize_fixture(&sb, "exec-fn");
-    substitute(
-        &dir.join("trust-injection.yaml"),
-        "@TRUST_INJECT_BIN@",
-        &bin().display().to_string(),
-    );
+    let dir = exec_fn_fixture(&sb, "exec-fn");
     let config = read(&dir.join("trust-injection.yaml"));
     std::fs::write(
         dir.join("trust-injection.yaml"),
         format!("{config}  mergeAtStart:\n    enabled: true\n    imagePullSecret: platform-pull\n"),
     )
     .expect("config");
-    let out = ok(sb
-        .cmd(tool("kustomize"))
-        .args(["build", "--enable-alpha-plugins", "--enable-exec"])
-        .arg(&dir));
+    let out = kustomize_build_exec(&sb, &dir);
     let objs = objects(&out);
     assert_merged(&objs, "Deployment", "api", &configmap_source());
     let pulls = &pod_spec(find(&objs, "Deployment", "api"))["imagePullSecrets"];
@@ -1258,26 +1305,18 @@ fn merge_at_start_kpt_fn_eval() {
     let Some(kpt) = kpt() else { return };
     let sb = Sandbox::new("merge-kpt");
     let pkg = kpt_package(&sb, "eval-pkg");
-    let mut cmd = sb.cmd(&kpt);
-    cmd.args(["fn", "eval", "--exec"])
-        .arg(bin())
-        .arg(&pkg)
-        .args([
-            "--",
-            "signer-name=example.com/corp-ca",
-            "merge-at-start=true",
-        ]);
+    let mut cmd = kpt_eval(
+        &sb,
+        &kpt,
+        &pkg,
+        &["signer-name=example.com/corp-ca", "merge-at-start=true"],
+    );
     ok(&mut cmd);
     let dep = read(&pkg.join("deployment.yaml"));
     let ctb = serde_json::json!({"projected": {"sources": [{"clusterTrustBundle": {
         "signerName": "example.com/corp-ca", "labelSelector": {}, "path": "ca.crt"}}]}});
     assert_merged(&objects(&dep), "Deployment", "web", &ctb);
-    ok(&mut cmd);
-    assert_eq!(
-        read(&pkg.join("deployment.yaml")),
-        dep,
-        "a second run changes nothing"
-    );
+    assert_rerun_unchanged(&mut cmd, &pkg.join("deployment.yaml"), &dep);
 }
 
 // The egress proxy through Helm 3, Helm 4, kustomize and kpt (KRM: tests/krm.rs, plain pipe:
@@ -1318,18 +1357,12 @@ fn assert_proxied(objs: &[Value], kind: &str, name: &str, url: &str) {
 #[test]
 fn helm3_post_renderer_sets_the_proxy() {
     let sb = Sandbox::new("helm3-proxy");
-    let out = ok(sb
-        .cmd(tool("helm3"))
-        .args(["template", "demo"])
-        .arg(chart())
-        .args([
-            "--post-renderer".as_ref(),
-            bin().as_os_str(),
-            "--post-renderer-args".as_ref(),
-            "--configmap=corp-ca".as_ref(),
-            "--post-renderer-args".as_ref(),
-            "--proxy=http://proxy.corp:3128".as_ref(),
-        ]));
+    let out = helm3_template(
+        &sb,
+        bin(),
+        &["--configmap=corp-ca", "--proxy=http://proxy.corp:3128"],
+        &[],
+    );
     let objs = objects(&out);
     assert_injected(&objs, "Deployment", "demo-web", "corp-ca");
     assert_proxied(&objs, "Deployment", "demo-web", "http://proxy.corp:3128");
@@ -1340,21 +1373,13 @@ fn helm3_post_renderer_sets_the_proxy() {
 #[test]
 fn kustomize_exec_krm_function_sets_the_proxy() {
     let sb = Sandbox::new("kustomize-exec-proxy");
-    let dir = kustomize_fixture(&sb, "exec-fn");
-    substitute(
-        &dir.join("trust-injection.yaml"),
-        "@TRUST_INJECT_BIN@",
-        &bin().display().to_string(),
-    );
+    let dir = exec_fn_fixture(&sb, "exec-fn");
     substitute(
         &dir.join("trust-injection.yaml"),
         "spec:\n",
         "spec:\n  proxy:\n    url: http://proxy.corp:3128\n    noProxy: .corp.example\n",
     );
-    let out = ok(sb
-        .cmd(tool("kustomize"))
-        .args(["build", "--enable-alpha-plugins", "--enable-exec"])
-        .arg(&dir));
+    let out = kustomize_build_exec(&sb, &dir);
     let objs = objects(&out);
     assert_injected(&objs, "Deployment", "api", "corp-ca");
     assert_proxied(&objs, "Deployment", "api", "http://proxy.corp:3128");
@@ -1367,22 +1392,12 @@ fn helm4_plugin_sets_the_proxy() {
     install_helm4_plugin(&sb, true);
     let out = helm4_template(
         &sb,
-        &[
-            "--post-renderer-args",
-            "--configmap=corp-ca",
-            "--post-renderer-args",
-            "--proxy=http://proxy.corp:3128",
-        ],
+        &["--configmap=corp-ca", "--proxy=http://proxy.corp:3128"],
     );
     // Every workload injected (hooks and test hooks too), file names kept.
     assert_helm4_output(&out);
     let objs = objects(&text(&out.stdout));
-    for (kind, name) in [
-        ("Deployment", "demo-web"),
-        ("CronJob", "demo-report"),
-        ("Job", "demo-migrate"),
-        ("Pod", "demo-test-connection"),
-    ] {
+    for (kind, name) in HELM4_WORKLOADS {
         assert_proxied(&objs, kind, name, "http://proxy.corp:3128");
     }
 }
@@ -1393,16 +1408,16 @@ fn kpt_fn_eval_exec_sets_the_proxy() {
     let sb = Sandbox::new("kpt-eval-proxy");
     let pkg = kpt_package(&sb, "eval-pkg");
     let src = repo().join("tests/e2e/kpt/eval-pkg");
-    let mut cmd = sb.cmd(&kpt);
-    cmd.args(["fn", "eval", "--exec"])
-        .arg(bin())
-        .arg(&pkg)
-        .args([
-            "--",
+    let mut cmd = kpt_eval(
+        &sb,
+        &kpt,
+        &pkg,
+        &[
             "configmap=corp-ca",
             "proxy=http://proxy.corp:3128",
             "no-proxy=.corp.example",
-        ]);
+        ],
+    );
     ok(&mut cmd);
     assert_eq!(
         read(&pkg.join("service.yaml")),
@@ -1413,24 +1428,14 @@ fn kpt_fn_eval_exec_sets_the_proxy() {
     assert_injected(&objs, "Deployment", "web", "corp-ca");
     assert_proxied(&objs, "Deployment", "web", "http://proxy.corp:3128");
     assert!(dep.contains(".svc.cluster.local,.corp.example"), "{dep}");
-    ok(&mut cmd);
-    assert_eq!(
-        read(&pkg.join("deployment.yaml")),
-        dep,
-        "a second run changes nothing"
-    );
+    assert_rerun_unchanged(&mut cmd, &pkg.join("deployment.yaml"), &dep);
 }
 
 #[test]
 fn kpt_fn_render_sets_the_proxy() {
     let Some(kpt) = kpt() else { return };
     let sb = Sandbox::new("kpt-render-proxy");
-    let pkg = kpt_package(&sb, "render-pkg");
-    substitute(
-        &pkg.join("Kptfile"),
-        "@TRUST_INJECT_BIN@",
-        &bin().display().to_string(),
-    );
+    let pkg = kpt_render_package(&sb, "render-pkg");
     // The proxy alongside the configured bundle source, as in the example.
     std::fs::write(
         pkg.join("trust-injection.yaml"),

@@ -3,39 +3,41 @@
 
 use std::process::Command;
 
+mod util;
+
+/// The binary's standard output for `args`, run in `examples/<dir>`; the test fails unless
+/// it succeeds.
 fn run(dir: &str, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_trust-inject"))
-        .current_dir(format!("{}/examples/{dir}", env!("CARGO_MANIFEST_DIR")))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    util::run_ok(
+        Command::new(env!("CARGO_BIN_EXE_trust-inject"))
+            .current_dir(format!("{}/examples/{dir}", env!("CARGO_MANIFEST_DIR")))
+            .args(args),
+    )
+}
+
+/// The plain example as the README runs it (`-q`, then `extra`, then its CA file without
+/// public roots, on manifests.yaml), and the file it ships as the expected output.
+fn plain_example(extra: &[&str], expected: &str) -> (String, String) {
+    let mut args = vec!["-q"];
+    args.extend(extra);
+    args.extend([
+        "--ca-file",
+        "corp-root-ca.pem",
+        "--public-roots",
+        "none",
+        "manifests.yaml",
+    ]);
+    let want = std::fs::read_to_string(format!(
+        "{}/examples/plain/{expected}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap_or_else(|e| panic!("{expected}: {e}"));
+    (run("plain", &args), want)
 }
 
 #[test]
 fn plain_pipe_example() {
-    let got = run(
-        "plain",
-        &[
-            "-q",
-            "--ca-file",
-            "corp-root-ca.pem",
-            "--public-roots",
-            "none",
-            "manifests.yaml",
-        ],
-    );
-    let want = std::fs::read_to_string(format!(
-        "{}/examples/plain/expected.yaml",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .expect("expected.yaml");
+    let (got, want) = plain_example(&[], "expected.yaml");
     assert_eq!(got, want, "examples/plain/expected.yaml is out of date");
     let dir = std::env::temp_dir().join(format!("trust-inject-example-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -63,23 +65,7 @@ fn plain_pipe_example() {
 fn readme_main_command_runs_on_the_example() {
     // The README's first command, without cargo around it (tests/snippets.rs runs it as
     // written): a diff that a person can read, shipped as expected.diff.
-    let got = run(
-        "plain",
-        &[
-            "-q",
-            "--diff",
-            "--ca-file",
-            "corp-root-ca.pem",
-            "--public-roots",
-            "none",
-            "manifests.yaml",
-        ],
-    );
-    let want = std::fs::read_to_string(format!(
-        "{}/examples/plain/expected.diff",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .expect("expected.diff");
+    let (got, want) = plain_example(&["--diff"], "expected.diff");
     assert_eq!(got, want, "examples/plain/expected.diff is out of date");
     assert!(
         got.lines()

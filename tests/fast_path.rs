@@ -1,4 +1,4 @@
-//! The fast check (`trust_inject::yaml::fast::check`) may only accept what the parser
+//! The fast check (`trust_inject::internals::fast::check`) may only accept what the parser
 //! accepts, with the same shape. Checked over every chunk of the YAML test suite, the
 //! corpus, and the golden inputs; and it must accept most plain rendered manifests, or it
 //! saves nothing.
@@ -8,7 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use trust_inject::yaml::{Limits, Node, ScalarStyle, Value, fast, parse_chunk, split_stream};
+use trust_inject::Limits;
+use trust_inject::internals::{Node, ScalarStyle, Value, fast, parse_chunk, split_stream};
 
 mod util;
 

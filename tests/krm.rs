@@ -11,33 +11,23 @@
 
 mod util;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn cases_dir() -> PathBuf {
     util::repo_root().join("testdata").join("krm")
 }
 
+/// The binary in `dir` with nothing but PATH in its environment.
 fn run(dir: &Path, args: &[String], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trust-inject"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start trust-inject");
-    let mut pipe = child.stdin.take().expect("stdin");
-    let input = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = pipe.write_all(&input);
-    });
-    let out = child.wait_with_output().expect("wait for trust-inject");
-    writer.join().expect("stdin writer");
-    out
+    util::run_with_stdin(
+        Command::new(env!("CARGO_BIN_EXE_trust-inject"))
+            .args(args)
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default()),
+        stdin,
+    )
 }
 
 fn run_case(name: &str) {

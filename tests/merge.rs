@@ -10,7 +10,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use util::{oracle_read, read, repo_root, run_bin};
+use util::{oracle_read, read, repo_root, run_bin, strings};
+
+/// A Pod, and the flags that inject it with the start-up merge.
+const POD: &[u8] =
+    b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: app\n      image: app:1\n";
+const MERGE_AT_START: &[&str] = &["--configmap", "corp-ca", "--merge-at-start"];
 
 /// A fresh directory under the cargo target directory.
 fn scratch(name: &str) -> PathBuf {
@@ -26,7 +31,7 @@ fn pki(name: &str) -> PathBuf {
 }
 
 fn merge(source: &Path, out: &Path, roots: &str) -> (i32, String) {
-    let args: Vec<String> = [
+    let args = strings(&[
         "merge",
         "--source",
         source.to_str().expect("UTF-8 path"),
@@ -34,10 +39,7 @@ fn merge(source: &Path, out: &Path, roots: &str) -> (i32, String) {
         out.to_str().expect("UTF-8 path"),
         "--public-roots",
         roots,
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
+    ]);
     let o = run_bin(&args, b"");
     assert!(o.stdout.is_empty(), "merge writes nothing to stdout");
     (
@@ -220,7 +222,7 @@ fn the_image_runs_merge_as_the_declared_non_root_user() {
         .lines()
         .find_map(|l| l.strip_prefix("USER "))
         .expect("the runtime stage sets USER");
-    let uid = trust_inject::well_known::MERGE_UID.to_string();
+    let uid = trust_inject::internals::well_known::MERGE_UID.to_string();
     assert_eq!(
         user.trim(),
         format!("{uid}:{uid}"),
@@ -235,7 +237,7 @@ fn the_image_runs_merge_as_the_declared_non_root_user() {
     assert!(!runtime.contains("VOLUME"), "no image volume to write into");
     // The default image is the release of this version.
     assert!(
-        trust_inject::well_known::DEFAULT_MERGE_IMAGE
+        trust_inject::internals::well_known::DEFAULT_MERGE_IMAGE
             .ends_with(&format!(":{}", env!("CARGO_PKG_VERSION")))
     );
     // And the binary has the subcommand the init container calls.
@@ -251,11 +253,8 @@ fn the_image_runs_merge_as_the_declared_non_root_user() {
 /// limits, read through the oracle (what the API server reads).
 #[test]
 fn the_init_container_is_restricted_and_bounded() {
-    let input = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: app\n      image: app:1\n";
-    let args: Vec<String> = ["--configmap", "corp-ca", "--merge-at-start"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+    let input = POD;
+    let args = strings(MERGE_AT_START);
     let o = run_bin(&args, input);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let docs = oracle_read(&o.stdout).expect("the oracle reads the output");
@@ -351,11 +350,8 @@ fn check_and_report_say_when_trust_is_partial_and_what_the_pods_depend_on() {
 /// merge init container (it would stay empty), and names it; it passes on the injected one.
 #[test]
 fn check_names_a_missing_merge_init_container() {
-    let input = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: app\n      image: app:1\n";
-    let args: Vec<String> = ["--configmap", "corp-ca", "--merge-at-start"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+    let input = POD;
+    let args = strings(MERGE_AT_START);
     let injected = run_bin(&args, input);
     assert!(injected.status.success());
     let mut check = vec!["check".to_owned()];

@@ -9,7 +9,7 @@
 //! * the document count and order are kept, and documents that are not injected come out
 //!   byte for byte;
 //! * every container and initContainer of an injected workload has exactly one mount at
-//!   each injected path (read with `trust_inject::yaml`);
+//!   each injected path (read with `trust_inject::internals::parse_chunk`);
 //! * every env entry the input set is kept, text unchanged, and not duplicated;
 //! * Kubernetes (the `k8s-yaml2json` oracle) reads the input as the generated data, and
 //!   reads the output the same once exactly what was injected is removed.
@@ -27,9 +27,13 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::Value;
 use trust_inject::Options;
 
+#[path = "util/semantic.rs"]
+mod semantic;
 mod util;
+use semantic::{double_quoted, pad, single_quote_ok};
+use trust_inject::Limits;
 use trust_inject::internals::BUILTIN_KINDS;
-use trust_inject::yaml::{Limits, Node, parse_chunk};
+use trust_inject::internals::{Node, parse_chunk};
 
 // ---------------------------------------------------------------------------------------
 // The data model and its strategies.
@@ -317,6 +321,16 @@ fn metadata() -> impl Strategy<Value = Y> {
         })
 }
 
+/// An object of `kind` with `metadata` and `spec`.
+fn object(api_version: &str, kind: &str, metadata: Y, spec: Y) -> Y {
+    map(vec![
+        ("apiVersion", s(api_version)),
+        ("kind", s(kind)),
+        ("metadata", metadata),
+        ("spec", spec),
+    ])
+}
+
 fn api_version(group: &str) -> String {
     if group.is_empty() {
         "v1".to_owned()
@@ -401,39 +415,33 @@ fn other_doc() -> impl Strategy<Value = Doc> {
             ])
         });
     let service = (metadata(), 1i64..65535).prop_map(|(meta, port)| {
-        map(vec![
-            ("apiVersion", s("v1")),
-            ("kind", s("Service")),
-            ("metadata", meta),
-            (
-                "spec",
-                map(vec![
-                    ("selector", map(vec![("app", s("demo"))])),
-                    (
-                        "ports",
-                        Y::Seq(vec![map(vec![("port", Y::Int(port)), ("name", s("http"))])]),
-                    ),
-                ]),
-            ),
-        ])
+        object(
+            "v1",
+            "Service",
+            meta,
+            map(vec![
+                ("selector", map(vec![("app", s("demo"))])),
+                (
+                    "ports",
+                    Y::Seq(vec![map(vec![("port", Y::Int(port)), ("name", s("http"))])]),
+                ),
+            ]),
+        )
     });
     // A custom resource with a pod template but no containers: not a workload.
     let widget = (metadata(), scalar()).prop_map(|(meta, v)| {
-        map(vec![
-            ("apiVersion", s("example.com/v1")),
-            ("kind", s("Widget")),
-            ("metadata", meta),
-            (
-                "spec",
-                map(vec![
-                    ("value", v),
-                    (
-                        "template",
-                        map(vec![("spec", map(vec![("image", s("busybox"))]))]),
-                    ),
-                ]),
-            ),
-        ])
+        object(
+            "example.com/v1",
+            "Widget",
+            meta,
+            map(vec![
+                ("value", v),
+                (
+                    "template",
+                    map(vec![("spec", map(vec![("image", s("busybox"))]))]),
+                ),
+            ]),
+        )
     });
     prop_oneof![config_map, service, widget].prop_map(|model| Doc {
         role: Role::Untouched,
@@ -509,10 +517,6 @@ impl Dice {
     }
 }
 
-fn pad(n: usize) -> String {
-    " ".repeat(n)
-}
-
 /// Safe as a plain scalar in both YAML 1.1 and 1.2, in block and flow context.
 fn plain_ok(s: &str) -> bool {
     let mut chars = s.chars();
@@ -522,26 +526,6 @@ fn plain_ok(s: &str) -> bool {
             s.to_ascii_lowercase().as_str(),
             "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
         )
-}
-
-fn double_quoted(text: &str) -> String {
-    let mut out = String::from("\"");
-    for ch in text.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn single_quote_ok(s: &str) -> bool {
-    !s.chars().any(char::is_control)
 }
 
 fn literal_ok(s: &str) -> bool {
@@ -649,27 +633,21 @@ fn block_map(
         match v {
             Y::Map(e) if e.is_empty() => out.push_str(" {}\n"),
             Y::Seq(items) if items.is_empty() => out.push_str(" []\n"),
+            // A non-empty collection: one time in six in flow style on the key's line.
+            Y::Map(_) | Y::Seq(_) if dice.one_in(6) => {
+                out.push(' ');
+                out.push_str(&flow(v, dice));
+                out.push('\n');
+            }
             Y::Map(e) => {
-                if dice.one_in(6) {
-                    out.push(' ');
-                    out.push_str(&flow(v, dice));
-                    out.push('\n');
-                } else {
-                    out.push('\n');
-                    block_map(e, indent + 2, true, dice, out);
-                }
+                out.push('\n');
+                block_map(e, indent + 2, true, dice, out);
             }
             Y::Seq(items) => {
-                if dice.one_in(6) {
-                    out.push(' ');
-                    out.push_str(&flow(v, dice));
-                    out.push('\n');
-                } else {
-                    out.push('\n');
-                    // Both spellings charts use: items at the key's column or indented.
-                    let at = if dice.one_in(2) { indent } else { indent + 2 };
-                    block_seq(items, at, dice, out);
-                }
+                out.push('\n');
+                // Both spellings charts use: items at the key's column or indented.
+                let at = if dice.one_in(2) { indent } else { indent + 2 };
+                block_seq(items, at, dice, out);
             }
             _ => {
                 let text = block_scalar(v, indent, dice, true);

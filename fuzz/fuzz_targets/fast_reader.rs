@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use trust_inject::yaml::{Limits, fast, parse_chunk, split_stream};
+use trust_inject::Limits;
+use trust_inject::internals::{fast, parse_chunk, split_stream};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

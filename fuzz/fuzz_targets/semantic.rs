@@ -14,8 +14,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use trust_inject::config::Settings;
-use trust_inject::{Options, process};
+use trust_inject::{Options, Settings, process};
 
 #[path = "../../tests/util/semantic.rs"]
 mod semantic;

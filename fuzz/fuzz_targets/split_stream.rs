@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use trust_inject::yaml::{Limits, parse_chunk, split_stream};
+use trust_inject::Limits;
+use trust_inject::internals::{parse_chunk, split_stream};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -125,7 +125,7 @@ const MIN_RSA_BITS: usize = 2048;
 impl Certificate {
     /// Parses one DER certificate. The whole input must be the certificate:
     /// trailing bytes are refused.
-    pub fn from_der(der: &[u8], location: Location) -> Result<Self, BundleError> {
+    pub(crate) fn from_der(der: &[u8], location: Location) -> Result<Self, BundleError> {
         let bad = |reason: String| BundleError::BadCertificate {
             location: location.clone(),
             reason,
@@ -177,33 +177,63 @@ impl Certificate {
     }
 
     /// The DER encoding, as read.
-    pub fn der(&self) -> &[u8] {
+    pub(crate) fn der(&self) -> &[u8] {
         &self.der
     }
 
     /// The subject as a one-line string (`CN=..., O=...`, in the order of the
     /// certificate).
+    ///
+    /// # Examples
+    /// ```
+    /// # let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+    /// # opts.bundle_files = vec!["testdata/pki/corp-root.pem".into()];
+    /// # let read = opts.load_bundle().expect("the test CA reads");
+    /// let cert = &read.certificates[0];
+    /// assert_eq!(cert.subject(), "CN=Test Corp Root CA, O=Test Corp");
+    /// ```
     pub fn subject(&self) -> &str {
         &self.subject
     }
 
     /// The first common name of the subject, when it is a plain string.
-    pub fn common_name(&self) -> Option<&str> {
+    pub(crate) fn common_name(&self) -> Option<&str> {
         self.common_name.as_deref()
     }
 
     /// The issuer as a one-line string.
+    ///
+    /// # Examples
+    /// ```
+    /// # let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+    /// # opts.bundle_files = vec!["testdata/pki/corp-root.pem".into()];
+    /// # let read = opts.load_bundle().expect("the test CA reads");
+    /// let cert = &read.certificates[0];
+    /// // The test root signed itself.
+    /// assert_eq!(cert.issuer(), cert.subject());
+    /// ```
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
 
     /// SHA-256 of the DER encoding.
-    pub fn fingerprint(&self) -> &[u8; 32] {
+    pub(crate) fn fingerprint(&self) -> &[u8; 32] {
         &self.fingerprint
     }
 
     /// SHA-256 fingerprint as `openssl x509 -fingerprint -sha256` prints it:
     /// uppercase hex pairs separated by colons.
+    ///
+    /// # Examples
+    /// ```
+    /// # let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+    /// # opts.bundle_files = vec!["testdata/pki/corp-root.pem".into()];
+    /// # let read = opts.load_bundle().expect("the test CA reads");
+    /// let cert = &read.certificates[0];
+    /// let f = cert.fingerprint_sha256();
+    /// assert_eq!(f.split(':').count(), 32);
+    /// assert!(f.split(':').all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())));
+    /// ```
     pub fn fingerprint_sha256(&self) -> String {
         self.fingerprint
             .iter()
@@ -214,44 +244,80 @@ impl Certificate {
 
     /// OpenSSL's subject-name hash (`openssl x509 -subject_hash`): 8
     /// lowercase hex digits.
-    pub fn subject_hash(&self) -> &str {
+    pub(crate) fn subject_hash(&self) -> &str {
         &self.subject_hash
     }
 
     /// notBefore as RFC 3339 (`YYYY-MM-DDTHH:MM:SSZ`).
-    pub fn not_before(&self) -> String {
+    pub(crate) fn not_before(&self) -> String {
         rfc3339(self.not_before)
     }
 
     /// notAfter as RFC 3339 (`YYYY-MM-DDTHH:MM:SSZ`).
+    ///
+    /// # Examples
+    /// ```
+    /// # let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+    /// # opts.bundle_files = vec!["testdata/pki/corp-root.pem".into()];
+    /// # let read = opts.load_bundle().expect("the test CA reads");
+    /// let cert = &read.certificates[0];
+    /// assert_eq!(cert.not_after(), "2046-11-22T22:12:34Z");
+    /// ```
     pub fn not_after(&self) -> String {
         rfc3339(self.not_after)
     }
 
     /// notAfter as seconds since the Unix epoch.
+    ///
+    /// # Examples
+    /// ```
+    /// # let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+    /// # opts.bundle_files = vec!["testdata/pki/corp-root.pem".into()];
+    /// # let read = opts.load_bundle().expect("the test CA reads");
+    /// let cert = &read.certificates[0];
+    /// assert_eq!(cert.not_after_unix(), 2_426_537_554); // 2046-11-22T22:12:34Z
+    /// ```
     pub fn not_after_unix(&self) -> i64 {
         self.not_after
     }
 
     /// Whether basicConstraints says CA:TRUE.
+    ///
+    /// # Examples
+    /// ```
+    /// # let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+    /// # opts.bundle_files = vec!["testdata/pki/corp-root.pem".into()];
+    /// # let read = opts.load_bundle().expect("the test CA reads");
+    /// let cert = &read.certificates[0];
+    /// assert!(cert.is_ca());
+    /// ```
     pub fn is_ca(&self) -> bool {
         self.is_ca
     }
 
     /// Where the certificate was read.
+    ///
+    /// # Examples
+    /// ```
+    /// # let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+    /// # opts.bundle_files = vec!["testdata/pki/corp-root.pem".into()];
+    /// # let read = opts.load_bundle().expect("the test CA reads");
+    /// let cert = &read.certificates[0];
+    /// assert_eq!(cert.location().to_string(), "testdata/pki/corp-root.pem: block 1 (line 1)");
+    /// ```
     pub fn location(&self) -> &Location {
         &self.location
     }
 
     /// The certificate as normalised PEM: 64-column base64, LF line endings,
     /// ending with a newline.
-    pub fn to_pem(&self) -> String {
+    pub(crate) fn to_pem(&self) -> String {
         let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
         pem::encode_config(&pem::Pem::new("CERTIFICATE", self.der.as_slice()), config)
     }
 
     /// The warnings this certificate deserves as a private CA at time `now`.
-    pub fn warnings_at(&self, now: SystemTime) -> Vec<BundleWarning> {
+    pub(crate) fn warnings_at(&self, now: SystemTime) -> Vec<BundleWarning> {
         let now = unix_seconds(now);
         let mut found = Vec::new();
         let mut warn = |kind: WarningKind, message: String| {

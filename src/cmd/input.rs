@@ -269,7 +269,7 @@ fn join(
             first_line: line,
             bytes: start..out.len(),
         });
-        line += trust_inject::yaml::count_lines(text);
+        line += memchr::memchr_iter(b'\n', text.as_bytes()).count();
     }
     Ok((out, Origins(origins)))
 }

@@ -3,8 +3,7 @@
 use std::ffi::OsString;
 use std::io::{self, Write};
 
-use trust_inject::cli::{Action, Invocation};
-use trust_inject::{Error, Exit, Options, Processed, Severity};
+use trust_inject::{Action, Error, Exit, Invocation, Options, Processed, Severity};
 
 use super::input::{Origins, read_input};
 #[cfg(debug_assertions)]
@@ -38,7 +37,7 @@ pub fn run(inv: Invocation) -> Result<Exit, Failed> {
     let (input, origins) = read_input(&inv.files, inv.max_input_bytes, !quiet)?;
 
     // KRM function mode: a ResourceList on stdin (kustomize, kpt).
-    if inv.files.is_empty() && !inv.legacy && trust_inject::krm::is_resource_list(&input) {
+    if inv.files.is_empty() && !inv.legacy && trust_inject::is_resource_list(&input) {
         return run_krm(&inv, &input);
     }
 
@@ -171,10 +170,10 @@ fn run_merge(inv: &Invocation) -> Result<Exit, Failed> {
 fn print_docs(action: Action) -> Result<Exit, Failed> {
     let mut text = Vec::new();
     if let Action::Completions(shell) = action {
-        let cmd = &mut trust_inject::cli::command();
+        let cmd = &mut trust_inject::command();
         clap_complete::generate(shell, cmd, "trust-inject", &mut text);
     } else {
-        clap_mangen::Man::new(trust_inject::cli::command())
+        clap_mangen::Man::new(trust_inject::command())
             .render(&mut text)
             .map_err(|io| Error::Internal {
                 what: "cannot render the man page",
@@ -207,7 +206,7 @@ fn write_diff(processed: &Processed, input: &str, output: Option<&OsString>) -> 
 /// Runs as a KRM function on the ResourceList `input`: the results that matter on standard
 /// error, the ResourceList (with its results) on the output even when it failed.
 fn run_krm(inv: &Invocation, input: &str) -> Result<Exit, Failed> {
-    let out = trust_inject::krm::run(input, &inv.settings);
+    let out = trust_inject::run_krm(input, &inv.settings);
     for r in &out.results {
         if r.severity >= Severity::Warning {
             let obj = r

@@ -12,7 +12,7 @@ mod scan;
 mod split;
 mod tree;
 
-pub use edit::{EditError, TextEditor};
+pub use edit::TextEditor;
 pub use emit::{Val, emit_document, is_plain_string, render_json, val_to_node};
 pub(crate) use scan::{
     apply_to_tree, duplicate_keys, guess_object, helm_source, odd_line_break, top_level_kind,
@@ -21,7 +21,7 @@ pub use split::{Chunk, split_stream};
 pub(crate) use tree::recycle;
 pub use tree::{
     Document, Limits, Node, ParseError, ResolveError, ScalarStyle, Value, count_lines, parse_chunk,
-    parse_chunk_lenient, validate_chunk,
+    parse_chunk_lenient,
 };
 
 /// One step of a path from a document root to a node.
@@ -94,6 +94,7 @@ pub enum Op {
     /// Replace the scalar at the path.
     Replace(Val),
     /// Replace the whole value at the path (any kind of node) by a new value.
+    #[allow(dead_code, reason = "unused: the yaml module is private")]
     ReplaceNode(Val),
     /// Append block YAML text (written at column 0) as an item of the block sequence at
     /// the path.

@@ -26,7 +26,7 @@ fn is_marker(line: &[u8], marker: &[u8; 3]) -> bool {
 ///
 /// # Examples
 /// ```
-/// let chunks = trust_inject::yaml::split_stream("a: 1\n---\nb: 2\n");
+/// let chunks = trust_inject::internals::split_stream("a: 1\n---\nb: 2\n");
 /// assert_eq!(chunks.len(), 2);
 /// assert_eq!(chunks[1].start, 5);
 /// ```

@@ -1301,6 +1301,7 @@ fn flow_repair(
 ///
 /// # Errors
 /// As [`parse_chunk`].
+#[allow(dead_code, reason = "unused: the yaml module is private")]
 pub fn validate_chunk(
     text: &str,
     base: usize,

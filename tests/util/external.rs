@@ -78,12 +78,7 @@ pub fn not_run<T>(reason: &str) -> Option<T> {
         );
     };
     let line = format!("{suite}\t{test}\t{}\n", reason.replace(['\t', '\n'], " "));
-    let written = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&ledger)
-        .and_then(|mut f| f.write_all(line.as_bytes()));
-    if let Err(e) = written {
+    if let Err(e) = append(&ledger, &line) {
         panic!(
             "{test}: {reason}; and cannot record it as not run in {}: {e}",
             PathBuf::from(ledger).display()
@@ -107,15 +102,19 @@ pub fn left_out(what: &str, reason: &str) {
             "{suite}\t{test}: {what}\t{}\tuncounted\n",
             reason.replace(['\t', '\n'], " ")
         );
-        let written = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&ledger)
-            .and_then(|mut f| f.write_all(line.as_bytes()));
-        if let Err(e) = written {
+        if let Err(e) = append(&ledger, &line) {
             panic!("{test}: cannot record {what} as left out: {e}");
         }
     }
+}
+
+/// Appends one record to the ledger file.
+fn append(ledger: impl AsRef<Path>, line: &str) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(ledger)
+        .and_then(|mut f| f.write_all(line.as_bytes()))
 }
 
 fn env(name: &str) -> String {

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{ChildStdin, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
-use trust_inject::well_known as wk;
+use trust_inject::internals::well_known as wk;
 
 use serde_json::{Map, Value};
 
@@ -74,17 +74,22 @@ pub fn run_bin(args: &[String], stdin: &[u8]) -> Output {
     )
 }
 
+/// Owned copies of `args`, for [`run_bin`] and [`run_lib`].
+pub fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| (*s).to_owned()).collect()
+}
+
 /// Runs `args` on `input` in process, through the library API as the binary does for one
-/// stream on standard input: [`trust_inject::cli::resolve`] (with this process's
+/// stream on standard input: [`trust_inject::resolve`] (with this process's
 /// environment, less what [`run_bin`] removes), [`trust_inject::Options::from_settings`],
 /// `load_bundle`, [`trust_inject::process`]. `None` where that path does not apply (input
 /// that is not UTF-8, a ResourceList, help or a usage error). The binary's own policies
 /// after processing (`--strict` certificate warnings, `--fail-on-empty`, no workload under
 /// `--strict`) are not applied.
 pub fn run_lib(args: &[String], input: &[u8]) -> Option<Result<String, trust_inject::Error>> {
-    use trust_inject::cli::{Env, Stop, resolve};
+    use trust_inject::{Env, Stop, resolve};
     let input = std::str::from_utf8(input).ok()?;
-    if trust_inject::krm::is_resource_list(input) {
+    if trust_inject::is_resource_list(input) {
         return None;
     }
     let argv: Vec<std::ffi::OsString> = std::iter::once("trust-inject".into())

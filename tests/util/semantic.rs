@@ -1104,7 +1104,7 @@ struct Render<'g, 'd, 'a> {
     kept_lines: bool,
 }
 
-fn pad(n: usize) -> String {
+pub fn pad(n: usize) -> String {
     " ".repeat(n)
 }
 
@@ -1142,7 +1142,7 @@ fn plain_ok(v: &str, ctx: Ctx, feats: &Features) -> bool {
     true
 }
 
-fn double_quoted(text: &str) -> String {
+pub fn double_quoted(text: &str) -> String {
     let mut out = String::from("\"");
     for ch in text.chars() {
         match ch {
@@ -1158,7 +1158,7 @@ fn double_quoted(text: &str) -> String {
     out
 }
 
-fn single_quote_ok(v: &str) -> bool {
+pub fn single_quote_ok(v: &str) -> bool {
     !v.chars().any(char::is_control)
 }
 
