@@ -6,6 +6,7 @@
 //! [`crate::pipeline`] applies the plan.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::config::{LabelReq, Options, SourceKind, glob_match};
 use crate::error::{Finding, Severity};
@@ -296,14 +297,31 @@ fn is_true(n: Option<&Node>) -> bool {
 struct WantMount {
     path: String,
     sub_path: Option<String>,
+    /// The mount as inserted, built once per run and shared by every container's intents.
+    val: Arc<Val>,
+}
+
+impl WantMount {
+    fn new(path: String, sub_path: Option<String>, opts: &Options) -> WantMount {
+        let mut m = vec![
+            ("name".to_owned(), Val::str(&opts.volume_name)),
+            ("mountPath".to_owned(), Val::str(&path)),
+        ];
+        if let Some(sp) = &sub_path {
+            m.push(("subPath".to_owned(), Val::str(sp)));
+        }
+        m.push(("readOnly".to_owned(), Val::Bool(true)));
+        WantMount {
+            path,
+            sub_path,
+            val: Arc::new(Val::Map(m)),
+        }
+    }
 }
 
 fn wanted_mounts(opts: &Options) -> Vec<WantMount> {
     let key = &opts.source.key;
-    let mut out = vec![WantMount {
-        path: opts.mount_path.clone(),
-        sub_path: None,
-    }];
+    let mut out = vec![WantMount::new(opts.mount_path.clone(), None, opts)];
     let merged = opts.merge.is_some();
     let key = if merged {
         wk::GENERATED_PRIVATE_KEY
@@ -311,10 +329,7 @@ fn wanted_mounts(opts: &Options) -> Vec<WantMount> {
         key
     };
     if let Some(f) = &opts.additive_file {
-        out.push(WantMount {
-            path: f.clone(),
-            sub_path: Some(key.to_owned()),
-        });
+        out.push(WantMount::new(f.clone(), Some(key.to_owned()), opts));
     }
     let generated = opts.generated.then_some(opts.loaded.as_deref()).flatten();
     // The start-up merge writes the hashed files too, but their names are known here only
@@ -322,10 +337,11 @@ fn wanted_mounts(opts: &Options) -> Vec<WantMount> {
     let hashed = generated.or(opts.loaded.as_deref().filter(|_| merged));
     if let (Some(loaded), true) = (hashed, opts.hashed_certs) {
         for (name, _) in &loaded.data.hashed {
-            out.push(WantMount {
-                path: format!("{}/{name}", wk::OPENSSL_CERT_DIR),
-                sub_path: Some(name.clone()),
-            });
+            out.push(WantMount::new(
+                format!("{}/{name}", wk::OPENSSL_CERT_DIR),
+                Some(name.clone()),
+                opts,
+            ));
         }
     }
     if complete(opts) {
@@ -335,10 +351,11 @@ fn wanted_mounts(opts: &Options) -> Vec<WantMount> {
             key
         };
         for p in &opts.system_bundle_paths {
-            out.push(WantMount {
-                path: p.clone(),
-                sub_path: Some(complete_key.to_owned()),
-            });
+            out.push(WantMount::new(
+                p.clone(),
+                Some(complete_key.to_owned()),
+                opts,
+            ));
         }
     }
     out
@@ -1825,7 +1842,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
         let removed: Vec<usize> = old[kept..].iter().map(|m| m.index).collect();
         cp.removed
             .extend(old[kept..].iter().map(|m| m.path.clone()));
-        let added: Vec<Val> = desired[kept..].iter().map(|w| mount_val(w, opts)).collect();
+        let added: Vec<Val> = desired[kept..].iter().map(|w| mount_val(w)).collect();
         cp.mounts
             .extend(desired[kept..].iter().map(|w| w.path.clone()));
         remove_items(
@@ -2501,16 +2518,8 @@ fn remove_items(
     }
 }
 
-fn mount_val(want: &WantMount, opts: &Options) -> Val {
-    let mut m = vec![
-        ("name".to_owned(), Val::str(&opts.volume_name)),
-        ("mountPath".to_owned(), Val::str(&want.path)),
-    ];
-    if let Some(sp) = &want.sub_path {
-        m.push(("subPath".to_owned(), Val::str(sp)));
-    }
-    m.push(("readOnly".to_owned(), Val::Bool(true)));
-    Val::Map(m)
+fn mount_val(want: &WantMount) -> Val {
+    Val::Shared(Arc::clone(&want.val))
 }
 
 /// Records a mount left alone, and why, with a warning.
@@ -2718,6 +2727,7 @@ fn merge_container_val(opts: &Options, m: &crate::config::MergeAtStart) -> Val {
 /// Whether the node `n` reads as the value `v` (scalars compared as text).
 fn node_is(n: &Node, v: &Val) -> bool {
     match v {
+        Val::Shared(v) => node_is(n, v),
         Val::Str(s) => n.as_str() == Some(s.as_str()),
         Val::Bool(b) => n.as_str() == Some(if *b { "true" } else { "false" }),
         Val::Int(i) => n.as_str() == Some(i.to_string().as_str()),

@@ -25,6 +25,9 @@ pub enum Val {
     Map(Vec<(String, Val)>),
     /// A sequence.
     Seq(Vec<Val>),
+    /// A value prepared once and inserted in many places (the mounts every container
+    /// gets): written exactly as the value itself.
+    Shared(Arc<Val>),
 }
 
 impl Val {
@@ -72,6 +75,7 @@ pub fn render_json(val: &Val) -> String {
 
 fn json_into(val: &Val, out: &mut String) {
     match val {
+        Val::Shared(v) => json_into(v, out),
         Val::Str(s) => json_string(s, out),
         Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Val::Int(i) => {
@@ -114,6 +118,7 @@ pub fn render_json_pretty(val: &Val, col: usize, step: usize, newline: &str) -> 
 
 fn pretty_into(val: &Val, col: usize, step: usize, newline: &str, out: &mut String) {
     let (open, close, len) = match val {
+        Val::Shared(v) => return pretty_into(v, col, step, newline, out),
         Val::Map(m) => ('{', '}', m.len()),
         Val::Seq(s) => ('[', ']', s.len()),
         _ => return json_into(val, out),
@@ -200,6 +205,7 @@ pub fn is_plain_string(s: &str) -> bool {
 /// [`emit_document`] writes it, a non-empty collection as JSON.
 pub(crate) fn scalar_for_block(val: &Val, out: &mut String) {
     match val {
+        Val::Shared(v) => scalar_for_block(v, out),
         Val::Map(m) if !m.is_empty() => json_into(val, out),
         Val::Seq(s) if !s.is_empty() => json_into(val, out),
         _ => emit_scalar(&val_to_node(val), out),
@@ -279,6 +285,7 @@ pub fn render_item(val: &Val, dash: usize, layout: &Layout, out: &mut String) {
 #[must_use]
 pub fn val_to_node(v: &Val) -> Node {
     let value = match v {
+        Val::Shared(v) => return val_to_node(v),
         Val::Str(s) => Value::Scalar {
             text: s.into(),
             style: if is_plain_string(s) {
