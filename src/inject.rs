@@ -675,6 +675,8 @@ pub struct Wanted {
     /// Mounts of ephemeral containers (Kubernetes forbids subPath mounts there).
     dir_mounts: Vec<WantMount>,
     env: Vec<WantEnv>,
+    /// The bundle volume as inserted, shared by the intents of every workload.
+    volume: Arc<Val>,
     /// Whether plans name each container's field path ([`ContainerPlan::path`]), which
     /// only per-workload reports read.
     container_paths: bool,
@@ -698,6 +700,7 @@ impl Wanted {
             mounts,
             dir_mounts,
             env: wanted_env(opts),
+            volume: Arc::new(volume_val(opts)),
             container_paths,
         }
     }
@@ -1161,7 +1164,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
         if want_volume && !matches!(scan.our, Some((_, true))) {
             plan.volume_added = true;
             if !replaced {
-                new_volumes.insert(0, volume_val(opts));
+                new_volumes.insert(0, Val::Shared(Arc::clone(&self.wanted.volume)));
             }
         }
         removed_volumes.sort_unstable();
