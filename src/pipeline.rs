@@ -1467,16 +1467,17 @@ mod tests {
     #[test]
     fn warns_only_of_duplicates_kubernetes_sees() {
         let text = "spec:\n  labels: {a: 1, a: 2}\n  labels:\n    b: 1\n    <<: {c: 1}\n    <<: {d: 1}\n    '<<': x\n  x: [{y: 1, y: 2}]\n";
+        assert_eq!(duplicates_in(text), ["spec labels", "spec.x[0] y"]);
+    }
+
+    /// The duplicate keys of the one document `text`, each as `path key`.
+    fn duplicates_in(text: &str) -> Vec<String> {
         let docs = crate::yaml::parse_chunk(text, 0, 1, &crate::yaml::Limits::default(), true)
             .expect("valid");
-        let root = docs[0].root.as_ref().expect("a root");
-        assert_eq!(
-            duplicate_keys(root),
-            vec![
-                ("spec".to_owned(), "labels".to_owned()),
-                ("spec.x[0]".to_owned(), "y".to_owned()),
-            ]
-        );
+        duplicate_keys(docs[0].root.as_ref().expect("a root"))
+            .into_iter()
+            .map(|(path, key)| format!("{path} {key}"))
+            .collect()
     }
 
     /// A large mapping (more than the 32 keys scanned without hashing) is checked the same
@@ -1488,28 +1489,9 @@ mod tests {
             text.push_str(&format!("  k{i}: {i}\n"));
         }
         text.push_str("  k7: {gone: 1, gone: 2}\n  k3: [a]\n  k7:\n    kept: 1\n    kept: 2\n");
-        let docs = crate::yaml::parse_chunk(&text, 0, 1, &crate::yaml::Limits::default(), true)
-            .expect("valid");
-        let root = docs[0].root.as_ref().expect("a root");
-        assert_eq!(
-            duplicate_keys(root),
-            vec![
-                ("spec".to_owned(), "k3".to_owned()),
-                ("spec".to_owned(), "k7".to_owned()),
-                ("spec.k7".to_owned(), "kept".to_owned()),
-            ]
-        );
+        assert_eq!(duplicates_in(&text), ["spec k3", "spec k7", "spec.k7 kept"]);
         let small = "a:\n  b: {x: 1}\n  c: 1\n  b:\n    d: [{e: 1, e: 2}]\n    d: 2\n";
-        let docs = crate::yaml::parse_chunk(small, 0, 1, &crate::yaml::Limits::default(), true)
-            .expect("valid");
-        let root = docs[0].root.as_ref().expect("a root");
-        assert_eq!(
-            duplicate_keys(root),
-            vec![
-                ("a".to_owned(), "b".to_owned()),
-                ("a.b".to_owned(), "d".to_owned()),
-            ]
-        );
+        assert_eq!(duplicates_in(small), ["a b", "a.b d"]);
     }
 
     #[test]

@@ -315,26 +315,22 @@ fn class_of(cap: usize) -> Option<usize> {
 
 /// An empty list for `n` mapping entries, from this thread's pool when it has one.
 pub(crate) fn map_with_capacity(n: usize) -> Vec<(Node, Node)> {
-    if n == 0 {
-        return Vec::new();
-    }
-    let c = class_for(n);
-    if c < POOL_CLASSES
-        && let Some(v) = POOL.with_borrow_mut(|p| p.maps.get_mut(c).and_then(Vec::pop))
-    {
-        return v;
-    }
-    Vec::with_capacity(if c < POOL_CLASSES { 1 << c } else { n })
+    pooled(n, |p| &mut p.maps)
 }
 
 /// An empty list for `n` sequence items, from this thread's pool when it has one.
 pub(crate) fn seq_with_capacity(n: usize) -> Vec<Node> {
+    pooled(n, |p| &mut p.seqs)
+}
+
+/// An empty list for `n` elements, from the pool's `lists` when they have one of its class.
+fn pooled<T>(n: usize, lists: fn(&mut Pool) -> &mut [Vec<Vec<T>>; POOL_CLASSES]) -> Vec<T> {
     if n == 0 {
         return Vec::new();
     }
     let c = class_for(n);
     if c < POOL_CLASSES
-        && let Some(v) = POOL.with_borrow_mut(|p| p.seqs.get_mut(c).and_then(Vec::pop))
+        && let Some(v) = POOL.with_borrow_mut(|p| lists(p).get_mut(c).and_then(Vec::pop))
     {
         return v;
     }
