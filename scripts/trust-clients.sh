@@ -9,12 +9,19 @@
 #
 # Logs go to stderr. Standard output is one NAME=PATH line per tool, read by the test:
 #   OPENSSL CURL UNSHARE MOUNT NODE JAVA KEYTOOL GO PYTHON
-# Cheap to re-run: nothing is installed twice.
+# Cheap to re-run: nothing is installed twice. Runs at the same time take turns (flock on DIR/.lock).
 set -euo pipefail
 
 dir=${1:-"$(cd "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/target/tmp/trust-clients"}
 mkdir -p "$dir"
 log() { printf 'trust-clients: %s\n' "$*" >&2; }
+
+# One install at a time: the tests that need the clients run in parallel, and two runs would
+# race on the virtual environment and on apt's lock. flock comes with util-linux.
+if command -v flock >/dev/null; then
+    exec 9>"$dir/.lock"
+    flock 9
+fi
 
 apt_updated=
 apt_install() {
