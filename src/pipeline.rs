@@ -1462,6 +1462,28 @@ mod tests {
             top_level_kind("apiVersion: v1\nkind: A\n...\nkind: B\n"),
             None
         );
+        // CRLF, no final line break, keys in either order.
+        assert_eq!(
+            top_level_kind("kind: Pod\r\napiVersion: v1\r\nmetadata: {}"),
+            Some(("v1", "Pod"))
+        );
+        assert_eq!(
+            top_level_kind("apiVersion: v1\nkind: Pod"),
+            Some(("v1", "Pod"))
+        );
+        // Directives, a second document, a key missing, one written twice.
+        assert_eq!(top_level_kind("apiVersion: v1\n%YAML 1.1\nkind: A\n"), None);
+        assert_eq!(top_level_kind("...\napiVersion: v1\nkind: A\n"), None);
+        assert_eq!(top_level_kind("apiVersion: v1\nx: 1\n"), None);
+        assert_eq!(
+            top_level_kind("apiVersion: v1\napiVersion: v2\nkind: A\n"),
+            None
+        );
+        // Indented or mid-line keys are not top-level.
+        assert_eq!(
+            top_level_kind("apiVersion: v1\nkind: A\nspec:\n kind: B\n x: {kind: C}\n"),
+            Some(("v1", "A"))
+        );
     }
 
     #[test]

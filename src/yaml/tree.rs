@@ -42,7 +42,7 @@ pub enum Value {
     /// A mapping, in source order, duplicates included.
     Map(Vec<(Node, Node)>),
     /// An alias to the node with this anchor id.
-    Alias(usize),
+    Alias(u32),
 }
 
 /// A node and where it came from.
@@ -57,10 +57,11 @@ pub struct Node {
     pub end: usize,
     /// Line of `start`, 1-based, in the whole input.
     pub line: usize,
-    /// Anchor id, 0 when it has none.
-    pub anchor: usize,
-    /// The tag as written (`!!str`, `!custom`), if any.
-    pub tag: Option<String>,
+    /// Anchor id, 0 when it has none (the parser's ids count the document's anchors).
+    pub anchor: u32,
+    /// The tag as written (`!!str`, `!custom`), if any (rare: a boxed `str` keeps the
+    /// node small).
+    pub tag: Option<Box<str>>,
     /// Whether the collection is written in flow style (`[...]`, `{...}`).
     pub flow: bool,
 }
@@ -454,7 +455,7 @@ enum Frame {
     Map(Node, Vec<(Node, Node)>, Option<Node>),
 }
 
-fn tag_text(tag: Option<&Cow<'_, Tag>>) -> Option<String> {
+fn tag_text(tag: Option<&Cow<'_, Tag>>) -> Option<Box<str>> {
     tag.map(|t| {
         if t.handle == "tag:yaml.org,2002:" {
             format!("!!{}", t.suffix)
@@ -463,6 +464,7 @@ fn tag_text(tag: Option<&Cow<'_, Tag>>) -> Option<String> {
         } else {
             format!("{}{}", t.handle, t.suffix)
         }
+        .into_boxed_str()
     })
 }
 
@@ -706,6 +708,17 @@ impl ChunkBuilder<'_> {
         }
     }
 
+    /// The parser's anchor id as stored in a node (ids count a document's anchors, so
+    /// only an input of more than 8 GB could run out of them).
+    fn anchor_id(&self, id: usize, span: &Span) -> Result<u32, ParseError> {
+        u32::try_from(id).map_err(|_| {
+            self.err_at(
+                &span.start,
+                "more anchors than a document may hold (4,294,967,295)".to_owned(),
+            )
+        })
+    }
+
     /// Takes in the parser's next event and its span.
     fn event(&mut self, event: Event<'_>, span: &Span) -> Result<(), ParseError> {
         let start = self.offsets.byte(span.start.index());
@@ -736,9 +749,11 @@ impl ChunkBuilder<'_> {
                 None
             }
             Event::Scalar(value, style, anchor, tag) => {
+                let anchor = self.anchor_id(anchor, span)?;
                 Some(self.scalar(&value, style, anchor, tag.as_ref(), span, (start, end)))
             }
             Event::Alias(id) => {
+                let id = self.anchor_id(id, span)?;
                 if self.depth == 0
                     && let Some(d) = self.current.as_mut()
                 {
@@ -755,6 +770,7 @@ impl ChunkBuilder<'_> {
                 })
             }
             Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
+                let anchor = self.anchor_id(anchor, span)?;
                 self.open(is_map, anchor, tag.as_ref(), span, (start, end))?;
                 None
             }
@@ -772,7 +788,7 @@ impl ChunkBuilder<'_> {
         &mut self,
         value: &str,
         style: ScalarStyle,
-        anchor: usize,
+        anchor: u32,
         tag: Option<&Cow<'_, Tag>>,
         span: &Span,
         (start, end): (usize, usize),
@@ -827,7 +843,7 @@ impl ChunkBuilder<'_> {
     fn open(
         &mut self,
         is_map: bool,
-        anchor: usize,
+        anchor: u32,
         tag: Option<&Cow<'_, Tag>>,
         span: &Span,
         (start, end): (usize, usize),
@@ -1334,14 +1350,14 @@ impl Node {
     /// # Errors
     /// [`ResolveError`] when expansion would exceed the limit or a merge is malformed.
     pub fn resolve(&self, limits: &Limits) -> Result<Node, ResolveError> {
-        let mut anchors: HashMap<usize, &Node> = HashMap::new();
+        let mut anchors: HashMap<u32, &Node> = HashMap::new();
         collect_anchors(self, &mut anchors);
         let mut budget = limits.max_alias_nodes;
         resolve_node(self, &anchors, &mut budget, limits.max_alias_nodes, false)
     }
 }
 
-fn collect_anchors<'a>(node: &'a Node, anchors: &mut HashMap<usize, &'a Node>) {
+fn collect_anchors<'a>(node: &'a Node, anchors: &mut HashMap<u32, &'a Node>) {
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
         if n.anchor != 0 {
@@ -1362,7 +1378,7 @@ fn collect_anchors<'a>(node: &'a Node, anchors: &mut HashMap<usize, &'a Node>) {
 
 fn resolve_node(
     node: &Node,
-    anchors: &HashMap<usize, &Node>,
+    anchors: &HashMap<u32, &Node>,
     budget: &mut usize,
     limit: usize,
     in_alias: bool,
@@ -1465,6 +1481,17 @@ impl Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every mapping entry is two nodes, moved while the reader builds its collection:
+    /// the rare fields (tag, anchor) must not make each node bigger than it needs to be.
+    #[test]
+    fn a_node_stays_small() {
+        assert!(
+            std::mem::size_of::<Node>() <= 80,
+            "{}",
+            std::mem::size_of::<Node>()
+        );
+    }
 
     fn parse(s: &str) -> Node {
         let docs = parse_chunk(s, 0, 1, &Limits::default(), true).expect("valid");
