@@ -514,3 +514,9 @@ golden! {
     repeated_container_name => "repeated-container-name",
     repeated_container_name_long_list => "repeated-container-name-long-list",
 }
+
+// Correctness issue, last fuzzer findings: re-runs that remove duplicated keys, removals and
+// additions in one flow collection, and the chart's volume of our name.
+golden! {
+    fix4_rerun_removes_shadowed_duplicate_key => "fix4-rerun-removes-shadowed-duplicate-key",
+}
