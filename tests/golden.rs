@@ -519,4 +519,7 @@ golden! {
 // additions in one flow collection, and the chart's volume of our name.
 golden! {
     fix4_rerun_removes_shadowed_duplicate_key => "fix4-rerun-removes-shadowed-duplicate-key",
+    fix4_flow_rerun_lists => "fix4-flow-rerun-lists",
+    fix4_flow_rerun_multiline_mounts => "fix4-flow-rerun-multiline-mounts",
+    fix4_flow_rerun_crlf => "fix4-flow-rerun-crlf",
 }

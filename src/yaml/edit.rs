@@ -37,6 +37,17 @@ struct Splice {
     text: Arc<str>,
 }
 
+/// The end of a flow sequence whose last items go, each on lines of its own (see
+/// [`TextEditor::flow_tail_lines`]).
+struct FlowTail {
+    /// The index of the last item that stays.
+    keep: usize,
+    /// The offset of the comma right after it.
+    comma: usize,
+    /// The lines (`start..end`, line break included) of each item that goes, by index.
+    lines: Vec<(usize, (usize, usize))>,
+}
+
 /// Collects text edits for one document of `input`.
 pub struct TextEditor<'a> {
     input: &'a str,
@@ -517,6 +528,32 @@ impl<'a> TextEditor<'a> {
                 let kept = |j: usize| j < items.len() && !removed.contains(&j);
                 let item = items.get(*index).ok_or_else(|| fail("item not found"))?;
                 let ce = |n: &Node| content_end(n).max(n.start);
+                if let Some(tail) = self.flow_tail_lines(node)
+                    && let Some(&(_, (from, to))) = tail.lines.iter().find(|(j, _)| j == index)
+                {
+                    // The items after the last one that stays each go with their lines (a
+                    // comment at the end of the last one stays there, on a line of its own);
+                    // the comma after that last one goes once, unless the list ends with a
+                    // comma.
+                    let b = self.input.as_bytes();
+                    let comment = (ce(item)..to).find(|&i| b[i] == b'#');
+                    match comment {
+                        Some(c) => {
+                            let mut le = to;
+                            while le > c && matches!(b[le - 1], b'\n' | b'\r') {
+                                le -= 1;
+                            }
+                            let text =
+                                format!("{}{}", &self.input[from..item.start], &self.input[c..le]);
+                            self.push(from, le, 0, u8::MAX, seq, text);
+                        }
+                        None => self.push_removal(from, to, seq),
+                    }
+                    if *index == tail.keep + 1 && !parts.trailing_comma {
+                        self.push_removal(tail.comma, tail.comma + 1, seq);
+                    }
+                    return Ok(());
+                }
                 let range = if (index + 1..items.len()).any(kept) {
                     // An item stays after it: up to the next item.
                     (
@@ -606,7 +643,7 @@ impl<'a> TextEditor<'a> {
         let FlowParts {
             open,
             close,
-            last_end,
+            mut last_end,
             trailing_comma,
         } = flow_parts(self.input, 0, node)?;
         let b = self.input.as_bytes();
@@ -614,6 +651,11 @@ impl<'a> TextEditor<'a> {
         let added = self.flow_added.get(&node.start).copied().unwrap_or(0);
         *self.flow_added.entry(node.start).or_default() += 1;
         let removed = self.flow_removed.get(&node.start);
+        let keys_removed = self.flow_keys_removed.get(&node.start);
+        let key_removed = |k: &Node| {
+            k.as_str()
+                .is_some_and(|name| keys_removed.is_some_and(|ks| ks.iter().any(|x| x == name)))
+        };
         let children: Vec<&Node> = match &node.value {
             Value::Seq(items) => items
                 .iter()
@@ -621,11 +663,34 @@ impl<'a> TextEditor<'a> {
                 .filter(|(i, _)| !removed.is_some_and(|r| r.contains(i)))
                 .map(|(_, n)| n)
                 .collect(),
-            Value::Map(entries) => entries.iter().flat_map(|(k, v)| [k, v]).collect(),
+            Value::Map(entries) => entries
+                .iter()
+                .filter(|(k, _)| !key_removed(k))
+                .flat_map(|(k, v)| [k, v])
+                .collect(),
             _ => Vec::new(),
         };
+        // Whether the entries after the last one that stays go: then the new ones follow
+        // that last one. When the removed ones take their own lines, new ones go on lines
+        // of their own after it; otherwise (the removals there span the lines after it)
+        // right before the closing bracket.
+        let tail_gone = match &node.value {
+            Value::Seq(items) => {
+                removed.is_some_and(|r| r.contains(&(items.len().wrapping_sub(1))))
+            }
+            Value::Map(entries) => entries.last().is_some_and(|(k, _)| key_removed(k)),
+            _ => false,
+        };
+        let mut inline = false;
+        if tail_gone && let Some(last) = children.last() {
+            match self.flow_tail_lines(node) {
+                Some(_) => last_end = content_end(last).max(last.start),
+                None => inline = true,
+            }
+        }
         let close_ls = line_start(self.input, close);
-        let own_line = !children.is_empty()
+        let own_line = !inline
+            && !children.is_empty()
             && close_ls > last_end
             && b[close_ls..close].iter().all(|&c| c == b' ' || c == b'\t');
         if !own_line {
@@ -685,6 +750,58 @@ impl<'a> TextEditor<'a> {
         }
         out.push((eol, text));
         Some(out)
+    }
+
+    /// For the flow sequence `node` when the items after the last one that stays all go
+    /// (per [`TextEditor::note_removals`]): that last item, the comma right after it, and
+    /// the lines of each item that goes, by index, when each of them is written on lines of
+    /// its own (nothing but blanks before it; a comma, blanks and a comment after it).
+    /// `None` otherwise, or when no item stays.
+    fn flow_tail_lines(&self, node: &Node) -> Option<FlowTail> {
+        let items = node.items()?;
+        let removed = self.flow_removed.get(&node.start)?;
+        let keep = (0..items.len()).rev().find(|j| !removed.contains(j))?;
+        if keep + 1 == items.len() {
+            return None;
+        }
+        let b = self.input.as_bytes();
+        let kept = items.get(keep)?;
+        let mut comma = content_end(kept).max(kept.start);
+        while matches!(b.get(comma), Some(b' ' | b'\t')) {
+            comma += 1;
+        }
+        if b.get(comma) != Some(&b',') {
+            return None;
+        }
+        let mut lines = Vec::new();
+        for (j, item) in items.iter().enumerate().skip(keep + 1) {
+            let ls = line_start(self.input, item.start);
+            if !b
+                .get(ls..item.start)?
+                .iter()
+                .all(|&c| c == b' ' || c == b'\t')
+            {
+                return None;
+            }
+            let mut i = content_end(item).max(item.start);
+            let le = memchr::memchr(b'\n', b.get(i..)?).map_or(b.len(), |e| i + e);
+            while matches!(b.get(i), Some(b' ' | b'\t')) {
+                i += 1;
+            }
+            if b.get(i) == Some(&b',') {
+                i += 1;
+            }
+            let blank_before = |i: usize| matches!(b.get(i.wrapping_sub(1)), Some(b' ' | b'\t'));
+            while matches!(b.get(i), Some(b' ' | b'\t' | b'\r')) {
+                i += 1;
+            }
+            let comment = b.get(i) == Some(&b'#') && blank_before(i);
+            if !(i >= le || comment) {
+                return None;
+            }
+            lines.push((j, (ls, (le + 1).min(b.len()))));
+        }
+        Some(FlowTail { keep, comma, lines })
     }
 
     /// Where new lines go after a node that ends at `end`: the start of the next line, or
