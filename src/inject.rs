@@ -854,6 +854,12 @@ pub fn plan(
         }
     }
 
+    // The chart mounts the volume named like ours itself, at a path the tool never writes:
+    // its mount at the default extra file is then the chart's too, no sign of an earlier
+    // run (whatever this run's --mount-path, which must not decide what is ours).
+    let chart_mounts_elsewhere = mounts_of_volume(spec, opts)
+        .any(|(c, m)| m.get("mountPath").is_some() && !tool_mount(m, c, opts));
+
     // Mounts the tool writes, of a volume named like ours that the pod lacks (it was lost
     // or renamed): an earlier run's, as a re-run reads them once the volume is added back.
     let named_volume = volumes
@@ -946,7 +952,7 @@ pub fn plan(
                     && opts.inject_ca
                     && (hash_annotated(root, found)
                         || variable_inside_mount(spec, opts)
-                        || extra_file_mounted(spec, opts)),
+                        || (extra_file_mounted(spec, opts) && !chart_mounts_elsewhere)),
                 owned
                     .map(|_| {
                         owned_containers
@@ -1466,6 +1472,15 @@ impl HaveMount<'_> {
     }
 }
 
+/// Whether the chart's own mount `m` provides what the tool would mount for `want`: a
+/// mount of the volume named like ours (which reads the bundle after the run) with the same
+/// subPath (none for the directory), and no `subPathExpr`.
+fn provides(m: &HaveMount<'_>, want: &WantMount, opts: &Options) -> bool {
+    m.name == opts.volume_name
+        && m.node.get("subPathExpr").is_none()
+        && str_at(Some(m.node), &["subPath"]) == want.sub_path.as_deref()
+}
+
 /// The list at `key` of the container at `cpath`, checked to be a list or null.
 fn list_of<'n>(c: &'n Node, cpath: &Path, key: &str) -> Result<&'n [Node], Box<Finding>> {
     match c.get(key) {
@@ -1528,23 +1543,40 @@ fn plan_container<'n>(
         .map(|m| m.path.trim_end_matches('/').to_owned())
         .collect();
 
-    // The mounts wanted, minus those another volume's mounts rule out.
+    // The mounts wanted, minus those another volume's mounts rule out, and those the
+    // chart's own mounts of the volume named like ours already provide (after the run that
+    // volume reads the bundle: the chart's, shared, or ours).
     let mut desired: Vec<&WantMount> = Vec::new();
+    let mut chart_provided: Vec<(&WantMount, usize)> = Vec::new();
     for w in want.mounts {
         if let Some(m) = others
             .iter()
             .find(|m| m.path.trim_end_matches('/') == w.path)
         {
-            keep_mount(
-                plan,
-                cp,
-                cpath,
-                &w.path,
+            if provides(m, w, opts) {
+                plan.notes.push(note(
+                    Severity::Info,
+                    Some(cpath.key("volumeMounts")),
+                    format!(
+                        "container {:?}: mountPath {} already mounts the bundle (the chart's own mount of volume {:?}); left as the chart wrote it",
+                        cp.name, w.path, m.name
+                    ),
+                ));
+                chart_provided.push((w, m.index));
+                continue;
+            }
+            let why = if m.name == opts.volume_name {
+                format!(
+                    "mountPath {} is already used by the chart's own mount of volume {:?}, with another subPath",
+                    w.path, m.name
+                )
+            } else {
                 format!(
                     "mountPath {} is already used by volume {:?}",
                     w.path, m.name
-                ),
-            );
+                )
+            };
+            keep_mount(plan, cp, cpath, &w.path, why);
             continue;
         }
         if let Some(m) = others
@@ -1594,17 +1626,25 @@ fn plan_container<'n>(
     );
 
     // A variable may only point at a file that a mount of the bundle provides: inside a
-    // directory mount of our volume, and not shadowed by another volume's mount.
+    // directory mount of our volume (ours, or the chart's own at our directory), and not
+    // shadowed by another volume's mount.
     let dirs: Vec<&str> = desired
         .iter()
         .filter(|w| w.sub_path.is_none())
         .map(|w| w.path.as_str())
         .collect();
+    let chart_dirs: Vec<&str> = chart_provided
+        .iter()
+        .filter(|(w, _)| w.sub_path.is_none())
+        .map(|(w, _)| w.path.as_str())
+        .collect();
     let provided = |file: &str| {
         dirs.iter()
+            .chain(&chart_dirs)
             .any(|d| file != d.trim_end_matches('/') && is_within(file, d))
             && !others
                 .iter()
+                .filter(|m| !chart_provided.iter().any(|(_, i)| *i == m.index))
                 .any(|m| !m.path.is_empty() && is_within(file, &m.path))
     };
 
@@ -1911,7 +1951,7 @@ fn plan_container<'n>(
         let mut files: Vec<&str> = missing.iter().map(|(_, f)| f.as_str()).collect();
         files.dedup();
         let why = format!(
-            "no mount of the bundle provides {} (another volume is mounted there or over it)",
+            "no mount of the bundle provides {} (another mount sits there or over it)",
             files.join(", ")
         );
         plan.notes.push(note(

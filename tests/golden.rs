@@ -522,4 +522,9 @@ golden! {
     fix4_flow_rerun_lists => "fix4-flow-rerun-lists",
     fix4_flow_rerun_multiline_mounts => "fix4-flow-rerun-multiline-mounts",
     fix4_flow_rerun_crlf => "fix4-flow-rerun-crlf",
+    fix4_chart_volume_mount_path_opt_certs => "fix4-chart-volume-mount-path-opt-certs",
+    fix4_chart_volume_mount_path_other => "fix4-chart-volume-mount-path-other",
+    fix4_chart_volume_rerun_other_then_opt_certs => "fix4-chart-volume-rerun-other-then-opt-certs",
+    fix4_chart_volume_rerun_opt_certs_then_other => "fix4-chart-volume-rerun-opt-certs-then-other",
+    fix4_chart_mounts_our_volume_at_our_directory => "fix4-chart-mounts-our-volume-at-our-directory",
 }
