@@ -527,4 +527,5 @@ golden! {
     fix4_chart_volume_rerun_other_then_opt_certs => "fix4-chart-volume-rerun-other-then-opt-certs",
     fix4_chart_volume_rerun_opt_certs_then_other => "fix4-chart-volume-rerun-opt-certs-then-other",
     fix4_chart_mounts_our_volume_at_our_directory => "fix4-chart-mounts-our-volume-at-our-directory",
+    fix4_override_env_quoted_continuation => "fix4-override-env-quoted-continuation",
 }

@@ -2990,6 +2990,43 @@ fn norm_line(l: &str) -> String {
         .to_owned()
 }
 
+/// The quote (`"` or `'`) of a quoted scalar that the value on the block-mapping line `line`
+/// (`key: "...`) opens and does not close on that line.
+fn opens_quote(line: &str) -> Option<char> {
+    block_key(line)?;
+    let body = line.trim_start().trim_start_matches("- ");
+    let body = match body.chars().next()? {
+        q @ ('\'' | '"') => &body[body[1..].find(q)? + 2..],
+        _ => body,
+    };
+    let value = body.split_once(':')?.1.trim_start();
+    let q = value.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
+    (!closes_quote(&value[1..], q)).then_some(q)
+}
+
+/// Whether `text` (inside a quoted scalar) holds the quote `q` that closes it: a `"` not
+/// escaped by a backslash, or a `'` not doubled.
+fn closes_quote(text: &str, q: char) -> bool {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if q == '"' => {
+                chars.next();
+            }
+            '\'' if q == '\'' => {
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                } else {
+                    return true;
+                }
+            }
+            '"' if q == '"' => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 /// The key a block-mapping line starts (after any `- `), with its column, and whether its
 /// value is a block scalar; `None` for any other line.
 fn block_key(line: &str) -> Option<(String, usize, bool)> {
@@ -3128,7 +3165,20 @@ fn lost_line<'a>(a: &'a str, b: &str, gone: &BTreeSet<usize>) -> Option<&'a str>
     let indent_of = |line: &str| line.len() - line.trim_start().len();
     let (mut i, mut j) = (0, 0);
     let mut under: Option<usize> = None;
+    // The quote of a quoted scalar that a replaceable key's line opens and does not close:
+    // go-yaml reads its continuation lines at any indentation, and they change with it.
+    let mut quote: Option<char> = None;
     while i < ins.len() {
+        if let Some(q) = quote {
+            if closes_quote(ins_raw[i], q) {
+                quote = None;
+            }
+            if j < outs.len() && ins[i] == outs[j] {
+                j += 1;
+            }
+            i += 1;
+            continue;
+        }
         if j < outs.len() && ins[i] == outs[j] {
             // A replaceable key may match a line of another (added) one: the lines
             // nested under it may still have changed.
@@ -3137,6 +3187,7 @@ fn lost_line<'a>(a: &'a str, b: &str, gone: &BTreeSet<usize>) -> Option<&'a str>
             let neutral = line.trim().is_empty() || line.trim_start().starts_with('#');
             if !neutral && under.is_none_or(|u| indent <= u) {
                 under = replaceable(line.trim_start()).then_some(indent);
+                quote = under.and(opens_quote(line));
             }
             i += 1;
             j += 1;
@@ -3158,6 +3209,7 @@ fn lost_line<'a>(a: &'a str, b: &str, gone: &BTreeSet<usize>) -> Option<&'a str>
         }
         if replaceable(body) {
             under = Some(indent);
+            quote = opens_quote(line);
             continue;
         }
         let may_change = body.ends_with(':')
