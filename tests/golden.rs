@@ -528,4 +528,6 @@ golden! {
     fix4_chart_volume_rerun_opt_certs_then_other => "fix4-chart-volume-rerun-opt-certs-then-other",
     fix4_chart_mounts_our_volume_at_our_directory => "fix4-chart-mounts-our-volume-at-our-directory",
     fix4_override_env_quoted_continuation => "fix4-override-env-quoted-continuation",
+    fix4_alias_inside_its_anchor_1 => "fix4-alias-inside-its-anchor-1",
+    fix4_alias_inside_its_anchor_2 => "fix4-alias-inside-its-anchor-2",
 }
