@@ -736,10 +736,15 @@ pub fn plan(
     // The record of an injection names containers: two of one name (which Kubernetes
     // refuses in a pod) would make a re-run read it wrong.
     if let Some(path) = repeated_container_name(spec, spec_path) {
-        return Err(conflict(
-            path,
-            "a container of this name comes earlier in the list; Kubernetes requires unique container names in a pod: rename one".to_owned(),
-        ));
+        let unnamed = node_at(root, &path)
+            .and_then(Node::as_str)
+            .is_none_or(str::is_empty);
+        let what = if unnamed {
+            "a container without a name comes earlier in the list; Kubernetes requires a unique name for each container in a pod: name them"
+        } else {
+            "a container of this name comes earlier in the list; Kubernetes requires unique container names in a pod: rename one"
+        };
+        return Err(conflict(path, what.to_owned()));
     }
     // An excluded workload is not injected, and what an earlier run injected into it
     // (under other options) is removed.
@@ -1135,7 +1140,9 @@ fn annotation_at<'n>(root: &'n Node, found: &Found, key: &str) -> Option<&'n str
 fn repeated_container_name<'n>(spec: &'n Node, spec_path: &Path) -> Option<Path> {
     for list in ["containers", "initContainers", "ephemeralContainers"] {
         let items = spec.get(list).and_then(Node::items).unwrap_or_default();
-        let name = |c: &'n Node| str_at(Some(c), &["name"]);
+        // A container without a name reads as the empty name: two of them would share
+        // one section of the record too.
+        let name = |c: &'n Node| Some(str_at(Some(c), &["name"]).unwrap_or(""));
         // A pod's few containers are compared pairwise, without allocating; a long list
         // goes through a set.
         let repeated = if items.len() <= 16 {

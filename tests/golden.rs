@@ -530,4 +530,5 @@ golden! {
     fix4_override_env_quoted_continuation => "fix4-override-env-quoted-continuation",
     fix4_alias_inside_its_anchor_1 => "fix4-alias-inside-its-anchor-1",
     fix4_alias_inside_its_anchor_2 => "fix4-alias-inside-its-anchor-2",
+    fix4_unnamed_containers => "fix4-unnamed-containers",
 }
