@@ -749,10 +749,15 @@ pub fn plan(
     // The record of an injection names containers: two of one name (which Kubernetes
     // refuses in a pod) would make a re-run read it wrong.
     if let Some(path) = repeated_container_name(spec, spec_path) {
-        return Err(conflict(
-            path,
-            "a container of this name comes earlier in the list; Kubernetes requires unique container names in a pod: rename one".to_owned(),
-        ));
+        let unnamed = node_at(root, &path)
+            .and_then(Node::as_str)
+            .is_none_or(str::is_empty);
+        let what = if unnamed {
+            "a container without a name comes earlier in the list; Kubernetes requires a unique name for each container in a pod: name them"
+        } else {
+            "a container of this name comes earlier in the list; Kubernetes requires unique container names in a pod: rename one"
+        };
+        return Err(conflict(path, what.to_owned()));
     }
     // An excluded workload is not injected, and what an earlier run injected into it
     // (under other options) is removed.
@@ -1010,11 +1015,16 @@ impl<'a, 'n> PodCx<'a, 'n> {
         // The proxy alone leaves what a CA injection wrote to that run's options. Without a
         // record, mounts of our volume are an earlier injection only when one of the tool's
         // variables, its extra file or its hash shows it.
+        // When the chart mounts the volume named like ours itself, at a path the tool never
+        // writes, its mount at the default extra file is the chart's too, no sign of an
+        // earlier run (whatever this run's --mount-path, which must not decide what is ours).
+        let chart_mounts_elsewhere = mounts_of_volume(self.spec, opts)
+            .any(|(c, m)| m.get("mountPath").is_some() && !tool_mount(m, c, opts));
         let ours = (scan.our.is_some() || scan.dangling)
             && opts.inject_ca
             && (hash_annotated(self.root, found)
                 || variable_inside_mount(self.spec, opts)
-                || extra_file_mounted(self.spec, opts));
+                || (extra_file_mounted(self.spec, opts) && !chart_mounts_elsewhere));
         let mut any_container = false;
         for key in lists {
             let list = ContainerList {
@@ -1311,7 +1321,9 @@ fn annotation_at<'n>(root: &'n Node, found: &Found, key: &str) -> Option<&'n str
 fn repeated_container_name<'n>(spec: &'n Node, spec_path: &Path) -> Option<Path> {
     for list in ["containers", "initContainers", "ephemeralContainers"] {
         let items = spec.get(list).and_then(Node::items).unwrap_or_default();
-        let name = |c: &'n Node| str_at(Some(c), &["name"]);
+        // A container without a name reads as the empty name: two of them would share
+        // one section of the record too.
+        let name = |c: &'n Node| Some(str_at(Some(c), &["name"]).unwrap_or(""));
         // A pod's few containers are compared pairwise, without allocating; a long list
         // goes through a set.
         let repeated = if items.len() <= 16 {
@@ -1648,6 +1660,15 @@ impl HaveMount<'_> {
     }
 }
 
+/// Whether the chart's own mount `m` provides what the tool would mount for `want`: a
+/// mount of the volume named like ours (which reads the bundle after the run) with the same
+/// subPath (none for the directory), and no `subPathExpr`.
+fn provides(m: &HaveMount<'_>, want: &WantMount, opts: &Options) -> bool {
+    m.name == opts.volume_name
+        && m.node.get("subPathExpr").is_none()
+        && str_at(Some(m.node), &["subPath"]) == want.sub_path.as_deref()
+}
+
 /// The list at `key` of the container at `cpath`, checked to be a list or null.
 fn list_of<'n>(c: &'n Node, cpath: &Path, key: &str) -> Result<&'n [Node], Box<Finding>> {
     match c.get(key) {
@@ -1695,6 +1716,9 @@ struct Mounts<'a, 'n> {
     desired: Vec<&'a WantMount>,
     /// The directories of `desired` that mount the whole volume.
     dirs: Vec<&'a str>,
+    /// The wanted mounts that the chart's own mounts of the volume named like ours already
+    /// provide (after the run that volume reads the bundle), with the index of that mount.
+    chart_provided: Vec<(&'a WantMount, usize)>,
     /// The mounts that are not an earlier run's.
     others: Vec<HaveMount<'n>>,
     /// Directories where the earlier run mounted the whole volume: its variables point there.
@@ -1703,14 +1727,22 @@ struct Mounts<'a, 'n> {
 
 impl Mounts<'_, '_> {
     /// Whether a mount of the bundle provides `file`: it lies inside a directory mount of our
-    /// volume, and no other volume's mount shadows it.
+    /// volume (ours, or the chart's own at our directory), and no other mount shadows it.
     fn provides(&self, file: &str) -> bool {
+        let chart_dirs = self
+            .chart_provided
+            .iter()
+            .filter(|(w, _)| w.sub_path.is_none())
+            .map(|(w, _)| w.path.as_str());
         self.dirs
             .iter()
+            .copied()
+            .chain(chart_dirs)
             .any(|d| file != d.trim_end_matches('/') && is_within(file, d))
             && !self
                 .others
                 .iter()
+                .filter(|m| !self.chart_provided.iter().any(|(_, i)| *i == m.index))
                 .any(|m| !m.path.is_empty() && is_within(file, &m.path))
     }
 
@@ -1836,7 +1868,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             .filter(|m| m.node.get("subPath").is_none())
             .map(|m| m.path.trim_end_matches('/').to_owned())
             .collect();
-        let desired = self.desired_mounts(&others, plan, cp);
+        let (desired, chart_provided) = self.desired_mounts(&others, plan, cp);
         let kept = old
             .iter()
             .zip(&desired)
@@ -1871,35 +1903,54 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
         Ok(Mounts {
             desired,
             dirs,
+            chart_provided,
             others,
             old_dirs,
         })
     }
 
     /// The mounts wanted, minus those the mounts `others` of other volumes rule out (each
-    /// left alone with a warning).
+    /// left alone with a warning), and apart those the chart's own mounts of the volume
+    /// named like ours already provide (each with the index of that mount, and a note).
+    #[allow(clippy::type_complexity)]
     fn desired_mounts(
         &self,
         others: &[HaveMount<'_>],
         plan: &mut Plan,
         cp: &mut ContainerPlan,
-    ) -> Vec<&'a WantMount> {
+    ) -> (Vec<&'a WantMount>, Vec<(&'a WantMount, usize)>) {
+        let opts = self.opts;
         let mut desired: Vec<&WantMount> = Vec::new();
+        let mut chart_provided: Vec<(&WantMount, usize)> = Vec::new();
         for w in self.want.mounts {
             if let Some(m) = others
                 .iter()
                 .find(|m| m.path.trim_end_matches('/') == w.path)
             {
-                keep_mount(
-                    plan,
-                    cp,
-                    self.cpath,
-                    &w.path,
+                if provides(m, w, opts) {
+                    plan.notes.push(note(
+                        Severity::Info,
+                        Some(self.cpath.key("volumeMounts")),
+                        format!(
+                            "container {:?}: mountPath {} already mounts the bundle (the chart's own mount of volume {:?}); left as the chart wrote it",
+                            cp.name, w.path, m.name
+                        ),
+                    ));
+                    chart_provided.push((w, m.index));
+                    continue;
+                }
+                let why = if m.name == opts.volume_name {
+                    format!(
+                        "mountPath {} is already used by the chart's own mount of volume {:?}, with another subPath",
+                        w.path, m.name
+                    )
+                } else {
                     format!(
                         "mountPath {} is already used by volume {:?}",
                         w.path, m.name
-                    ),
-                );
+                    )
+                };
+                keep_mount(plan, cp, self.cpath, &w.path, why);
                 continue;
             }
             if let Some(m) = others
@@ -1920,7 +1971,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             }
             desired.push(w);
         }
-        desired
+        (desired, chart_provided)
     }
 
     /// Reads the container's variables: the earlier run's (what the record lists, or
@@ -2230,7 +2281,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
         let mut files: Vec<&str> = missing.iter().map(|(_, f)| f.as_str()).collect();
         files.dedup();
         let why = format!(
-            "no mount of the bundle provides {} (another volume is mounted there or over it)",
+            "no mount of the bundle provides {} (another mount sits there or over it)",
             files.join(", ")
         );
         plan.notes.push(note(

@@ -1057,6 +1057,16 @@ fn resolve_doc(d: &DocText<'_>, docref: &DocRef, opts: &Options) -> Result<Node,
                 over: OverLimit::AliasNodes { limit },
             },
             ResolveError::BadMerge { line } => Error::BadMerge { doc, line },
+            ResolveError::AliasInItsAnchor { line, start } => {
+                let before = d.input.get(..start).unwrap_or_default();
+                let line_text = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+                Error::Yaml {
+                    doc: *doc,
+                    line,
+                    column: line_text.chars().count() + 1,
+                    problem: crate::yaml::ALIAS_IN_ITS_ANCHOR.to_owned(),
+                }
+            }
         }
     })
 }

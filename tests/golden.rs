@@ -514,3 +514,21 @@ golden! {
     repeated_container_name => "repeated-container-name",
     repeated_container_name_long_list => "repeated-container-name-long-list",
 }
+
+// Correctness issue, last fuzzer findings: re-runs that remove duplicated keys, removals and
+// additions in one flow collection, and the chart's volume of our name.
+golden! {
+    fix4_rerun_removes_shadowed_duplicate_key => "fix4-rerun-removes-shadowed-duplicate-key",
+    fix4_flow_rerun_lists => "fix4-flow-rerun-lists",
+    fix4_flow_rerun_multiline_mounts => "fix4-flow-rerun-multiline-mounts",
+    fix4_flow_rerun_crlf => "fix4-flow-rerun-crlf",
+    fix4_chart_volume_mount_path_opt_certs => "fix4-chart-volume-mount-path-opt-certs",
+    fix4_chart_volume_mount_path_other => "fix4-chart-volume-mount-path-other",
+    fix4_chart_volume_rerun_other_then_opt_certs => "fix4-chart-volume-rerun-other-then-opt-certs",
+    fix4_chart_volume_rerun_opt_certs_then_other => "fix4-chart-volume-rerun-opt-certs-then-other",
+    fix4_chart_mounts_our_volume_at_our_directory => "fix4-chart-mounts-our-volume-at-our-directory",
+    fix4_override_env_quoted_continuation => "fix4-override-env-quoted-continuation",
+    fix4_alias_inside_its_anchor_1 => "fix4-alias-inside-its-anchor-1",
+    fix4_alias_inside_its_anchor_2 => "fix4-alias-inside-its-anchor-2",
+    fix4_unnamed_containers => "fix4-unnamed-containers",
+}

@@ -37,6 +37,21 @@ struct Splice {
     text: Arc<str>,
 }
 
+/// The end of a flow sequence whose last items go, each on lines of its own (see
+/// [`TextEditor::flow_tail_lines`]).
+struct FlowTail {
+    /// The index of the last item that stays.
+    keep: usize,
+    /// The offset of the comma right after it.
+    comma: usize,
+    /// The lines (`start..end`, line break included) of each item that goes, by index.
+    lines: Vec<(usize, (usize, usize))>,
+}
+
+/// A range of text to remove, and within it what goes away entirely (comments outside it
+/// stay).
+type RemovalRange = ((usize, usize), (usize, usize));
+
 /// Collects text edits for one document of `input`.
 pub struct TextEditor<'a> {
     input: &'a str,
@@ -123,484 +138,698 @@ impl<'a> TextEditor<'a> {
         };
         let (node, parent_flow, key_node) =
             find(self.root, &intent.path).ok_or_else(|| fail("path not found"))?;
-        let key_start = key_node.map(|k| k.start);
         let seq = self.splices.len();
         match &intent.op {
-            Op::AddKey(key, val) => {
-                let Value::Map(entries) = &node.value else {
-                    return Err(fail("not a mapping"));
-                };
-                if node.flow {
-                    let render = |pretty: Option<(usize, usize)>| {
-                        let mut text = String::new();
-                        json_string(key, &mut text);
-                        text.push_str(": ");
-                        text.push_str(&match pretty {
-                            Some((col, step)) => {
-                                render_json_pretty(val, col, step, self.layout.newline)
-                            }
-                            None => render_json(val),
-                        });
-                        text
-                    };
-                    let texts = self
-                        .flow_add(node, render)
-                        .ok_or_else(|| fail("the flow mapping's brackets were not found"))?;
-                    for (at, text) in texts {
-                        self.push(at, at, usize::MAX, 0, seq, text);
-                    }
-                } else {
-                    let first = entries.first().ok_or_else(|| fail("empty block mapping"))?;
-                    let col = col_of(self.input, first.0.start);
-                    let text = render_shared(Some(key), val, col, &self.layout);
-                    let at = self.after(node.end);
-                    self.push_lines(at, col, 1, seq, text);
-                }
-            }
-            Op::Append(val) => {
-                let Value::Seq(items) = &node.value else {
-                    return Err(fail("not a list"));
-                };
-                if node.flow {
-                    let render = |pretty: Option<(usize, usize)>| match pretty {
-                        Some((col, step)) => {
-                            render_json_pretty(val, col, step, self.layout.newline)
-                        }
-                        None => render_json(val),
-                    };
-                    let texts = self
-                        .flow_add(node, render)
-                        .ok_or_else(|| fail("the flow sequence's brackets were not found"))?;
-                    for (at, text) in texts {
-                        self.push(at, at, usize::MAX, 0, seq, text);
-                    }
-                } else {
-                    let first = items.first().ok_or_else(|| fail("empty block list"))?;
-                    let dash = dash_before(self.input, first.start)
-                        .ok_or_else(|| fail("no `-` found before the first item"))?;
-                    let col = col_of(self.input, dash);
-                    let text = render_shared(None, val, col, &self.layout);
-                    let at = self.after(node.end);
-                    self.push_lines(at, col, 0, seq, text);
-                }
-            }
-            Op::Prepend(val) => {
-                let Value::Seq(items) = &node.value else {
-                    return Err(fail("not a list"));
-                };
-                if node.flow {
-                    // Right after the `[`, with a `, ` before the first item.
-                    if items.is_empty() || self.input.as_bytes().get(node.start) != Some(&b'[') {
-                        return Err(fail("no `[` at the start of the flow list"));
-                    }
-                    let mut text = render_json(val);
-                    text.push_str(", ");
-                    self.push(node.start + 1, node.start + 1, usize::MAX, 0, seq, text);
-                    return Ok(());
-                }
-                let first = items.first().ok_or_else(|| fail("empty block list"))?;
-                let dash = dash_before(self.input, first.start)
-                    .ok_or_else(|| fail("no `-` found before the first item"))?;
-                let ls = line_start(self.input, dash);
-                if !self.input.as_bytes()[ls..dash].iter().all(|&b| b == b' ') {
-                    return Err(fail("the first item shares its line with a key"));
-                }
-                let col = col_of(self.input, dash);
-                let mut text = String::new();
-                render_item(val, col, &self.layout, &mut text);
-                self.push(ls, ls, col, 0, seq, text);
-            }
+            Op::AddKey(key, val) => self.add_key(node, key, val, seq),
+            Op::Append(val) => self.append(node, val, seq),
+            Op::Prepend(val) => self.prepend(node, val, seq),
             Op::Replace(val @ (Val::Map(_) | Val::Seq(_)))
                 if node.is_null()
                     && node.start == node.end
                     && !parent_flow
-                    && key_start.is_some() =>
+                    && key_node.is_some() =>
             {
-                // `key:` with nothing after it: the new value goes on the lines below, so
-                // the key's own line stays as it was.
-                let key_col = col_of(self.input, key_start.unwrap_or_default());
+                self.fill_empty_value(node, key_node, val, seq)
+            }
+            Op::Replace(val) => self.replace_scalar(node, parent_flow, key_node, val, seq),
+            Op::ReplaceNode(_) => Err("whole nodes are replaced by re-emitting"),
+            Op::RemoveKey(key) => self.remove_key(node, key, seq),
+            Op::ReplaceEntry(old, new, val) => self.replace_entry(node, old, new, val, seq),
+            Op::RemoveItem(index) if node.flow => self.remove_flow_item(node, *index, seq),
+            Op::RemoveItem(index) => self.remove_block_item(node, *index, seq),
+            Op::AppendBlock(block) => self.append_block(node, block, seq),
+        }
+        .map_err(fail)
+    }
+
+    /// Adds the entry `key: val` to the mapping `node`, after its last entry (block) or before
+    /// its closing bracket (flow).
+    fn add_key(
+        &mut self,
+        node: &Node,
+        key: &str,
+        val: &Val,
+        seq: usize,
+    ) -> Result<(), &'static str> {
+        let fail = |why: &'static str| why;
+        let Value::Map(entries) = &node.value else {
+            return Err(fail("not a mapping"));
+        };
+        if node.flow {
+            let render = |pretty: Option<(usize, usize)>| {
                 let mut text = String::new();
-                match val {
-                    Val::Map(entries) => {
-                        for (k, v) in entries {
-                            render_entry(
-                                k,
-                                v,
-                                key_col + self.layout.map_indent,
-                                &self.layout,
-                                &mut text,
-                            );
-                        }
-                    }
-                    Val::Seq(items) => {
-                        for item in items {
-                            render_item(
-                                item,
-                                key_col + self.layout.seq_indent,
-                                &self.layout,
-                                &mut text,
-                            );
-                        }
-                    }
-                    _ => {}
-                }
-                let at = self.after(node.end);
-                self.push_lines(at, key_col + 1, 0, seq, text.into());
+                json_string(key, &mut text);
+                text.push_str(": ");
+                text.push_str(&match pretty {
+                    Some((col, step)) => render_json_pretty(val, col, step, self.layout.newline),
+                    None => render_json(val),
+                });
+                text
+            };
+            let texts = self
+                .flow_add(node, render)
+                .ok_or_else(|| fail("the flow mapping's brackets were not found"))?;
+            for (at, text) in texts {
+                self.push(at, at, usize::MAX, 0, seq, text);
             }
-            Op::Replace(val) => {
-                let ok_style = matches!(&node.value, Value::Scalar { .. });
-                // A `!!str` tag goes with the old text (the new value is written as a string).
-                let tag_ok = matches!(node.tag.as_deref(), None | Some("!!str"));
-                if !ok_style || node.anchor != 0 || !tag_ok {
-                    return Err(fail(
-                        "the value is not a scalar, or carries an anchor or tag",
-                    ));
-                }
-                if let Value::Scalar {
-                    style: ScalarStyle::Literal | ScalarStyle::Folded,
-                    ..
-                } = &node.value
-                {
-                    let key = key_node
-                        .ok_or_else(|| fail("a block scalar that is not a mapping value"))?;
-                    let (header, header_eol, content_eol) =
-                        block_scalar_parts(self.input, key, node).ok_or_else(|| {
-                            fail("the block scalar's header or content was not found")
-                        })?;
-                    let mut text = String::new();
-                    scalar_for_block(val, &mut text);
-                    self.push(header.0, header.1, usize::MAX, 0, seq, text);
-                    if content_eol > header_eol {
-                        self.push(header_eol, content_eol, usize::MAX, 0, seq, String::new());
-                    }
-                    return Ok(());
-                }
-                // A quoted scalar's span ends with its quote; anything else is doubt.
-                let props_end = super::tree::skip_properties(self.input.as_bytes(), node.start);
-                let span = self.input.get(props_end..node.end).unwrap_or("");
-                let quoted = match &node.value {
-                    Value::Scalar {
-                        style: ScalarStyle::SingleQuoted,
-                        ..
-                    } => Some('\''),
-                    Value::Scalar {
-                        style: ScalarStyle::DoubleQuoted,
-                        ..
-                    } => Some('"'),
-                    _ => None,
-                };
-                if let Some(q) = quoted
-                    && !(span.len() >= 2 && span.starts_with(q) && span.ends_with(q))
-                {
-                    return Err(fail("the quoted scalar's quotes were not found"));
-                }
-                // An empty value in a flow collection has no reliable place in the text; a
-                // written `null` or `~` whose span holds exactly that word does.
-                let written = matches!(&node.value, Value::Scalar { text, .. } if !text.is_empty() && self.input.get(node.start..node.end) == Some(text.as_str()));
-                if parent_flow && node.is_null() && !written {
-                    return Err(fail(
-                        "an empty value in a flow collection is replaced by re-emitting",
-                    ));
-                }
-                let mut text = String::new();
-                let mut at = node.start;
-                if node.start == node.end {
-                    // An empty value sits on the `:` (or right after `-`): write after the
-                    // indicator, with a space.
-                    let bytes = self.input.as_bytes();
-                    if bytes.get(at) == Some(&b':') {
-                        at += 1;
-                    }
-                    if matches!(bytes.get(at.wrapping_sub(1)), Some(b':' | b'-')) {
-                        text.push(' ');
-                    }
-                }
-                if parent_flow {
-                    text.push_str(&render_json(val));
-                } else {
-                    scalar_for_block(val, &mut text);
-                }
-                self.push(at, at.max(node.end), usize::MAX, 0, seq, text);
+        } else {
+            let first = entries.first().ok_or_else(|| fail("empty block mapping"))?;
+            let col = col_of(self.input, first.0.start);
+            let text = render_shared(Some(key), val, col, &self.layout);
+            let at = self.after(node.end);
+            self.push_lines(at, col, 1, seq, text);
+        }
+        Ok(())
+    }
+
+    /// Appends `val` to the list `node`, after its last item.
+    fn append(&mut self, node: &Node, val: &Val, seq: usize) -> Result<(), &'static str> {
+        let fail = |why: &'static str| why;
+        let Value::Seq(items) = &node.value else {
+            return Err(fail("not a list"));
+        };
+        if node.flow {
+            let render = |pretty: Option<(usize, usize)>| match pretty {
+                Some((col, step)) => render_json_pretty(val, col, step, self.layout.newline),
+                None => render_json(val),
+            };
+            let texts = self
+                .flow_add(node, render)
+                .ok_or_else(|| fail("the flow sequence's brackets were not found"))?;
+            for (at, text) in texts {
+                self.push(at, at, usize::MAX, 0, seq, text);
             }
-            Op::ReplaceNode(_) => return Err(fail("whole nodes are replaced by re-emitting")),
-            Op::RemoveKey(key) => {
-                let entries = node.entries().ok_or_else(|| fail("not a mapping"))?;
-                let hits: Vec<usize> = entries
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, (k, _))| k.as_str() == Some(key.as_str()))
-                    .map(|(i, _)| i)
-                    .collect();
-                if hits.is_empty() {
-                    return Err(fail("key not found"));
-                }
-                // Every occurrence goes: Kubernetes reads the last one, and an earlier one
-                // would show once the last is gone.
-                let mut ranges = Vec::new();
-                for &i in &hits {
-                    let (k, v) = &entries[i];
-                    let next = entries.get(i + 1);
-                    // The range, and within it what goes away entirely (a flow mapping
-                    // keeps the comments outside it; a block one removes whole lines).
-                    let (range, inner) = if node.flow {
-                        let v_end = content_end(v).max(v.end);
-                        // Whether the entry at `j` goes too (removed by this or another
-                        // intent of the document).
-                        let removed_too = |j: usize| {
-                            entries.get(j).is_some_and(|(jk, _)| {
-                                jk.as_str().is_some_and(|name| {
-                                    name == key
-                                        || self
-                                            .flow_keys_removed
-                                            .get(&node.start)
-                                            .is_some_and(|ks| ks.iter().any(|x| x == name))
-                                })
-                            })
-                        };
-                        // Whether every entry after this one goes too: then this one takes
-                        // the comma before it rather than the one after, so that removals
-                        // of neighbouring keys never claim the same comma.
-                        let tail = (i + 1..entries.len()).all(removed_too);
-                        let range = match (next, i.checked_sub(1).and_then(|p| entries.get(p))) {
-                            // From the key to the next key, or from the end of the previous
-                            // value (its comma included) to the end of this one.
-                            (Some((nk, _)), _) if !tail => (k.start, nk.start),
-                            (_, Some((_, pv))) => {
-                                if (0..i).all(removed_too) {
-                                    return Err(fail(
-                                        "a flow mapping would lose every key; it is re-emitted",
-                                    ));
-                                }
-                                // A previous entry that goes too ends its own range at the
-                                // end of its value, where this one starts.
-                                let from = if removed_too(i - 1) {
-                                    content_end(pv).max(pv.end)
-                                } else {
-                                    content_end(pv)
-                                };
-                                (from, v_end)
-                            }
-                            (_, None) => {
-                                return Err(fail(
-                                    "a flow mapping with nothing but the key is re-emitted",
-                                ));
-                            }
-                        };
-                        (range, (k.start, v_end))
-                    } else {
-                        let ls = line_start(self.input, k.start);
-                        let v_end = written_end(
-                            self.input,
-                            v,
-                            col_of(self.input, k.start),
-                            key_colon_end(self.input, k).unwrap_or(k.end),
-                        )
-                        .unwrap_or(v.end);
-                        if self.input.as_bytes()[ls..k.start]
-                            .iter()
-                            .all(|&b| b == b' ')
-                        {
-                            // A key with a comment on its line is the chart's (the tool
-                            // writes none): only what is under it goes, and the key keeps its
-                            // comment, empty as the chart wrote it (null for a block value,
-                            // `[]` or `{}` for a flow one).
-                            let b = self.input.as_bytes();
-                            let key_eol =
-                                memchr::memchr(b'\n', &b[k.end..]).map_or(b.len(), |e| k.end + e);
-                            let collection = matches!(v.value, Value::Map(_) | Value::Seq(_));
-                            let block_below = collection && !v.flow && v.start > key_eol;
-                            let flow_here = collection && v.flow && v_end <= key_eol;
-                            let commented = |from: usize| {
-                                self.input
-                                    .get(from..key_eol)
-                                    .is_some_and(|t| t.contains('#'))
-                                    && {
-                                        let mut opaque = Vec::new();
-                                        opaque_spans(self.input, self.root, 0, 0, &mut opaque);
-                                        comment_at(b, from, key_eol, &opaque).is_some()
-                                    }
-                            };
-                            let colon = key_colon_end(self.input, k);
-                            match colon {
-                                Some(_) if block_below && commented(k.end) => {
-                                    ((key_eol + 1, self.after(v_end)), (0, usize::MAX))
-                                }
-                                Some(_) if flow_here && commented(v_end) => {
-                                    // Emptied as the chart wrote it (`[]`, `{}`).
-                                    let empty = if v.entries().is_some() { "{}" } else { "[]" };
-                                    self.push(v.start, v_end, 0, u8::MAX, seq, empty);
-                                    ((v_end, v_end), (0, usize::MAX))
-                                }
-                                _ => ((ls, self.after(v_end)), (0, usize::MAX)),
-                            }
-                        } else {
-                            // The key shares its line with a `-` (or `? `): its lines go, up
-                            // to the next key, which takes its place after the dash, or up to
-                            // a comment line before that key, which then follows the dash.
-                            match next {
-                                Some((nk, _)) if !hits.contains(&(i + 1)) => (
-                                    (k.start, self.next_token(self.after(v_end), nk.start)),
-                                    (0, usize::MAX),
-                                ),
-                                _ => {
-                                    return Err(fail(
-                                        "the key shares its line with a `-` and no other key follows it",
-                                    ));
-                                }
-                            }
-                        }
-                    };
-                    ranges.push((range.0, range.1, inner));
-                }
-                ranges.sort_unstable();
-                if ranges.windows(2).any(|w| w[0].1 > w[1].0) {
-                    return Err(fail("the key's occurrences overlap"));
-                }
-                for (start, end, inner) in ranges {
-                    self.push_removal_keeping_comments(start, end, inner, seq);
+        } else {
+            let first = items.first().ok_or_else(|| fail("empty block list"))?;
+            let dash = dash_before(self.input, first.start)
+                .ok_or_else(|| fail("no `-` found before the first item"))?;
+            let col = col_of(self.input, dash);
+            let text = render_shared(None, val, col, &self.layout);
+            let at = self.after(node.end);
+            self.push_lines(at, col, 0, seq, text);
+        }
+        Ok(())
+    }
+
+    /// Inserts `val` before the first item of the non-empty list `node`.
+    fn prepend(&mut self, node: &Node, val: &Val, seq: usize) -> Result<(), &'static str> {
+        let fail = |why: &'static str| why;
+        let Value::Seq(items) = &node.value else {
+            return Err(fail("not a list"));
+        };
+        if node.flow {
+            // Right after the `[`, with a `, ` before the first item.
+            if items.is_empty() || self.input.as_bytes().get(node.start) != Some(&b'[') {
+                return Err(fail("no `[` at the start of the flow list"));
+            }
+            let mut text = render_json(val);
+            text.push_str(", ");
+            self.push(node.start + 1, node.start + 1, usize::MAX, 0, seq, text);
+            return Ok(());
+        }
+        let first = items.first().ok_or_else(|| fail("empty block list"))?;
+        let dash = dash_before(self.input, first.start)
+            .ok_or_else(|| fail("no `-` found before the first item"))?;
+        let ls = line_start(self.input, dash);
+        if !self.input.as_bytes()[ls..dash].iter().all(|&b| b == b' ') {
+            return Err(fail("the first item shares its line with a key"));
+        }
+        let col = col_of(self.input, dash);
+        let mut text = String::new();
+        render_item(val, col, &self.layout, &mut text);
+        self.push(ls, ls, col, 0, seq, text);
+        Ok(())
+    }
+
+    /// Writes the collection `val` on the lines below `key:`, whose value `node` is empty: the
+    /// key's own line stays as it was.
+    fn fill_empty_value(
+        &mut self,
+        node: &Node,
+        key_node: Option<&Node>,
+        val: &Val,
+        seq: usize,
+    ) -> Result<(), &'static str> {
+        // `key:` with nothing after it: the new value goes on the lines below, so
+        // the key's own line stays as it was.
+        let key_col = col_of(self.input, key_node.map_or(0, |k| k.start));
+        let mut text = String::new();
+        match val {
+            Val::Map(entries) => {
+                for (k, v) in entries {
+                    render_entry(
+                        k,
+                        v,
+                        key_col + self.layout.map_indent,
+                        &self.layout,
+                        &mut text,
+                    );
                 }
             }
-            Op::ReplaceEntry(old, new, val) => {
-                let entries = node.entries().ok_or_else(|| fail("not a mapping"))?;
-                let mut hits = entries
-                    .iter()
-                    .filter(|(k, _)| k.as_str() == Some(old.as_str()));
-                let (Some((k, v)), None) = (hits.next(), hits.next()) else {
-                    return Err(fail("the key is missing, or written more than once"));
-                };
-                if new != old
-                    && entries
-                        .iter()
-                        .any(|(k, _)| k.as_str() == Some(new.as_str()))
-                {
-                    return Err(fail("the mapping has the new key already"));
+            Val::Seq(items) => {
+                for item in items {
+                    render_item(
+                        item,
+                        key_col + self.layout.seq_indent,
+                        &self.layout,
+                        &mut text,
+                    );
                 }
-                let b = self.input.as_bytes();
-                let mut before = k.start;
-                while before > 0 && matches!(b[before - 1], b' ' | b'\t') {
-                    before -= 1;
-                }
-                if before > 0 && b[before - 1] == b'?' {
-                    return Err(fail("an explicit key (`? `) is re-emitted"));
-                }
-                let colon = key_colon_end(self.input, k)
-                    .ok_or_else(|| fail("the key's `:` was not found on its line"))?;
-                let col = col_of(self.input, k.start);
-                let end = written_end(self.input, v, col, colon)
-                    .ok_or_else(|| fail("the end of the old value was not found"))?
-                    .max(colon);
-                let mut text = String::new();
-                if node.flow {
-                    json_string(new, &mut text);
-                    text.push_str(": ");
-                    text.push_str(&render_json(val));
-                } else {
-                    render_entry(new, val, col, &self.layout, &mut text);
-                    let nl = self.layout.newline;
-                    text = text
-                        .trim_start_matches(' ')
-                        .strip_suffix(nl)
-                        .unwrap_or(&text)
-                        .to_owned();
-                }
-                self.replace_keeping_comments(k.start, end, &text, seq);
             }
-            Op::RemoveItem(index) if node.flow => {
-                let items = node.items().ok_or_else(|| fail("not a list"))?;
-                let removed = self
-                    .flow_removed
-                    .get(&node.start)
-                    .filter(|r| r.contains(index))
-                    .ok_or_else(|| fail("a flow list item removed without note_removals"))?;
-                let parts = flow_parts(self.input, 0, node)
-                    .ok_or_else(|| fail("the flow sequence's brackets were not found"))?;
-                let kept = |j: usize| j < items.len() && !removed.contains(&j);
-                let item = items.get(*index).ok_or_else(|| fail("item not found"))?;
-                let ce = |n: &Node| content_end(n).max(n.start);
-                let range = if (index + 1..items.len()).any(kept) {
-                    // An item stays after it: up to the next item.
-                    (
-                        item.start,
-                        items.get(index + 1).map_or(item.end, |n| n.start),
-                    )
-                } else if (0..*index).any(kept) {
-                    // Only removed items follow: from the end of the one before, its comma
-                    // included.
-                    (ce(&items[index - 1]), ce(item))
-                } else if index + 1 == items.len() {
-                    // Nothing stays: the last item takes a trailing comma with it.
-                    (
-                        if *index == 0 {
-                            item.start
-                        } else {
-                            ce(&items[index - 1])
-                        },
-                        parts.close,
-                    )
-                } else {
-                    (
-                        if *index == 0 {
-                            item.start
-                        } else {
-                            ce(&items[index - 1])
-                        },
-                        ce(item),
-                    )
-                };
-                self.push_removal_keeping_comments(range.0, range.1, (item.start, ce(item)), seq);
+            _ => {}
+        }
+        let at = self.after(node.end);
+        self.push_lines(at, key_col + 1, 0, seq, text.into());
+        Ok(())
+    }
+
+    /// Replaces the scalar `node` (its key `key_node`, in a flow collection when `parent_flow`)
+    /// by `val`, where it stands: a block scalar keeps its header's place and comment.
+    fn replace_scalar(
+        &mut self,
+        node: &Node,
+        parent_flow: bool,
+        key_node: Option<&Node>,
+        val: &Val,
+        seq: usize,
+    ) -> Result<(), &'static str> {
+        let fail = |why: &'static str| why;
+        let ok_style = matches!(&node.value, Value::Scalar { .. });
+        // A `!!str` tag goes with the old text (the new value is written as a string).
+        let tag_ok = matches!(node.tag.as_deref(), None | Some("!!str"));
+        if !ok_style || node.anchor != 0 || !tag_ok {
+            return Err(fail(
+                "the value is not a scalar, or carries an anchor or tag",
+            ));
+        }
+        if let Value::Scalar {
+            style: ScalarStyle::Literal | ScalarStyle::Folded,
+            ..
+        } = &node.value
+        {
+            let key = key_node.ok_or_else(|| fail("a block scalar that is not a mapping value"))?;
+            let (header, header_eol, content_eol) = block_scalar_parts(self.input, key, node)
+                .ok_or_else(|| fail("the block scalar's header or content was not found"))?;
+            let mut text = String::new();
+            scalar_for_block(val, &mut text);
+            self.push(header.0, header.1, usize::MAX, 0, seq, text);
+            if content_eol > header_eol {
+                self.push(header_eol, content_eol, usize::MAX, 0, seq, String::new());
             }
-            Op::RemoveItem(index) => {
-                let items = node.items().ok_or_else(|| fail("not a list"))?;
-                let item = items.get(*index).ok_or_else(|| fail("item not found"))?;
-                let dash = dash_before(self.input, item.start)
-                    .ok_or_else(|| fail("no `-` found before the item"))?;
-                let ls = line_start(self.input, dash);
-                if !self.input.as_bytes()[ls..dash].iter().all(|&b| b == b' ') {
-                    return Err(fail("the item shares its line with a key or another `-`"));
-                }
-                let item_end = written_end(self.input, item, col_of(self.input, dash), dash + 1)
-                    .unwrap_or(item.end);
-                let end = self.after(item_end);
-                self.push_removal(ls, end, seq);
+            return Ok(());
+        }
+        // A quoted scalar's span ends with its quote; anything else is doubt.
+        let props_end = super::tree::skip_properties(self.input.as_bytes(), node.start);
+        let span = self.input.get(props_end..node.end).unwrap_or("");
+        let quoted = match &node.value {
+            Value::Scalar {
+                style: ScalarStyle::SingleQuoted,
+                ..
+            } => Some('\''),
+            Value::Scalar {
+                style: ScalarStyle::DoubleQuoted,
+                ..
+            } => Some('"'),
+            _ => None,
+        };
+        if let Some(q) = quoted
+            && !(span.len() >= 2 && span.starts_with(q) && span.ends_with(q))
+        {
+            return Err(fail("the quoted scalar's quotes were not found"));
+        }
+        // An empty value in a flow collection has no reliable place in the text; a
+        // written `null` or `~` whose span holds exactly that word does.
+        let written = matches!(&node.value, Value::Scalar { text, .. } if !text.is_empty() && self.input.get(node.start..node.end) == Some(text.as_str()));
+        if parent_flow && node.is_null() && !written {
+            return Err(fail(
+                "an empty value in a flow collection is replaced by re-emitting",
+            ));
+        }
+        let mut text = String::new();
+        let mut at = node.start;
+        if node.start == node.end {
+            // An empty value sits on the `:` (or right after `-`): write after the
+            // indicator, with a space.
+            let bytes = self.input.as_bytes();
+            if bytes.get(at) == Some(&b':') {
+                at += 1;
             }
-            Op::AppendBlock(block) => {
-                let Value::Seq(items) = &node.value else {
-                    return Err(fail("not a list"));
-                };
-                let first = items
-                    .first()
-                    .filter(|_| !node.flow)
-                    .ok_or_else(|| fail("not a non-empty block list"))?;
-                let dash = dash_before(self.input, first.start)
-                    .ok_or_else(|| fail("no `-` found before the first item"))?;
-                let col = col_of(self.input, dash);
-                let nl = self.layout.newline;
-                let mut text = String::new();
-                for (i, line) in block.lines().enumerate() {
-                    if i == 0 {
-                        text.push_str(&" ".repeat(col));
-                        text.push_str("- ");
-                    } else if !line.is_empty() {
-                        text.push_str(&" ".repeat(col + 2));
-                    }
-                    text.push_str(line.trim_end_matches('\r'));
-                    text.push_str(nl);
-                }
-                let at = self.after(node.end);
-                self.push_lines(at, col, 0, seq, text.into());
+            if matches!(bytes.get(at.wrapping_sub(1)), Some(b':' | b'-')) {
+                text.push(' ');
             }
         }
+        if parent_flow {
+            text.push_str(&render_json(val));
+        } else {
+            scalar_for_block(val, &mut text);
+        }
+        self.push(at, at.max(node.end), usize::MAX, 0, seq, text);
+        Ok(())
+    }
+
+    /// Removes every occurrence of `key` from the mapping `node`: Kubernetes reads the last
+    /// one, and an earlier one would show once the last is gone.
+    fn remove_key(&mut self, node: &Node, key: &str, seq: usize) -> Result<(), &'static str> {
+        let fail = |why: &'static str| why;
+        let entries = node.entries().ok_or_else(|| fail("not a mapping"))?;
+        let hits: Vec<usize> = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, (k, _))| k.as_str() == Some(key))
+            .map(|(i, _)| i)
+            .collect();
+        if hits.is_empty() {
+            return Err(fail("key not found"));
+        }
+        // Every occurrence goes: Kubernetes reads the last one, and an earlier one
+        // would show once the last is gone.
+        let mut ranges = Vec::new();
+        for &i in &hits {
+            // The range, and within it what goes away entirely (a flow mapping
+            // keeps the comments outside it; a block one removes whole lines).
+            let (range, inner) = if node.flow {
+                self.flow_key_range(node, key, i)?
+            } else {
+                self.block_key_range(entries, &hits, i, seq)?
+            };
+            ranges.push((range.0, range.1, inner));
+        }
+        ranges.sort_unstable();
+        if ranges.windows(2).any(|w| w[0].1 > w[1].0) {
+            return Err(fail("the key's occurrences overlap"));
+        }
+        for (start, end, inner) in ranges {
+            self.push_removal_keeping_comments(start, end, inner, seq);
+        }
+        Ok(())
+    }
+
+    /// The range that removing entry `i` (of key `key`) of the flow mapping `node` takes:
+    /// from the key to the next key, or from the end of the previous value (its comma
+    /// included) to the end of this one; and within it what goes away entirely (the
+    /// entry itself: comments outside it stay).
+    fn flow_key_range(
+        &self,
+        node: &Node,
+        key: &str,
+        i: usize,
+    ) -> Result<RemovalRange, &'static str> {
+        let fail = |why: &'static str| why;
+        let entries = node.entries().ok_or_else(|| fail("not a mapping"))?;
+        let (k, v) = entries.get(i).ok_or_else(|| fail("key not found"))?;
+        let next = entries.get(i + 1);
+        let v_end = content_end(v).max(v.end);
+        // Whether the entry at `j` goes too (removed by this or another
+        // intent of the document).
+        let removed_too = |j: usize| {
+            entries.get(j).is_some_and(|(jk, _)| {
+                jk.as_str().is_some_and(|name| {
+                    name == key
+                        || self
+                            .flow_keys_removed
+                            .get(&node.start)
+                            .is_some_and(|ks| ks.iter().any(|x| x == name))
+                })
+            })
+        };
+        // Whether every entry after this one goes too: then this one takes
+        // the comma before it rather than the one after, so that removals
+        // of neighbouring keys never claim the same comma.
+        let tail = (i + 1..entries.len()).all(removed_too);
+        let range = match (next, i.checked_sub(1).and_then(|p| entries.get(p))) {
+            // From the key to the next key, or from the end of the previous
+            // value (its comma included) to the end of this one.
+            (Some((nk, _)), _) if !tail => (k.start, nk.start),
+            (_, Some((_, pv))) => {
+                if (0..i).all(removed_too) {
+                    return Err(fail(
+                        "a flow mapping would lose every key; it is re-emitted",
+                    ));
+                }
+                // A previous entry that goes too ends its own range at the
+                // end of its value, where this one starts.
+                let from = if removed_too(i - 1) {
+                    content_end(pv).max(pv.end)
+                } else {
+                    content_end(pv)
+                };
+                (from, v_end)
+            }
+            (_, None) => {
+                return Err(fail(
+                    "a flow mapping with nothing but the key is re-emitted",
+                ));
+            }
+        };
+        Ok((range, (k.start, v_end)))
+    }
+
+    /// The range that removing entry `i` of the block mapping `entries` takes (whole lines,
+    /// or what is under a key the chart commented, which stays empty), and within it what
+    /// goes away entirely; `hits` are the entries of the same key, removed together.
+    fn block_key_range(
+        &mut self,
+        entries: &[(Node, Node)],
+        hits: &[usize],
+        i: usize,
+        seq: usize,
+    ) -> Result<RemovalRange, &'static str> {
+        let fail = |why: &'static str| why;
+        let (k, v) = entries.get(i).ok_or_else(|| fail("key not found"))?;
+        let next = entries.get(i + 1);
+        let ls = line_start(self.input, k.start);
+        let v_end = written_end(
+            self.input,
+            v,
+            col_of(self.input, k.start),
+            key_colon_end(self.input, k).unwrap_or(k.end),
+        )
+        .unwrap_or(v.end);
+        let range = if self.input.as_bytes()[ls..k.start]
+            .iter()
+            .all(|&b| b == b' ')
+        {
+            // A key with a comment on its line is the chart's (the tool
+            // writes none): only what is under it goes, and the key keeps its
+            // comment, empty as the chart wrote it (null for a block value,
+            // `[]` or `{}` for a flow one).
+            let b = self.input.as_bytes();
+            let key_eol = memchr::memchr(b'\n', &b[k.end..]).map_or(b.len(), |e| k.end + e);
+            let collection = matches!(v.value, Value::Map(_) | Value::Seq(_));
+            let block_below = collection && !v.flow && v.start > key_eol;
+            let flow_here = collection && v.flow && v_end <= key_eol;
+            let commented = |from: usize| {
+                self.input
+                    .get(from..key_eol)
+                    .is_some_and(|t| t.contains('#'))
+                    && {
+                        let mut opaque = Vec::new();
+                        opaque_spans(self.input, self.root, 0, 0, &mut opaque);
+                        comment_at(b, from, key_eol, &opaque).is_some()
+                    }
+            };
+            let colon = key_colon_end(self.input, k);
+            match colon {
+                Some(_) if block_below && commented(k.end) => {
+                    ((key_eol + 1, self.after(v_end)), (0, usize::MAX))
+                }
+                Some(_) if flow_here && commented(v_end) => {
+                    // Emptied as the chart wrote it (`[]`, `{}`).
+                    let empty = if v.entries().is_some() { "{}" } else { "[]" };
+                    self.push(v.start, v_end, 0, u8::MAX, seq, empty);
+                    ((v_end, v_end), (0, usize::MAX))
+                }
+                _ => ((ls, self.after(v_end)), (0, usize::MAX)),
+            }
+        } else {
+            // The key shares its line with a `-` (or `? `): its lines go, up
+            // to the next key, which takes its place after the dash, or up to
+            // a comment line before that key, which then follows the dash.
+            match next {
+                Some((nk, _)) if !hits.contains(&(i + 1)) => (
+                    (k.start, self.next_token(self.after(v_end), nk.start)),
+                    (0, usize::MAX),
+                ),
+                _ => {
+                    return Err(fail(
+                        "the key shares its line with a `-` and no other key follows it",
+                    ));
+                }
+            }
+        };
+        Ok(range)
+    }
+
+    /// Replaces the entry `old` of the mapping `node` by `new: val` where it stands, keeping
+    /// the comments of the old one.
+    fn replace_entry(
+        &mut self,
+        node: &Node,
+        old: &str,
+        new: &str,
+        val: &Val,
+        seq: usize,
+    ) -> Result<(), &'static str> {
+        let fail = |why: &'static str| why;
+        let entries = node.entries().ok_or_else(|| fail("not a mapping"))?;
+        let mut hits = entries.iter().filter(|(k, _)| k.as_str() == Some(old));
+        let (Some((k, v)), None) = (hits.next(), hits.next()) else {
+            return Err(fail("the key is missing, or written more than once"));
+        };
+        if new != old && entries.iter().any(|(k, _)| k.as_str() == Some(new)) {
+            return Err(fail("the mapping has the new key already"));
+        }
+        let b = self.input.as_bytes();
+        let mut before = k.start;
+        while before > 0 && matches!(b[before - 1], b' ' | b'\t') {
+            before -= 1;
+        }
+        if before > 0 && b[before - 1] == b'?' {
+            return Err(fail("an explicit key (`? `) is re-emitted"));
+        }
+        let colon = key_colon_end(self.input, k)
+            .ok_or_else(|| fail("the key's `:` was not found on its line"))?;
+        let col = col_of(self.input, k.start);
+        let end = written_end(self.input, v, col, colon)
+            .ok_or_else(|| fail("the end of the old value was not found"))?
+            .max(colon);
+        let mut text = String::new();
+        if node.flow {
+            json_string(new, &mut text);
+            text.push_str(": ");
+            text.push_str(&render_json(val));
+        } else {
+            render_entry(new, val, col, &self.layout, &mut text);
+            let nl = self.layout.newline;
+            text = text
+                .trim_start_matches(' ')
+                .strip_suffix(nl)
+                .unwrap_or(&text)
+                .to_owned();
+        }
+        self.replace_keeping_comments(k.start, end, &text, seq);
+        Ok(())
+    }
+
+    /// Removes item `index` from the flow list `node`, in agreement with the other removals
+    /// noted for it.
+    fn remove_flow_item(
+        &mut self,
+        node: &Node,
+        index: usize,
+        seq: usize,
+    ) -> Result<(), &'static str> {
+        let fail = |why: &'static str| why;
+        let items = node.items().ok_or_else(|| fail("not a list"))?;
+        let removed = self
+            .flow_removed
+            .get(&node.start)
+            .filter(|r| r.contains(&index))
+            .ok_or_else(|| fail("a flow list item removed without note_removals"))?;
+        let parts = flow_parts(self.input, 0, node)
+            .ok_or_else(|| fail("the flow sequence's brackets were not found"))?;
+        let kept = |j: usize| j < items.len() && !removed.contains(&j);
+        let item = items.get(index).ok_or_else(|| fail("item not found"))?;
+        let ce = |n: &Node| content_end(n).max(n.start);
+        if let Some(tail) = self.flow_tail_lines(node)
+            && let Some(&(_, (from, to))) = tail.lines.iter().find(|(j, _)| *j == index)
+        {
+            // The items after the last one that stays each go with their lines (a
+            // comment at the end of the last one stays there, on a line of its own);
+            // the comma after that last one goes once, unless the list ends with a
+            // comma.
+            let b = self.input.as_bytes();
+            let comment = (ce(item)..to).find(|&i| b[i] == b'#');
+            match comment {
+                Some(c) => {
+                    let mut le = to;
+                    while le > c && matches!(b[le - 1], b'\n' | b'\r') {
+                        le -= 1;
+                    }
+                    let text = format!("{}{}", &self.input[from..item.start], &self.input[c..le]);
+                    self.push(from, le, 0, u8::MAX, seq, text);
+                }
+                None => self.push_removal(from, to, seq),
+            }
+            if index == tail.keep + 1 && !parts.trailing_comma {
+                self.push_removal(tail.comma, tail.comma + 1, seq);
+            }
+            return Ok(());
+        }
+        let range = if (index + 1..items.len()).any(kept) {
+            // An item stays after it: up to the next item.
+            (
+                item.start,
+                items.get(index + 1).map_or(item.end, |n| n.start),
+            )
+        } else if (0..index).any(kept) {
+            // Only removed items follow: from the end of the one before, its comma
+            // included.
+            (ce(&items[index - 1]), ce(item))
+        } else if index + 1 == items.len() {
+            // Nothing stays: the last item takes a trailing comma with it.
+            (
+                if index == 0 {
+                    item.start
+                } else {
+                    ce(&items[index - 1])
+                },
+                parts.close,
+            )
+        } else {
+            (
+                if index == 0 {
+                    item.start
+                } else {
+                    ce(&items[index - 1])
+                },
+                ce(item),
+            )
+        };
+        self.push_removal_keeping_comments(range.0, range.1, (item.start, ce(item)), seq);
+        Ok(())
+    }
+
+    /// Removes item `index` from the block list `node`, with its lines.
+    fn remove_block_item(
+        &mut self,
+        node: &Node,
+        index: usize,
+        seq: usize,
+    ) -> Result<(), &'static str> {
+        let fail = |why: &'static str| why;
+        let items = node.items().ok_or_else(|| fail("not a list"))?;
+        let item = items.get(index).ok_or_else(|| fail("item not found"))?;
+        let dash = dash_before(self.input, item.start)
+            .ok_or_else(|| fail("no `-` found before the item"))?;
+        let ls = line_start(self.input, dash);
+        if !self.input.as_bytes()[ls..dash].iter().all(|&b| b == b' ') {
+            return Err(fail("the item shares its line with a key or another `-`"));
+        }
+        let item_end =
+            written_end(self.input, item, col_of(self.input, dash), dash + 1).unwrap_or(item.end);
+        let end = self.after(item_end);
+        self.push_removal(ls, end, seq);
+        Ok(())
+    }
+
+    /// Appends the item written as block YAML `block` to the non-empty block list `node`.
+    fn append_block(&mut self, node: &Node, block: &str, seq: usize) -> Result<(), &'static str> {
+        let fail = |why: &'static str| why;
+        let Value::Seq(items) = &node.value else {
+            return Err(fail("not a list"));
+        };
+        let first = items
+            .first()
+            .filter(|_| !node.flow)
+            .ok_or_else(|| fail("not a non-empty block list"))?;
+        let dash = dash_before(self.input, first.start)
+            .ok_or_else(|| fail("no `-` found before the first item"))?;
+        let col = col_of(self.input, dash);
+        let nl = self.layout.newline;
+        let mut text = String::new();
+        for (i, line) in block.lines().enumerate() {
+            if i == 0 {
+                text.push_str(&" ".repeat(col));
+                text.push_str("- ");
+            } else if !line.is_empty() {
+                text.push_str(&" ".repeat(col + 2));
+            }
+            text.push_str(line.trim_end_matches('\r'));
+            text.push_str(nl);
+        }
+        let at = self.after(node.end);
+        self.push_lines(at, col, 0, seq, text.into());
         Ok(())
     }
 
     /// The insertions that add one entry, rendered by `render`, to the flow collection
     /// `node`: right before its closing bracket (with a `, ` when an entry precedes it),
     /// or, when the bracket stands on a line of its own, on a new line after the last
-    /// entry, indented like it, with the value rendered as indented JSON if the collection
-    /// already spreads its values over lines (`render` gets the column and the step).
+    /// entry that stays (see [`TextEditor::flow_add_on_own_line`]).
     fn flow_add(
         &mut self,
         node: &Node,
+        render: impl Fn(Option<(usize, usize)>) -> String,
+    ) -> Option<Vec<(usize, String)>> {
+        let mut parts = flow_parts(self.input, 0, node)?;
+        let b = self.input.as_bytes();
+        // Entries added earlier in this run sit at the same place, after the last one.
+        let added = self.flow_added.get(&node.start).copied().unwrap_or(0);
+        *self.flow_added.entry(node.start).or_default() += 1;
+        let (children, tail_gone) = self.flow_kept(node);
+        // When the entries after the last one that stays go, the new ones follow that last
+        // one: on lines of their own after it when the removed ones take their own lines;
+        // otherwise (the removals there span the lines after it) right before the closing
+        // bracket.
+        let mut inline = false;
+        if tail_gone && let Some(last) = children.last() {
+            match self.flow_tail_lines(node) {
+                Some(_) => parts.last_end = content_end(last).max(last.start),
+                None => inline = true,
+            }
+        }
+        let close_ls = line_start(self.input, parts.close);
+        let own_line = !inline
+            && !children.is_empty()
+            && close_ls > parts.last_end
+            && b[close_ls..parts.close]
+                .iter()
+                .all(|&c| c == b' ' || c == b'\t');
+        if own_line {
+            return self.flow_add_on_own_line(node, &children, parts, added, render);
+        }
+        let mut text = String::new();
+        if added > 0 || (!children.is_empty() && !parts.trailing_comma) {
+            text.push_str(", ");
+        }
+        text.push_str(&render(None));
+        Some(vec![(parts.close, text)])
+    }
+
+    /// The entries of the flow collection `node` that stay (a mapping's keys and values),
+    /// and whether its last entry goes (per [`TextEditor::note_removals`]).
+    fn flow_kept<'n>(&self, node: &'n Node) -> (Vec<&'n Node>, bool) {
+        let removed = self.flow_removed.get(&node.start);
+        let keys_removed = self.flow_keys_removed.get(&node.start);
+        let key_removed = |k: &Node| {
+            k.as_str()
+                .is_some_and(|name| keys_removed.is_some_and(|ks| ks.iter().any(|x| x == name)))
+        };
+        match &node.value {
+            Value::Seq(items) => (
+                items
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !removed.is_some_and(|r| r.contains(i)))
+                    .map(|(_, n)| n)
+                    .collect(),
+                removed.is_some_and(|r| r.contains(&(items.len().wrapping_sub(1)))),
+            ),
+            Value::Map(entries) => (
+                entries
+                    .iter()
+                    .filter(|(k, _)| !key_removed(k))
+                    .flat_map(|(k, v)| [k, v])
+                    .collect(),
+                entries.last().is_some_and(|(k, _)| key_removed(k)),
+            ),
+            _ => (Vec::new(), false),
+        }
+    }
+
+    /// [`TextEditor::flow_add`] for a collection whose closing bracket stands on a line of
+    /// its own: the new entry goes on a new line after the last entry that stays
+    /// (`parts.last_end`, `children`), indented like it, with the value rendered as indented
+    /// JSON if the collection already spreads its values over lines (`render` gets the
+    /// column and the step); a comma goes after that entry unless the collection ends
+    /// with one.
+    fn flow_add_on_own_line(
+        &self,
+        node: &Node,
+        children: &[&Node],
+        parts: FlowParts,
+        added: usize,
         render: impl Fn(Option<(usize, usize)>) -> String,
     ) -> Option<Vec<(usize, String)>> {
         let FlowParts {
@@ -608,34 +837,9 @@ impl<'a> TextEditor<'a> {
             close,
             last_end,
             trailing_comma,
-        } = flow_parts(self.input, 0, node)?;
+        } = parts;
         let b = self.input.as_bytes();
-        // Entries added earlier in this run sit at the same place, after the last one.
-        let added = self.flow_added.get(&node.start).copied().unwrap_or(0);
-        *self.flow_added.entry(node.start).or_default() += 1;
-        let removed = self.flow_removed.get(&node.start);
-        let children: Vec<&Node> = match &node.value {
-            Value::Seq(items) => items
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !removed.is_some_and(|r| r.contains(i)))
-                .map(|(_, n)| n)
-                .collect(),
-            Value::Map(entries) => entries.iter().flat_map(|(k, v)| [k, v]).collect(),
-            _ => Vec::new(),
-        };
         let close_ls = line_start(self.input, close);
-        let own_line = !children.is_empty()
-            && close_ls > last_end
-            && b[close_ls..close].iter().all(|&c| c == b' ' || c == b'\t');
-        if !own_line {
-            let mut text = String::new();
-            if added > 0 || (!children.is_empty() && !trailing_comma) {
-                text.push_str(", ");
-            }
-            text.push_str(&render(None));
-            return Some(vec![(close, text)]);
-        }
         // The last entry's key (or item) starts the line it is written on: match its
         // column; otherwise indent one step from the closing bracket.
         let close_col = close - close_ls;
@@ -687,6 +891,58 @@ impl<'a> TextEditor<'a> {
         Some(out)
     }
 
+    /// For the flow sequence `node` when the items after the last one that stays all go
+    /// (per [`TextEditor::note_removals`]): that last item, the comma right after it, and
+    /// the lines of each item that goes, by index, when each of them is written on lines of
+    /// its own (nothing but blanks before it; a comma, blanks and a comment after it).
+    /// `None` otherwise, or when no item stays.
+    fn flow_tail_lines(&self, node: &Node) -> Option<FlowTail> {
+        let items = node.items()?;
+        let removed = self.flow_removed.get(&node.start)?;
+        let keep = (0..items.len()).rev().find(|j| !removed.contains(j))?;
+        if keep + 1 == items.len() {
+            return None;
+        }
+        let b = self.input.as_bytes();
+        let kept = items.get(keep)?;
+        let mut comma = content_end(kept).max(kept.start);
+        while matches!(b.get(comma), Some(b' ' | b'\t')) {
+            comma += 1;
+        }
+        if b.get(comma) != Some(&b',') {
+            return None;
+        }
+        let mut lines = Vec::new();
+        for (j, item) in items.iter().enumerate().skip(keep + 1) {
+            let ls = line_start(self.input, item.start);
+            if !b
+                .get(ls..item.start)?
+                .iter()
+                .all(|&c| c == b' ' || c == b'\t')
+            {
+                return None;
+            }
+            let mut i = content_end(item).max(item.start);
+            let le = memchr::memchr(b'\n', b.get(i..)?).map_or(b.len(), |e| i + e);
+            while matches!(b.get(i), Some(b' ' | b'\t')) {
+                i += 1;
+            }
+            if b.get(i) == Some(&b',') {
+                i += 1;
+            }
+            let blank_before = |i: usize| matches!(b.get(i.wrapping_sub(1)), Some(b' ' | b'\t'));
+            while matches!(b.get(i), Some(b' ' | b'\t' | b'\r')) {
+                i += 1;
+            }
+            let comment = b.get(i) == Some(&b'#') && blank_before(i);
+            if !(i >= le || comment) {
+                return None;
+            }
+            lines.push((j, (ls, (le + 1).min(b.len()))));
+        }
+        Some(FlowTail { keep, comma, lines })
+    }
+
     /// Where new lines go after a node that ends at `end`: the start of the next line, or
     /// the start of `end`'s own line when only indentation precedes it there (a block
     /// scalar ends where the next token starts).
@@ -724,16 +980,8 @@ impl<'a> TextEditor<'a> {
     fn replace_keeping_comments(&mut self, start: usize, end: usize, text: &str, seq: usize) {
         let input = self.input;
         let b = input.as_bytes();
-        let eol = |p: usize| memchr::memchr(b'\n', &b[p..]).map_or(b.len(), |i| p + i);
-        let no_cr = |ls: usize, le: usize| {
-            if le > ls && b[le - 1] == b'\r' {
-                le - 1
-            } else {
-                le
-            }
-        };
         let nl = self.layout.newline;
-        let first_eol = eol(start);
+        let first_eol = eol_at(b, start);
         let one_line = end <= first_eol;
         if one_line && !text.contains(nl) {
             self.push(start, end, usize::MAX, 0, seq, text.to_owned());
@@ -741,56 +989,19 @@ impl<'a> TextEditor<'a> {
         }
         let mut opaque = Vec::new();
         opaque_spans(input, self.root, 0, 0, &mut opaque);
-        let comment = |from: usize, to: usize| comment_at(b, from, to, &opaque);
-        let indent_of = |ls: usize| {
-            ls + b[ls..]
-                .iter()
-                .take_while(|&&c| c == b' ' || c == b'\t')
-                .count()
-        };
-        let with_blanks = |c: usize, floor: usize, to: usize| {
-            let mut w = c;
-            while w > floor && matches!(b[w - 1], b' ' | b'\t') {
-                w -= 1;
-            }
-            &input[w..to]
-        };
-        let last_ls = line_start(input, end);
-        let last_eol = no_cr(last_ls, eol(end));
         let (first, more) = match text.split_once(nl) {
             Some((f, m)) => (f, Some(m)),
             None => (text, None),
         };
         if one_line {
-            // A new value of several lines for one of one line: the comment after the old
-            // one goes on the key's line, when nothing else follows it there.
-            let mut out = String::from(first);
-            let mut until = end;
-            if let Some(c) = comment(end, last_eol)
-                && input[end..c].trim().is_empty()
-            {
-                out.push_str(with_blanks(c, end, last_eol));
-                until = last_eol;
-            }
-            if let Some(m) = more {
-                out.push_str(nl);
-                out.push_str(m);
-            }
-            self.push(start, until, usize::MAX, 0, seq, out);
+            self.replace_one_line(start, end, first, more, &opaque, seq);
             return;
         }
-        let first_end = no_cr(start, first_eol);
-        // What the last line written holds: the new value, a comment, or nothing.
-        #[derive(PartialEq)]
-        enum Tail {
-            Value,
-            Comment,
-            Blank,
-        }
+        let first_end = without_cr(b, start, first_eol);
         let mut out = String::from(first);
         let mut tail = Tail::Value;
-        if let Some(c) = comment(start, first_end) {
-            out.push_str(with_blanks(c, start, first_end));
+        if let Some(c) = comment_at(b, start, first_end, &opaque) {
+            out.push_str(with_blanks(input, c, start, first_end));
             tail = Tail::Comment;
         }
         if let Some(m) = more {
@@ -798,33 +1009,11 @@ impl<'a> TextEditor<'a> {
             out.push_str(m);
             tail = Tail::Value;
         }
-        // The lines in between: blank lines and comments stay, content goes.
-        let mut ls = first_eol + 1;
-        while ls <= last_ls {
-            let le_raw = eol(ls);
-            let le = if ls == last_ls {
-                end
-            } else {
-                no_cr(ls, le_raw)
-            };
-            let body = indent_of(ls).min(le);
-            if ls < last_ls && body == le {
-                // A blank line, unless it is inside a scalar.
-                if !opaque.iter().any(|&(os, oe)| os < ls && le_raw < oe) {
-                    out.push_str(nl);
-                    out.push_str(&input[ls..le]);
-                    tail = Tail::Blank;
-                }
-            } else if let Some(c) = comment(ls, le) {
-                out.push_str(nl);
-                out.push_str(&input[ls..body]);
-                out.push_str(&input[c..le]);
-                tail = Tail::Comment;
-            }
-            ls = le_raw + 1;
-        }
+        let last_ls = line_start(input, end);
+        self.kept_between(first_eol + 1, end, &opaque, &mut out, &mut tail);
         // What follows the old value on its last line stays; after a comment or a blank
         // line, on a line of its own, indented like that line.
+        let last_eol = without_cr(b, last_ls, eol_at(b, end));
         let rest = end
             + b[end..last_eol]
                 .iter()
@@ -837,10 +1026,81 @@ impl<'a> TextEditor<'a> {
             } else {
                 out.truncate(out.trim_end_matches([' ', '\t']).len());
             }
-            out.push_str(&input[last_ls..indent_of(last_ls)]);
+            out.push_str(&input[last_ls..indent_at(b, last_ls)]);
             until = rest;
         }
         self.push(start, until, usize::MAX, 0, seq, out);
+    }
+
+    /// [`TextEditor::replace_keeping_comments`] for an old value of one line (`start..end`)
+    /// and a new one of several (`first`, then `more`): the comment after the old one goes
+    /// on the key's line, when nothing else follows it there.
+    fn replace_one_line(
+        &mut self,
+        start: usize,
+        end: usize,
+        first: &str,
+        more: Option<&str>,
+        opaque: &[(usize, usize)],
+        seq: usize,
+    ) {
+        let input = self.input;
+        let b = input.as_bytes();
+        let last_eol = without_cr(b, line_start(input, end), eol_at(b, end));
+        let mut out = String::from(first);
+        let mut until = end;
+        if let Some(c) = comment_at(b, end, last_eol, opaque)
+            && input[end..c].trim().is_empty()
+        {
+            out.push_str(with_blanks(input, c, end, last_eol));
+            until = last_eol;
+        }
+        if let Some(m) = more {
+            out.push_str(self.layout.newline);
+            out.push_str(m);
+        }
+        self.push(start, until, usize::MAX, 0, seq, out);
+    }
+
+    /// Appends to `out` what stays of the lines from `from` (a line start) to `end` (on the
+    /// last line) of a replaced value: blank lines (not inside a scalar) and comments, each
+    /// on a line of its own; content goes. `tail` tells what the last line written holds.
+    fn kept_between(
+        &self,
+        from: usize,
+        end: usize,
+        opaque: &[(usize, usize)],
+        out: &mut String,
+        tail: &mut Tail,
+    ) {
+        let input = self.input;
+        let b = input.as_bytes();
+        let nl = self.layout.newline;
+        let last_ls = line_start(input, end);
+        let mut ls = from;
+        while ls <= last_ls {
+            let le_raw = eol_at(b, ls);
+            let le = if ls == last_ls {
+                end
+            } else {
+                without_cr(b, ls, le_raw)
+            };
+            let body = indent_at(b, ls).min(le);
+            if ls < last_ls && body == le {
+                // A blank line, unless it is inside a scalar.
+                if !opaque.iter().any(|&(os, oe)| os < ls && le_raw < oe) {
+                    out.push_str(nl);
+                    out.push_str(&input[ls..le]);
+                    *tail = Tail::Blank;
+                }
+            } else if let Some(c) = comment_at(b, ls, le, opaque) {
+                out.push_str(nl);
+                out.push_str(&input[ls..body]);
+                out.push_str(&input[c..le]);
+                *tail = Tail::Comment;
+            }
+            ls = le_raw + 1;
+        }
     }
 
     fn push_lines(&mut self, at: usize, col: usize, rank: u8, seq: usize, text: Arc<str>) {
@@ -950,6 +1210,49 @@ impl<'a> TextEditor<'a> {
             .map(|s| (s.at, s.end, s.text))
             .collect()
     }
+}
+
+/// What the last line written by [`TextEditor::replace_keeping_comments`] holds.
+#[derive(PartialEq)]
+enum Tail {
+    /// The new value.
+    Value,
+    /// A comment kept.
+    Comment,
+    /// A blank line kept.
+    Blank,
+}
+
+/// The offset of the line break that ends the line holding `p` (or the end of `b`).
+fn eol_at(b: &[u8], p: usize) -> usize {
+    memchr::memchr(b'\n', &b[p..]).map_or(b.len(), |i| p + i)
+}
+
+/// `le` (a line's end, from `ls`), before a carriage return that ends the line.
+fn without_cr(b: &[u8], ls: usize, le: usize) -> usize {
+    if le > ls && b[le - 1] == b'\r' {
+        le - 1
+    } else {
+        le
+    }
+}
+
+/// Where the text of the line starting at `ls` starts, after its indentation.
+fn indent_at(b: &[u8], ls: usize) -> usize {
+    ls + b[ls..]
+        .iter()
+        .take_while(|&&c| c == b' ' || c == b'\t')
+        .count()
+}
+
+/// The comment at `c` up to `to`, with the blanks before it (down to `floor`).
+fn with_blanks(input: &str, c: usize, floor: usize, to: usize) -> &str {
+    let b = input.as_bytes();
+    let mut w = c;
+    while w > floor && matches!(b[w - 1], b' ' | b'\t') {
+        w -= 1;
+    }
+    &input[w..to]
 }
 
 /// The node at `path`, whether its parent is a flow collection, and its key (for mapping

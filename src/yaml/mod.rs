@@ -18,6 +18,7 @@ pub(crate) use scan::{
     apply_to_tree, duplicate_keys, guess_object, helm_source, odd_line_break, top_level_kind,
 };
 pub use split::{Chunk, split_stream};
+pub(crate) use tree::ALIAS_IN_ITS_ANCHOR;
 pub(crate) use tree::recycle;
 pub use tree::{
     Document, Limits, Node, ParseError, ResolveError, ScalarStyle, Value, count_lines, parse_chunk,

@@ -1340,7 +1340,19 @@ pub enum ResolveError {
         /// Where.
         line: usize,
     },
+    /// An alias inside the node its anchor names: its value would contain itself (go-yaml
+    /// v2 refuses it so, and so does Kubernetes).
+    #[error("line {line}: {ALIAS_IN_ITS_ANCHOR}")]
+    AliasInItsAnchor {
+        /// The alias's line, 1-based.
+        line: usize,
+        /// The alias's byte offset.
+        start: usize,
+    },
 }
+
+/// What [`ResolveError::AliasInItsAnchor`] says.
+pub(crate) const ALIAS_IN_ITS_ANCHOR: &str = "an alias inside the node its anchor names: its value would contain itself (remove the alias or move the anchor)";
 
 impl Node {
     /// The tree as Kubernetes reads it: aliases expanded, `<<` merge keys applied the way
@@ -1353,7 +1365,15 @@ impl Node {
         let mut anchors: HashMap<u32, &Node> = HashMap::new();
         collect_anchors(self, &mut anchors);
         let mut budget = limits.max_alias_nodes;
-        resolve_node(self, &anchors, &mut budget, limits.max_alias_nodes, false)
+        let mut expanding = Vec::new();
+        resolve_node(
+            self,
+            &anchors,
+            &mut budget,
+            limits.max_alias_nodes,
+            false,
+            &mut expanding,
+        )
     }
 }
 
@@ -1376,12 +1396,34 @@ fn collect_anchors<'a>(node: &'a Node, anchors: &mut HashMap<u32, &'a Node>) {
     }
 }
 
+/// `node` resolved (see [`Node::resolve`]); `expanding` holds the anchors of the nodes
+/// being resolved around it, so that an alias to one of them is refused rather than
+/// expanded forever.
 fn resolve_node(
     node: &Node,
     anchors: &HashMap<u32, &Node>,
     budget: &mut usize,
     limit: usize,
     in_alias: bool,
+    expanding: &mut Vec<u32>,
+) -> Result<Node, ResolveError> {
+    if node.anchor == 0 {
+        return resolve_value(node, anchors, budget, limit, in_alias, expanding);
+    }
+    expanding.push(node.anchor);
+    let out = resolve_value(node, anchors, budget, limit, in_alias, expanding);
+    expanding.pop();
+    out
+}
+
+/// [`resolve_node`] once the node's own anchor is in `expanding`.
+fn resolve_value(
+    node: &Node,
+    anchors: &HashMap<u32, &Node>,
+    budget: &mut usize,
+    limit: usize,
+    in_alias: bool,
+    expanding: &mut Vec<u32>,
 ) -> Result<Node, ResolveError> {
     if in_alias {
         if *budget == 0 {
@@ -1390,9 +1432,15 @@ fn resolve_node(
         *budget -= 1;
     }
     let value = match &node.value {
+        Value::Alias(id) if expanding.contains(id) => {
+            return Err(ResolveError::AliasInItsAnchor {
+                line: node.line,
+                start: node.start,
+            });
+        }
         Value::Alias(id) => {
             return match anchors.get(id) {
-                Some(target) => resolve_node(target, anchors, budget, limit, true),
+                Some(target) => resolve_node(target, anchors, budget, limit, true, expanding),
                 None => Ok(Node {
                     value: Value::Scalar {
                         text: SmolStr::default(),
@@ -1406,14 +1454,14 @@ fn resolve_node(
         Value::Seq(items) => Value::Seq(
             items
                 .iter()
-                .map(|i| resolve_node(i, anchors, budget, limit, in_alias))
+                .map(|i| resolve_node(i, anchors, budget, limit, in_alias, expanding))
                 .collect::<Result<_, _>>()?,
         ),
         Value::Map(entries) => {
             let mut out: Vec<(Node, Node)> = Vec::new();
             for (k, v) in entries {
                 if is_merge_key(k) {
-                    let v = resolve_node(v, anchors, budget, limit, in_alias)?;
+                    let v = resolve_node(v, anchors, budget, limit, in_alias, expanding)?;
                     let sources: Vec<&Node> = match &v.value {
                         Value::Map(_) => vec![&v],
                         // go-yaml v2 merges a list of maps from last to first, so the
@@ -1431,8 +1479,8 @@ fn resolve_node(
                     }
                     continue;
                 }
-                let rk = resolve_node(k, anchors, budget, limit, in_alias)?;
-                let rv = resolve_node(v, anchors, budget, limit, in_alias)?;
+                let rk = resolve_node(k, anchors, budget, limit, in_alias, expanding)?;
+                let rv = resolve_node(v, anchors, budget, limit, in_alias, expanding)?;
                 set_entry(&mut out, rk, rv);
             }
             Value::Map(out)
