@@ -753,9 +753,9 @@ pub fn plan(
             .and_then(Node::as_str)
             .is_none_or(str::is_empty);
         let what = if unnamed {
-            "a container without a name comes earlier in the list; Kubernetes requires a unique name for each container in a pod: name them"
+            "a container without a name comes earlier in the pod; Kubernetes requires a unique name for each container in a pod: name them"
         } else {
-            "a container of this name comes earlier in the list; Kubernetes requires unique container names in a pod: rename one"
+            "a container of this name comes earlier in the pod; Kubernetes requires unique container names in a pod: rename one"
         };
         return Err(conflict(path, what.to_owned()));
     }
@@ -1319,22 +1319,35 @@ fn annotation_at<'n>(root: &'n Node, found: &Found, key: &str) -> Option<&'n str
 
 /// The `name` of the first container whose name an earlier container of the same list has.
 fn repeated_container_name<'n>(spec: &'n Node, spec_path: &Path) -> Option<Path> {
-    for list in ["containers", "initContainers", "ephemeralContainers"] {
-        let items = spec.get(list).and_then(Node::items).unwrap_or_default();
-        // A container without a name reads as the empty name: two of them would share
-        // one section of the record too.
-        let name = |c: &'n Node| Some(str_at(Some(c), &["name"]).unwrap_or(""));
-        // A pod's few containers are compared pairwise, without allocating; a long list
-        // goes through a set.
-        let repeated = if items.len() <= 16 {
-            (1..items.len()).find(|&i| {
-                name(&items[i]).is_some_and(|n| items[..i].iter().any(|c| name(c) == Some(n)))
-            })
+    // Kubernetes requires names unique across the lists too, and the record does not tell
+    // the lists apart: every container of the pod, in order, with its list.
+    let all = ["containers", "initContainers", "ephemeralContainers"]
+        .into_iter()
+        .flat_map(|list| {
+            let items = spec.get(list).and_then(Node::items).unwrap_or_default();
+            items.iter().enumerate().map(move |(i, c)| (list, i, c))
+        });
+    // A container without a name reads as the empty name: two of them would share one
+    // section of the record too.
+    let name = |c: &'n Node| str_at(Some(c), &["name"]).unwrap_or("");
+    // A pod's few containers are compared pairwise, without allocating; a long list goes
+    // through a set.
+    let mut few: [&str; 16] = [""; 16];
+    let mut seen = std::collections::HashSet::new();
+    for (n, (list, i, c)) in all.enumerate() {
+        let this = name(c);
+        let repeated = if let Some((earlier, rest)) = few.split_at_mut_checked(n)
+            && let Some(slot) = rest.first_mut()
+        {
+            *slot = this;
+            earlier.contains(&this)
         } else {
-            let mut seen = std::collections::HashSet::new();
-            (0..items.len()).find(|&i| name(&items[i]).is_some_and(|n| !seen.insert(n)))
+            if n == few.len() {
+                seen.extend(few.iter().copied());
+            }
+            !seen.insert(this)
         };
-        if let Some(i) = repeated {
+        if repeated {
             return Some(spec_path.key(list).index(i).key("name"));
         }
     }

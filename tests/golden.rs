@@ -513,6 +513,8 @@ golden! {
     chart_mounts_our_volume_name_without_volume => "chart-mounts-our-volume-name-without-volume",
     repeated_container_name => "repeated-container-name",
     repeated_container_name_long_list => "repeated-container-name-long-list",
+    repeated_container_name_across_lists => "repeated-container-name-across-lists",
+    repeated_container_name_ephemeral => "repeated-container-name-ephemeral",
 }
 
 // Correctness issue, last fuzzer findings: re-runs that remove duplicated keys, removals and
