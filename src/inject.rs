@@ -102,6 +102,14 @@ impl Skip {
     /// The info note that tells the user, with the detail; `None` for a PodSpec without
     /// containers (the plan warns about a spec without any, and says nothing of a null
     /// spec).
+    ///
+    /// # Examples
+    /// ```
+    /// use trust_inject::Skip;
+    /// let skip = Skip::Excluded("kind Job is excluded".to_owned());
+    /// assert_eq!(skip.note().as_deref(), Some("left alone: kind Job is excluded"));
+    /// assert_eq!(Skip::NoContainers.note(), None);
+    /// ```
     #[must_use]
     pub fn note(&self) -> Option<String> {
         match self {

@@ -159,6 +159,18 @@ impl Processed {
     ///
     /// # Errors
     /// What writing to `w` returns.
+    ///
+    /// # Examples
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+    /// let input = "kind: Service\nmetadata: {name: s}\n";
+    /// let planned = trust_inject::plan_edits(input, &opts)?;
+    /// let mut out = Vec::new();
+    /// planned.write_output(input, &mut out)?;
+    /// assert_eq!(out, input.as_bytes()); // nothing to inject: the input, byte for byte
+    /// # Ok(()) }
+    /// ```
     pub fn write_output<W: std::io::Write + ?Sized>(
         &self,
         input: &str,
