@@ -264,7 +264,7 @@ fn bool_word(v: &str) -> Option<bool> {
 /// let env: Env = [("TRUST_INJECT_CONFIGMAP", "corp-ca")].into_iter().collect();
 /// let inv = resolve(&["trust-inject".into()], &env, &mut |_| unreachable!()).expect("valid");
 /// let opts = Options::from_settings(&inv.settings).expect("valid");
-/// assert_eq!(opts.source.name, "corp-ca");
+/// assert_eq!(opts.source_name(), "corp-ca");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Env(BTreeMap<OsString, OsString>);
@@ -443,7 +443,7 @@ pub enum Stop {
 /// let inv = resolve(&argv, &env, &mut |_| unreachable!("no config file")).expect("valid");
 /// assert_eq!(inv.action, Action::Inject);
 /// let opts = trust_inject::Options::from_settings(&inv.settings).expect("valid");
-/// assert_eq!((opts.source.name.as_str(), opts.volume_name.as_str()), ("corp-ca", "corp"));
+/// assert_eq!((opts.source_name(), opts.volume_name.as_str()), ("corp-ca", "corp"));
 /// ```
 // Long on purpose: the order of the layers (environment, command line, config file, Argo CD
 // parameters) reads top to bottom in one place.

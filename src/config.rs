@@ -735,7 +735,7 @@ pub enum Setting {
 /// let flags = Settings::from_flat([("secret", "other-ca")], "flags")?;
 /// let opts = Options::from_settings(&file.overlay(flags))?;
 /// // The bundle source counts as one option: the Secret replaces the ConfigMap.
-/// assert_eq!((opts.source.name.as_str(), opts.volume_name.as_str()), ("other-ca", "corp"));
+/// assert_eq!((opts.source_name(), opts.volume_name.as_str()), ("other-ca", "corp"));
 /// # Ok::<(), trust_inject::ConfigErrors>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -767,7 +767,7 @@ impl Settings {
     /// let env = Settings::from_flat([("secret", ""), ("mount-path", "/certs")], "env")?;
     /// let opts = Options::from_settings(&file.overlay(env))?;
     /// // The empty secret names nothing: the file's source stays.
-    /// assert_eq!(opts.source.name, "corp-ca");
+    /// assert_eq!(opts.source_name(), "corp-ca");
     /// assert_eq!((opts.volume_name.as_str(), opts.mount_path.as_str()), ("corp", "/certs"));
     /// # Ok::<(), trust_inject::ConfigErrors>(())
     /// ```
@@ -1144,13 +1144,13 @@ pub fn parse_selector(s: &str) -> Result<Vec<LabelReq>, String> {
 /// # Examples
 /// ```
 /// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
-/// assert_eq!(opts.source.name, "corp-ca");
+/// assert_eq!(opts.source_name(), "corp-ca");
 /// assert_eq!(opts.bundle_file(), "/etc/trust-inject/ca.crt");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     /// The bundle source.
-    pub source: Source,
+    pub(crate) source: Source,
     /// Volume name.
     pub volume_name: String,
     /// Directory mount path.
@@ -1170,9 +1170,9 @@ pub struct Options {
     /// Leave initContainers alone.
     pub skip_init_containers: bool,
     /// Workloads to leave alone.
-    pub exclude: Exclude,
+    pub(crate) exclude: Exclude,
     /// How workloads are recognised.
-    pub rules: Rules,
+    pub(crate) rules: Rules,
     /// Warnings become errors.
     pub strict: bool,
     /// Parser limits.
@@ -1194,7 +1194,7 @@ pub struct Options {
     /// Mount `<hash>.0` files for OpenSSL.
     pub hashed_certs: bool,
     /// The bundle read from `bundle_files`, once [`Options::load_bundle`] ran.
-    pub loaded: Option<std::sync::Arc<Loaded>>,
+    pub(crate) loaded: Option<std::sync::Arc<Loaded>>,
     /// Append generated bundle objects to the output stream (off in KRM mode, where they
     /// become items instead).
     pub append_generated: bool,
@@ -1204,9 +1204,9 @@ pub struct Options {
     /// Also append errors to this file (`None`: not set; the caller may pick a default).
     pub error_log: Option<PathBuf>,
     /// The start-up merge (`--merge-at-start`), when on.
-    pub merge: Option<MergeAtStart>,
+    pub(crate) merge: Option<MergeAtStart>,
     /// The egress proxy settings, when given.
-    pub proxy: Option<crate::proxy::Proxy>,
+    pub(crate) proxy: Option<crate::proxy::Proxy>,
     /// Whether the CA is injected: false for the proxy alone (no bundle source given).
     pub inject_ca: bool,
 }
@@ -1260,6 +1260,35 @@ impl Options {
         opts
     }
 
+    /// The name of the object the bundle is read from (a ConfigMap, a Secret, or the
+    /// generated ConfigMap).
+    ///
+    /// # Examples
+    /// ```
+    /// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+    /// assert_eq!(opts.source_name(), "corp-ca");
+    /// ```
+    #[must_use]
+    pub fn source_name(&self) -> &str {
+        &self.source.name
+    }
+
+    /// The same options with the source declared a complete bundle or not (what
+    /// `--complete-bundle` sets): a complete one already holds the public roots, so the
+    /// system bundle paths are mounted over too.
+    ///
+    /// # Examples
+    /// ```
+    /// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+    /// let complete = opts.clone().with_complete_bundle(true);
+    /// assert_ne!(opts, complete);
+    /// ```
+    #[must_use]
+    pub fn with_complete_bundle(mut self, complete: bool) -> Options {
+        self.source.complete = complete;
+        self
+    }
+
     /// Resolves settings (already layered) into options, applying defaults.
     ///
     /// # Examples
@@ -1267,7 +1296,7 @@ impl Options {
     /// use trust_inject::{Options, Settings};
     /// let s = Settings::from_flat([("secret", "corp-ca"), ("max-depth", "50")], "example")?;
     /// let opts = Options::from_settings(&s)?;
-    /// assert_eq!((opts.source.name.as_str(), opts.limits.max_depth), ("corp-ca", 50));
+    /// assert_eq!((opts.source_name(), opts.limits.max_depth), ("corp-ca", 50));
     /// let bad = Settings::from_flat([("secret", "Corp_CA"), ("mount-path", "rel")], "example")?;
     /// assert_eq!(Options::from_settings(&bad).expect_err("invalid").0.len(), 2);
     /// # Ok::<(), trust_inject::ConfigErrors>(())

@@ -22,8 +22,11 @@ use crate::yaml::{Intent, Node, Op, Path, Val};
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use trust_inject::{Reports, Skip};
-/// let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
-/// opts.exclude.kinds = vec!["Pod".into()];
+/// let argv = ["trust-inject", "--configmap", "corp-ca", "--exclude-kind", "Pod"];
+/// let argv = argv.map(Into::into);
+/// let env = trust_inject::Env::default();
+/// let inv = trust_inject::resolve(&argv, &env, &mut |_| unreachable!()).expect("valid");
+/// let opts = trust_inject::Options::from_settings(&inv.settings)?;
 /// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
 /// let run = trust_inject::plan_edits_reporting(pod, &opts, Reports::PerWorkload)?;
 /// assert_eq!(run.workloads[0].skipped, Some(Skip::Excluded("kind Pod is excluded".into())));
@@ -48,8 +51,11 @@ pub enum Skip {
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use trust_inject::SkipReason;
-/// let mut opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
-/// opts.exclude.namespaces = vec!["web".into()];
+/// let argv = ["trust-inject", "--configmap", "corp-ca", "--exclude-namespace", "web"];
+/// let argv = argv.map(Into::into);
+/// let env = trust_inject::Env::default();
+/// let inv = trust_inject::resolve(&argv, &env, &mut |_| unreachable!()).expect("valid");
+/// let opts = trust_inject::Options::from_settings(&inv.settings)?;
 /// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: web\nspec:\n  containers:\n  - name: app\n";
 /// let run = trust_inject::process(pod, &opts)?;
 /// assert_eq!(run.summary.skipped.get(&SkipReason::Excluded), Some(&1));

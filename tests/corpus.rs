@@ -127,9 +127,7 @@ fn default_opts() -> Options {
 }
 
 fn complete_opts() -> Options {
-    let mut o = default_opts();
-    o.source.complete = true;
-    o
+    default_opts().with_complete_bundle(true)
 }
 
 /// Checks (a) to (d) for one file; returns the problems found.

@@ -752,9 +752,7 @@ impl Stream {
     }
 
     fn options(&self) -> Options {
-        let mut opts = Options::from_configmap("corp-ca", "ca.crt");
-        opts.source.complete = self.complete;
-        opts
+        Options::from_configmap("corp-ca", "ca.crt").with_complete_bundle(self.complete)
     }
 }
 

@@ -9,9 +9,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let mut opts = Options::from_configmap("corp-ca", "ca.crt");
     // The first byte (if any) picks a variant so both bundle layouts are exercised.
-    opts.source.complete = data.first().is_some_and(|b| b & 1 == 1);
+    let mut opts = Options::from_configmap("corp-ca", "ca.crt")
+        .with_complete_bundle(data.first().is_some_and(|b| b & 1 == 1));
     opts.limits = Limits {
         max_depth: 200,
         max_alias_nodes: 10_000,

@@ -43,11 +43,6 @@ impl BundleData {
             + self.hashed.iter().map(|(_, pem)| pem.len()).sum::<usize>();
         text + self.truststore_p12.len().div_ceil(3) * 4
     }
-
-    /// Whether [`Self::total_size`] stays within [`CONFIGMAP_MAX_BYTES`].
-    pub fn fits_in_configmap(&self) -> bool {
-        self.total_size() <= CONFIGMAP_MAX_BYTES
-    }
 }
 
 /// Builds the ConfigMap content from the private CAs and the public roots.

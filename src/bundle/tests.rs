@@ -863,7 +863,7 @@ fn bundle_is_deterministic_and_sized() {
         + a.hashed.iter().map(|(_, p)| p.len()).sum::<usize>()
         + a.truststore_p12.len().div_ceil(3) * 4;
     assert_eq!(a.total_size(), expected);
-    assert!(a.fits_in_configmap());
+    assert!(a.total_size() <= super::data::CONFIGMAP_MAX_BYTES);
 
     // A different private CA changes the hash.
     let other = make_ca("Det Root 3");

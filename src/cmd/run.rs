@@ -301,7 +301,7 @@ fn report(p: &Processed, opts: &Options, quiet: bool, verbose: bool, origins: &O
     let mut line = format!(
         "trust-inject: injected {} into {} ({}) in {}",
         if opts.inject_ca {
-            opts.source.name.as_str()
+            opts.source_name()
         } else {
             "the proxy settings"
         },
