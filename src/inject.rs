@@ -141,12 +141,23 @@ fn note(severity: Severity, path: Option<Path>, message: String) -> Finding {
 }
 
 /// What one container gets, for reports.
+///
+/// # Examples
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let opts = trust_inject::Options::from_configmap("corp-ca", "ca.crt");
+/// let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n";
+/// let run = trust_inject::plan_edits(pod, &opts)?;
+/// let c: &trust_inject::ContainerPlan = &run.workloads[0].containers[0];
+/// assert_eq!((c.name.as_str(), c.path.as_str()), ("app", "spec.containers[0]"));
+/// assert!(c.env.contains(&"NODE_EXTRA_CA_CERTS".to_owned()));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContainerPlan {
     /// Container name.
     pub name: String,
-    /// Field path of the container (empty unless the plan was asked for it, see
-    /// [`Wanted::new`]).
+    /// Field path of the container (empty unless per-workload reports are kept).
     pub path: String,
     /// Mount paths added.
     pub mounts: Vec<String>,

@@ -48,11 +48,13 @@ mod well_known;
 mod workload;
 mod yaml;
 
-pub use bundle::{BundleError, BundleWarning, Certificate, PublicRoots, ReadBundle, WarningKind};
+pub use bundle::{
+    BundleError, BundleWarning, Certificate, Location, Origin, PublicRoots, ReadBundle, WarningKind,
+};
 pub use cli::{Action, Env, Invocation, Stop, command, resolve};
 pub use config::{ConfigErrors, Options, Settings};
 pub use error::{DocRef, Error, Exit, Finding, OddLineBreak, OverLimit, Severity};
-pub use inject::{Skip, SkipReason};
+pub use inject::{ContainerPlan, Skip, SkipReason};
 pub use krm::{KrmOutput, is_resource_list, run as run_krm};
 pub use merge::{MergeArgs, MergeError, Merged, merge};
 pub use pipeline::{

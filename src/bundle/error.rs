@@ -4,6 +4,12 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// Where a certificate (or a refused block) came from.
+///
+/// # Examples
+/// ```
+/// let origin = trust_inject::Origin::File("ca.pem".into());
+/// assert_eq!(origin.to_string(), "ca.pem");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Origin {
     /// A file given on the command line, or found in a directory given there.
@@ -27,6 +33,13 @@ impl fmt::Display for Origin {
 
 /// Position of a block inside its origin: the 1-based block number and,
 /// for PEM input, the 1-based line of its `-----BEGIN` marker.
+///
+/// # Examples
+/// ```
+/// use trust_inject::{Location, Origin};
+/// let at = Location { origin: Origin::File("ca.pem".into()), block: 2, line: Some(31) };
+/// assert_eq!(at.to_string(), "ca.pem: block 2 (line 31)");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Location {
     /// File (or built-in store) the block was read from.
