@@ -152,7 +152,6 @@ impl<'a> TextEditor<'a> {
                 self.fill_empty_value(node, key_node, val, seq)
             }
             Op::Replace(val) => self.replace_scalar(node, parent_flow, key_node, val, seq),
-            Op::ReplaceNode(_) => Err("whole nodes are replaced by re-emitting"),
             Op::RemoveKey(key) => self.remove_key(node, key, seq),
             Op::ReplaceEntry(old, new, val) => self.replace_entry(node, old, new, val, seq),
             Op::RemoveItem(index) if node.flow => self.remove_flow_item(node, *index, seq),

@@ -94,9 +94,6 @@ pub enum Op {
     Prepend(Val),
     /// Replace the scalar at the path.
     Replace(Val),
-    /// Replace the whole value at the path (any kind of node) by a new value.
-    #[allow(dead_code, reason = "unused: the yaml module is private")]
-    ReplaceNode(Val),
     /// Append block YAML text (written at column 0) as an item of the block sequence at
     /// the path.
     AppendBlock(String),

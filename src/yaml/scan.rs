@@ -382,7 +382,7 @@ pub(crate) fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), Stri
         )),
         (Op::Append(v), Value::Seq(items)) => items.push(crate::yaml::val_to_node(v)),
         (Op::Prepend(v), Value::Seq(items)) => items.insert(0, crate::yaml::val_to_node(v)),
-        (Op::Replace(v) | Op::ReplaceNode(v), _) => *node = crate::yaml::val_to_node(v),
+        (Op::Replace(v), _) => *node = crate::yaml::val_to_node(v),
         (Op::AppendBlock(_), _) => return Err(missing()),
         (Op::RemoveKey(k), Value::Map(entries)) => {
             entries.retain(|(ek, _)| ek.as_str() != Some(k.as_str()))

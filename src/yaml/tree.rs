@@ -1309,20 +1309,6 @@ fn flow_repair(
     (!lines.is_empty()).then_some((ls, Repair::Indent(lines)))
 }
 
-/// Validates a chunk without building trees.
-///
-/// # Errors
-/// As [`parse_chunk`].
-#[allow(dead_code, reason = "unused: the yaml module is private")]
-pub fn validate_chunk(
-    text: &str,
-    base: usize,
-    base_line: usize,
-    limits: &Limits,
-) -> Result<Vec<Document>, ParseError> {
-    parse_chunk(text, base, base_line, limits, false)
-}
-
 /// Why a document could not be resolved.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
