@@ -515,6 +515,7 @@ golden! {
     repeated_container_name_long_list => "repeated-container-name-long-list",
     repeated_container_name_across_lists => "repeated-container-name-across-lists",
     repeated_container_name_ephemeral => "repeated-container-name-ephemeral",
+    override_env_block_scalar_blank_line => "override-env-block-scalar-blank-line",
 }
 
 // Correctness issue, last fuzzer findings: re-runs that remove duplicated keys, removals and

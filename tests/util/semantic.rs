@@ -3207,6 +3207,17 @@ fn lost_line<'a>(a: &'a str, b: &str, gone: &BTreeSet<usize>) -> Option<&'a str>
         if under.is_some_and(|u| indent > u) {
             continue;
         }
+        // A blank line inside a replaced value (the next line with text is still nested
+        // under it) may be a line of one of its block scalars, and goes with the value.
+        if body.is_empty()
+            && let Some(u) = under
+            && ins_raw[i..]
+                .iter()
+                .find(|l| !l.trim().is_empty())
+                .is_some_and(|l| indent_of(l) > u)
+        {
+            continue;
+        }
         if replaceable(body) {
             under = Some(indent);
             quote = opens_quote(line);
