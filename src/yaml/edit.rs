@@ -185,12 +185,8 @@ impl<'a> TextEditor<'a> {
                 });
                 text
             };
-            let texts = self
-                .flow_add(node, render)
+            self.push_flow_add(node, seq, render)
                 .ok_or_else(|| fail("the flow mapping's brackets were not found"))?;
-            for (at, text) in texts {
-                self.push(at, at, usize::MAX, 0, seq, text);
-            }
         } else {
             let first = entries.first().ok_or_else(|| fail("empty block mapping"))?;
             let col = col_of(self.input, first.0.start);
@@ -212,12 +208,8 @@ impl<'a> TextEditor<'a> {
                 Some((col, step)) => render_json_pretty(val, col, step, self.layout.newline),
                 None => render_json(val),
             };
-            let texts = self
-                .flow_add(node, render)
+            self.push_flow_add(node, seq, render)
                 .ok_or_else(|| fail("the flow sequence's brackets were not found"))?;
-            for (at, text) in texts {
-                self.push(at, at, usize::MAX, 0, seq, text);
-            }
         } else {
             let first = items.first().ok_or_else(|| fail("empty block list"))?;
             let dash = dash_before(self.input, first.start)
@@ -740,6 +732,20 @@ impl<'a> TextEditor<'a> {
         let at = self.after(node.end);
         self.push_lines(at, col, 0, seq, text.into());
         Ok(())
+    }
+
+    /// Adds one entry, rendered by `render`, to the flow collection `node` (see
+    /// [`TextEditor::flow_add`]); `None` when its brackets are not found.
+    fn push_flow_add(
+        &mut self,
+        node: &Node,
+        seq: usize,
+        render: impl Fn(Option<(usize, usize)>) -> String,
+    ) -> Option<()> {
+        for (at, text) in self.flow_add(node, render)? {
+            self.push(at, at, usize::MAX, 0, seq, text);
+        }
+        Some(())
     }
 
     /// The insertions that add one entry, rendered by `render`, to the flow collection

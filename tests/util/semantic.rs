@@ -2951,9 +2951,9 @@ fn without_lines(doc: &str, skip: &BTreeSet<usize>) -> String {
         .collect()
 }
 
-/// Which lines of `a` are kept, in order, in `b`: a longest common subsequence of the
-/// lines, compared after `norm`.
-fn kept_lines(ins: &[String], outs: &[String]) -> Vec<bool> {
+/// The table of longest common subsequence lengths of `ins[i..]` and `outs[j..]`, at
+/// `i * w + j`, with its row width `w`.
+fn lcs_table(ins: &[String], outs: &[String]) -> (Vec<u32>, usize) {
     let w = outs.len() + 1;
     let mut lcs = vec![0u32; (ins.len() + 1) * w];
     for i in (0..ins.len()).rev() {
@@ -2965,6 +2965,13 @@ fn kept_lines(ins: &[String], outs: &[String]) -> Vec<bool> {
             };
         }
     }
+    (lcs, w)
+}
+
+/// Which lines of `a` are kept, in order, in `b`: a longest common subsequence of the
+/// lines, compared after `norm`.
+fn kept_lines(ins: &[String], outs: &[String]) -> Vec<bool> {
+    let (lcs, w) = lcs_table(ins, outs);
     let mut kept = vec![false; ins.len()];
     let (mut i, mut j) = (0, 0);
     while i < ins.len() {
@@ -3140,17 +3147,7 @@ fn lost_line<'a>(a: &'a str, b: &str, gone: &BTreeSet<usize>) -> Option<&'a str>
     let ins: Vec<String> = ins_raw.iter().map(|l| norm(l)).collect();
     let outs: Vec<String> = b.lines().map(norm).collect();
     // The longest common subsequence tells which input lines are still there.
-    let w = outs.len() + 1;
-    let mut lcs = vec![0u32; (ins.len() + 1) * w];
-    for i in (0..ins.len()).rev() {
-        for j in (0..outs.len()).rev() {
-            lcs[i * w + j] = if ins[i] == outs[j] {
-                lcs[(i + 1) * w + j + 1] + 1
-            } else {
-                lcs[(i + 1) * w + j].max(lcs[i * w + j + 1])
-            };
-        }
-    }
+    let (lcs, w) = lcs_table(&ins, &outs);
     // An env value, and the source of an earlier run's volume that a re-run under another
     // source rewrites (README "Re-runs"), with the lines nested under them.
     let replaceable = |body: &str| {
