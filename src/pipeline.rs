@@ -794,14 +794,33 @@ impl Need {
         // A document that may be an object named like the bundle this run generates: read it
         // to tell a collision with the chart's own object.
         // Or the existing object the workloads read (its keys are checked).
-        let named_like_bundle = (!opts.generated || opts.append_generated)
-            && memmem::find(text.as_bytes(), opts.source.name.as_bytes()).is_some();
+        let named_like_bundle =
+            (!opts.generated || opts.append_generated) && contains_name(text, &opts.source.name);
         Need {
             maybe_workload,
             build,
             named_like_bundle,
         }
     }
+}
+
+/// Whether `text` contains `name`, with a searcher built once per thread for the run's
+/// bundle name (building one costs more than searching a small document).
+fn contains_name(text: &str, name: &str) -> bool {
+    thread_local! {
+        static NAME: std::cell::RefCell<Option<(String, memmem::Finder<'static>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    NAME.with_borrow_mut(|cached| {
+        let finder = match cached {
+            Some((n, f)) if n == name => f,
+            _ => {
+                let f = memmem::Finder::new(name.as_bytes()).into_owned();
+                &cached.insert((name.to_owned(), f)).1
+            }
+        };
+        finder.find(text.as_bytes()).is_some()
+    })
 }
 
 /// The whole chunk as a document, for errors raised before it is parsed.
@@ -962,12 +981,14 @@ fn process_doc(
     let top = Path::default();
     find_pod_specs(view, &top, &opts.rules, &mut found, &mut not_found);
     // The object at the root, as found with its PodSpec (or read now).
-    let object = found
-        .iter()
-        .find(|f| f.object_path.0.is_empty())
-        .map(|f| f.object.clone())
-        .or_else(|| ObjectRef::of(view))
-        .unwrap_or_default();
+    let read;
+    let object = match found.iter().find(|f| f.object_path.0.is_empty()) {
+        Some(f) => &f.object,
+        None => {
+            read = ObjectRef::of(view).unwrap_or_default();
+            &read
+        }
+    };
     docref.object = Some(object.to_string());
     if docref.source.is_none() {
         // Helm 4 names each document's template in an annotation instead of a comment.
@@ -975,7 +996,7 @@ fn process_doc(
             .and_then(Node::as_str)
             .map(str::to_owned);
     }
-    doc_findings(root, &not_found, !found.is_empty(), &docref, &object, out);
+    doc_findings(root, &not_found, !found.is_empty(), &docref, object, out);
     if found.is_empty() {
         return Ok(());
     }
@@ -1003,14 +1024,14 @@ fn process_doc(
         None => resolve_doc(&d, &docref, opts)?,
     };
     out.splices
-        .push(re_emit(&d, tree, intents, &docref, &object)?);
+        .push(re_emit(&d, tree, intents, &docref, object)?);
     // Losing every comment of a document is worth knowing about without --verbose.
     let message = format!(
         "re-emitted whole ({why}): its data was kept, its comments and formatting were not"
     );
     out.findings.push(Finding {
         doc: Some(docref),
-        object: Some(object),
+        object: Some(object.clone()),
         ..Finding::new(Severity::Warning, message)
     });
     Ok(())

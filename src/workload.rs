@@ -223,8 +223,9 @@ fn at<'n>(root: &'n Node, dotted: &str) -> Option<&'n Node> {
 
 /// The path of the `metadata` next to the PodSpec at `spec_path`.
 fn meta_next_to(spec_path: &Path) -> Path {
-    let mut p = spec_path.0.clone();
-    p.pop();
+    let parent = spec_path.0.split_last().map_or(&[][..], |(_, rest)| rest);
+    let mut p = Vec::with_capacity(parent.len() + 1);
+    p.extend_from_slice(parent);
     p.push(PathSeg::Key("metadata".into()));
     Path(p)
 }
@@ -238,10 +239,13 @@ pub fn find_pod_specs(
     found: &mut Vec<Found>,
     skipped: &mut Vec<NotFound>,
 ) {
-    let Some(object) = ObjectRef::of(obj) else {
+    let (Some(api_version), Some(kind)) = (
+        obj.get("apiVersion").and_then(Node::as_str),
+        obj.get("kind").and_then(Node::as_str),
+    ) else {
         return;
     };
-    if (object.kind == "List" || object.kind.ends_with("List"))
+    if (kind == "List" || kind.ends_with("List"))
         && let Some(items) = obj.get("items").and_then(Node::items)
     {
         for (i, item) in items.iter().enumerate() {
@@ -249,51 +253,62 @@ pub fn find_pod_specs(
         }
         return;
     }
-    let group = object.group().to_owned();
-    let mut known = false;
+    let group = group_of(api_version);
+    if kind == "Rollout"
+        && group == "argoproj.io"
+        && obj.get("spec").and_then(|s| s.get("workloadRef")).is_some()
+    {
+        if let Some(object) = ObjectRef::of(obj) {
+            skipped.push(NotFound::WorkloadRef(object));
+        }
+        return;
+    }
     let rows = BUILTIN_KINDS.iter().map(|(g, k, p)| (*g, *k, *p)).chain(
         rules
             .extra
             .iter()
             .map(|e| (e.group.as_str(), e.kind.as_str(), e.path.as_str())),
     );
-    let mut paths: Vec<&str> = Vec::new();
-    for (g, k, p) in rows {
-        if g == group && k == object.kind {
-            known = true;
-            paths.push(p);
+    let first = found.len();
+    let mut push = |p: &str| {
+        if at(obj, p).is_none() {
+            return;
         }
-    }
-    if object.kind == "Rollout"
-        && group == "argoproj.io"
-        && obj.get("spec").and_then(|s| s.get("workloadRef")).is_some()
-    {
-        skipped.push(NotFound::WorkloadRef(object));
-        return;
+        // The object is read once; a second PodSpec in it (a rule's extra path) copies it.
+        let Some(object) = found
+            .get(first)
+            .map(|f| f.object.clone())
+            .or_else(|| ObjectRef::of(obj))
+        else {
+            return;
+        };
+        let spec_path = join(base, p);
+        let meta_path = meta_next_to(&spec_path);
+        found.push(Found {
+            object,
+            object_path: base.clone(),
+            spec_path,
+            meta_path,
+        });
+    };
+    let mut known = false;
+    for (g, k, p) in rows {
+        if g == group && k == kind {
+            known = true;
+            push(p);
+        }
     }
     if !known {
         let never = NEVER_WORKLOADS
             .iter()
-            .any(|(g, k)| *g == group && *k == object.kind);
+            .any(|(g, k)| *g == group && *k == kind);
         if rules.generic
             && !never
             && at(obj, "spec.template.spec.containers")
                 .and_then(Node::items)
                 .is_some()
         {
-            paths.push("spec.template.spec");
-        }
-    }
-    for p in paths {
-        if at(obj, p).is_some() {
-            let spec_path = join(base, p);
-            let meta_path = meta_next_to(&spec_path);
-            found.push(Found {
-                object: object.clone(),
-                object_path: base.clone(),
-                spec_path,
-                meta_path,
-            });
+            push("spec.template.spec");
         }
     }
 }

@@ -1536,16 +1536,17 @@ fn detect_layout(
         match &n.value {
             Value::Map(entries) if !n.flow => {
                 for (k, v) in entries {
-                    let key_col = col_of(input, k.start);
                     match &v.value {
                         Value::Seq(items) if !v.flow && seq_indent.is_none() => {
                             if let Some(d) = items.first().and_then(|f| dash_before(input, f.start))
                             {
+                                let key_col = col_of(input, k.start);
                                 *seq_indent = Some(col_of(input, d).saturating_sub(key_col));
                             }
                         }
                         Value::Map(sub) if !v.flow && map_indent.is_none() => {
                             if let Some((sk, _)) = sub.first() {
+                                let key_col = col_of(input, k.start);
                                 let c = col_of(input, sk.start);
                                 if c > key_col {
                                     *map_indent = Some(c - key_col);
