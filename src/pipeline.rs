@@ -610,7 +610,7 @@ fn collision(opts: &Options, ns: &str, chart: &DocRef, first: Option<&DocRef>) -
 }
 
 /// Inputs larger than this are parsed on every core.
-const PARALLEL_THRESHOLD: usize = 512 * 1024;
+const PARALLEL_THRESHOLD: usize = 128 * 1024;
 
 /// Chunks processed (in parallel) before their results are merged.
 const BATCH: usize = 4096;
