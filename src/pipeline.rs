@@ -989,7 +989,7 @@ fn process_doc(
             &read
         }
     };
-    docref.object = Some(object.to_string());
+    docref.object = Some(object_label(object));
     if docref.source.is_none() {
         // Helm 4 names each document's template in an annotation instead of a comment.
         docref.source = crate::object::annotation(view, wk::HELM_FILENAME_ANNOTATION)
@@ -1035,6 +1035,16 @@ fn process_doc(
         ..Finding::new(Severity::Warning, message)
     });
     Ok(())
+}
+
+/// `object` as messages name it (its `Display`), written without the formatting machinery:
+/// every workload document needs it.
+fn object_label(object: &ObjectRef) -> String {
+    use std::fmt::Write;
+    let ns = object.namespace.as_deref().unwrap_or_default();
+    let mut label = String::with_capacity(object.kind.len() + ns.len() + object.name.len() + 12);
+    let _ = write!(label, "{object}");
+    label
 }
 
 /// The findings about the document itself: Rollouts left to their Deployment and, when it

@@ -165,7 +165,8 @@ impl std::fmt::Display for ObjectRef {
         if !self.name.is_empty() || self.namespace.is_some() {
             f.write_str(" ")?;
             if let Some(ns) = &self.namespace {
-                write!(f, "{ns}/")?;
+                f.write_str(ns)?;
+                f.write_str("/")?;
             }
             f.write_str(if self.name.is_empty() {
                 "(unnamed)"
