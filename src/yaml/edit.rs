@@ -1528,7 +1528,9 @@ fn detect_layout(
     seq_indent: &mut Option<usize>,
     map_indent: &mut Option<usize>,
 ) {
-    let mut stack = vec![node];
+    // Room for a workload's usual breadth: the list is not grown entry by entry.
+    let mut stack = Vec::with_capacity(64);
+    stack.push(node);
     while let Some(n) = stack.pop() {
         if seq_indent.is_some() && map_indent.is_some() {
             return;
