@@ -417,6 +417,35 @@ struct WantEnv {
     file: String,
     /// The Secret key the value comes from instead (`valueFrom.secretKeyRef`).
     secret: Option<crate::proxy::SecretRef>,
+    /// The variable as inserted (set by [`share_env_vals`] once the list is complete),
+    /// shared by every container's intents.
+    val: Arc<Val>,
+}
+
+/// What [`WantEnv::val`] holds until [`share_env_vals`] sets it.
+fn unshared_val() -> Arc<Val> {
+    Arc::new(Val::Map(Vec::new()))
+}
+
+/// Builds once the variables as inserted: the name with the value, or with the reference
+/// to the Secret key the first wanted variable of that name comes from.
+fn share_env_vals(env: &mut [WantEnv]) {
+    let vals: Vec<Arc<Val>> = env
+        .iter()
+        .map(|w| {
+            let secret = env
+                .iter()
+                .find(|o| o.name == w.name)
+                .and_then(|o| o.secret.as_ref());
+            Arc::new(match secret {
+                Some(r) => Val::map([("name", Val::str(&w.name)), ("valueFrom", secret_val(r))]),
+                None => Val::map([("name", Val::str(&w.name)), ("value", Val::str(&w.value))]),
+            })
+        })
+        .collect();
+    for (w, v) in env.iter_mut().zip(vals) {
+        w.val = v;
+    }
 }
 
 fn wanted_env(opts: &Options) -> Vec<WantEnv> {
@@ -441,6 +470,7 @@ fn wanted_env(opts: &Options) -> Vec<WantEnv> {
         mode: EnvMode::Set,
         file: file.to_owned(),
         secret: None,
+        val: unshared_val(),
     };
     let mut out: Vec<WantEnv> = opts.additive_env.iter().map(|v| set(v, &file)).collect();
     if complete(opts) {
@@ -457,6 +487,7 @@ fn wanted_env(opts: &Options) -> Vec<WantEnv> {
                 mode: EnvMode::Append,
                 file: format!("{}/{}", opts.mount_path, wk::GENERATED_TRUSTSTORE_KEY),
                 secret: None,
+                val: unshared_val(),
             });
         }
     }
@@ -481,6 +512,7 @@ fn proxy_env(p: &crate::proxy::Proxy, out: &mut Vec<WantEnv>) {
             mode,
             file: String::new(),
             secret: v.secret,
+            val: unshared_val(),
         });
     }
     let java = p.java_options();
@@ -504,6 +536,7 @@ fn proxy_env(p: &crate::proxy::Proxy, out: &mut Vec<WantEnv>) {
             mode: EnvMode::Append,
             file: String::new(),
             secret: None,
+            val: unshared_val(),
         }),
     }
 }
@@ -674,12 +707,11 @@ fn add_items(
     }
     match existing {
         Some(n) if n.items().is_some() => {
-            for item in items {
-                intents.push(Intent {
-                    path: parent.key(key),
-                    op: Op::Append(item),
-                });
-            }
+            let path = parent.key(key);
+            intents.extend(items.into_iter().map(|item| Intent {
+                path: path.clone(),
+                op: Op::Append(item),
+            }));
         }
         Some(_) => intents.push(Intent {
             path: parent.key(key),
@@ -702,6 +734,9 @@ pub struct Wanted {
     env: Vec<WantEnv>,
     /// The bundle volume as inserted, shared by the intents of every workload.
     volume: Arc<Val>,
+    /// The start-up merge's init container and source volume as inserted, when asked for.
+    merge_container: Option<Arc<Val>>,
+    merge_source: Option<Arc<Val>>,
     /// Whether plans name each container's field path ([`ContainerPlan::path`]), which
     /// only per-workload reports read.
     container_paths: bool,
@@ -721,11 +756,21 @@ impl Wanted {
             .filter(|m| m.sub_path.is_none())
             .cloned()
             .collect();
+        let mut env = wanted_env(opts);
+        share_env_vals(&mut env);
         Wanted {
             mounts,
             dir_mounts,
-            env: wanted_env(opts),
+            env,
             volume: Arc::new(volume_val(opts)),
+            merge_container: opts
+                .merge
+                .as_ref()
+                .map(|m| Arc::new(merge_container_val(opts, m))),
+            merge_source: opts
+                .merge
+                .as_ref()
+                .map(|_| Arc::new(source_volume_val(opts, &merge_source_volume(opts)))),
             container_paths,
         }
     }
@@ -788,8 +833,18 @@ pub fn plan(
     // (under other options) is removed.
     let inject = skip.is_none();
     plan.skipped = skip;
-    let marker = read_marker(root, found)?;
-    let cx = PodCx::new(root, found, opts, wanted, spec, inject, marker.as_ref());
+    let meta = node_at(root, &found.meta_path);
+    let marker = read_marker(meta, found)?;
+    let cx = PodCx::new(
+        root,
+        found,
+        opts,
+        wanted,
+        spec,
+        meta,
+        inject,
+        marker.as_ref(),
+    );
     let scan = cx.scan_volumes()?;
     let mut record = Record::default();
     if !cx.plan_containers(&scan, &mut record, &mut plan)? && inject {
@@ -833,6 +888,8 @@ struct PodCx<'a, 'n> {
     wanted: &'a Wanted,
     /// The PodSpec (a mapping).
     spec: &'n Node,
+    /// The pod template's metadata, if it has one.
+    meta: Option<&'n Node>,
     /// Whether the workload is injected (it is not excluded).
     inject: bool,
     /// What earlier runs recorded in the pod template.
@@ -881,13 +938,16 @@ struct ContainerList<'w> {
 }
 
 impl<'a, 'n> PodCx<'a, 'n> {
-    /// The context for the PodSpec `spec`, with the earlier runs' `marker`.
+    /// The context for the PodSpec `spec`, with its pod template's metadata `meta` and the
+    /// earlier runs' `marker` read from it.
+    #[allow(clippy::too_many_arguments)]
     fn new(
         root: &'n Node,
         found: &'a Found,
         opts: &'a Options,
         wanted: &'a Wanted,
         spec: &'n Node,
+        meta: Option<&'n Node>,
         inject: bool,
         marker: Option<&'a Marker>,
     ) -> Self {
@@ -916,6 +976,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
             opts,
             wanted,
             spec,
+            meta,
             inject,
             marker,
             main_record,
@@ -979,7 +1040,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
         let name = str_at(Some(item), &["name"]).unwrap_or("");
         if let Some(rec) = owned.filter(|_| opts.inject_ca)
             && name != opts.volume_name
-            && name != merge_source_volume(opts)
+            && !is_volume_name_with(name, wk::MERGE_SOURCE_SUFFIX, opts)
             && rec.volumes.iter().any(|v| v == name)
             && !unrecorded_mount_of(spec, rec, &self.owned_containers, name)
         {
@@ -1263,21 +1324,33 @@ impl<'a, 'n> PodCx<'a, 'n> {
             _ if !opts.inject_ca => None,
             _ => Some(None),
         };
-        let mut new_marker = self.marker.cloned().unwrap_or_default();
-        if opts.inject_ca {
-            new_marker.main = record;
+        // This run's record beside what the other kind of run recorded, rendered without
+        // copying the earlier marker.
+        let none = Record::default();
+        let other = |m: &'a Marker| {
+            if opts.inject_ca {
+                &m.proxy_only
+            } else {
+                &m.main
+            }
+        };
+        let other = self.marker.map_or(&none, other);
+        let (main, proxy_only) = if opts.inject_ca {
+            (&record, other)
         } else {
-            new_marker.proxy_only = record;
+            (other, &record)
+        };
+        let rendered = (!main.is_empty() || !proxy_only.is_empty())
+            .then(|| crate::marker::render(main, proxy_only));
+        let injected = (wk::INJECTED_ANNOTATION, rendered);
+        match hash {
+            Some(h) => {
+                plan.annotation_changed = annotation_at(self.meta, wk::BUNDLE_HASH_ANNOTATION) != h;
+                let hash = (wk::BUNDLE_HASH_ANNOTATION, h.map(str::to_owned));
+                self.set_annotations(&mut [hash, injected], plan);
+            }
+            None => self.set_annotations(&mut [injected], plan),
         }
-        let rendered = (!new_marker.is_empty()).then(|| new_marker.render());
-        let mut changes: Vec<(&str, Option<&str>)> = Vec::new();
-        if let Some(h) = hash {
-            plan.annotation_changed =
-                annotation_at(self.root, self.found, wk::BUNDLE_HASH_ANNOTATION) != h;
-            changes.push((wk::BUNDLE_HASH_ANNOTATION, h));
-        }
-        changes.push((wk::INJECTED_ANNOTATION, rendered.as_deref()));
-        set_annotations(self.root, self.found, &changes, plan);
     }
 }
 
@@ -1334,10 +1407,10 @@ fn replace_source(
     }
 }
 
-/// The value of the pod template's annotation `key`, if it is a string.
-fn annotation_at<'n>(root: &'n Node, found: &Found, key: &str) -> Option<&'n str> {
-    node_at(root, &found.meta_path)
-        .and_then(|m| m.get("annotations"))
+/// The value of the annotation `key` of the pod template's metadata `meta`, if it is a
+/// string.
+fn annotation_at<'n>(meta: Option<&'n Node>, key: &str) -> Option<&'n str> {
+    meta.and_then(|m| m.get("annotations"))
         .and_then(|a| a.get(key))
         .and_then(Node::as_str)
 }
@@ -1380,9 +1453,9 @@ fn repeated_container_name<'n>(spec: &'n Node, spec_path: &Path) -> Option<Path>
 }
 
 /// The record an earlier run left on the pod template, if any.
-fn read_marker(root: &Node, found: &Found) -> Result<Option<Marker>, Box<Finding>> {
+fn read_marker(meta: Option<&Node>, found: &Found) -> Result<Option<Marker>, Box<Finding>> {
     let key = wk::INJECTED_ANNOTATION;
-    let Some(n) = node_at(root, &found.meta_path)
+    let Some(n) = meta
         .and_then(|m| m.get("annotations"))
         .and_then(|a| a.get(key))
     else {
@@ -1678,8 +1751,8 @@ struct Want<'a> {
 /// A mount of the container, as found.
 struct HaveMount<'n> {
     index: usize,
-    path: String,
-    name: String,
+    path: &'n str,
+    name: &'n str,
     node: &'n Node,
 }
 
@@ -1760,7 +1833,7 @@ struct Mounts<'a, 'n> {
     /// The mounts that are not an earlier run's.
     others: Vec<HaveMount<'n>>,
     /// Directories where the earlier run mounted the whole volume: its variables point there.
-    old_dirs: Vec<String>,
+    old_dirs: Vec<&'n str>,
 }
 
 impl Mounts<'_, '_> {
@@ -1781,7 +1854,7 @@ impl Mounts<'_, '_> {
                 .others
                 .iter()
                 .filter(|m| !self.chart_provided.iter().any(|(_, i)| *i == m.index))
-                .any(|m| !m.path.is_empty() && is_within(file, &m.path))
+                .any(|m| !m.path.is_empty() && is_within(file, m.path))
     }
 
     /// Whether the value `v` names a file directly inside a directory where the earlier run
@@ -1794,15 +1867,11 @@ impl Mounts<'_, '_> {
             .iter()
             .filter(|_| ours)
             .map(|d| d.trim_end_matches('/'));
-        self.old_dirs
-            .iter()
-            .map(String::as_str)
-            .chain(ours_now)
-            .any(|d| {
-                v.strip_prefix(d)
-                    .and_then(|r| r.strip_prefix('/'))
-                    .is_some_and(|f| !f.is_empty() && !f.contains('/'))
-            })
+        self.old_dirs.iter().copied().chain(ours_now).any(|d| {
+            v.strip_prefix(d)
+                .and_then(|r| r.strip_prefix('/'))
+                .is_some_and(|f| !f.is_empty() && !f.contains('/'))
+        })
     }
 }
 
@@ -1818,13 +1887,13 @@ struct EnvFound<'n> {
 
 /// What the planning of the wanted variables decided.
 #[derive(Default)]
-struct EnvDecided {
-    /// The variables to add or keep as the tool's (name, value), in order.
-    new: Vec<(String, String)>,
+struct EnvDecided<'a> {
+    /// The variables to add or keep as the tool's, in order.
+    new: Vec<&'a WantEnv>,
     /// Our part appended to the chart's own JAVA_TOOL_OPTIONS, if any.
     java: Option<String>,
-    /// Wanted variables that no mount of the bundle provides the file of (name, file).
-    missing: Vec<(String, String)>,
+    /// Wanted variables that no mount of the bundle provides the file of.
+    missing: Vec<&'a WantEnv>,
     /// Indices of the container's own variables this run sets or deliberately leaves.
     touched_user: Vec<usize>,
 }
@@ -1861,7 +1930,7 @@ fn plan_container(
     cx.replace_old_env(&found, &decided, plan, cp);
     Ok(ContainerRecord {
         mounts: mounts.desired.iter().map(|w| w.path.clone()).collect(),
-        env: decided.new.into_iter().map(|(n, _)| n).collect(),
+        env: decided.new.iter().map(|w| w.name.clone()).collect(),
         java: decided.java,
     })
 }
@@ -1893,18 +1962,18 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             .enumerate()
             .map(|(index, node)| HaveMount {
                 index,
-                path: str_at(Some(node), &["mountPath"]).unwrap_or("").to_owned(),
-                name: str_at(Some(node), &["name"]).unwrap_or("").to_owned(),
+                path: str_at(Some(node), &["mountPath"]).unwrap_or(""),
+                name: str_at(Some(node), &["name"]).unwrap_or(""),
                 node,
             })
             .partition(|m| match self.rec {
-                Some(r) => r.mounts.contains(&m.path),
+                Some(r) => r.mounts.iter().any(|p| p == m.path),
                 None => self.ours && m.name == opts.volume_name && tool_mount(m.node, c, opts),
             });
-        let old_dirs: Vec<String> = old
+        let old_dirs: Vec<&'n str> = old
             .iter()
             .filter(|m| m.node.get("subPath").is_none())
-            .map(|m| m.path.trim_end_matches('/').to_owned())
+            .map(|m| m.path.trim_end_matches('/'))
             .collect();
         let (desired, chart_provided) = self.desired_mounts(&others, plan, cp);
         let kept = old
@@ -1914,7 +1983,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             .count();
         let removed: Vec<usize> = old[kept..].iter().map(|m| m.index).collect();
         cp.removed
-            .extend(old[kept..].iter().map(|m| m.path.clone()));
+            .extend(old[kept..].iter().map(|m| m.path.to_owned()));
         let added: Vec<Val> = desired[kept..].iter().map(|w| mount_val(w)).collect();
         cp.mounts
             .extend(desired[kept..].iter().map(|w| w.path.clone()));
@@ -1993,7 +2062,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             }
             if let Some(m) = others
                 .iter()
-                .find(|m| !m.path.is_empty() && is_within(&w.path, &m.path))
+                .find(|m| !m.path.is_empty() && is_within(&w.path, m.path))
             {
                 keep_mount(
                     plan,
@@ -2110,16 +2179,16 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
     /// or left as the options and the container's own value say.
     fn plan_variable(
         &self,
-        w: &WantEnv,
+        w: &'a WantEnv,
         mounts: &Mounts<'_, '_>,
         found: &EnvFound<'n>,
-        decided: &mut EnvDecided,
+        decided: &mut EnvDecided<'a>,
         plan: &mut Plan,
         cp: &mut ContainerPlan,
     ) {
         let (var, value) = (&w.name, &w.value);
         if !w.file.is_empty() && !mounts.provides(&w.file) {
-            decided.missing.push((var.clone(), w.file.clone()));
+            decided.missing.push(w);
             return;
         }
         let user = found
@@ -2128,7 +2197,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             .rev()
             .find(|(_, e, _)| str_at(Some(e), &["name"]) == Some(var.as_str()));
         let Some((i, e, current)) = user else {
-            decided.new.push((var.clone(), value.clone()));
+            decided.new.push(w);
             return;
         };
         let (i, e) = (*i, *e);
@@ -2166,7 +2235,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
         w: &WantEnv,
         u: &UserVar<'_, '_>,
         found: &EnvFound<'_>,
-        decided: &mut EnvDecided,
+        decided: &mut EnvDecided<'_>,
         plan: &mut Plan,
         cp: &mut ContainerPlan,
     ) {
@@ -2245,7 +2314,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
         &self,
         w: &WantEnv,
         u: UserVar<'_, '_>,
-        decided: &mut EnvDecided,
+        decided: &mut EnvDecided<'_>,
         plan: &mut Plan,
         cp: &mut ContainerPlan,
     ) {
@@ -2289,7 +2358,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
     fn strip_unwanted_java(
         &self,
         found: &EnvFound<'_>,
-        decided: &EnvDecided,
+        decided: &EnvDecided<'_>,
         plan: &mut Plan,
         cp: &mut ContainerPlan,
     ) {
@@ -2311,12 +2380,12 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
 
     /// Warns of the wanted variables `missing` left unset because no mount of the bundle
     /// provides their file.
-    fn note_missing(&self, missing: &[(String, String)], plan: &mut Plan, cp: &mut ContainerPlan) {
+    fn note_missing(&self, missing: &[&WantEnv], plan: &mut Plan, cp: &mut ContainerPlan) {
         if missing.is_empty() {
             return;
         }
-        let names: Vec<&str> = missing.iter().map(|(v, _)| v.as_str()).collect();
-        let mut files: Vec<&str> = missing.iter().map(|(_, f)| f.as_str()).collect();
+        let names: Vec<&str> = missing.iter().map(|w| w.name.as_str()).collect();
+        let mut files: Vec<&str> = missing.iter().map(|w| w.file.as_str()).collect();
         files.dedup();
         let why = format!(
             "no mount of the bundle provides {} (another mount sits there or over it)",
@@ -2331,8 +2400,8 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
                 names.join(", ")
             ),
         ));
-        for (v, _) in missing {
-            cp.kept_env.push((v.clone(), why.clone()));
+        for w in missing {
+            cp.kept_env.push((w.name.clone(), why.clone()));
         }
     }
 
@@ -2341,7 +2410,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
     fn replace_old_env(
         &self,
         found: &EnvFound<'_>,
-        decided: &EnvDecided,
+        decided: &EnvDecided<'_>,
         plan: &mut Plan,
         cp: &mut ContainerPlan,
     ) {
@@ -2349,7 +2418,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
         let kept = old_env
             .iter()
             .zip(new_env)
-            .take_while(|((i, on, _), (nn, _))| on == nn && self.same_kind(found, *i, nn))
+            .take_while(|((i, on, _), w)| *on == w.name && self.same_kind(found, *i, &w.name))
             .count();
         for (old, new) in old_env.iter().zip(new_env).take(kept) {
             self.update_kept_var(found, old, new, plan, cp);
@@ -2357,15 +2426,12 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
         let removed: Vec<usize> = old_env[kept..].iter().map(|(i, _, _)| *i).collect();
         cp.removed
             .extend(old_env[kept..].iter().map(|(_, n, _)| n.clone()));
-        let added: Vec<Val> = new_env[kept..]
+        let new_env = new_env.get(kept..).unwrap_or_default();
+        let added: Vec<Val> = new_env
             .iter()
-            .map(|(n, v)| match self.wanted_secret(n) {
-                Some(r) => Val::map([("name", Val::str(n)), ("valueFrom", secret_val(r))]),
-                None => Val::map([("name", Val::str(n)), ("value", Val::str(v))]),
-            })
+            .map(|w| Val::Shared(Arc::clone(&w.val)))
             .collect();
-        cp.env
-            .extend(new_env[kept..].iter().map(|(n, _)| n.clone()));
+        cp.env.extend(new_env.iter().map(|w| w.name.clone()));
         let existing_env = self.c.get("env");
         remove_items(
             &mut plan.intents,
@@ -2405,7 +2471,11 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
         &self,
         found: &EnvFound<'_>,
         (i, on, ov): &(usize, String, String),
-        (nn, nv): &(String, String),
+        WantEnv {
+            name: nn,
+            value: nv,
+            ..
+        }: &WantEnv,
         plan: &mut Plan,
         cp: &mut ContainerPlan,
     ) {
@@ -2439,7 +2509,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
 fn extend_list(
     w: &WantEnv,
     u: &UserVar<'_, '_>,
-    decided: &mut EnvDecided,
+    decided: &mut EnvDecided<'_>,
     plan: &mut Plan,
     cp: &mut ContainerPlan,
 ) {
@@ -2624,45 +2694,60 @@ fn keep_mount(plan: &mut Plan, cp: &mut ContainerPlan, cpath: &Path, path: &str,
     cp.kept_mounts.push((path.to_owned(), why));
 }
 
-/// Sets (`Some`) or removes (`None`) annotations of the pod template, in place: creates
-/// `metadata.annotations` when absent (or null), and removes `annotations` (and the
-/// template's `metadata`) when nothing would be left in them.
-fn set_annotations(root: &Node, found: &Found, changes: &[(&str, Option<&str>)], plan: &mut Plan) {
+impl PodCx<'_, '_> {
+    /// Sets (`Some`) or removes (`None`) annotations of the pod template, in place: creates
+    /// `metadata.annotations` when absent (or null), and removes `annotations` (and the
+    /// template's `metadata`) when nothing would be left in them. The values are moved
+    /// into the intents.
+    fn set_annotations(&self, changes: &mut [(&str, Option<String>)], plan: &mut Plan) {
+        set_annotations(self.found, self.meta, changes, plan);
+    }
+}
+
+/// [`PodCx::set_annotations`] for the metadata `meta` of the PodSpec `found`.
+fn set_annotations(
+    found: &Found,
+    meta: Option<&Node>,
+    changes: &mut [(&str, Option<String>)],
+    plan: &mut Plan,
+) {
     let meta_path = &found.meta_path;
     let mut template_path = meta_path.clone();
     template_path.0.pop();
-    let sets: Vec<(String, Val)> = changes
-        .iter()
-        .filter_map(|(k, v)| v.map(|v| ((*k).to_owned(), Val::str(v))))
-        .collect();
-    let meta = node_at(root, meta_path);
     let ann = meta.and_then(|m| m.get("annotations"));
+    let sets = |changes: &mut [(&str, Option<String>)]| -> Vec<(String, Val)> {
+        changes
+            .iter_mut()
+            .filter_map(|(k, v)| v.take().map(|v| ((*k).to_owned(), Val::Str(v))))
+            .collect()
+    };
+    let any_set = changes.iter().any(|(_, v)| v.is_some());
     match (meta, ann) {
-        (None, _) if !sets.is_empty() => plan.intents.push(Intent {
+        (None, _) if any_set => plan.intents.push(Intent {
             path: template_path,
             op: Op::AddKey(
                 "metadata".into(),
-                Val::map([("annotations", Val::Map(sets))]),
+                Val::map([("annotations", Val::Map(sets(changes)))]),
             ),
         }),
-        (Some(m), _) if m.entries().is_none() && !sets.is_empty() => plan.intents.push(Intent {
+        (Some(m), _) if m.entries().is_none() && any_set => plan.intents.push(Intent {
             path: meta_path.clone(),
-            op: Op::Replace(Val::map([("annotations", Val::Map(sets))])),
+            op: Op::Replace(Val::map([("annotations", Val::Map(sets(changes)))])),
         }),
-        (Some(m), None) if m.entries().is_some() && !sets.is_empty() => {
+        (Some(m), None) if m.entries().is_some() && any_set => {
             plan.intents.push(Intent {
                 path: meta_path.clone(),
-                op: Op::AddKey("annotations".into(), Val::Map(sets)),
+                op: Op::AddKey("annotations".into(), Val::Map(sets(changes))),
             });
         }
-        (Some(_), Some(a)) if a.entries().is_none() && !sets.is_empty() => {
+        (Some(_), Some(a)) if a.entries().is_none() && any_set => {
             plan.intents.push(Intent {
                 path: meta_path.key("annotations"),
-                op: Op::Replace(Val::Map(sets)),
+                op: Op::Replace(Val::Map(sets(changes))),
             });
         }
         (Some(m), Some(a)) if a.entries().is_some() => {
-            if sets.is_empty() && emptied_by(a, changes) {
+            if !any_set && emptied_by(a, changes) {
                 plan.intents
                     .push(remove_annotations(found, m, template_path));
             } else {
@@ -2674,7 +2759,7 @@ fn set_annotations(root: &Node, found: &Found, changes: &[(&str, Option<&str>)],
 }
 
 /// Whether `changes` remove every annotation of the (non-empty) mapping `a`.
-fn emptied_by(a: &Node, changes: &[(&str, Option<&str>)]) -> bool {
+fn emptied_by(a: &Node, changes: &[(&str, Option<String>)]) -> bool {
     let removed = |k: &str| changes.iter().any(|(c, v)| *c == k && v.is_none());
     a.entries()
         .is_some_and(|es| !es.is_empty() && es.iter().all(|(k, _)| k.as_str().is_some_and(removed)))
@@ -2701,18 +2786,23 @@ fn remove_annotations(found: &Found, m: &Node, template_path: Path) -> Intent {
 
 /// Applies `changes` to the annotations mapping `a` of the metadata at `meta_path`, key by
 /// key: replaced, added or removed where they differ.
-fn edit_annotations(meta_path: &Path, a: &Node, changes: &[(&str, Option<&str>)], plan: &mut Plan) {
+fn edit_annotations(
+    meta_path: &Path,
+    a: &Node,
+    changes: &mut [(&str, Option<String>)],
+    plan: &mut Plan,
+) {
     for (key, value) in changes {
         let path = meta_path.key("annotations");
-        match (a.get(key), value) {
-            (Some(n), Some(v)) if n.as_str() == Some(*v) => {}
+        match (a.get(key), value.take()) {
+            (Some(n), Some(v)) if n.as_str() == Some(v.as_str()) => {}
             (Some(_), Some(v)) => plan.intents.push(Intent {
                 path: path.key(key),
-                op: Op::Replace(Val::str(*v)),
+                op: Op::Replace(Val::Str(v)),
             }),
             (None, Some(v)) => plan.intents.push(Intent {
                 path,
-                op: Op::AddKey((*key).to_owned(), Val::str(*v)),
+                op: Op::AddKey((*key).to_owned(), Val::Str(v)),
             }),
             (Some(_), None) => plan.intents.push(Intent {
                 path,
@@ -2738,9 +2828,16 @@ fn merge_source_volume(opts: &Options) -> String {
     format!("{}{}", opts.volume_name, wk::MERGE_SOURCE_SUFFIX)
 }
 
+/// Whether `name` is our volume's name followed by `suffix` (the merge's names), compared
+/// without building the name: this runs for every workload.
+fn is_volume_name_with(name: &str, suffix: &str, opts: &Options) -> bool {
+    name.strip_prefix(opts.volume_name.as_str()) == Some(suffix)
+}
+
 /// Whether `c` is the merge init container an earlier run wrote: our name, running `merge`.
 fn is_merge_container(c: &Node, opts: &Options) -> bool {
-    str_at(Some(c), &["name"]) == Some(merge_container_name(opts).as_str())
+    str_at(Some(c), &["name"])
+        .is_some_and(|n| is_volume_name_with(n, wk::MERGE_CONTAINER_SUFFIX, opts))
         && c.get("args")
             .and_then(Node::items)
             .and_then(<[Node]>::first)
@@ -2869,13 +2966,17 @@ impl PodCx<'_, '_> {
         let (spec_path, opts, owned) = (&self.found.spec_path, self.opts, self.owned);
         let inits = self.spec.get("initContainers");
         let items = inits.and_then(Node::items).unwrap_or(&[]);
-        let name = merge_container_name(opts);
         let ours: Vec<usize> = items
             .iter()
             .enumerate()
             .filter(|(_, c)| is_tool_init(c, owned, opts))
             .map(|(i, _)| i)
             .collect();
+        if merge.is_none() && ours.is_empty() {
+            // Nothing wanted and nothing of an earlier run's: the common case.
+            return Ok(());
+        }
+        let name = merge_container_name(opts);
         if merge.is_some()
             && let Some(i) = items.iter().enumerate().position(|(i, c)| {
                 str_at(Some(c), &["name"]) == Some(name.as_str()) && !ours.contains(&i)
@@ -2888,7 +2989,9 @@ impl PodCx<'_, '_> {
                 ),
             ));
         }
-        let want = merge.map(|m| merge_container_val(opts, m));
+        let want = merge
+            .and(self.wanted.merge_container.as_ref())
+            .map(|w| Val::Shared(Arc::clone(w)));
         if want.is_some() {
             record.init_containers.push(name.clone());
         }
@@ -2950,11 +3053,21 @@ impl PodCx<'_, '_> {
             .get("volumes")
             .and_then(Node::items)
             .unwrap_or(&[]);
+        let is_source = |v: &Node| {
+            str_at(Some(v), &["name"])
+                .is_some_and(|n| is_volume_name_with(n, wk::MERGE_SOURCE_SUFFIX, opts))
+        };
+        if merge.is_none() && !volumes.iter().any(is_source) {
+            // Nothing wanted and nothing of an earlier run's: the common case.
+            return Ok(None);
+        }
         let source_name = merge_source_volume(opts);
-        let want_source = merge.map(|_| source_volume_val(opts, &source_name));
+        let want_source = merge
+            .and(self.wanted.merge_source.as_ref())
+            .map(|w| Val::Shared(Arc::clone(w)));
         let mut found_same = false;
         for (i, v) in volumes.iter().enumerate() {
-            if str_at(Some(v), &["name"]) != Some(source_name.as_str()) {
+            if !is_source(v) {
                 continue;
             }
             let recorded = owned.map(|r| r.volumes.contains(&source_name));

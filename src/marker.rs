@@ -114,12 +114,6 @@ pub struct Marker {
 }
 
 impl Marker {
-    /// Whether the marker records nothing (the annotation is then removed).
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.main.is_empty() && self.proxy_only.is_empty()
-    }
-
     /// Reads an annotation value.
     ///
     /// # Errors
@@ -144,20 +138,47 @@ impl Marker {
         }
         Ok(m)
     }
+}
 
-    /// The annotation value: fields in a fixed order, empty ones left out.
-    #[must_use]
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        render_record(&self.main, &mut out);
-        if !self.proxy_only.is_empty() {
-            start_section(&mut out);
-            out.push_str(PROXY_ONLY);
-            render_record(&self.proxy_only, &mut out);
+/// The annotation value of the marker with the records `main` and `proxy_only` (a run with
+/// a bundle source, a run of the proxy alone): fields in a fixed order, empty ones left out.
+/// Taken as two records, so that a new record is written beside the earlier marker's
+/// without copying it; written into one string sized up front, since a record is rendered
+/// for every workload.
+#[must_use]
+pub fn render(main: &Record, proxy_only: &Record) -> String {
+    let mut out = String::with_capacity(main.text_len() + proxy_only.text_len());
+    render_record(main, &mut out);
+    if !proxy_only.is_empty() {
+        start_section(&mut out);
+        out.push_str(PROXY_ONLY);
+        render_record(proxy_only, &mut out);
+    }
+    out
+}
+
+impl Record {
+    /// About how long the record is as text (exact unless an item needs encoding).
+    fn text_len(&self) -> usize {
+        fn list(items: &[String]) -> usize {
+            // `key=`, the items and their commas, the separator before the field.
+            LONGEST_KEY + 2 + items.iter().map(|i| i.len() + 1).sum::<usize>()
         }
-        out
+        let mut n = list(&self.volumes)
+            + list(&self.init_containers)
+            + list(&self.pull_secrets)
+            + PROXY_ONLY.len()
+            + 2;
+        for (names, c) in &self.containers {
+            n += list(names) + list(&c.mounts) + list(&c.env);
+            n += c.java.as_ref().map_or(0, |j| LONGEST_KEY + 2 + j.len());
+        }
+        n
     }
 }
+
+/// The longest field key (`imagePullSecrets`).
+const LONGEST_KEY: usize = 16;
 
 /// The section after which a run of the proxy alone's records come.
 const PROXY_ONLY: &str = "proxy-only";
@@ -181,8 +202,18 @@ fn push_list<'a>(out: &mut String, key: &str, items: impl IntoIterator<Item = &'
         if i > 0 {
             out.push(',');
         }
-        out.extend(utf8_percent_encode(item, ENCODED));
+        if item.bytes().all(is_kept) {
+            out.push_str(item);
+        } else {
+            out.extend(utf8_percent_encode(item, ENCODED));
+        }
     }
+}
+
+/// Whether the byte stands for itself in an item: printable ASCII that [`ENCODED`] does
+/// not list (a name or path holds nothing else, so most items are copied whole).
+fn is_kept(b: u8) -> bool {
+    b.is_ascii_graphic() && !matches!(b, b',' | b';' | b'%' | b'"' | b'\'' | b'\\')
 }
 
 /// Starts a section: sections are separated by `; ` (none is empty).
@@ -315,7 +346,7 @@ mod tests {
             },
         );
         let m = Marker { main, proxy_only };
-        let text = m.render();
+        let text = render(&m.main, &m.proxy_only);
         assert_eq!(
             text,
             "volumes=trust-bundle initContainers=trust-bundle-merge imagePullSecrets=reg%2Ccred%22x; \
@@ -327,6 +358,21 @@ mod tests {
         let by = m.main.by_container();
         assert_eq!(by.get("sidecar"), Some(&c));
         assert_eq!(by.get("other"), None);
+    }
+
+    #[test]
+    fn items_copied_whole_are_those_encoding_leaves_alone() {
+        for b in 0..=0x7f_u8 {
+            let s = char::from(b).to_string();
+            let unchanged = utf8_percent_encode(&s, ENCODED).to_string() == s;
+            assert_eq!(is_kept(b), unchanged, "byte {b:#04x}");
+        }
+        for b in 0x80..=0xff_u8 {
+            assert!(!is_kept(b), "byte {b:#04x}");
+        }
+        let mut out = String::new();
+        push_list(&mut out, "k", ["plain/path.crt", "a b,c", "é"]);
+        assert_eq!(out, "k=plain/path.crt,a%20b%2Cc,%C3%A9");
     }
 
     #[test]
