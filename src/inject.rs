@@ -5,12 +5,17 @@
 //! out and replaced, changing only the difference. Never touches YAML text;
 //! [`crate::pipeline`] applies the plan.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::config::{LabelReq, Options, SourceKind, glob_match};
 use crate::error::{Finding, Severity};
 use crate::marker::{ContainerRecord, Marker, Record};
+
+/// The record of this run's injection, borrowing its items from the options and the
+/// document where it can.
+type NewRecord<'a> = Record<Cow<'a, str>>;
 use crate::well_known as wk;
 use crate::workload::Found;
 use crate::yaml::{Intent, Node, Op, Path, Val};
@@ -159,16 +164,17 @@ pub struct ContainerPlan {
     pub name: String,
     /// Field path of the container (empty unless per-workload reports are kept).
     pub path: String,
-    /// Mount paths added.
+    /// Mount paths added (empty unless per-workload reports are kept).
     pub mounts: Vec<String>,
-    /// Variables added, or whose value changes.
+    /// Variables added, or whose value changes (empty unless per-workload reports are
+    /// kept).
     pub env: Vec<String>,
     /// Mount paths left alone, with the reason.
     pub kept_mounts: Vec<(String, String)>,
     /// Variables left alone, with the reason.
     pub kept_env: Vec<(String, String)>,
     /// What an earlier injection under other options left, taken out: mount paths and
-    /// variable names.
+    /// variable names (empty unless per-workload reports are kept).
     pub removed: Vec<String>,
 }
 
@@ -737,15 +743,16 @@ pub struct Wanted {
     /// The start-up merge's init container and source volume as inserted, when asked for.
     merge_container: Option<Arc<Val>>,
     merge_source: Option<Arc<Val>>,
-    /// Whether plans name each container's field path ([`ContainerPlan::path`]), which
-    /// only per-workload reports read.
-    container_paths: bool,
+    /// Whether plans fill in each container's field path and what it gets and loses
+    /// ([`ContainerPlan`]'s `path`, `mounts`, `env` and `removed`), which only per-workload
+    /// reports read.
+    reports: bool,
 }
 
 impl Wanted {
-    /// What `opts` asks for; `container_paths` as [`Wanted::container_paths`].
+    /// What `opts` asks for; `reports` as [`Wanted::reports`].
     #[must_use]
-    pub fn new(opts: &Options, container_paths: bool) -> Wanted {
+    pub fn new(opts: &Options, reports: bool) -> Wanted {
         let mounts = if opts.inject_ca {
             wanted_mounts(opts)
         } else {
@@ -771,7 +778,7 @@ impl Wanted {
                 .merge
                 .as_ref()
                 .map(|_| Arc::new(source_volume_val(opts, &merge_source_volume(opts)))),
-            container_paths,
+            reports,
         }
     }
 }
@@ -937,7 +944,7 @@ struct ContainerList<'w> {
     injected: bool,
 }
 
-impl<'a, 'n> PodCx<'a, 'n> {
+impl<'a, 'n: 'a> PodCx<'a, 'n> {
     /// The context for the PodSpec `spec`, with its pod template's metadata `meta` and the
     /// earlier runs' `marker` read from it.
     #[allow(clippy::too_many_arguments)]
@@ -1090,7 +1097,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
     fn plan_containers(
         &self,
         scan: &VolumeScan,
-        record: &mut Record,
+        record: &mut NewRecord<'a>,
         plan: &mut Plan,
     ) -> Result<bool, Box<Finding>> {
         let (opts, found) = (self.opts, self.found);
@@ -1137,7 +1144,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
                 if key == "initContainers" && is_tool_init(c, self.main_record, opts) {
                     continue;
                 }
-                let cpath = found.spec_path.key(key).index(i);
+                let cpath = found.spec_path.key_index(key, i);
                 if c.entries().is_none() {
                     if !list.injected {
                         continue;
@@ -1160,18 +1167,18 @@ impl<'a, 'n> PodCx<'a, 'n> {
     /// alone (then it is only cleaned of an earlier injection).
     fn plan_one_container(
         &self,
-        list: &ContainerList<'_>,
+        list: &ContainerList<'a>,
         c: &'n Node,
         cpath: Path,
         ours: bool,
-        record: &mut Record,
+        record: &mut NewRecord<'a>,
         plan: &mut Plan,
     ) -> Result<(), Box<Finding>> {
         let opts = self.opts;
-        let name = str_at(Some(c), &["name"]).unwrap_or("").to_owned();
+        let name = str_at(Some(c), &["name"]).unwrap_or("");
         let mut cp = ContainerPlan {
-            name: name.clone(),
-            path: if self.wanted.container_paths {
+            name: name.to_owned(),
+            path: if self.wanted.reports {
                 cpath.to_string()
             } else {
                 String::new()
@@ -1180,10 +1187,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
         };
         let mut container_injected = list.injected;
         if list.injected
-            && let Some(g) = opts
-                .exclude_containers
-                .iter()
-                .find(|g| glob_match(g, &name))
+            && let Some(g) = opts.exclude_containers.iter().find(|g| glob_match(g, name))
         {
             plan.notes.push(note(
                 Severity::Info,
@@ -1204,19 +1208,18 @@ impl<'a, 'n> PodCx<'a, 'n> {
                 },
             },
             ours,
-            rec: self.owned.map(|_| {
-                self.owned_containers
-                    .get(name.as_str())
-                    .unwrap_or(&NO_RECORD)
-            }),
+            rec: self
+                .owned
+                .map(|_| self.owned_containers.get(name).unwrap_or(&NO_RECORD)),
             other_java: self
                 .other_containers
-                .get(name.as_str())
+                .get(name)
                 .and_then(|r| r.java.as_deref()),
             opts,
+            reports: self.wanted.reports,
         };
         let injected = plan_container(&cx, plan, &mut cp)?;
-        record.push_container(&name, injected);
+        record.push_container(Cow::Borrowed(name), injected);
         if container_injected {
             plan.containers.push(cp);
         }
@@ -1230,7 +1233,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
         &self,
         want_volume: bool,
         mut scan: VolumeScan,
-        record: &mut Record,
+        record: &mut NewRecord<'a>,
         plan: &mut Plan,
     ) -> Result<(), Box<Finding>> {
         let (opts, spec_path) = (self.opts, &self.found.spec_path);
@@ -1250,7 +1253,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
                 || replaced
                 || (recorded_before && scan.our.is_some()))
         {
-            record.volumes.push(opts.volume_name.clone());
+            record.volumes.push(Cow::Borrowed(&opts.volume_name));
         }
         let mut new_volumes = if opts.inject_ca {
             self.plan_merge(want_volume, record, &mut removed_volumes, plan)?
@@ -1317,7 +1320,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
 
     /// Plans the annotations: the bundle hash (a run of the proxy alone leaves it), and the
     /// record of this run's injection, beside what the other kind of run recorded.
-    fn annotate(&self, want_volume: bool, record: Record, plan: &mut Plan) {
+    fn annotate(&self, want_volume: bool, record: NewRecord<'a>, plan: &mut Plan) {
         let opts = self.opts;
         let hash = match (&opts.bundle_hash, want_volume) {
             (Some(hash), true) => Some(Some(hash.as_str())),
@@ -1327,21 +1330,13 @@ impl<'a, 'n> PodCx<'a, 'n> {
         // This run's record beside what the other kind of run recorded, rendered without
         // copying the earlier marker.
         let none = Record::default();
-        let other = |m: &'a Marker| {
-            if opts.inject_ca {
-                &m.proxy_only
-            } else {
-                &m.main
-            }
-        };
-        let other = self.marker.map_or(&none, other);
-        let (main, proxy_only) = if opts.inject_ca {
-            (&record, other)
+        let rendered = if opts.inject_ca {
+            let other = self.marker.map_or(&none, |m| &m.proxy_only);
+            (!record.is_empty() || !other.is_empty()).then(|| crate::marker::render(&record, other))
         } else {
-            (other, &record)
+            let other = self.marker.map_or(&none, |m| &m.main);
+            (!other.is_empty() || !record.is_empty()).then(|| crate::marker::render(other, &record))
         };
-        let rendered = (!main.is_empty() || !proxy_only.is_empty())
-            .then(|| crate::marker::render(main, proxy_only));
         let injected = (wk::INJECTED_ANNOTATION, rendered);
         match hash {
             Some(h) => {
@@ -1803,30 +1798,31 @@ static NO_RECORD: ContainerRecord = ContainerRecord {
 };
 
 /// One container under planning and what it should get: what the steps of
-/// [`plan_container`] share.
-struct ContainerCx<'a, 'n> {
+/// [`plan_container`] share. What it should get lives for the run (`'a`), so that the
+/// record of it can borrow from it; the rest only while the container is planned (`'c`).
+struct ContainerCx<'c, 'a, 'n> {
     /// The container.
     c: &'n Node,
     /// Its field path.
-    cpath: &'a Path,
+    cpath: &'c Path,
     /// What it should get (nothing when it is left alone).
     want: Want<'a>,
     /// Without a record (the output of older versions): whether the pod has our volume, so
     /// that what has the tool's shape is an earlier run's.
     ours: bool,
     /// What an earlier run recorded it injected into this container.
-    rec: Option<&'a ContainerRecord>,
+    rec: Option<&'c ContainerRecord>,
     /// The part of JAVA_TOOL_OPTIONS that the other kind of pass recorded in this container.
-    other_java: Option<&'a str>,
-    opts: &'a Options,
+    other_java: Option<&'c str>,
+    opts: &'c Options,
+    /// Whether the container's plan lists what it gets and loses ([`Wanted::reports`]).
+    reports: bool,
 }
 
 /// The container's mounts after planning them, for the planning of its variables.
 struct Mounts<'a, 'n> {
     /// The mounts wanted, minus those another volume's mounts rule out.
     desired: Vec<&'a WantMount>,
-    /// The directories of `desired` that mount the whole volume.
-    dirs: Vec<&'a str>,
     /// The wanted mounts that the chart's own mounts of the volume named like ours already
     /// provide (after the run that volume reads the bundle), with the index of that mount.
     chart_provided: Vec<(&'a WantMount, usize)>,
@@ -1836,7 +1832,15 @@ struct Mounts<'a, 'n> {
     old_dirs: Vec<&'n str>,
 }
 
-impl Mounts<'_, '_> {
+impl<'a> Mounts<'a, '_> {
+    /// The directories of `desired` that mount the whole volume.
+    fn dirs(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.desired
+            .iter()
+            .filter(|w| w.sub_path.is_none())
+            .map(|w| w.path.as_str())
+    }
+
     /// Whether a mount of the bundle provides `file`: it lies inside a directory mount of our
     /// volume (ours, or the chart's own at our directory), and no other mount shadows it.
     fn provides(&self, file: &str) -> bool {
@@ -1845,9 +1849,7 @@ impl Mounts<'_, '_> {
             .iter()
             .filter(|(w, _)| w.sub_path.is_none())
             .map(|(w, _)| w.path.as_str());
-        self.dirs
-            .iter()
-            .copied()
+        self.dirs()
             .chain(chart_dirs)
             .any(|d| file != d.trim_end_matches('/') && is_within(file, d))
             && !self
@@ -1863,8 +1865,7 @@ impl Mounts<'_, '_> {
     /// directory mount may have been mangled).
     fn in_old_dir(&self, v: &str, ours: bool) -> bool {
         let ours_now = self
-            .dirs
-            .iter()
+            .dirs()
             .filter(|_| ours)
             .map(|d| d.trim_end_matches('/'));
         self.old_dirs.iter().copied().chain(ours_now).any(|d| {
@@ -1914,11 +1915,11 @@ struct UserVar<'n, 'v> {
 /// not want, and adds what is missing. The earlier injection is what `cx.rec` records, or
 /// without a record (the output of older versions) what has its shape (`cx.ours`). Returns
 /// what the container holds of this run's injection afterwards, for the record.
-fn plan_container(
-    cx: &ContainerCx<'_, '_>,
+fn plan_container<'a>(
+    cx: &ContainerCx<'_, 'a, '_>,
     plan: &mut Plan,
     cp: &mut ContainerPlan,
-) -> Result<ContainerRecord, Box<Finding>> {
+) -> Result<ContainerRecord<Cow<'a, str>>, Box<Finding>> {
     let mounts = cx.plan_mounts(plan, cp)?;
     let found = cx.read_env(&mounts)?;
     let mut decided = EnvDecided::default();
@@ -1929,13 +1930,21 @@ fn plan_container(
     cx.note_missing(&decided.missing, plan, cp);
     cx.replace_old_env(&found, &decided, plan, cp);
     Ok(ContainerRecord {
-        mounts: mounts.desired.iter().map(|w| w.path.clone()).collect(),
-        env: decided.new.iter().map(|w| w.name.clone()).collect(),
-        java: decided.java,
+        mounts: mounts
+            .desired
+            .iter()
+            .map(|w| Cow::Borrowed(w.path.as_str()))
+            .collect(),
+        env: decided
+            .new
+            .iter()
+            .map(|w| Cow::Borrowed(w.name.as_str()))
+            .collect(),
+        java: decided.java.map(Cow::Owned),
     })
 }
 
-impl<'a, 'n> ContainerCx<'a, 'n> {
+impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
     /// The list at `key` of the container, checked to be a list or null; in a container
     /// left alone (only cleaned of an earlier injection), a field of the wrong type is not
     /// this run's business and reads as empty.
@@ -1982,11 +1991,13 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             .take_while(|(o, w)| o.is(w, opts))
             .count();
         let removed: Vec<usize> = old[kept..].iter().map(|m| m.index).collect();
-        cp.removed
-            .extend(old[kept..].iter().map(|m| m.path.to_owned()));
         let added: Vec<Val> = desired[kept..].iter().map(|w| mount_val(w)).collect();
-        cp.mounts
-            .extend(desired[kept..].iter().map(|w| w.path.clone()));
+        if self.reports {
+            cp.removed
+                .extend(old[kept..].iter().map(|m| m.path.to_owned()));
+            cp.mounts
+                .extend(desired[kept..].iter().map(|w| w.path.clone()));
+        }
         remove_items(
             &mut plan.intents,
             cpath,
@@ -2002,14 +2013,8 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             existing_mounts,
             added,
         );
-        let dirs = desired
-            .iter()
-            .filter(|w| w.sub_path.is_none())
-            .map(|w| w.path.as_str())
-            .collect();
         Ok(Mounts {
             desired,
-            dirs,
             chart_provided,
             others,
             old_dirs,
@@ -2206,7 +2211,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             node: e,
             current: current.as_deref(),
             raw: str_at(Some(e), &["value"]),
-            path: self.cpath.key("env").index(i),
+            path: self.cpath.key_index("env", i),
         };
         if let Some(r) = &w.secret
             && secret_ref(e) == Some((r.name.as_str(), r.key.as_str()))
@@ -2222,7 +2227,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             return;
         }
         match w.mode {
-            EnvMode::List if plain => extend_list(w, &u, decided, plan, cp),
+            EnvMode::List if plain => extend_list(w, &u, decided, plan, self.reports.then_some(cp)),
             EnvMode::Append if plain => self.append_java(w, &u, found, decided, plan, cp),
             _ => self.set_over_container(w, u, decided, plan, cp),
         }
@@ -2303,7 +2308,9 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
         let joined = format!("{base} {value}");
         if raw != Some(joined.as_str()) {
             set_env_value(&mut plan.intents, &u.path, e, &joined);
-            cp.env.push(var.clone());
+            if self.reports {
+                cp.env.push(var.clone());
+            }
         }
         decided.java = Some(value.clone());
     }
@@ -2342,7 +2349,9 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             Some(r) => override_with_secret(&mut plan.intents, u.path, e, r),
             None => override_with_value(&mut plan.intents, u.path, e, &w.value),
         }
-        cp.env.push(var.clone());
+        if self.reports {
+            cp.env.push(var.clone());
+        }
         plan.notes.push(note(
             Severity::Info,
             Some(self.cpath.key("env")),
@@ -2369,11 +2378,13 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             if let (Some(rest), Some(raw)) = (current, str_at(Some(e), &["value"]))
                 && rest != raw
             {
-                set_env_value(&mut plan.intents, &self.cpath.key("env").index(*i), e, rest);
-                cp.removed.push(format!(
-                    "{} (its truststore options)",
-                    wk::JAVA_TOOL_OPTIONS
-                ));
+                set_env_value(&mut plan.intents, &self.cpath.key_index("env", *i), e, rest);
+                if self.reports {
+                    cp.removed.push(format!(
+                        "{} (its truststore options)",
+                        wk::JAVA_TOOL_OPTIONS
+                    ));
+                }
             }
         }
     }
@@ -2424,14 +2435,16 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             self.update_kept_var(found, old, new, plan, cp);
         }
         let removed: Vec<usize> = old_env[kept..].iter().map(|(i, _, _)| *i).collect();
-        cp.removed
-            .extend(old_env[kept..].iter().map(|(_, n, _)| n.clone()));
         let new_env = new_env.get(kept..).unwrap_or_default();
         let added: Vec<Val> = new_env
             .iter()
             .map(|w| Val::Shared(Arc::clone(&w.val)))
             .collect();
-        cp.env.extend(new_env.iter().map(|w| w.name.clone()));
+        if self.reports {
+            cp.removed
+                .extend(old_env[kept..].iter().map(|(_, n, _)| n.clone()));
+            cp.env.extend(new_env.iter().map(|w| w.name.clone()));
+        }
         let existing_env = self.c.get("env");
         remove_items(
             &mut plan.intents,
@@ -2498,20 +2511,22 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             && !secret
             && let Some(e) = found.items.get(*i)
         {
-            set_env_value(&mut plan.intents, &self.cpath.key("env").index(*i), e, nv);
-            cp.env.push(on.clone());
+            set_env_value(&mut plan.intents, &self.cpath.key_index("env", *i), e, nv);
+            if self.reports {
+                cp.env.push(on.clone());
+            }
         }
     }
 }
 
 /// Adds the missing comma-separated entries of the wanted `w` to the container's own `u`
-/// (NO_PROXY with --append-no-proxy).
+/// (NO_PROXY with --append-no-proxy), listed in `cp` when reports read it.
 fn extend_list(
     w: &WantEnv,
     u: &UserVar<'_, '_>,
     decided: &mut EnvDecided<'_>,
     plan: &mut Plan,
-    cp: &mut ContainerPlan,
+    cp: Option<&mut ContainerPlan>,
 ) {
     let base = u.current.unwrap_or("");
     let have: Vec<&str> = base.split(',').map(str::trim).collect();
@@ -2524,7 +2539,9 @@ fn extend_list(
         };
         decided.touched_user.push(u.index);
         set_env_value(&mut plan.intents, &u.path, u.node, &joined);
-        cp.env.push(w.name.clone());
+        if let Some(cp) = cp {
+            cp.env.push(w.name.clone());
+        }
     }
 }
 
@@ -2712,8 +2729,15 @@ fn set_annotations(
     plan: &mut Plan,
 ) {
     let meta_path = &found.meta_path;
-    let mut template_path = meta_path.clone();
-    template_path.0.pop();
+    let template_path = || {
+        Path(
+            meta_path
+                .0
+                .split_last()
+                .map_or(&[][..], |(_, t)| t)
+                .to_vec(),
+        )
+    };
     let ann = meta.and_then(|m| m.get("annotations"));
     let sets = |changes: &mut [(&str, Option<String>)]| -> Vec<(String, Val)> {
         changes
@@ -2724,7 +2748,7 @@ fn set_annotations(
     let any_set = changes.iter().any(|(_, v)| v.is_some());
     match (meta, ann) {
         (None, _) if any_set => plan.intents.push(Intent {
-            path: template_path,
+            path: template_path(),
             op: Op::AddKey(
                 "metadata".into(),
                 Val::map([("annotations", Val::Map(sets(changes)))]),
@@ -2749,7 +2773,7 @@ fn set_annotations(
         (Some(m), Some(a)) if a.entries().is_some() => {
             if !any_set && emptied_by(a, changes) {
                 plan.intents
-                    .push(remove_annotations(found, m, template_path));
+                    .push(remove_annotations(found, m, template_path()));
             } else {
                 edit_annotations(meta_path, a, changes, plan);
             }
@@ -2932,7 +2956,7 @@ fn node_is(n: &Node, v: &Val) -> bool {
     }
 }
 
-impl PodCx<'_, '_> {
+impl<'a> PodCx<'a, '_> {
     /// Plans the merge init container, its source volume and the image pull secret (or
     /// takes out what an earlier run with the merge wrote, when the current one has none):
     /// what an earlier run recorded in `owned`, or without a record what has the merge's
@@ -2941,7 +2965,7 @@ impl PodCx<'_, '_> {
     fn plan_merge(
         &self,
         want_volume: bool,
-        record: &mut Record,
+        record: &mut NewRecord<'a>,
         removed_volumes: &mut Vec<usize>,
         plan: &mut Plan,
     ) -> Result<Vec<Val>, Box<Finding>> {
@@ -2959,8 +2983,8 @@ impl PodCx<'_, '_> {
     /// earlier run's taken out.
     fn plan_merge_container(
         &self,
-        merge: Option<&crate::config::MergeAtStart>,
-        record: &mut Record,
+        merge: Option<&'a crate::config::MergeAtStart>,
+        record: &mut NewRecord<'a>,
         plan: &mut Plan,
     ) -> Result<(), Box<Finding>> {
         let (spec_path, opts, owned) = (&self.found.spec_path, self.opts, self.owned);
@@ -2993,7 +3017,7 @@ impl PodCx<'_, '_> {
             .and(self.wanted.merge_container.as_ref())
             .map(|w| Val::Shared(Arc::clone(w)));
         if want.is_some() {
-            record.init_containers.push(name.clone());
+            record.init_containers.push(Cow::Owned(name.clone()));
         }
         let in_place = match (&want, ours.as_slice()) {
             (Some(w), [0]) => items.first().is_some_and(|c| node_is(c, w)),
@@ -3042,8 +3066,8 @@ impl PodCx<'_, '_> {
     /// added.
     fn plan_merge_source(
         &self,
-        merge: Option<&crate::config::MergeAtStart>,
-        record: &mut Record,
+        merge: Option<&'a crate::config::MergeAtStart>,
+        record: &mut NewRecord<'a>,
         removed_volumes: &mut Vec<usize>,
         plan: &mut Plan,
     ) -> Result<Option<Val>, Box<Finding>> {
@@ -3096,7 +3120,7 @@ impl PodCx<'_, '_> {
             }
         }
         if want_source.is_some() {
-            record.volumes.push(source_name.clone());
+            record.volumes.push(Cow::Owned(source_name.clone()));
         }
         match (want_source, found_same) {
             (Some(w), false) => {
@@ -3124,8 +3148,8 @@ impl PodCx<'_, '_> {
     /// wanted goes.
     fn plan_pull_secret(
         &self,
-        merge: Option<&crate::config::MergeAtStart>,
-        record: &mut Record,
+        merge: Option<&'a crate::config::MergeAtStart>,
+        record: &mut NewRecord<'a>,
         plan: &mut Plan,
     ) {
         let (spec_path, owned) = (&self.found.spec_path, self.owned);
@@ -3156,7 +3180,7 @@ impl PodCx<'_, '_> {
                 added.push(Val::map([("name", Val::str(secret))]));
             }
             if !has || recorded(secret) {
-                record.pull_secrets.push(secret.to_owned());
+                record.pull_secrets.push(Cow::Borrowed(secret));
             }
         }
         remove_items(

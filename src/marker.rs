@@ -20,18 +20,20 @@ use std::collections::HashMap;
 
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
-/// What one run injected into one container.
+/// What one run injected into one container. The items are owned text (`String`) in a
+/// record read from an annotation; a record being written for the annotation may borrow
+/// them (`Cow<str>`) from the options and the document instead of copying them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ContainerRecord {
+pub struct ContainerRecord<S = String> {
     /// The mountPaths of the mounts the tool added.
-    pub mounts: Vec<String>,
+    pub mounts: Vec<S>,
     /// The variables the tool added (not those of the chart it overwrote).
-    pub env: Vec<String>,
+    pub env: Vec<S>,
     /// The part appended to the chart's own `JAVA_TOOL_OPTIONS`.
-    pub java: Option<String>,
+    pub java: Option<S>,
 }
 
-impl ContainerRecord {
+impl<S> ContainerRecord<S> {
     /// Whether nothing was injected.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -39,20 +41,21 @@ impl ContainerRecord {
     }
 }
 
-/// What one run injected into one PodSpec.
+/// What one run injected into one PodSpec (items owned or borrowed as in
+/// [`ContainerRecord`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Record {
+pub struct Record<S = String> {
     /// The volumes the tool added.
-    pub volumes: Vec<String>,
+    pub volumes: Vec<S>,
     /// The init containers the tool added (the start-up merge).
-    pub init_containers: Vec<String>,
+    pub init_containers: Vec<S>,
     /// The image pull secrets the tool added.
-    pub pull_secrets: Vec<String>,
+    pub pull_secrets: Vec<S>,
     /// Per group of containers (by name) with the same injection, that injection.
-    pub containers: Vec<(Vec<String>, ContainerRecord)>,
+    pub containers: Vec<(Vec<S>, ContainerRecord<S>)>,
 }
 
-impl Record {
+impl<S: PartialEq> Record<S> {
     /// Whether nothing was injected.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -62,6 +65,23 @@ impl Record {
             && self.containers.is_empty()
     }
 
+    /// Adds what the container `name` got; containers with the same injection share one
+    /// group, in the order they come.
+    pub fn push_container(&mut self, name: S, rec: ContainerRecord<S>) {
+        if rec.is_empty() {
+            return;
+        }
+        if let Some((names, _)) = self.containers.iter_mut().find(|(_, r)| *r == rec) {
+            if names.last().is_none_or(|n| *n != name) {
+                names.push(name);
+            }
+            return;
+        }
+        self.containers.push((vec![name], rec));
+    }
+}
+
+impl Record {
     /// What each container got, by name (every group that names it, joined).
     #[must_use]
     pub fn by_container(&self) -> HashMap<&str, ContainerRecord> {
@@ -77,21 +97,6 @@ impl Record {
             }
         }
         out
-    }
-
-    /// Adds what the container `name` got; containers with the same injection share one
-    /// group, in the order they come.
-    pub fn push_container(&mut self, name: &str, rec: ContainerRecord) {
-        if rec.is_empty() {
-            return;
-        }
-        if let Some((names, _)) = self.containers.iter_mut().find(|(_, r)| *r == rec) {
-            if names.last().is_none_or(|n| n != name) {
-                names.push(name.to_owned());
-            }
-            return;
-        }
-        self.containers.push((vec![name.to_owned()], rec));
     }
 }
 
@@ -146,7 +151,11 @@ impl Marker {
 /// without copying it; written into one string sized up front, since a record is rendered
 /// for every workload.
 #[must_use]
-pub fn render(main: &Record, proxy_only: &Record) -> String {
+pub fn render<A, B>(main: &Record<A>, proxy_only: &Record<B>) -> String
+where
+    A: AsRef<str> + PartialEq,
+    B: AsRef<str> + PartialEq,
+{
     let mut out = String::with_capacity(main.text_len() + proxy_only.text_len());
     render_record(main, &mut out);
     if !proxy_only.is_empty() {
@@ -157,12 +166,12 @@ pub fn render(main: &Record, proxy_only: &Record) -> String {
     out
 }
 
-impl Record {
+impl<S: AsRef<str>> Record<S> {
     /// About how long the record is as text (exact unless an item needs encoding).
     fn text_len(&self) -> usize {
-        fn list(items: &[String]) -> usize {
+        fn list<S: AsRef<str>>(items: &[S]) -> usize {
             // `key=`, the items and their commas, the separator before the field.
-            LONGEST_KEY + 2 + items.iter().map(|i| i.len() + 1).sum::<usize>()
+            LONGEST_KEY + 2 + items.iter().map(|i| i.as_ref().len() + 1).sum::<usize>()
         }
         let mut n = list(&self.volumes)
             + list(&self.init_containers)
@@ -171,7 +180,10 @@ impl Record {
             + 2;
         for (names, c) in &self.containers {
             n += list(names) + list(&c.mounts) + list(&c.env);
-            n += c.java.as_ref().map_or(0, |j| LONGEST_KEY + 2 + j.len());
+            n += c
+                .java
+                .as_ref()
+                .map_or(0, |j| LONGEST_KEY + 2 + j.as_ref().len());
         }
         n
     }
@@ -226,7 +238,7 @@ fn start_section(out: &mut String) {
 /// Writes the sections of `r` (the pod's, then one per group of containers) after those
 /// `out` holds; the fields of a section are separated by spaces. Written straight into
 /// one string: a record is rendered for every workload.
-fn render_record(r: &Record, out: &mut String) {
+fn render_record<S: AsRef<str>>(r: &Record<S>, out: &mut String) {
     let mut pod = false;
     for (k, items) in [
         ("volumes", &r.volumes),
@@ -240,23 +252,23 @@ fn render_record(r: &Record, out: &mut String) {
                 start_section(out);
                 pod = true;
             }
-            push_list(out, k, items.iter().map(String::as_str));
+            push_list(out, k, items.iter().map(AsRef::as_ref));
         }
     }
     for (names, c) in &r.containers {
         start_section(out);
-        push_list(out, "containers", names.iter().map(String::as_str));
+        push_list(out, "containers", names.iter().map(AsRef::as_ref));
         if !c.mounts.is_empty() {
             out.push(' ');
-            push_list(out, "mounts", c.mounts.iter().map(String::as_str));
+            push_list(out, "mounts", c.mounts.iter().map(AsRef::as_ref));
         }
         if !c.env.is_empty() {
             out.push(' ');
-            push_list(out, "env", c.env.iter().map(String::as_str));
+            push_list(out, "env", c.env.iter().map(AsRef::as_ref));
         }
         if let Some(j) = &c.java {
             out.push(' ');
-            push_list(out, "java", j.split(' '));
+            push_list(out, "java", j.as_ref().split(' '));
         }
     }
 }
@@ -334,12 +346,12 @@ mod tests {
             env: vec!["SSL_CERT_FILE".into()],
             java: Some("-Da=b -Dc=\"d\"".into()),
         };
-        main.push_container("web", c.clone());
-        main.push_container("sidecar", c.clone());
-        main.push_container("other", ContainerRecord::default());
+        main.push_container("web".into(), c.clone());
+        main.push_container("sidecar".into(), c.clone());
+        main.push_container("other".into(), ContainerRecord::default());
         let mut proxy_only = Record::default();
         proxy_only.push_container(
-            "web",
+            "web".into(),
             ContainerRecord {
                 env: vec!["HTTP_PROXY".into()],
                 ..ContainerRecord::default()
@@ -354,6 +366,33 @@ mod tests {
              proxy-only; containers=web env=HTTP_PROXY"
         );
         assert_eq!(Marker::parse(&text), Ok(m.clone()));
+        // A record that borrows its items is written the same.
+        fn borrowed(r: &Record) -> Record<std::borrow::Cow<'_, str>> {
+            Record {
+                volumes: r.volumes.iter().map(|v| v.as_str().into()).collect(),
+                init_containers: r
+                    .init_containers
+                    .iter()
+                    .map(|v| v.as_str().into())
+                    .collect(),
+                pull_secrets: r.pull_secrets.iter().map(|v| v.as_str().into()).collect(),
+                containers: r
+                    .containers
+                    .iter()
+                    .map(|(names, c)| {
+                        let names = names.iter().map(|n| n.as_str().into()).collect();
+                        let c = ContainerRecord {
+                            mounts: c.mounts.iter().map(|v| v.as_str().into()).collect(),
+                            env: c.env.iter().map(|v| v.as_str().into()).collect(),
+                            java: c.java.as_deref().map(Into::into),
+                        };
+                        (names, c)
+                    })
+                    .collect(),
+            }
+        }
+        assert_eq!(render(&borrowed(&m.main), &m.proxy_only), text);
+        assert_eq!(render(&m.main, &borrowed(&m.proxy_only)), text);
         assert_eq!(m.main.containers.len(), 1);
         let by = m.main.by_container();
         assert_eq!(by.get("sidecar"), Some(&c));
