@@ -700,34 +700,57 @@ fn is_within(path: &str, dir: &str) -> bool {
         || dir.is_empty()
 }
 
-/// Adds `items` to the list at `path` (creating the key in `parent` when missing).
+/// Adds `items` to the list at `key` of `parent` (creating the key when missing). `all` is
+/// the list of these very items prepared once for the run, when they are all of a wanted
+/// list: a missing key then takes it shared (every workload adds the same list).
 fn add_items(
     intents: &mut Vec<Intent>,
     parent: &Path,
     key: &str,
     existing: Option<&Node>,
-    items: Vec<Val>,
+    items: impl Iterator<Item = Val>,
+    all: Option<&Arc<Val>>,
 ) {
-    if items.is_empty() {
+    let mut items = items.peekable();
+    if items.peek().is_none() {
         return;
     }
-    match existing {
-        Some(n) if n.items().is_some() => {
+    match (existing, all) {
+        (Some(n), _) if n.items().is_some() => {
             let path = parent.key(key);
-            intents.extend(items.into_iter().map(|item| Intent {
+            intents.extend(items.map(|item| Intent {
                 path: path.clone(),
                 op: Op::Append(item),
             }));
         }
-        Some(_) => intents.push(Intent {
+        (Some(_), _) => intents.push(Intent {
             path: parent.key(key),
-            op: Op::Replace(Val::Seq(items)),
+            op: Op::Replace(Val::Seq(items.collect())),
         }),
-        None => intents.push(Intent {
+        (None, Some(all)) => {
+            debug_assert!(
+                matches!(&**all, Val::Seq(v) if v.iter().eq(items.by_ref().collect::<Vec<_>>().iter()))
+            );
+            intents.push(Intent {
+                path: parent.clone(),
+                op: Op::AddKey(key.to_owned(), Val::Shared(Arc::clone(all))),
+            });
+        }
+        (None, None) => intents.push(Intent {
             path: parent.clone(),
-            op: Op::AddKey(key.to_owned(), Val::Seq(items)),
+            op: Op::AddKey(key.to_owned(), Val::Seq(items.collect())),
         }),
     }
+}
+
+/// The list of `items` as inserted, shared.
+fn shared_list<'v>(items: impl IntoIterator<Item = &'v Arc<Val>>) -> Arc<Val> {
+    Arc::new(Val::Seq(
+        items
+            .into_iter()
+            .map(|v| Val::Shared(Arc::clone(v)))
+            .collect(),
+    ))
 }
 
 /// The mounts and variables the tool wants in every container, which depend on the
@@ -740,6 +763,12 @@ pub struct Wanted {
     env: Vec<WantEnv>,
     /// The bundle volume as inserted, shared by the intents of every workload.
     volume: Arc<Val>,
+    /// The lists of all the mounts, all the directory mounts, all the variables and the
+    /// bundle volume alone, as inserted where a workload lacks the list.
+    mounts_list: Arc<Val>,
+    dir_mounts_list: Arc<Val>,
+    env_list: Arc<Val>,
+    volumes_list: Arc<Val>,
     /// The start-up merge's init container and source volume as inserted, when asked for.
     merge_container: Option<Arc<Val>>,
     merge_source: Option<Arc<Val>>,
@@ -765,11 +794,17 @@ impl Wanted {
             .collect();
         let mut env = wanted_env(opts);
         share_env_vals(&mut env);
+        let volume = Arc::new(volume_val(opts));
+        let dir_mounts: Vec<WantMount> = dir_mounts;
         Wanted {
+            mounts_list: shared_list(mounts.iter().map(|m| &m.val)),
+            dir_mounts_list: shared_list(dir_mounts.iter().map(|m| &m.val)),
+            env_list: shared_list(env.iter().map(|w| &w.val)),
+            volumes_list: shared_list([&volume]),
             mounts,
             dir_mounts,
             env,
-            volume: Arc::new(volume_val(opts)),
+            volume,
             merge_container: opts
                 .merge
                 .as_ref()
@@ -842,6 +877,8 @@ pub fn plan(
     plan.skipped = skip;
     let meta = node_at(root, &found.meta_path);
     let marker = read_marker(meta, found)?;
+    // A workload's intents: two lists per container, the volume and the record, mostly.
+    plan.intents.reserve(8);
     let cx = PodCx::new(
         root,
         found,
@@ -940,6 +977,8 @@ struct VolumeScan {
 struct ContainerList<'w> {
     /// The mounts its containers should get.
     mounts: &'w [WantMount],
+    /// Them as one list, as inserted.
+    mounts_list: &'w Arc<Val>,
     /// Whether its containers are injected (the workload is, and the list is not skipped).
     injected: bool,
 }
@@ -1120,12 +1159,14 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
                 || (extra_file_mounted(self.spec, opts) && !chart_mounts_elsewhere));
         let mut any_container = false;
         for key in lists {
+            let (mounts, mounts_list) = if key == "ephemeralContainers" {
+                (&self.wanted.dir_mounts, &self.wanted.dir_mounts_list)
+            } else {
+                (&self.wanted.mounts, &self.wanted.mounts_list)
+            };
             let list = ContainerList {
-                mounts: if key == "ephemeralContainers" {
-                    &self.wanted.dir_mounts
-                } else {
-                    &self.wanted.mounts
-                },
+                mounts,
+                mounts_list,
                 injected: self.inject && !(key == "initContainers" && opts.skip_init_containers),
             };
             let Some(cs) = self.spec.get(key) else {
@@ -1206,6 +1247,8 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
                 } else {
                     &[]
                 },
+                mounts_list: list.mounts_list,
+                env_list: &self.wanted.env_list,
             },
             ours,
             rec: self
@@ -1255,17 +1298,16 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         {
             record.volumes.push(Cow::Borrowed(&opts.volume_name));
         }
-        let mut new_volumes = if opts.inject_ca {
+        let new_volumes = if opts.inject_ca {
             self.plan_merge(want_volume, record, &mut removed_volumes, plan)?
         } else {
             Vec::new()
         };
-        if want_volume && !matches!(scan.our, Some((_, true))) {
-            plan.volume_added = true;
-            if !replaced {
-                new_volumes.insert(0, Val::Shared(Arc::clone(&self.wanted.volume)));
-            }
-        }
+        let add_volume = want_volume && !matches!(scan.our, Some((_, true)));
+        plan.volume_added |= add_volume;
+        // Ours first; alone, it is the list prepared for the run.
+        let ours = (add_volume && !replaced).then(|| Val::Shared(Arc::clone(&self.wanted.volume)));
+        let all = (ours.is_some() && new_volumes.is_empty()).then_some(&self.wanted.volumes_list);
         removed_volumes.sort_unstable();
         removed_volumes.dedup();
         remove_items(
@@ -1274,14 +1316,15 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             "volumes",
             volumes,
             &removed_volumes,
-            removed_volumes.len() == volume_items && new_volumes.is_empty(),
+            removed_volumes.len() == volume_items && ours.is_none() && new_volumes.is_empty(),
         );
         add_items(
             &mut plan.intents,
             spec_path,
             "volumes",
             volumes,
-            new_volumes,
+            ours.into_iter().chain(new_volumes),
+            all,
         );
         Ok(())
     }
@@ -1741,6 +1784,9 @@ fn is_hash_name(name: &str) -> bool {
 struct Want<'a> {
     mounts: &'a [WantMount],
     env: &'a [WantEnv],
+    /// All of `mounts` and all of `env` as one list each, as inserted.
+    mounts_list: &'a Arc<Val>,
+    env_list: &'a Arc<Val>,
 }
 
 /// A mount of the container, as found.
@@ -1991,7 +2037,9 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
             .take_while(|(o, w)| o.is(w, opts))
             .count();
         let removed: Vec<usize> = old[kept..].iter().map(|m| m.index).collect();
-        let added: Vec<Val> = desired[kept..].iter().map(|w| mount_val(w)).collect();
+        let added = desired.get(kept..).unwrap_or_default();
+        // `desired` keeps the wanted mounts in order: as many are all of them.
+        let all = (added.len() == self.want.mounts.len()).then_some(self.want.mounts_list);
         if self.reports {
             cp.removed
                 .extend(old[kept..].iter().map(|m| m.path.to_owned()));
@@ -2011,7 +2059,8 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
             cpath,
             "volumeMounts",
             existing_mounts,
-            added,
+            added.iter().map(|w| mount_val(w)),
+            all,
         );
         Ok(Mounts {
             desired,
@@ -2436,10 +2485,9 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
         }
         let removed: Vec<usize> = old_env[kept..].iter().map(|(i, _, _)| *i).collect();
         let new_env = new_env.get(kept..).unwrap_or_default();
-        let added: Vec<Val> = new_env
-            .iter()
-            .map(|w| Val::Shared(Arc::clone(&w.val)))
-            .collect();
+        // The variables decided keep the wanted ones in order: as many are all of them.
+        let all = (new_env.len() == self.want.env.len()).then_some(self.want.env_list);
+        let added = new_env.iter().map(|w| Val::Shared(Arc::clone(&w.val)));
         if self.reports {
             cp.removed
                 .extend(old_env[kept..].iter().map(|(_, n, _)| n.clone()));
@@ -2452,9 +2500,16 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
             "env",
             existing_env,
             &removed,
-            kept == 0 && added.is_empty() && found.user.is_empty(),
+            kept == 0 && new_env.is_empty() && found.user.is_empty(),
         );
-        add_items(&mut plan.intents, self.cpath, "env", existing_env, added);
+        add_items(
+            &mut plan.intents,
+            self.cpath,
+            "env",
+            existing_env,
+            added,
+            all,
+        );
     }
 
     /// The Secret key the wanted variable `name` comes from, if any.
@@ -3054,7 +3109,8 @@ impl<'a> PodCx<'a, '_> {
                     spec_path,
                     "initContainers",
                     inits,
-                    vec![w],
+                    std::iter::once(w),
+                    None,
                 ),
             }
         }
@@ -3196,7 +3252,8 @@ impl<'a> PodCx<'a, '_> {
             spec_path,
             "imagePullSecrets",
             existing,
-            added,
+            added.into_iter(),
+            None,
         );
     }
 }

@@ -225,8 +225,20 @@ fn push_list<'a>(out: &mut String, key: &str, items: impl IntoIterator<Item = &'
 /// Whether the byte stands for itself in an item: printable ASCII that [`ENCODED`] does
 /// not list (a name or path holds nothing else, so most items are copied whole).
 fn is_kept(b: u8) -> bool {
-    b.is_ascii_graphic() && !matches!(b, b',' | b';' | b'%' | b'"' | b'\'' | b'\\')
+    KEPT[usize::from(b)]
 }
+
+/// [`is_kept`] for every byte.
+const KEPT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_graphic() && !matches!(c, b',' | b';' | b'%' | b'"' | b'\'' | b'\\');
+        b += 1;
+    }
+    t
+};
 
 /// Starts a section: sections are separated by `; ` (none is empty).
 fn start_section(out: &mut String) {
