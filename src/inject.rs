@@ -160,7 +160,7 @@ fn note(severity: Severity, path: Option<Path>, message: String) -> Finding {
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContainerPlan {
-    /// Container name.
+    /// Container name (empty unless per-workload reports are kept).
     pub name: String,
     /// Field path of the container (empty unless per-workload reports are kept).
     pub path: String,
@@ -204,8 +204,12 @@ fn conflict(path: Path, message: String) -> Box<Finding> {
 }
 
 fn node_at<'n>(root: &'n Node, path: &Path) -> Option<&'n Node> {
+    node_at_segs(root, &path.0)
+}
+
+fn node_at_segs<'n>(root: &'n Node, path: &[crate::yaml::PathSeg]) -> Option<&'n Node> {
     let mut n = root;
-    for seg in &path.0 {
+    for seg in path {
         n = match seg {
             crate::yaml::PathSeg::Key(k) => n.get(k)?,
             crate::yaml::PathSeg::Index(i) => n.items()?.get(*i)?,
@@ -302,13 +306,13 @@ fn windows(spec: &Node) -> Option<String> {
     {
         return Some("spec.securityContext.windowsOptions is set".into());
     }
-    let containers: Vec<&Node> = ["containers", "initContainers"]
+    let mut containers = ["containers", "initContainers"]
         .iter()
         .filter_map(|l| spec.get(l).and_then(Node::items))
         .flatten()
-        .collect();
-    if !containers.is_empty()
-        && containers.iter().all(|c| {
+        .peekable();
+    if containers.peek().is_some()
+        && containers.all(|c| {
             c.get("securityContext")
                 .and_then(|s| s.get("windowsOptions"))
                 .is_some_and(|w| !w.is_null())
@@ -832,8 +836,8 @@ pub fn plan(
 ) -> Result<Plan, Box<Finding>> {
     let mut plan = Plan::default();
     let spec_path = &found.spec_path;
-    let spec =
-        node_at(root, spec_path).ok_or_else(|| conflict(spec_path.clone(), "not found".into()))?;
+    let (spec, meta) = spec_and_meta(root, found);
+    let spec = spec.ok_or_else(|| conflict(spec_path.clone(), "not found".into()))?;
     if spec.entries().is_none() {
         if spec.is_null() {
             plan.skipped = Some(Skip::NoContainers);
@@ -875,7 +879,6 @@ pub fn plan(
     // (under other options) is removed.
     let inject = skip.is_none();
     plan.skipped = skip;
-    let meta = node_at(root, &found.meta_path);
     let marker = read_marker(meta, found)?;
     // A workload's intents: two lists per container, the volume and the record, mostly.
     plan.intents.reserve(8);
@@ -908,6 +911,25 @@ pub fn plan(
     cx.plan_volumes(want_volume, scan, &mut record, &mut plan)?;
     cx.annotate(want_volume, record, &mut plan);
     Ok(plan)
+}
+
+/// The PodSpec `found` and its pod template's metadata, if there: the template that holds
+/// both (the metadata sits next to the PodSpec) is walked to once.
+fn spec_and_meta<'n>(root: &'n Node, found: &Found) -> (Option<&'n Node>, Option<&'n Node>) {
+    match (
+        found.spec_path.0.split_last(),
+        found.meta_path.0.split_last(),
+    ) {
+        (Some((spec, up)), Some((meta, meta_up))) if up == meta_up => {
+            let template = node_at_segs(root, up);
+            let at = |seg| template.and_then(|t| node_at_segs(t, std::slice::from_ref(seg)));
+            (at(spec), at(meta))
+        }
+        _ => (
+            node_at(root, &found.spec_path),
+            node_at(root, &found.meta_path),
+        ),
+    }
 }
 
 /// Why the workload is left alone, if it is: the skip annotation, an exclusion, or a
@@ -1037,9 +1059,27 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
     fn scan_volumes(&self) -> Result<VolumeScan, Box<Finding>> {
         let (spec, opts) = (self.spec, self.opts);
         let volumes = spec.get("volumes");
-        let chart_mounts = match self.owned {
-            Some(rec) => unrecorded_mount_of(spec, rec, &self.owned_containers, &opts.volume_name),
-            None => mounts_of_volume(spec, opts).any(|(c, m)| !tool_mount(m, c, opts)),
+        // Without a record, the mounts of the volume named like ours are sorted in one pass:
+        // whether the chart has one, and whether the tool wrote one.
+        let (chart_mounts, tool_mounts) = match self.owned {
+            Some(rec) => (
+                unrecorded_mount_of(spec, rec, &self.owned_containers, &opts.volume_name),
+                None,
+            ),
+            None => {
+                let (mut chart, mut tool) = (false, false);
+                for (c, m) in mounts_of_volume(spec, opts) {
+                    if tool_mount(m, c, opts) {
+                        tool = true;
+                    } else {
+                        chart = true;
+                    }
+                    if chart && tool {
+                        break;
+                    }
+                }
+                (chart, Some(tool))
+            }
         };
         let mut scan = VolumeScan {
             our: None,
@@ -1071,7 +1111,9 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             .any(|v| str_at(Some(v), &["name"]) == Some(opts.volume_name.as_str()));
         scan.dangling = !named_volume
             && !chart_mounts
-            && mounts_of_volume(spec, opts).any(|(c, m)| tool_mount(m, c, opts));
+            && tool_mounts.unwrap_or_else(|| {
+                mounts_of_volume(spec, opts).any(|(c, m)| tool_mount(m, c, opts))
+            });
         Ok(scan)
     }
 
@@ -1150,13 +1192,15 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         // When the chart mounts the volume named like ours itself, at a path the tool never
         // writes, its mount at the default extra file is the chart's too, no sign of an
         // earlier run (whatever this run's --mount-path, which must not decide what is ours).
-        let chart_mounts_elsewhere = mounts_of_volume(self.spec, opts)
-            .any(|(c, m)| m.get("mountPath").is_some() && !tool_mount(m, c, opts));
+        let chart_mounts_elsewhere = || {
+            mounts_of_volume(self.spec, opts)
+                .any(|(c, m)| m.get("mountPath").is_some() && !tool_mount(m, c, opts))
+        };
         let ours = (scan.our.is_some() || scan.dangling)
             && opts.inject_ca
             && (hash_annotated(self.root, found)
                 || variable_inside_mount(self.spec, opts)
-                || (extra_file_mounted(self.spec, opts) && !chart_mounts_elsewhere));
+                || (extra_file_mounted(self.spec, opts) && !chart_mounts_elsewhere()));
         let mut any_container = false;
         for key in lists {
             let (mounts, mounts_list) = if key == "ephemeralContainers" {
@@ -1218,7 +1262,11 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         let opts = self.opts;
         let name = str_at(Some(c), &["name"]).unwrap_or("");
         let mut cp = ContainerPlan {
-            name: name.to_owned(),
+            name: if self.wanted.reports {
+                name.to_owned()
+            } else {
+                String::new()
+            },
             path: if self.wanted.reports {
                 cpath.to_string()
             } else {
@@ -1239,6 +1287,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         }
         let cx = ContainerCx {
             c,
+            name,
             cpath: &cpath,
             want: Want {
                 mounts: if container_injected { list.mounts } else { &[] },
@@ -1849,6 +1898,8 @@ static NO_RECORD: ContainerRecord = ContainerRecord {
 struct ContainerCx<'c, 'a, 'n> {
     /// The container.
     c: &'n Node,
+    /// Its name, for messages.
+    name: &'c str,
     /// Its field path.
     cpath: &'c Path,
     /// What it should get (nothing when it is left alone).
@@ -2094,7 +2145,7 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
                         Some(self.cpath.key("volumeMounts")),
                         format!(
                             "container {:?}: mountPath {} already mounts the bundle (the chart's own mount of volume {:?}); left as the chart wrote it",
-                            cp.name, w.path, m.name
+                            self.name, w.path, m.name
                         ),
                     ));
                     chart_provided.push((w, m.index));
@@ -2111,7 +2162,7 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
                         w.path, m.name
                     )
                 };
-                keep_mount(plan, cp, self.cpath, &w.path, why);
+                keep_mount(plan, cp, self.name, self.cpath, &w.path, why);
                 continue;
             }
             if let Some(m) = others
@@ -2121,6 +2172,7 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
                 keep_mount(
                     plan,
                     cp,
+                    self.name,
                     self.cpath,
                     &w.path,
                     format!(
@@ -2299,7 +2351,7 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
             plan.notes.push(note(
                 Severity::Warning,
                 Some(u.path.clone()),
-                format!("container {:?}: {why}", cp.name),
+                format!("container {:?}: {why}", self.name),
             ));
         });
         if value.is_empty() {
@@ -2343,7 +2395,7 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
                 Some(u.path.clone()),
                 format!(
                     "container {:?}: {why}; kept (pass --override-env to append ours anyway)",
-                    cp.name
+                    self.name
                 ),
             ));
             cp.kept_env.push((var.clone(), why));
@@ -2387,7 +2439,7 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
                 Some(self.cpath.key("env")),
                 format!(
                     "container {:?}: {why}; kept (pass --override-env to replace it)",
-                    cp.name
+                    self.name
                 ),
             ));
             cp.kept_env.push((var.clone(), why));
@@ -2406,7 +2458,7 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
             Some(self.cpath.key("env")),
             format!(
                 "container {:?}: {var} was {shown}; overridden (--override-env)",
-                cp.name
+                self.name
             ),
         ));
     }
@@ -2456,7 +2508,7 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
             Some(self.cpath.key("env")),
             format!(
                 "container {:?}: {} not set: {why}",
-                cp.name,
+                self.name,
                 names.join(", ")
             ),
         ));
@@ -2757,11 +2809,18 @@ fn mount_val(want: &WantMount) -> Val {
 }
 
 /// Records a mount left alone, and why, with a warning.
-fn keep_mount(plan: &mut Plan, cp: &mut ContainerPlan, cpath: &Path, path: &str, why: String) {
+fn keep_mount(
+    plan: &mut Plan,
+    cp: &mut ContainerPlan,
+    name: &str,
+    cpath: &Path,
+    path: &str,
+    why: String,
+) {
     plan.notes.push(note(
         Severity::Warning,
         Some(cpath.key("volumeMounts")),
-        format!("container {:?}: {why}; left alone", cp.name),
+        format!("container {name:?}: {why}; left alone"),
     ));
     cp.kept_mounts.push((path.to_owned(), why));
 }
