@@ -1287,6 +1287,8 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         }
         let cx = ContainerCx {
             c,
+            mounts: c.get("volumeMounts"),
+            env: c.get("env"),
             name,
             cpath: &cpath,
             want: Want {
@@ -1870,9 +1872,13 @@ fn provides(m: &HaveMount<'_>, want: &WantMount, opts: &Options) -> bool {
         && str_at(Some(m.node), &["subPath"]) == want.sub_path.as_deref()
 }
 
-/// The list at `key` of the container at `cpath`, checked to be a list or null.
-fn list_of<'n>(c: &'n Node, cpath: &Path, key: &str) -> Result<&'n [Node], Box<Finding>> {
-    match c.get(key) {
+/// The list `node` at `key` of the container at `cpath`, checked to be a list or null.
+fn list_of<'n>(
+    node: Option<&'n Node>,
+    cpath: &Path,
+    key: &str,
+) -> Result<&'n [Node], Box<Finding>> {
+    match node {
         Some(m) => match m.items() {
             Some(items) => Ok(items),
             None if m.is_null() => Ok(&[]),
@@ -1898,6 +1904,9 @@ static NO_RECORD: ContainerRecord = ContainerRecord {
 struct ContainerCx<'c, 'a, 'n> {
     /// The container.
     c: &'n Node,
+    /// Its `volumeMounts` and `env`, if it has them (looked up once).
+    mounts: Option<&'n Node>,
+    env: Option<&'n Node>,
     /// Its name, for messages.
     name: &'c str,
     /// Its field path.
@@ -2045,9 +2054,9 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
     /// The list at `key` of the container, checked to be a list or null; in a container
     /// left alone (only cleaned of an earlier injection), a field of the wrong type is not
     /// this run's business and reads as empty.
-    fn list(&self, key: &str) -> Result<&'n [Node], Box<Finding>> {
+    fn list(&self, node: Option<&'n Node>, key: &str) -> Result<&'n [Node], Box<Finding>> {
         let injecting = !self.want.mounts.is_empty() || !self.want.env.is_empty();
-        match list_of(self.c, self.cpath, key) {
+        match list_of(node, self.cpath, key) {
             Err(_) if !injecting => Ok(&[][..]),
             r => r,
         }
@@ -2061,9 +2070,9 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
         cp: &mut ContainerPlan,
     ) -> Result<Mounts<'a, 'n>, Box<Finding>> {
         let (c, cpath, opts) = (self.c, self.cpath, self.opts);
-        let existing_mounts = c.get("volumeMounts");
+        let existing_mounts = self.mounts;
         let (old, others): (Vec<HaveMount<'n>>, Vec<HaveMount<'n>>) = self
-            .list("volumeMounts")?
+            .list(existing_mounts, "volumeMounts")?
             .iter()
             .enumerate()
             .map(|(index, node)| HaveMount {
@@ -2191,7 +2200,7 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
     /// without one a plain value that names a file directly inside one of its directory
     /// mounts) and the others, with its part of JAVA_TOOL_OPTIONS taken out.
     fn read_env(&self, mounts: &Mounts<'_, '_>) -> Result<EnvFound<'n>, Box<Finding>> {
-        let items = self.list("env")?;
+        let items = self.list(self.env, "env")?;
         let mut found = EnvFound {
             items,
             old: Vec::new(),
@@ -2545,7 +2554,7 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
                 .extend(old_env[kept..].iter().map(|(_, n, _)| n.clone()));
             cp.env.extend(new_env.iter().map(|w| w.name.clone()));
         }
-        let existing_env = self.c.get("env");
+        let existing_env = self.env;
         remove_items(
             &mut plan.intents,
             self.cpath,
