@@ -5,12 +5,17 @@
 //! out and replaced, changing only the difference. Never touches YAML text;
 //! [`crate::pipeline`] applies the plan.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::config::{LabelReq, Options, SourceKind, glob_match};
 use crate::error::{Finding, Severity};
 use crate::marker::{ContainerRecord, Marker, Record};
+
+/// The record of this run's injection, borrowing its items from the options and the
+/// document where it can.
+type NewRecord<'a> = Record<Cow<'a, str>>;
 use crate::well_known as wk;
 use crate::workload::Found;
 use crate::yaml::{Intent, Node, Op, Path, Val};
@@ -155,20 +160,21 @@ fn note(severity: Severity, path: Option<Path>, message: String) -> Finding {
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContainerPlan {
-    /// Container name.
+    /// Container name (empty unless per-workload reports are kept).
     pub name: String,
     /// Field path of the container (empty unless per-workload reports are kept).
     pub path: String,
-    /// Mount paths added.
+    /// Mount paths added (empty unless per-workload reports are kept).
     pub mounts: Vec<String>,
-    /// Variables added, or whose value changes.
+    /// Variables added, or whose value changes (empty unless per-workload reports are
+    /// kept).
     pub env: Vec<String>,
     /// Mount paths left alone, with the reason.
     pub kept_mounts: Vec<(String, String)>,
     /// Variables left alone, with the reason.
     pub kept_env: Vec<(String, String)>,
     /// What an earlier injection under other options left, taken out: mount paths and
-    /// variable names.
+    /// variable names (empty unless per-workload reports are kept).
     pub removed: Vec<String>,
 }
 
@@ -198,8 +204,12 @@ fn conflict(path: Path, message: String) -> Box<Finding> {
 }
 
 fn node_at<'n>(root: &'n Node, path: &Path) -> Option<&'n Node> {
+    node_at_segs(root, &path.0)
+}
+
+fn node_at_segs<'n>(root: &'n Node, path: &[crate::yaml::PathSeg]) -> Option<&'n Node> {
     let mut n = root;
-    for seg in &path.0 {
+    for seg in path {
         n = match seg {
             crate::yaml::PathSeg::Key(k) => n.get(k)?,
             crate::yaml::PathSeg::Index(i) => n.items()?.get(*i)?,
@@ -296,13 +306,13 @@ fn windows(spec: &Node) -> Option<String> {
     {
         return Some("spec.securityContext.windowsOptions is set".into());
     }
-    let containers: Vec<&Node> = ["containers", "initContainers"]
+    let mut containers = ["containers", "initContainers"]
         .iter()
         .filter_map(|l| spec.get(l).and_then(Node::items))
         .flatten()
-        .collect();
-    if !containers.is_empty()
-        && containers.iter().all(|c| {
+        .peekable();
+    if containers.peek().is_some()
+        && containers.all(|c| {
             c.get("securityContext")
                 .and_then(|s| s.get("windowsOptions"))
                 .is_some_and(|w| !w.is_null())
@@ -417,6 +427,35 @@ struct WantEnv {
     file: String,
     /// The Secret key the value comes from instead (`valueFrom.secretKeyRef`).
     secret: Option<crate::proxy::SecretRef>,
+    /// The variable as inserted (set by [`share_env_vals`] once the list is complete),
+    /// shared by every container's intents.
+    val: Arc<Val>,
+}
+
+/// What [`WantEnv::val`] holds until [`share_env_vals`] sets it.
+fn unshared_val() -> Arc<Val> {
+    Arc::new(Val::Map(Vec::new()))
+}
+
+/// Builds once the variables as inserted: the name with the value, or with the reference
+/// to the Secret key the first wanted variable of that name comes from.
+fn share_env_vals(env: &mut [WantEnv]) {
+    let vals: Vec<Arc<Val>> = env
+        .iter()
+        .map(|w| {
+            let secret = env
+                .iter()
+                .find(|o| o.name == w.name)
+                .and_then(|o| o.secret.as_ref());
+            Arc::new(match secret {
+                Some(r) => Val::map([("name", Val::str(&w.name)), ("valueFrom", secret_val(r))]),
+                None => Val::map([("name", Val::str(&w.name)), ("value", Val::str(&w.value))]),
+            })
+        })
+        .collect();
+    for (w, v) in env.iter_mut().zip(vals) {
+        w.val = v;
+    }
 }
 
 fn wanted_env(opts: &Options) -> Vec<WantEnv> {
@@ -441,6 +480,7 @@ fn wanted_env(opts: &Options) -> Vec<WantEnv> {
         mode: EnvMode::Set,
         file: file.to_owned(),
         secret: None,
+        val: unshared_val(),
     };
     let mut out: Vec<WantEnv> = opts.additive_env.iter().map(|v| set(v, &file)).collect();
     if complete(opts) {
@@ -457,6 +497,7 @@ fn wanted_env(opts: &Options) -> Vec<WantEnv> {
                 mode: EnvMode::Append,
                 file: format!("{}/{}", opts.mount_path, wk::GENERATED_TRUSTSTORE_KEY),
                 secret: None,
+                val: unshared_val(),
             });
         }
     }
@@ -481,6 +522,7 @@ fn proxy_env(p: &crate::proxy::Proxy, out: &mut Vec<WantEnv>) {
             mode,
             file: String::new(),
             secret: v.secret,
+            val: unshared_val(),
         });
     }
     let java = p.java_options();
@@ -504,6 +546,7 @@ fn proxy_env(p: &crate::proxy::Proxy, out: &mut Vec<WantEnv>) {
             mode: EnvMode::Append,
             file: String::new(),
             secret: None,
+            val: unshared_val(),
         }),
     }
 }
@@ -661,35 +704,57 @@ fn is_within(path: &str, dir: &str) -> bool {
         || dir.is_empty()
 }
 
-/// Adds `items` to the list at `path` (creating the key in `parent` when missing).
+/// Adds `items` to the list at `key` of `parent` (creating the key when missing). `all` is
+/// the list of these very items prepared once for the run, when they are all of a wanted
+/// list: a missing key then takes it shared (every workload adds the same list).
 fn add_items(
     intents: &mut Vec<Intent>,
     parent: &Path,
     key: &str,
     existing: Option<&Node>,
-    items: Vec<Val>,
+    items: impl Iterator<Item = Val>,
+    all: Option<&Arc<Val>>,
 ) {
-    if items.is_empty() {
+    let mut items = items.peekable();
+    if items.peek().is_none() {
         return;
     }
-    match existing {
-        Some(n) if n.items().is_some() => {
-            for item in items {
-                intents.push(Intent {
-                    path: parent.key(key),
-                    op: Op::Append(item),
-                });
-            }
+    match (existing, all) {
+        (Some(n), _) if n.items().is_some() => {
+            let path = parent.key(key);
+            intents.extend(items.map(|item| Intent {
+                path: path.clone(),
+                op: Op::Append(item),
+            }));
         }
-        Some(_) => intents.push(Intent {
+        (Some(_), _) => intents.push(Intent {
             path: parent.key(key),
-            op: Op::Replace(Val::Seq(items)),
+            op: Op::Replace(Val::Seq(items.collect())),
         }),
-        None => intents.push(Intent {
+        (None, Some(all)) => {
+            debug_assert!(
+                matches!(&**all, Val::Seq(v) if v.iter().eq(items.by_ref().collect::<Vec<_>>().iter()))
+            );
+            intents.push(Intent {
+                path: parent.clone(),
+                op: Op::AddKey(key.to_owned(), Val::Shared(Arc::clone(all))),
+            });
+        }
+        (None, None) => intents.push(Intent {
             path: parent.clone(),
-            op: Op::AddKey(key.to_owned(), Val::Seq(items)),
+            op: Op::AddKey(key.to_owned(), Val::Seq(items.collect())),
         }),
     }
+}
+
+/// The list of `items` as inserted, shared.
+fn shared_list<'v>(items: impl IntoIterator<Item = &'v Arc<Val>>) -> Arc<Val> {
+    Arc::new(Val::Seq(
+        items
+            .into_iter()
+            .map(|v| Val::Shared(Arc::clone(v)))
+            .collect(),
+    ))
 }
 
 /// The mounts and variables the tool wants in every container, which depend on the
@@ -702,15 +767,25 @@ pub struct Wanted {
     env: Vec<WantEnv>,
     /// The bundle volume as inserted, shared by the intents of every workload.
     volume: Arc<Val>,
-    /// Whether plans name each container's field path ([`ContainerPlan::path`]), which
-    /// only per-workload reports read.
-    container_paths: bool,
+    /// The lists of all the mounts, all the directory mounts, all the variables and the
+    /// bundle volume alone, as inserted where a workload lacks the list.
+    mounts_list: Arc<Val>,
+    dir_mounts_list: Arc<Val>,
+    env_list: Arc<Val>,
+    volumes_list: Arc<Val>,
+    /// The start-up merge's init container and source volume as inserted, when asked for.
+    merge_container: Option<Arc<Val>>,
+    merge_source: Option<Arc<Val>>,
+    /// Whether plans fill in each container's field path and what it gets and loses
+    /// ([`ContainerPlan`]'s `path`, `mounts`, `env` and `removed`), which only per-workload
+    /// reports read.
+    reports: bool,
 }
 
 impl Wanted {
-    /// What `opts` asks for; `container_paths` as [`Wanted::container_paths`].
+    /// What `opts` asks for; `reports` as [`Wanted::reports`].
     #[must_use]
-    pub fn new(opts: &Options, container_paths: bool) -> Wanted {
+    pub fn new(opts: &Options, reports: bool) -> Wanted {
         let mounts = if opts.inject_ca {
             wanted_mounts(opts)
         } else {
@@ -721,12 +796,28 @@ impl Wanted {
             .filter(|m| m.sub_path.is_none())
             .cloned()
             .collect();
+        let mut env = wanted_env(opts);
+        share_env_vals(&mut env);
+        let volume = Arc::new(volume_val(opts));
+        let dir_mounts: Vec<WantMount> = dir_mounts;
         Wanted {
+            mounts_list: shared_list(mounts.iter().map(|m| &m.val)),
+            dir_mounts_list: shared_list(dir_mounts.iter().map(|m| &m.val)),
+            env_list: shared_list(env.iter().map(|w| &w.val)),
+            volumes_list: shared_list([&volume]),
             mounts,
             dir_mounts,
-            env: wanted_env(opts),
-            volume: Arc::new(volume_val(opts)),
-            container_paths,
+            env,
+            volume,
+            merge_container: opts
+                .merge
+                .as_ref()
+                .map(|m| Arc::new(merge_container_val(opts, m))),
+            merge_source: opts
+                .merge
+                .as_ref()
+                .map(|_| Arc::new(source_volume_val(opts, &merge_source_volume(opts)))),
+            reports,
         }
     }
 }
@@ -745,8 +836,8 @@ pub fn plan(
 ) -> Result<Plan, Box<Finding>> {
     let mut plan = Plan::default();
     let spec_path = &found.spec_path;
-    let spec =
-        node_at(root, spec_path).ok_or_else(|| conflict(spec_path.clone(), "not found".into()))?;
+    let (spec, meta) = spec_and_meta(root, found);
+    let spec = spec.ok_or_else(|| conflict(spec_path.clone(), "not found".into()))?;
     if spec.entries().is_none() {
         if spec.is_null() {
             plan.skipped = Some(Skip::NoContainers);
@@ -788,8 +879,19 @@ pub fn plan(
     // (under other options) is removed.
     let inject = skip.is_none();
     plan.skipped = skip;
-    let marker = read_marker(root, found)?;
-    let cx = PodCx::new(root, found, opts, wanted, spec, inject, marker.as_ref());
+    let marker = read_marker(meta, found)?;
+    // A workload's intents: two lists per container, the volume and the record, mostly.
+    plan.intents.reserve(8);
+    let cx = PodCx::new(
+        root,
+        found,
+        opts,
+        wanted,
+        spec,
+        meta,
+        inject,
+        marker.as_ref(),
+    );
     let scan = cx.scan_volumes()?;
     let mut record = Record::default();
     if !cx.plan_containers(&scan, &mut record, &mut plan)? && inject {
@@ -809,6 +911,25 @@ pub fn plan(
     cx.plan_volumes(want_volume, scan, &mut record, &mut plan)?;
     cx.annotate(want_volume, record, &mut plan);
     Ok(plan)
+}
+
+/// The PodSpec `found` and its pod template's metadata, if there: the template that holds
+/// both (the metadata sits next to the PodSpec) is walked to once.
+fn spec_and_meta<'n>(root: &'n Node, found: &Found) -> (Option<&'n Node>, Option<&'n Node>) {
+    match (
+        found.spec_path.0.split_last(),
+        found.meta_path.0.split_last(),
+    ) {
+        (Some((spec, up)), Some((meta, meta_up))) if up == meta_up => {
+            let template = node_at_segs(root, up);
+            let at = |seg| template.and_then(|t| node_at_segs(t, std::slice::from_ref(seg)));
+            (at(spec), at(meta))
+        }
+        _ => (
+            node_at(root, &found.spec_path),
+            node_at(root, &found.meta_path),
+        ),
+    }
 }
 
 /// Why the workload is left alone, if it is: the skip annotation, an exclusion, or a
@@ -833,6 +954,8 @@ struct PodCx<'a, 'n> {
     wanted: &'a Wanted,
     /// The PodSpec (a mapping).
     spec: &'n Node,
+    /// The pod template's metadata, if it has one.
+    meta: Option<&'n Node>,
     /// Whether the workload is injected (it is not excluded).
     inject: bool,
     /// What earlier runs recorded in the pod template.
@@ -876,18 +999,23 @@ struct VolumeScan {
 struct ContainerList<'w> {
     /// The mounts its containers should get.
     mounts: &'w [WantMount],
+    /// Them as one list, as inserted.
+    mounts_list: &'w Arc<Val>,
     /// Whether its containers are injected (the workload is, and the list is not skipped).
     injected: bool,
 }
 
-impl<'a, 'n> PodCx<'a, 'n> {
-    /// The context for the PodSpec `spec`, with the earlier runs' `marker`.
+impl<'a, 'n: 'a> PodCx<'a, 'n> {
+    /// The context for the PodSpec `spec`, with its pod template's metadata `meta` and the
+    /// earlier runs' `marker` read from it.
+    #[allow(clippy::too_many_arguments)]
     fn new(
         root: &'n Node,
         found: &'a Found,
         opts: &'a Options,
         wanted: &'a Wanted,
         spec: &'n Node,
+        meta: Option<&'n Node>,
         inject: bool,
         marker: Option<&'a Marker>,
     ) -> Self {
@@ -916,6 +1044,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
             opts,
             wanted,
             spec,
+            meta,
             inject,
             marker,
             main_record,
@@ -930,9 +1059,27 @@ impl<'a, 'n> PodCx<'a, 'n> {
     fn scan_volumes(&self) -> Result<VolumeScan, Box<Finding>> {
         let (spec, opts) = (self.spec, self.opts);
         let volumes = spec.get("volumes");
-        let chart_mounts = match self.owned {
-            Some(rec) => unrecorded_mount_of(spec, rec, &self.owned_containers, &opts.volume_name),
-            None => mounts_of_volume(spec, opts).any(|(c, m)| !tool_mount(m, c, opts)),
+        // Without a record, the mounts of the volume named like ours are sorted in one pass:
+        // whether the chart has one, and whether the tool wrote one.
+        let (chart_mounts, tool_mounts) = match self.owned {
+            Some(rec) => (
+                unrecorded_mount_of(spec, rec, &self.owned_containers, &opts.volume_name),
+                None,
+            ),
+            None => {
+                let (mut chart, mut tool) = (false, false);
+                for (c, m) in mounts_of_volume(spec, opts) {
+                    if tool_mount(m, c, opts) {
+                        tool = true;
+                    } else {
+                        chart = true;
+                    }
+                    if chart && tool {
+                        break;
+                    }
+                }
+                (chart, Some(tool))
+            }
         };
         let mut scan = VolumeScan {
             our: None,
@@ -964,7 +1111,9 @@ impl<'a, 'n> PodCx<'a, 'n> {
             .any(|v| str_at(Some(v), &["name"]) == Some(opts.volume_name.as_str()));
         scan.dangling = !named_volume
             && !chart_mounts
-            && mounts_of_volume(spec, opts).any(|(c, m)| tool_mount(m, c, opts));
+            && tool_mounts.unwrap_or_else(|| {
+                mounts_of_volume(spec, opts).any(|(c, m)| tool_mount(m, c, opts))
+            });
         Ok(scan)
     }
 
@@ -979,7 +1128,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
         let name = str_at(Some(item), &["name"]).unwrap_or("");
         if let Some(rec) = owned.filter(|_| opts.inject_ca)
             && name != opts.volume_name
-            && name != merge_source_volume(opts)
+            && !is_volume_name_with(name, wk::MERGE_SOURCE_SUFFIX, opts)
             && rec.volumes.iter().any(|v| v == name)
             && !unrecorded_mount_of(spec, rec, &self.owned_containers, name)
         {
@@ -1029,7 +1178,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
     fn plan_containers(
         &self,
         scan: &VolumeScan,
-        record: &mut Record,
+        record: &mut NewRecord<'a>,
         plan: &mut Plan,
     ) -> Result<bool, Box<Finding>> {
         let (opts, found) = (self.opts, self.found);
@@ -1043,21 +1192,25 @@ impl<'a, 'n> PodCx<'a, 'n> {
         // When the chart mounts the volume named like ours itself, at a path the tool never
         // writes, its mount at the default extra file is the chart's too, no sign of an
         // earlier run (whatever this run's --mount-path, which must not decide what is ours).
-        let chart_mounts_elsewhere = mounts_of_volume(self.spec, opts)
-            .any(|(c, m)| m.get("mountPath").is_some() && !tool_mount(m, c, opts));
+        let chart_mounts_elsewhere = || {
+            mounts_of_volume(self.spec, opts)
+                .any(|(c, m)| m.get("mountPath").is_some() && !tool_mount(m, c, opts))
+        };
         let ours = (scan.our.is_some() || scan.dangling)
             && opts.inject_ca
             && (hash_annotated(self.root, found)
                 || variable_inside_mount(self.spec, opts)
-                || (extra_file_mounted(self.spec, opts) && !chart_mounts_elsewhere));
+                || (extra_file_mounted(self.spec, opts) && !chart_mounts_elsewhere()));
         let mut any_container = false;
         for key in lists {
+            let (mounts, mounts_list) = if key == "ephemeralContainers" {
+                (&self.wanted.dir_mounts, &self.wanted.dir_mounts_list)
+            } else {
+                (&self.wanted.mounts, &self.wanted.mounts_list)
+            };
             let list = ContainerList {
-                mounts: if key == "ephemeralContainers" {
-                    &self.wanted.dir_mounts
-                } else {
-                    &self.wanted.mounts
-                },
+                mounts,
+                mounts_list,
                 injected: self.inject && !(key == "initContainers" && opts.skip_init_containers),
             };
             let Some(cs) = self.spec.get(key) else {
@@ -1076,7 +1229,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
                 if key == "initContainers" && is_tool_init(c, self.main_record, opts) {
                     continue;
                 }
-                let cpath = found.spec_path.key(key).index(i);
+                let cpath = found.spec_path.key_index(key, i);
                 if c.entries().is_none() {
                     if !list.injected {
                         continue;
@@ -1099,18 +1252,22 @@ impl<'a, 'n> PodCx<'a, 'n> {
     /// alone (then it is only cleaned of an earlier injection).
     fn plan_one_container(
         &self,
-        list: &ContainerList<'_>,
+        list: &ContainerList<'a>,
         c: &'n Node,
         cpath: Path,
         ours: bool,
-        record: &mut Record,
+        record: &mut NewRecord<'a>,
         plan: &mut Plan,
     ) -> Result<(), Box<Finding>> {
         let opts = self.opts;
-        let name = str_at(Some(c), &["name"]).unwrap_or("").to_owned();
+        let name = str_at(Some(c), &["name"]).unwrap_or("");
         let mut cp = ContainerPlan {
-            name: name.clone(),
-            path: if self.wanted.container_paths {
+            name: if self.wanted.reports {
+                name.to_owned()
+            } else {
+                String::new()
+            },
+            path: if self.wanted.reports {
                 cpath.to_string()
             } else {
                 String::new()
@@ -1119,10 +1276,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
         };
         let mut container_injected = list.injected;
         if list.injected
-            && let Some(g) = opts
-                .exclude_containers
-                .iter()
-                .find(|g| glob_match(g, &name))
+            && let Some(g) = opts.exclude_containers.iter().find(|g| glob_match(g, name))
         {
             plan.notes.push(note(
                 Severity::Info,
@@ -1133,6 +1287,9 @@ impl<'a, 'n> PodCx<'a, 'n> {
         }
         let cx = ContainerCx {
             c,
+            mounts: c.get("volumeMounts"),
+            env: c.get("env"),
+            name,
             cpath: &cpath,
             want: Want {
                 mounts: if container_injected { list.mounts } else { &[] },
@@ -1141,21 +1298,22 @@ impl<'a, 'n> PodCx<'a, 'n> {
                 } else {
                     &[]
                 },
+                mounts_list: list.mounts_list,
+                env_list: &self.wanted.env_list,
             },
             ours,
-            rec: self.owned.map(|_| {
-                self.owned_containers
-                    .get(name.as_str())
-                    .unwrap_or(&NO_RECORD)
-            }),
+            rec: self
+                .owned
+                .map(|_| self.owned_containers.get(name).unwrap_or(&NO_RECORD)),
             other_java: self
                 .other_containers
-                .get(name.as_str())
+                .get(name)
                 .and_then(|r| r.java.as_deref()),
             opts,
+            reports: self.wanted.reports,
         };
         let injected = plan_container(&cx, plan, &mut cp)?;
-        record.push_container(&name, injected);
+        record.push_container(Cow::Borrowed(name), injected);
         if container_injected {
             plan.containers.push(cp);
         }
@@ -1169,7 +1327,7 @@ impl<'a, 'n> PodCx<'a, 'n> {
         &self,
         want_volume: bool,
         mut scan: VolumeScan,
-        record: &mut Record,
+        record: &mut NewRecord<'a>,
         plan: &mut Plan,
     ) -> Result<(), Box<Finding>> {
         let (opts, spec_path) = (self.opts, &self.found.spec_path);
@@ -1189,19 +1347,18 @@ impl<'a, 'n> PodCx<'a, 'n> {
                 || replaced
                 || (recorded_before && scan.our.is_some()))
         {
-            record.volumes.push(opts.volume_name.clone());
+            record.volumes.push(Cow::Borrowed(&opts.volume_name));
         }
-        let mut new_volumes = if opts.inject_ca {
+        let new_volumes = if opts.inject_ca {
             self.plan_merge(want_volume, record, &mut removed_volumes, plan)?
         } else {
             Vec::new()
         };
-        if want_volume && !matches!(scan.our, Some((_, true))) {
-            plan.volume_added = true;
-            if !replaced {
-                new_volumes.insert(0, Val::Shared(Arc::clone(&self.wanted.volume)));
-            }
-        }
+        let add_volume = want_volume && !matches!(scan.our, Some((_, true)));
+        plan.volume_added |= add_volume;
+        // Ours first; alone, it is the list prepared for the run.
+        let ours = (add_volume && !replaced).then(|| Val::Shared(Arc::clone(&self.wanted.volume)));
+        let all = (ours.is_some() && new_volumes.is_empty()).then_some(&self.wanted.volumes_list);
         removed_volumes.sort_unstable();
         removed_volumes.dedup();
         remove_items(
@@ -1210,14 +1367,15 @@ impl<'a, 'n> PodCx<'a, 'n> {
             "volumes",
             volumes,
             &removed_volumes,
-            removed_volumes.len() == volume_items && new_volumes.is_empty(),
+            removed_volumes.len() == volume_items && ours.is_none() && new_volumes.is_empty(),
         );
         add_items(
             &mut plan.intents,
             spec_path,
             "volumes",
             volumes,
-            new_volumes,
+            ours.into_iter().chain(new_volumes),
+            all,
         );
         Ok(())
     }
@@ -1256,28 +1414,32 @@ impl<'a, 'n> PodCx<'a, 'n> {
 
     /// Plans the annotations: the bundle hash (a run of the proxy alone leaves it), and the
     /// record of this run's injection, beside what the other kind of run recorded.
-    fn annotate(&self, want_volume: bool, record: Record, plan: &mut Plan) {
+    fn annotate(&self, want_volume: bool, record: NewRecord<'a>, plan: &mut Plan) {
         let opts = self.opts;
         let hash = match (&opts.bundle_hash, want_volume) {
             (Some(hash), true) => Some(Some(hash.as_str())),
             _ if !opts.inject_ca => None,
             _ => Some(None),
         };
-        let mut new_marker = self.marker.cloned().unwrap_or_default();
-        if opts.inject_ca {
-            new_marker.main = record;
+        // This run's record beside what the other kind of run recorded, rendered without
+        // copying the earlier marker.
+        let none = Record::default();
+        let rendered = if opts.inject_ca {
+            let other = self.marker.map_or(&none, |m| &m.proxy_only);
+            (!record.is_empty() || !other.is_empty()).then(|| crate::marker::render(&record, other))
         } else {
-            new_marker.proxy_only = record;
+            let other = self.marker.map_or(&none, |m| &m.main);
+            (!other.is_empty() || !record.is_empty()).then(|| crate::marker::render(other, &record))
+        };
+        let injected = (wk::INJECTED_ANNOTATION, rendered);
+        match hash {
+            Some(h) => {
+                plan.annotation_changed = annotation_at(self.meta, wk::BUNDLE_HASH_ANNOTATION) != h;
+                let hash = (wk::BUNDLE_HASH_ANNOTATION, h.map(str::to_owned));
+                self.set_annotations(&mut [hash, injected], plan);
+            }
+            None => self.set_annotations(&mut [injected], plan),
         }
-        let rendered = (!new_marker.is_empty()).then(|| new_marker.render());
-        let mut changes: Vec<(&str, Option<&str>)> = Vec::new();
-        if let Some(h) = hash {
-            plan.annotation_changed =
-                annotation_at(self.root, self.found, wk::BUNDLE_HASH_ANNOTATION) != h;
-            changes.push((wk::BUNDLE_HASH_ANNOTATION, h));
-        }
-        changes.push((wk::INJECTED_ANNOTATION, rendered.as_deref()));
-        set_annotations(self.root, self.found, &changes, plan);
     }
 }
 
@@ -1334,10 +1496,10 @@ fn replace_source(
     }
 }
 
-/// The value of the pod template's annotation `key`, if it is a string.
-fn annotation_at<'n>(root: &'n Node, found: &Found, key: &str) -> Option<&'n str> {
-    node_at(root, &found.meta_path)
-        .and_then(|m| m.get("annotations"))
+/// The value of the annotation `key` of the pod template's metadata `meta`, if it is a
+/// string.
+fn annotation_at<'n>(meta: Option<&'n Node>, key: &str) -> Option<&'n str> {
+    meta.and_then(|m| m.get("annotations"))
         .and_then(|a| a.get(key))
         .and_then(Node::as_str)
 }
@@ -1380,9 +1542,9 @@ fn repeated_container_name<'n>(spec: &'n Node, spec_path: &Path) -> Option<Path>
 }
 
 /// The record an earlier run left on the pod template, if any.
-fn read_marker(root: &Node, found: &Found) -> Result<Option<Marker>, Box<Finding>> {
+fn read_marker(meta: Option<&Node>, found: &Found) -> Result<Option<Marker>, Box<Finding>> {
     let key = wk::INJECTED_ANNOTATION;
-    let Some(n) = node_at(root, &found.meta_path)
+    let Some(n) = meta
         .and_then(|m| m.get("annotations"))
         .and_then(|a| a.get(key))
     else {
@@ -1673,13 +1835,16 @@ fn is_hash_name(name: &str) -> bool {
 struct Want<'a> {
     mounts: &'a [WantMount],
     env: &'a [WantEnv],
+    /// All of `mounts` and all of `env` as one list each, as inserted.
+    mounts_list: &'a Arc<Val>,
+    env_list: &'a Arc<Val>,
 }
 
 /// A mount of the container, as found.
 struct HaveMount<'n> {
     index: usize,
-    path: String,
-    name: String,
+    path: &'n str,
+    name: &'n str,
     node: &'n Node,
 }
 
@@ -1707,9 +1872,13 @@ fn provides(m: &HaveMount<'_>, want: &WantMount, opts: &Options) -> bool {
         && str_at(Some(m.node), &["subPath"]) == want.sub_path.as_deref()
 }
 
-/// The list at `key` of the container at `cpath`, checked to be a list or null.
-fn list_of<'n>(c: &'n Node, cpath: &Path, key: &str) -> Result<&'n [Node], Box<Finding>> {
-    match c.get(key) {
+/// The list `node` at `key` of the container at `cpath`, checked to be a list or null.
+fn list_of<'n>(
+    node: Option<&'n Node>,
+    cpath: &Path,
+    key: &str,
+) -> Result<&'n [Node], Box<Finding>> {
+    match node {
         Some(m) => match m.items() {
             Some(items) => Ok(items),
             None if m.is_null() => Ok(&[]),
@@ -1730,40 +1899,54 @@ static NO_RECORD: ContainerRecord = ContainerRecord {
 };
 
 /// One container under planning and what it should get: what the steps of
-/// [`plan_container`] share.
-struct ContainerCx<'a, 'n> {
+/// [`plan_container`] share. What it should get lives for the run (`'a`), so that the
+/// record of it can borrow from it; the rest only while the container is planned (`'c`).
+struct ContainerCx<'c, 'a, 'n> {
     /// The container.
     c: &'n Node,
+    /// Its `volumeMounts` and `env`, if it has them (looked up once).
+    mounts: Option<&'n Node>,
+    env: Option<&'n Node>,
+    /// Its name, for messages.
+    name: &'c str,
     /// Its field path.
-    cpath: &'a Path,
+    cpath: &'c Path,
     /// What it should get (nothing when it is left alone).
     want: Want<'a>,
     /// Without a record (the output of older versions): whether the pod has our volume, so
     /// that what has the tool's shape is an earlier run's.
     ours: bool,
     /// What an earlier run recorded it injected into this container.
-    rec: Option<&'a ContainerRecord>,
+    rec: Option<&'c ContainerRecord>,
     /// The part of JAVA_TOOL_OPTIONS that the other kind of pass recorded in this container.
-    other_java: Option<&'a str>,
-    opts: &'a Options,
+    other_java: Option<&'c str>,
+    opts: &'c Options,
+    /// Whether the container's plan lists what it gets and loses ([`Wanted::reports`]).
+    reports: bool,
 }
 
 /// The container's mounts after planning them, for the planning of its variables.
 struct Mounts<'a, 'n> {
     /// The mounts wanted, minus those another volume's mounts rule out.
     desired: Vec<&'a WantMount>,
-    /// The directories of `desired` that mount the whole volume.
-    dirs: Vec<&'a str>,
     /// The wanted mounts that the chart's own mounts of the volume named like ours already
     /// provide (after the run that volume reads the bundle), with the index of that mount.
     chart_provided: Vec<(&'a WantMount, usize)>,
     /// The mounts that are not an earlier run's.
     others: Vec<HaveMount<'n>>,
     /// Directories where the earlier run mounted the whole volume: its variables point there.
-    old_dirs: Vec<String>,
+    old_dirs: Vec<&'n str>,
 }
 
-impl Mounts<'_, '_> {
+impl<'a> Mounts<'a, '_> {
+    /// The directories of `desired` that mount the whole volume.
+    fn dirs(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.desired
+            .iter()
+            .filter(|w| w.sub_path.is_none())
+            .map(|w| w.path.as_str())
+    }
+
     /// Whether a mount of the bundle provides `file`: it lies inside a directory mount of our
     /// volume (ours, or the chart's own at our directory), and no other mount shadows it.
     fn provides(&self, file: &str) -> bool {
@@ -1772,16 +1955,14 @@ impl Mounts<'_, '_> {
             .iter()
             .filter(|(w, _)| w.sub_path.is_none())
             .map(|(w, _)| w.path.as_str());
-        self.dirs
-            .iter()
-            .copied()
+        self.dirs()
             .chain(chart_dirs)
             .any(|d| file != d.trim_end_matches('/') && is_within(file, d))
             && !self
                 .others
                 .iter()
                 .filter(|m| !self.chart_provided.iter().any(|(_, i)| *i == m.index))
-                .any(|m| !m.path.is_empty() && is_within(file, &m.path))
+                .any(|m| !m.path.is_empty() && is_within(file, m.path))
     }
 
     /// Whether the value `v` names a file directly inside a directory where the earlier run
@@ -1790,19 +1971,14 @@ impl Mounts<'_, '_> {
     /// directory mount may have been mangled).
     fn in_old_dir(&self, v: &str, ours: bool) -> bool {
         let ours_now = self
-            .dirs
-            .iter()
+            .dirs()
             .filter(|_| ours)
             .map(|d| d.trim_end_matches('/'));
-        self.old_dirs
-            .iter()
-            .map(String::as_str)
-            .chain(ours_now)
-            .any(|d| {
-                v.strip_prefix(d)
-                    .and_then(|r| r.strip_prefix('/'))
-                    .is_some_and(|f| !f.is_empty() && !f.contains('/'))
-            })
+        self.old_dirs.iter().copied().chain(ours_now).any(|d| {
+            v.strip_prefix(d)
+                .and_then(|r| r.strip_prefix('/'))
+                .is_some_and(|f| !f.is_empty() && !f.contains('/'))
+        })
     }
 }
 
@@ -1818,13 +1994,13 @@ struct EnvFound<'n> {
 
 /// What the planning of the wanted variables decided.
 #[derive(Default)]
-struct EnvDecided {
-    /// The variables to add or keep as the tool's (name, value), in order.
-    new: Vec<(String, String)>,
+struct EnvDecided<'a> {
+    /// The variables to add or keep as the tool's, in order.
+    new: Vec<&'a WantEnv>,
     /// Our part appended to the chart's own JAVA_TOOL_OPTIONS, if any.
     java: Option<String>,
-    /// Wanted variables that no mount of the bundle provides the file of (name, file).
-    missing: Vec<(String, String)>,
+    /// Wanted variables that no mount of the bundle provides the file of.
+    missing: Vec<&'a WantEnv>,
     /// Indices of the container's own variables this run sets or deliberately leaves.
     touched_user: Vec<usize>,
 }
@@ -1845,11 +2021,11 @@ struct UserVar<'n, 'v> {
 /// not want, and adds what is missing. The earlier injection is what `cx.rec` records, or
 /// without a record (the output of older versions) what has its shape (`cx.ours`). Returns
 /// what the container holds of this run's injection afterwards, for the record.
-fn plan_container(
-    cx: &ContainerCx<'_, '_>,
+fn plan_container<'a>(
+    cx: &ContainerCx<'_, 'a, '_>,
     plan: &mut Plan,
     cp: &mut ContainerPlan,
-) -> Result<ContainerRecord, Box<Finding>> {
+) -> Result<ContainerRecord<Cow<'a, str>>, Box<Finding>> {
     let mounts = cx.plan_mounts(plan, cp)?;
     let found = cx.read_env(&mounts)?;
     let mut decided = EnvDecided::default();
@@ -1860,19 +2036,27 @@ fn plan_container(
     cx.note_missing(&decided.missing, plan, cp);
     cx.replace_old_env(&found, &decided, plan, cp);
     Ok(ContainerRecord {
-        mounts: mounts.desired.iter().map(|w| w.path.clone()).collect(),
-        env: decided.new.into_iter().map(|(n, _)| n).collect(),
-        java: decided.java,
+        mounts: mounts
+            .desired
+            .iter()
+            .map(|w| Cow::Borrowed(w.path.as_str()))
+            .collect(),
+        env: decided
+            .new
+            .iter()
+            .map(|w| Cow::Borrowed(w.name.as_str()))
+            .collect(),
+        java: decided.java.map(Cow::Owned),
     })
 }
 
-impl<'a, 'n> ContainerCx<'a, 'n> {
+impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
     /// The list at `key` of the container, checked to be a list or null; in a container
     /// left alone (only cleaned of an earlier injection), a field of the wrong type is not
     /// this run's business and reads as empty.
-    fn list(&self, key: &str) -> Result<&'n [Node], Box<Finding>> {
+    fn list(&self, node: Option<&'n Node>, key: &str) -> Result<&'n [Node], Box<Finding>> {
         let injecting = !self.want.mounts.is_empty() || !self.want.env.is_empty();
-        match list_of(self.c, self.cpath, key) {
+        match list_of(node, self.cpath, key) {
             Err(_) if !injecting => Ok(&[][..]),
             r => r,
         }
@@ -1886,25 +2070,25 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
         cp: &mut ContainerPlan,
     ) -> Result<Mounts<'a, 'n>, Box<Finding>> {
         let (c, cpath, opts) = (self.c, self.cpath, self.opts);
-        let existing_mounts = c.get("volumeMounts");
+        let existing_mounts = self.mounts;
         let (old, others): (Vec<HaveMount<'n>>, Vec<HaveMount<'n>>) = self
-            .list("volumeMounts")?
+            .list(existing_mounts, "volumeMounts")?
             .iter()
             .enumerate()
             .map(|(index, node)| HaveMount {
                 index,
-                path: str_at(Some(node), &["mountPath"]).unwrap_or("").to_owned(),
-                name: str_at(Some(node), &["name"]).unwrap_or("").to_owned(),
+                path: str_at(Some(node), &["mountPath"]).unwrap_or(""),
+                name: str_at(Some(node), &["name"]).unwrap_or(""),
                 node,
             })
             .partition(|m| match self.rec {
-                Some(r) => r.mounts.contains(&m.path),
+                Some(r) => r.mounts.iter().any(|p| p == m.path),
                 None => self.ours && m.name == opts.volume_name && tool_mount(m.node, c, opts),
             });
-        let old_dirs: Vec<String> = old
+        let old_dirs: Vec<&'n str> = old
             .iter()
             .filter(|m| m.node.get("subPath").is_none())
-            .map(|m| m.path.trim_end_matches('/').to_owned())
+            .map(|m| m.path.trim_end_matches('/'))
             .collect();
         let (desired, chart_provided) = self.desired_mounts(&others, plan, cp);
         let kept = old
@@ -1913,11 +2097,15 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             .take_while(|(o, w)| o.is(w, opts))
             .count();
         let removed: Vec<usize> = old[kept..].iter().map(|m| m.index).collect();
-        cp.removed
-            .extend(old[kept..].iter().map(|m| m.path.clone()));
-        let added: Vec<Val> = desired[kept..].iter().map(|w| mount_val(w)).collect();
-        cp.mounts
-            .extend(desired[kept..].iter().map(|w| w.path.clone()));
+        let added = desired.get(kept..).unwrap_or_default();
+        // `desired` keeps the wanted mounts in order: as many are all of them.
+        let all = (added.len() == self.want.mounts.len()).then_some(self.want.mounts_list);
+        if self.reports {
+            cp.removed
+                .extend(old[kept..].iter().map(|m| m.path.to_owned()));
+            cp.mounts
+                .extend(desired[kept..].iter().map(|w| w.path.clone()));
+        }
         remove_items(
             &mut plan.intents,
             cpath,
@@ -1931,16 +2119,11 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             cpath,
             "volumeMounts",
             existing_mounts,
-            added,
+            added.iter().map(|w| mount_val(w)),
+            all,
         );
-        let dirs = desired
-            .iter()
-            .filter(|w| w.sub_path.is_none())
-            .map(|w| w.path.as_str())
-            .collect();
         Ok(Mounts {
             desired,
-            dirs,
             chart_provided,
             others,
             old_dirs,
@@ -1971,7 +2154,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
                         Some(self.cpath.key("volumeMounts")),
                         format!(
                             "container {:?}: mountPath {} already mounts the bundle (the chart's own mount of volume {:?}); left as the chart wrote it",
-                            cp.name, w.path, m.name
+                            self.name, w.path, m.name
                         ),
                     ));
                     chart_provided.push((w, m.index));
@@ -1988,16 +2171,17 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
                         w.path, m.name
                     )
                 };
-                keep_mount(plan, cp, self.cpath, &w.path, why);
+                keep_mount(plan, cp, self.name, self.cpath, &w.path, why);
                 continue;
             }
             if let Some(m) = others
                 .iter()
-                .find(|m| !m.path.is_empty() && is_within(&w.path, &m.path))
+                .find(|m| !m.path.is_empty() && is_within(&w.path, m.path))
             {
                 keep_mount(
                     plan,
                     cp,
+                    self.name,
                     self.cpath,
                     &w.path,
                     format!(
@@ -2016,7 +2200,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
     /// without one a plain value that names a file directly inside one of its directory
     /// mounts) and the others, with its part of JAVA_TOOL_OPTIONS taken out.
     fn read_env(&self, mounts: &Mounts<'_, '_>) -> Result<EnvFound<'n>, Box<Finding>> {
-        let items = self.list("env")?;
+        let items = self.list(self.env, "env")?;
         let mut found = EnvFound {
             items,
             old: Vec::new(),
@@ -2110,16 +2294,16 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
     /// or left as the options and the container's own value say.
     fn plan_variable(
         &self,
-        w: &WantEnv,
+        w: &'a WantEnv,
         mounts: &Mounts<'_, '_>,
         found: &EnvFound<'n>,
-        decided: &mut EnvDecided,
+        decided: &mut EnvDecided<'a>,
         plan: &mut Plan,
         cp: &mut ContainerPlan,
     ) {
         let (var, value) = (&w.name, &w.value);
         if !w.file.is_empty() && !mounts.provides(&w.file) {
-            decided.missing.push((var.clone(), w.file.clone()));
+            decided.missing.push(w);
             return;
         }
         let user = found
@@ -2128,7 +2312,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             .rev()
             .find(|(_, e, _)| str_at(Some(e), &["name"]) == Some(var.as_str()));
         let Some((i, e, current)) = user else {
-            decided.new.push((var.clone(), value.clone()));
+            decided.new.push(w);
             return;
         };
         let (i, e) = (*i, *e);
@@ -2137,7 +2321,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             node: e,
             current: current.as_deref(),
             raw: str_at(Some(e), &["value"]),
-            path: self.cpath.key("env").index(i),
+            path: self.cpath.key_index("env", i),
         };
         if let Some(r) = &w.secret
             && secret_ref(e) == Some((r.name.as_str(), r.key.as_str()))
@@ -2153,7 +2337,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             return;
         }
         match w.mode {
-            EnvMode::List if plain => extend_list(w, &u, decided, plan, cp),
+            EnvMode::List if plain => extend_list(w, &u, decided, plan, self.reports.then_some(cp)),
             EnvMode::Append if plain => self.append_java(w, &u, found, decided, plan, cp),
             _ => self.set_over_container(w, u, decided, plan, cp),
         }
@@ -2166,7 +2350,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
         w: &WantEnv,
         u: &UserVar<'_, '_>,
         found: &EnvFound<'_>,
-        decided: &mut EnvDecided,
+        decided: &mut EnvDecided<'_>,
         plan: &mut Plan,
         cp: &mut ContainerPlan,
     ) {
@@ -2176,7 +2360,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             plan.notes.push(note(
                 Severity::Warning,
                 Some(u.path.clone()),
-                format!("container {:?}: {why}", cp.name),
+                format!("container {:?}: {why}", self.name),
             ));
         });
         if value.is_empty() {
@@ -2220,7 +2404,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
                 Some(u.path.clone()),
                 format!(
                     "container {:?}: {why}; kept (pass --override-env to append ours anyway)",
-                    cp.name
+                    self.name
                 ),
             ));
             cp.kept_env.push((var.clone(), why));
@@ -2234,7 +2418,9 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
         let joined = format!("{base} {value}");
         if raw != Some(joined.as_str()) {
             set_env_value(&mut plan.intents, &u.path, e, &joined);
-            cp.env.push(var.clone());
+            if self.reports {
+                cp.env.push(var.clone());
+            }
         }
         decided.java = Some(value.clone());
     }
@@ -2245,7 +2431,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
         &self,
         w: &WantEnv,
         u: UserVar<'_, '_>,
-        decided: &mut EnvDecided,
+        decided: &mut EnvDecided<'_>,
         plan: &mut Plan,
         cp: &mut ContainerPlan,
     ) {
@@ -2262,7 +2448,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
                 Some(self.cpath.key("env")),
                 format!(
                     "container {:?}: {why}; kept (pass --override-env to replace it)",
-                    cp.name
+                    self.name
                 ),
             ));
             cp.kept_env.push((var.clone(), why));
@@ -2273,13 +2459,15 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             Some(r) => override_with_secret(&mut plan.intents, u.path, e, r),
             None => override_with_value(&mut plan.intents, u.path, e, &w.value),
         }
-        cp.env.push(var.clone());
+        if self.reports {
+            cp.env.push(var.clone());
+        }
         plan.notes.push(note(
             Severity::Info,
             Some(self.cpath.key("env")),
             format!(
                 "container {:?}: {var} was {shown}; overridden (--override-env)",
-                cp.name
+                self.name
             ),
         ));
     }
@@ -2289,7 +2477,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
     fn strip_unwanted_java(
         &self,
         found: &EnvFound<'_>,
-        decided: &EnvDecided,
+        decided: &EnvDecided<'_>,
         plan: &mut Plan,
         cp: &mut ContainerPlan,
     ) {
@@ -2300,23 +2488,25 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             if let (Some(rest), Some(raw)) = (current, str_at(Some(e), &["value"]))
                 && rest != raw
             {
-                set_env_value(&mut plan.intents, &self.cpath.key("env").index(*i), e, rest);
-                cp.removed.push(format!(
-                    "{} (its truststore options)",
-                    wk::JAVA_TOOL_OPTIONS
-                ));
+                set_env_value(&mut plan.intents, &self.cpath.key_index("env", *i), e, rest);
+                if self.reports {
+                    cp.removed.push(format!(
+                        "{} (its truststore options)",
+                        wk::JAVA_TOOL_OPTIONS
+                    ));
+                }
             }
         }
     }
 
     /// Warns of the wanted variables `missing` left unset because no mount of the bundle
     /// provides their file.
-    fn note_missing(&self, missing: &[(String, String)], plan: &mut Plan, cp: &mut ContainerPlan) {
+    fn note_missing(&self, missing: &[&WantEnv], plan: &mut Plan, cp: &mut ContainerPlan) {
         if missing.is_empty() {
             return;
         }
-        let names: Vec<&str> = missing.iter().map(|(v, _)| v.as_str()).collect();
-        let mut files: Vec<&str> = missing.iter().map(|(_, f)| f.as_str()).collect();
+        let names: Vec<&str> = missing.iter().map(|w| w.name.as_str()).collect();
+        let mut files: Vec<&str> = missing.iter().map(|w| w.file.as_str()).collect();
         files.dedup();
         let why = format!(
             "no mount of the bundle provides {} (another mount sits there or over it)",
@@ -2327,12 +2517,12 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             Some(self.cpath.key("env")),
             format!(
                 "container {:?}: {} not set: {why}",
-                cp.name,
+                self.name,
                 names.join(", ")
             ),
         ));
-        for (v, _) in missing {
-            cp.kept_env.push((v.clone(), why.clone()));
+        for w in missing {
+            cp.kept_env.push((w.name.clone(), why.clone()));
         }
     }
 
@@ -2341,7 +2531,7 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
     fn replace_old_env(
         &self,
         found: &EnvFound<'_>,
-        decided: &EnvDecided,
+        decided: &EnvDecided<'_>,
         plan: &mut Plan,
         cp: &mut ContainerPlan,
     ) {
@@ -2349,33 +2539,38 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
         let kept = old_env
             .iter()
             .zip(new_env)
-            .take_while(|((i, on, _), (nn, _))| on == nn && self.same_kind(found, *i, nn))
+            .take_while(|((i, on, _), w)| *on == w.name && self.same_kind(found, *i, &w.name))
             .count();
         for (old, new) in old_env.iter().zip(new_env).take(kept) {
             self.update_kept_var(found, old, new, plan, cp);
         }
         let removed: Vec<usize> = old_env[kept..].iter().map(|(i, _, _)| *i).collect();
-        cp.removed
-            .extend(old_env[kept..].iter().map(|(_, n, _)| n.clone()));
-        let added: Vec<Val> = new_env[kept..]
-            .iter()
-            .map(|(n, v)| match self.wanted_secret(n) {
-                Some(r) => Val::map([("name", Val::str(n)), ("valueFrom", secret_val(r))]),
-                None => Val::map([("name", Val::str(n)), ("value", Val::str(v))]),
-            })
-            .collect();
-        cp.env
-            .extend(new_env[kept..].iter().map(|(n, _)| n.clone()));
-        let existing_env = self.c.get("env");
+        let new_env = new_env.get(kept..).unwrap_or_default();
+        // The variables decided keep the wanted ones in order: as many are all of them.
+        let all = (new_env.len() == self.want.env.len()).then_some(self.want.env_list);
+        let added = new_env.iter().map(|w| Val::Shared(Arc::clone(&w.val)));
+        if self.reports {
+            cp.removed
+                .extend(old_env[kept..].iter().map(|(_, n, _)| n.clone()));
+            cp.env.extend(new_env.iter().map(|w| w.name.clone()));
+        }
+        let existing_env = self.env;
         remove_items(
             &mut plan.intents,
             self.cpath,
             "env",
             existing_env,
             &removed,
-            kept == 0 && added.is_empty() && found.user.is_empty(),
+            kept == 0 && new_env.is_empty() && found.user.is_empty(),
         );
-        add_items(&mut plan.intents, self.cpath, "env", existing_env, added);
+        add_items(
+            &mut plan.intents,
+            self.cpath,
+            "env",
+            existing_env,
+            added,
+            all,
+        );
     }
 
     /// The Secret key the wanted variable `name` comes from, if any.
@@ -2405,7 +2600,11 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
         &self,
         found: &EnvFound<'_>,
         (i, on, ov): &(usize, String, String),
-        (nn, nv): &(String, String),
+        WantEnv {
+            name: nn,
+            value: nv,
+            ..
+        }: &WantEnv,
         plan: &mut Plan,
         cp: &mut ContainerPlan,
     ) {
@@ -2428,20 +2627,22 @@ impl<'a, 'n> ContainerCx<'a, 'n> {
             && !secret
             && let Some(e) = found.items.get(*i)
         {
-            set_env_value(&mut plan.intents, &self.cpath.key("env").index(*i), e, nv);
-            cp.env.push(on.clone());
+            set_env_value(&mut plan.intents, &self.cpath.key_index("env", *i), e, nv);
+            if self.reports {
+                cp.env.push(on.clone());
+            }
         }
     }
 }
 
 /// Adds the missing comma-separated entries of the wanted `w` to the container's own `u`
-/// (NO_PROXY with --append-no-proxy).
+/// (NO_PROXY with --append-no-proxy), listed in `cp` when reports read it.
 fn extend_list(
     w: &WantEnv,
     u: &UserVar<'_, '_>,
-    decided: &mut EnvDecided,
+    decided: &mut EnvDecided<'_>,
     plan: &mut Plan,
-    cp: &mut ContainerPlan,
+    cp: Option<&mut ContainerPlan>,
 ) {
     let base = u.current.unwrap_or("");
     let have: Vec<&str> = base.split(',').map(str::trim).collect();
@@ -2454,7 +2655,9 @@ fn extend_list(
         };
         decided.touched_user.push(u.index);
         set_env_value(&mut plan.intents, &u.path, u.node, &joined);
-        cp.env.push(w.name.clone());
+        if let Some(cp) = cp {
+            cp.env.push(w.name.clone());
+        }
     }
 }
 
@@ -2615,56 +2818,85 @@ fn mount_val(want: &WantMount) -> Val {
 }
 
 /// Records a mount left alone, and why, with a warning.
-fn keep_mount(plan: &mut Plan, cp: &mut ContainerPlan, cpath: &Path, path: &str, why: String) {
+fn keep_mount(
+    plan: &mut Plan,
+    cp: &mut ContainerPlan,
+    name: &str,
+    cpath: &Path,
+    path: &str,
+    why: String,
+) {
     plan.notes.push(note(
         Severity::Warning,
         Some(cpath.key("volumeMounts")),
-        format!("container {:?}: {why}; left alone", cp.name),
+        format!("container {name:?}: {why}; left alone"),
     ));
     cp.kept_mounts.push((path.to_owned(), why));
 }
 
-/// Sets (`Some`) or removes (`None`) annotations of the pod template, in place: creates
-/// `metadata.annotations` when absent (or null), and removes `annotations` (and the
-/// template's `metadata`) when nothing would be left in them.
-fn set_annotations(root: &Node, found: &Found, changes: &[(&str, Option<&str>)], plan: &mut Plan) {
+impl PodCx<'_, '_> {
+    /// Sets (`Some`) or removes (`None`) annotations of the pod template, in place: creates
+    /// `metadata.annotations` when absent (or null), and removes `annotations` (and the
+    /// template's `metadata`) when nothing would be left in them. The values are moved
+    /// into the intents.
+    fn set_annotations(&self, changes: &mut [(&str, Option<String>)], plan: &mut Plan) {
+        set_annotations(self.found, self.meta, changes, plan);
+    }
+}
+
+/// [`PodCx::set_annotations`] for the metadata `meta` of the PodSpec `found`.
+fn set_annotations(
+    found: &Found,
+    meta: Option<&Node>,
+    changes: &mut [(&str, Option<String>)],
+    plan: &mut Plan,
+) {
     let meta_path = &found.meta_path;
-    let mut template_path = meta_path.clone();
-    template_path.0.pop();
-    let sets: Vec<(String, Val)> = changes
-        .iter()
-        .filter_map(|(k, v)| v.map(|v| ((*k).to_owned(), Val::str(v))))
-        .collect();
-    let meta = node_at(root, meta_path);
+    let template_path = || {
+        Path(
+            meta_path
+                .0
+                .split_last()
+                .map_or(&[][..], |(_, t)| t)
+                .to_vec(),
+        )
+    };
     let ann = meta.and_then(|m| m.get("annotations"));
+    let sets = |changes: &mut [(&str, Option<String>)]| -> Vec<(String, Val)> {
+        changes
+            .iter_mut()
+            .filter_map(|(k, v)| v.take().map(|v| ((*k).to_owned(), Val::Str(v))))
+            .collect()
+    };
+    let any_set = changes.iter().any(|(_, v)| v.is_some());
     match (meta, ann) {
-        (None, _) if !sets.is_empty() => plan.intents.push(Intent {
-            path: template_path,
+        (None, _) if any_set => plan.intents.push(Intent {
+            path: template_path(),
             op: Op::AddKey(
                 "metadata".into(),
-                Val::map([("annotations", Val::Map(sets))]),
+                Val::map([("annotations", Val::Map(sets(changes)))]),
             ),
         }),
-        (Some(m), _) if m.entries().is_none() && !sets.is_empty() => plan.intents.push(Intent {
+        (Some(m), _) if m.entries().is_none() && any_set => plan.intents.push(Intent {
             path: meta_path.clone(),
-            op: Op::Replace(Val::map([("annotations", Val::Map(sets))])),
+            op: Op::Replace(Val::map([("annotations", Val::Map(sets(changes)))])),
         }),
-        (Some(m), None) if m.entries().is_some() && !sets.is_empty() => {
+        (Some(m), None) if m.entries().is_some() && any_set => {
             plan.intents.push(Intent {
                 path: meta_path.clone(),
-                op: Op::AddKey("annotations".into(), Val::Map(sets)),
+                op: Op::AddKey("annotations".into(), Val::Map(sets(changes))),
             });
         }
-        (Some(_), Some(a)) if a.entries().is_none() && !sets.is_empty() => {
+        (Some(_), Some(a)) if a.entries().is_none() && any_set => {
             plan.intents.push(Intent {
                 path: meta_path.key("annotations"),
-                op: Op::Replace(Val::Map(sets)),
+                op: Op::Replace(Val::Map(sets(changes))),
             });
         }
         (Some(m), Some(a)) if a.entries().is_some() => {
-            if sets.is_empty() && emptied_by(a, changes) {
+            if !any_set && emptied_by(a, changes) {
                 plan.intents
-                    .push(remove_annotations(found, m, template_path));
+                    .push(remove_annotations(found, m, template_path()));
             } else {
                 edit_annotations(meta_path, a, changes, plan);
             }
@@ -2674,7 +2906,7 @@ fn set_annotations(root: &Node, found: &Found, changes: &[(&str, Option<&str>)],
 }
 
 /// Whether `changes` remove every annotation of the (non-empty) mapping `a`.
-fn emptied_by(a: &Node, changes: &[(&str, Option<&str>)]) -> bool {
+fn emptied_by(a: &Node, changes: &[(&str, Option<String>)]) -> bool {
     let removed = |k: &str| changes.iter().any(|(c, v)| *c == k && v.is_none());
     a.entries()
         .is_some_and(|es| !es.is_empty() && es.iter().all(|(k, _)| k.as_str().is_some_and(removed)))
@@ -2701,18 +2933,23 @@ fn remove_annotations(found: &Found, m: &Node, template_path: Path) -> Intent {
 
 /// Applies `changes` to the annotations mapping `a` of the metadata at `meta_path`, key by
 /// key: replaced, added or removed where they differ.
-fn edit_annotations(meta_path: &Path, a: &Node, changes: &[(&str, Option<&str>)], plan: &mut Plan) {
+fn edit_annotations(
+    meta_path: &Path,
+    a: &Node,
+    changes: &mut [(&str, Option<String>)],
+    plan: &mut Plan,
+) {
     for (key, value) in changes {
         let path = meta_path.key("annotations");
-        match (a.get(key), value) {
-            (Some(n), Some(v)) if n.as_str() == Some(*v) => {}
+        match (a.get(key), value.take()) {
+            (Some(n), Some(v)) if n.as_str() == Some(v.as_str()) => {}
             (Some(_), Some(v)) => plan.intents.push(Intent {
                 path: path.key(key),
-                op: Op::Replace(Val::str(*v)),
+                op: Op::Replace(Val::Str(v)),
             }),
             (None, Some(v)) => plan.intents.push(Intent {
                 path,
-                op: Op::AddKey((*key).to_owned(), Val::str(*v)),
+                op: Op::AddKey((*key).to_owned(), Val::Str(v)),
             }),
             (Some(_), None) => plan.intents.push(Intent {
                 path,
@@ -2738,9 +2975,16 @@ fn merge_source_volume(opts: &Options) -> String {
     format!("{}{}", opts.volume_name, wk::MERGE_SOURCE_SUFFIX)
 }
 
+/// Whether `name` is our volume's name followed by `suffix` (the merge's names), compared
+/// without building the name: this runs for every workload.
+fn is_volume_name_with(name: &str, suffix: &str, opts: &Options) -> bool {
+    name.strip_prefix(opts.volume_name.as_str()) == Some(suffix)
+}
+
 /// Whether `c` is the merge init container an earlier run wrote: our name, running `merge`.
 fn is_merge_container(c: &Node, opts: &Options) -> bool {
-    str_at(Some(c), &["name"]) == Some(merge_container_name(opts).as_str())
+    str_at(Some(c), &["name"])
+        .is_some_and(|n| is_volume_name_with(n, wk::MERGE_CONTAINER_SUFFIX, opts))
         && c.get("args")
             .and_then(Node::items)
             .and_then(<[Node]>::first)
@@ -2835,7 +3079,7 @@ fn node_is(n: &Node, v: &Val) -> bool {
     }
 }
 
-impl PodCx<'_, '_> {
+impl<'a> PodCx<'a, '_> {
     /// Plans the merge init container, its source volume and the image pull secret (or
     /// takes out what an earlier run with the merge wrote, when the current one has none):
     /// what an earlier run recorded in `owned`, or without a record what has the merge's
@@ -2844,7 +3088,7 @@ impl PodCx<'_, '_> {
     fn plan_merge(
         &self,
         want_volume: bool,
-        record: &mut Record,
+        record: &mut NewRecord<'a>,
         removed_volumes: &mut Vec<usize>,
         plan: &mut Plan,
     ) -> Result<Vec<Val>, Box<Finding>> {
@@ -2862,20 +3106,24 @@ impl PodCx<'_, '_> {
     /// earlier run's taken out.
     fn plan_merge_container(
         &self,
-        merge: Option<&crate::config::MergeAtStart>,
-        record: &mut Record,
+        merge: Option<&'a crate::config::MergeAtStart>,
+        record: &mut NewRecord<'a>,
         plan: &mut Plan,
     ) -> Result<(), Box<Finding>> {
         let (spec_path, opts, owned) = (&self.found.spec_path, self.opts, self.owned);
         let inits = self.spec.get("initContainers");
         let items = inits.and_then(Node::items).unwrap_or(&[]);
-        let name = merge_container_name(opts);
         let ours: Vec<usize> = items
             .iter()
             .enumerate()
             .filter(|(_, c)| is_tool_init(c, owned, opts))
             .map(|(i, _)| i)
             .collect();
+        if merge.is_none() && ours.is_empty() {
+            // Nothing wanted and nothing of an earlier run's: the common case.
+            return Ok(());
+        }
+        let name = merge_container_name(opts);
         if merge.is_some()
             && let Some(i) = items.iter().enumerate().position(|(i, c)| {
                 str_at(Some(c), &["name"]) == Some(name.as_str()) && !ours.contains(&i)
@@ -2888,9 +3136,11 @@ impl PodCx<'_, '_> {
                 ),
             ));
         }
-        let want = merge.map(|m| merge_container_val(opts, m));
+        let want = merge
+            .and(self.wanted.merge_container.as_ref())
+            .map(|w| Val::Shared(Arc::clone(w)));
         if want.is_some() {
-            record.init_containers.push(name.clone());
+            record.init_containers.push(Cow::Owned(name.clone()));
         }
         let in_place = match (&want, ours.as_slice()) {
             (Some(w), [0]) => items.first().is_some_and(|c| node_is(c, w)),
@@ -2927,7 +3177,8 @@ impl PodCx<'_, '_> {
                     spec_path,
                     "initContainers",
                     inits,
-                    vec![w],
+                    std::iter::once(w),
+                    None,
                 ),
             }
         }
@@ -2939,8 +3190,8 @@ impl PodCx<'_, '_> {
     /// added.
     fn plan_merge_source(
         &self,
-        merge: Option<&crate::config::MergeAtStart>,
-        record: &mut Record,
+        merge: Option<&'a crate::config::MergeAtStart>,
+        record: &mut NewRecord<'a>,
         removed_volumes: &mut Vec<usize>,
         plan: &mut Plan,
     ) -> Result<Option<Val>, Box<Finding>> {
@@ -2950,11 +3201,21 @@ impl PodCx<'_, '_> {
             .get("volumes")
             .and_then(Node::items)
             .unwrap_or(&[]);
+        let is_source = |v: &Node| {
+            str_at(Some(v), &["name"])
+                .is_some_and(|n| is_volume_name_with(n, wk::MERGE_SOURCE_SUFFIX, opts))
+        };
+        if merge.is_none() && !volumes.iter().any(is_source) {
+            // Nothing wanted and nothing of an earlier run's: the common case.
+            return Ok(None);
+        }
         let source_name = merge_source_volume(opts);
-        let want_source = merge.map(|_| source_volume_val(opts, &source_name));
+        let want_source = merge
+            .and(self.wanted.merge_source.as_ref())
+            .map(|w| Val::Shared(Arc::clone(w)));
         let mut found_same = false;
         for (i, v) in volumes.iter().enumerate() {
-            if str_at(Some(v), &["name"]) != Some(source_name.as_str()) {
+            if !is_source(v) {
                 continue;
             }
             let recorded = owned.map(|r| r.volumes.contains(&source_name));
@@ -2983,7 +3244,7 @@ impl PodCx<'_, '_> {
             }
         }
         if want_source.is_some() {
-            record.volumes.push(source_name.clone());
+            record.volumes.push(Cow::Owned(source_name.clone()));
         }
         match (want_source, found_same) {
             (Some(w), false) => {
@@ -3011,8 +3272,8 @@ impl PodCx<'_, '_> {
     /// wanted goes.
     fn plan_pull_secret(
         &self,
-        merge: Option<&crate::config::MergeAtStart>,
-        record: &mut Record,
+        merge: Option<&'a crate::config::MergeAtStart>,
+        record: &mut NewRecord<'a>,
         plan: &mut Plan,
     ) {
         let (spec_path, owned) = (&self.found.spec_path, self.owned);
@@ -3043,7 +3304,7 @@ impl PodCx<'_, '_> {
                 added.push(Val::map([("name", Val::str(secret))]));
             }
             if !has || recorded(secret) {
-                record.pull_secrets.push(secret.to_owned());
+                record.pull_secrets.push(Cow::Borrowed(secret));
             }
         }
         remove_items(
@@ -3059,7 +3320,8 @@ impl PodCx<'_, '_> {
             spec_path,
             "imagePullSecrets",
             existing,
-            added,
+            added.into_iter(),
+            None,
         );
     }
 }

@@ -20,18 +20,20 @@ use std::collections::HashMap;
 
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
-/// What one run injected into one container.
+/// What one run injected into one container. The items are owned text (`String`) in a
+/// record read from an annotation; a record being written for the annotation may borrow
+/// them (`Cow<str>`) from the options and the document instead of copying them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ContainerRecord {
+pub struct ContainerRecord<S = String> {
     /// The mountPaths of the mounts the tool added.
-    pub mounts: Vec<String>,
+    pub mounts: Vec<S>,
     /// The variables the tool added (not those of the chart it overwrote).
-    pub env: Vec<String>,
+    pub env: Vec<S>,
     /// The part appended to the chart's own `JAVA_TOOL_OPTIONS`.
-    pub java: Option<String>,
+    pub java: Option<S>,
 }
 
-impl ContainerRecord {
+impl<S> ContainerRecord<S> {
     /// Whether nothing was injected.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -39,20 +41,21 @@ impl ContainerRecord {
     }
 }
 
-/// What one run injected into one PodSpec.
+/// What one run injected into one PodSpec (items owned or borrowed as in
+/// [`ContainerRecord`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Record {
+pub struct Record<S = String> {
     /// The volumes the tool added.
-    pub volumes: Vec<String>,
+    pub volumes: Vec<S>,
     /// The init containers the tool added (the start-up merge).
-    pub init_containers: Vec<String>,
+    pub init_containers: Vec<S>,
     /// The image pull secrets the tool added.
-    pub pull_secrets: Vec<String>,
+    pub pull_secrets: Vec<S>,
     /// Per group of containers (by name) with the same injection, that injection.
-    pub containers: Vec<(Vec<String>, ContainerRecord)>,
+    pub containers: Vec<(Vec<S>, ContainerRecord<S>)>,
 }
 
-impl Record {
+impl<S: PartialEq> Record<S> {
     /// Whether nothing was injected.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -62,6 +65,23 @@ impl Record {
             && self.containers.is_empty()
     }
 
+    /// Adds what the container `name` got; containers with the same injection share one
+    /// group, in the order they come.
+    pub fn push_container(&mut self, name: S, rec: ContainerRecord<S>) {
+        if rec.is_empty() {
+            return;
+        }
+        if let Some((names, _)) = self.containers.iter_mut().find(|(_, r)| *r == rec) {
+            if names.last().is_none_or(|n| *n != name) {
+                names.push(name);
+            }
+            return;
+        }
+        self.containers.push((vec![name], rec));
+    }
+}
+
+impl Record {
     /// What each container got, by name (every group that names it, joined).
     #[must_use]
     pub fn by_container(&self) -> HashMap<&str, ContainerRecord> {
@@ -77,21 +97,6 @@ impl Record {
             }
         }
         out
-    }
-
-    /// Adds what the container `name` got; containers with the same injection share one
-    /// group, in the order they come.
-    pub fn push_container(&mut self, name: &str, rec: ContainerRecord) {
-        if rec.is_empty() {
-            return;
-        }
-        if let Some((names, _)) = self.containers.iter_mut().find(|(_, r)| *r == rec) {
-            if names.last().is_none_or(|n| n != name) {
-                names.push(name.to_owned());
-            }
-            return;
-        }
-        self.containers.push((vec![name.to_owned()], rec));
     }
 }
 
@@ -114,12 +119,6 @@ pub struct Marker {
 }
 
 impl Marker {
-    /// Whether the marker records nothing (the annotation is then removed).
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.main.is_empty() && self.proxy_only.is_empty()
-    }
-
     /// Reads an annotation value.
     ///
     /// # Errors
@@ -144,20 +143,54 @@ impl Marker {
         }
         Ok(m)
     }
+}
 
-    /// The annotation value: fields in a fixed order, empty ones left out.
-    #[must_use]
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        render_record(&self.main, &mut out);
-        if !self.proxy_only.is_empty() {
-            start_section(&mut out);
-            out.push_str(PROXY_ONLY);
-            render_record(&self.proxy_only, &mut out);
+/// The annotation value of the marker with the records `main` and `proxy_only` (a run with
+/// a bundle source, a run of the proxy alone): fields in a fixed order, empty ones left out.
+/// Taken as two records, so that a new record is written beside the earlier marker's
+/// without copying it; written into one string sized up front, since a record is rendered
+/// for every workload.
+#[must_use]
+pub fn render<A, B>(main: &Record<A>, proxy_only: &Record<B>) -> String
+where
+    A: AsRef<str> + PartialEq,
+    B: AsRef<str> + PartialEq,
+{
+    let mut out = String::with_capacity(main.text_len() + proxy_only.text_len());
+    render_record(main, &mut out);
+    if !proxy_only.is_empty() {
+        start_section(&mut out);
+        out.push_str(PROXY_ONLY);
+        render_record(proxy_only, &mut out);
+    }
+    out
+}
+
+impl<S: AsRef<str>> Record<S> {
+    /// About how long the record is as text (exact unless an item needs encoding).
+    fn text_len(&self) -> usize {
+        fn list<S: AsRef<str>>(items: &[S]) -> usize {
+            // `key=`, the items and their commas, the separator before the field.
+            LONGEST_KEY + 2 + items.iter().map(|i| i.as_ref().len() + 1).sum::<usize>()
         }
-        out
+        let mut n = list(&self.volumes)
+            + list(&self.init_containers)
+            + list(&self.pull_secrets)
+            + PROXY_ONLY.len()
+            + 2;
+        for (names, c) in &self.containers {
+            n += list(names) + list(&c.mounts) + list(&c.env);
+            n += c
+                .java
+                .as_ref()
+                .map_or(0, |j| LONGEST_KEY + 2 + j.as_ref().len());
+        }
+        n
     }
 }
+
+/// The longest field key (`imagePullSecrets`).
+const LONGEST_KEY: usize = 16;
 
 /// The section after which a run of the proxy alone's records come.
 const PROXY_ONLY: &str = "proxy-only";
@@ -181,9 +214,32 @@ fn push_list<'a>(out: &mut String, key: &str, items: impl IntoIterator<Item = &'
         if i > 0 {
             out.push(',');
         }
-        out.extend(utf8_percent_encode(item, ENCODED));
+        // Every byte is looked at (no early exit), which lets the loop run unrolled.
+        if item.bytes().fold(true, |kept, b| kept & is_kept(b)) {
+            out.push_str(item);
+        } else {
+            out.extend(utf8_percent_encode(item, ENCODED));
+        }
     }
 }
+
+/// Whether the byte stands for itself in an item: printable ASCII that [`ENCODED`] does
+/// not list (a name or path holds nothing else, so most items are copied whole).
+fn is_kept(b: u8) -> bool {
+    KEPT[usize::from(b)]
+}
+
+/// [`is_kept`] for every byte.
+const KEPT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_graphic() && !matches!(c, b',' | b';' | b'%' | b'"' | b'\'' | b'\\');
+        b += 1;
+    }
+    t
+};
 
 /// Starts a section: sections are separated by `; ` (none is empty).
 fn start_section(out: &mut String) {
@@ -195,7 +251,7 @@ fn start_section(out: &mut String) {
 /// Writes the sections of `r` (the pod's, then one per group of containers) after those
 /// `out` holds; the fields of a section are separated by spaces. Written straight into
 /// one string: a record is rendered for every workload.
-fn render_record(r: &Record, out: &mut String) {
+fn render_record<S: AsRef<str>>(r: &Record<S>, out: &mut String) {
     let mut pod = false;
     for (k, items) in [
         ("volumes", &r.volumes),
@@ -209,23 +265,23 @@ fn render_record(r: &Record, out: &mut String) {
                 start_section(out);
                 pod = true;
             }
-            push_list(out, k, items.iter().map(String::as_str));
+            push_list(out, k, items.iter().map(AsRef::as_ref));
         }
     }
     for (names, c) in &r.containers {
         start_section(out);
-        push_list(out, "containers", names.iter().map(String::as_str));
+        push_list(out, "containers", names.iter().map(AsRef::as_ref));
         if !c.mounts.is_empty() {
             out.push(' ');
-            push_list(out, "mounts", c.mounts.iter().map(String::as_str));
+            push_list(out, "mounts", c.mounts.iter().map(AsRef::as_ref));
         }
         if !c.env.is_empty() {
             out.push(' ');
-            push_list(out, "env", c.env.iter().map(String::as_str));
+            push_list(out, "env", c.env.iter().map(AsRef::as_ref));
         }
         if let Some(j) = &c.java {
             out.push(' ');
-            push_list(out, "java", j.split(' '));
+            push_list(out, "java", j.as_ref().split(' '));
         }
     }
 }
@@ -303,19 +359,19 @@ mod tests {
             env: vec!["SSL_CERT_FILE".into()],
             java: Some("-Da=b -Dc=\"d\"".into()),
         };
-        main.push_container("web", c.clone());
-        main.push_container("sidecar", c.clone());
-        main.push_container("other", ContainerRecord::default());
+        main.push_container("web".into(), c.clone());
+        main.push_container("sidecar".into(), c.clone());
+        main.push_container("other".into(), ContainerRecord::default());
         let mut proxy_only = Record::default();
         proxy_only.push_container(
-            "web",
+            "web".into(),
             ContainerRecord {
                 env: vec!["HTTP_PROXY".into()],
                 ..ContainerRecord::default()
             },
         );
         let m = Marker { main, proxy_only };
-        let text = m.render();
+        let text = render(&m.main, &m.proxy_only);
         assert_eq!(
             text,
             "volumes=trust-bundle initContainers=trust-bundle-merge imagePullSecrets=reg%2Ccred%22x; \
@@ -323,10 +379,52 @@ mod tests {
              proxy-only; containers=web env=HTTP_PROXY"
         );
         assert_eq!(Marker::parse(&text), Ok(m.clone()));
+        // A record that borrows its items is written the same.
+        fn borrowed(r: &Record) -> Record<std::borrow::Cow<'_, str>> {
+            Record {
+                volumes: r.volumes.iter().map(|v| v.as_str().into()).collect(),
+                init_containers: r
+                    .init_containers
+                    .iter()
+                    .map(|v| v.as_str().into())
+                    .collect(),
+                pull_secrets: r.pull_secrets.iter().map(|v| v.as_str().into()).collect(),
+                containers: r
+                    .containers
+                    .iter()
+                    .map(|(names, c)| {
+                        let names = names.iter().map(|n| n.as_str().into()).collect();
+                        let c = ContainerRecord {
+                            mounts: c.mounts.iter().map(|v| v.as_str().into()).collect(),
+                            env: c.env.iter().map(|v| v.as_str().into()).collect(),
+                            java: c.java.as_deref().map(Into::into),
+                        };
+                        (names, c)
+                    })
+                    .collect(),
+            }
+        }
+        assert_eq!(render(&borrowed(&m.main), &m.proxy_only), text);
+        assert_eq!(render(&m.main, &borrowed(&m.proxy_only)), text);
         assert_eq!(m.main.containers.len(), 1);
         let by = m.main.by_container();
         assert_eq!(by.get("sidecar"), Some(&c));
         assert_eq!(by.get("other"), None);
+    }
+
+    #[test]
+    fn items_copied_whole_are_those_encoding_leaves_alone() {
+        for b in 0..=0x7f_u8 {
+            let s = char::from(b).to_string();
+            let unchanged = utf8_percent_encode(&s, ENCODED).to_string() == s;
+            assert_eq!(is_kept(b), unchanged, "byte {b:#04x}");
+        }
+        for b in 0x80..=0xff_u8 {
+            assert!(!is_kept(b), "byte {b:#04x}");
+        }
+        let mut out = String::new();
+        push_list(&mut out, "k", ["plain/path.crt", "a b,c", "é"]);
+        assert_eq!(out, "k=plain/path.crt,a%20b%2Cc,%C3%A9");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::tree::{Node, ScalarStyle, Value, is_null};
 
 /// A value the tool inserts.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Eq)]
 pub enum Val {
     /// A string; quoted when it could read as anything else.
     Str(String),
@@ -28,6 +28,22 @@ pub enum Val {
     /// A value prepared once and inserted in many places (the mounts every container
     /// gets): written exactly as the value itself.
     Shared(Arc<Val>),
+}
+
+/// Values are equal when they are written the same; a shared value is equal to itself
+/// without a look inside (the render cache compares the values of every insertion).
+impl PartialEq for Val {
+    fn eq(&self, other: &Val) -> bool {
+        match (self, other) {
+            (Val::Shared(a), Val::Shared(b)) => Arc::ptr_eq(a, b) || a == b,
+            (Val::Str(a), Val::Str(b)) => a == b,
+            (Val::Bool(a), Val::Bool(b)) => a == b,
+            (Val::Int(a), Val::Int(b)) => a == b,
+            (Val::Map(a), Val::Map(b)) => a == b,
+            (Val::Seq(a), Val::Seq(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl Val {

@@ -50,6 +50,16 @@ impl Path {
         p
     }
 
+    /// A new path with `key` and then `index` appended (one allocation).
+    #[must_use]
+    pub fn key_index(&self, key: &str, index: usize) -> Path {
+        let mut p = Path(Vec::with_capacity(self.0.len() + 2));
+        p.0.extend_from_slice(&self.0);
+        p.0.push(PathSeg::Key(key.into()));
+        p.0.push(PathSeg::Index(index));
+        p
+    }
+
     /// A new path with `index` appended.
     #[must_use]
     pub fn index(&self, index: usize) -> Path {
