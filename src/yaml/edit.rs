@@ -143,15 +143,18 @@ impl<'a> TextEditor<'a> {
             Op::AddKey(key, val) => self.add_key(node, key, val, seq),
             Op::Append(val) => self.append(node, val, seq),
             Op::Prepend(val) => self.prepend(node, val, seq),
-            Op::Replace(val @ (Val::Map(_) | Val::Seq(_)))
-                if node.is_null()
-                    && node.start == node.end
-                    && !parent_flow
-                    && key_node.is_some() =>
-            {
-                self.fill_empty_value(node, key_node, val, seq)
-            }
-            Op::Replace(val) => self.replace_scalar(node, parent_flow, key_node, val, seq),
+            // A shared value is written as the value itself.
+            Op::Replace(val) => match val.unshared() {
+                val @ (Val::Map(_) | Val::Seq(_))
+                    if node.is_null()
+                        && node.start == node.end
+                        && !parent_flow
+                        && key_node.is_some() =>
+                {
+                    self.fill_empty_value(node, key_node, val, seq)
+                }
+                val => self.replace_scalar(node, parent_flow, key_node, val, seq),
+            },
             Op::RemoveKey(key) => self.remove_key(node, key, seq),
             Op::ReplaceEntry(old, new, val) => self.replace_entry(node, old, new, val, seq),
             Op::RemoveItem(index) if node.flow => self.remove_flow_item(node, *index, seq),
@@ -1591,6 +1594,35 @@ mod tests {
 
     fn p(keys: &[&str]) -> Path {
         Path(keys.iter().map(|k| PathSeg::Key((*k).into())).collect())
+    }
+
+    /// A shared value replacing an empty one is written as the value itself: on the lines
+    /// below the key, like the same value unshared, not as a scalar.
+    #[test]
+    fn replaces_an_empty_value_with_a_shared_collection() {
+        let input = "spec:\n  volumes:\n  containers: []\n";
+        let list = Val::Seq(vec![Val::map([("name", Val::str("v"))])]);
+        let plain = edit(
+            input,
+            &[Intent {
+                path: p(&["spec", "volumes"]),
+                op: Op::Replace(list.clone()),
+            }],
+        );
+        let shared = edit(
+            input,
+            &[Intent {
+                path: p(&["spec", "volumes"]),
+                op: Op::Replace(Val::Shared(std::sync::Arc::new(Val::Shared(
+                    std::sync::Arc::new(list),
+                )))),
+            }],
+        );
+        assert_eq!(
+            plain,
+            "spec:\n  volumes:\n    - name: v\n  containers: []\n"
+        );
+        assert_eq!(shared, plain);
     }
 
     #[test]

@@ -47,6 +47,16 @@ impl PartialEq for Val {
 }
 
 impl Val {
+    /// The value itself, looked through any [`Val::Shared`] around it.
+    #[must_use]
+    pub fn unshared(&self) -> &Val {
+        let mut v = self;
+        while let Val::Shared(inner) = v {
+            v = inner;
+        }
+        v
+    }
+
     /// A string value.
     #[must_use]
     pub fn str(s: impl Into<String>) -> Val {
