@@ -33,17 +33,36 @@ enum Kind {
     Seq,
 }
 
-/// A collection still open. Its children wait in the reader's shared lists from `first`
-/// on, so that building one costs a single allocation when it closes.
+/// A collection still open. Its children wait in the lists of its depth
+/// ([`Reader::levels`]), so that building one costs a single allocation when it closes.
 #[derive(Debug)]
 struct Frame {
     indent: usize,
     kind: Kind,
     start: usize,
     line: usize,
-    /// Where its children start in [`Reader::entries`] or [`Reader::items`].
-    first: usize,
-    key: Option<Node>,
+    /// The key of a mapping's entry whose value is not read yet.
+    key: Option<Key>,
+}
+
+/// A plain or quoted key, kept as its place in the chunk until its value is read: its
+/// node is built right into the mapping's entry.
+#[derive(Clone, Copy, Debug)]
+struct Key {
+    /// Its first byte (the quote, for a quoted key) in the chunk.
+    start: usize,
+    /// Its length, quotes included.
+    len: usize,
+    /// Its line in the chunk, from 0.
+    line: usize,
+}
+
+/// The children read so far of the collection open at one depth (one of the two lists is
+/// used). Kept, emptied, for the next collection at that depth.
+#[derive(Debug, Default)]
+struct Level {
+    entries: Vec<(Node, Node)>,
+    items: Vec<Node>,
 }
 
 /// A scalar or collection still open at the end of a line.
@@ -58,13 +77,13 @@ enum Open {
         null_at: usize,
         line: usize,
     },
-    /// A plain scalar that may continue on lines indented more than `parent`. Its value is
-    /// the text from `start` to `end` until a continuation line makes `folded` hold it.
+    /// A plain scalar that may continue on lines indented more than `parent`, attached
+    /// already (the last node read). Its value is the text from `start` to `end` until a
+    /// continuation line makes `folded` hold it (only when a tree is built).
     Plain {
         parent: usize,
         start: usize,
         end: usize,
-        line: usize,
         folded: Option<String>,
         blanks: usize,
     },
@@ -139,18 +158,7 @@ fn printable(text: &str) -> bool {
 }
 
 fn indent_of(line: &str) -> usize {
-    line.len() - line.trim_start_matches(' ').len()
-}
-
-/// The end of a value, before a ` #` comment.
-fn strip_comment(s: &str) -> &str {
-    let b = s.as_bytes();
-    for i in 1..b.len() {
-        if b[i] == b'#' && b[i - 1] == b' ' {
-            return &s[..i];
-        }
-    }
-    s
+    line.bytes().position(|b| b != b' ').unwrap_or(line.len())
 }
 
 /// Nothing but spaces, or spaces and then a comment (which needs a space before it).
@@ -159,42 +167,80 @@ fn only_comment_or_space(s: &str) -> bool {
     t.is_empty() || (t.starts_with('#') && t.len() < s.len())
 }
 
-/// A plain scalar (or the first line of one) in block context, without its comment.
-fn plain_ok(v: &str) -> bool {
-    let Some(&first) = v.as_bytes().first() else {
-        return false;
-    };
-    let safe_first = match first {
-        b'-' | b'?' | b':' => v.as_bytes().get(1).is_some_and(|&c| c != b' '),
-        b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
-        | b'"' | b'%' | b'@' | b'`' => false,
-        _ => true,
-    };
-    safe_first && no_indicator_inside(v)
-}
-
-/// No `": "`, `" #"` or tab inside `v`, and no `:` at its end: what ends or breaks a
-/// plain scalar on its line. One pass over the bytes (searching for each string anew cost
-/// more than the rest of the line's reading).
-fn no_indicator_inside(v: &str) -> bool {
-    let b = v.as_bytes();
-    if b.last() == Some(&b':') {
-        return false;
+/// Whether `v` (a value, without the spaces before it) may start a plain scalar in block
+/// context: not with an indicator, nor with `-`, `?` or `:` followed by a space or nothing.
+fn plain_start(v: &[u8]) -> bool {
+    match v.first() {
+        Some(b'-' | b'?' | b':') => v.get(1).is_some_and(|&c| c != b' '),
+        Some(
+            b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+            | b'"' | b'%' | b'@' | b'`',
+        )
+        | None => false,
+        Some(_) => true,
     }
-    memchr::memchr3_iter(b'\t', b':', b'#', b).all(|i| match b.get(i) {
-        Some(b':') => b.get(i + 1) != Some(&b' '),
-        Some(b'#') => i == 0 || b.get(i - 1) != Some(&b' '),
-        _ => false,
-    })
 }
 
-/// A continuation line of a plain scalar.
-fn continuation_ok(v: &str) -> bool {
-    let Some(&first) = v.as_bytes().first() else {
-        return true;
-    };
-    let dash_word = first == b'-' && v.as_bytes().get(1).is_some_and(|&c| c != b' ');
-    (dash_word || !b"-?:,[]{}#&*!|>'\"%@`".contains(&first)) && no_indicator_inside(v)
+/// Whether `v` (a line's text after its indentation) may continue a plain scalar.
+fn continuation_start(v: &[u8]) -> bool {
+    match v.first() {
+        Some(b'-') => v.get(1).is_some_and(|&c| c != b' '),
+        Some(c) => !b"-?:,[]{}#&*!|>'\"%@`".contains(c),
+        None => true,
+    }
+}
+
+/// The bytes that may end a plain scalar's text on its line or make it something else: `#`,
+/// `:` and tab (a table: one load per byte).
+static PLAIN_STOP: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'#' as usize] = true;
+    table[b':' as usize] = true;
+    table[b'\t' as usize] = true;
+    table
+};
+
+/// The text of a plain scalar on one line, `v` (from its first character to the end of
+/// the line): its length without the ` #` comment and the spaces before it, and whether
+/// a comment follows. `None` when `v` holds a `: ` or a tab before the comment, or ends
+/// with `:`: what ends or breaks a plain scalar on its line. One pass over the bytes.
+fn plain_text(v: &[u8]) -> Option<(usize, bool)> {
+    // Short values (most) are read byte by byte; a long one is searched a vector at a time.
+    if v.len() < 64 {
+        let stops = v
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| PLAIN_STOP[usize::from(c)]);
+        plain_text_with(v, stops.map(|(i, _)| i))
+    } else {
+        plain_text_with(v, memchr::memchr3_iter(b'#', b':', b'\t', v))
+    }
+}
+
+/// [`plain_text`], given where the `#`, `:` and tabs of `v` are.
+fn plain_text_with(v: &[u8], stops: impl Iterator<Item = usize>) -> Option<(usize, bool)> {
+    let mut end = v.len();
+    let mut comment = false;
+    for i in stops {
+        match v.get(i) {
+            Some(b'#') => {
+                if i > 0 && v.get(i - 1) == Some(&b' ') {
+                    end = i;
+                    comment = true;
+                    break;
+                }
+            }
+            Some(b':') => {
+                if matches!(v.get(i + 1), None | Some(b' ')) {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+    let text = v.get(..end)?;
+    let spaces = text.iter().rev().take_while(|&&c| c == b' ').count();
+    Some((end - spaces, comment))
 }
 
 /// Where a quoted scalar closes on this line: the index of the closing quote, or `None`
@@ -268,28 +314,31 @@ fn key_end(rest: &str) -> Option<usize> {
 }
 
 /// The lists a reader works in, kept per thread between chunks (always empty here).
-type Lists = (Vec<Frame>, Vec<(Node, Node)>, Vec<Node>);
+type Lists = (Vec<Frame>, Vec<Level>);
 
 thread_local! {
     static SPARE: std::cell::RefCell<Lists> = const {
-        std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new()))
+        std::cell::RefCell::new((Vec::new(), Vec::new()))
     };
 }
 
 impl Drop for Reader<'_> {
     /// Hands the lists back, emptied, for the next chunk this thread reads.
     fn drop(&mut self) {
-        let mut lists = (
+        let (mut stack, mut levels) = (
             std::mem::take(&mut self.stack),
-            std::mem::take(&mut self.entries),
-            std::mem::take(&mut self.items),
+            std::mem::take(&mut self.levels),
         );
-        lists.0.clear();
-        lists.1.clear();
-        lists.2.clear();
+        stack.clear();
+        let mut kept = 0;
+        for l in &mut levels {
+            l.entries.clear();
+            l.items.clear();
+            kept += l.entries.capacity() + l.items.capacity();
+        }
         // A lone huge document does not pin its lists' memory.
-        if lists.1.capacity() + lists.2.capacity() <= SPARE_MAX {
-            SPARE.with_borrow_mut(|spare| *spare = lists);
+        if kept <= SPARE_MAX {
+            SPARE.with_borrow_mut(|spare| *spare = (stack, levels));
         }
     }
 }
@@ -305,10 +354,9 @@ struct Reader<'t> {
     base_line: usize,
     build: bool,
     stack: Vec<Frame>,
-    /// The entries of every open mapping, innermost last.
-    entries: Vec<(Node, Node)>,
-    /// The items of every open sequence, innermost last.
-    items: Vec<Node>,
+    /// The children of the collection open at each depth (`levels[d]` for `stack[d]`);
+    /// deeper ones are empty.
+    levels: Vec<Level>,
     root: Option<Node>,
 }
 
@@ -336,15 +384,14 @@ impl<'t> Reader<'t> {
     /// A reader over `src` that borrows this thread's lists (empty, but grown by earlier
     /// chunks), so that a stream of small documents does not grow them again for each.
     fn new(src: &'t str, base: usize, base_line: usize, build: bool) -> Self {
-        let (stack, entries, items) = SPARE.with_borrow_mut(std::mem::take);
+        let (stack, levels) = SPARE.with_borrow_mut(std::mem::take);
         Reader {
             src,
             base,
             base_line,
             build,
             stack,
-            entries,
-            items,
+            levels,
             root: None,
         }
     }
@@ -361,20 +408,37 @@ impl<'t> Reader<'t> {
         }
     }
 
+    /// The node of a key.
+    fn key_node(&self, k: Key) -> Option<Node> {
+        let text = self.src.get(k.start..k.start + k.len)?;
+        let (text, style) = match text.as_bytes().first() {
+            Some(&q @ (b'"' | b'\'')) => (
+                SmolStr::from(unquote(text.get(1..k.len - 1)?, q)),
+                quote_style(q),
+            ),
+            _ => (SmolStr::new(text), ScalarStyle::Plain),
+        };
+        Some(scalar(
+            text,
+            style,
+            self.base + k.start,
+            self.base + k.start + k.len,
+            self.base_line + k.line,
+        ))
+    }
+
     /// Opens a collection at column `indent`, starting at byte `start` of the chunk.
     fn push(&mut self, indent: usize, kind: Kind, start: usize, line: usize) {
-        let first = match kind {
-            Kind::Map => self.entries.len(),
-            Kind::Seq => self.items.len(),
-        };
         self.stack.push(Frame {
             indent,
             kind,
             start,
             line,
-            first,
             key: None,
         });
+        if self.build && self.levels.len() < self.stack.len() {
+            self.levels.push(Level::default());
+        }
     }
 
     /// Attaches a finished value to the collection it belongs to (the top frame).
@@ -382,15 +446,33 @@ impl<'t> Reader<'t> {
         if !self.build {
             return Some(());
         }
+        let depth = self.stack.len();
         match self.stack.last_mut() {
             Some(f) if f.kind == Kind::Map => {
-                let key = f.key.take()?;
-                self.entries.push((key, node));
+                let k = f.key.take()?;
+                let key = self.key_node(k)?;
+                self.levels.get_mut(depth - 1)?.entries.push((key, node));
             }
-            Some(_) => self.items.push(node),
+            Some(_) => self.levels.get_mut(depth - 1)?.items.push(node),
             None => self.root = Some(node),
         }
         Some(())
+    }
+
+    /// The node attached last: the last child of the innermost open collection, or the
+    /// root.
+    fn last_mut(&mut self) -> Option<&mut Node> {
+        let depth = self.stack.len();
+        match self.stack.last() {
+            Some(f) if f.kind == Kind::Map => self
+                .levels
+                .get_mut(depth - 1)?
+                .entries
+                .last_mut()
+                .map(|(_, v)| v),
+            Some(_) => self.levels.get_mut(depth - 1)?.items.last_mut(),
+            None => self.root.as_mut(),
+        }
     }
 
     fn pop(&mut self) -> Option<()> {
@@ -398,20 +480,21 @@ impl<'t> Reader<'t> {
         if !self.build {
             return Some(());
         }
-        if f.kind == Kind::Map && f.key.is_some() {
+        if f.key.is_some() {
             return None;
         }
+        let level = self.levels.get_mut(self.stack.len())?;
         let empty_end = f.start + self.base;
         let (value, end) = match f.kind {
             Kind::Map => {
-                let mut entries = map_with_capacity(self.entries.len().saturating_sub(f.first));
-                entries.extend(self.entries.drain(f.first..));
+                let mut entries = map_with_capacity(level.entries.len());
+                entries.append(&mut level.entries);
                 let end = entries.last().map_or(empty_end, |(_, v)| v.end);
                 (Value::Map(entries), end)
             }
             Kind::Seq => {
-                let mut items = seq_with_capacity(self.items.len().saturating_sub(f.first));
-                items.extend(self.items.drain(f.first..));
+                let mut items = seq_with_capacity(level.items.len());
+                items.append(&mut level.items);
                 let end = items.last().map_or(empty_end, |v| v.end);
                 (Value::Seq(items), end)
             }
@@ -437,28 +520,19 @@ impl<'t> Reader<'t> {
                 );
                 self.attach(n)
             }
-            Open::Plain {
-                start,
-                end,
-                line,
-                folded,
-                ..
-            } => {
-                if !self.build {
-                    return Some(());
+            Open::Plain { end, folded, .. } => {
+                // The scalar was attached with its first line; lines that continued it
+                // change it now.
+                if let Some(text) = folded {
+                    let end = self.base + end;
+                    let n = self.last_mut()?;
+                    n.value = Value::Scalar {
+                        text: SmolStr::from(text),
+                        style: ScalarStyle::Plain,
+                    };
+                    n.end = end;
                 }
-                let text = match folded {
-                    Some(s) => SmolStr::from(s),
-                    None => SmolStr::new(self.src.get(start..end)?),
-                };
-                let n = scalar(
-                    text,
-                    ScalarStyle::Plain,
-                    self.base + start,
-                    self.base + end,
-                    self.base_line + line,
-                );
-                self.attach(n)
+                Some(())
             }
             Open::Quoted { .. } => None,
             Open::Block(b) => self.finish_block(*b, at),
@@ -770,11 +844,15 @@ impl Reader<'_> {
         if l.ind <= *parent {
             return Some(false);
         }
-        let body = strip_comment(rest);
-        if body.len() < rest.len() || !continuation_ok(body) {
+        if !continuation_start(rest.as_bytes()) {
             return None;
         }
-        let body = body.trim_end_matches(' ');
+        // A comment ends the scalar; one on a continuation line is left to the parser.
+        let (len, comment) = plain_text(rest.as_bytes())?;
+        if comment {
+            return None;
+        }
+        let body = rest.get(..len)?;
         if self.build {
             if folded.is_none() {
                 *folded = Some(self.src.get(*start..*end)?.to_owned());
@@ -896,21 +974,14 @@ fn entry(r: &mut Reader<'_>, rest: &str, ls: usize, col: usize, line: usize) -> 
     if !after.is_empty() && !after.starts_with(' ') {
         return None;
     }
-    if r.build {
-        let (text, style) = match rest.as_bytes()[0] {
-            q @ (b'"' | b'\'') => (SmolStr::from(unquote(&rest[1..end - 1], q)), quote_style(q)),
-            _ => (SmolStr::new(&rest[..end]), ScalarStyle::Plain),
-        };
-        let key = scalar(
-            text,
-            style,
-            r.base + ls + col,
-            r.base + ls + col + end,
-            r.base_line + line,
-        );
-        if let Some(f) = r.stack.last_mut() {
-            f.key = Some(key);
-        }
+    if r.build
+        && let Some(f) = r.stack.last_mut()
+    {
+        f.key = Some(Key {
+            start: ls + col,
+            len: end,
+            line,
+        });
     }
     if only_comment_or_space(after) {
         // Like the parser, place the null on the `:`.
@@ -981,26 +1052,33 @@ fn value(r: &mut Reader<'_>, v: &str, at: usize, parent: usize, line: usize) -> 
             Some(Open::None)
         }
         _ => {
-            let stripped = strip_comment(v);
-            let has_comment = stripped.len() < v.len();
-            let body = stripped.trim_end_matches(' ');
-            if !plain_ok(body) {
+            if !plain_start(b) {
                 return None;
             }
-            let open = Open::Plain {
-                parent,
-                start: at,
-                end: at + body.len(),
-                line,
-                folded: None,
-                blanks: 0,
-            };
-            if has_comment {
+            let (len, comment) = plain_text(b)?;
+            if r.build {
+                let text = SmolStr::new(v.get(..len)?);
+                let (start, end) = (r.base + at, r.base + at + len);
+                r.attach(scalar(
+                    text,
+                    ScalarStyle::Plain,
+                    start,
+                    end,
+                    r.base_line + line,
+                ))?;
+            }
+            if comment {
                 // A comment ends the scalar on this line.
-                r.finish(open, at)?;
                 return Some(Open::None);
             }
-            Some(open)
+            // Attached already: lines that continue it change its text and end.
+            Some(Open::Plain {
+                parent,
+                start: at,
+                end: at + len,
+                folded: None,
+                blanks: 0,
+            })
         }
     }
 }
