@@ -69,6 +69,7 @@ pub struct Node {
 impl Node {
     /// The value of `key` in a mapping: the last occurrence, as Kubernetes reads it.
     #[must_use]
+    #[inline]
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
             Value::Map(entries) => entries
@@ -80,11 +81,20 @@ impl Node {
         }
     }
 
-    /// Whether this node, as a mapping key, is `key` (`k.as_str() == Some(key)`, with the
-    /// text compared first: most keys differ in length).
+    /// Whether this node, as a mapping key, is `key` (`k.as_str() == Some(key)`): the
+    /// lengths are compared first (most keys differ in length), then the first bytes (most
+    /// keys of one length differ there), and only then the texts.
+    #[inline]
     fn is_key(&self, key: &str) -> bool {
         match &self.value {
-            Value::Scalar { text, .. } => text.len() == key.len() && self.as_str() == Some(key),
+            Value::Scalar { text, style } => {
+                let t = text.as_bytes();
+                let k = key.as_bytes();
+                t.len() == k.len()
+                    && t.first() == k.first()
+                    && t == k
+                    && !(is_null(key) && *style == ScalarStyle::Plain && self.tag.is_none())
+            }
             _ => false,
         }
     }
@@ -100,10 +110,13 @@ impl Node {
 
     /// A scalar read as a string: quoted scalars always, plain ones unless they are null.
     #[must_use]
+    #[inline]
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
             Value::Scalar { text, style } => {
-                if *style == ScalarStyle::Plain && self.tag.is_none() && is_null(text) {
+                // The text is looked up once (`SmolStr` branches on where it keeps it).
+                let text = text.as_str();
+                if is_null(text) && *style == ScalarStyle::Plain && self.tag.is_none() {
                     None
                 } else {
                     Some(text)
@@ -274,6 +287,7 @@ fn is_merge_key(k: &Node) -> bool {
 
 /// Whether a plain scalar reads as null in YAML 1.1.
 #[must_use]
+#[inline]
 pub fn is_null(text: &str) -> bool {
     match text.len() {
         0 => true,
