@@ -305,8 +305,23 @@ pub fn is_null(text: &str) -> bool {
 struct Pool {
     maps: [Vec<Vec<(Node, Node)>>; POOL_CLASSES],
     seqs: [Vec<Vec<Node>>; POOL_CLASSES],
-    /// The nodes left to take apart.
-    stack: Vec<Node>,
+    /// The lists left to take apart.
+    stack: Vec<List>,
+}
+
+/// The children of a collection, taken out of it.
+enum List {
+    Map(Vec<(Node, Node)>),
+    Seq(Vec<Node>),
+}
+
+/// Takes the children out of `n` when it is a collection (leaving it empty).
+fn take_list(n: &mut Node) -> Option<List> {
+    match &mut n.value {
+        Value::Map(entries) => Some(List::Map(std::mem::take(entries))),
+        Value::Seq(items) => Some(List::Seq(std::mem::take(items))),
+        Value::Scalar { .. } | Value::Alias(_) => None,
+    }
 }
 
 /// Size classes kept: lists of up to 2^(POOL_CLASSES - 1) entries.
@@ -353,32 +368,38 @@ fn pooled<T>(n: usize, lists: fn(&mut Pool) -> &mut [Vec<Vec<T>>; POOL_CLASSES])
 }
 
 /// Drops a tree, keeping its lists in this thread's pool for the next trees it builds.
-pub(crate) fn recycle(node: Node) {
+/// Nodes are not moved: each list's collections are emptied where they stand (their lists
+/// wait on a stack), then the list is cleared, which drops its scalars in place.
+pub(crate) fn recycle(mut node: Node) {
     POOL.with_borrow_mut(|pool| {
         let Pool { maps, seqs, stack } = pool;
-        stack.push(node);
-        while let Some(n) = stack.pop() {
-            match n.value {
-                Value::Map(mut entries) => {
-                    for (k, v) in entries.drain(..) {
-                        stack.push(k);
-                        stack.push(v);
+        stack.extend(take_list(&mut node));
+        drop(node);
+        while let Some(list) = stack.pop() {
+            match list {
+                List::Map(mut entries) => {
+                    for (k, v) in &mut entries {
+                        stack.extend(take_list(k));
+                        stack.extend(take_list(v));
                     }
+                    entries.clear();
                     if let Some(kept) = class_of(entries.capacity()).and_then(|c| maps.get_mut(c))
                         && kept.len() < POOL_DEPTH
                     {
                         kept.push(entries);
                     }
                 }
-                Value::Seq(mut items) => {
-                    stack.append(&mut items);
+                List::Seq(mut items) => {
+                    for n in &mut items {
+                        stack.extend(take_list(n));
+                    }
+                    items.clear();
                     if let Some(kept) = class_of(items.capacity()).and_then(|c| seqs.get_mut(c))
                         && kept.len() < POOL_DEPTH
                     {
                         kept.push(items);
                     }
                 }
-                Value::Scalar { .. } | Value::Alias(_) => {}
             }
         }
         // A lone huge document does not pin its stack's memory.
@@ -388,7 +409,7 @@ pub(crate) fn recycle(node: Node) {
     });
 }
 
-/// The most nodes the pool's stack keeps room for between trees.
+/// The most lists the pool's stack keeps room for between trees.
 const POOL_STACK_MAX: usize = 4096;
 
 /// One document of a chunk.
