@@ -66,7 +66,7 @@ struct Level {
 }
 
 /// A scalar or collection still open at the end of a line.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 enum Open {
     None,
     /// `key:` or `-` with nothing after it (the null would sit at `null_at`): the next
@@ -79,28 +79,29 @@ enum Open {
     },
     /// A plain scalar that may continue on lines indented more than `parent`, attached
     /// already (the last node read). Its value is the text from `start` to `end` until a
-    /// continuation line makes `folded` hold it (only when a tree is built).
+    /// continuation line makes [`Reader::text`] hold it (`folded`; only when a tree is
+    /// built).
     Plain {
         parent: usize,
         start: usize,
         end: usize,
-        folded: Option<String>,
+        folded: bool,
         blanks: usize,
     },
-    /// A quoted scalar not yet closed; lines must be indented more than `parent`.
+    /// A quoted scalar not yet closed, its value so far in [`Reader::text`]; lines must be
+    /// indented more than `parent`.
     Quoted {
         parent: usize,
         quote: u8,
         start: usize,
         line: usize,
-        text: String,
         blanks: usize,
     },
-    /// A block scalar whose content is indented more than `parent`.
-    Block(Box<BlockScalar>),
+    /// A block scalar ([`Reader::block`]).
+    Block,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct BlockScalar {
     parent: usize,
     content: Option<usize>,
@@ -364,6 +365,11 @@ struct Reader<'t> {
     /// deeper ones are empty.
     levels: Vec<Level>,
     root: Option<Node>,
+    /// The value so far of the quoted or continued plain scalar being read (kept in the
+    /// reader, so that what is open at the end of a line is small and plain data).
+    text: String,
+    /// The block scalar being read.
+    block: BlockScalar,
 }
 
 fn scalar(text: SmolStr, style: ScalarStyle, start: usize, end: usize, line: usize) -> Node {
@@ -399,6 +405,8 @@ impl<'t> Reader<'t> {
             stack,
             levels,
             root: None,
+            text: String::new(),
+            block: BlockScalar::default(),
         }
     }
 
@@ -532,11 +540,11 @@ impl<'t> Reader<'t> {
             Open::Plain { end, folded, .. } => {
                 // The scalar was attached with its first line; lines that continued it
                 // change it now.
-                if let Some(text) = folded {
-                    let end = self.base + end;
+                if folded {
+                    let (text, end) = (SmolStr::new(&self.text), self.base + end);
                     let n = self.last_mut()?;
                     n.value = Value::Scalar {
-                        text: SmolStr::from(text),
+                        text,
                         style: ScalarStyle::Plain,
                     };
                     n.end = end;
@@ -544,21 +552,22 @@ impl<'t> Reader<'t> {
                 Some(())
             }
             Open::Quoted { .. } => None,
-            Open::Block(b) => self.finish_block(*b, at),
+            Open::Block => self.finish_block(at),
         }
     }
 
     /// Closes a block scalar whose content ends where the next token starts, at `at`.
-    fn finish_block(&mut self, b: BlockScalar, at: usize) -> Option<()> {
+    fn finish_block(&mut self, at: usize) -> Option<()> {
         if !self.build {
             return Some(());
         }
+        let b = &mut self.block;
         // Folded scalars, and space-only lines at the end (content or not depends on
         // subtleties), are left to the parser.
         if b.folded || b.trailing.iter().any(|&extra| extra > 0) {
             return None;
         }
-        let mut text = b.text;
+        let text = &mut b.text;
         match b.chomp {
             b'-' => {
                 while text.ends_with('\n') {
@@ -580,7 +589,7 @@ impl<'t> Reader<'t> {
             }
         }
         let n = scalar(
-            SmolStr::from(text),
+            SmolStr::new(text),
             ScalarStyle::Literal,
             self.base + b.start,
             self.base + at,
@@ -728,8 +737,8 @@ impl Reader<'_> {
     /// Reads one line; `Some(true)` when it holds content that does not belong to a scalar
     /// opened on an earlier line.
     fn line(&mut self, open: &mut Open, l: &Line<'_>, max_depth: usize) -> Option<bool> {
-        if let Open::Block(b) = open {
-            if block_line(self.build, b, l)? {
+        if let Open::Block = open {
+            if block_line(self.build, &mut self.block, l)? {
                 return Some(false);
             }
             let done = std::mem::replace(open, Open::None);
@@ -786,7 +795,6 @@ impl Reader<'_> {
         let Open::Quoted {
             parent,
             quote,
-            text: acc,
             blanks,
             ..
         } = open
@@ -810,25 +818,21 @@ impl Reader<'_> {
             return None;
         }
         if self.build {
-            fold(acc, *blanks, &unquote(part, *quote));
+            fold(&mut self.text, *blanks, &unquote(part, *quote));
         }
         *blanks = 0;
         let Some(i) = closed_at else {
             return Some(());
         };
         let Open::Quoted {
-            start,
-            line,
-            text,
-            quote,
-            ..
+            start, line, quote, ..
         } = std::mem::replace(open, Open::None)
         else {
             return None;
         };
         let end = l.start + l.ind + i + 1;
         self.attach(scalar(
-            SmolStr::from(text),
+            SmolStr::new(&self.text),
             quote_style(quote),
             self.base + start,
             self.base + end,
@@ -838,7 +842,7 @@ impl Reader<'_> {
 
     /// A line that may continue the plain scalar opened on an earlier line: `Some(true)`
     /// when it does.
-    fn plain_line(&self, open: &mut Open, rest: &str, l: &Line<'_>) -> Option<bool> {
+    fn plain_line(&mut self, open: &mut Open, rest: &str, l: &Line<'_>) -> Option<bool> {
         let Open::Plain {
             parent,
             start,
@@ -863,12 +867,12 @@ impl Reader<'_> {
         }
         let body = rest.get(..len)?;
         if self.build {
-            if folded.is_none() {
-                *folded = Some(self.src.get(*start..*end)?.to_owned());
+            if !*folded {
+                self.text.clear();
+                self.text.push_str(self.src.get(*start..*end)?);
+                *folded = true;
             }
-            if let Some(acc) = folded {
-                fold(acc, *blanks, body);
-            }
+            fold(&mut self.text, *blanks, body);
         }
         *blanks = 0;
         *end = l.start + l.ind + body.len();
@@ -1022,7 +1026,11 @@ fn value(r: &mut Reader<'_>, v: &str, at: usize, parent: usize, line: usize) -> 
             if !(tail.is_empty() || (tail.starts_with(' ') && only_comment_or_space(tail))) {
                 return None;
             }
-            Some(Open::Block(Box::new(BlockScalar {
+            // The block's lists are kept from one block scalar to the next.
+            let b = &mut r.block;
+            b.text.clear();
+            b.trailing.clear();
+            *b = BlockScalar {
                 parent,
                 content: None,
                 leading_blank: 0,
@@ -1030,10 +1038,11 @@ fn value(r: &mut Reader<'_>, v: &str, at: usize, parent: usize, line: usize) -> 
                 line,
                 folded: *c == b'>',
                 chomp,
-                text: String::new(),
+                text: std::mem::take(&mut b.text),
                 lines: 0,
-                trailing: Vec::new(),
-            })))
+                trailing: std::mem::take(&mut b.trailing),
+            };
+            Some(Open::Block)
         }
         q @ (b'"' | b'\'') => quoted(r, *q, v, at, parent, line),
         b'[' if !v.starts_with("[]") => {
@@ -1085,7 +1094,7 @@ fn value(r: &mut Reader<'_>, v: &str, at: usize, parent: usize, line: usize) -> 
                 parent,
                 start: at,
                 end: at + len,
-                folded: None,
+                folded: false,
                 blanks: 0,
             })
         }
@@ -1123,17 +1132,15 @@ fn quoted(
         // A line break right after the opening quote: leave it to the parser.
         return None;
     }
-    let text = if r.build {
-        unquote(first, q).into_owned()
-    } else {
-        String::new()
-    };
+    r.text.clear();
+    if r.build {
+        r.text.push_str(&unquote(first, q));
+    }
     Some(Open::Quoted {
         parent,
         quote: q,
         start: at,
         line,
-        text,
         blanks: 0,
     })
 }
