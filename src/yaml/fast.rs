@@ -337,21 +337,23 @@ impl Drop for Reader<'_> {
             std::mem::take(&mut self.levels),
         );
         stack.clear();
-        let mut kept = 0;
-        for l in &mut levels {
-            l.entries.clear();
-            l.items.clear();
-            kept += l.entries.capacity() + l.items.capacity();
+        // A deep document does not pin its levels (nor a wide one its lists: see `pop`).
+        levels.truncate(LEVELS_KEPT);
+        // A chunk read to its end closed every collection, which emptied its level.
+        if !self.emptied {
+            for l in &mut levels {
+                l.entries.clear();
+                l.items.clear();
+            }
         }
-        // A lone huge document does not pin its lists' memory.
-        if kept <= SPARE_MAX {
-            SPARE.with_borrow_mut(|spare| *spare = (stack, levels));
-        }
+        SPARE.with_borrow_mut(|spare| *spare = (stack, levels));
     }
 }
 
-/// The most entries and items a thread keeps between chunks.
-const SPARE_MAX: usize = 4096;
+/// The most levels a thread keeps between chunks.
+const LEVELS_KEPT: usize = 32;
+/// The longest list a level keeps between collections.
+const LEVEL_LIST_KEPT: usize = 64;
 
 /// The reader's state for one chunk.
 struct Reader<'t> {
@@ -370,6 +372,8 @@ struct Reader<'t> {
     text: String,
     /// The block scalar being read.
     block: BlockScalar,
+    /// Whether every level is empty (the chunk was read to its end).
+    emptied: bool,
 }
 
 fn scalar(text: SmolStr, style: ScalarStyle, start: usize, end: usize, line: usize) -> Node {
@@ -407,6 +411,7 @@ impl<'t> Reader<'t> {
             root: None,
             text: String::new(),
             block: BlockScalar::default(),
+            emptied: false,
         }
     }
 
@@ -506,12 +511,18 @@ impl<'t> Reader<'t> {
             Kind::Map => {
                 let mut entries = map_with_capacity(level.entries.len());
                 entries.append(&mut level.entries);
+                if level.entries.capacity() > LEVEL_LIST_KEPT {
+                    level.entries = Vec::new();
+                }
                 let end = entries.last().map_or(empty_end, |(_, v)| v.end);
                 (Value::Map(entries), end)
             }
             Kind::Seq => {
                 let mut items = seq_with_capacity(level.items.len());
                 items.append(&mut level.items);
+                if level.items.capacity() > LEVEL_LIST_KEPT {
+                    level.items = Vec::new();
+                }
                 let end = items.last().map_or(empty_end, |v| v.end);
                 (Value::Seq(items), end)
             }
@@ -677,6 +688,7 @@ fn read(
     while !r.stack.is_empty() {
         r.pop()?;
     }
+    r.emptied = true;
     Some((
         Shape {
             root_is_map,
