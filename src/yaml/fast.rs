@@ -33,21 +33,40 @@ enum Kind {
     Seq,
 }
 
-/// A collection still open. Its children wait in the reader's shared lists from `first`
-/// on, so that building one costs a single allocation when it closes.
+/// A collection still open. Its children wait in the lists of its depth
+/// ([`Reader::levels`]), so that building one costs a single allocation when it closes.
 #[derive(Debug)]
 struct Frame {
     indent: usize,
     kind: Kind,
     start: usize,
     line: usize,
-    /// Where its children start in [`Reader::entries`] or [`Reader::items`].
-    first: usize,
-    key: Option<Node>,
+    /// The key of a mapping's entry whose value is not read yet.
+    key: Option<Key>,
+}
+
+/// A plain or quoted key, kept as its place in the chunk until its value is read: its
+/// node is built right into the mapping's entry.
+#[derive(Clone, Copy, Debug)]
+struct Key {
+    /// Its first byte (the quote, for a quoted key) in the chunk.
+    start: usize,
+    /// Its length, quotes included.
+    len: usize,
+    /// Its line in the chunk, from 0.
+    line: usize,
+}
+
+/// The children read so far of the collection open at one depth (one of the two lists is
+/// used). Kept, emptied, for the next collection at that depth.
+#[derive(Debug, Default)]
+struct Level {
+    entries: Vec<(Node, Node)>,
+    items: Vec<Node>,
 }
 
 /// A scalar or collection still open at the end of a line.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 enum Open {
     None,
     /// `key:` or `-` with nothing after it (the null would sit at `null_at`): the next
@@ -58,30 +77,31 @@ enum Open {
         null_at: usize,
         line: usize,
     },
-    /// A plain scalar that may continue on lines indented more than `parent`. Its value is
-    /// the text from `start` to `end` until a continuation line makes `folded` hold it.
+    /// A plain scalar that may continue on lines indented more than `parent`, attached
+    /// already (the last node read). Its value is the text from `start` to `end` until a
+    /// continuation line makes [`Reader::text`] hold it (`folded`; only when a tree is
+    /// built).
     Plain {
         parent: usize,
         start: usize,
         end: usize,
-        line: usize,
-        folded: Option<String>,
+        folded: bool,
         blanks: usize,
     },
-    /// A quoted scalar not yet closed; lines must be indented more than `parent`.
+    /// A quoted scalar not yet closed, its value so far in [`Reader::text`]; lines must be
+    /// indented more than `parent`.
     Quoted {
         parent: usize,
         quote: u8,
         start: usize,
         line: usize,
-        text: String,
         blanks: usize,
     },
-    /// A block scalar whose content is indented more than `parent`.
-    Block(Box<BlockScalar>),
+    /// A block scalar ([`Reader::block`]).
+    Block,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct BlockScalar {
     parent: usize,
     content: Option<usize>,
@@ -139,18 +159,13 @@ fn printable(text: &str) -> bool {
 }
 
 fn indent_of(line: &str) -> usize {
-    line.len() - line.trim_start_matches(' ').len()
+    line.bytes().position(|b| b != b' ').unwrap_or(line.len())
 }
 
-/// The end of a value, before a ` #` comment.
-fn strip_comment(s: &str) -> &str {
-    let b = s.as_bytes();
-    for i in 1..b.len() {
-        if b[i] == b'#' && b[i - 1] == b' ' {
-            return &s[..i];
-        }
-    }
-    s
+/// `s` without the spaces it starts with (compared byte by byte: `trim_start_matches`
+/// decodes characters).
+fn skip_spaces(s: &str) -> &str {
+    s.get(indent_of(s)..).unwrap_or_default()
 }
 
 /// Nothing but spaces, or spaces and then a comment (which needs a space before it).
@@ -159,42 +174,80 @@ fn only_comment_or_space(s: &str) -> bool {
     t.is_empty() || (t.starts_with('#') && t.len() < s.len())
 }
 
-/// A plain scalar (or the first line of one) in block context, without its comment.
-fn plain_ok(v: &str) -> bool {
-    let Some(&first) = v.as_bytes().first() else {
-        return false;
-    };
-    let safe_first = match first {
-        b'-' | b'?' | b':' => v.as_bytes().get(1).is_some_and(|&c| c != b' '),
-        b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
-        | b'"' | b'%' | b'@' | b'`' => false,
-        _ => true,
-    };
-    safe_first && no_indicator_inside(v)
-}
-
-/// No `": "`, `" #"` or tab inside `v`, and no `:` at its end: what ends or breaks a
-/// plain scalar on its line. One pass over the bytes (searching for each string anew cost
-/// more than the rest of the line's reading).
-fn no_indicator_inside(v: &str) -> bool {
-    let b = v.as_bytes();
-    if b.last() == Some(&b':') {
-        return false;
+/// Whether `v` (a value, without the spaces before it) may start a plain scalar in block
+/// context: not with an indicator, nor with `-`, `?` or `:` followed by a space or nothing.
+fn plain_start(v: &[u8]) -> bool {
+    match v.first() {
+        Some(b'-' | b'?' | b':') => v.get(1).is_some_and(|&c| c != b' '),
+        Some(
+            b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+            | b'"' | b'%' | b'@' | b'`',
+        )
+        | None => false,
+        Some(_) => true,
     }
-    memchr::memchr3_iter(b'\t', b':', b'#', b).all(|i| match b.get(i) {
-        Some(b':') => b.get(i + 1) != Some(&b' '),
-        Some(b'#') => i == 0 || b.get(i - 1) != Some(&b' '),
-        _ => false,
-    })
 }
 
-/// A continuation line of a plain scalar.
-fn continuation_ok(v: &str) -> bool {
-    let Some(&first) = v.as_bytes().first() else {
-        return true;
-    };
-    let dash_word = first == b'-' && v.as_bytes().get(1).is_some_and(|&c| c != b' ');
-    (dash_word || !b"-?:,[]{}#&*!|>'\"%@`".contains(&first)) && no_indicator_inside(v)
+/// Whether `v` (a line's text after its indentation) may continue a plain scalar.
+fn continuation_start(v: &[u8]) -> bool {
+    match v.first() {
+        Some(b'-') => v.get(1).is_some_and(|&c| c != b' '),
+        Some(c) => !b"-?:,[]{}#&*!|>'\"%@`".contains(c),
+        None => true,
+    }
+}
+
+/// The bytes that may end a plain scalar's text on its line or make it something else: `#`,
+/// `:` and tab (a table: one load per byte).
+static PLAIN_STOP: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'#' as usize] = true;
+    table[b':' as usize] = true;
+    table[b'\t' as usize] = true;
+    table
+};
+
+/// The text of a plain scalar on one line, `v` (from its first character to the end of
+/// the line): its length without the ` #` comment and the spaces before it, and whether
+/// a comment follows. `None` when `v` holds a `: ` or a tab before the comment, or ends
+/// with `:`: what ends or breaks a plain scalar on its line. One pass over the bytes.
+fn plain_text(v: &[u8]) -> Option<(usize, bool)> {
+    // Short values (most) are read byte by byte; a long one is searched a vector at a time.
+    if v.len() < 64 {
+        let stops = v
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| PLAIN_STOP[usize::from(c)]);
+        plain_text_with(v, stops.map(|(i, _)| i))
+    } else {
+        plain_text_with(v, memchr::memchr3_iter(b'#', b':', b'\t', v))
+    }
+}
+
+/// [`plain_text`], given where the `#`, `:` and tabs of `v` are.
+fn plain_text_with(v: &[u8], stops: impl Iterator<Item = usize>) -> Option<(usize, bool)> {
+    let mut end = v.len();
+    let mut comment = false;
+    for i in stops {
+        match v.get(i) {
+            Some(b'#') => {
+                if i > 0 && v.get(i - 1) == Some(&b' ') {
+                    end = i;
+                    comment = true;
+                    break;
+                }
+            }
+            Some(b':') => {
+                if matches!(v.get(i + 1), None | Some(b' ')) {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+    let text = v.get(..end)?;
+    let spaces = text.iter().rev().take_while(|&&c| c == b' ').count();
+    Some((end - spaces, comment))
 }
 
 /// Where a quoted scalar closes on this line: the index of the closing quote, or `None`
@@ -268,34 +321,39 @@ fn key_end(rest: &str) -> Option<usize> {
 }
 
 /// The lists a reader works in, kept per thread between chunks (always empty here).
-type Lists = (Vec<Frame>, Vec<(Node, Node)>, Vec<Node>);
+type Lists = (Vec<Frame>, Vec<Level>);
 
 thread_local! {
     static SPARE: std::cell::RefCell<Lists> = const {
-        std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new()))
+        std::cell::RefCell::new((Vec::new(), Vec::new()))
     };
 }
 
 impl Drop for Reader<'_> {
     /// Hands the lists back, emptied, for the next chunk this thread reads.
     fn drop(&mut self) {
-        let mut lists = (
+        let (mut stack, mut levels) = (
             std::mem::take(&mut self.stack),
-            std::mem::take(&mut self.entries),
-            std::mem::take(&mut self.items),
+            std::mem::take(&mut self.levels),
         );
-        lists.0.clear();
-        lists.1.clear();
-        lists.2.clear();
-        // A lone huge document does not pin its lists' memory.
-        if lists.1.capacity() + lists.2.capacity() <= SPARE_MAX {
-            SPARE.with_borrow_mut(|spare| *spare = lists);
+        stack.clear();
+        // A deep document does not pin its levels (nor a wide one its lists: see `pop`).
+        levels.truncate(LEVELS_KEPT);
+        // A chunk read to its end closed every collection, which emptied its level.
+        if !self.emptied {
+            for l in &mut levels {
+                l.entries.clear();
+                l.items.clear();
+            }
         }
+        SPARE.with_borrow_mut(|spare| *spare = (stack, levels));
     }
 }
 
-/// The most entries and items a thread keeps between chunks.
-const SPARE_MAX: usize = 4096;
+/// The most levels a thread keeps between chunks.
+const LEVELS_KEPT: usize = 32;
+/// The longest list a level keeps between collections.
+const LEVEL_LIST_KEPT: usize = 64;
 
 /// The reader's state for one chunk.
 struct Reader<'t> {
@@ -305,11 +363,17 @@ struct Reader<'t> {
     base_line: usize,
     build: bool,
     stack: Vec<Frame>,
-    /// The entries of every open mapping, innermost last.
-    entries: Vec<(Node, Node)>,
-    /// The items of every open sequence, innermost last.
-    items: Vec<Node>,
+    /// The children of the collection open at each depth (`levels[d]` for `stack[d]`);
+    /// deeper ones are empty.
+    levels: Vec<Level>,
     root: Option<Node>,
+    /// The value so far of the quoted or continued plain scalar being read (kept in the
+    /// reader, so that what is open at the end of a line is small and plain data).
+    text: String,
+    /// The block scalar being read.
+    block: BlockScalar,
+    /// Whether every level is empty (the chunk was read to its end).
+    emptied: bool,
 }
 
 fn scalar(text: SmolStr, style: ScalarStyle, start: usize, end: usize, line: usize) -> Node {
@@ -336,16 +400,18 @@ impl<'t> Reader<'t> {
     /// A reader over `src` that borrows this thread's lists (empty, but grown by earlier
     /// chunks), so that a stream of small documents does not grow them again for each.
     fn new(src: &'t str, base: usize, base_line: usize, build: bool) -> Self {
-        let (stack, entries, items) = SPARE.with_borrow_mut(std::mem::take);
+        let (stack, levels) = SPARE.with_borrow_mut(std::mem::take);
         Reader {
             src,
             base,
             base_line,
             build,
             stack,
-            entries,
-            items,
+            levels,
             root: None,
+            text: String::new(),
+            block: BlockScalar::default(),
+            emptied: false,
         }
     }
 
@@ -361,36 +427,74 @@ impl<'t> Reader<'t> {
         }
     }
 
+    /// The node of a key.
+    #[inline(always)]
+    fn key_node(&self, k: Key) -> Option<Node> {
+        let text = self.src.get(k.start..k.start + k.len)?;
+        let (text, style) = match text.as_bytes().first() {
+            Some(&q @ (b'"' | b'\'')) => (
+                SmolStr::from(unquote(text.get(1..k.len - 1)?, q)),
+                quote_style(q),
+            ),
+            _ => (SmolStr::new(text), ScalarStyle::Plain),
+        };
+        Some(scalar(
+            text,
+            style,
+            self.base + k.start,
+            self.base + k.start + k.len,
+            self.base_line + k.line,
+        ))
+    }
+
     /// Opens a collection at column `indent`, starting at byte `start` of the chunk.
     fn push(&mut self, indent: usize, kind: Kind, start: usize, line: usize) {
-        let first = match kind {
-            Kind::Map => self.entries.len(),
-            Kind::Seq => self.items.len(),
-        };
         self.stack.push(Frame {
             indent,
             kind,
             start,
             line,
-            first,
             key: None,
         });
+        if self.build && self.levels.len() < self.stack.len() {
+            self.levels.push(Level::default());
+        }
     }
 
-    /// Attaches a finished value to the collection it belongs to (the top frame).
+    /// Attaches a finished value to the collection it belongs to (the top frame). Inlined,
+    /// so that the node is built where it is stored, not moved there.
+    #[inline(always)]
     fn attach(&mut self, node: Node) -> Option<()> {
         if !self.build {
             return Some(());
         }
+        let depth = self.stack.len();
         match self.stack.last_mut() {
             Some(f) if f.kind == Kind::Map => {
-                let key = f.key.take()?;
-                self.entries.push((key, node));
+                let k = f.key.take()?;
+                let key = self.key_node(k)?;
+                self.levels.get_mut(depth - 1)?.entries.push((key, node));
             }
-            Some(_) => self.items.push(node),
+            Some(_) => self.levels.get_mut(depth - 1)?.items.push(node),
             None => self.root = Some(node),
         }
         Some(())
+    }
+
+    /// The node attached last: the last child of the innermost open collection, or the
+    /// root.
+    fn last_mut(&mut self) -> Option<&mut Node> {
+        let depth = self.stack.len();
+        match self.stack.last() {
+            Some(f) if f.kind == Kind::Map => self
+                .levels
+                .get_mut(depth - 1)?
+                .entries
+                .last_mut()
+                .map(|(_, v)| v),
+            Some(_) => self.levels.get_mut(depth - 1)?.items.last_mut(),
+            None => self.root.as_mut(),
+        }
     }
 
     fn pop(&mut self) -> Option<()> {
@@ -398,20 +502,27 @@ impl<'t> Reader<'t> {
         if !self.build {
             return Some(());
         }
-        if f.kind == Kind::Map && f.key.is_some() {
+        if f.key.is_some() {
             return None;
         }
+        let level = self.levels.get_mut(self.stack.len())?;
         let empty_end = f.start + self.base;
         let (value, end) = match f.kind {
             Kind::Map => {
-                let mut entries = map_with_capacity(self.entries.len().saturating_sub(f.first));
-                entries.extend(self.entries.drain(f.first..));
+                let mut entries = map_with_capacity(level.entries.len());
+                entries.append(&mut level.entries);
+                if level.entries.capacity() > LEVEL_LIST_KEPT {
+                    level.entries = Vec::new();
+                }
                 let end = entries.last().map_or(empty_end, |(_, v)| v.end);
                 (Value::Map(entries), end)
             }
             Kind::Seq => {
-                let mut items = seq_with_capacity(self.items.len().saturating_sub(f.first));
-                items.extend(self.items.drain(f.first..));
+                let mut items = seq_with_capacity(level.items.len());
+                items.append(&mut level.items);
+                if level.items.capacity() > LEVEL_LIST_KEPT {
+                    level.items = Vec::new();
+                }
                 let end = items.last().map_or(empty_end, |v| v.end);
                 (Value::Seq(items), end)
             }
@@ -437,45 +548,37 @@ impl<'t> Reader<'t> {
                 );
                 self.attach(n)
             }
-            Open::Plain {
-                start,
-                end,
-                line,
-                folded,
-                ..
-            } => {
-                if !self.build {
-                    return Some(());
+            Open::Plain { end, folded, .. } => {
+                // The scalar was attached with its first line; lines that continued it
+                // change it now.
+                if folded {
+                    let (text, end) = (SmolStr::new(&self.text), self.base + end);
+                    let n = self.last_mut()?;
+                    n.value = Value::Scalar {
+                        text,
+                        style: ScalarStyle::Plain,
+                    };
+                    n.end = end;
                 }
-                let text = match folded {
-                    Some(s) => SmolStr::from(s),
-                    None => SmolStr::new(self.src.get(start..end)?),
-                };
-                let n = scalar(
-                    text,
-                    ScalarStyle::Plain,
-                    self.base + start,
-                    self.base + end,
-                    self.base_line + line,
-                );
-                self.attach(n)
+                Some(())
             }
             Open::Quoted { .. } => None,
-            Open::Block(b) => self.finish_block(*b, at),
+            Open::Block => self.finish_block(at),
         }
     }
 
     /// Closes a block scalar whose content ends where the next token starts, at `at`.
-    fn finish_block(&mut self, b: BlockScalar, at: usize) -> Option<()> {
+    fn finish_block(&mut self, at: usize) -> Option<()> {
         if !self.build {
             return Some(());
         }
+        let b = &mut self.block;
         // Folded scalars, and space-only lines at the end (content or not depends on
         // subtleties), are left to the parser.
         if b.folded || b.trailing.iter().any(|&extra| extra > 0) {
             return None;
         }
-        let mut text = b.text;
+        let text = &mut b.text;
         match b.chomp {
             b'-' => {
                 while text.ends_with('\n') {
@@ -497,7 +600,7 @@ impl<'t> Reader<'t> {
             }
         }
         let n = scalar(
-            SmolStr::from(text),
+            SmolStr::new(text),
             ScalarStyle::Literal,
             self.base + b.start,
             self.base + at,
@@ -585,6 +688,7 @@ fn read(
     while !r.stack.is_empty() {
         r.pop()?;
     }
+    r.emptied = true;
     Some((
         Shape {
             root_is_map,
@@ -645,8 +749,8 @@ impl Reader<'_> {
     /// Reads one line; `Some(true)` when it holds content that does not belong to a scalar
     /// opened on an earlier line.
     fn line(&mut self, open: &mut Open, l: &Line<'_>, max_depth: usize) -> Option<bool> {
-        if let Open::Block(b) = open {
-            if block_line(self.build, b, l)? {
+        if let Open::Block = open {
+            if block_line(self.build, &mut self.block, l)? {
                 return Some(false);
             }
             let done = std::mem::replace(open, Open::None);
@@ -703,7 +807,6 @@ impl Reader<'_> {
         let Open::Quoted {
             parent,
             quote,
-            text: acc,
             blanks,
             ..
         } = open
@@ -727,25 +830,21 @@ impl Reader<'_> {
             return None;
         }
         if self.build {
-            fold(acc, *blanks, &unquote(part, *quote));
+            fold(&mut self.text, *blanks, &unquote(part, *quote));
         }
         *blanks = 0;
         let Some(i) = closed_at else {
             return Some(());
         };
         let Open::Quoted {
-            start,
-            line,
-            text,
-            quote,
-            ..
+            start, line, quote, ..
         } = std::mem::replace(open, Open::None)
         else {
             return None;
         };
         let end = l.start + l.ind + i + 1;
         self.attach(scalar(
-            SmolStr::from(text),
+            SmolStr::new(&self.text),
             quote_style(quote),
             self.base + start,
             self.base + end,
@@ -755,7 +854,7 @@ impl Reader<'_> {
 
     /// A line that may continue the plain scalar opened on an earlier line: `Some(true)`
     /// when it does.
-    fn plain_line(&self, open: &mut Open, rest: &str, l: &Line<'_>) -> Option<bool> {
+    fn plain_line(&mut self, open: &mut Open, rest: &str, l: &Line<'_>) -> Option<bool> {
         let Open::Plain {
             parent,
             start,
@@ -770,18 +869,22 @@ impl Reader<'_> {
         if l.ind <= *parent {
             return Some(false);
         }
-        let body = strip_comment(rest);
-        if body.len() < rest.len() || !continuation_ok(body) {
+        if !continuation_start(rest.as_bytes()) {
             return None;
         }
-        let body = body.trim_end_matches(' ');
+        // A comment ends the scalar; one on a continuation line is left to the parser.
+        let (len, comment) = plain_text(rest.as_bytes())?;
+        if comment {
+            return None;
+        }
+        let body = rest.get(..len)?;
         if self.build {
-            if folded.is_none() {
-                *folded = Some(self.src.get(*start..*end)?.to_owned());
+            if !*folded {
+                self.text.clear();
+                self.text.push_str(self.src.get(*start..*end)?);
+                *folded = true;
             }
-            if let Some(acc) = folded {
-                fold(acc, *blanks, body);
-            }
+            fold(&mut self.text, *blanks, body);
         }
         *blanks = 0;
         *end = l.start + l.ind + body.len();
@@ -868,7 +971,7 @@ fn fold(acc: &mut String, blanks: usize, part: &str) {
 /// A `- ...` line whose dash is at column `dash`.
 fn item(r: &mut Reader<'_>, rest: &str, ls: usize, dash: usize, line: usize) -> Option<Open> {
     let after = &rest[1..];
-    let content = after.trim_start_matches(' ');
+    let content = skip_spaces(after);
     if only_comment_or_space(after) {
         return Some(Open::Pending {
             at: dash,
@@ -896,21 +999,14 @@ fn entry(r: &mut Reader<'_>, rest: &str, ls: usize, col: usize, line: usize) -> 
     if !after.is_empty() && !after.starts_with(' ') {
         return None;
     }
-    if r.build {
-        let (text, style) = match rest.as_bytes()[0] {
-            q @ (b'"' | b'\'') => (SmolStr::from(unquote(&rest[1..end - 1], q)), quote_style(q)),
-            _ => (SmolStr::new(&rest[..end]), ScalarStyle::Plain),
-        };
-        let key = scalar(
-            text,
-            style,
-            r.base + ls + col,
-            r.base + ls + col + end,
-            r.base_line + line,
-        );
-        if let Some(f) = r.stack.last_mut() {
-            f.key = Some(key);
-        }
+    if r.build
+        && let Some(f) = r.stack.last_mut()
+    {
+        f.key = Some(Key {
+            start: ls + col,
+            len: end,
+            line,
+        });
     }
     if only_comment_or_space(after) {
         // Like the parser, place the null on the `:`.
@@ -921,7 +1017,7 @@ fn entry(r: &mut Reader<'_>, rest: &str, ls: usize, col: usize, line: usize) -> 
             line,
         });
     }
-    let v = after.trim_start_matches(' ');
+    let v = skip_spaces(after);
     let at = ls + col + end + 1 + (after.len() - v.len());
     value(r, v, at, col, line)
 }
@@ -942,7 +1038,11 @@ fn value(r: &mut Reader<'_>, v: &str, at: usize, parent: usize, line: usize) -> 
             if !(tail.is_empty() || (tail.starts_with(' ') && only_comment_or_space(tail))) {
                 return None;
             }
-            Some(Open::Block(Box::new(BlockScalar {
+            // The block's lists are kept from one block scalar to the next.
+            let b = &mut r.block;
+            b.text.clear();
+            b.trailing.clear();
+            *b = BlockScalar {
                 parent,
                 content: None,
                 leading_blank: 0,
@@ -950,10 +1050,11 @@ fn value(r: &mut Reader<'_>, v: &str, at: usize, parent: usize, line: usize) -> 
                 line,
                 folded: *c == b'>',
                 chomp,
-                text: String::new(),
+                text: std::mem::take(&mut b.text),
                 lines: 0,
-                trailing: Vec::new(),
-            })))
+                trailing: std::mem::take(&mut b.trailing),
+            };
+            Some(Open::Block)
         }
         q @ (b'"' | b'\'') => quoted(r, *q, v, at, parent, line),
         b'[' if !v.starts_with("[]") => {
@@ -981,26 +1082,33 @@ fn value(r: &mut Reader<'_>, v: &str, at: usize, parent: usize, line: usize) -> 
             Some(Open::None)
         }
         _ => {
-            let stripped = strip_comment(v);
-            let has_comment = stripped.len() < v.len();
-            let body = stripped.trim_end_matches(' ');
-            if !plain_ok(body) {
+            if !plain_start(b) {
                 return None;
             }
-            let open = Open::Plain {
-                parent,
-                start: at,
-                end: at + body.len(),
-                line,
-                folded: None,
-                blanks: 0,
-            };
-            if has_comment {
+            let (len, comment) = plain_text(b)?;
+            if r.build {
+                let text = SmolStr::new(v.get(..len)?);
+                let (start, end) = (r.base + at, r.base + at + len);
+                r.attach(scalar(
+                    text,
+                    ScalarStyle::Plain,
+                    start,
+                    end,
+                    r.base_line + line,
+                ))?;
+            }
+            if comment {
                 // A comment ends the scalar on this line.
-                r.finish(open, at)?;
                 return Some(Open::None);
             }
-            Some(open)
+            // Attached already: lines that continue it change its text and end.
+            Some(Open::Plain {
+                parent,
+                start: at,
+                end: at + len,
+                folded: false,
+                blanks: 0,
+            })
         }
     }
 }
@@ -1036,17 +1144,15 @@ fn quoted(
         // A line break right after the opening quote: leave it to the parser.
         return None;
     }
-    let text = if r.build {
-        unquote(first, q).into_owned()
-    } else {
-        String::new()
-    };
+    r.text.clear();
+    if r.build {
+        r.text.push_str(&unquote(first, q));
+    }
     Some(Open::Quoted {
         parent,
         quote: q,
         start: at,
         line,
-        text,
         blanks: 0,
     })
 }
@@ -1056,7 +1162,12 @@ fn quoted(
 fn flow_seq(r: &Reader<'_>, v: &str, at: usize, line: usize) -> Option<(Node, usize)> {
     let b = v.as_bytes();
     let mut i = 1;
-    let mut items = Vec::new();
+    // At most one item per comma, and one more.
+    let mut items = if r.build {
+        seq_with_capacity(memchr::memchr_iter(b',', b).count() + 1)
+    } else {
+        Vec::new()
+    };
     let skip = |i: &mut usize| {
         while b.get(*i) == Some(&b' ') {
             *i += 1;
@@ -1185,6 +1296,59 @@ mod tests {
             "foo: |\n\n   type: string\n     items:\n   ",
         ] {
             assert!(!ok(s), "accepted {s:?}");
+        }
+    }
+
+    /// Whether two trees are the same, with the spans and lines of every scalar (the
+    /// editor places lines by those; the parser starts some block sequences elsewhere).
+    fn same_with_spans(a: &Node, b: &Node) -> bool {
+        a.flow == b.flow
+            && match (&a.value, &b.value) {
+                (Value::Seq(x), Value::Seq(y)) => {
+                    x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_with_spans(p, q))
+                }
+                (Value::Map(x), Value::Map(y)) => {
+                    x.len() == y.len()
+                        && x.iter().zip(y).all(|((ka, va), (kb, vb))| {
+                            same_with_spans(ka, kb) && same_with_spans(va, vb)
+                        })
+                }
+                _ => a.same_data(b) && a.start == b.start && a.end == b.end && a.line == b.line,
+            }
+    }
+
+    #[test]
+    fn builds_the_parsers_tree_with_its_spans() {
+        use crate::yaml::{Limits, parse_chunk};
+        let long = "x".repeat(70);
+        let cases = [
+            // Plain scalars continued on later lines (attached with their first line, then
+            // changed), at the end of a mapping, of a sequence item, of the document, before
+            // a comment, with blank lines between their lines.
+            "a: one\n  two\nb: 1\n".to_owned(),
+            "a:\n  b: one\n    two\n\n    three\nc: 1\n".to_owned(),
+            "- one\n  two\n- k: v\n    w\n  l: x\n".to_owned(),
+            "a: b\n  c\n# done\nd: e\n  f".to_owned(),
+            "a:\n    - x\n      y\n    - z\n".to_owned(),
+            // Text with what only looks like a comment or an indicator.
+            "a: b#c\nd: e:f\ng: h # i\nj: k  \nl: -m\n".to_owned(),
+            // Quoted keys and values, flow sequences, empty collections, nulls.
+            "'it s': \"x\"\n\"k\": 'y''z'\nc: [\"sh\", '-c', true]\nd: {}\ne:\nf: []\n".to_owned(),
+            // Long values (searched a vector at a time), with a comment, a colon, a hash.
+            format!("a: {long} # c\nb: {long}:{long}\nc: {long}#{long}\n"),
+            // Line breaks as on Windows, indentations of 4 and 0.
+            "a:\r\n    b: c\r\n      d\r\nl:\r\n- 1\r\n- 2\r\n".to_owned(),
+        ];
+        for text in &cases {
+            let Some((_, Some(tree))) = parse(text, 5, 3, usize::MAX) else {
+                panic!("refused {text:?}");
+            };
+            let full = parse_chunk(text, 5, 3, &Limits::default(), true).expect("valid YAML");
+            let want = full.into_iter().next().and_then(|d| d.root);
+            assert!(
+                want.as_ref().is_some_and(|w| same_with_spans(&tree, w)),
+                "{text:?}\nfast: {tree:#?}\nparser: {want:#?}"
+            );
         }
     }
 

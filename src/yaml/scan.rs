@@ -2,44 +2,37 @@
 //! from, a name for messages, line breaks Kubernetes reads differently) and checks of a
 //! parsed tree (repeated keys, applying an intent to it).
 
-use std::sync::LazyLock;
-
-use memchr::memmem::Finder;
-
 use super::{Intent, Node, Op, Path, PathSeg, Val, Value};
 
 /// The `apiVersion` and `kind` of a chunk that is one plain block-style document, read
 /// from its top-level lines without parsing; `None` whenever that is not certain (several
 /// or no `kind:` lines, quoting with escapes, flow style, directives, `...` markers).
 pub(crate) fn top_level_kind(text: &str) -> Option<(&str, &str)> {
-    // Searchers built once: building one costs more than searching a small document.
-    static END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n..."));
-    static DIRECTIVE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n%"));
-    static API: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"apiVersion:"));
-    static KIND: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"kind:"));
     let b = text.as_bytes();
-    if matches!(b.first(), Some(b'{' | b'[' | b'%' | b'.'))
-        || END.find(b).is_some()
-        || DIRECTIVE.find(b).is_some()
-    {
+    if matches!(b.first(), Some(b'{' | b'[' | b'%' | b'.')) {
         return None;
     }
-    let one = |key: &Finder<'_>| -> Option<&str> {
-        let mut found = None;
-        let mut at_line_start = key
-            .find_iter(b)
-            .filter(|&i| i == 0 || b.get(i - 1) == Some(&b'\n'));
-        if let Some(i) = at_line_start.next() {
-            found = Some(i);
-        }
-        if at_line_start.next().is_some() {
+    // One pass over the line starts (the first, and each after a line break): a `...` or a
+    // directive anywhere makes the text too unusual; each key must start exactly one line.
+    let (mut api, mut kind) = (None, None);
+    for start in std::iter::once(0).chain(memchr::memchr_iter(b'\n', b).map(|i| i + 1)) {
+        let line = b.get(start..).unwrap_or_default();
+        let (found, len) = match line.first() {
+            Some(b'.') if line.starts_with(b"...") => return None,
+            Some(b'%') => return None,
+            Some(b'a') if line.starts_with(b"apiVersion:") => (&mut api, "apiVersion:".len()),
+            Some(b'k') if line.starts_with(b"kind:") => (&mut kind, "kind:".len()),
+            _ => continue,
+        };
+        if found.replace(start + len).is_some() {
             return None;
         }
-        let i = found? + key.needle().len();
+    }
+    let value = |i: usize| {
         let end = memchr::memchr(b'\n', b.get(i..)?).map_or(b.len(), |e| i + e);
         simple_scalar(text.get(i..end)?)
     };
-    Some((one(&API)?, one(&KIND)?))
+    Some((value(api?)?, value(kind?)?))
 }
 
 /// A plain or simply quoted scalar at the end of a `key:` line.
@@ -299,7 +292,24 @@ fn path_of(down: &[Down<'_>]) -> String {
 
 /// The key of an entry, when Kubernetes sees it as one (merge keys it does not).
 fn key_of(e: &(Node, Node)) -> Option<&str> {
-    e.0.as_str().filter(|_| !e.0.is_merge_key())
+    let key = e.0.as_str()?;
+    // Only a key spelled `<<` may be a merge key.
+    if key == "<<" && e.0.is_merge_key() {
+        None
+    } else {
+        Some(key)
+    }
+}
+
+/// Whether two keys are the same, comparing their lengths and first bytes before their
+/// texts (most keys of a mapping differ in one of those).
+fn same_key(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
+/// Whether `keys` holds `key`.
+fn has_key(keys: &[Option<&str>], key: &str) -> bool {
+    keys.iter().any(|k| k.is_some_and(|k| same_key(k, key)))
 }
 
 /// Adds to `out` the keys that appear more than once in the mapping of `entries` (reached
@@ -321,7 +331,7 @@ fn map_duplicates<'n>(
         for (i, key) in keys.iter().enumerate() {
             let Some(key) = *key else { continue };
             let before = keys.get(..i).unwrap_or(&[]);
-            if before.contains(&Some(key)) && !reported.contains(&key) {
+            if has_key(before, key) && !reported.contains(&key) {
                 reported.push(key);
                 out.push((path_of(down), key.to_owned()));
             }
@@ -334,7 +344,7 @@ fn map_duplicates<'n>(
                 keys.get(i)
                     .copied()
                     .flatten()
-                    .is_some_and(|key| !keys.get(i + 1..).unwrap_or(&[]).contains(&Some(key)))
+                    .is_some_and(|key| !has_key(keys.get(i + 1..).unwrap_or(&[]), key))
             })
             .collect();
         return Some(only);

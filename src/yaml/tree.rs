@@ -69,6 +69,7 @@ pub struct Node {
 impl Node {
     /// The value of `key` in a mapping: the last occurrence, as Kubernetes reads it.
     #[must_use]
+    #[inline]
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
             Value::Map(entries) => entries
@@ -80,11 +81,20 @@ impl Node {
         }
     }
 
-    /// Whether this node, as a mapping key, is `key` (`k.as_str() == Some(key)`, with the
-    /// text compared first: most keys differ in length).
+    /// Whether this node, as a mapping key, is `key` (`k.as_str() == Some(key)`): the
+    /// lengths are compared first (most keys differ in length), then the first bytes (most
+    /// keys of one length differ there), and only then the texts.
+    #[inline]
     fn is_key(&self, key: &str) -> bool {
         match &self.value {
-            Value::Scalar { text, .. } => text.len() == key.len() && self.as_str() == Some(key),
+            Value::Scalar { text, style } => {
+                let t = text.as_bytes();
+                let k = key.as_bytes();
+                t.len() == k.len()
+                    && t.first() == k.first()
+                    && t == k
+                    && !(is_null(key) && *style == ScalarStyle::Plain && self.tag.is_none())
+            }
             _ => false,
         }
     }
@@ -100,10 +110,13 @@ impl Node {
 
     /// A scalar read as a string: quoted scalars always, plain ones unless they are null.
     #[must_use]
+    #[inline]
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
             Value::Scalar { text, style } => {
-                if *style == ScalarStyle::Plain && self.tag.is_none() && is_null(text) {
+                // The text is looked up once (`SmolStr` branches on where it keeps it).
+                let text = text.as_str();
+                if is_null(text) && *style == ScalarStyle::Plain && self.tag.is_none() {
                     None
                 } else {
                     Some(text)
@@ -274,6 +287,7 @@ fn is_merge_key(k: &Node) -> bool {
 
 /// Whether a plain scalar reads as null in YAML 1.1.
 #[must_use]
+#[inline]
 pub fn is_null(text: &str) -> bool {
     match text.len() {
         0 => true,
@@ -291,8 +305,23 @@ pub fn is_null(text: &str) -> bool {
 struct Pool {
     maps: [Vec<Vec<(Node, Node)>>; POOL_CLASSES],
     seqs: [Vec<Vec<Node>>; POOL_CLASSES],
-    /// The nodes left to take apart.
-    stack: Vec<Node>,
+    /// The lists left to take apart.
+    stack: Vec<List>,
+}
+
+/// The children of a collection, taken out of it.
+enum List {
+    Map(Vec<(Node, Node)>),
+    Seq(Vec<Node>),
+}
+
+/// Takes the children out of `n` when it is a collection (leaving it empty).
+fn take_list(n: &mut Node) -> Option<List> {
+    match &mut n.value {
+        Value::Map(entries) => Some(List::Map(std::mem::take(entries))),
+        Value::Seq(items) => Some(List::Seq(std::mem::take(items))),
+        Value::Scalar { .. } | Value::Alias(_) => None,
+    }
 }
 
 /// Size classes kept: lists of up to 2^(POOL_CLASSES - 1) entries.
@@ -339,32 +368,38 @@ fn pooled<T>(n: usize, lists: fn(&mut Pool) -> &mut [Vec<Vec<T>>; POOL_CLASSES])
 }
 
 /// Drops a tree, keeping its lists in this thread's pool for the next trees it builds.
-pub(crate) fn recycle(node: Node) {
+/// Nodes are not moved: each list's collections are emptied where they stand (their lists
+/// wait on a stack), then the list is cleared, which drops its scalars in place.
+pub(crate) fn recycle(mut node: Node) {
     POOL.with_borrow_mut(|pool| {
         let Pool { maps, seqs, stack } = pool;
-        stack.push(node);
-        while let Some(n) = stack.pop() {
-            match n.value {
-                Value::Map(mut entries) => {
-                    for (k, v) in entries.drain(..) {
-                        stack.push(k);
-                        stack.push(v);
+        stack.extend(take_list(&mut node));
+        drop(node);
+        while let Some(list) = stack.pop() {
+            match list {
+                List::Map(mut entries) => {
+                    for (k, v) in &mut entries {
+                        stack.extend(take_list(k));
+                        stack.extend(take_list(v));
                     }
+                    entries.clear();
                     if let Some(kept) = class_of(entries.capacity()).and_then(|c| maps.get_mut(c))
                         && kept.len() < POOL_DEPTH
                     {
                         kept.push(entries);
                     }
                 }
-                Value::Seq(mut items) => {
-                    stack.append(&mut items);
+                List::Seq(mut items) => {
+                    for n in &mut items {
+                        stack.extend(take_list(n));
+                    }
+                    items.clear();
                     if let Some(kept) = class_of(items.capacity()).and_then(|c| seqs.get_mut(c))
                         && kept.len() < POOL_DEPTH
                     {
                         kept.push(items);
                     }
                 }
-                Value::Scalar { .. } | Value::Alias(_) => {}
             }
         }
         // A lone huge document does not pin its stack's memory.
@@ -374,7 +409,7 @@ pub(crate) fn recycle(node: Node) {
     });
 }
 
-/// The most nodes the pool's stack keeps room for between trees.
+/// The most lists the pool's stack keeps room for between trees.
 const POOL_STACK_MAX: usize = 4096;
 
 /// One document of a chunk.
