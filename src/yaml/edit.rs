@@ -169,7 +169,7 @@ impl<'a> TextEditor<'a> {
                 self.flow_keys_removed
                     .entry(node.start)
                     .or_default()
-                    .push(key.clone());
+                    .push(key.to_string());
             }
         }
     }
