@@ -37,6 +37,9 @@ struct Splice {
     text: Arc<str>,
 }
 
+/// The most splices a kept list has room for.
+const SPARE_SPLICES_MAX: usize = 1024;
+
 thread_local! {
     /// The splice list of the last document edited on this thread, emptied: the next
     /// editor fills it instead of growing a new one from empty.
@@ -1267,7 +1270,11 @@ impl<'a> TextEditor<'a> {
             .drain(..)
             .map(|s| (s.at, s.end, s.text))
             .collect();
-        SPARE_SPLICES.set(std::mem::take(&mut self.splices));
+        // A document with very many edits does not keep its list's room for the rest of
+        // the run.
+        if self.splices.capacity() <= SPARE_SPLICES_MAX {
+            SPARE_SPLICES.set(std::mem::take(&mut self.splices));
+        }
         edits
     }
 }
