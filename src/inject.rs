@@ -737,12 +737,12 @@ fn add_items(
             );
             intents.push(Intent {
                 path: parent.clone(),
-                op: Op::AddKey(key.to_owned(), Val::Shared(Arc::clone(all))),
+                op: Op::AddKey(key.into(), Val::Shared(Arc::clone(all))),
             });
         }
         (None, None) => intents.push(Intent {
             path: parent.clone(),
-            op: Op::AddKey(key.to_owned(), Val::Seq(items.collect())),
+            op: Op::AddKey(key.into(), Val::Seq(items.collect())),
         }),
     }
 }
@@ -1468,14 +1468,14 @@ fn replace_source(
     for (_, k) in old.iter().enumerate().filter(|(j, _)| *j != at) {
         plan.intents.push(Intent {
             path: ipath.clone(),
-            op: Op::RemoveKey((*k).to_owned()),
+            op: Op::RemoveKey((*k).into()),
         });
     }
     let first = match (old.get(at), first) {
         (Some(k), Some((nk, v))) => {
             plan.intents.push(Intent {
                 path: ipath.clone(),
-                op: Op::ReplaceEntry((*k).to_owned(), nk, v),
+                op: Op::ReplaceEntry((*k).into(), nk.into(), v),
             });
             None
         }
@@ -1483,7 +1483,7 @@ fn replace_source(
         (Some(k), None) => {
             plan.intents.push(Intent {
                 path: ipath.clone(),
-                op: Op::RemoveKey((*k).to_owned()),
+                op: Op::RemoveKey((*k).into()),
             });
             None
         }
@@ -1491,7 +1491,7 @@ fn replace_source(
     for (k, v) in first.into_iter().chain(new) {
         plan.intents.push(Intent {
             path: ipath.clone(),
-            op: Op::AddKey(k, v),
+            op: Op::AddKey(k.into(), v),
         });
     }
 }
@@ -2801,7 +2801,7 @@ fn remove_items(
     if all_gone && existing.is_some() {
         intents.push(Intent {
             path: parent.clone(),
-            op: Op::RemoveKey(key.to_owned()),
+            op: Op::RemoveKey(key.into()),
         });
         return;
     }
@@ -2939,8 +2939,8 @@ fn edit_annotations(
     changes: &mut [(&str, Option<String>)],
     plan: &mut Plan,
 ) {
+    let path = meta_path.key("annotations");
     for (key, value) in changes {
-        let path = meta_path.key("annotations");
         match (a.get(key), value.take()) {
             (Some(n), Some(v)) if n.as_str() == Some(v.as_str()) => {}
             (Some(_), Some(v)) => plan.intents.push(Intent {
@@ -2948,12 +2948,12 @@ fn edit_annotations(
                 op: Op::Replace(Val::Str(v)),
             }),
             (None, Some(v)) => plan.intents.push(Intent {
-                path,
-                op: Op::AddKey((*key).to_owned(), Val::Str(v)),
+                path: path.clone(),
+                op: Op::AddKey((*key).into(), Val::Str(v)),
             }),
             (Some(_), None) => plan.intents.push(Intent {
-                path,
-                op: Op::RemoveKey((*key).to_owned()),
+                path: path.clone(),
+                op: Op::RemoveKey((*key).into()),
             }),
             (None, None) => {}
         }

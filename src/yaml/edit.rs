@@ -37,6 +37,15 @@ struct Splice {
     text: Arc<str>,
 }
 
+/// The most splices a kept list has room for.
+const SPARE_SPLICES_MAX: usize = 1024;
+
+thread_local! {
+    /// The splice list of the last document edited on this thread, emptied: the next
+    /// editor fills it instead of growing a new one from empty.
+    static SPARE_SPLICES: std::cell::Cell<Vec<Splice>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// The end of a flow sequence whose last items go, each on lines of its own (see
 /// [`TextEditor::flow_tail_lines`]).
 struct FlowTail {
@@ -67,13 +76,27 @@ pub struct TextEditor<'a> {
     /// Keys to be removed from each flow mapping (by its start offset), so removals of
     /// neighbouring keys agree on which of them takes the comma between them.
     flow_keys_removed: std::collections::HashMap<usize, Vec<String>>,
+    /// The steps of the last path walked (see [`TextEditor::find_from_last`]): the intents
+    /// of one container share all but their last keys, so each walk starts where the
+    /// last one parts from it instead of at the root.
+    walk: Vec<Step<'a>>,
+}
+
+/// One step of a walked path: the segment, and what it led to (the node, whether its
+/// parent is a flow collection, its key node for mapping values).
+struct Step<'n> {
+    seg: PathSeg,
+    node: &'n Node,
+    parent_flow: bool,
+    key: Option<&'n Node>,
 }
 
 fn line_start(input: &str, pos: usize) -> usize {
-    input.as_bytes()[..pos.min(input.len())]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1)
+    let before = input
+        .as_bytes()
+        .get(..pos.min(input.len()))
+        .unwrap_or_default();
+    memchr::memrchr(b'\n', before).map_or(0, |i| i + 1)
 }
 
 fn col_of(input: &str, pos: usize) -> usize {
@@ -97,11 +120,39 @@ impl<'a> TextEditor<'a> {
             input,
             root,
             layout,
-            splices: Vec::new(),
+            splices: SPARE_SPLICES.take(),
             flow_added: std::collections::HashMap::new(),
             flow_removed: std::collections::HashMap::new(),
             flow_keys_removed: std::collections::HashMap::new(),
+            walk: Vec::with_capacity(8),
         }
+    }
+
+    /// [`find`], starting from the deepest node of the last path walked that `path` shares
+    /// (the same segments from the root): the tree does not change while editing, so
+    /// the shared steps lead to the same nodes.
+    fn find_from_last(&mut self, path: &Path) -> Option<(&'a Node, bool, Option<&'a Node>)> {
+        let shared = self
+            .walk
+            .iter()
+            .zip(&path.0)
+            .take_while(|(step, seg)| step.seg == **seg)
+            .count();
+        self.walk.truncate(shared);
+        let (mut node, mut parent_flow, mut key_node) = self
+            .walk
+            .last()
+            .map_or((self.root, false, None), |s| (s.node, s.parent_flow, s.key));
+        for seg in path.0.get(shared..).unwrap_or_default() {
+            (node, parent_flow, key_node) = step(node, seg)?;
+            self.walk.push(Step {
+                seg: seg.clone(),
+                node,
+                parent_flow,
+                key: key_node,
+            });
+        }
+        Some((node, parent_flow, key_node))
     }
 
     /// Notes the items that `intents` remove from flow sequences; call it before
@@ -121,7 +172,7 @@ impl<'a> TextEditor<'a> {
                 self.flow_keys_removed
                     .entry(node.start)
                     .or_default()
-                    .push(key.clone());
+                    .push(key.to_string());
             }
         }
     }
@@ -136,8 +187,9 @@ impl<'a> TextEditor<'a> {
             path: intent.path.to_string(),
             why,
         };
-        let (node, parent_flow, key_node) =
-            find(self.root, &intent.path).ok_or_else(|| fail("path not found"))?;
+        let (node, parent_flow, key_node) = self
+            .find_from_last(&intent.path)
+            .ok_or_else(|| fail("path not found"))?;
         let seq = self.splices.len();
         match &intent.op {
             Op::AddKey(key, val) => self.add_key(node, key, val, seq),
@@ -1213,10 +1265,17 @@ impl<'a> TextEditor<'a> {
                 .then(a.rank.cmp(&b.rank))
                 .then(a.seq.cmp(&b.seq))
         });
-        self.splices
-            .into_iter()
+        let edits = self
+            .splices
+            .drain(..)
             .map(|s| (s.at, s.end, s.text))
-            .collect()
+            .collect();
+        // A document with very many edits does not keep its list's room for the rest of
+        // the run.
+        if self.splices.capacity() <= SPARE_SPLICES_MAX {
+            SPARE_SPLICES.set(std::mem::take(&mut self.splices));
+        }
+        edits
     }
 }
 
@@ -1266,28 +1325,27 @@ fn with_blanks(input: &str, c: usize, floor: usize, to: usize) -> &str {
 /// The node at `path`, whether its parent is a flow collection, and its key (for mapping
 /// values).
 fn find<'n>(root: &'n Node, path: &Path) -> Option<(&'n Node, bool, Option<&'n Node>)> {
-    let mut node = root;
-    let mut parent_flow = false;
-    let mut key_node = None;
+    let mut found = (root, false, None);
     for seg in &path.0 {
-        parent_flow = node.flow;
-        node = match seg {
-            PathSeg::Key(k) => {
-                let (key, value) = node
-                    .entries()?
-                    .iter()
-                    .rev()
-                    .find(|(key, _)| key.as_str() == Some(k.as_str()))?;
-                key_node = Some(key);
-                value
-            }
-            PathSeg::Index(i) => {
-                key_node = None;
-                node.items()?.get(*i)?
-            }
-        };
+        found = step(found.0, seg)?;
     }
-    Some((node, parent_flow, key_node))
+    Some(found)
+}
+
+/// The child of `node` at `seg` (the last occurrence of a key, as Kubernetes reads it),
+/// whether `node` is a flow collection, and the child's key node (for mapping values).
+fn step<'n>(node: &'n Node, seg: &PathSeg) -> Option<(&'n Node, bool, Option<&'n Node>)> {
+    match seg {
+        PathSeg::Key(k) => {
+            let (key, value) = node
+                .entries()?
+                .iter()
+                .rev()
+                .find(|(key, _)| key.as_str() == Some(k.as_str()))?;
+            Some((value, node.flow, Some(key)))
+        }
+        PathSeg::Index(i) => Some((node.items()?.get(*i)?, node.flow, None)),
+    }
 }
 
 /// The places to edit when a block scalar (`|`, `>`, with chomping) that is the value of
@@ -1659,6 +1717,53 @@ mod tests {
         assert_eq!(
             out,
             "spec:\n  containers:\n  - name: a\n    env:\n    - name: X\n      value: \"1\"\n    - name: Z\n      value: \"2\"\n    volumeMounts:\n    - name: v\n  volumes:\n  - name: v\n  # trailing\nkind: Pod\n"
+        );
+    }
+
+    /// Each intent's node is found from where the last intent's path parts from its own:
+    /// paths that go back up, to a sibling item, or nowhere lead where a walk from the root
+    /// leads.
+    #[test]
+    fn intents_in_any_order_find_their_nodes() {
+        let input = "spec:\n  containers:\n  - name: a\n    env:\n    - name: X\n  - name: b\n    env:\n    - name: Y\n  volumes:\n  - name: w\n";
+        let c = |i: usize| p(&["spec", "containers"]).index(i);
+        let item = |n: &str| Val::map([("name", Val::str(n))]);
+        let docs = parse_chunk(input, 0, 1, &Limits::default(), true).expect("valid");
+        let root = docs[0].root.as_ref().expect("root");
+        let mut ed = TextEditor::new(input, root, false);
+        let steps = [
+            (c(1).key("env"), Op::Append(item("Z1"))),
+            (c(0).key("env"), Op::Append(item("Z0"))),
+            (c(0), Op::AddKey("m".into(), Val::str("0"))),
+            (p(&["spec", "volumes"]), Op::Append(item("v"))),
+            (c(1), Op::AddKey("m".into(), Val::str("1"))),
+            (c(2), Op::AddKey("m".into(), Val::str("2"))),
+            (c(1).key("nope"), Op::Append(item("n"))),
+            (
+                c(1).key("env").index(0),
+                Op::AddKey("value".into(), Val::str("y")),
+            ),
+            (p(&["spec"]), Op::AddKey("s".into(), Val::str("s"))),
+        ];
+        let applied: Vec<bool> = steps
+            .into_iter()
+            .map(|(path, op)| ed.apply(&Intent { path, op }).is_ok())
+            .collect();
+        assert_eq!(
+            applied,
+            [true, true, true, true, true, false, false, true, true]
+        );
+        let mut out = String::new();
+        let mut pos = 0;
+        for (s, e, t) in ed.finish() {
+            out.push_str(&input[pos..s]);
+            out.push_str(&t);
+            pos = e;
+        }
+        out.push_str(&input[pos..]);
+        assert_eq!(
+            out,
+            "spec:\n  containers:\n  - name: a\n    env:\n    - name: X\n    - name: Z0\n    m: \"0\"\n  - name: b\n    env:\n    - name: Y\n      value: \"y\"\n    - name: Z1\n    m: \"1\"\n  volumes:\n  - name: w\n  - name: v\n  s: s\n"
         );
     }
 

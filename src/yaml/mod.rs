@@ -92,12 +92,16 @@ impl std::fmt::Display for Path {
     }
 }
 
+/// A mapping key that an intent names. Keys are short (`env`, `volumeMounts`, an
+/// annotation's name): stored inline, an intent's key costs no allocation.
+pub type Key = smol_str::SmolStr;
+
 /// What to change at a path. Intents are computed on a read-only tree and then applied
 /// either to the text ([`TextEditor`]) or to an owned tree that is re-emitted.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
     /// Add a key that the mapping at the path does not have.
-    AddKey(String, Val),
+    AddKey(Key, Val),
     /// Append an item to the sequence at the path.
     Append(Val),
     /// Insert an item before the first of the (non-empty) sequence at the path.
@@ -108,10 +112,10 @@ pub enum Op {
     /// the path.
     AppendBlock(String),
     /// Remove a key (and its value) from the mapping at the path.
-    RemoveKey(String),
+    RemoveKey(Key),
     /// Replace the entry of the first key (its key and value) in the mapping at the path
     /// by an entry of the second key with this value, where the old one stands.
-    ReplaceEntry(String, String, Val),
+    ReplaceEntry(Key, Key, Val),
     /// Remove the item at this index (counted in the unedited document) from the sequence
     /// at the path.
     RemoveItem(usize),

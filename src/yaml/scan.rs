@@ -387,7 +387,7 @@ pub(crate) fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), Stri
     }
     match (&intent.op, &mut node.value) {
         (Op::AddKey(k, v), Value::Map(entries)) => entries.push((
-            crate::yaml::val_to_node(&Val::Str(k.clone())),
+            crate::yaml::val_to_node(&Val::Str(k.to_string())),
             crate::yaml::val_to_node(v),
         )),
         (Op::Append(v), Value::Seq(items)) => items.push(crate::yaml::val_to_node(v)),
@@ -405,7 +405,7 @@ pub(crate) fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), Stri
                 .rposition(|(ek, _)| ek.as_str() == Some(old.as_str()))
                 .ok_or_else(missing)?;
             entries[at] = (
-                crate::yaml::val_to_node(&Val::Str(new.clone())),
+                crate::yaml::val_to_node(&Val::Str(new.to_string())),
                 crate::yaml::val_to_node(v),
             );
             let mut i = 0;
