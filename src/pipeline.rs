@@ -302,7 +302,8 @@ pub fn plan_edits_reporting(
     let keep = reports == Reports::PerWorkload;
     let wanted = Wanted::new(opts, keep);
     let work = |run: &std::ops::Range<usize>| {
-        let (Some(run_chunks), Some(run_bases)) = (chunks.get(run.clone()), bases.get(run.clone()))
+        let (Some(run_chunks), Some(run_bases)) =
+            (chunks.get(run.clone()), bases.get(run.start..run.end + 1))
         else {
             return Ok(ChunkOut::default());
         };
@@ -391,7 +392,8 @@ fn runs_of(chunks: &[Chunk], first: usize, max: usize) -> Vec<std::ops::Range<us
     runs
 }
 
-/// Processes consecutive chunks (starting at the lines `bases`) into one result, their
+/// Processes consecutive chunks (starting at the lines `bases`, which end with the line
+/// after the last chunk) into one result, their
 /// documents numbered in order from 1.
 fn process_run(
     input: &str,
@@ -405,20 +407,30 @@ fn process_run(
         keep_reports,
         ..ChunkOut::default()
     };
-    for (c, base) in chunks.iter().zip(bases) {
-        process_chunk(input, *c, *base, opts, wanted, &mut out)?;
+    for (c, lines) in chunks.iter().zip(bases.windows(2)) {
+        let (base, breaks) = match *lines {
+            [base, next] => (base, next - base),
+            _ => continue,
+        };
+        let lines = ChunkLines {
+            first: base,
+            breaks,
+        };
+        process_chunk(input, *c, lines, opts, wanted, &mut out)?;
     }
     Ok(out)
 }
 
-/// The line number of the first line of each chunk.
+/// The line number of the first line of each chunk, and then of the line after the last
+/// (so that a chunk's line breaks are counted once, here).
 fn first_lines(input: &str, chunks: &[Chunk]) -> Vec<usize> {
-    let mut bases = Vec::with_capacity(chunks.len());
+    let mut bases = Vec::with_capacity(chunks.len() + 1);
     let mut line = 1usize;
     for c in chunks {
         bases.push(line);
         line += count_lines(&input[c.start..c.end]);
     }
+    bases.push(line);
     bases
 }
 
@@ -671,16 +683,25 @@ fn generated_here(root: &Node, opts: &Options) -> Option<String> {
     crate::object::generated_bundle(root, &opts.source.name)
 }
 
+/// Where a chunk sits in the input's lines.
+#[derive(Clone, Copy)]
+struct ChunkLines {
+    /// The number of its first line.
+    first: usize,
+    /// Its line breaks.
+    breaks: usize,
+}
+
 /// Processes one chunk into `out`, numbering its documents after those `out` holds.
 fn process_chunk(
     input: &str,
     chunk: Chunk,
-    base_line: usize,
+    lines: ChunkLines,
     opts: &Options,
     wanted: &Wanted,
     out: &mut ChunkOut,
 ) -> Result<(), Error> {
-    process_chunk_as(input, chunk, base_line, opts, wanted, out, false)
+    process_chunk_as(input, chunk, lines, opts, wanted, out, false)
 }
 
 /// `e`, raised about a chunk's documents before they were numbered, numbered after the
@@ -696,12 +717,13 @@ fn numbered_after(mut e: Error, before: usize) -> Error {
 fn process_chunk_as(
     input: &str,
     chunk: Chunk,
-    base_line: usize,
+    lines: ChunkLines,
     opts: &Options,
     wanted: &Wanted,
     out: &mut ChunkOut,
     force_build: bool,
 ) -> Result<(), Error> {
+    let base_line = lines.first;
     let text = &input[chunk.start..chunk.end];
     let need = Need::of(text, opts, force_build);
     let before = out.documents;
@@ -709,12 +731,12 @@ fn process_chunk_as(
         check_before_tree(text, base_line, opts).map_err(|e| numbered_after(e, before))?;
     }
     let build_tree = need.build || need.named_like_bundle;
-    let (docs, repaired) = read_documents(text, chunk, base_line, opts, build_tree)
+    let (docs, repaired) = read_documents(text, chunk, lines, opts, build_tree)
         .map_err(|e| numbered_after(e, before))?;
     // The top-level `kind:` line that let the tree be skipped may sit in a scalar that
     // only go-yaml v2's leniency continues at column 0: read the tree to be sure.
     if repaired && !build_tree && need.maybe_workload {
-        return process_chunk_as(input, chunk, base_line, opts, wanted, out, true);
+        return process_chunk_as(input, chunk, lines, opts, wanted, out, true);
     }
     out.documents += docs.len();
     let crlf = memchr::memchr(b'\r', text.as_bytes()).is_some()
@@ -860,10 +882,11 @@ fn check_before_tree(text: &str, base_line: usize, opts: &Options) -> Result<(),
 fn read_documents(
     text: &str,
     chunk: Chunk,
-    base_line: usize,
+    lines: ChunkLines,
     opts: &Options,
     build_tree: bool,
 ) -> Result<(Vec<Document>, bool), Error> {
+    let base_line = lines.first;
     // Most documents that need no tree are plain block style, which a line scan proves
     // valid far faster than the parser; anything it cannot vouch for goes to the parser.
     let fast = if build_tree {
@@ -884,7 +907,9 @@ fn read_documents(
         start: chunk.start,
         end: chunk.end,
         first_line: base_line,
-        last_line: base_line + count_lines(text.trim_end()),
+        // The chunk's line breaks were counted once for the whole input: only those after
+        // its last content are counted here.
+        last_line: base_line + lines.breaks - count_lines(&text[text.trim_end().len()..]),
         root,
         root_is_map: shape.root_is_map,
         is_empty: shape.is_empty,

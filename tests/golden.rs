@@ -535,3 +535,8 @@ golden! {
     fix4_alias_inside_its_anchor_2 => "fix4-alias-inside-its-anchor-2",
     fix4_unnamed_containers => "fix4-unnamed-containers",
 }
+
+// Corpus stream: plain scalars continued on lines that start with an indicator character.
+golden! {
+    corpus_plain_continuation_indicators => "corpus-plain-continuation-indicators",
+}

@@ -188,11 +188,16 @@ fn plain_start(v: &[u8]) -> bool {
     }
 }
 
-/// Whether `v` (a line's text after its indentation) may continue a plain scalar.
+/// Whether `v` (a line's text after its indentation) may continue a plain scalar. In
+/// block context both YAML 1.2 and go-yaml v2 continue the scalar with any character but
+/// a comment's `#` and a `:` before a space: quotes and brackets are text there, as in the
+/// ``(e.g. "2m", "1h")`` that generated CRD descriptions wrap onto a line of their own.
+/// A `-`, `?` or `:` before a space, and the reserved `%`, `@` and backquote, are left
+/// to the parser.
 fn continuation_start(v: &[u8]) -> bool {
     match v.first() {
-        Some(b'-') => v.get(1).is_some_and(|&c| c != b' '),
-        Some(c) => !b"-?:,[]{}#&*!|>'\"%@`".contains(c),
+        Some(b'-' | b'?' | b':') => v.get(1).is_some_and(|&c| c != b' '),
+        Some(c) => !b"#%@`".contains(c),
         None => true,
     }
 }
@@ -1262,6 +1267,33 @@ mod tests {
             })
         );
         assert!(ok("a:\r\n  b: c\r\n"));
+    }
+
+    #[test]
+    fn continues_plain_scalars_on_lines_that_start_with_an_indicator() {
+        for first in [
+            "\"2m\", \"1h\")",
+            "'a'",
+            "[a, b]",
+            "]",
+            "{c}",
+            "}",
+            ",d",
+            "*x",
+            "&x",
+            "!x",
+            "|x",
+            ">x",
+            "?x",
+            ":x",
+            "-x",
+        ] {
+            assert!(ok(&format!("a: one\n  {first}\nb: 2\n")), "{first}");
+            assert!(ok(&format!("- one\n  {first}\n- 2\n")), "{first}");
+        }
+        for first in ["- x", "? x", ": x", "%x", "@x", "`x", "x: y", "\tx"] {
+            assert!(!ok(&format!("a: one\n  {first}\n")), "{first}");
+        }
     }
 
     #[test]
