@@ -240,14 +240,14 @@ fn labels_match(labels: Option<&Node>, reqs: &[LabelReq]) -> bool {
 fn excluded(obj: &Node, found: &Found, opts: &Options) -> Option<String> {
     let ex = &opts.exclude;
     let o = &found.object;
-    if ex.kinds.iter().any(|g| glob_match(g, &o.kind)) {
+    if ex.kinds.iter().any(|g| glob_match(g, o.kind)) {
         return Some(format!("kind {} is excluded", o.kind));
     }
-    let ns = o.namespace.as_deref().unwrap_or("");
+    let ns = o.namespace.unwrap_or("");
     if ex.namespaces.iter().any(|g| glob_match(g, ns)) {
         return Some(format!("namespace {ns:?} is excluded"));
     }
-    if ex.names.iter().any(|g| glob_match(g, &o.name)) {
+    if ex.names.iter().any(|g| glob_match(g, o.name)) {
         return Some(format!("name {} is excluded", o.name));
     }
     if !ex.labels.is_empty()
@@ -949,7 +949,7 @@ fn skip_of(root: &Node, found: &Found, opts: &Options, spec: &Node) -> Option<Sk
 /// [`plan`] share.
 struct PodCx<'a, 'n> {
     root: &'n Node,
-    found: &'a Found,
+    found: &'a Found<'n>,
     opts: &'a Options,
     wanted: &'a Wanted,
     /// The PodSpec (a mapping).
@@ -1011,7 +1011,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
     #[allow(clippy::too_many_arguments)]
     fn new(
         root: &'n Node,
-        found: &'a Found,
+        found: &'a Found<'n>,
         opts: &'a Options,
         wanted: &'a Wanted,
         spec: &'n Node,

@@ -14,7 +14,7 @@ use crate::config::Options;
 use crate::error::{DocRef, Error, Finding, OverLimit, Severity};
 use crate::inject::{ContainerPlan, Skip, SkipReason, Wanted, plan};
 use crate::well_known as wk;
-use crate::workload::{Found, NEVER_WORKLOADS, NotFound, ObjectRef, find_pod_specs};
+use crate::workload::{Found, NEVER_WORKLOADS, NotFound, ObjectRef, ObjectView, find_pod_specs};
 use crate::yaml::ResolveError;
 use crate::yaml::{
     Chunk, Document, Intent, Node, Op, Path, TextEditor, apply_to_tree, count_lines,
@@ -1006,22 +1006,20 @@ fn process_doc(
     let top = Path::default();
     find_pod_specs(view, &top, &opts.rules, &mut found, &mut not_found);
     // The object at the root, as found with its PodSpec (or read now).
-    let read;
-    let object = match found.iter().find(|f| f.object_path.0.is_empty()) {
-        Some(f) => &f.object,
-        None => {
-            read = ObjectRef::of(view).unwrap_or_default();
-            &read
-        }
-    };
-    docref.object = Some(object_label(object));
+    let object = found
+        .iter()
+        .find(|f| f.object_path.0.is_empty())
+        .map(|f| f.object)
+        .or_else(|| ObjectView::of(view))
+        .unwrap_or_default();
+    docref.object = Some(object_label(&object));
     if docref.source.is_none() {
         // Helm 4 names each document's template in an annotation instead of a comment.
         docref.source = crate::object::annotation(view, wk::HELM_FILENAME_ANNOTATION)
             .and_then(Node::as_str)
             .map(str::to_owned);
     }
-    doc_findings(root, &not_found, !found.is_empty(), &docref, object, out);
+    doc_findings(root, &not_found, !found.is_empty(), &docref, &object, out);
     if found.is_empty() {
         return Ok(());
     }
@@ -1044,19 +1042,21 @@ fn process_doc(
         }
         Err(why) => why,
     };
+    // Owned before the tree it borrows from is taken for the re-emit.
+    let object = object.to_ref();
     let tree = match resolved {
         Some(r) => r,
         None => resolve_doc(&d, &docref, opts)?,
     };
     out.splices
-        .push(re_emit(&d, tree, intents, &docref, object)?);
+        .push(re_emit(&d, tree, intents, &docref, &object)?);
     // Losing every comment of a document is worth knowing about without --verbose.
     let message = format!(
         "re-emitted whole ({why}): its data was kept, its comments and formatting were not"
     );
     out.findings.push(Finding {
         doc: Some(docref),
-        object: Some(object.clone()),
+        object: Some(object),
         ..Finding::new(Severity::Warning, message)
     });
     Ok(())
@@ -1064,9 +1064,9 @@ fn process_doc(
 
 /// `object` as messages name it (its `Display`), written without the formatting machinery:
 /// every workload document needs it.
-fn object_label(object: &ObjectRef) -> String {
+fn object_label(object: &ObjectView<'_>) -> String {
     use std::fmt::Write;
-    let ns = object.namespace.as_deref().unwrap_or_default();
+    let ns = object.namespace.unwrap_or_default();
     let mut label = String::with_capacity(object.kind.len() + ns.len() + object.name.len() + 12);
     let _ = write!(label, "{object}");
     label
@@ -1079,7 +1079,7 @@ fn doc_findings(
     not_found: &[NotFound],
     has_workload: bool,
     docref: &DocRef,
-    object: &ObjectRef,
+    object: &ObjectView<'_>,
     out: &mut ChunkOut,
 ) {
     let finding = |severity, object: &ObjectRef, path: Option<String>, message: String| Finding {
@@ -1103,7 +1103,7 @@ fn doc_findings(
     for (path, key) in duplicate_keys(root) {
         out.findings.push(finding(
             Severity::Warning,
-            object,
+            &object.to_ref(),
             Some(path),
             format!("duplicate key {key:?}: Kubernetes keeps the last one, and so does this tool; fix the template"),
         ));
@@ -1151,7 +1151,7 @@ fn plan_workload(
 ) -> Result<Vec<Intent>, Error> {
     let p = plan(view, f, opts, wanted).map_err(|c| {
         Error::Inject(Box::new(Finding {
-            object: Some(f.object.clone()),
+            object: Some(f.object.to_ref()),
             doc: Some(DocRef {
                 object: Some(f.object.to_string()),
                 ..docref.clone()
@@ -1162,7 +1162,7 @@ fn plan_workload(
     for n in p.notes {
         out.findings.push(Finding {
             doc: Some(docref.clone()),
-            object: Some(f.object.clone()),
+            object: Some(f.object.to_ref()),
             ..n
         });
     }
@@ -1177,17 +1177,17 @@ fn plan_workload(
         None => {
             out.injected += 1;
             out.containers += p.containers.len();
-            let ns = f.object.namespace.as_deref().unwrap_or_default();
+            let ns = f.object.namespace.unwrap_or_default();
             if !out.first_in_ns.iter().any(|(n, _, _)| n == ns) {
                 out.first_in_ns
-                    .push((ns.to_owned(), docref.clone(), f.object.clone()));
+                    .push((ns.to_owned(), docref.clone(), f.object.to_ref()));
             }
         }
     }
     if out.keep_reports {
         out.workloads.push(WorkloadReport {
             doc: docref.clone(),
-            object: f.object.clone(),
+            object: f.object.to_ref(),
             spec_path: f.spec_path.to_string(),
             skipped: p.skipped.clone(),
             containers: p.containers,

@@ -132,50 +132,88 @@ impl ObjectRef {
     /// Reads the identity of `obj`; `None` unless it has string `apiVersion` and `kind`.
     #[must_use]
     pub(crate) fn of(obj: &Node) -> Option<ObjectRef> {
-        let api_version = obj.get("apiVersion")?.as_str()?.to_owned();
-        let kind = obj.get("kind")?.as_str()?.to_owned();
-        let meta = obj.get("metadata");
-        let name = meta
-            .and_then(|m| m.get("name"))
-            .and_then(Node::as_str)
-            .unwrap_or("")
-            .to_owned();
-        let namespace = meta
-            .and_then(|m| m.get("namespace"))
-            .and_then(Node::as_str)
-            .map(str::to_owned);
-        Some(ObjectRef {
-            api_version,
-            kind,
-            name,
-            namespace,
-        })
-    }
-
-    /// The API group of `apiVersion` (`""` for the core group).
-    #[must_use]
-    pub(crate) fn group(&self) -> &str {
-        group_of(&self.api_version)
+        ObjectView::of(obj).map(ObjectView::to_ref)
     }
 }
 
 impl std::fmt::Display for ObjectRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.kind)?;
-        if !self.name.is_empty() || self.namespace.is_some() {
-            f.write_str(" ")?;
-            if let Some(ns) = &self.namespace {
-                f.write_str(ns)?;
-                f.write_str("/")?;
-            }
-            f.write_str(if self.name.is_empty() {
-                "(unnamed)"
-            } else {
-                &self.name
-            })?;
-        }
-        Ok(())
+        write_label(f, &self.kind, &self.name, self.namespace.as_deref())
     }
+}
+
+/// An object's identity as its tree spells it, borrowed: what the workloads found carry, so
+/// that a workload costs no copies of its names unless a message or report needs them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ObjectView<'n> {
+    /// `apiVersion`.
+    pub api_version: &'n str,
+    /// `kind`.
+    pub kind: &'n str,
+    /// `metadata.name` (empty when missing).
+    pub name: &'n str,
+    /// `metadata.namespace`, if set.
+    pub namespace: Option<&'n str>,
+}
+
+impl<'n> ObjectView<'n> {
+    /// Reads the identity of `obj`; `None` unless it has string `apiVersion` and `kind`.
+    #[must_use]
+    pub(crate) fn of(obj: &'n Node) -> Option<ObjectView<'n>> {
+        let api_version = obj.get("apiVersion")?.as_str()?;
+        let kind = obj.get("kind")?.as_str()?;
+        let meta = obj.get("metadata");
+        let field = |key: &str| meta.and_then(|m| m.get(key)).and_then(Node::as_str);
+        Some(ObjectView {
+            api_version,
+            kind,
+            name: field("name").unwrap_or(""),
+            namespace: field("namespace"),
+        })
+    }
+
+    /// The API group of `apiVersion` (`""` for the core group).
+    #[must_use]
+    pub(crate) fn group(&self) -> &'n str {
+        group_of(self.api_version)
+    }
+
+    /// The identity as an owned [`ObjectRef`], for messages and reports.
+    #[must_use]
+    pub(crate) fn to_ref(self) -> ObjectRef {
+        ObjectRef {
+            api_version: self.api_version.to_owned(),
+            kind: self.kind.to_owned(),
+            name: self.name.to_owned(),
+            namespace: self.namespace.map(str::to_owned),
+        }
+    }
+}
+
+impl std::fmt::Display for ObjectView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write_label(f, self.kind, self.name, self.namespace)
+    }
+}
+
+/// `Kind namespace/name` as messages name an object: `Kind name` without a namespace,
+/// `(unnamed)` for a missing name, the kind alone when it has neither.
+fn write_label(
+    f: &mut std::fmt::Formatter<'_>,
+    kind: &str,
+    name: &str,
+    namespace: Option<&str>,
+) -> std::fmt::Result {
+    f.write_str(kind)?;
+    if !name.is_empty() || namespace.is_some() {
+        f.write_str(" ")?;
+        if let Some(ns) = namespace {
+            f.write_str(ns)?;
+            f.write_str("/")?;
+        }
+        f.write_str(if name.is_empty() { "(unnamed)" } else { name })?;
+    }
+    Ok(())
 }
 
 /// The group part of an `apiVersion`.
@@ -186,9 +224,9 @@ pub fn group_of(api_version: &str) -> &str {
 
 /// A PodSpec found in an object.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Found {
-    /// The object that holds it (a List item has its own).
-    pub object: ObjectRef,
+pub struct Found<'n> {
+    /// The object that holds it (a List item has its own), as its tree spells it.
+    pub object: ObjectView<'n>,
     /// Path from the document root to the object (empty, or `items[3]` in a List).
     pub object_path: Path,
     /// Path from the document root to the PodSpec.
@@ -233,11 +271,11 @@ fn meta_next_to(spec_path: &Path) -> Path {
 
 /// Every PodSpec in the object `obj` (found at `base` in its document), recursing into
 /// the items of Lists.
-pub fn find_pod_specs(
-    obj: &Node,
+pub fn find_pod_specs<'n>(
+    obj: &'n Node,
     base: &Path,
     rules: &Rules,
-    found: &mut Vec<Found>,
+    found: &mut Vec<Found<'n>>,
     skipped: &mut Vec<NotFound>,
 ) {
     let (Some(api_version), Some(kind)) = (
@@ -270,18 +308,17 @@ pub fn find_pod_specs(
             .iter()
             .map(|e| (e.group.as_str(), e.kind.as_str(), e.path.as_str())),
     );
-    let first = found.len();
     let mut push = |p: &str| {
         if at(obj, p).is_none() {
             return;
         }
-        // The object is read once; a second PodSpec in it (a rule's extra path) copies it.
-        let Some(object) = found
-            .get(first)
-            .map(|f| f.object.clone())
-            .or_else(|| ObjectRef::of(obj))
-        else {
-            return;
+        let meta = obj.get("metadata");
+        let field = |key: &str| meta.and_then(|m| m.get(key)).and_then(Node::as_str);
+        let object = ObjectView {
+            api_version,
+            kind,
+            name: field("name").unwrap_or(""),
+            namespace: field("namespace"),
         };
         let spec_path = join(base, p);
         let meta_path = meta_next_to(&spec_path);
