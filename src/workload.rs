@@ -312,8 +312,13 @@ pub fn find_pod_specs<'n>(
         if at(obj, p).is_none() {
             return;
         }
-        let Some(object) = ObjectView::of(obj) else {
-            return;
+        let meta = obj.get("metadata");
+        let field = |key: &str| meta.and_then(|m| m.get(key)).and_then(Node::as_str);
+        let object = ObjectView {
+            api_version,
+            kind,
+            name: field("name").unwrap_or(""),
+            namespace: field("namespace"),
         };
         let spec_path = join(base, p);
         let meta_path = meta_next_to(&spec_path);
