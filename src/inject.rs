@@ -1022,11 +1022,11 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         // A run of the proxy alone owns only what such a run recorded, and keeps the rest. A
         // part nothing was recorded in (a run of the proxy alone over the output of an older
         // version) is recognised by its shape.
-        let main_record = marker.map(|m| &m.main).filter(|r| !r.is_empty());
+        let main_record = marker.and_then(Marker::main_part);
         let owned = if opts.inject_ca {
             main_record
         } else {
-            marker.map(|m| &m.proxy_only).filter(|r| !r.is_empty())
+            marker.and_then(Marker::proxy_only_part)
         };
         let other_containers = marker
             .map(|m| {
@@ -1422,15 +1422,27 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             _ => Some(None),
         };
         // This run's record beside what the other kind of run recorded, rendered without
-        // copying the earlier marker.
-        let none = Record::default();
-        let rendered = if opts.inject_ca {
-            let other = self.marker.map_or(&none, |m| &m.proxy_only);
-            (!record.is_empty() || !other.is_empty()).then(|| crate::marker::render(&record, other))
-        } else {
-            let other = self.marker.map_or(&none, |m| &m.main);
-            (!other.is_empty() || !record.is_empty()).then(|| crate::marker::render(other, &record))
+        // copying the earlier marker. An earlier record of this run's part that comes out
+        // empty stays as `none` while the pod keeps items of the chart's that look like an
+        // injection: dropped, it would let the next run read them by their shape and claim
+        // them. (A run of the proxy alone claims nothing by its shape.)
+        let empty = Record::default();
+        let (this_before, other, other_none) = match self.marker {
+            Some(m) if opts.inject_ca => {
+                (m.main_part().is_some(), &m.proxy_only, m.proxy_only_none)
+            }
+            Some(m) => (m.proxy_only_part().is_some(), &m.main, m.main_none),
+            None => (false, &empty, false),
         };
+        let this_none = record.is_empty() && this_before && opts.inject_ca && self.chart_remnants();
+        let rendered =
+            (!record.is_empty() || this_none || !other.is_empty() || other_none).then(|| {
+                if opts.inject_ca {
+                    crate::marker::render(&record, other, [this_none, other_none])
+                } else {
+                    crate::marker::render(other, &record, [other_none, this_none])
+                }
+            });
         let injected = (wk::INJECTED_ANNOTATION, rendered);
         match hash {
             Some(h) => {
@@ -1440,6 +1452,39 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             }
             None => self.set_annotations(&mut [injected], plan),
         }
+    }
+}
+
+impl PodCx<'_, '_> {
+    /// Whether the pod holds, beside what the earlier record lists (all of which a run that
+    /// records nothing takes out), something that a run without a record reads by its shape
+    /// as an earlier injection: a volume named like ours or like the merge's source, a mount
+    /// of ours, the merge init container.
+    fn chart_remnants(&self) -> bool {
+        let (spec, opts) = (self.spec, self.opts);
+        let Some(rec) = self.owned else {
+            return false;
+        };
+        let volumes = spec.get("volumes").and_then(Node::items).unwrap_or(&[]);
+        let volume = volumes.iter().any(|v| {
+            str_at(Some(v), &["name"]).is_some_and(|n| {
+                (n == opts.volume_name || is_volume_name_with(n, wk::MERGE_SOURCE_SUFFIX, opts))
+                    && !rec.volumes.iter().any(|r| r == n)
+            })
+        });
+        let inits = spec
+            .get("initContainers")
+            .and_then(Node::items)
+            .unwrap_or(&[]);
+        volume
+            || unrecorded_mount_of(spec, rec, &self.owned_containers, &opts.volume_name)
+            || inits.iter().any(|c| {
+                is_merge_container(c, opts)
+                    && !rec
+                        .init_containers
+                        .iter()
+                        .any(|n| Some(n.as_str()) == str_at(Some(c), &["name"]))
+            })
     }
 }
 

@@ -10,7 +10,10 @@
 //! is one group of containers with the same injection (`mounts=`, `env=`, `java=` the
 //! appended `JAVA_TOOL_OPTIONS` part, one option per item), the one without is the pod's
 //! (`volumes=`, `initContainers=`, `imagePullSecrets=`), and after a section `proxy-only`
-//! come the records of a run of the proxy alone. Every item is percent-encoded where it
+//! come the records of a run of the proxy alone. A part recorded as the one section `none`
+//! says that a run injected nothing there: written when an earlier record of that part is
+//! left empty, so that what the pod holds stays the chart's on the next run instead of being
+//! read by its shape. Every item is percent-encoded where it
 //! holds `%`, a separator (space, `,`, `;`), a quote or a character outside printable
 //! ASCII, so no name, path or option can break the format. The fields come in a fixed order,
 //! so the same injection gives the same bytes. Only reading and writing the record lives
@@ -116,6 +119,10 @@ pub struct Marker {
     pub main: Record,
     /// A run of the proxy alone.
     pub proxy_only: Record,
+    /// Whether the part of a run with a bundle source is recorded as `none`.
+    pub main_none: bool,
+    /// Whether the part of a run of the proxy alone is recorded as `none`.
+    pub proxy_only_none: bool,
 }
 
 impl Marker {
@@ -134,34 +141,63 @@ impl Marker {
                 proxy_only = true;
                 continue;
             }
-            let r = if proxy_only {
-                &mut m.proxy_only
+            let (r, none) = if proxy_only {
+                (&mut m.proxy_only, &mut m.proxy_only_none)
             } else {
-                &mut m.main
+                (&mut m.main, &mut m.main_none)
             };
+            if section == NONE || *none {
+                if *none || !r.is_empty() {
+                    return Err(format!("{NONE} beside another section of its part"));
+                }
+                *none = true;
+                continue;
+            }
             parse_section(section, r)?;
         }
         Ok(m)
+    }
+
+    /// The record of a run with a bundle source, when there is one (`none` included); without
+    /// one, an earlier injection is read by its shape.
+    #[must_use]
+    pub fn main_part(&self) -> Option<&Record> {
+        (self.main_none || !self.main.is_empty()).then_some(&self.main)
+    }
+
+    /// The record of a run of the proxy alone, when there is one (`none` included).
+    #[must_use]
+    pub fn proxy_only_part(&self) -> Option<&Record> {
+        (self.proxy_only_none || !self.proxy_only.is_empty()).then_some(&self.proxy_only)
     }
 }
 
 /// The annotation value of the marker with the records `main` and `proxy_only` (a run with
 /// a bundle source, a run of the proxy alone): fields in a fixed order, empty ones left out.
+/// An empty part is written as `none` where `none` says so (main first), else left out.
 /// Taken as two records, so that a new record is written beside the earlier marker's
 /// without copying it; written into one string sized up front, since a record is rendered
 /// for every workload.
 #[must_use]
-pub fn render<A, B>(main: &Record<A>, proxy_only: &Record<B>) -> String
+pub fn render<A, B>(main: &Record<A>, proxy_only: &Record<B>, none: [bool; 2]) -> String
 where
     A: AsRef<str> + PartialEq,
     B: AsRef<str> + PartialEq,
 {
     let mut out = String::with_capacity(main.text_len() + proxy_only.text_len());
     render_record(main, &mut out);
-    if !proxy_only.is_empty() {
+    if main.is_empty() && none[0] {
+        out.push_str(NONE);
+    }
+    let proxy_none = proxy_only.is_empty() && none[1];
+    if !proxy_only.is_empty() || proxy_none {
         start_section(&mut out);
         out.push_str(PROXY_ONLY);
         render_record(proxy_only, &mut out);
+        if proxy_none {
+            start_section(&mut out);
+            out.push_str(NONE);
+        }
     }
     out
 }
@@ -194,6 +230,9 @@ const LONGEST_KEY: usize = 16;
 
 /// The section after which a run of the proxy alone's records come.
 const PROXY_ONLY: &str = "proxy-only";
+
+/// The one section of a part that records that a run injected nothing there.
+const NONE: &str = "none";
 
 /// What is percent-encoded in an item: the separators, `%` itself, quotes, and (with the
 /// controls) everything outside printable ASCII.
@@ -370,8 +409,12 @@ mod tests {
                 ..ContainerRecord::default()
             },
         );
-        let m = Marker { main, proxy_only };
-        let text = render(&m.main, &m.proxy_only);
+        let m = Marker {
+            main,
+            proxy_only,
+            ..Marker::default()
+        };
+        let text = render(&m.main, &m.proxy_only, [true, true]);
         assert_eq!(
             text,
             "volumes=trust-bundle initContainers=trust-bundle-merge imagePullSecrets=reg%2Ccred%22x; \
@@ -404,12 +447,50 @@ mod tests {
                     .collect(),
             }
         }
-        assert_eq!(render(&borrowed(&m.main), &m.proxy_only), text);
-        assert_eq!(render(&m.main, &borrowed(&m.proxy_only)), text);
+        assert_eq!(render(&borrowed(&m.main), &m.proxy_only, [false; 2]), text);
+        assert_eq!(render(&m.main, &borrowed(&m.proxy_only), [false; 2]), text);
         assert_eq!(m.main.containers.len(), 1);
         let by = m.main.by_container();
         assert_eq!(by.get("sidecar"), Some(&c));
         assert_eq!(by.get("other"), None);
+    }
+
+    #[test]
+    fn a_part_recorded_as_none_reads_back_as_recorded_and_empty() {
+        let empty = Record::<String>::default();
+        let mut proxy = Record::default();
+        proxy.push_container(
+            "web".to_owned(),
+            ContainerRecord {
+                env: vec!["HTTP_PROXY".to_owned()],
+                ..ContainerRecord::default()
+            },
+        );
+        for (main_none, proxy_only, proxy_none, text) in [
+            (true, &empty, false, "none"),
+            (
+                true,
+                &proxy,
+                false,
+                "none; proxy-only; containers=web env=HTTP_PROXY",
+            ),
+            (false, &empty, true, "proxy-only; none"),
+            (true, &empty, true, "none; proxy-only; none"),
+        ] {
+            assert_eq!(render(&empty, proxy_only, [main_none, proxy_none]), text);
+            let m = Marker::parse(text).expect(text);
+            assert_eq!(m.main_part().is_some(), main_none, "{text}");
+            assert_eq!(m.main, empty, "{text}");
+            assert_eq!(&m.proxy_only, proxy_only, "{text}");
+            assert_eq!(
+                m.proxy_only_part().is_some(),
+                proxy_none || !proxy_only.is_empty()
+            );
+        }
+        // Without `none`, an empty part is left out and reads as not recorded.
+        assert_eq!(render(&empty, &empty, [false; 2]), "");
+        let m = Marker::parse("proxy-only; containers=web env=HTTP_PROXY").expect("parses");
+        assert!(m.main_part().is_none());
     }
 
     #[test]
@@ -436,6 +517,10 @@ mod tests {
             "volumes=a volumes=b",
             "containers=web mounts=/x other=1",
             "proxy-only; proxy-only",
+            "none; none",
+            "none; volumes=a",
+            "volumes=a; none",
+            "proxy-only; none; containers=web env=A",
             "containers=%FF",
             "{\"volumes\":[\"a\"]}",
         ] {
