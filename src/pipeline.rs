@@ -297,8 +297,9 @@ pub fn plan_edits_reporting(
             limit: opts.max_input_bytes,
         });
     }
+    let parallel = input.len() > PARALLEL_THRESHOLD;
     let chunks = split_stream(input);
-    let bases = first_lines(input, &chunks);
+    let bases = first_lines(input, &chunks, parallel);
     let keep = reports == Reports::PerWorkload;
     let wanted = Wanted::new(opts, keep);
     let work = |run: &std::ops::Range<usize>| {
@@ -309,21 +310,21 @@ pub fn plan_edits_reporting(
         };
         process_run(input, run_chunks, run_bases, opts, &wanted, keep)
     };
-    let parallel = input.len() > PARALLEL_THRESHOLD;
     let mut merged = Merged::default();
-    // Chunks are processed in batches, merged in order as each batch ends, so a stream of
-    // millions of tiny documents does not hold millions of per-chunk results at once.
-    // Within a batch, small chunks are taken in runs: one task and one result per run.
-    let mut first = 0;
-    while first < chunks.len() {
-        let runs = runs_of(&chunks, first, BATCH);
-        first = runs.last().map_or(chunks.len(), |r| r.end);
-        let results: Vec<Result<ChunkOut, Error>> = if parallel {
-            runs.par_iter().map(work).collect()
-        } else {
-            runs.iter().map(work).collect()
-        };
+    // Small chunks are taken in runs: one task and one result per run, so a stream of
+    // millions of tiny documents does not hold millions of per-chunk results. On one
+    // thread each run is merged as it ends (an error stops the run there); on every core all
+    // runs are processed at once, without a pause for merging, and merged in stream order
+    // (the first error in the stream is the one returned).
+    let runs = runs_of(&chunks);
+    if parallel {
+        let results: Vec<Result<ChunkOut, Error>> = runs.par_iter().map(work).collect();
+        merged.reserve(&results);
         for r in results {
+            merged.absorb(r)?;
+        }
+    } else {
+        for r in runs.iter().map(work) {
             merged.absorb(r)?;
         }
     }
@@ -371,14 +372,13 @@ pub fn plan_edits_reporting(
     Ok(out)
 }
 
-/// Consecutive chunks from `first` on, at most `max` of them, cut into runs of about
-/// [`RUN_BYTES`] each (a larger chunk is a run of its own).
-fn runs_of(chunks: &[Chunk], first: usize, max: usize) -> Vec<std::ops::Range<usize>> {
-    let last = chunks.len().min(first.saturating_add(max));
+/// The chunks cut into runs of consecutive chunks of about [`RUN_BYTES`] each (a larger
+/// chunk is a run of its own).
+fn runs_of(chunks: &[Chunk]) -> Vec<std::ops::Range<usize>> {
     let mut runs = Vec::new();
-    let mut start = first;
+    let mut start = 0;
     let mut bytes = 0usize;
-    for (i, c) in chunks.iter().enumerate().take(last).skip(first) {
+    for (i, c) in chunks.iter().enumerate() {
         bytes += c.end - c.start;
         if bytes >= RUN_BYTES {
             runs.push(start..i + 1);
@@ -386,8 +386,8 @@ fn runs_of(chunks: &[Chunk], first: usize, max: usize) -> Vec<std::ops::Range<us
             bytes = 0;
         }
     }
-    if start < last {
-        runs.push(start..last);
+    if start < chunks.len() {
+        runs.push(start..chunks.len());
     }
     runs
 }
@@ -423,12 +423,18 @@ fn process_run(
 
 /// The line number of the first line of each chunk, and then of the line after the last
 /// (so that a chunk's line breaks are counted once, here).
-fn first_lines(input: &str, chunks: &[Chunk]) -> Vec<usize> {
+fn first_lines(input: &str, chunks: &[Chunk], parallel: bool) -> Vec<usize> {
+    let lines_of = |c: &Chunk| input.get(c.start..c.end).map_or(0, count_lines);
+    let counts: Vec<usize> = if parallel {
+        chunks.par_iter().map(lines_of).collect()
+    } else {
+        chunks.iter().map(lines_of).collect()
+    };
     let mut bases = Vec::with_capacity(chunks.len() + 1);
     let mut line = 1usize;
-    for c in chunks {
+    for n in counts {
         bases.push(line);
-        line += count_lines(&input[c.start..c.end]);
+        line += n;
     }
     bases.push(line);
     bases
@@ -457,6 +463,16 @@ struct Merged {
 impl Merged {
     /// Adds the result of the next chunk, numbering its documents after those merged so
     /// far; an error of the chunk is returned with its document renumbered the same way.
+    /// Sizes the edits' list for `results`, merged next (one allocation, not a doubling
+    /// per few runs).
+    fn reserve(&mut self, results: &[Result<ChunkOut, Error>]) {
+        let n: usize = results
+            .iter()
+            .map(|r| r.as_ref().map_or(0, |c| c.splices.len()))
+            .sum();
+        self.splices.reserve(n);
+    }
+
     fn absorb(&mut self, result: Result<ChunkOut, Error>) -> Result<(), Error> {
         let offset = self.offset;
         let mut c = match result {
@@ -623,9 +639,6 @@ fn collision(opts: &Options, ns: &str, chart: &DocRef, first: Option<&DocRef>) -
 
 /// Inputs larger than this are parsed on every core.
 const PARALLEL_THRESHOLD: usize = 128 * 1024;
-
-/// Chunks processed (in parallel) before their results are merged.
-const BATCH: usize = 4096;
 
 /// Bytes of small chunks processed as one task, with one result: a stream of small
 /// documents is not merged one document at a time.
@@ -1367,17 +1380,17 @@ fn line_start(input: &str, pos: usize) -> usize {
 mod tests {
     use super::*;
 
-    /// A stream of `n` small Pods (`odd` replaces the document at `at`, 1-based), large
-    /// enough to be processed on every core in many runs, and the first line of each
-    /// document.
-    fn many_pods(n: usize, at: usize, odd: &str) -> (String, Vec<usize>) {
+    /// A stream of `n` small Pods (each `(at, odd)` of `odds` replaces the document at `at`,
+    /// 1-based, with `odd`), large enough to be processed on every core in many runs, and
+    /// the first line of each document.
+    fn many_pods(n: usize, odds: &[(usize, &str)]) -> (String, Vec<usize>) {
         let mut input = String::new();
         let mut firsts = Vec::new();
         let mut line = 1;
         for i in 1..=n {
             firsts.push(line);
             let from = input.len();
-            if i == at {
+            if let Some((_, odd)) = odds.iter().find(|(at, _)| *at == i) {
                 input.push_str(odd);
             } else {
                 input.push_str(&format!(
@@ -1397,7 +1410,7 @@ mod tests {
     fn documents_are_numbered_across_runs() {
         let opts = Options::from_configmap("corp-ca", "ca.crt");
         let n = 4000;
-        let (input, firsts) = many_pods(n, 0, "");
+        let (input, firsts) = many_pods(n, &[]);
         let run = plan_edits_reporting(&input, &opts, Reports::PerWorkload).expect("valid");
         let docs: Vec<(usize, usize)> = run
             .workloads
@@ -1421,11 +1434,32 @@ mod tests {
             (1234, bad_break),
             (1, bad_yaml),
         ] {
-            let (input, firsts) = many_pods(n, at, odd);
+            let (input, firsts) = many_pods(n, &[(at, odd)]);
             let mut e = plan_edits_reporting(&input, &opts, Reports::SummaryOnly)
                 .expect_err("the odd document is refused");
             let d = doc_of(&mut e).expect("the error names its document");
             assert_eq!((d.index, d.first_line), (at, firsts[at - 1]), "{e}");
+        }
+    }
+
+    /// Of several refused documents in a stream processed on every core, the error names
+    /// the first in the stream, whichever run ends first.
+    #[test]
+    fn the_first_error_in_the_stream_is_returned() {
+        let opts = Options::from_configmap("corp-ca", "ca.crt");
+        let bad_yaml = "---\napiVersion: v1\nkind: Pod\nspec: {containers: [\n";
+        let bad_spec = "---\napiVersion: v1\nkind: Pod\nspec:\n  containers: 5\n";
+        for odds in [
+            [(3990, bad_yaml), (17, bad_spec)],
+            [(18, bad_spec), (3991, bad_yaml)],
+            [(2000, bad_yaml), (2001, bad_spec)],
+        ] {
+            let (input, firsts) = many_pods(4000, &odds);
+            let first = odds.iter().map(|(at, _)| *at).min().unwrap_or(0);
+            let mut e = plan_edits_reporting(&input, &opts, Reports::SummaryOnly)
+                .expect_err("the odd documents are refused");
+            let d = doc_of(&mut e).expect("the error names its document");
+            assert_eq!((d.index, d.first_line), (first, firsts[first - 1]), "{e}");
         }
     }
 

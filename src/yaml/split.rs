@@ -8,6 +8,7 @@
 //! each chunk as a stream of its own.
 
 use memchr::memchr_iter;
+use rayon::prelude::*;
 
 /// A piece of the input that parses on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,13 +37,12 @@ pub fn split_stream(input: &str) -> Vec<Chunk> {
     // Without `...` markers or directives, only `---` lines matter: find them directly.
     let plain = !bytes.starts_with(b"...")
         && !bytes.starts_with(b"%")
-        && memchr::memmem::find(bytes, b"\n...").is_none()
-        && memchr::memmem::find(bytes, b"\n%").is_none();
+        && !contains(bytes, b"\n...")
+        && !contains(bytes, b"\n%");
     if plain {
         let mut chunks = Vec::new();
         let mut chunk_start = 0usize;
-        let starts =
-            std::iter::once(0).chain(memchr::memmem::find_iter(bytes, b"\n---").map(|i| i + 1));
+        let starts = std::iter::once(0).chain(find_all(bytes, b"\n---").into_iter().map(|i| i + 1));
         for at in starts {
             if at == 0 && !bytes.starts_with(b"---") {
                 continue;
@@ -107,6 +107,51 @@ pub fn split_stream(input: &str) -> Vec<Chunk> {
     chunks
 }
 
+/// Inputs from this size on are scanned on every core (a scan runs at several GB/s: below
+/// this, starting the other threads costs more than it saves).
+const PARALLEL_SCAN: usize = 1 << 20;
+
+/// The parts a large input is scanned in: `[start, end)` byte ranges, a few per core so
+/// that a slow core does not hold the others up.
+fn parts(len: usize) -> Vec<(usize, usize)> {
+    let n = (rayon::current_num_threads() * 4).max(1);
+    (0..n).map(|k| (k * len / n, (k + 1) * len / n)).collect()
+}
+
+/// Where `needle` occurs in `bytes`, in order (matches may not overlap themselves: each
+/// needle used here starts with a line break that it holds only there).
+fn find_all(bytes: &[u8], needle: &[u8]) -> Vec<usize> {
+    if bytes.len() < PARALLEL_SCAN {
+        return memchr::memmem::find_iter(bytes, needle).collect();
+    }
+    let finder = memchr::memmem::Finder::new(needle);
+    parts(bytes.len())
+        .into_par_iter()
+        .map(|(start, end)| {
+            // A match that starts in the part may end after it.
+            let stop = bytes.len().min(end + needle.len() - 1);
+            bytes.get(start..stop).map_or_else(Vec::new, |part| {
+                finder.find_iter(part).map(|i| start + i).collect()
+            })
+        })
+        .collect::<Vec<Vec<usize>>>()
+        .concat()
+}
+
+/// Whether `needle` occurs in `bytes`.
+fn contains(bytes: &[u8], needle: &[u8]) -> bool {
+    if bytes.len() < PARALLEL_SCAN {
+        return memchr::memmem::find(bytes, needle).is_some();
+    }
+    let finder = memchr::memmem::Finder::new(needle);
+    parts(bytes.len()).into_par_iter().any(|(start, end)| {
+        let stop = bytes.len().min(end + needle.len() - 1);
+        bytes
+            .get(start..stop)
+            .is_some_and(|part| finder.find(part).is_some())
+    })
+}
+
 fn is_blank_or_comment(line: &[u8]) -> bool {
     for &b in line {
         match b {
@@ -137,6 +182,49 @@ mod tests {
         assert_eq!(
             pieces("---\r\na\r\n---\r\n"),
             vec!["---\r\na\r\n", "---\r\n"]
+        );
+    }
+
+    #[test]
+    fn a_large_input_is_cut_where_a_small_one_is() {
+        // Markers at every offset around the parts' borders, and a long input with
+        // `...` and directives that takes the line-by-line path.
+        let doc = "kind: Pod\nspec: {}\n---\n";
+        let mut big = String::new();
+        while big.len() < 3 * PARALLEL_SCAN {
+            big.push_str(doc);
+            big.push_str(&"x".repeat(big.len() % 7));
+            big.push('\n');
+        }
+        let chunks = split_stream(&big);
+        let starts: Vec<usize> = memchr::memmem::find_iter(big.as_bytes(), b"\n---\n")
+            .map(|i| i + 1)
+            .collect();
+        assert_eq!(chunks.len(), starts.len() + 1);
+        for (c, at) in chunks.iter().skip(1).zip(&starts) {
+            assert_eq!(c.start, *at);
+        }
+        for (a, b) in chunks.iter().zip(chunks.iter().skip(1)) {
+            assert_eq!(a.end, b.start);
+        }
+        assert_eq!(find_all(big.as_bytes(), b"\n---"), {
+            memchr::memmem::find_iter(big.as_bytes(), b"\n---").collect::<Vec<_>>()
+        });
+        for (n, part) in parts(big.len()).iter().enumerate() {
+            // A needle right across each border is found once.
+            let mut b = vec![b'a'; big.len()];
+            let at = part.1.saturating_sub(2).min(b.len() - 4);
+            b[at..at + 4].copy_from_slice(b"\n---");
+            assert_eq!(find_all(&b, b"\n---"), vec![at], "part {n}");
+            assert!(contains(&b, b"\n---"), "part {n}");
+        }
+        let mut with_end = big.clone();
+        with_end.push_str("...\n%YAML 1.2\n---\nb: 1\n");
+        assert!(contains(with_end.as_bytes(), b"\n..."));
+        let last = split_stream(&with_end);
+        assert_eq!(
+            last.last().map(|c| &with_end[c.start..c.end]),
+            Some("%YAML 1.2\n---\nb: 1\n")
         );
     }
 
