@@ -313,15 +313,27 @@ pub fn plan_edits_reporting(
     let mut merged = Merged::default();
     // Small chunks are taken in runs: one task and one result per run, so a stream of
     // millions of tiny documents does not hold millions of per-chunk results. On one
-    // thread each run is merged as it ends (an error stops the run there); on every core all
-    // runs are processed at once, without a pause for merging, and merged in stream order
-    // (the first error in the stream is the one returned).
+    // thread each run is merged as it ends (an error stops the run there). On every core the
+    // runs go in batches, each merged in stream order while the next one is processed: the
+    // cores do not wait for the merge, and only two batches' results are held at once
+    // beside the merged edits. The first error in the stream is the one returned.
     let runs = runs_of(&chunks);
     if parallel {
-        let results: Vec<Result<ChunkOut, Error>> = runs.par_iter().map(work).collect();
-        merged.reserve(&results);
-        for r in results {
-            merged.absorb(r)?;
+        let mut pending: Option<Vec<Result<ChunkOut, Error>>> = None;
+        for batch in runs.chunks(BATCH_RUNS) {
+            let (results, absorbed) = rayon::join(
+                || batch.par_iter().map(work).collect::<Vec<_>>(),
+                || {
+                    pending
+                        .take()
+                        .map_or(Ok(()), |done| merged.absorb_all(done))
+                },
+            );
+            absorbed?;
+            pending = Some(results);
+        }
+        if let Some(done) = pending {
+            merged.absorb_all(done)?;
         }
     } else {
         for r in runs.iter().map(work) {
@@ -463,14 +475,17 @@ struct Merged {
 impl Merged {
     /// Adds the result of the next chunk, numbering its documents after those merged so
     /// far; an error of the chunk is returned with its document renumbered the same way.
-    /// Sizes the edits' list for `results`, merged next (one allocation, not a doubling
-    /// per few runs).
-    fn reserve(&mut self, results: &[Result<ChunkOut, Error>]) {
+    /// Merges a batch of results in order; stops at the first error.
+    fn absorb_all(&mut self, results: Vec<Result<ChunkOut, Error>>) -> Result<(), Error> {
         let n: usize = results
             .iter()
             .map(|r| r.as_ref().map_or(0, |c| c.splices.len()))
             .sum();
         self.splices.reserve(n);
+        for r in results {
+            self.absorb(r)?;
+        }
+        Ok(())
     }
 
     fn absorb(&mut self, result: Result<ChunkOut, Error>) -> Result<(), Error> {
@@ -643,6 +658,10 @@ const PARALLEL_THRESHOLD: usize = 128 * 1024;
 /// Bytes of small chunks processed as one task, with one result: a stream of small
 /// documents is not merged one document at a time.
 const RUN_BYTES: usize = 16 * 1024;
+
+/// Runs processed in parallel as one batch (about 2 MB of small documents), merged while
+/// the next batch is processed.
+const BATCH_RUNS: usize = 128;
 
 /// Searchers built once: a searcher is costly to build, and runs on every chunk.
 static CONTAINERS: std::sync::LazyLock<memmem::Finder<'static>> =
