@@ -45,9 +45,10 @@ impl<S> ContainerRecord<S> {
 }
 
 /// What one run injected into one PodSpec (items owned or borrowed as in
-/// [`ContainerRecord`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Record<S = String> {
+/// [`ContainerRecord`]; a record being written may hold each container's injection already
+/// rendered, as [`Fields`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record<S = String, C = ContainerRecord<S>> {
     /// The volumes the tool added.
     pub volumes: Vec<S>,
     /// The init containers the tool added (the start-up merge).
@@ -55,10 +56,122 @@ pub struct Record<S = String> {
     /// The image pull secrets the tool added.
     pub pull_secrets: Vec<S>,
     /// Per group of containers (by name) with the same injection, that injection.
-    pub containers: Vec<(Vec<S>, ContainerRecord<S>)>,
+    pub containers: Vec<(Vec<S>, C)>,
 }
 
-impl<S: PartialEq> Record<S> {
+impl<S, C> Default for Record<S, C> {
+    fn default() -> Self {
+        Record {
+            volumes: Vec::new(),
+            init_containers: Vec::new(),
+            pull_secrets: Vec::new(),
+            containers: Vec::new(),
+        }
+    }
+}
+
+/// What one container got, as the fields of its section are written (after
+/// `containers=`): a [`ContainerRecord`], or [`Fields`] rendered already.
+pub trait ContainerFields: PartialEq {
+    /// Whether nothing was injected.
+    fn is_empty(&self) -> bool;
+    /// About how long the fields are as text.
+    fn text_len(&self) -> usize;
+    /// Writes the fields, each after a space.
+    fn write(&self, out: &mut String);
+}
+
+impl<S: AsRef<str> + PartialEq> ContainerFields for ContainerRecord<S> {
+    fn is_empty(&self) -> bool {
+        ContainerRecord::is_empty(self)
+    }
+
+    fn text_len(&self) -> usize {
+        list_len(&self.mounts)
+            + list_len(&self.env)
+            + self
+                .java
+                .as_ref()
+                .map_or(0, |j| LONGEST_KEY + 2 + j.as_ref().len())
+    }
+
+    fn write(&self, out: &mut String) {
+        write_fields(
+            out,
+            self.mounts.iter().map(AsRef::as_ref),
+            self.env.iter().map(AsRef::as_ref),
+            self.java.as_ref().map(AsRef::as_ref),
+        );
+    }
+}
+
+/// A container's injection as the fields of its section are written (`" mounts=…
+/// env=…"`), rendered once: the same injection of every container of a run is rendered
+/// once for the run and borrowed. Two are equal exactly when their records are (the
+/// rendering is one-to-one), so containers are grouped by it as by their records.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fields<'a>(std::borrow::Cow<'a, str>);
+
+impl<'a> Fields<'a> {
+    /// The fields of the mount paths `mounts`, the variables `env` and the
+    /// `JAVA_TOOL_OPTIONS` part `java`.
+    #[must_use]
+    pub fn new<'i>(
+        mounts: impl IntoIterator<Item = &'i str>,
+        env: impl IntoIterator<Item = &'i str>,
+        java: Option<&str>,
+    ) -> Fields<'static> {
+        let mut out = String::new();
+        write_fields(&mut out, mounts, env, java);
+        Fields(out.into())
+    }
+
+    /// These fields, borrowed.
+    #[must_use]
+    pub fn borrow(&self) -> Fields<'_> {
+        Fields(std::borrow::Cow::Borrowed(&self.0))
+    }
+}
+
+impl ContainerFields for Fields<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn text_len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn write(&self, out: &mut String) {
+        out.push_str(&self.0);
+    }
+}
+
+/// Writes the fields of a container's section: ` mounts=`, ` env=` and ` java=` (one
+/// option per item), the empty ones left out.
+fn write_fields<'i>(
+    out: &mut String,
+    mounts: impl IntoIterator<Item = &'i str>,
+    env: impl IntoIterator<Item = &'i str>,
+    java: Option<&str>,
+) {
+    let mut mounts = mounts.into_iter().peekable();
+    if mounts.peek().is_some() {
+        out.push(' ');
+        push_list(out, "mounts", mounts);
+    }
+    let mut env = env.into_iter().peekable();
+    if env.peek().is_some() {
+        out.push(' ');
+        push_list(out, "env", env);
+    }
+    if let Some(j) = java {
+        out.push(' ');
+        push_list(out, "java", j.split(' '));
+    }
+}
+
+impl<S: PartialEq, C: ContainerFields> Record<S, C> {
     /// Whether nothing was injected.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -70,7 +183,7 @@ impl<S: PartialEq> Record<S> {
 
     /// Adds what the container `name` got; containers with the same injection share one
     /// group, in the order they come.
-    pub fn push_container(&mut self, name: S, rec: ContainerRecord<S>) {
+    pub fn push_container(&mut self, name: S, rec: C) {
         if rec.is_empty() {
             return;
         }
@@ -179,10 +292,16 @@ impl Marker {
 /// without copying it; written into one string sized up front, since a record is rendered
 /// for every workload.
 #[must_use]
-pub fn render<A, B>(main: &Record<A>, proxy_only: &Record<B>, none: [bool; 2]) -> String
+pub fn render<A, CA, B, CB>(
+    main: &Record<A, CA>,
+    proxy_only: &Record<B, CB>,
+    none: [bool; 2],
+) -> String
 where
     A: AsRef<str> + PartialEq,
     B: AsRef<str> + PartialEq,
+    CA: ContainerFields,
+    CB: ContainerFields,
 {
     let mut out = String::with_capacity(main.text_len() + proxy_only.text_len());
     render_record(main, &mut out);
@@ -202,27 +321,25 @@ where
     out
 }
 
-impl<S: AsRef<str>> Record<S> {
+impl<S: AsRef<str>, C: ContainerFields> Record<S, C> {
     /// About how long the record is as text (exact unless an item needs encoding).
     fn text_len(&self) -> usize {
-        fn list<S: AsRef<str>>(items: &[S]) -> usize {
-            // `key=`, the items and their commas, the separator before the field.
-            LONGEST_KEY + 2 + items.iter().map(|i| i.as_ref().len() + 1).sum::<usize>()
-        }
-        let mut n = list(&self.volumes)
-            + list(&self.init_containers)
-            + list(&self.pull_secrets)
+        let mut n = list_len(&self.volumes)
+            + list_len(&self.init_containers)
+            + list_len(&self.pull_secrets)
             + PROXY_ONLY.len()
             + 2;
         for (names, c) in &self.containers {
-            n += list(names) + list(&c.mounts) + list(&c.env);
-            n += c
-                .java
-                .as_ref()
-                .map_or(0, |j| LONGEST_KEY + 2 + j.as_ref().len());
+            n += list_len(names) + c.text_len();
         }
         n
     }
+}
+
+/// About how long a field of `items` is as text: `key=`, the items and their commas, the
+/// separator before the field.
+fn list_len<S: AsRef<str>>(items: &[S]) -> usize {
+    LONGEST_KEY + 2 + items.iter().map(|i| i.as_ref().len() + 1).sum::<usize>()
 }
 
 /// The longest field key (`imagePullSecrets`).
@@ -290,7 +407,7 @@ fn start_section(out: &mut String) {
 /// Writes the sections of `r` (the pod's, then one per group of containers) after those
 /// `out` holds; the fields of a section are separated by spaces. Written straight into
 /// one string: a record is rendered for every workload.
-fn render_record<S: AsRef<str>>(r: &Record<S>, out: &mut String) {
+fn render_record<S: AsRef<str>, C: ContainerFields>(r: &Record<S, C>, out: &mut String) {
     let mut pod = false;
     for (k, items) in [
         ("volumes", &r.volumes),
@@ -310,18 +427,7 @@ fn render_record<S: AsRef<str>>(r: &Record<S>, out: &mut String) {
     for (names, c) in &r.containers {
         start_section(out);
         push_list(out, "containers", names.iter().map(AsRef::as_ref));
-        if !c.mounts.is_empty() {
-            out.push(' ');
-            push_list(out, "mounts", c.mounts.iter().map(AsRef::as_ref));
-        }
-        if !c.env.is_empty() {
-            out.push(' ');
-            push_list(out, "env", c.env.iter().map(AsRef::as_ref));
-        }
-        if let Some(j) = &c.java {
-            out.push(' ');
-            push_list(out, "java", j.as_ref().split(' '));
-        }
+        c.write(out);
     }
 }
 
