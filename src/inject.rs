@@ -9,6 +9,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::config::{LabelReq, Options, SourceKind, glob_match};
 use crate::error::{Finding, Severity};
 use crate::marker::{ContainerRecord, Fields, Marker, Record};
@@ -2043,8 +2045,9 @@ struct ContainerCx<'c, 'a, 'n> {
 
 /// The container's mounts after planning them, for the planning of its variables.
 struct Mounts<'a, 'n> {
-    /// The mounts wanted, minus those another volume's mounts rule out.
-    desired: Vec<&'a WantMount>,
+    /// The mounts wanted, minus those another volume's mounts rule out (kept inline: a
+    /// container gets a few).
+    desired: SmallVec<[&'a WantMount; 4]>,
     /// The wanted mounts that the chart's own mounts of the volume named like ours already
     /// provide (after the run that volume reads the bundle), with the index of that mount.
     chart_provided: Vec<(&'a WantMount, usize)>,
@@ -2111,8 +2114,9 @@ struct EnvFound<'n> {
 /// What the planning of the wanted variables decided.
 #[derive(Default)]
 struct EnvDecided<'a> {
-    /// The variables to add or keep as the tool's, in order.
-    new: Vec<&'a WantEnv>,
+    /// The variables to add or keep as the tool's, in order (kept inline: a container gets
+    /// a few).
+    new: SmallVec<[&'a WantEnv; 4]>,
     /// Our part appended to the chart's own JAVA_TOOL_OPTIONS, if any.
     java: Option<String>,
     /// Wanted variables that no mount of the bundle provides the file of.
@@ -2255,9 +2259,9 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
         others: &[HaveMount<'_>],
         plan: &mut Plan,
         cp: &mut ContainerPlan,
-    ) -> (Vec<&'a WantMount>, Vec<(&'a WantMount, usize)>) {
+    ) -> (SmallVec<[&'a WantMount; 4]>, Vec<(&'a WantMount, usize)>) {
         let opts = self.opts;
-        let mut desired: Vec<&WantMount> = Vec::new();
+        let mut desired = SmallVec::new();
         let mut chart_provided: Vec<(&WantMount, usize)> = Vec::new();
         for w in self.want.mounts {
             if let Some(m) = others

@@ -22,6 +22,7 @@
 use std::collections::HashMap;
 
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+use smallvec::SmallVec;
 
 /// What one run injected into one container. The items are owned text (`String`) in a
 /// record read from an annotation; a record being written for the annotation may borrow
@@ -50,22 +51,30 @@ impl<S> ContainerRecord<S> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record<S = String, C = ContainerRecord<S>> {
     /// The volumes the tool added.
-    pub volumes: Vec<S>,
+    pub volumes: Items<S>,
     /// The init containers the tool added (the start-up merge).
-    pub init_containers: Vec<S>,
+    pub init_containers: Items<S>,
     /// The image pull secrets the tool added.
-    pub pull_secrets: Vec<S>,
+    pub pull_secrets: Items<S>,
     /// Per group of containers (by name) with the same injection, that injection.
-    pub containers: Vec<(Vec<S>, C)>,
+    pub containers: SmallVec<[(Names<S>, C); 1]>,
 }
+
+/// The items of one of a record's lists: most hold one item (our volume), or none, kept
+/// inline, since a record is written for every workload.
+pub type Items<S> = SmallVec<[S; 1]>;
+
+/// The names of a group of containers: most pods have one or two containers of the same
+/// injection (the app and its init container), kept inline.
+pub type Names<S> = SmallVec<[S; 2]>;
 
 impl<S, C> Default for Record<S, C> {
     fn default() -> Self {
         Record {
-            volumes: Vec::new(),
-            init_containers: Vec::new(),
-            pull_secrets: Vec::new(),
-            containers: Vec::new(),
+            volumes: SmallVec::new(),
+            init_containers: SmallVec::new(),
+            pull_secrets: SmallVec::new(),
+            containers: SmallVec::new(),
         }
     }
 }
@@ -193,7 +202,7 @@ impl<S: PartialEq, C: ContainerFields> Record<S, C> {
             }
             return;
         }
-        self.containers.push((vec![name], rec));
+        self.containers.push((smallvec::smallvec![name], rec));
     }
 }
 
@@ -469,7 +478,7 @@ fn parse_section(section: &str, r: &mut Record) -> Result<(), String> {
             env: take(&mut fields, "env").unwrap_or_default(),
             java: take(&mut fields, "java").map(|j| j.join(" ")),
         };
-        r.containers.push((names, c));
+        r.containers.push((SmallVec::from_vec(names), c));
     } else {
         for (k, to) in [
             ("volumes", &mut r.volumes),
@@ -494,10 +503,10 @@ mod tests {
     #[test]
     fn render_then_parse_gives_the_record_back() {
         let mut main = Record {
-            volumes: vec!["trust-bundle".into()],
-            init_containers: vec!["trust-bundle-merge".into()],
-            pull_secrets: vec!["reg,cred\"x".into()],
-            containers: Vec::new(),
+            volumes: smallvec::smallvec!["trust-bundle".into()],
+            init_containers: smallvec::smallvec!["trust-bundle-merge".into()],
+            pull_secrets: smallvec::smallvec!["reg,cred\"x".into()],
+            containers: SmallVec::new(),
         };
         let c = ContainerRecord {
             mounts: vec!["/etc/trust-inject".into(), "/a,b;c d".into()],
@@ -555,6 +564,34 @@ mod tests {
         }
         assert_eq!(render(&borrowed(&m.main), &m.proxy_only, [false; 2]), text);
         assert_eq!(render(&m.main, &borrowed(&m.proxy_only), [false; 2]), text);
+        // A record that holds each container's fields rendered is written the same, and
+        // groups its containers the same.
+        let mut rendered: Record<&str, Fields<'_>> = Record {
+            volumes: m.main.volumes.iter().map(String::as_str).collect(),
+            init_containers: m.main.init_containers.iter().map(String::as_str).collect(),
+            pull_secrets: m.main.pull_secrets.iter().map(String::as_str).collect(),
+            containers: SmallVec::new(),
+        };
+        let fields = |c: &ContainerRecord| {
+            Fields::new(
+                c.mounts.iter().map(String::as_str),
+                c.env.iter().map(String::as_str),
+                c.java.as_deref(),
+            )
+        };
+        for name in ["web", "sidecar"] {
+            rendered.push_container(name, fields(&c));
+        }
+        rendered.push_container("other", fields(&ContainerRecord::default()));
+        assert_eq!(rendered.containers.len(), 1);
+        assert_eq!(render(&rendered, &m.proxy_only, [false; 2]), text);
+        assert_ne!(
+            fields(&c),
+            fields(&ContainerRecord {
+                java: None,
+                ..c.clone()
+            })
+        );
         assert_eq!(m.main.containers.len(), 1);
         let by = m.main.by_container();
         assert_eq!(by.get("sidecar"), Some(&c));
