@@ -21,7 +21,7 @@ use crate::marker::{ContainerRecord, Fields, Marker, Record};
 type NewRecord<'a> = Record<Cow<'a, str>, Fields<'a>>;
 use crate::well_known as wk;
 use crate::workload::Found;
-use crate::yaml::{Intent, Node, Op, Path, Val, Value};
+use crate::yaml::{Intent, Key, Node, Op, Path, Val, Value};
 
 /// Why a workload was left alone, with the detail; its note is rendered once, by
 /// [`Skip::note`].
@@ -221,6 +221,7 @@ fn node_at_segs<'n>(root: &'n Node, path: &[crate::yaml::PathSeg]) -> Option<&'n
     Some(n)
 }
 
+#[inline]
 fn str_at<'n>(n: Option<&'n Node>, keys: &[&str]) -> Option<&'n str> {
     let mut n = n?;
     for k in keys {
@@ -780,7 +781,7 @@ fn is_within(path: &str, dir: &str) -> bool {
 fn add_items(
     intents: &mut Vec<Intent>,
     parent: &Path,
-    key: &str,
+    key: &'static str,
     existing: Option<&Node>,
     items: impl Iterator<Item = Val>,
     all: Option<&Arc<Val>>,
@@ -807,12 +808,12 @@ fn add_items(
             );
             intents.push(Intent {
                 path: parent.clone(),
-                op: Op::AddKey(key.into(), Val::Shared(Arc::clone(all))),
+                op: Op::AddKey(Key::new_static(key), Val::Shared(Arc::clone(all))),
             });
         }
         (None, None) => intents.push(Intent {
             path: parent.clone(),
-            op: Op::AddKey(key.into(), Val::Seq(items.collect())),
+            op: Op::AddKey(Key::new_static(key), Val::Seq(items.collect())),
         }),
     }
 }
@@ -1350,7 +1351,20 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         plan: &mut Plan,
     ) -> Result<(), Box<Finding>> {
         let opts = self.opts;
-        let name = str_at(Some(c), &["name"]).unwrap_or("");
+        // Its name, mounts and variables, read in one pass over its keys: the last occurrence
+        // of each, as `Node::get` reads it (none of these names reads as null).
+        let (mut name, mut mounts, mut env) = (None, None, None);
+        for (k, v) in c.entries().unwrap_or_default() {
+            if let Value::Scalar { text, .. } = &k.value {
+                match text.as_str() {
+                    "name" => name = Some(v),
+                    "volumeMounts" => mounts = Some(v),
+                    "env" => env = Some(v),
+                    _ => {}
+                }
+            }
+        }
+        let name = name.and_then(Node::as_str).unwrap_or("");
         let mut cp = ContainerPlan {
             name: if self.wanted.reports {
                 name.to_owned()
@@ -1377,8 +1391,8 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         }
         let cx = ContainerCx {
             c,
-            mounts: c.get("volumeMounts"),
-            env: c.get("env"),
+            mounts,
+            env,
             name,
             cpath: &cpath,
             want: Want {
