@@ -777,15 +777,26 @@ fn is_within(path: &str, dir: &str) -> bool {
 
 /// Adds `items` to the list at `key` of `parent` (creating the key when missing). `all` is
 /// the list of these very items prepared once for the run, when they are all of a wanted
-/// list: a missing key then takes it shared (every workload adds the same list).
+/// list: a missing key then takes it shared (every workload adds the same list). When
+/// `parent` is the container being planned (`in_container`), the intent that adds the key is
+/// left at the root path (no copy of the container's path), and the container's planning
+/// gives it that path at its end ([`give_container_path`]).
 fn add_items(
     intents: &mut Vec<Intent>,
     parent: &Path,
+    in_container: bool,
     key: &'static str,
     existing: Option<&Node>,
     items: impl Iterator<Item = Val>,
     all: Option<&Arc<Val>>,
 ) {
+    let parent_path = || {
+        if in_container {
+            Path::default()
+        } else {
+            parent.clone()
+        }
+    };
     let mut items = items.peekable();
     if items.peek().is_none() {
         return;
@@ -807,14 +818,31 @@ fn add_items(
                 matches!(&**all, Val::Seq(v) if v.iter().eq(items.by_ref().collect::<Vec<_>>().iter()))
             );
             intents.push(Intent {
-                path: parent.clone(),
+                path: parent_path(),
                 op: Op::AddKey(Key::new_static(key), Val::Shared(Arc::clone(all))),
             });
         }
         (None, None) => intents.push(Intent {
-            path: parent.clone(),
+            path: parent_path(),
             op: Op::AddKey(Key::new_static(key), Val::Seq(items.collect())),
         }),
+    }
+}
+
+/// Gives the container's intents left at the root path by [`add_items`] (a container's
+/// intents are never at the root otherwise) the container's path `cpath`: the last takes it,
+/// the others a copy.
+fn give_container_path(intents: &mut [Intent], cpath: Path) {
+    let mut at = intents
+        .iter_mut()
+        .filter(|i| i.path.0.is_empty())
+        .peekable();
+    while let Some(i) = at.next() {
+        if at.peek().is_none() {
+            i.path = cpath;
+            return;
+        }
+        i.path = cpath.clone();
     }
 }
 
@@ -1421,7 +1449,9 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             opts,
             reports: self.wanted.reports,
         };
+        let start = plan.intents.len();
         let injected = plan_container(&cx, plan, &mut cp)?;
+        give_container_path(plan.intents.get_mut(start..).unwrap_or_default(), cpath);
         record.push_container(Cow::Borrowed(name), injected);
         if container_injected {
             plan.containers.push(cp);
@@ -1481,6 +1511,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         add_items(
             &mut plan.intents,
             spec_path,
+            false,
             "volumes",
             volumes,
             ours.into_iter().chain(new_volumes),
@@ -2251,6 +2282,7 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
         add_items(
             &mut plan.intents,
             cpath,
+            true,
             "volumeMounts",
             existing_mounts,
             added.iter().map(|w| mount_val(w)),
@@ -2700,6 +2732,7 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
         add_items(
             &mut plan.intents,
             self.cpath,
+            true,
             "env",
             existing_env,
             added,
@@ -3309,6 +3342,7 @@ impl<'a> PodCx<'a, '_> {
                 _ => add_items(
                     &mut plan.intents,
                     spec_path,
+                    false,
                     "initContainers",
                     inits,
                     std::iter::once(w),
@@ -3446,6 +3480,7 @@ impl<'a> PodCx<'a, '_> {
         add_items(
             &mut plan.intents,
             spec_path,
+            false,
             "imagePullSecrets",
             existing,
             added.into_iter(),
