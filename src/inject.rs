@@ -9,16 +9,19 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::config::{LabelReq, Options, SourceKind, glob_match};
 use crate::error::{Finding, Severity};
-use crate::marker::{ContainerRecord, Marker, Record};
+use crate::marker::{ContainerRecord, Fields, Marker, Record};
 
 /// The record of this run's injection, borrowing its items from the options and the
-/// document where it can.
-type NewRecord<'a> = Record<Cow<'a, str>>;
+/// document where it can, and each container's injection rendered (borrowed from
+/// [`Wanted`] when the container gets all that is wanted, as most do).
+type NewRecord<'a> = Record<Cow<'a, str>, Fields<'a>>;
 use crate::well_known as wk;
 use crate::workload::Found;
-use crate::yaml::{Intent, Node, Op, Path, Val};
+use crate::yaml::{Intent, Key, Node, Op, Path, Val, Value};
 
 /// Why a workload was left alone, with the detail; its note is rendered once, by
 /// [`Skip::note`].
@@ -218,12 +221,80 @@ fn node_at_segs<'n>(root: &'n Node, path: &[crate::yaml::PathSeg]) -> Option<&'n
     Some(n)
 }
 
+#[inline]
 fn str_at<'n>(n: Option<&'n Node>, keys: &[&str]) -> Option<&'n str> {
     let mut n = n?;
     for k in keys {
         n = n.get(k)?;
     }
     n.as_str()
+}
+
+/// The fields of a PodSpec that planning reads, looked up in one pass over its keys: the
+/// last occurrence of each, as [`Node::get`] (and Kubernetes) reads it.
+#[derive(Clone, Copy, Default)]
+struct SpecFields<'n> {
+    containers: Option<&'n Node>,
+    init_containers: Option<&'n Node>,
+    ephemeral_containers: Option<&'n Node>,
+    volumes: Option<&'n Node>,
+    image_pull_secrets: Option<&'n Node>,
+    os: Option<&'n Node>,
+    node_selector: Option<&'n Node>,
+    affinity: Option<&'n Node>,
+    security_context: Option<&'n Node>,
+}
+
+impl<'n> SpecFields<'n> {
+    /// The fields of the PodSpec `spec`.
+    fn of(spec: &'n Node) -> Self {
+        let mut f = SpecFields::default();
+        for (k, v) in spec.entries().unwrap_or_default() {
+            // A key matches as in `Node::get`: a scalar of that text (none of these names
+            // reads as null).
+            let Value::Scalar { text, .. } = &k.value else {
+                continue;
+            };
+            let slot = match text.as_str() {
+                "containers" => &mut f.containers,
+                "initContainers" => &mut f.init_containers,
+                "ephemeralContainers" => &mut f.ephemeral_containers,
+                "volumes" => &mut f.volumes,
+                "imagePullSecrets" => &mut f.image_pull_secrets,
+                "os" => &mut f.os,
+                "nodeSelector" => &mut f.node_selector,
+                "affinity" => &mut f.affinity,
+                "securityContext" => &mut f.security_context,
+                _ => continue,
+            };
+            *slot = Some(v);
+        }
+        f
+    }
+
+    /// The list of containers `key` (`containers`, `initContainers` or
+    /// `ephemeralContainers`).
+    fn list(&self, key: &str) -> Option<&'n Node> {
+        match key {
+            "containers" => self.containers,
+            "initContainers" => self.init_containers,
+            "ephemeralContainers" => self.ephemeral_containers,
+            _ => None,
+        }
+    }
+
+    /// The items of every list of containers, in the order `containers`,
+    /// `initContainers`, `ephemeralContainers`.
+    fn all_containers(self) -> impl Iterator<Item = &'n Node> {
+        [
+            self.containers,
+            self.init_containers,
+            self.ephemeral_containers,
+        ]
+        .into_iter()
+        .filter_map(|l| l.and_then(Node::items))
+        .flatten()
+    }
 }
 
 fn labels_match(labels: Option<&Node>, reqs: &[LabelReq]) -> bool {
@@ -264,17 +335,17 @@ fn excluded(obj: &Node, found: &Found, opts: &Options) -> Option<String> {
 /// Why the PodSpec `spec` runs only on Windows nodes, if it does: `spec.os.name`, an OS
 /// node selector, a required node affinity whose every term asks for Windows, or
 /// `windowsOptions` in the pod's security context (or in every container's).
-fn windows(spec: &Node) -> Option<String> {
-    if str_at(Some(spec), &["os", "name"]) == Some("windows") {
+fn windows(spec: &SpecFields<'_>) -> Option<String> {
+    if str_at(spec.os, &["name"]) == Some("windows") {
         return Some("spec.os.name is windows".into());
     }
     for label in wk::OS_LABELS {
-        if str_at(Some(spec), &["nodeSelector", label]) == Some("windows") {
+        if str_at(spec.node_selector, &[label]) == Some("windows") {
             return Some(format!("nodeSelector {label}: windows"));
         }
     }
     let terms = spec
-        .get("affinity")
+        .affinity
         .and_then(|a| a.get("nodeAffinity"))
         .and_then(|a| a.get("requiredDuringSchedulingIgnoredDuringExecution"))
         .and_then(|r| r.get("nodeSelectorTerms"))
@@ -300,15 +371,15 @@ fn windows(spec: &Node) -> Option<String> {
         return Some("its required node affinity selects only Windows nodes".into());
     }
     if spec
-        .get("securityContext")
+        .security_context
         .and_then(|s| s.get("windowsOptions"))
         .is_some_and(|w| !w.is_null())
     {
         return Some("spec.securityContext.windowsOptions is set".into());
     }
-    let mut containers = ["containers", "initContainers"]
-        .iter()
-        .filter_map(|l| spec.get(l).and_then(Node::items))
+    let mut containers = [spec.containers, spec.init_containers]
+        .into_iter()
+        .filter_map(|l| l.and_then(Node::items))
         .flatten()
         .peekable();
     if containers.peek().is_some()
@@ -706,15 +777,26 @@ fn is_within(path: &str, dir: &str) -> bool {
 
 /// Adds `items` to the list at `key` of `parent` (creating the key when missing). `all` is
 /// the list of these very items prepared once for the run, when they are all of a wanted
-/// list: a missing key then takes it shared (every workload adds the same list).
+/// list: a missing key then takes it shared (every workload adds the same list). When
+/// `parent` is the container being planned (`in_container`), the intent that adds the key is
+/// left at the root path (no copy of the container's path), and the container's planning
+/// gives it that path at its end ([`give_container_path`]).
 fn add_items(
     intents: &mut Vec<Intent>,
     parent: &Path,
-    key: &str,
+    in_container: bool,
+    key: &'static str,
     existing: Option<&Node>,
     items: impl Iterator<Item = Val>,
     all: Option<&Arc<Val>>,
 ) {
+    let parent_path = || {
+        if in_container {
+            Path::default()
+        } else {
+            parent.clone()
+        }
+    };
     let mut items = items.peekable();
     if items.peek().is_none() {
         return;
@@ -736,14 +818,31 @@ fn add_items(
                 matches!(&**all, Val::Seq(v) if v.iter().eq(items.by_ref().collect::<Vec<_>>().iter()))
             );
             intents.push(Intent {
-                path: parent.clone(),
-                op: Op::AddKey(key.into(), Val::Shared(Arc::clone(all))),
+                path: parent_path(),
+                op: Op::AddKey(Key::new_static(key), Val::Shared(Arc::clone(all))),
             });
         }
         (None, None) => intents.push(Intent {
-            path: parent.clone(),
-            op: Op::AddKey(key.into(), Val::Seq(items.collect())),
+            path: parent_path(),
+            op: Op::AddKey(Key::new_static(key), Val::Seq(items.collect())),
         }),
+    }
+}
+
+/// Gives the container's intents left at the root path by [`add_items`] (a container's
+/// intents are never at the root otherwise) the container's path `cpath`: the last takes it,
+/// the others a copy.
+fn give_container_path(intents: &mut [Intent], cpath: Path) {
+    let mut at = intents
+        .iter_mut()
+        .filter(|i| i.path.0.is_empty())
+        .peekable();
+    while let Some(i) = at.next() {
+        if at.peek().is_none() {
+            i.path = cpath;
+            return;
+        }
+        i.path = cpath.clone();
     }
 }
 
@@ -776,6 +875,12 @@ pub struct Wanted {
     /// The start-up merge's init container and source volume as inserted, when asked for.
     merge_container: Option<Arc<Val>>,
     merge_source: Option<Arc<Val>>,
+    /// The record of a container that gets all the mounts and all the variables, of an
+    /// ephemeral container that gets all the directory mounts and all the variables, and of
+    /// one that gets nothing: rendered once for the run.
+    fields: Fields<'static>,
+    dir_fields: Fields<'static>,
+    no_fields: Fields<'static>,
     /// Whether plans fill in each container's field path and what it gets and loses
     /// ([`ContainerPlan`]'s `path`, `mounts`, `env` and `removed`), which only per-workload
     /// reports read.
@@ -800,7 +905,17 @@ impl Wanted {
         share_env_vals(&mut env);
         let volume = Arc::new(volume_val(opts));
         let dir_mounts: Vec<WantMount> = dir_mounts;
+        let fields_of = |mounts: &[WantMount]| {
+            Fields::new(
+                mounts.iter().map(|m| m.path.as_str()),
+                env.iter().map(|w| w.name.as_str()),
+                None,
+            )
+        };
         Wanted {
+            fields: fields_of(&mounts),
+            dir_fields: fields_of(&dir_mounts),
+            no_fields: Fields::default(),
             mounts_list: shared_list(mounts.iter().map(|m| &m.val)),
             dir_mounts_list: shared_list(dir_mounts.iter().map(|m| &m.val)),
             env_list: shared_list(env.iter().map(|w| &w.val)),
@@ -848,7 +963,8 @@ pub fn plan(
             format!("expected a mapping, found {}", spec.kind_name()),
         ));
     }
-    let skip = skip_of(root, found, opts, spec);
+    let fields = SpecFields::of(spec);
+    let skip = skip_of(root, found, opts, &fields);
     if let Some(s) = &skip
         && let Some(message) = s.note()
     {
@@ -864,7 +980,7 @@ pub fn plan(
     }
     // The record of an injection names containers: two of one name (which Kubernetes
     // refuses in a pod) would make a re-run read it wrong.
-    if let Some(path) = repeated_container_name(spec, spec_path) {
+    if let Some(path) = repeated_container_name(&fields, spec_path) {
         let unnamed = node_at(root, &path)
             .and_then(Node::as_str)
             .is_none_or(str::is_empty);
@@ -887,7 +1003,7 @@ pub fn plan(
         found,
         opts,
         wanted,
-        spec,
+        fields,
         meta,
         inject,
         marker.as_ref(),
@@ -934,7 +1050,7 @@ fn spec_and_meta<'n>(root: &'n Node, found: &Found) -> (Option<&'n Node>, Option
 
 /// Why the workload is left alone, if it is: the skip annotation, an exclusion, or a
 /// Windows pod.
-fn skip_of(root: &Node, found: &Found, opts: &Options, spec: &Node) -> Option<Skip> {
+fn skip_of(root: &Node, found: &Found, opts: &Options, spec: &SpecFields<'_>) -> Option<Skip> {
     let obj = node_at(root, &found.object_path).unwrap_or(root);
     if is_true(crate::object::annotation(obj, wk::SKIP_ANNOTATION)) {
         Some(Skip::Annotation)
@@ -952,8 +1068,8 @@ struct PodCx<'a, 'n> {
     found: &'a Found<'n>,
     opts: &'a Options,
     wanted: &'a Wanted,
-    /// The PodSpec (a mapping).
-    spec: &'n Node,
+    /// The fields of the PodSpec (a mapping) that planning reads.
+    fields: SpecFields<'n>,
     /// The pod template's metadata, if it has one.
     meta: Option<&'n Node>,
     /// Whether the workload is injected (it is not excluded).
@@ -1001,20 +1117,22 @@ struct ContainerList<'w> {
     mounts: &'w [WantMount],
     /// Them as one list, as inserted.
     mounts_list: &'w Arc<Val>,
+    /// The record of a container that gets them all and all the variables, rendered.
+    fields: &'w Fields<'static>,
     /// Whether its containers are injected (the workload is, and the list is not skipped).
     injected: bool,
 }
 
 impl<'a, 'n: 'a> PodCx<'a, 'n> {
-    /// The context for the PodSpec `spec`, with its pod template's metadata `meta` and the
-    /// earlier runs' `marker` read from it.
+    /// The context for the PodSpec of the fields `fields`, with its pod template's metadata
+    /// `meta` and the earlier runs' `marker` read from it.
     #[allow(clippy::too_many_arguments)]
     fn new(
         root: &'n Node,
         found: &'a Found<'n>,
         opts: &'a Options,
         wanted: &'a Wanted,
-        spec: &'n Node,
+        fields: SpecFields<'n>,
         meta: Option<&'n Node>,
         inject: bool,
         marker: Option<&'a Marker>,
@@ -1043,7 +1161,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             found,
             opts,
             wanted,
-            spec,
+            fields,
             meta,
             inject,
             marker,
@@ -1057,8 +1175,8 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
     /// Reads which volume is ours, which are an earlier run's under another name, and
     /// whether the chart mounts our volume too.
     fn scan_volumes(&self) -> Result<VolumeScan, Box<Finding>> {
-        let (spec, opts) = (self.spec, self.opts);
-        let volumes = spec.get("volumes");
+        let (spec, opts) = (self.fields, self.opts);
+        let volumes = spec.volumes;
         // Without a record, the mounts of the volume named like ours are sorted in one pass:
         // whether the chart has one, and whether the tool wrote one.
         let (chart_mounts, tool_mounts) = match self.owned {
@@ -1124,7 +1242,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         item: &Node,
         scan: &mut VolumeScan,
     ) -> Result<(), Box<Finding>> {
-        let (spec, opts, owned) = (self.spec, self.opts, self.owned);
+        let (spec, opts, owned) = (self.fields, self.opts, self.owned);
         let name = str_at(Some(item), &["name"]).unwrap_or("");
         if let Some(rec) = owned.filter(|_| opts.inject_ca)
             && name != opts.volume_name
@@ -1182,10 +1300,9 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         plan: &mut Plan,
     ) -> Result<bool, Box<Finding>> {
         let (opts, found) = (self.opts, self.found);
-        let mut lists = vec!["containers", "initContainers"];
-        if found.object.kind == "Pod" && found.object.group().is_empty() {
-            lists.push("ephemeralContainers");
-        }
+        let all_lists = ["containers", "initContainers", "ephemeralContainers"];
+        let bare_pod = found.object.kind == "Pod" && found.object.group().is_empty();
+        let lists = &all_lists[..if bare_pod { 3 } else { 2 }];
         // The proxy alone leaves what a CA injection wrote to that run's options. Without a
         // record, mounts of our volume are an earlier injection only when one of the tool's
         // variables, its extra file or its hash shows it.
@@ -1193,27 +1310,29 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         // writes, its mount at the default extra file is the chart's too, no sign of an
         // earlier run (whatever this run's --mount-path, which must not decide what is ours).
         let chart_mounts_elsewhere = || {
-            mounts_of_volume(self.spec, opts)
+            mounts_of_volume(self.fields, opts)
                 .any(|(c, m)| m.get("mountPath").is_some() && !tool_mount(m, c, opts))
         };
         let ours = (scan.our.is_some() || scan.dangling)
             && opts.inject_ca
             && (hash_annotated(self.root, found)
-                || variable_inside_mount(self.spec, opts)
-                || (extra_file_mounted(self.spec, opts) && !chart_mounts_elsewhere()));
+                || variable_inside_mount(self.fields, opts)
+                || (extra_file_mounted(self.fields, opts) && !chart_mounts_elsewhere()));
         let mut any_container = false;
-        for key in lists {
-            let (mounts, mounts_list) = if key == "ephemeralContainers" {
-                (&self.wanted.dir_mounts, &self.wanted.dir_mounts_list)
+        for &key in lists {
+            let w = self.wanted;
+            let (mounts, mounts_list, fields) = if key == "ephemeralContainers" {
+                (&w.dir_mounts, &w.dir_mounts_list, &w.dir_fields)
             } else {
-                (&self.wanted.mounts, &self.wanted.mounts_list)
+                (&w.mounts, &w.mounts_list, &w.fields)
             };
             let list = ContainerList {
                 mounts,
                 mounts_list,
+                fields,
                 injected: self.inject && !(key == "initContainers" && opts.skip_init_containers),
             };
-            let Some(cs) = self.spec.get(key) else {
+            let Some(cs) = self.fields.list(key) else {
                 continue;
             };
             let Some(items) = cs.items() else {
@@ -1260,7 +1379,20 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         plan: &mut Plan,
     ) -> Result<(), Box<Finding>> {
         let opts = self.opts;
-        let name = str_at(Some(c), &["name"]).unwrap_or("");
+        // Its name, mounts and variables, read in one pass over its keys: the last occurrence
+        // of each, as `Node::get` reads it (none of these names reads as null).
+        let (mut name, mut mounts, mut env) = (None, None, None);
+        for (k, v) in c.entries().unwrap_or_default() {
+            if let Value::Scalar { text, .. } = &k.value {
+                match text.as_str() {
+                    "name" => name = Some(v),
+                    "volumeMounts" => mounts = Some(v),
+                    "env" => env = Some(v),
+                    _ => {}
+                }
+            }
+        }
+        let name = name.and_then(Node::as_str).unwrap_or("");
         let mut cp = ContainerPlan {
             name: if self.wanted.reports {
                 name.to_owned()
@@ -1287,8 +1419,8 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         }
         let cx = ContainerCx {
             c,
-            mounts: c.get("volumeMounts"),
-            env: c.get("env"),
+            mounts,
+            env,
             name,
             cpath: &cpath,
             want: Want {
@@ -1300,6 +1432,11 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
                 },
                 mounts_list: list.mounts_list,
                 env_list: &self.wanted.env_list,
+                fields: if container_injected {
+                    list.fields
+                } else {
+                    &self.wanted.no_fields
+                },
             },
             ours,
             rec: self
@@ -1312,7 +1449,9 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             opts,
             reports: self.wanted.reports,
         };
+        let start = plan.intents.len();
         let injected = plan_container(&cx, plan, &mut cp)?;
+        give_container_path(plan.intents.get_mut(start..).unwrap_or_default(), cpath);
         record.push_container(Cow::Borrowed(name), injected);
         if container_injected {
             plan.containers.push(cp);
@@ -1331,7 +1470,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         plan: &mut Plan,
     ) -> Result<(), Box<Finding>> {
         let (opts, spec_path) = (self.opts, &self.found.spec_path);
-        let volumes = self.spec.get("volumes");
+        let volumes = self.fields.volumes;
         let volume_items = volumes.and_then(Node::items).map_or(0, <[Node]>::len);
         let mut removed_volumes = std::mem::take(&mut scan.stale);
         let replaced = self.settle_our_volume(want_volume, &scan, &mut removed_volumes, plan);
@@ -1372,6 +1511,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         add_items(
             &mut plan.intents,
             spec_path,
+            false,
             "volumes",
             volumes,
             ours.into_iter().chain(new_volumes),
@@ -1390,7 +1530,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         plan: &mut Plan,
     ) -> bool {
         let opts = self.opts;
-        let volumes = self.spec.get("volumes");
+        let volumes = self.fields.volumes;
         match scan.our.filter(|_| opts.inject_ca) {
             Some((_, true)) if want_volume || scan.chart_mounts => false,
             // An earlier run's volume under another source: its source is replaced where it
@@ -1461,21 +1601,18 @@ impl PodCx<'_, '_> {
     /// as an earlier injection: a volume named like ours or like the merge's source, a mount
     /// of ours, the merge init container.
     fn chart_remnants(&self) -> bool {
-        let (spec, opts) = (self.spec, self.opts);
+        let (spec, opts) = (self.fields, self.opts);
         let Some(rec) = self.owned else {
             return false;
         };
-        let volumes = spec.get("volumes").and_then(Node::items).unwrap_or(&[]);
+        let volumes = spec.volumes.and_then(Node::items).unwrap_or(&[]);
         let volume = volumes.iter().any(|v| {
             str_at(Some(v), &["name"]).is_some_and(|n| {
                 (n == opts.volume_name || is_volume_name_with(n, wk::MERGE_SOURCE_SUFFIX, opts))
                     && !rec.volumes.iter().any(|r| r == n)
             })
         });
-        let inits = spec
-            .get("initContainers")
-            .and_then(Node::items)
-            .unwrap_or(&[]);
+        let inits = spec.init_containers.and_then(Node::items).unwrap_or(&[]);
         volume
             || unrecorded_mount_of(spec, rec, &self.owned_containers, &opts.volume_name)
             || inits.iter().any(|c| {
@@ -1550,13 +1687,13 @@ fn annotation_at<'n>(meta: Option<&'n Node>, key: &str) -> Option<&'n str> {
 }
 
 /// The `name` of the first container whose name an earlier container of the same list has.
-fn repeated_container_name<'n>(spec: &'n Node, spec_path: &Path) -> Option<Path> {
+fn repeated_container_name<'n>(spec: &SpecFields<'n>, spec_path: &Path) -> Option<Path> {
     // Kubernetes requires names unique across the lists too, and the record does not tell
     // the lists apart: every container of the pod, in order, with its list.
     let all = ["containers", "initContainers", "ephemeralContainers"]
         .into_iter()
         .flat_map(|list| {
-            let items = spec.get(list).and_then(Node::items).unwrap_or_default();
+            let items = spec.list(list).and_then(Node::items).unwrap_or_default();
             items.iter().enumerate().map(move |(i, c)| (list, i, c))
         });
     // A container without a name reads as the empty name: two of them would share one
@@ -1618,15 +1755,12 @@ fn read_marker(meta: Option<&Node>, found: &Found) -> Result<Option<Marker>, Box
 /// Whether a container mounts the volume `volume` at a path the record `rec` does not list
 /// for it (the chart's own mount; the merge init container an earlier run recorded aside).
 fn unrecorded_mount_of(
-    spec: &Node,
+    spec: SpecFields<'_>,
     rec: &Record,
     by_container: &HashMap<&str, ContainerRecord>,
     volume: &str,
 ) -> bool {
-    ["containers", "initContainers", "ephemeralContainers"]
-        .iter()
-        .filter_map(|l| spec.get(l).and_then(Node::items))
-        .flatten()
+    spec.all_containers()
         .filter(|c| {
             let name = str_at(Some(c), &["name"]).unwrap_or("");
             !rec.init_containers.iter().any(|n| n == name)
@@ -1732,7 +1866,7 @@ fn tool_variable(name: &str, _opts: &Options) -> bool {
 
 /// Whether some container mounts the volume named like ours at the tool's default extra
 /// file, which only the tool does (a configured one is no sign, see [`tool_variable`]).
-fn extra_file_mounted(spec: &Node, opts: &Options) -> bool {
+fn extra_file_mounted(spec: SpecFields<'_>, opts: &Options) -> bool {
     mounts_of_volume(spec, opts).any(|(_, m)| {
         m.get("subPath").is_some()
             && str_at(Some(m), &["mountPath"]).is_some_and(|p| p == wk::DEFAULT_ADDITIVE_FILE)
@@ -1741,51 +1875,43 @@ fn extra_file_mounted(spec: &Node, opts: &Options) -> bool {
 
 /// Whether some container points a variable at a file directly inside a whole-volume
 /// mount of the volume named like ours, as the tool's variables do.
-fn variable_inside_mount(spec: &Node, opts: &Options) -> bool {
-    ["containers", "initContainers", "ephemeralContainers"]
-        .iter()
-        .filter_map(|l| spec.get(l).and_then(Node::items))
-        .flatten()
-        .any(|c| {
-            let dirs: Vec<&str> = c
-                .get("volumeMounts")
-                .and_then(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .filter(|m| {
-                    str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str())
-                        && m.get("subPath").is_none()
+fn variable_inside_mount(spec: SpecFields<'_>, opts: &Options) -> bool {
+    spec.all_containers().any(|c| {
+        let dirs: Vec<&str> = c
+            .get("volumeMounts")
+            .and_then(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .filter(|m| {
+                str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str())
+                    && m.get("subPath").is_none()
+            })
+            .filter_map(|m| str_at(Some(m), &["mountPath"]))
+            .map(|d| d.trim_end_matches('/'))
+            .collect();
+        c.get("env")
+            .and_then(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .filter(|e| e.get("valueFrom").is_none())
+            .filter(|e| str_at(Some(e), &["name"]).is_some_and(|n| tool_variable(n, opts)))
+            .filter_map(|e| str_at(Some(e), &["value"]))
+            .any(|v| {
+                dirs.iter().any(|d| {
+                    v.strip_prefix(d)
+                        .and_then(|r| r.strip_prefix('/'))
+                        .is_some_and(|f| !f.is_empty() && !f.contains('/'))
                 })
-                .filter_map(|m| str_at(Some(m), &["mountPath"]))
-                .map(|d| d.trim_end_matches('/'))
-                .collect();
-            c.get("env")
-                .and_then(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .filter(|e| e.get("valueFrom").is_none())
-                .filter(|e| str_at(Some(e), &["name"]).is_some_and(|n| tool_variable(n, opts)))
-                .filter_map(|e| str_at(Some(e), &["value"]))
-                .any(|v| {
-                    dirs.iter().any(|d| {
-                        v.strip_prefix(d)
-                            .and_then(|r| r.strip_prefix('/'))
-                            .is_some_and(|f| !f.is_empty() && !f.contains('/'))
-                    })
-                })
-        })
+            })
+    })
 }
 
 /// Each container of `spec` with each of its mounts of the volume named like ours.
-/// Every volume mount of the containers in the lists `lists`, with its container.
-fn mounts_in<'n>(
-    spec: &'n Node,
-    lists: &'n [&'n str],
+fn mounts_of_volume<'n>(
+    spec: SpecFields<'n>,
+    opts: &'n Options,
 ) -> impl Iterator<Item = (&'n Node, &'n Node)> + 'n {
-    lists
-        .iter()
-        .filter_map(|l| spec.get(l).and_then(Node::items))
-        .flatten()
+    spec.all_containers()
         .flat_map(|c| {
             c.get("volumeMounts")
                 .and_then(Node::items)
@@ -1793,18 +1919,8 @@ fn mounts_in<'n>(
                 .iter()
                 .map(move |m| (c, m))
         })
-}
-
-fn mounts_of_volume<'n>(
-    spec: &'n Node,
-    opts: &'n Options,
-) -> impl Iterator<Item = (&'n Node, &'n Node)> + 'n {
-    mounts_in(
-        spec,
-        &["containers", "initContainers", "ephemeralContainers"],
-    )
-    .filter(|(c, _)| !is_merge_container(c, opts))
-    .filter(|(_, m)| str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str()))
+        .filter(|(c, _)| !is_merge_container(c, opts))
+        .filter(|(_, m)| str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str()))
 }
 
 /// Whether the mount `m` (of the volume named like ours, in container `c`) is one the tool
@@ -1883,6 +1999,8 @@ struct Want<'a> {
     /// All of `mounts` and all of `env` as one list each, as inserted.
     mounts_list: &'a Arc<Val>,
     env_list: &'a Arc<Val>,
+    /// The record of all of `mounts` and all of `env`, rendered.
+    fields: &'a Fields<'static>,
 }
 
 /// A mount of the container, as found.
@@ -1972,8 +2090,9 @@ struct ContainerCx<'c, 'a, 'n> {
 
 /// The container's mounts after planning them, for the planning of its variables.
 struct Mounts<'a, 'n> {
-    /// The mounts wanted, minus those another volume's mounts rule out.
-    desired: Vec<&'a WantMount>,
+    /// The mounts wanted, minus those another volume's mounts rule out (kept inline: a
+    /// container gets a few).
+    desired: SmallVec<[&'a WantMount; 4]>,
     /// The wanted mounts that the chart's own mounts of the volume named like ours already
     /// provide (after the run that volume reads the bundle), with the index of that mount.
     chart_provided: Vec<(&'a WantMount, usize)>,
@@ -2040,8 +2159,9 @@ struct EnvFound<'n> {
 /// What the planning of the wanted variables decided.
 #[derive(Default)]
 struct EnvDecided<'a> {
-    /// The variables to add or keep as the tool's, in order.
-    new: Vec<&'a WantEnv>,
+    /// The variables to add or keep as the tool's, in order (kept inline: a container gets
+    /// a few).
+    new: SmallVec<[&'a WantEnv; 4]>,
     /// Our part appended to the chart's own JAVA_TOOL_OPTIONS, if any.
     java: Option<String>,
     /// Wanted variables that no mount of the bundle provides the file of.
@@ -2070,7 +2190,7 @@ fn plan_container<'a>(
     cx: &ContainerCx<'_, 'a, '_>,
     plan: &mut Plan,
     cp: &mut ContainerPlan,
-) -> Result<ContainerRecord<Cow<'a, str>>, Box<Finding>> {
+) -> Result<Fields<'a>, Box<Finding>> {
     let mounts = cx.plan_mounts(plan, cp)?;
     let found = cx.read_env(&mounts)?;
     let mut decided = EnvDecided::default();
@@ -2080,19 +2200,19 @@ fn plan_container<'a>(
     cx.strip_unwanted_java(&found, &decided, plan, cp);
     cx.note_missing(&decided.missing, plan, cp);
     cx.replace_old_env(&found, &decided, plan, cp);
-    Ok(ContainerRecord {
-        mounts: mounts
-            .desired
-            .iter()
-            .map(|w| Cow::Borrowed(w.path.as_str()))
-            .collect(),
-        env: decided
-            .new
-            .iter()
-            .map(|w| Cow::Borrowed(w.name.as_str()))
-            .collect(),
-        java: decided.java.map(Cow::Owned),
-    })
+    // `desired` and `decided.new` keep the wanted mounts and variables in order: as many
+    // are all of them, whose record is rendered already.
+    if mounts.desired.len() == cx.want.mounts.len()
+        && decided.new.len() == cx.want.env.len()
+        && decided.java.is_none()
+    {
+        return Ok(cx.want.fields.borrow());
+    }
+    Ok(Fields::new(
+        mounts.desired.iter().map(|w| w.path.as_str()),
+        decided.new.iter().map(|w| w.name.as_str()),
+        decided.java.as_deref(),
+    ))
 }
 
 impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
@@ -2162,6 +2282,7 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
         add_items(
             &mut plan.intents,
             cpath,
+            true,
             "volumeMounts",
             existing_mounts,
             added.iter().map(|w| mount_val(w)),
@@ -2184,9 +2305,9 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
         others: &[HaveMount<'_>],
         plan: &mut Plan,
         cp: &mut ContainerPlan,
-    ) -> (Vec<&'a WantMount>, Vec<(&'a WantMount, usize)>) {
+    ) -> (SmallVec<[&'a WantMount; 4]>, Vec<(&'a WantMount, usize)>) {
         let opts = self.opts;
-        let mut desired: Vec<&WantMount> = Vec::new();
+        let mut desired = SmallVec::new();
         let mut chart_provided: Vec<(&WantMount, usize)> = Vec::new();
         for w in self.want.mounts {
             if let Some(m) = others
@@ -2611,6 +2732,7 @@ impl<'a, 'n> ContainerCx<'_, 'a, 'n> {
         add_items(
             &mut plan.intents,
             self.cpath,
+            true,
             "env",
             existing_env,
             added,
@@ -3156,7 +3278,7 @@ impl<'a> PodCx<'a, '_> {
         plan: &mut Plan,
     ) -> Result<(), Box<Finding>> {
         let (spec_path, opts, owned) = (&self.found.spec_path, self.opts, self.owned);
-        let inits = self.spec.get("initContainers");
+        let inits = self.fields.init_containers;
         let items = inits.and_then(Node::items).unwrap_or(&[]);
         let ours: Vec<usize> = items
             .iter()
@@ -3220,6 +3342,7 @@ impl<'a> PodCx<'a, '_> {
                 _ => add_items(
                     &mut plan.intents,
                     spec_path,
+                    false,
                     "initContainers",
                     inits,
                     std::iter::once(w),
@@ -3241,11 +3364,7 @@ impl<'a> PodCx<'a, '_> {
         plan: &mut Plan,
     ) -> Result<Option<Val>, Box<Finding>> {
         let (opts, owned) = (self.opts, self.owned);
-        let volumes = self
-            .spec
-            .get("volumes")
-            .and_then(Node::items)
-            .unwrap_or(&[]);
+        let volumes = self.fields.volumes.and_then(Node::items).unwrap_or(&[]);
         let is_source = |v: &Node| {
             str_at(Some(v), &["name"])
                 .is_some_and(|n| is_volume_name_with(n, wk::MERGE_SOURCE_SUFFIX, opts))
@@ -3303,10 +3422,8 @@ impl<'a> PodCx<'a, '_> {
 
     /// Whether a container other than the tool's init containers mounts the volume `name`.
     fn mounted_elsewhere(&self, name: &str) -> bool {
-        ["containers", "initContainers", "ephemeralContainers"]
-            .iter()
-            .filter_map(|l| self.spec.get(l).and_then(Node::items))
-            .flatten()
+        self.fields
+            .all_containers()
             .filter(|c| !is_tool_init(c, self.owned, self.opts))
             .filter_map(|c| c.get("volumeMounts").and_then(Node::items))
             .flatten()
@@ -3323,7 +3440,7 @@ impl<'a> PodCx<'a, '_> {
     ) {
         let (spec_path, owned) = (&self.found.spec_path, self.owned);
         let wanted_secret = merge.and_then(|m| m.pull_secret.as_deref());
-        let existing = self.spec.get("imagePullSecrets");
+        let existing = self.fields.image_pull_secrets;
         let secrets = existing.and_then(Node::items).unwrap_or(&[]);
         let recorded = |s: &str| owned.is_some_and(|r| r.pull_secrets.iter().any(|p| p == s));
         let stale: Vec<usize> = secrets
@@ -3363,6 +3480,7 @@ impl<'a> PodCx<'a, '_> {
         add_items(
             &mut plan.intents,
             spec_path,
+            false,
             "imagePullSecrets",
             existing,
             added.into_iter(),

@@ -22,6 +22,7 @@
 use std::collections::HashMap;
 
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+use smallvec::SmallVec;
 
 /// What one run injected into one container. The items are owned text (`String`) in a
 /// record read from an annotation; a record being written for the annotation may borrow
@@ -45,20 +46,141 @@ impl<S> ContainerRecord<S> {
 }
 
 /// What one run injected into one PodSpec (items owned or borrowed as in
-/// [`ContainerRecord`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Record<S = String> {
+/// [`ContainerRecord`]; a record being written may hold each container's injection already
+/// rendered, as [`Fields`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record<S = String, C = ContainerRecord<S>> {
     /// The volumes the tool added.
-    pub volumes: Vec<S>,
+    pub volumes: Items<S>,
     /// The init containers the tool added (the start-up merge).
-    pub init_containers: Vec<S>,
+    pub init_containers: Items<S>,
     /// The image pull secrets the tool added.
-    pub pull_secrets: Vec<S>,
+    pub pull_secrets: Items<S>,
     /// Per group of containers (by name) with the same injection, that injection.
-    pub containers: Vec<(Vec<S>, ContainerRecord<S>)>,
+    pub containers: SmallVec<[(Names<S>, C); 1]>,
 }
 
-impl<S: PartialEq> Record<S> {
+/// The items of one of a record's lists: most hold one item (our volume), or none, kept
+/// inline, since a record is written for every workload.
+pub type Items<S> = SmallVec<[S; 1]>;
+
+/// The names of a group of containers: most pods have one or two containers of the same
+/// injection (the app and its init container), kept inline.
+pub type Names<S> = SmallVec<[S; 2]>;
+
+impl<S, C> Default for Record<S, C> {
+    fn default() -> Self {
+        Record {
+            volumes: SmallVec::new(),
+            init_containers: SmallVec::new(),
+            pull_secrets: SmallVec::new(),
+            containers: SmallVec::new(),
+        }
+    }
+}
+
+/// What one container got, as the fields of its section are written (after
+/// `containers=`): a [`ContainerRecord`], or [`Fields`] rendered already.
+pub trait ContainerFields: PartialEq {
+    /// Whether nothing was injected.
+    fn is_empty(&self) -> bool;
+    /// About how long the fields are as text.
+    fn text_len(&self) -> usize;
+    /// Writes the fields, each after a space.
+    fn write(&self, out: &mut String);
+}
+
+impl<S: AsRef<str> + PartialEq> ContainerFields for ContainerRecord<S> {
+    fn is_empty(&self) -> bool {
+        ContainerRecord::is_empty(self)
+    }
+
+    fn text_len(&self) -> usize {
+        list_len(&self.mounts)
+            + list_len(&self.env)
+            + self
+                .java
+                .as_ref()
+                .map_or(0, |j| LONGEST_KEY + 2 + j.as_ref().len())
+    }
+
+    fn write(&self, out: &mut String) {
+        write_fields(
+            out,
+            self.mounts.iter().map(AsRef::as_ref),
+            self.env.iter().map(AsRef::as_ref),
+            self.java.as_ref().map(AsRef::as_ref),
+        );
+    }
+}
+
+/// A container's injection as the fields of its section are written (`" mounts=…
+/// env=…"`), rendered once: the same injection of every container of a run is rendered
+/// once for the run and borrowed. Two are equal exactly when their records are (the
+/// rendering is one-to-one), so containers are grouped by it as by their records.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fields<'a>(std::borrow::Cow<'a, str>);
+
+impl<'a> Fields<'a> {
+    /// The fields of the mount paths `mounts`, the variables `env` and the
+    /// `JAVA_TOOL_OPTIONS` part `java`.
+    #[must_use]
+    pub fn new<'i>(
+        mounts: impl IntoIterator<Item = &'i str>,
+        env: impl IntoIterator<Item = &'i str>,
+        java: Option<&str>,
+    ) -> Fields<'static> {
+        let mut out = String::new();
+        write_fields(&mut out, mounts, env, java);
+        Fields(out.into())
+    }
+
+    /// These fields, borrowed.
+    #[must_use]
+    pub fn borrow(&self) -> Fields<'_> {
+        Fields(std::borrow::Cow::Borrowed(&self.0))
+    }
+}
+
+impl ContainerFields for Fields<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn text_len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn write(&self, out: &mut String) {
+        out.push_str(&self.0);
+    }
+}
+
+/// Writes the fields of a container's section: ` mounts=`, ` env=` and ` java=` (one
+/// option per item), the empty ones left out.
+fn write_fields<'i>(
+    out: &mut String,
+    mounts: impl IntoIterator<Item = &'i str>,
+    env: impl IntoIterator<Item = &'i str>,
+    java: Option<&str>,
+) {
+    let mut mounts = mounts.into_iter().peekable();
+    if mounts.peek().is_some() {
+        out.push(' ');
+        push_list(out, "mounts", mounts);
+    }
+    let mut env = env.into_iter().peekable();
+    if env.peek().is_some() {
+        out.push(' ');
+        push_list(out, "env", env);
+    }
+    if let Some(j) = java {
+        out.push(' ');
+        push_list(out, "java", j.split(' '));
+    }
+}
+
+impl<S: PartialEq, C: ContainerFields> Record<S, C> {
     /// Whether nothing was injected.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -70,7 +192,7 @@ impl<S: PartialEq> Record<S> {
 
     /// Adds what the container `name` got; containers with the same injection share one
     /// group, in the order they come.
-    pub fn push_container(&mut self, name: S, rec: ContainerRecord<S>) {
+    pub fn push_container(&mut self, name: S, rec: C) {
         if rec.is_empty() {
             return;
         }
@@ -80,7 +202,7 @@ impl<S: PartialEq> Record<S> {
             }
             return;
         }
-        self.containers.push((vec![name], rec));
+        self.containers.push((smallvec::smallvec![name], rec));
     }
 }
 
@@ -179,10 +301,16 @@ impl Marker {
 /// without copying it; written into one string sized up front, since a record is rendered
 /// for every workload.
 #[must_use]
-pub fn render<A, B>(main: &Record<A>, proxy_only: &Record<B>, none: [bool; 2]) -> String
+pub fn render<A, CA, B, CB>(
+    main: &Record<A, CA>,
+    proxy_only: &Record<B, CB>,
+    none: [bool; 2],
+) -> String
 where
     A: AsRef<str> + PartialEq,
     B: AsRef<str> + PartialEq,
+    CA: ContainerFields,
+    CB: ContainerFields,
 {
     let mut out = String::with_capacity(main.text_len() + proxy_only.text_len());
     render_record(main, &mut out);
@@ -202,27 +330,25 @@ where
     out
 }
 
-impl<S: AsRef<str>> Record<S> {
+impl<S: AsRef<str>, C: ContainerFields> Record<S, C> {
     /// About how long the record is as text (exact unless an item needs encoding).
     fn text_len(&self) -> usize {
-        fn list<S: AsRef<str>>(items: &[S]) -> usize {
-            // `key=`, the items and their commas, the separator before the field.
-            LONGEST_KEY + 2 + items.iter().map(|i| i.as_ref().len() + 1).sum::<usize>()
-        }
-        let mut n = list(&self.volumes)
-            + list(&self.init_containers)
-            + list(&self.pull_secrets)
+        let mut n = list_len(&self.volumes)
+            + list_len(&self.init_containers)
+            + list_len(&self.pull_secrets)
             + PROXY_ONLY.len()
             + 2;
         for (names, c) in &self.containers {
-            n += list(names) + list(&c.mounts) + list(&c.env);
-            n += c
-                .java
-                .as_ref()
-                .map_or(0, |j| LONGEST_KEY + 2 + j.as_ref().len());
+            n += list_len(names) + c.text_len();
         }
         n
     }
+}
+
+/// About how long a field of `items` is as text: `key=`, the items and their commas, the
+/// separator before the field.
+fn list_len<S: AsRef<str>>(items: &[S]) -> usize {
+    LONGEST_KEY + 2 + items.iter().map(|i| i.as_ref().len() + 1).sum::<usize>()
 }
 
 /// The longest field key (`imagePullSecrets`).
@@ -290,7 +416,7 @@ fn start_section(out: &mut String) {
 /// Writes the sections of `r` (the pod's, then one per group of containers) after those
 /// `out` holds; the fields of a section are separated by spaces. Written straight into
 /// one string: a record is rendered for every workload.
-fn render_record<S: AsRef<str>>(r: &Record<S>, out: &mut String) {
+fn render_record<S: AsRef<str>, C: ContainerFields>(r: &Record<S, C>, out: &mut String) {
     let mut pod = false;
     for (k, items) in [
         ("volumes", &r.volumes),
@@ -310,18 +436,7 @@ fn render_record<S: AsRef<str>>(r: &Record<S>, out: &mut String) {
     for (names, c) in &r.containers {
         start_section(out);
         push_list(out, "containers", names.iter().map(AsRef::as_ref));
-        if !c.mounts.is_empty() {
-            out.push(' ');
-            push_list(out, "mounts", c.mounts.iter().map(AsRef::as_ref));
-        }
-        if !c.env.is_empty() {
-            out.push(' ');
-            push_list(out, "env", c.env.iter().map(AsRef::as_ref));
-        }
-        if let Some(j) = &c.java {
-            out.push(' ');
-            push_list(out, "java", j.as_ref().split(' '));
-        }
+        c.write(out);
     }
 }
 
@@ -363,7 +478,7 @@ fn parse_section(section: &str, r: &mut Record) -> Result<(), String> {
             env: take(&mut fields, "env").unwrap_or_default(),
             java: take(&mut fields, "java").map(|j| j.join(" ")),
         };
-        r.containers.push((names, c));
+        r.containers.push((SmallVec::from_vec(names), c));
     } else {
         for (k, to) in [
             ("volumes", &mut r.volumes),
@@ -388,10 +503,10 @@ mod tests {
     #[test]
     fn render_then_parse_gives_the_record_back() {
         let mut main = Record {
-            volumes: vec!["trust-bundle".into()],
-            init_containers: vec!["trust-bundle-merge".into()],
-            pull_secrets: vec!["reg,cred\"x".into()],
-            containers: Vec::new(),
+            volumes: smallvec::smallvec!["trust-bundle".into()],
+            init_containers: smallvec::smallvec!["trust-bundle-merge".into()],
+            pull_secrets: smallvec::smallvec!["reg,cred\"x".into()],
+            containers: SmallVec::new(),
         };
         let c = ContainerRecord {
             mounts: vec!["/etc/trust-inject".into(), "/a,b;c d".into()],
@@ -449,6 +564,34 @@ mod tests {
         }
         assert_eq!(render(&borrowed(&m.main), &m.proxy_only, [false; 2]), text);
         assert_eq!(render(&m.main, &borrowed(&m.proxy_only), [false; 2]), text);
+        // A record that holds each container's fields rendered is written the same, and
+        // groups its containers the same.
+        let mut rendered: Record<&str, Fields<'_>> = Record {
+            volumes: m.main.volumes.iter().map(String::as_str).collect(),
+            init_containers: m.main.init_containers.iter().map(String::as_str).collect(),
+            pull_secrets: m.main.pull_secrets.iter().map(String::as_str).collect(),
+            containers: SmallVec::new(),
+        };
+        let fields = |c: &ContainerRecord| {
+            Fields::new(
+                c.mounts.iter().map(String::as_str),
+                c.env.iter().map(String::as_str),
+                c.java.as_deref(),
+            )
+        };
+        for name in ["web", "sidecar"] {
+            rendered.push_container(name, fields(&c));
+        }
+        rendered.push_container("other", fields(&ContainerRecord::default()));
+        assert_eq!(rendered.containers.len(), 1);
+        assert_eq!(render(&rendered, &m.proxy_only, [false; 2]), text);
+        assert_ne!(
+            fields(&c),
+            fields(&ContainerRecord {
+                java: None,
+                ..c.clone()
+            })
+        );
         assert_eq!(m.main.containers.len(), 1);
         let by = m.main.by_container();
         assert_eq!(by.get("sidecar"), Some(&c));

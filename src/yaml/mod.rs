@@ -50,12 +50,13 @@ impl Path {
         p
     }
 
-    /// A new path with `key` and then `index` appended (one allocation).
+    /// A new path with the field name `key` and then `index` appended (one allocation; the
+    /// name is not copied).
     #[must_use]
-    pub fn key_index(&self, key: &str, index: usize) -> Path {
+    pub fn key_index(&self, key: &'static str, index: usize) -> Path {
         let mut p = Path(Vec::with_capacity(self.0.len() + 2));
         p.0.extend_from_slice(&self.0);
-        p.0.push(PathSeg::Key(key.into()));
+        p.0.push(PathSeg::Key(smol_str::SmolStr::new_static(key)));
         p.0.push(PathSeg::Index(index));
         p
     }
