@@ -85,10 +85,33 @@ fn same_in(a: &Node, b: &Node, chunk: &str, file: &str, path: &str, in_flow: boo
     }
 }
 
+/// Whether a mapping of the tree (the parser's) has two scalar keys of the same text.
+fn repeats_a_key(n: &Node) -> bool {
+    match &n.value {
+        Value::Map(entries) => {
+            let keys: Vec<&str> = entries
+                .iter()
+                .filter_map(|(k, _)| match &k.value {
+                    Value::Scalar { text, .. } => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect();
+            keys.iter()
+                .enumerate()
+                .any(|(i, k)| keys.get(i + 1..).is_some_and(|rest| rest.contains(k)))
+                || entries
+                    .iter()
+                    .any(|(k, v)| repeats_a_key(k) || repeats_a_key(v))
+        }
+        Value::Seq(items) => items.iter().any(repeats_a_key),
+        Value::Scalar { .. } | Value::Alias(_) => false,
+    }
+}
+
 /// Returns (chunks checked, chunks accepted); panics on any disagreement.
 fn differential(files: &[PathBuf]) -> (usize, usize) {
     let (mut checked, mut accepted) = (0, 0);
-    let mut trees = 0;
+    let (mut trees, mut repeating) = (0, 0);
     for f in files {
         let Ok(text) = std::fs::read_to_string(f) else {
             continue;
@@ -132,7 +155,18 @@ fn differential(files: &[PathBuf]) -> (usize, usize) {
                 let full = parse_chunk(chunk, 0, 1, &Limits::default(), true).expect("parses");
                 let want = full.into_iter().next().and_then(|d| d.root);
                 match (&tree, &want) {
-                    (Some(a), Some(b)) => same(a, b, chunk, &f.display().to_string(), "(root)"),
+                    (Some(a), Some(b)) => {
+                        same(a, b, chunk, &f.display().to_string(), "(root)");
+                        // The reader's note that no mapping repeats a key is exact.
+                        assert_eq!(
+                            a.unique_keys,
+                            !repeats_a_key(b),
+                            "{}: unique_keys is {} on:\n{chunk}",
+                            f.display(),
+                            a.unique_keys
+                        );
+                        repeating += usize::from(!a.unique_keys);
+                    }
                     (None, None) => {}
                     (None, Some(b)) if b.is_null() => {}
                     _ => panic!(
@@ -143,7 +177,7 @@ fn differential(files: &[PathBuf]) -> (usize, usize) {
             }
         }
     }
-    println!("{trees} trees compared");
+    println!("{trees} trees compared, {repeating} with a mapping that repeats a key");
     (checked, accepted)
 }
 
