@@ -555,4 +555,5 @@ golden! {
     reader_duplicate_keys_crlf_indent4 => "reader-duplicate-keys-crlf-indent4",
     reader_duplicate_keys_wide_mapping => "reader-duplicate-keys-wide-mapping",
     reader_similar_keys_not_duplicates => "reader-similar-keys-not-duplicates",
+    reader_wide_mapping_no_duplicates => "reader-wide-mapping-no-duplicates",
 }

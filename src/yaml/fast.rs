@@ -403,6 +403,9 @@ struct Reader<'t> {
     repeated: bool,
 }
 
+/// The most keys a mapping may have for the reader to compare a new key with them all.
+const WIDE_MAPPING: usize = 32;
+
 /// Whether `k` is a scalar whose text is `text`.
 fn same_text(k: &Node, text: &str) -> bool {
     matches!(&k.value, Value::Scalar { text: t, .. } if t == text)
@@ -511,11 +514,17 @@ impl<'t> Reader<'t> {
                 let key = self.key_node(k)?;
                 let level = self.levels.get_mut(depth - 1)?;
                 // Keys of the same text set the same bit: only when the bit is set already
-                // are the mapping's keys so far compared with this one.
-                if let (Value::Scalar { text, .. }, Some(f)) = (&key.value, self.stack.last_mut()) {
+                // are the mapping's keys so far compared with this one. In a wide mapping
+                // (whose filter fills up) a clash is left to the full scan, which hashes:
+                // comparing with every key so far would take quadratic time.
+                if !self.repeated
+                    && let (Value::Scalar { text, .. }, Some(f)) =
+                        (&key.value, self.stack.last_mut())
+                {
                     let bit = 1u64 << key_bit(text);
-                    if f.keys & bit != 0 && level.entries.iter().any(|(k, _)| same_text(k, text)) {
-                        self.repeated = true;
+                    if f.keys & bit != 0 {
+                        self.repeated = level.entries.len() > WIDE_MAPPING
+                            || level.entries.iter().any(|(k, _)| same_text(k, text));
                     }
                     f.keys |= bit;
                 }
