@@ -85,10 +85,45 @@ fn same_in(a: &Node, b: &Node, chunk: &str, file: &str, path: &str, in_flow: boo
     }
 }
 
+/// Whether a mapping of the tree (the parser's) has two scalar keys of the same text.
+fn repeats_a_key(n: &Node) -> bool {
+    match &n.value {
+        Value::Map(entries) => {
+            let keys: Vec<&str> = entries
+                .iter()
+                .filter_map(|(k, _)| match &k.value {
+                    Value::Scalar { text, .. } => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect();
+            keys.iter()
+                .enumerate()
+                .any(|(i, k)| keys.get(i + 1..).is_some_and(|rest| rest.contains(k)))
+                || entries
+                    .iter()
+                    .any(|(k, v)| repeats_a_key(k) || repeats_a_key(v))
+        }
+        Value::Seq(items) => items.iter().any(repeats_a_key),
+        Value::Scalar { .. } | Value::Alias(_) => false,
+    }
+}
+
+/// The most keys a mapping of the tree has.
+fn widest_mapping(n: &Node) -> usize {
+    match &n.value {
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| widest_mapping(k).max(widest_mapping(v)))
+            .fold(entries.len(), usize::max),
+        Value::Seq(items) => items.iter().map(widest_mapping).max().unwrap_or(0),
+        Value::Scalar { .. } | Value::Alias(_) => 0,
+    }
+}
+
 /// Returns (chunks checked, chunks accepted); panics on any disagreement.
 fn differential(files: &[PathBuf]) -> (usize, usize) {
     let (mut checked, mut accepted) = (0, 0);
-    let mut trees = 0;
+    let (mut trees, mut repeating) = (0, 0);
     for f in files {
         let Ok(text) = std::fs::read_to_string(f) else {
             continue;
@@ -132,7 +167,24 @@ fn differential(files: &[PathBuf]) -> (usize, usize) {
                 let full = parse_chunk(chunk, 0, 1, &Limits::default(), true).expect("parses");
                 let want = full.into_iter().next().and_then(|d| d.root);
                 match (&tree, &want) {
-                    (Some(a), Some(b)) => same(a, b, chunk, &f.display().to_string(), "(root)"),
+                    (Some(a), Some(b)) => {
+                        same(a, b, chunk, &f.display().to_string(), "(root)");
+                        // The reader's note that no mapping repeats a key is right, and
+                        // missing only where a key repeats or a mapping is wide (more than
+                        // 32 keys: left to the full scan).
+                        let repeats = repeats_a_key(b);
+                        assert!(
+                            !(a.unique_keys && repeats),
+                            "{}: unique_keys on a tree that repeats a key:\n{chunk}",
+                            f.display()
+                        );
+                        assert!(
+                            a.unique_keys || repeats || widest_mapping(b) > 32,
+                            "{}: unique_keys missing:\n{chunk}",
+                            f.display()
+                        );
+                        repeating += usize::from(!a.unique_keys);
+                    }
                     (None, None) => {}
                     (None, Some(b)) if b.is_null() => {}
                     _ => panic!(
@@ -143,7 +195,9 @@ fn differential(files: &[PathBuf]) -> (usize, usize) {
             }
         }
     }
-    println!("{trees} trees compared");
+    println!(
+        "{trees} trees compared, {repeating} without `unique_keys` (a key repeated, or a wide mapping)"
+    );
     (checked, accepted)
 }
 

@@ -547,3 +547,13 @@ golden! {
     fuzzfix_stale_record_keeps_chart_items => "fuzzfix-stale-record-keeps-chart-items",
     fuzzfix_stale_record_keeps_chart_items_excluded => "fuzzfix-stale-record-keeps-chart-items-excluded",
 }
+
+// The tree of a document: duplicate keys found while the fast reader reads each mapping.
+golden! {
+    reader_duplicate_keys_quoted => "reader-duplicate-keys-quoted",
+    reader_duplicate_keys_compact_items => "reader-duplicate-keys-compact-items",
+    reader_duplicate_keys_crlf_indent4 => "reader-duplicate-keys-crlf-indent4",
+    reader_duplicate_keys_wide_mapping => "reader-duplicate-keys-wide-mapping",
+    reader_similar_keys_not_duplicates => "reader-similar-keys-not-duplicates",
+    reader_wide_mapping_no_duplicates => "reader-wide-mapping-no-duplicates",
+}

@@ -344,6 +344,7 @@ pub fn val_to_node(v: &Val) -> Node {
         anchor: 0,
         tag: None,
         flow: false,
+        unique_keys: false,
     }
 }
 

@@ -16,6 +16,7 @@ use std::borrow::Cow;
 
 use smol_str::SmolStr;
 
+use super::scan::key_bit;
 use super::tree::{Node, ScalarStyle, Value, map_with_capacity, seq_with_capacity};
 
 /// What the check learned about an accepted document.
@@ -43,6 +44,8 @@ struct Frame {
     line: usize,
     /// The key of a mapping's entry whose value is not read yet.
     key: Option<Key>,
+    /// The bits of a mapping's keys so far in the duplicate filter ([`key_bit`]).
+    keys: u64,
 }
 
 /// A plain or quoted key, kept as its place in the chunk until its value is read: its
@@ -360,6 +363,23 @@ const LEVELS_KEPT: usize = 32;
 /// The longest list a level keeps between collections.
 const LEVEL_LIST_KEPT: usize = 64;
 
+/// The children gathered in `list`, taken out of it: the list itself when it is small
+/// enough to be kept between collections (it is replaced by an empty one from the pool,
+/// of the same class), or a copy that fits them when it grew larger.
+fn take_list<T>(list: &mut Vec<T>, pooled: fn(usize) -> Vec<T>) -> Vec<T> {
+    if list.is_empty() {
+        return Vec::new();
+    }
+    let cap = list.capacity();
+    if cap > LEVEL_LIST_KEPT {
+        let mut fitted = pooled(list.len());
+        fitted.append(list);
+        *list = Vec::new();
+        return fitted;
+    }
+    std::mem::replace(list, pooled(cap))
+}
+
 /// The reader's state for one chunk.
 struct Reader<'t> {
     /// The chunk.
@@ -379,6 +399,16 @@ struct Reader<'t> {
     block: BlockScalar,
     /// Whether every level is empty (the chunk was read to its end).
     emptied: bool,
+    /// Whether a mapping read so far has two keys of the same text.
+    repeated: bool,
+}
+
+/// The most keys a mapping may have for the reader to compare a new key with them all.
+const WIDE_MAPPING: usize = 32;
+
+/// Whether `k` is a scalar whose text is `text`.
+fn same_text(k: &Node, text: &str) -> bool {
+    matches!(&k.value, Value::Scalar { text: t, .. } if t == text)
 }
 
 fn scalar(text: SmolStr, style: ScalarStyle, start: usize, end: usize, line: usize) -> Node {
@@ -390,6 +420,7 @@ fn scalar(text: SmolStr, style: ScalarStyle, start: usize, end: usize, line: usi
         anchor: 0,
         tag: None,
         flow: false,
+        unique_keys: false,
     }
 }
 
@@ -417,6 +448,7 @@ impl<'t> Reader<'t> {
             text: String::new(),
             block: BlockScalar::default(),
             emptied: false,
+            repeated: false,
         }
     }
 
@@ -429,6 +461,7 @@ impl<'t> Reader<'t> {
             anchor: 0,
             tag: None,
             flow: false,
+            unique_keys: false,
         }
     }
 
@@ -460,6 +493,7 @@ impl<'t> Reader<'t> {
             start,
             line,
             key: None,
+            keys: 0,
         });
         if self.build && self.levels.len() < self.stack.len() {
             self.levels.push(Level::default());
@@ -478,7 +512,23 @@ impl<'t> Reader<'t> {
             Some(f) if f.kind == Kind::Map => {
                 let k = f.key.take()?;
                 let key = self.key_node(k)?;
-                self.levels.get_mut(depth - 1)?.entries.push((key, node));
+                let level = self.levels.get_mut(depth - 1)?;
+                // Keys of the same text set the same bit: only when the bit is set already
+                // are the mapping's keys so far compared with this one. In a wide mapping
+                // (whose filter fills up) a clash is left to the full scan, which hashes:
+                // comparing with every key so far would take quadratic time.
+                if !self.repeated
+                    && let (Value::Scalar { text, .. }, Some(f)) =
+                        (&key.value, self.stack.last_mut())
+                {
+                    let bit = 1u64 << key_bit(text);
+                    if f.keys & bit != 0 {
+                        self.repeated = level.entries.len() > WIDE_MAPPING
+                            || level.entries.iter().any(|(k, _)| same_text(k, text));
+                    }
+                    f.keys |= bit;
+                }
+                level.entries.push((key, node));
             }
             Some(_) => self.levels.get_mut(depth - 1)?.items.push(node),
             None => self.root = Some(node),
@@ -513,21 +563,16 @@ impl<'t> Reader<'t> {
         let level = self.levels.get_mut(self.stack.len())?;
         let empty_end = f.start + self.base;
         let (value, end) = match f.kind {
+            // The level's list becomes the collection's (its children are not copied), and
+            // the level takes an empty list from the pool for the next collection at its
+            // depth.
             Kind::Map => {
-                let mut entries = map_with_capacity(level.entries.len());
-                entries.append(&mut level.entries);
-                if level.entries.capacity() > LEVEL_LIST_KEPT {
-                    level.entries = Vec::new();
-                }
+                let entries = take_list(&mut level.entries, map_with_capacity);
                 let end = entries.last().map_or(empty_end, |(_, v)| v.end);
                 (Value::Map(entries), end)
             }
             Kind::Seq => {
-                let mut items = seq_with_capacity(level.items.len());
-                items.append(&mut level.items);
-                if level.items.capacity() > LEVEL_LIST_KEPT {
-                    level.items = Vec::new();
-                }
+                let items = take_list(&mut level.items, seq_with_capacity);
                 let end = items.last().map_or(empty_end, |v| v.end);
                 (Value::Seq(items), end)
             }
@@ -694,12 +739,16 @@ fn read(
         r.pop()?;
     }
     r.emptied = true;
+    let mut root = r.root.take();
+    if let Some(root) = &mut root {
+        root.unique_keys = !r.repeated;
+    }
     Some((
         Shape {
             root_is_map,
             is_empty: !seen_content,
         },
-        r.root.take(),
+        root,
     ))
 }
 

@@ -183,6 +183,10 @@ fn one_line_scalar(rest: &str) -> Option<String> {
 /// document of ordinary depth costs one small allocation.
 pub(crate) fn duplicate_keys(root: &Node) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    // The fast reader compared each mapping's keys already.
+    if root.unique_keys {
+        return out;
+    }
     let mut down: Vec<Down<'_>> = Vec::with_capacity(16);
     // The keys of a small mapping, without an allocation.
     let mut small: [Option<&str>; 32] = [None; 32];
@@ -307,6 +311,18 @@ fn same_key(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
+/// The bit of the duplicate filter of [`map_duplicates`] (and of the fast reader) that
+/// `key` sets: equal keys set the same bit.
+pub(crate) fn key_bit(key: &str) -> u32 {
+    let b = key.as_bytes();
+    let (first, last) = (b.first().copied(), b.last().copied());
+    let mix = (b.len() as u32)
+        .wrapping_mul(0x9e37)
+        .wrapping_add(u32::from(first.unwrap_or(0)).wrapping_mul(0x2f))
+        .wrapping_add(u32::from(last.unwrap_or(0)).wrapping_mul(0x61));
+    (mix ^ (mix >> 7)) & 63
+}
+
 /// Whether `keys` holds `key`.
 fn has_key(keys: &[Option<&str>], key: &str) -> bool {
     keys.iter().any(|k| k.is_some_and(|k| same_key(k, key)))
@@ -324,8 +340,22 @@ fn map_duplicates<'n>(
     let mut reported: Vec<&str> = Vec::new();
     if entries.len() <= small.len() {
         // A small mapping is scanned instead of hashed: no allocation for the common case.
+        // Each key also sets one bit of a 64-bit filter, picked by its length and its first
+        // and last bytes: when no two keys pick the same bit, no two are the same, and the
+        // pairwise comparison below is skipped (most mappings).
+        let mut filter = 0u64;
+        let mut clash = false;
         for (slot, e) in small.iter_mut().zip(entries) {
-            *slot = key_of(e);
+            let key = key_of(e);
+            if let Some(k) = key {
+                let bit = 1u64 << key_bit(k);
+                clash |= filter & bit != 0;
+                filter |= bit;
+            }
+            *slot = key;
+        }
+        if !clash {
+            return None;
         }
         let keys = small.get(..entries.len()).unwrap_or(&[]);
         for (i, key) in keys.iter().enumerate() {

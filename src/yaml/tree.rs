@@ -46,7 +46,7 @@ pub enum Value {
 }
 
 /// A node and where it came from.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Node {
     /// What the node holds.
     pub value: Value,
@@ -64,6 +64,25 @@ pub struct Node {
     pub tag: Option<Box<str>>,
     /// Whether the collection is written in flow style (`[...]`, `{...}`).
     pub flow: bool,
+    /// Known true only on the root of a tree the fast reader built: no mapping in the tree
+    /// has two keys of the same text (the reader compared each mapping's keys as it read
+    /// them), so there is no duplicate key to look for. `false` means not known. Not part
+    /// of the node's data (`==` ignores it); a tree changed after it was read must not
+    /// keep it.
+    pub unique_keys: bool,
+}
+
+impl PartialEq for Node {
+    /// Equal data and places; [`Node::unique_keys`], a note of what is known, is ignored.
+    fn eq(&self, other: &Node) -> bool {
+        self.value == other.value
+            && self.start == other.start
+            && self.end == other.end
+            && self.line == other.line
+            && self.anchor == other.anchor
+            && self.tag == other.tag
+            && self.flow == other.flow
+    }
 }
 
 impl Node {
@@ -802,6 +821,7 @@ impl ChunkBuilder<'_> {
                     anchor: 0,
                     tag: None,
                     flow: false,
+                    unique_keys: false,
                 })
             }
             Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
@@ -864,6 +884,7 @@ impl ChunkBuilder<'_> {
             anchor,
             tag: tag_text(tag),
             flow: false,
+            unique_keys: false,
         };
         if self.depth == 0
             && let Some(d) = self.current.as_mut()
@@ -911,6 +932,7 @@ impl ChunkBuilder<'_> {
                 anchor,
                 tag: tag_text(tag),
                 flow: is_flow_start(self.text, &self.offsets, span),
+                unique_keys: false,
             };
             self.stack.push(if is_map {
                 Frame::Map(node, Vec::new(), None)
@@ -1543,6 +1565,7 @@ impl Node {
             anchor: self.anchor,
             tag: self.tag.clone(),
             flow: self.flow,
+            unique_keys: false,
         }
     }
 }
