@@ -61,6 +61,33 @@ struct FlowTail {
 /// stay).
 type RemovalRange = ((usize, usize), (usize, usize));
 
+/// Notes kept per flow collection, by its start offset: a list, as a document has few flow
+/// collections edited (and most none, so it costs nothing to make or drop).
+struct Notes<V>(Vec<(usize, V)>);
+
+impl<V> Default for Notes<V> {
+    fn default() -> Self {
+        Notes(Vec::new())
+    }
+}
+
+impl<V: Default> Notes<V> {
+    fn get(&self, at: &usize) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k == at).map(|(_, v)| v)
+    }
+
+    fn or_default(&mut self, at: usize) -> &mut V {
+        let i = match self.0.iter().position(|(k, _)| *k == at) {
+            Some(i) => i,
+            None => {
+                self.0.push((at, V::default()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[i].1
+    }
+}
+
 /// Collects text edits for one document of `input`.
 pub struct TextEditor<'a> {
     input: &'a str,
@@ -69,13 +96,13 @@ pub struct TextEditor<'a> {
     splices: Vec<Splice>,
     /// Entries already added to each empty flow collection (by its start offset), so a
     /// second one gets its comma.
-    flow_added: std::collections::HashMap<usize, usize>,
+    flow_added: Notes<usize>,
     /// Items to be removed from each flow sequence (by its start offset), so removals
     /// and additions in one flow sequence agree on what stays.
-    flow_removed: std::collections::HashMap<usize, Vec<usize>>,
+    flow_removed: Notes<Vec<usize>>,
     /// Keys to be removed from each flow mapping (by its start offset), so removals of
     /// neighbouring keys agree on which of them takes the comma between them.
-    flow_keys_removed: std::collections::HashMap<usize, Vec<String>>,
+    flow_keys_removed: Notes<Vec<String>>,
     /// The steps of the last path walked (see [`TextEditor::find_from_last`]): the intents
     /// of one container share all but their last keys, so each walk starts where the
     /// last one parts from it instead of at the root.
@@ -121,9 +148,9 @@ impl<'a> TextEditor<'a> {
             root,
             layout,
             splices: SPARE_SPLICES.take(),
-            flow_added: std::collections::HashMap::new(),
-            flow_removed: std::collections::HashMap::new(),
-            flow_keys_removed: std::collections::HashMap::new(),
+            flow_added: Notes::default(),
+            flow_removed: Notes::default(),
+            flow_keys_removed: Notes::default(),
             walk: Vec::with_capacity(8),
         }
     }
@@ -136,7 +163,7 @@ impl<'a> TextEditor<'a> {
             .walk
             .iter()
             .zip(&path.0)
-            .take_while(|(step, seg)| step.seg == **seg)
+            .take_while(|(step, seg)| same_seg(&step.seg, seg))
             .count();
         self.walk.truncate(shared);
         let (mut node, mut parent_flow, mut key_node) = self
@@ -163,15 +190,14 @@ impl<'a> TextEditor<'a> {
                 && let Some((node, _, _)) = find(self.root, &i.path)
                 && node.flow
             {
-                self.flow_removed.entry(node.start).or_default().push(index);
+                self.flow_removed.or_default(node.start).push(index);
             }
             if let Op::RemoveKey(key) = &i.op
                 && let Some((node, _, _)) = find(self.root, &i.path)
                 && node.flow
             {
                 self.flow_keys_removed
-                    .entry(node.start)
-                    .or_default()
+                    .or_default(node.start)
                     .push(key.to_string());
             }
         }
@@ -816,7 +842,7 @@ impl<'a> TextEditor<'a> {
         let b = self.input.as_bytes();
         // Entries added earlier in this run sit at the same place, after the last one.
         let added = self.flow_added.get(&node.start).copied().unwrap_or(0);
-        *self.flow_added.entry(node.start).or_default() += 1;
+        *self.flow_added.or_default(node.start) += 1;
         let (children, tail_gone) = self.flow_kept(node);
         // When the entries after the last one that stays go, the new ones follow that last
         // one: on lines of their own after it when the removed ones take their own lines;
@@ -1014,7 +1040,12 @@ impl<'a> TextEditor<'a> {
         {
             return ls;
         }
-        match memchr::memchr(b'\n', &self.input.as_bytes()[end..]) {
+        let rest = &self.input.as_bytes()[end..];
+        // A value mostly ends right at its line break.
+        if rest.first() == Some(&b'\n') {
+            return end + 1;
+        }
+        match memchr::memchr(b'\n', rest) {
             Some(i) => end + i + 1,
             None => self.input.len(),
         }
@@ -1332,6 +1363,28 @@ fn find<'n>(root: &'n Node, path: &Path) -> Option<(&'n Node, bool, Option<&'n N
     Some(found)
 }
 
+/// `a == b`, with the cheap tests first: most keys that differ differ in length.
+fn same_seg(a: &PathSeg, b: &PathSeg) -> bool {
+    match (a, b) {
+        (PathSeg::Key(a), PathSeg::Key(b)) => a.len() == b.len() && a.as_str() == b.as_str(),
+        (PathSeg::Index(a), PathSeg::Index(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Whether the mapping key `key` is the string `k` (`key.as_str() == Some(k)`), with the
+/// length and first byte compared before the rest.
+fn key_is(key: &Node, k: &str) -> bool {
+    match &key.value {
+        Value::Scalar { text, .. } => {
+            text.len() == k.len()
+                && text.as_bytes().first() == k.as_bytes().first()
+                && key.as_str() == Some(k)
+        }
+        _ => false,
+    }
+}
+
 /// The child of `node` at `seg` (the last occurrence of a key, as Kubernetes reads it),
 /// whether `node` is a flow collection, and the child's key node (for mapping values).
 fn step<'n>(node: &'n Node, seg: &PathSeg) -> Option<(&'n Node, bool, Option<&'n Node>)> {
@@ -1341,7 +1394,7 @@ fn step<'n>(node: &'n Node, seg: &PathSeg) -> Option<(&'n Node, bool, Option<&'n
                 .entries()?
                 .iter()
                 .rev()
-                .find(|(key, _)| key.as_str() == Some(k.as_str()))?;
+                .find(|(key, _)| key_is(key, k))?;
             Some((value, node.flow, Some(key)))
         }
         PathSeg::Index(i) => Some((node.items()?.get(*i)?, node.flow, None)),
@@ -1583,15 +1636,51 @@ fn dash_before(input: &str, pos: usize) -> Option<usize> {
     }
 }
 
+/// A last-in, first-out list of nodes whose first entries need no allocation: the layout
+/// scan of a document usually needs a few.
+struct NodeStack<'n> {
+    inline: [&'n Node; NodeStack::INLINE],
+    len: usize,
+    spill: Vec<&'n Node>,
+}
+
+impl<'n> NodeStack<'n> {
+    const INLINE: usize = 32;
+
+    fn new(first: &'n Node) -> Self {
+        NodeStack {
+            inline: [first; Self::INLINE],
+            len: 1,
+            spill: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, n: &'n Node) {
+        // Once the inline room is full, the rest goes to the spill (popped first).
+        if let Some(slot) = self.inline.get_mut(self.len) {
+            *slot = n;
+            self.len += 1;
+        } else {
+            self.spill.push(n);
+        }
+    }
+
+    fn pop(&mut self) -> Option<&'n Node> {
+        if let Some(n) = self.spill.pop() {
+            return Some(n);
+        }
+        self.len = self.len.checked_sub(1)?;
+        self.inline.get(self.len).copied()
+    }
+}
+
 fn detect_layout(
     input: &str,
     node: &Node,
     seq_indent: &mut Option<usize>,
     map_indent: &mut Option<usize>,
 ) {
-    // Room for a workload's usual breadth: the list is not grown entry by entry.
-    let mut stack = Vec::with_capacity(64);
-    stack.push(node);
+    let mut stack = NodeStack::new(node);
     while let Some(n) = stack.pop() {
         if seq_indent.is_some() && map_indent.is_some() {
             return;
@@ -1621,7 +1710,7 @@ fn detect_layout(
                     stack.push(v);
                 }
             }
-            Value::Seq(items) => stack.extend(items.iter()),
+            Value::Seq(items) => items.iter().for_each(|i| stack.push(i)),
             _ => {}
         }
     }

@@ -259,27 +259,67 @@ struct Rendered {
     text: Arc<str>,
 }
 
+impl Rendered {
+    /// Whether this is the snippet for these inputs: the column and key first (they tell
+    /// most snippets apart), strings by length, then by address, and only then by content,
+    /// the value last (a shared one by address).
+    fn is(&self, key: Option<&str>, val: &Val, col: usize, layout: &Layout) -> bool {
+        self.col == col
+            && match (self.key.as_deref(), key) {
+                (Some(a), Some(b)) => same_str(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+            && self.layout.map_indent == layout.map_indent
+            && self.layout.seq_indent == layout.seq_indent
+            && same_str(self.layout.newline, layout.newline)
+            && self.val == *val
+    }
+}
+
+/// `a == b`, without a look at the bytes when the lengths differ or the addresses agree.
+fn same_str(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
+}
+
 /// Distinct snippets kept per thread, the most recently rendered last; past this the oldest
 /// goes, so a stream that inserts at ever new columns cannot grow the cache without bound.
 /// A workload-dense stream inserts the same few values at the same few columns for every
 /// workload: each is rendered once and its text shared by every splice that inserts it.
 const RENDER_CACHE_MAX: usize = 64;
 
+/// The snippets, and where the last one asked for was: the documents of a stream insert
+/// their snippets in the same order, so the next one asked for is most often the one after.
+#[derive(Default)]
+struct RenderCache {
+    snippets: Vec<Rendered>,
+    last: usize,
+}
+
 thread_local! {
-    static RENDER_CACHE: RefCell<Vec<Rendered>> = const { RefCell::new(Vec::new()) };
+    static RENDER_CACHE: RefCell<RenderCache> = RefCell::new(RenderCache::default());
 }
 
 /// [`render_entry`] (with `key`) or [`render_item`] (without), rendered once per thread for
 /// each distinct input and shared.
 pub(crate) fn render_shared(key: Option<&str>, val: &Val, col: usize, layout: &Layout) -> Arc<str> {
-    // A linear scan: the cache is small, and the cheap fields reject most entries before
-    // the values are compared.
-    let same = |r: &Rendered| {
-        r.col == col && r.layout == *layout && r.key.as_deref() == key && r.val == *val
-    };
     RENDER_CACHE.with_borrow_mut(|cache| {
-        if let Some(r) = cache.iter().rev().find(|r| same(r)) {
-            return Arc::clone(&r.text);
+        // The one after the last found first, then a linear scan (the cache is small, and
+        // the cheap fields reject most entries before the values are compared).
+        let next = cache.last + 1;
+        let hit = match cache.snippets.get(next) {
+            Some(r) if r.is(key, val, col, layout) => Some(next),
+            _ => cache
+                .snippets
+                .iter()
+                .rposition(|r| r.is(key, val, col, layout)),
+        };
+        if let Some(i) = hit
+            && let Some(r) = cache.snippets.get(i)
+        {
+            let text = Arc::clone(&r.text);
+            cache.last = i;
+            return text;
         }
         let mut text = String::new();
         match key {
@@ -287,16 +327,17 @@ pub(crate) fn render_shared(key: Option<&str>, val: &Val, col: usize, layout: &L
             None => render_item(val, col, layout, &mut text),
         }
         let text: Arc<str> = text.into();
-        if cache.len() >= RENDER_CACHE_MAX {
-            cache.remove(0);
+        if cache.snippets.len() >= RENDER_CACHE_MAX {
+            cache.snippets.remove(0);
         }
-        cache.push(Rendered {
+        cache.snippets.push(Rendered {
             key: key.map(str::to_owned),
             val: val.clone(),
             col,
             layout: *layout,
             text: Arc::clone(&text),
         });
+        cache.last = cache.snippets.len().saturating_sub(1);
         text
     })
 }
