@@ -105,17 +105,35 @@ pub struct TextEditor<'a> {
     flow_keys_removed: Notes<Vec<String>>,
     /// The steps of the last path walked (see [`TextEditor::find_from_last`]): the intents
     /// of one container share all but their last keys, so each walk starts where the
-    /// last one parts from it instead of at the root.
-    walk: Vec<Step<'a>>,
+    /// last one parts from it instead of at the root. The first [`WALK_MAX`] steps are
+    /// kept (`walk_len` of them hold the last walk), in place: nothing to allocate or drop.
+    walk: [Step<'a>; WALK_MAX],
+    walk_len: usize,
 }
 
-/// One step of a walked path: the segment, and what it led to (the node, whether its
-/// parent is a flow collection, its key node for mapping values).
+/// The most steps of a walked path kept (a PodSpec's containers sit 4 to 8 deep).
+const WALK_MAX: usize = 12;
+
+/// One step of a walked path: what it led to (the node, whether its parent is a flow
+/// collection, its key node for mapping values) and the segment, as the index for an item
+/// (a key is its key node's text).
+#[derive(Clone, Copy)]
 struct Step<'n> {
-    seg: PathSeg,
+    index: Option<usize>,
     node: &'n Node,
     parent_flow: bool,
     key: Option<&'n Node>,
+}
+
+impl Step<'_> {
+    /// Whether this step is the one `seg` takes from the same node: the same index, or a
+    /// key spelt like this step's key node (whose last occurrence, so the same node).
+    fn takes(&self, seg: &PathSeg) -> bool {
+        match seg {
+            PathSeg::Key(k) => self.index.is_none() && self.key.is_some_and(|kn| key_is(kn, k)),
+            PathSeg::Index(i) => self.index == Some(*i),
+        }
+    }
 }
 
 fn line_start(input: &str, pos: usize) -> usize {
@@ -151,7 +169,13 @@ impl<'a> TextEditor<'a> {
             flow_added: Notes::default(),
             flow_removed: Notes::default(),
             flow_keys_removed: Notes::default(),
-            walk: Vec::with_capacity(8),
+            walk: [Step {
+                index: None,
+                node: root,
+                parent_flow: false,
+                key: None,
+            }; WALK_MAX],
+            walk_len: 0,
         }
     }
 
@@ -159,25 +183,31 @@ impl<'a> TextEditor<'a> {
     /// (the same segments from the root): the tree does not change while editing, so
     /// the shared steps lead to the same nodes.
     fn find_from_last(&mut self, path: &Path) -> Option<(&'a Node, bool, Option<&'a Node>)> {
-        let shared = self
-            .walk
+        let steps = self.walk.get(..self.walk_len).unwrap_or_default();
+        let shared = steps
             .iter()
             .zip(&path.0)
-            .take_while(|(step, seg)| same_seg(&step.seg, seg))
+            .take_while(|(step, seg)| step.takes(seg))
             .count();
-        self.walk.truncate(shared);
-        let (mut node, mut parent_flow, mut key_node) = self
-            .walk
-            .last()
+        let (mut node, mut parent_flow, mut key_node) = shared
+            .checked_sub(1)
+            .and_then(|last| steps.get(last))
             .map_or((self.root, false, None), |s| (s.node, s.parent_flow, s.key));
+        self.walk_len = shared;
         for seg in path.0.get(shared..).unwrap_or_default() {
             (node, parent_flow, key_node) = step(node, seg)?;
-            self.walk.push(Step {
-                seg: seg.clone(),
-                node,
-                parent_flow,
-                key: key_node,
-            });
+            if let Some(slot) = self.walk.get_mut(self.walk_len) {
+                *slot = Step {
+                    index: match seg {
+                        PathSeg::Index(i) => Some(*i),
+                        PathSeg::Key(_) => None,
+                    },
+                    node,
+                    parent_flow,
+                    key: key_node,
+                };
+                self.walk_len += 1;
+            }
         }
         Some((node, parent_flow, key_node))
     }
@@ -1363,26 +1393,16 @@ fn find<'n>(root: &'n Node, path: &Path) -> Option<(&'n Node, bool, Option<&'n N
     Some(found)
 }
 
-/// `a == b`, with the cheap tests first: most keys that differ differ in length.
-fn same_seg(a: &PathSeg, b: &PathSeg) -> bool {
-    match (a, b) {
-        (PathSeg::Key(a), PathSeg::Key(b)) => a.len() == b.len() && a.as_str() == b.as_str(),
-        (PathSeg::Index(a), PathSeg::Index(b)) => a == b,
-        _ => false,
-    }
-}
-
-/// Whether the mapping key `key` is the string `k` (`key.as_str() == Some(k)`), with the
-/// length and first byte compared before the rest.
+/// Whether the mapping key `key` is the string `k` (`key.as_str() == Some(k)`): the text
+/// is looked up once and compared by length first, and only an equal one is asked whether
+/// it is a null.
+#[inline]
 fn key_is(key: &Node, k: &str) -> bool {
-    match &key.value {
-        Value::Scalar { text, .. } => {
-            text.len() == k.len()
-                && text.as_bytes().first() == k.as_bytes().first()
-                && key.as_str() == Some(k)
-        }
-        _ => false,
-    }
+    let Value::Scalar { text, style } = &key.value else {
+        return false;
+    };
+    text.as_bytes() == k.as_bytes()
+        && !(*style == ScalarStyle::Plain && key.tag.is_none() && super::tree::is_null(k))
 }
 
 /// The child of `node` at `seg` (the last occurrence of a key, as Kubernetes reads it),
@@ -1645,7 +1665,7 @@ struct NodeStack<'n> {
 }
 
 impl<'n> NodeStack<'n> {
-    const INLINE: usize = 32;
+    const INLINE: usize = 16;
 
     fn new(first: &'n Node) -> Self {
         NodeStack {
@@ -1854,6 +1874,40 @@ mod tests {
             out,
             "spec:\n  containers:\n  - name: a\n    env:\n    - name: X\n    - name: Z0\n    m: \"0\"\n  - name: b\n    env:\n    - name: Y\n      value: \"y\"\n    - name: Z1\n    m: \"1\"\n  volumes:\n  - name: w\n  - name: v\n  s: s\n"
         );
+    }
+
+    /// Paths deeper than the steps the editor keeps are found all the same, from where
+    /// the kept steps end, in any order.
+    #[test]
+    fn finds_nodes_deeper_than_the_kept_steps() {
+        let depth = WALK_MAX + 3;
+        let mut input = String::new();
+        for d in 0..depth {
+            input.push_str(&format!("{}k{d}:\n", "  ".repeat(d)));
+        }
+        input.push_str(&format!("{}leaf: x\n", "  ".repeat(depth)));
+        let keys: Vec<String> = (0..depth).map(|d| format!("k{d}")).collect();
+        let at = |n: usize| Path(keys[..n].iter().map(|k| PathSeg::Key(k.into())).collect());
+        let add = |n: usize, k: &str| Intent {
+            path: at(n),
+            op: Op::AddKey(k.into(), Val::str("1")),
+        };
+        let out = edit(
+            &input,
+            &[
+                add(depth, "a"),
+                add(depth - 1, "b"),
+                add(depth, "c"),
+                add(WALK_MAX, "d"),
+            ],
+        );
+        let pad = |n: usize| "  ".repeat(n);
+        let mut want = input.clone();
+        want.push_str(&format!("{}a: \"1\"\n{}c: \"1\"\n", pad(depth), pad(depth)));
+        want.push_str(&format!("{}b: \"1\"\n", pad(depth - 1)));
+        // Deeper insertions at one place go first.
+        want.push_str(&format!("{}d: \"1\"\n", pad(WALK_MAX)));
+        assert_eq!(out, want);
     }
 
     #[test]
