@@ -219,7 +219,9 @@ fn write_label(
 /// The group part of an `apiVersion`.
 #[must_use]
 pub fn group_of(api_version: &str) -> &str {
-    api_version.rsplit_once('/').map_or("", |(g, _)| g)
+    // A short text: a plain look back from its end beats a string searcher.
+    let slash = api_version.bytes().rposition(|b| b == b'/');
+    slash.and_then(|i| api_version.get(..i)).unwrap_or("")
 }
 
 /// A PodSpec found in an object.
@@ -517,5 +519,9 @@ mod tests {
     fn group_of_core_and_named_groups() {
         assert_eq!(group_of("v1"), "");
         assert_eq!(group_of("apps/v1"), "apps");
+        assert_eq!(group_of("a/b/v1"), "a/b");
+        assert_eq!(group_of("/v1"), "");
+        assert_eq!(group_of("apps/"), "apps");
+        assert_eq!(group_of("gr\u{fc}n.io/v1"), "gr\u{fc}n.io");
     }
 }
