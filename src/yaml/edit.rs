@@ -1396,7 +1396,7 @@ fn find<'n>(root: &'n Node, path: &Path) -> Option<(&'n Node, bool, Option<&'n N
 /// Whether the mapping key `key` is the string `k` (`key.as_str() == Some(k)`): the text
 /// is looked up once and compared by length first, and only an equal one is asked whether
 /// it is a null.
-#[inline]
+#[inline(always)]
 fn key_is(key: &Node, k: &str) -> bool {
     let Value::Scalar { text, style } = &key.value else {
         return false;
