@@ -1063,14 +1063,20 @@ impl<'a> TextEditor<'a> {
     /// the start of `end`'s own line when only indentation precedes it there (a block
     /// scalar ends where the next token starts).
     fn after(&self, end: usize) -> usize {
-        let ls = line_start(self.input, end);
-        if self.input.as_bytes()[ls..end]
+        let b = self.input.as_bytes();
+        // Back over the blanks before `end`: at a line break (or the start) only
+        // indentation precedes it; else (mostly at once) something else does.
+        let before = b.get(..end).unwrap_or(b);
+        let blanks = before
             .iter()
-            .all(|&b| b == b' ' || b == b'\t')
-        {
+            .rev()
+            .take_while(|&&c| c == b' ' || c == b'\t')
+            .count();
+        let ls = before.len() - blanks;
+        if ls == 0 || before.get(ls - 1) == Some(&b'\n') {
             return ls;
         }
-        let rest = &self.input.as_bytes()[end..];
+        let rest = b.get(end..).unwrap_or_default();
         // A value mostly ends right at its line break.
         if rest.first() == Some(&b'\n') {
             return end + 1;
