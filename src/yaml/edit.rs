@@ -1636,6 +1636,24 @@ fn comment_at(b: &[u8], from: usize, to: usize, opaque: &[(usize, usize)]) -> Op
 /// line).
 fn dash_before(input: &str, pos: usize) -> Option<usize> {
     let bytes = input.as_bytes();
+    // Mostly `- ` alone before the item on its line, after indentation: nothing there can
+    // be a comment, so the dash is the one.
+    let blanks_before = |to: usize| {
+        bytes.get(..to).map_or(0, |b| {
+            b.iter()
+                .rev()
+                .take_while(|&&c| c == b' ' || c == b'\t')
+                .count()
+        })
+    };
+    if let Some(dash) = pos.checked_sub(blanks_before(pos) + 1)
+        && bytes.get(dash) == Some(&b'-')
+    {
+        let ls = dash - blanks_before(dash);
+        if ls == 0 || bytes.get(ls - 1) == Some(&b'\n') {
+            return Some(dash);
+        }
+    }
     let mut end = pos;
     loop {
         let ls = line_start(input, end);
@@ -1914,6 +1932,21 @@ mod tests {
         // Deeper insertions at one place go first.
         want.push_str(&format!("{}d: \"1\"\n", pad(WALK_MAX)));
         assert_eq!(out, want);
+    }
+
+    /// The dash of an item is found wherever it stands: alone after indentation, after a
+    /// key on the same line, on the line before a comment, after tabs or a CRLF.
+    #[test]
+    fn finds_the_dash_before_an_item() {
+        let at = |s: &str| dash_before(s, s.find('a').expect("an item"));
+        assert_eq!(at("- a"), Some(0));
+        assert_eq!(at("x:\n  -   a"), Some(5));
+        assert_eq!(at("x:\r\n\t- a"), Some(5));
+        assert_eq!(at("k: - a"), Some(3));
+        assert_eq!(at("- # c\n  a"), Some(0));
+        assert_eq!(at("-\n  a"), Some(0));
+        assert_eq!(at("x\n  a"), None);
+        assert_eq!(at("x-a"), None);
     }
 
     #[test]
