@@ -219,7 +219,9 @@ fn write_label(
 /// The group part of an `apiVersion`.
 #[must_use]
 pub fn group_of(api_version: &str) -> &str {
-    api_version.rsplit_once('/').map_or("", |(g, _)| g)
+    // A short text: a plain look back from its end beats a string searcher.
+    let slash = api_version.bytes().rposition(|b| b == b'/');
+    slash.and_then(|i| api_version.get(..i)).unwrap_or("")
 }
 
 /// A PodSpec found in an object.
@@ -265,8 +267,89 @@ fn meta_next_to(spec_path: &Path) -> Path {
     let parent = spec_path.0.split_last().map_or(&[][..], |(_, rest)| rest);
     let mut p = Vec::with_capacity(parent.len() + 1);
     p.extend_from_slice(parent);
-    p.push(PathSeg::Key("metadata".into()));
+    p.push(META);
     Path(p)
+}
+
+/// A key of a built-in path, made at compile time (no key here is longer than what
+/// [`smol_str::SmolStr`] stores inline).
+const fn key(k: &str) -> PathSeg {
+    PathSeg::Key(smol_str::SmolStr::new_inline(k))
+}
+
+const META: PathSeg = key("metadata");
+const SPEC: PathSeg = key("spec");
+const TEMPLATE: PathSeg = key("template");
+
+/// The paths of [`BUILTIN_KINDS`] as keys.
+const P_SPEC: &[PathSeg] = &[SPEC];
+const P_TEMPLATE_SPEC: &[PathSeg] = &[TEMPLATE, SPEC];
+const P_SPEC_TEMPLATE_SPEC: &[PathSeg] = &[SPEC, TEMPLATE, SPEC];
+const P_CRONJOB: &[PathSeg] = &[SPEC, key("jobTemplate"), SPEC, TEMPLATE, SPEC];
+const P_ADVANCED_CRONJOB: &[PathSeg] = &[SPEC, TEMPLATE, key("jobTemplate"), SPEC, TEMPLATE, SPEC];
+const P_ADVANCED_CRONJOB_BROADCAST: &[PathSeg] = &[
+    SPEC,
+    TEMPLATE,
+    key("broadcastJobTemplate"),
+    SPEC,
+    TEMPLATE,
+    SPEC,
+];
+const P_SCALED_JOB: &[PathSeg] = &[SPEC, key("jobTargetRef"), TEMPLATE, SPEC];
+
+/// The rows of [`BUILTIN_KINDS`] for `group` and `kind`, as paths of keys, in the table's
+/// order: one match on the kind, then its groups (a test holds the two to the same rows).
+fn builtin_paths(group: &str, kind: &str) -> &'static [&'static [PathSeg]] {
+    let ok = |groups: &[&str]| groups.contains(&group);
+    let rows: (&[&str], &'static [&'static [PathSeg]]) = match kind {
+        "Pod" => (&[""], &[P_SPEC]),
+        "PodTemplate" => (&[""], &[P_TEMPLATE_SPEC]),
+        "ReplicationController" => (&[""], &[P_SPEC_TEMPLATE_SPEC]),
+        "Deployment" | "ReplicaSet" => (&["apps", "extensions"], &[P_SPEC_TEMPLATE_SPEC]),
+        "StatefulSet" => (&["apps", "apps.kruise.io"], &[P_SPEC_TEMPLATE_SPEC]),
+        "DaemonSet" => (
+            &["apps", "extensions", "apps.kruise.io"],
+            &[P_SPEC_TEMPLATE_SPEC],
+        ),
+        "Job" => (&["batch"], &[P_SPEC_TEMPLATE_SPEC]),
+        "CronJob" => (&["batch"], &[P_CRONJOB]),
+        "Rollout" => (&["argoproj.io"], &[P_SPEC_TEMPLATE_SPEC]),
+        "Service" | "Configuration" => (&["serving.knative.dev"], &[P_SPEC_TEMPLATE_SPEC]),
+        "CloneSet" | "BroadcastJob" => (&["apps.kruise.io"], &[P_SPEC_TEMPLATE_SPEC]),
+        "AdvancedCronJob" => (
+            &["apps.kruise.io"],
+            &[P_ADVANCED_CRONJOB, P_ADVANCED_CRONJOB_BROADCAST],
+        ),
+        "ScaledJob" => (&["keda.sh"], &[P_SCALED_JOB]),
+        _ => return &[],
+    };
+    if ok(rows.0) { rows.1 } else { &[] }
+}
+
+/// The node at the keys of `path` below `root`.
+fn at_keys<'n>(root: &'n Node, path: &[PathSeg]) -> Option<&'n Node> {
+    let mut n = root;
+    for seg in path {
+        n = match seg {
+            PathSeg::Key(k) => n.get(k)?,
+            PathSeg::Index(i) => n.items()?.get(*i)?,
+        };
+    }
+    Some(n)
+}
+
+/// `base` followed by `keys`, and the path of the `metadata` next to the last key, each
+/// built in one list.
+fn spec_and_meta(base: &Path, keys: &[PathSeg]) -> (Path, Path) {
+    let parent = keys.split_last().map_or(&[][..], |(_, rest)| rest);
+    let mut spec = Vec::with_capacity(base.0.len() + keys.len());
+    spec.extend_from_slice(&base.0);
+    spec.extend_from_slice(keys);
+    let mut meta = Vec::with_capacity(base.0.len() + parent.len() + 1);
+    meta.extend_from_slice(&base.0);
+    meta.extend_from_slice(parent);
+    meta.push(META);
+    (Path(spec), Path(meta))
 }
 
 /// Every PodSpec in the object `obj` (found at `base` in its document), recursing into
@@ -302,38 +385,50 @@ pub fn find_pod_specs<'n>(
         }
         return;
     }
-    let rows = BUILTIN_KINDS.iter().map(|(g, k, p)| (*g, *k, *p)).chain(
-        rules
-            .extra
-            .iter()
-            .map(|e| (e.group.as_str(), e.kind.as_str(), e.path.as_str())),
-    );
+    // The identity is read once, when the first PodSpec is found.
+    let mut object = None;
+    let mut view = || {
+        *object.get_or_insert_with(|| {
+            let meta = obj.get("metadata");
+            let field = |key: &str| meta.and_then(|m| m.get(key)).and_then(Node::as_str);
+            ObjectView {
+                api_version,
+                kind,
+                name: field("name").unwrap_or(""),
+                namespace: field("namespace"),
+            }
+        })
+    };
+    let builtin = builtin_paths(group, kind);
+    for keys in builtin {
+        if at_keys(obj, keys).is_some() {
+            let (spec_path, meta_path) = spec_and_meta(base, keys);
+            found.push(Found {
+                object: view(),
+                object_path: base.clone(),
+                spec_path,
+                meta_path,
+            });
+        }
+    }
+    let mut known = !builtin.is_empty();
     let mut push = |p: &str| {
         if at(obj, p).is_none() {
             return;
         }
-        let meta = obj.get("metadata");
-        let field = |key: &str| meta.and_then(|m| m.get(key)).and_then(Node::as_str);
-        let object = ObjectView {
-            api_version,
-            kind,
-            name: field("name").unwrap_or(""),
-            namespace: field("namespace"),
-        };
         let spec_path = join(base, p);
         let meta_path = meta_next_to(&spec_path);
         found.push(Found {
-            object,
+            object: view(),
             object_path: base.clone(),
             spec_path,
             meta_path,
         });
     };
-    let mut known = false;
-    for (g, k, p) in rows {
-        if g == group && k == kind {
+    for e in &rules.extra {
+        if e.group == group && e.kind == kind {
             known = true;
-            push(p);
+            push(&e.path);
         }
     }
     if !known {
@@ -342,7 +437,8 @@ pub fn find_pod_specs<'n>(
             .any(|(g, k)| *g == group && *k == kind);
         if rules.generic
             && !never
-            && at(obj, "spec.template.spec.containers")
+            && at_keys(obj, P_SPEC_TEMPLATE_SPEC)
+                .and_then(|s| s.get("containers"))
                 .and_then(Node::items)
                 .is_some()
         {
@@ -395,9 +491,37 @@ mod tests {
         );
     }
 
+    /// The kind dispatch finds exactly the rows of the table, in its order, and nothing
+    /// for a kind or group the table does not have.
+    #[test]
+    fn builtin_paths_are_the_tables_rows() {
+        let dotted = |keys: &[PathSeg]| Path(keys.to_vec()).to_string();
+        let mut pairs: Vec<(&str, &str)> = BUILTIN_KINDS.iter().map(|(g, k, _)| (*g, *k)).collect();
+        pairs.extend(NEVER_WORKLOADS.iter().copied());
+        pairs.extend([
+            ("", "Deployment"),
+            ("apps", "Pod"),
+            ("batch", "List"),
+            ("x.io", "Job"),
+        ]);
+        for (g, k) in pairs {
+            let want: Vec<&str> = BUILTIN_KINDS
+                .iter()
+                .filter(|(tg, tk, _)| *tg == g && *tk == k)
+                .map(|(_, _, p)| *p)
+                .collect();
+            let got: Vec<String> = builtin_paths(g, k).iter().map(|p| dotted(p)).collect();
+            assert_eq!(got, want, "{g}/{k}");
+        }
+    }
+
     #[test]
     fn group_of_core_and_named_groups() {
         assert_eq!(group_of("v1"), "");
         assert_eq!(group_of("apps/v1"), "apps");
+        assert_eq!(group_of("a/b/v1"), "a/b");
+        assert_eq!(group_of("/v1"), "");
+        assert_eq!(group_of("apps/"), "apps");
+        assert_eq!(group_of("gr\u{fc}n.io/v1"), "gr\u{fc}n.io");
     }
 }

@@ -61,6 +61,33 @@ struct FlowTail {
 /// stay).
 type RemovalRange = ((usize, usize), (usize, usize));
 
+/// Notes kept per flow collection, by its start offset: a list, as a document has few flow
+/// collections edited (and most none, so it costs nothing to make or drop).
+struct Notes<V>(Vec<(usize, V)>);
+
+impl<V> Default for Notes<V> {
+    fn default() -> Self {
+        Notes(Vec::new())
+    }
+}
+
+impl<V: Default> Notes<V> {
+    fn get(&self, at: &usize) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k == at).map(|(_, v)| v)
+    }
+
+    fn or_default(&mut self, at: usize) -> &mut V {
+        let i = match self.0.iter().position(|(k, _)| *k == at) {
+            Some(i) => i,
+            None => {
+                self.0.push((at, V::default()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[i].1
+    }
+}
+
 /// Collects text edits for one document of `input`.
 pub struct TextEditor<'a> {
     input: &'a str,
@@ -69,26 +96,44 @@ pub struct TextEditor<'a> {
     splices: Vec<Splice>,
     /// Entries already added to each empty flow collection (by its start offset), so a
     /// second one gets its comma.
-    flow_added: std::collections::HashMap<usize, usize>,
+    flow_added: Notes<usize>,
     /// Items to be removed from each flow sequence (by its start offset), so removals
     /// and additions in one flow sequence agree on what stays.
-    flow_removed: std::collections::HashMap<usize, Vec<usize>>,
+    flow_removed: Notes<Vec<usize>>,
     /// Keys to be removed from each flow mapping (by its start offset), so removals of
     /// neighbouring keys agree on which of them takes the comma between them.
-    flow_keys_removed: std::collections::HashMap<usize, Vec<String>>,
+    flow_keys_removed: Notes<Vec<String>>,
     /// The steps of the last path walked (see [`TextEditor::find_from_last`]): the intents
     /// of one container share all but their last keys, so each walk starts where the
-    /// last one parts from it instead of at the root.
-    walk: Vec<Step<'a>>,
+    /// last one parts from it instead of at the root. The first [`WALK_MAX`] steps are
+    /// kept (`walk_len` of them hold the last walk), in place: nothing to allocate or drop.
+    walk: [Step<'a>; WALK_MAX],
+    walk_len: usize,
 }
 
-/// One step of a walked path: the segment, and what it led to (the node, whether its
-/// parent is a flow collection, its key node for mapping values).
+/// The most steps of a walked path kept (a PodSpec's containers sit 4 to 8 deep).
+const WALK_MAX: usize = 12;
+
+/// One step of a walked path: what it led to (the node, whether its parent is a flow
+/// collection, its key node for mapping values) and the segment, as the index for an item
+/// (a key is its key node's text).
+#[derive(Clone, Copy)]
 struct Step<'n> {
-    seg: PathSeg,
+    index: Option<usize>,
     node: &'n Node,
     parent_flow: bool,
     key: Option<&'n Node>,
+}
+
+impl Step<'_> {
+    /// Whether this step is the one `seg` takes from the same node: the same index, or a
+    /// key spelt like this step's key node (whose last occurrence, so the same node).
+    fn takes(&self, seg: &PathSeg) -> bool {
+        match seg {
+            PathSeg::Key(k) => self.index.is_none() && self.key.is_some_and(|kn| key_is(kn, k)),
+            PathSeg::Index(i) => self.index == Some(*i),
+        }
+    }
 }
 
 fn line_start(input: &str, pos: usize) -> usize {
@@ -121,10 +166,16 @@ impl<'a> TextEditor<'a> {
             root,
             layout,
             splices: SPARE_SPLICES.take(),
-            flow_added: std::collections::HashMap::new(),
-            flow_removed: std::collections::HashMap::new(),
-            flow_keys_removed: std::collections::HashMap::new(),
-            walk: Vec::with_capacity(8),
+            flow_added: Notes::default(),
+            flow_removed: Notes::default(),
+            flow_keys_removed: Notes::default(),
+            walk: [Step {
+                index: None,
+                node: root,
+                parent_flow: false,
+                key: None,
+            }; WALK_MAX],
+            walk_len: 0,
         }
     }
 
@@ -132,25 +183,31 @@ impl<'a> TextEditor<'a> {
     /// (the same segments from the root): the tree does not change while editing, so
     /// the shared steps lead to the same nodes.
     fn find_from_last(&mut self, path: &Path) -> Option<(&'a Node, bool, Option<&'a Node>)> {
-        let shared = self
-            .walk
+        let steps = self.walk.get(..self.walk_len).unwrap_or_default();
+        let shared = steps
             .iter()
             .zip(&path.0)
-            .take_while(|(step, seg)| step.seg == **seg)
+            .take_while(|(step, seg)| step.takes(seg))
             .count();
-        self.walk.truncate(shared);
-        let (mut node, mut parent_flow, mut key_node) = self
-            .walk
-            .last()
+        let (mut node, mut parent_flow, mut key_node) = shared
+            .checked_sub(1)
+            .and_then(|last| steps.get(last))
             .map_or((self.root, false, None), |s| (s.node, s.parent_flow, s.key));
+        self.walk_len = shared;
         for seg in path.0.get(shared..).unwrap_or_default() {
             (node, parent_flow, key_node) = step(node, seg)?;
-            self.walk.push(Step {
-                seg: seg.clone(),
-                node,
-                parent_flow,
-                key: key_node,
-            });
+            if let Some(slot) = self.walk.get_mut(self.walk_len) {
+                *slot = Step {
+                    index: match seg {
+                        PathSeg::Index(i) => Some(*i),
+                        PathSeg::Key(_) => None,
+                    },
+                    node,
+                    parent_flow,
+                    key: key_node,
+                };
+                self.walk_len += 1;
+            }
         }
         Some((node, parent_flow, key_node))
     }
@@ -163,15 +220,14 @@ impl<'a> TextEditor<'a> {
                 && let Some((node, _, _)) = find(self.root, &i.path)
                 && node.flow
             {
-                self.flow_removed.entry(node.start).or_default().push(index);
+                self.flow_removed.or_default(node.start).push(index);
             }
             if let Op::RemoveKey(key) = &i.op
                 && let Some((node, _, _)) = find(self.root, &i.path)
                 && node.flow
             {
                 self.flow_keys_removed
-                    .entry(node.start)
-                    .or_default()
+                    .or_default(node.start)
                     .push(key.to_string());
             }
         }
@@ -816,7 +872,7 @@ impl<'a> TextEditor<'a> {
         let b = self.input.as_bytes();
         // Entries added earlier in this run sit at the same place, after the last one.
         let added = self.flow_added.get(&node.start).copied().unwrap_or(0);
-        *self.flow_added.entry(node.start).or_default() += 1;
+        *self.flow_added.or_default(node.start) += 1;
         let (children, tail_gone) = self.flow_kept(node);
         // When the entries after the last one that stays go, the new ones follow that last
         // one: on lines of their own after it when the removed ones take their own lines;
@@ -1007,14 +1063,25 @@ impl<'a> TextEditor<'a> {
     /// the start of `end`'s own line when only indentation precedes it there (a block
     /// scalar ends where the next token starts).
     fn after(&self, end: usize) -> usize {
-        let ls = line_start(self.input, end);
-        if self.input.as_bytes()[ls..end]
+        let b = self.input.as_bytes();
+        // Back over the blanks before `end`: at a line break (or the start) only
+        // indentation precedes it; else (mostly at once) something else does.
+        let before = b.get(..end).unwrap_or(b);
+        let blanks = before
             .iter()
-            .all(|&b| b == b' ' || b == b'\t')
-        {
+            .rev()
+            .take_while(|&&c| c == b' ' || c == b'\t')
+            .count();
+        let ls = before.len() - blanks;
+        if ls == 0 || before.get(ls - 1) == Some(&b'\n') {
             return ls;
         }
-        match memchr::memchr(b'\n', &self.input.as_bytes()[end..]) {
+        let rest = b.get(end..).unwrap_or_default();
+        // A value mostly ends right at its line break.
+        if rest.first() == Some(&b'\n') {
+            return end + 1;
+        }
+        match memchr::memchr(b'\n', rest) {
             Some(i) => end + i + 1,
             None => self.input.len(),
         }
@@ -1332,6 +1399,18 @@ fn find<'n>(root: &'n Node, path: &Path) -> Option<(&'n Node, bool, Option<&'n N
     Some(found)
 }
 
+/// Whether the mapping key `key` is the string `k` (`key.as_str() == Some(k)`): the text
+/// is looked up once and compared by length first, and only an equal one is asked whether
+/// it is a null.
+#[inline(always)]
+fn key_is(key: &Node, k: &str) -> bool {
+    let Value::Scalar { text, style } = &key.value else {
+        return false;
+    };
+    text.as_bytes() == k.as_bytes()
+        && !(*style == ScalarStyle::Plain && key.tag.is_none() && super::tree::is_null(k))
+}
+
 /// The child of `node` at `seg` (the last occurrence of a key, as Kubernetes reads it),
 /// whether `node` is a flow collection, and the child's key node (for mapping values).
 fn step<'n>(node: &'n Node, seg: &PathSeg) -> Option<(&'n Node, bool, Option<&'n Node>)> {
@@ -1341,7 +1420,7 @@ fn step<'n>(node: &'n Node, seg: &PathSeg) -> Option<(&'n Node, bool, Option<&'n
                 .entries()?
                 .iter()
                 .rev()
-                .find(|(key, _)| key.as_str() == Some(k.as_str()))?;
+                .find(|(key, _)| key_is(key, k))?;
             Some((value, node.flow, Some(key)))
         }
         PathSeg::Index(i) => Some((node.items()?.get(*i)?, node.flow, None)),
@@ -1557,6 +1636,24 @@ fn comment_at(b: &[u8], from: usize, to: usize, opaque: &[(usize, usize)]) -> Op
 /// line).
 fn dash_before(input: &str, pos: usize) -> Option<usize> {
     let bytes = input.as_bytes();
+    // Mostly `- ` alone before the item on its line, after indentation: nothing there can
+    // be a comment, so the dash is the one.
+    let blanks_before = |to: usize| {
+        bytes.get(..to).map_or(0, |b| {
+            b.iter()
+                .rev()
+                .take_while(|&&c| c == b' ' || c == b'\t')
+                .count()
+        })
+    };
+    if let Some(dash) = pos.checked_sub(blanks_before(pos) + 1)
+        && bytes.get(dash) == Some(&b'-')
+    {
+        let ls = dash - blanks_before(dash);
+        if ls == 0 || bytes.get(ls - 1) == Some(&b'\n') {
+            return Some(dash);
+        }
+    }
     let mut end = pos;
     loop {
         let ls = line_start(input, end);
@@ -1583,15 +1680,51 @@ fn dash_before(input: &str, pos: usize) -> Option<usize> {
     }
 }
 
+/// A last-in, first-out list of nodes whose first entries need no allocation: the layout
+/// scan of a document usually needs a few.
+struct NodeStack<'n> {
+    inline: [&'n Node; NodeStack::INLINE],
+    len: usize,
+    spill: Vec<&'n Node>,
+}
+
+impl<'n> NodeStack<'n> {
+    const INLINE: usize = 16;
+
+    fn new(first: &'n Node) -> Self {
+        NodeStack {
+            inline: [first; Self::INLINE],
+            len: 1,
+            spill: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, n: &'n Node) {
+        // Once the inline room is full, the rest goes to the spill (popped first).
+        if let Some(slot) = self.inline.get_mut(self.len) {
+            *slot = n;
+            self.len += 1;
+        } else {
+            self.spill.push(n);
+        }
+    }
+
+    fn pop(&mut self) -> Option<&'n Node> {
+        if let Some(n) = self.spill.pop() {
+            return Some(n);
+        }
+        self.len = self.len.checked_sub(1)?;
+        self.inline.get(self.len).copied()
+    }
+}
+
 fn detect_layout(
     input: &str,
     node: &Node,
     seq_indent: &mut Option<usize>,
     map_indent: &mut Option<usize>,
 ) {
-    // Room for a workload's usual breadth: the list is not grown entry by entry.
-    let mut stack = Vec::with_capacity(64);
-    stack.push(node);
+    let mut stack = NodeStack::new(node);
     while let Some(n) = stack.pop() {
         if seq_indent.is_some() && map_indent.is_some() {
             return;
@@ -1621,7 +1754,7 @@ fn detect_layout(
                     stack.push(v);
                 }
             }
-            Value::Seq(items) => stack.extend(items.iter()),
+            Value::Seq(items) => items.iter().for_each(|i| stack.push(i)),
             _ => {}
         }
     }
@@ -1765,6 +1898,55 @@ mod tests {
             out,
             "spec:\n  containers:\n  - name: a\n    env:\n    - name: X\n    - name: Z0\n    m: \"0\"\n  - name: b\n    env:\n    - name: Y\n      value: \"y\"\n    - name: Z1\n    m: \"1\"\n  volumes:\n  - name: w\n  - name: v\n  s: s\n"
         );
+    }
+
+    /// Paths deeper than the steps the editor keeps are found all the same, from where
+    /// the kept steps end, in any order.
+    #[test]
+    fn finds_nodes_deeper_than_the_kept_steps() {
+        let depth = WALK_MAX + 3;
+        let mut input = String::new();
+        for d in 0..depth {
+            input.push_str(&format!("{}k{d}:\n", "  ".repeat(d)));
+        }
+        input.push_str(&format!("{}leaf: x\n", "  ".repeat(depth)));
+        let keys: Vec<String> = (0..depth).map(|d| format!("k{d}")).collect();
+        let at = |n: usize| Path(keys[..n].iter().map(|k| PathSeg::Key(k.into())).collect());
+        let add = |n: usize, k: &str| Intent {
+            path: at(n),
+            op: Op::AddKey(k.into(), Val::str("1")),
+        };
+        let out = edit(
+            &input,
+            &[
+                add(depth, "a"),
+                add(depth - 1, "b"),
+                add(depth, "c"),
+                add(WALK_MAX, "d"),
+            ],
+        );
+        let pad = |n: usize| "  ".repeat(n);
+        let mut want = input.clone();
+        want.push_str(&format!("{}a: \"1\"\n{}c: \"1\"\n", pad(depth), pad(depth)));
+        want.push_str(&format!("{}b: \"1\"\n", pad(depth - 1)));
+        // Deeper insertions at one place go first.
+        want.push_str(&format!("{}d: \"1\"\n", pad(WALK_MAX)));
+        assert_eq!(out, want);
+    }
+
+    /// The dash of an item is found wherever it stands: alone after indentation, after a
+    /// key on the same line, on the line before a comment, after tabs or a CRLF.
+    #[test]
+    fn finds_the_dash_before_an_item() {
+        let at = |s: &str| dash_before(s, s.find('a').expect("an item"));
+        assert_eq!(at("- a"), Some(0));
+        assert_eq!(at("x:\n  -   a"), Some(5));
+        assert_eq!(at("x:\r\n\t- a"), Some(5));
+        assert_eq!(at("k: - a"), Some(3));
+        assert_eq!(at("- # c\n  a"), Some(0));
+        assert_eq!(at("-\n  a"), Some(0));
+        assert_eq!(at("x\n  a"), None);
+        assert_eq!(at("x-a"), None);
     }
 
     #[test]

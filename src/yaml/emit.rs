@@ -257,6 +257,36 @@ struct Rendered {
     col: usize,
     layout: Layout,
     text: Arc<str>,
+    /// The snippet asked for right after this one, the last time (an index, checked
+    /// before it is trusted).
+    next: usize,
+}
+
+impl Rendered {
+    /// Whether this is the snippet for these inputs: the column and key first (they tell
+    /// most snippets apart), strings by length, then by address, and only then by content,
+    /// the value last (a shared one by address).
+    #[inline]
+    fn is(&self, key: Option<&str>, val: &Val, col: usize, layout: &Layout) -> bool {
+        self.col == col
+            && match (self.key.as_deref(), key) {
+                (Some(a), Some(b)) => same_str(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+            && self.layout.map_indent == layout.map_indent
+            && self.layout.seq_indent == layout.seq_indent
+            && same_str(self.layout.newline, layout.newline)
+            && match (&self.val, val) {
+                (Val::Shared(a), Val::Shared(b)) if Arc::ptr_eq(a, b) => true,
+                (a, b) => a == b,
+            }
+    }
+}
+
+/// `a == b`, without a look at the bytes when the lengths differ or the addresses agree.
+fn same_str(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
 }
 
 /// Distinct snippets kept per thread, the most recently rendered last; past this the oldest
@@ -265,21 +295,52 @@ struct Rendered {
 /// workload: each is rendered once and its text shared by every splice that inserts it.
 const RENDER_CACHE_MAX: usize = 64;
 
+/// The snippets, and which one was asked for last: the documents of a stream insert their
+/// snippets in the same order, so the one asked for next is most often the one that came
+/// after it the time before.
+#[derive(Default)]
+struct RenderCache {
+    snippets: Vec<Rendered>,
+    last: usize,
+}
+
 thread_local! {
-    static RENDER_CACHE: RefCell<Vec<Rendered>> = const { RefCell::new(Vec::new()) };
+    static RENDER_CACHE: RefCell<RenderCache> = RefCell::new(RenderCache::default());
 }
 
 /// [`render_entry`] (with `key`) or [`render_item`] (without), rendered once per thread for
 /// each distinct input and shared.
 pub(crate) fn render_shared(key: Option<&str>, val: &Val, col: usize, layout: &Layout) -> Arc<str> {
-    // A linear scan: the cache is small, and the cheap fields reject most entries before
-    // the values are compared.
-    let same = |r: &Rendered| {
-        r.col == col && r.layout == *layout && r.key.as_deref() == key && r.val == *val
-    };
     RENDER_CACHE.with_borrow_mut(|cache| {
-        if let Some(r) = cache.iter().rev().find(|r| same(r)) {
-            return Arc::clone(&r.text);
+        // The one that followed the last one asked for first, then a linear scan (the
+        // cache is small, and the cheap fields reject most entries before the values are
+        // compared).
+        let last = cache.last;
+        let hit = cache
+            .snippets
+            .get(last)
+            .map(|r| r.next)
+            .filter(|&g| {
+                cache
+                    .snippets
+                    .get(g)
+                    .is_some_and(|r| r.is(key, val, col, layout))
+            })
+            .or_else(|| {
+                cache
+                    .snippets
+                    .iter()
+                    .rposition(|r| r.is(key, val, col, layout))
+            });
+        if let Some(i) = hit
+            && let Some(r) = cache.snippets.get(i)
+        {
+            let text = Arc::clone(&r.text);
+            if let Some(prev) = cache.snippets.get_mut(last) {
+                prev.next = i;
+            }
+            cache.last = i;
+            return text;
         }
         let mut text = String::new();
         match key {
@@ -287,16 +348,24 @@ pub(crate) fn render_shared(key: Option<&str>, val: &Val, col: usize, layout: &L
             None => render_item(val, col, layout, &mut text),
         }
         let text: Arc<str> = text.into();
-        if cache.len() >= RENDER_CACHE_MAX {
-            cache.remove(0);
+        let full = cache.snippets.len() >= RENDER_CACHE_MAX;
+        if full {
+            cache.snippets.remove(0);
         }
-        cache.push(Rendered {
+        let new = cache.snippets.len();
+        // Once the oldest went, the indices moved: no link until the next hit.
+        if let Some(prev) = cache.snippets.get_mut(last).filter(|_| !full) {
+            prev.next = new;
+        }
+        cache.snippets.push(Rendered {
             key: key.map(str::to_owned),
             val: val.clone(),
             col,
             layout: *layout,
             text: Arc::clone(&text),
+            next: 0,
         });
+        cache.last = new;
         text
     })
 }
@@ -494,6 +563,44 @@ fn emit_scalar(node: &Node, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shared render gives what a fresh render gives, whatever the order of the
+    /// requests: repeated, interleaved, past the cache's room (the oldest went), with
+    /// keys, values and layouts that differ in one field only.
+    #[test]
+    fn shared_renders_are_fresh_renders() {
+        let shared = Val::Shared(Arc::new(Val::Seq(vec![Val::map([(
+            "name",
+            Val::str("v"),
+        )])])));
+        let crlf = Layout {
+            newline: "\r\n",
+            ..Layout::default()
+        };
+        let wide = Layout {
+            map_indent: 4,
+            ..Layout::default()
+        };
+        let mut asks = Vec::new();
+        for round in 0..3 {
+            for col in 0..(RENDER_CACHE_MAX + 8) {
+                let col = if round == 1 { col % 3 } else { col };
+                asks.push((Some("env"), shared.clone(), col, Layout::default()));
+                asks.push((Some("envs"), shared.clone(), col, Layout::default()));
+                asks.push((None, shared.clone(), col, crlf));
+                asks.push((Some("env"), Val::str("x"), col, wide));
+                asks.push((Some("env"), Val::str("y"), col, wide));
+            }
+        }
+        for (key, val, col, layout) in &asks {
+            let mut fresh = String::new();
+            match key {
+                Some(k) => render_entry(k, val, *col, layout, &mut fresh),
+                None => render_item(val, *col, layout, &mut fresh),
+            }
+            assert_eq!(&*render_shared(*key, val, *col, layout), fresh);
+        }
+    }
 
     #[test]
     fn quotes_what_could_read_as_something_else() {
