@@ -473,8 +473,6 @@ struct Merged {
 }
 
 impl Merged {
-    /// Adds the result of the next chunk, numbering its documents after those merged so
-    /// far; an error of the chunk is returned with its document renumbered the same way.
     /// Merges a batch of results in order; stops at the first error.
     fn absorb_all(&mut self, results: Vec<Result<ChunkOut, Error>>) -> Result<(), Error> {
         let n: usize = results
@@ -488,6 +486,8 @@ impl Merged {
         Ok(())
     }
 
+    /// Adds the result of the next chunk, numbering its documents after those merged so
+    /// far; an error of the chunk is returned with its document renumbered the same way.
     fn absorb(&mut self, result: Result<ChunkOut, Error>) -> Result<(), Error> {
         let offset = self.offset;
         let mut c = match result {

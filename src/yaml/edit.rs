@@ -1772,6 +1772,11 @@ mod tests {
         for i in intents {
             ed.apply(i).expect("applies");
         }
+        spliced(input, ed)
+    }
+
+    /// `input` with the splices of the editor `ed` applied.
+    fn spliced(input: &str, ed: TextEditor<'_>) -> String {
         let mut out = String::new();
         let mut pos = 0;
         for (s, e, t) in ed.finish() {
@@ -1886,14 +1891,7 @@ mod tests {
             applied,
             [true, true, true, true, true, false, false, true, true]
         );
-        let mut out = String::new();
-        let mut pos = 0;
-        for (s, e, t) in ed.finish() {
-            out.push_str(&input[pos..s]);
-            out.push_str(&t);
-            pos = e;
-        }
-        out.push_str(&input[pos..]);
+        let out = spliced(input, ed);
         assert_eq!(
             out,
             "spec:\n  containers:\n  - name: a\n    env:\n    - name: X\n    - name: Z0\n    m: \"0\"\n  - name: b\n    env:\n    - name: Y\n      value: \"y\"\n    - name: Z1\n    m: \"1\"\n  volumes:\n  - name: w\n  - name: v\n  s: s\n"
