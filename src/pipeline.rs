@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IoSlice;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use memchr::memmem;
 
@@ -313,28 +314,12 @@ pub fn plan_edits_reporting(
     let mut merged = Merged::default();
     // Small chunks are taken in runs: one task and one result per run, so a stream of
     // millions of tiny documents does not hold millions of per-chunk results. On one
-    // thread each run is merged as it ends (an error stops the run there). On every core the
-    // runs go in batches, each merged in stream order while the next one is processed: the
-    // cores do not wait for the merge, and only two batches' results are held at once
-    // beside the merged edits. The first error in the stream is the one returned.
+    // thread each run is merged as it ends (an error stops the run there). On every core
+    // each run is merged in stream order as soon as the runs before it are (see
+    // [`process_in_order`]). The first error in the stream is the one returned.
     let runs = runs_of(&chunks);
     if parallel {
-        let mut pending: Option<Vec<Result<ChunkOut, Error>>> = None;
-        for batch in runs.chunks(BATCH_RUNS) {
-            let (results, absorbed) = rayon::join(
-                || batch.par_iter().map(work).collect::<Vec<_>>(),
-                || {
-                    pending
-                        .take()
-                        .map_or(Ok(()), |done| merged.absorb_all(done))
-                },
-            );
-            absorbed?;
-            pending = Some(results);
-        }
-        if let Some(done) = pending {
-            merged.absorb_all(done)?;
-        }
+        process_in_order(&runs, &work, &mut merged)?;
     } else {
         for r in runs.iter().map(work) {
             merged.absorb(r)?;
@@ -382,6 +367,71 @@ pub fn plan_edits_reporting(
     refuse_overlaps(input, &splices)?;
     out.splices = splices;
     Ok(out)
+}
+
+/// Processes every run on the pool and merges the results into `merged` in stream order.
+///
+/// The runs are queued oldest first, and a core takes the next one as soon as it is free:
+/// no core waits for the others between groups of runs. The core that ends a run merges
+/// it, and every result waiting behind it, when the runs before them are merged; a result
+/// that ends early waits in `held` for them (a handful at a time: the runs are taken in
+/// order). After an error, the runs behind it are skipped, and the first error in the
+/// stream is returned.
+fn process_in_order<W>(
+    runs: &[std::ops::Range<usize>],
+    work: &W,
+    merged: &mut Merged,
+) -> Result<(), Error>
+where
+    W: Fn(&std::ops::Range<usize>) -> Result<ChunkOut, Error> + Sync,
+{
+    struct InOrder<'m> {
+        merged: &'m mut Merged,
+        held: BTreeMap<usize, Option<Result<ChunkOut, Error>>>,
+        next: usize,
+        result: Result<(), Error>,
+    }
+    let failed_at = AtomicUsize::new(usize::MAX);
+    let state = Mutex::new(InOrder {
+        merged,
+        held: BTreeMap::new(),
+        next: 0,
+        result: Ok(()),
+    });
+    rayon::in_place_scope_fifo(|s| {
+        for (i, run) in runs.iter().enumerate() {
+            let (failed_at, state) = (&failed_at, &state);
+            s.spawn_fifo(move |_| {
+                let out = (i < failed_at.load(Ordering::Relaxed)).then(|| work(run));
+                if let Some(Err(_)) = out {
+                    failed_at.fetch_min(i, Ordering::Relaxed);
+                }
+                // A panic while merging poisons the lock; the panic itself goes on to the
+                // caller, so the state behind it is of no further use.
+                let mut st = state
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                st.held.insert(i, out);
+                loop {
+                    let next = st.next;
+                    let Some(out) = st.held.remove(&next) else {
+                        break;
+                    };
+                    st.next += 1;
+                    if let (Ok(()), Some(out)) = (&st.result, out)
+                        && let Err(e) = st.merged.absorb(out)
+                    {
+                        failed_at.fetch_min(next, Ordering::Relaxed);
+                        st.result = Err(e);
+                    }
+                }
+            });
+        }
+    });
+    state
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .result
 }
 
 /// The chunks cut into runs of consecutive chunks of about [`RUN_BYTES`] each (a larger
@@ -473,19 +523,6 @@ struct Merged {
 }
 
 impl Merged {
-    /// Merges a batch of results in order; stops at the first error.
-    fn absorb_all(&mut self, results: Vec<Result<ChunkOut, Error>>) -> Result<(), Error> {
-        let n: usize = results
-            .iter()
-            .map(|r| r.as_ref().map_or(0, |c| c.splices.len()))
-            .sum();
-        self.splices.reserve(n);
-        for r in results {
-            self.absorb(r)?;
-        }
-        Ok(())
-    }
-
     /// Adds the result of the next chunk, numbering its documents after those merged so
     /// far; an error of the chunk is returned with its document renumbered the same way.
     fn absorb(&mut self, result: Result<ChunkOut, Error>) -> Result<(), Error> {
@@ -658,10 +695,6 @@ const PARALLEL_THRESHOLD: usize = 128 * 1024;
 /// Bytes of small chunks processed as one task, with one result: a stream of small
 /// documents is not merged one document at a time.
 const RUN_BYTES: usize = 16 * 1024;
-
-/// Runs processed in parallel as one batch (about 2 MB of small documents), merged while
-/// the next batch is processed.
-const BATCH_RUNS: usize = 128;
 
 /// Searchers built once: a searcher is costly to build, and runs on every chunk.
 static CONTAINERS: std::sync::LazyLock<memmem::Finder<'static>> =
