@@ -406,11 +406,8 @@ fn several_files_become_one_stream() {
     );
 }
 
-fn tempdir(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("trust-inject-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create a temp dir");
-    dir.to_string_lossy().into_owned()
+fn tempdir(name: &str) -> util::TempDir {
+    util::TempDir::new(&format!("cli-{name}"))
 }
 
 // ---------------------------------------------------------------------------------------

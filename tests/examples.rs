@@ -39,8 +39,7 @@ fn plain_example(extra: &[&str], expected: &str) -> (String, String) {
 fn plain_pipe_example() {
     let (got, want) = plain_example(&[], "expected.yaml");
     assert_eq!(got, want, "examples/plain/expected.yaml is out of date");
-    let dir = std::env::temp_dir().join(format!("trust-inject-example-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = util::TempDir::new("example");
     let again = dir.join("injected.yaml");
     std::fs::write(&again, &got).expect("write");
     let pem = format!(

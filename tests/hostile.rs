@@ -304,8 +304,7 @@ fn two_gigabytes_on_stdin_are_refused() {
 
 #[test]
 fn a_lowered_input_limit_is_enforced_for_files_too() {
-    let dir = std::env::temp_dir().join(format!("trust-inject-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = util::TempDir::new("hostile");
     let file = dir.join("big.yaml");
     std::fs::write(&file, "a: 1\n".repeat(400_000)).expect("write");
     let path = file.to_str().expect("UTF-8 path").to_owned();
@@ -319,7 +318,6 @@ fn a_lowered_input_limit_is_enforced_for_files_too() {
         ],
         |_| {},
     );
-    std::fs::remove_dir_all(&dir).expect("clean up");
     r.assert_clean_error(3, &["larger than 1000000 bytes"]);
 }
 

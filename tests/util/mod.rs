@@ -13,6 +13,70 @@ use serde_json::{Map, Value};
 
 pub mod external;
 
+/// A fresh directory under the system's temporary directory, removed with everything in
+/// it when dropped, so that test runs leave nothing behind.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// `$TMPDIR/trust-inject-NAME-PID-N`, emptied if a crashed run left it.
+    pub fn new(name: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "trust-inject-{name}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a temp dir");
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// The path as text (the temporary directory is expected to have a UTF-8 path).
+    pub fn as_str(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 temp dir path")
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl std::fmt::Display for TempDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.to_string_lossy())
+    }
+}
+
+/// Dereferences to the path as text, so that it goes wherever a `&str` path does.
+impl std::ops::Deref for TempDir {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TempDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Runs `cmd` with `feed` writing its standard input (errors writing it, such as a pipe
 /// closed by an early refusal, are the feeder's to ignore), killing it after `timeout`.
 /// Returns the exit status (`None`: killed at the deadline), stdout and stderr.
