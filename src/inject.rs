@@ -3019,15 +3019,7 @@ fn set_annotations(
     plan: &mut Plan,
 ) {
     let meta_path = &found.meta_path;
-    let template_path = || {
-        Path(
-            meta_path
-                .0
-                .split_last()
-                .map_or(&[][..], |(_, t)| t)
-                .to_vec(),
-        )
-    };
+    let template_path = || meta_path.prefix(meta_path.0.len().saturating_sub(1));
     let ann = meta.and_then(|m| m.get("annotations"));
     let sets = |changes: &mut [(&str, Option<String>)]| -> Vec<(String, Val)> {
         changes

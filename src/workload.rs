@@ -248,10 +248,13 @@ pub enum NotFound {
 /// `base` followed by the keys of `dotted`, built in one list.
 fn join(base: &Path, dotted: &str) -> Path {
     let keys = dotted.split('.').filter(|s| !s.is_empty());
-    let mut p = Vec::with_capacity(base.0.len() + keys.clone().count());
-    p.extend_from_slice(&base.0);
-    p.extend(keys.map(|k| PathSeg::Key(k.into())));
-    Path(p)
+    Path(
+        base.0
+            .iter()
+            .cloned()
+            .chain(keys.map(|k| PathSeg::Key(k.into())))
+            .collect(),
+    )
 }
 
 fn at<'n>(root: &'n Node, dotted: &str) -> Option<&'n Node> {
@@ -265,10 +268,7 @@ fn at<'n>(root: &'n Node, dotted: &str) -> Option<&'n Node> {
 /// The path of the `metadata` next to the PodSpec at `spec_path`.
 fn meta_next_to(spec_path: &Path) -> Path {
     let parent = spec_path.0.split_last().map_or(&[][..], |(_, rest)| rest);
-    let mut p = Vec::with_capacity(parent.len() + 1);
-    p.extend_from_slice(parent);
-    p.push(META);
-    Path(p)
+    Path(parent.iter().cloned().chain([META]).collect())
 }
 
 /// A key of a built-in path, made at compile time (no key here is longer than what
@@ -281,27 +281,32 @@ const META: PathSeg = key("metadata");
 const SPEC: PathSeg = key("spec");
 const TEMPLATE: PathSeg = key("template");
 
+/// A path of [`BUILTIN_KINDS`] as keys: to the PodSpec, and to the pod template's
+/// metadata next to it.
+type Row = (&'static [PathSeg], &'static [PathSeg]);
+
+/// The [`Row`] of the pod template at the keys given: its `spec` and its `metadata`.
+macro_rules! row {
+    ($($k:expr),*) => {
+        (&[$($k,)* SPEC], &[$($k,)* META])
+    };
+}
+
 /// The paths of [`BUILTIN_KINDS`] as keys.
-const P_SPEC: &[PathSeg] = &[SPEC];
-const P_TEMPLATE_SPEC: &[PathSeg] = &[TEMPLATE, SPEC];
-const P_SPEC_TEMPLATE_SPEC: &[PathSeg] = &[SPEC, TEMPLATE, SPEC];
-const P_CRONJOB: &[PathSeg] = &[SPEC, key("jobTemplate"), SPEC, TEMPLATE, SPEC];
-const P_ADVANCED_CRONJOB: &[PathSeg] = &[SPEC, TEMPLATE, key("jobTemplate"), SPEC, TEMPLATE, SPEC];
-const P_ADVANCED_CRONJOB_BROADCAST: &[PathSeg] = &[
-    SPEC,
-    TEMPLATE,
-    key("broadcastJobTemplate"),
-    SPEC,
-    TEMPLATE,
-    SPEC,
-];
-const P_SCALED_JOB: &[PathSeg] = &[SPEC, key("jobTargetRef"), TEMPLATE, SPEC];
+const P_SPEC: Row = row!();
+const P_TEMPLATE_SPEC: Row = row!(TEMPLATE);
+const P_SPEC_TEMPLATE_SPEC: Row = row!(SPEC, TEMPLATE);
+const P_CRONJOB: Row = row!(SPEC, key("jobTemplate"), SPEC, TEMPLATE);
+const P_ADVANCED_CRONJOB: Row = row!(SPEC, TEMPLATE, key("jobTemplate"), SPEC, TEMPLATE);
+const P_ADVANCED_CRONJOB_BROADCAST: Row =
+    row!(SPEC, TEMPLATE, key("broadcastJobTemplate"), SPEC, TEMPLATE);
+const P_SCALED_JOB: Row = row!(SPEC, key("jobTargetRef"), TEMPLATE);
 
 /// The rows of [`BUILTIN_KINDS`] for `group` and `kind`, as paths of keys, in the table's
 /// order: one match on the kind, then its groups (a test holds the two to the same rows).
-fn builtin_paths(group: &str, kind: &str) -> &'static [&'static [PathSeg]] {
+fn builtin_paths(group: &str, kind: &str) -> &'static [Row] {
     let ok = |groups: &[&str]| groups.contains(&group);
-    let rows: (&[&str], &'static [&'static [PathSeg]]) = match kind {
+    let rows: (&[&str], &'static [Row]) = match kind {
         "Pod" => (&[""], &[P_SPEC]),
         "PodTemplate" => (&[""], &[P_TEMPLATE_SPEC]),
         "ReplicationController" => (&[""], &[P_SPEC_TEMPLATE_SPEC]),
@@ -338,18 +343,14 @@ fn at_keys<'n>(root: &'n Node, path: &[PathSeg]) -> Option<&'n Node> {
     Some(n)
 }
 
-/// `base` followed by `keys`, and the path of the `metadata` next to the last key, each
-/// built in one list.
-fn spec_and_meta(base: &Path, keys: &[PathSeg]) -> (Path, Path) {
-    let parent = keys.split_last().map_or(&[][..], |(_, rest)| rest);
-    let mut spec = Vec::with_capacity(base.0.len() + keys.len());
-    spec.extend_from_slice(&base.0);
-    spec.extend_from_slice(keys);
-    let mut meta = Vec::with_capacity(base.0.len() + parent.len() + 1);
-    meta.extend_from_slice(&base.0);
-    meta.extend_from_slice(parent);
-    meta.push(META);
-    (Path(spec), Path(meta))
+/// `base` followed by the keys of `row`: the paths of the PodSpec and of the `metadata`
+/// next to it (the row's own, for an object at the root).
+fn spec_and_meta(base: &Path, row: Row) -> (Path, Path) {
+    if base.0.is_empty() {
+        return (Path(row.0.into()), Path(row.1.into()));
+    }
+    let under = |keys: &[PathSeg]| Path(base.0.iter().chain(keys).cloned().collect());
+    (under(row.0), under(row.1))
 }
 
 /// Every PodSpec in the object `obj` (found at `base` in its document), recursing into
@@ -400,9 +401,9 @@ pub fn find_pod_specs<'n>(
         })
     };
     let builtin = builtin_paths(group, kind);
-    for keys in builtin {
-        if at_keys(obj, keys).is_some() {
-            let (spec_path, meta_path) = spec_and_meta(base, keys);
+    for &row in builtin {
+        if at_keys(obj, row.0).is_some() {
+            let (spec_path, meta_path) = spec_and_meta(base, row);
             found.push(Found {
                 object: view(),
                 object_path: base.clone(),
@@ -437,12 +438,18 @@ pub fn find_pod_specs<'n>(
             .any(|(g, k)| *g == group && *k == kind);
         if rules.generic
             && !never
-            && at_keys(obj, P_SPEC_TEMPLATE_SPEC)
+            && at_keys(obj, P_SPEC_TEMPLATE_SPEC.0)
                 .and_then(|s| s.get("containers"))
                 .and_then(Node::items)
                 .is_some()
         {
-            push("spec.template.spec");
+            let (spec_path, meta_path) = spec_and_meta(base, P_SPEC_TEMPLATE_SPEC);
+            found.push(Found {
+                object: view(),
+                object_path: base.clone(),
+                spec_path,
+                meta_path,
+            });
         }
     }
 }
@@ -495,7 +502,7 @@ mod tests {
     /// for a kind or group the table does not have.
     #[test]
     fn builtin_paths_are_the_tables_rows() {
-        let dotted = |keys: &[PathSeg]| Path(keys.to_vec()).to_string();
+        let dotted = |keys: &[PathSeg]| Path(keys.iter().cloned().collect()).to_string();
         let mut pairs: Vec<(&str, &str)> = BUILTIN_KINDS.iter().map(|(g, k, _)| (*g, *k)).collect();
         pairs.extend(NEVER_WORKLOADS.iter().copied());
         pairs.extend([
@@ -510,7 +517,7 @@ mod tests {
                 .filter(|(tg, tk, _)| *tg == g && *tk == k)
                 .map(|(_, _, p)| *p)
                 .collect();
-            let got: Vec<String> = builtin_paths(g, k).iter().map(|p| dotted(p)).collect();
+            let got: Vec<String> = builtin_paths(g, k).iter().map(|p| dotted(p.0)).collect();
             assert_eq!(got, want, "{g}/{k}");
         }
     }
