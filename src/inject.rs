@@ -951,8 +951,7 @@ pub fn plan(
 ) -> Result<Plan, Box<Finding>> {
     let mut plan = Plan::default();
     let spec_path = &found.spec_path;
-    let (spec, meta) = spec_and_meta(root, found);
-    let spec = spec.ok_or_else(|| conflict(spec_path.clone(), "not found".into()))?;
+    let (spec, meta) = (found.spec, found.meta);
     if spec.entries().is_none() {
         if spec.is_null() {
             plan.skipped = Some(Skip::NoContainers);
@@ -964,7 +963,7 @@ pub fn plan(
         ));
     }
     let fields = SpecFields::of(spec);
-    let skip = skip_of(root, found, opts, &fields);
+    let skip = skip_of(found, opts, &fields);
     if let Some(s) = &skip
         && let Some(message) = s.note()
     {
@@ -999,7 +998,6 @@ pub fn plan(
     // A workload's intents: two lists per container, the volume and the record, mostly.
     plan.intents.reserve(8);
     let cx = PodCx::new(
-        root,
         found,
         opts,
         wanted,
@@ -1029,29 +1027,10 @@ pub fn plan(
     Ok(plan)
 }
 
-/// The PodSpec `found` and its pod template's metadata, if there: the template that holds
-/// both (the metadata sits next to the PodSpec) is walked to once.
-fn spec_and_meta<'n>(root: &'n Node, found: &Found) -> (Option<&'n Node>, Option<&'n Node>) {
-    match (
-        found.spec_path.0.split_last(),
-        found.meta_path.0.split_last(),
-    ) {
-        (Some((spec, up)), Some((meta, meta_up))) if up == meta_up => {
-            let template = node_at_segs(root, up);
-            let at = |seg| template.and_then(|t| node_at_segs(t, std::slice::from_ref(seg)));
-            (at(spec), at(meta))
-        }
-        _ => (
-            node_at(root, &found.spec_path),
-            node_at(root, &found.meta_path),
-        ),
-    }
-}
-
 /// Why the workload is left alone, if it is: the skip annotation, an exclusion, or a
 /// Windows pod.
-fn skip_of(root: &Node, found: &Found, opts: &Options, spec: &SpecFields<'_>) -> Option<Skip> {
-    let obj = node_at(root, &found.object_path).unwrap_or(root);
+fn skip_of(found: &Found, opts: &Options, spec: &SpecFields<'_>) -> Option<Skip> {
+    let obj = found.obj;
     if is_true(crate::object::annotation(obj, wk::SKIP_ANNOTATION)) {
         Some(Skip::Annotation)
     } else if let Some(why) = excluded(obj, found, opts) {
@@ -1064,7 +1043,6 @@ fn skip_of(root: &Node, found: &Found, opts: &Options, spec: &SpecFields<'_>) ->
 /// One PodSpec under planning, with what an earlier run recorded in it: what the steps of
 /// [`plan`] share.
 struct PodCx<'a, 'n> {
-    root: &'n Node,
     found: &'a Found<'n>,
     opts: &'a Options,
     wanted: &'a Wanted,
@@ -1126,9 +1104,7 @@ struct ContainerList<'w> {
 impl<'a, 'n: 'a> PodCx<'a, 'n> {
     /// The context for the PodSpec of the fields `fields`, with its pod template's metadata
     /// `meta` and the earlier runs' `marker` read from it.
-    #[allow(clippy::too_many_arguments)]
     fn new(
-        root: &'n Node,
         found: &'a Found<'n>,
         opts: &'a Options,
         wanted: &'a Wanted,
@@ -1157,7 +1133,6 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             .map(Record::by_container)
             .unwrap_or_default();
         PodCx {
-            root,
             found,
             opts,
             wanted,
@@ -1262,7 +1237,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             None => {
                 tool_shaped_volume(item)
                     && !scan.chart_mounts
-                    && (hash_annotated(self.root, self.found)
+                    && (hash_annotated(self.found)
                         || extra_file_mounted(spec, opts)
                         || variable_inside_mount(spec, opts))
                 // A volume mounted nowhere is no sign of an earlier run: a
@@ -1315,7 +1290,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         };
         let ours = (scan.our.is_some() || scan.dangling)
             && opts.inject_ca
-            && (hash_annotated(self.root, found)
+            && (hash_annotated(found)
                 || variable_inside_mount(self.fields, opts)
                 || (extra_file_mounted(self.fields, opts) && !chart_mounts_elsewhere()));
         let mut any_container = false;
@@ -1848,8 +1823,9 @@ fn tool_shaped_volume(item: &Node) -> bool {
 }
 
 /// Whether the pod template carries the bundle hash annotation.
-fn hash_annotated(root: &Node, found: &Found) -> bool {
-    node_at(root, &found.meta_path)
+fn hash_annotated(found: &Found) -> bool {
+    found
+        .meta
         .and_then(|m| m.get("annotations"))
         .and_then(|a| a.get(wk::BUNDLE_HASH_ANNOTATION))
         .is_some()

@@ -224,8 +224,9 @@ pub fn group_of(api_version: &str) -> &str {
     slash.and_then(|i| api_version.get(..i)).unwrap_or("")
 }
 
-/// A PodSpec found in an object.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A PodSpec found in an object: where it is, and the nodes planning reads, as found (the
+/// planning of its injection walks to none of them again).
+#[derive(Clone, Debug)]
 pub struct Found<'n> {
     /// The object that holds it (a List item has its own), as its tree spells it.
     pub object: ObjectView<'n>,
@@ -236,6 +237,12 @@ pub struct Found<'n> {
     /// Path from the document root to the pod template's metadata (the object's own
     /// metadata for a bare Pod).
     pub meta_path: Path,
+    /// The object, at `object_path`.
+    pub obj: &'n Node,
+    /// The PodSpec, at `spec_path`.
+    pub spec: &'n Node,
+    /// The pod template's metadata, at `meta_path`, if it has one.
+    pub meta: Option<&'n Node>,
 }
 
 /// Why an object that looks like a workload is not one after all.
@@ -343,6 +350,14 @@ fn at_keys<'n>(root: &'n Node, path: &[PathSeg]) -> Option<&'n Node> {
     Some(n)
 }
 
+/// The PodSpec at the (non-empty) `keys` below `obj`, and the `metadata` next to it.
+fn template_at<'n>(obj: &'n Node, keys: &[PathSeg]) -> Option<(&'n Node, Option<&'n Node>)> {
+    let (last, up) = keys.split_last()?;
+    let template = at_keys(obj, up)?;
+    let spec = at_keys(template, std::slice::from_ref(last))?;
+    Some((spec, template.get("metadata")))
+}
+
 /// `base` followed by the keys of `row`: the paths of the PodSpec and of the `metadata`
 /// next to it (the row's own, for an object at the root).
 fn spec_and_meta(base: &Path, row: Row) -> (Path, Path) {
@@ -402,28 +417,45 @@ pub fn find_pod_specs<'n>(
     };
     let builtin = builtin_paths(group, kind);
     for &row in builtin {
-        if at_keys(obj, row.0).is_some() {
+        if let Some((spec, meta)) = template_at(obj, row.0) {
             let (spec_path, meta_path) = spec_and_meta(base, row);
             found.push(Found {
                 object: view(),
                 object_path: base.clone(),
                 spec_path,
                 meta_path,
+                obj,
+                spec,
+                meta,
             });
         }
     }
     let mut known = !builtin.is_empty();
     let mut push = |p: &str| {
-        if at(obj, p).is_none() {
+        let Some(spec) = at(obj, p) else {
             return;
-        }
+        };
         let spec_path = join(base, p);
         let meta_path = meta_next_to(&spec_path);
+        // The metadata next to the PodSpec: below the object unless the path is empty
+        // (then the object's parent holds it, a list when the object is a List item).
+        let keys: Vec<&str> = p.split('.').filter(|s| !s.is_empty()).collect();
+        let meta = match keys.split_last() {
+            Some((_, up)) => up
+                .iter()
+                .try_fold(obj, |n, k| n.get(k))
+                .and_then(|t| t.get("metadata")),
+            None if base.0.is_empty() => obj.get("metadata"),
+            None => None,
+        };
         found.push(Found {
             object: view(),
             object_path: base.clone(),
             spec_path,
             meta_path,
+            obj,
+            spec,
+            meta,
         });
     };
     for e in &rules.extra {
@@ -438,10 +470,8 @@ pub fn find_pod_specs<'n>(
             .any(|(g, k)| *g == group && *k == kind);
         if rules.generic
             && !never
-            && at_keys(obj, P_SPEC_TEMPLATE_SPEC.0)
-                .and_then(|s| s.get("containers"))
-                .and_then(Node::items)
-                .is_some()
+            && let Some((spec, meta)) = template_at(obj, P_SPEC_TEMPLATE_SPEC.0)
+            && spec.get("containers").and_then(Node::items).is_some()
         {
             let (spec_path, meta_path) = spec_and_meta(base, P_SPEC_TEMPLATE_SPEC);
             found.push(Found {
@@ -449,6 +479,9 @@ pub fn find_pod_specs<'n>(
                 object_path: base.clone(),
                 spec_path,
                 meta_path,
+                obj,
+                spec,
+                meta,
             });
         }
     }
