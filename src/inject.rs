@@ -997,15 +997,7 @@ pub fn plan(
     let marker = read_marker(meta, found)?;
     // A workload's intents: two lists per container, the volume and the record, mostly.
     plan.intents.reserve(8);
-    let cx = PodCx::new(
-        found,
-        opts,
-        wanted,
-        fields,
-        meta,
-        inject,
-        marker.as_ref(),
-    );
+    let cx = PodCx::new(found, opts, wanted, fields, meta, inject, marker.as_ref());
     let scan = cx.scan_volumes()?;
     let mut record = Record::default();
     if !cx.plan_containers(&scan, &mut record, &mut plan)? && inject {
@@ -1550,24 +1542,34 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             None => (false, &empty, false),
         };
         let this_none = record.is_empty() && this_before && opts.inject_ca && self.chart_remnants();
-        let rendered =
-            (!record.is_empty() || this_none || !other.is_empty() || other_none).then(|| {
-                if opts.inject_ca {
-                    crate::marker::render(&record, other, [this_none, other_none])
-                } else {
-                    crate::marker::render(other, &record, [other_none, this_none])
+        RECORD_TEXT.with_borrow_mut(|text| {
+            let rendered = (!record.is_empty() || this_none || !other.is_empty() || other_none)
+                .then(|| {
+                    if opts.inject_ca {
+                        crate::marker::render_into(text, &record, other, [this_none, other_none]);
+                    } else {
+                        crate::marker::render_into(text, other, &record, [other_none, this_none]);
+                    }
+                    text.as_str()
+                });
+            let injected = (wk::INJECTED_ANNOTATION, rendered);
+            match hash {
+                Some(h) => {
+                    plan.annotation_changed =
+                        annotation_at(self.meta, wk::BUNDLE_HASH_ANNOTATION) != h;
+                    let hash = (wk::BUNDLE_HASH_ANNOTATION, h);
+                    self.set_annotations(&[hash, injected], plan);
                 }
-            });
-        let injected = (wk::INJECTED_ANNOTATION, rendered);
-        match hash {
-            Some(h) => {
-                plan.annotation_changed = annotation_at(self.meta, wk::BUNDLE_HASH_ANNOTATION) != h;
-                let hash = (wk::BUNDLE_HASH_ANNOTATION, h.map(str::to_owned));
-                self.set_annotations(&mut [hash, injected], plan);
+                None => self.set_annotations(&[injected], plan),
             }
-            None => self.set_annotations(&mut [injected], plan),
-        }
+        });
     }
+}
+
+thread_local! {
+    /// The text of the record written last on this thread, emptied for the next: the record
+    /// of every workload is written into it without new room.
+    static RECORD_TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 impl PodCx<'_, '_> {
@@ -2980,9 +2982,8 @@ fn keep_mount(
 impl PodCx<'_, '_> {
     /// Sets (`Some`) or removes (`None`) annotations of the pod template, in place: creates
     /// `metadata.annotations` when absent (or null), and removes `annotations` (and the
-    /// template's `metadata`) when nothing would be left in them. The values are moved
-    /// into the intents.
-    fn set_annotations(&self, changes: &mut [(&str, Option<String>)], plan: &mut Plan) {
+    /// template's `metadata`) when nothing would be left in them.
+    fn set_annotations(&self, changes: &[(&'static str, Option<&str>)], plan: &mut Plan) {
         set_annotations(self.found, self.meta, changes, plan);
     }
 }
@@ -2991,41 +2992,32 @@ impl PodCx<'_, '_> {
 fn set_annotations(
     found: &Found,
     meta: Option<&Node>,
-    changes: &mut [(&str, Option<String>)],
+    changes: &[(&'static str, Option<&str>)],
     plan: &mut Plan,
 ) {
     let meta_path = &found.meta_path;
     let template_path = || meta_path.prefix(meta_path.0.len().saturating_sub(1));
     let ann = meta.and_then(|m| m.get("annotations"));
-    let sets = |changes: &mut [(&str, Option<String>)]| -> Vec<(String, Val)> {
-        changes
-            .iter_mut()
-            .filter_map(|(k, v)| v.take().map(|v| ((*k).to_owned(), Val::Str(v))))
-            .collect()
-    };
     let any_set = changes.iter().any(|(_, v)| v.is_some());
     match (meta, ann) {
         (None, _) if any_set => plan.intents.push(Intent {
             path: template_path(),
-            op: Op::AddKey(
-                "metadata".into(),
-                Val::map([("annotations", Val::Map(sets(changes)))]),
-            ),
+            op: Op::AddKey("metadata".into(), shared_sets(changes, true)),
         }),
         (Some(m), _) if m.entries().is_none() && any_set => plan.intents.push(Intent {
             path: meta_path.clone(),
-            op: Op::Replace(Val::map([("annotations", Val::Map(sets(changes)))])),
+            op: Op::Replace(shared_sets(changes, true)),
         }),
         (Some(m), None) if m.entries().is_some() && any_set => {
             plan.intents.push(Intent {
                 path: meta_path.clone(),
-                op: Op::AddKey("annotations".into(), Val::Map(sets(changes))),
+                op: Op::AddKey("annotations".into(), shared_sets(changes, false)),
             });
         }
         (Some(_), Some(a)) if a.entries().is_none() && any_set => {
             plan.intents.push(Intent {
                 path: meta_path.key("annotations"),
-                op: Op::Replace(Val::Map(sets(changes))),
+                op: Op::Replace(shared_sets(changes, false)),
             });
         }
         (Some(m), Some(a)) if a.entries().is_some() => {
@@ -3040,8 +3032,70 @@ fn set_annotations(
     }
 }
 
+/// The most mappings of annotations [`shared_sets`] keeps per thread.
+const SETS_KEPT: usize = 16;
+
+/// A mapping of the annotations set on a pod template, as inserted, and `annotations:` with
+/// it (made when first asked for).
+struct SharedSets {
+    sets: Arc<Val>,
+    wrapped: Option<Arc<Val>>,
+}
+
+thread_local! {
+    /// The mappings of annotations set last on this thread, the most recent last: the
+    /// workloads of a stream mostly get the same few records, which then share one value
+    /// each instead of each building and dropping its own.
+    static SETS: std::cell::RefCell<Vec<SharedSets>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The annotations `changes` sets (`Some`), in order, as a mapping shared with every other
+/// pod template that gets the same; with `wrapped`, as the mapping `annotations:` with them.
+fn shared_sets(changes: &[(&'static str, Option<&str>)], wrapped: bool) -> Val {
+    let sets = || changes.iter().filter_map(|(k, v)| Some((*k, (*v)?)));
+    let is = |kept: &SharedSets| match &*kept.sets {
+        Val::Map(entries) => {
+            entries.len() == sets().count()
+                && entries
+                    .iter()
+                    .zip(sets())
+                    .all(|((k, v), (ck, cv))| matches!(v, Val::Str(s) if k == ck && s == cv))
+        }
+        _ => false,
+    };
+    SETS.with_borrow_mut(|kept| {
+        let at = match kept.iter().rposition(is) {
+            Some(at) => at,
+            None => {
+                if kept.len() >= SETS_KEPT {
+                    kept.remove(0);
+                }
+                kept.push(SharedSets {
+                    sets: Arc::new(Val::Map(
+                        sets().map(|(k, v)| (k.to_owned(), Val::str(v))).collect(),
+                    )),
+                    wrapped: None,
+                });
+                kept.len() - 1
+            }
+        };
+        let Some(kept) = kept.get_mut(at) else {
+            return Val::Map(Vec::new());
+        };
+        let shared = if wrapped {
+            let sets = &kept.sets;
+            kept.wrapped.get_or_insert_with(|| {
+                Arc::new(Val::map([("annotations", Val::Shared(Arc::clone(sets)))]))
+            })
+        } else {
+            &kept.sets
+        };
+        Val::Shared(Arc::clone(shared))
+    })
+}
+
 /// Whether `changes` remove every annotation of the (non-empty) mapping `a`.
-fn emptied_by(a: &Node, changes: &[(&str, Option<String>)]) -> bool {
+fn emptied_by(a: &Node, changes: &[(&str, Option<&str>)]) -> bool {
     let removed = |k: &str| changes.iter().any(|(c, v)| *c == k && v.is_none());
     a.entries()
         .is_some_and(|es| !es.is_empty() && es.iter().all(|(k, _)| k.as_str().is_some_and(removed)))
@@ -3068,23 +3122,18 @@ fn remove_annotations(found: &Found, m: &Node, template_path: Path) -> Intent {
 
 /// Applies `changes` to the annotations mapping `a` of the metadata at `meta_path`, key by
 /// key: replaced, added or removed where they differ.
-fn edit_annotations(
-    meta_path: &Path,
-    a: &Node,
-    changes: &mut [(&str, Option<String>)],
-    plan: &mut Plan,
-) {
+fn edit_annotations(meta_path: &Path, a: &Node, changes: &[(&str, Option<&str>)], plan: &mut Plan) {
     let path = meta_path.key("annotations");
-    for (key, value) in changes {
-        match (a.get(key), value.take()) {
-            (Some(n), Some(v)) if n.as_str() == Some(v.as_str()) => {}
+    for &(key, value) in changes {
+        match (a.get(key), value) {
+            (Some(n), Some(v)) if n.as_str() == Some(v) => {}
             (Some(_), Some(v)) => plan.intents.push(Intent {
                 path: path.key(key),
-                op: Op::Replace(Val::Str(v)),
+                op: Op::Replace(Val::str(v)),
             }),
             (None, Some(v)) => plan.intents.push(Intent {
                 path: path.clone(),
-                op: Op::AddKey((*key).into(), Val::Str(v)),
+                op: Op::AddKey(key.into(), Val::str(v)),
             }),
             (Some(_), None) => plan.intents.push(Intent {
                 path: path.clone(),
