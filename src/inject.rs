@@ -297,6 +297,62 @@ impl<'n> SpecFields<'n> {
     }
 }
 
+/// A container of the pod (an item of one of its lists, a mapping or not), with the fields
+/// planning reads, looked up in one pass over its keys: the last occurrence of each, as
+/// [`Node::get`] reads it (none of these names reads as null).
+#[derive(Clone, Copy)]
+struct PodContainer<'n> {
+    /// Its list (`containers`, `initContainers` or `ephemeralContainers`), and its index
+    /// there.
+    list: &'static str,
+    index: usize,
+    node: &'n Node,
+    name: Option<&'n Node>,
+    mounts: Option<&'n Node>,
+    env: Option<&'n Node>,
+    security_context: Option<&'n Node>,
+}
+
+impl<'n> PodContainer<'n> {
+    /// Its name (empty when it has none).
+    fn name(&self) -> &'n str {
+        self.name.and_then(Node::as_str).unwrap_or("")
+    }
+}
+
+/// The containers of the PodSpec of the fields `spec`, in the order `containers`,
+/// `initContainers`, `ephemeralContainers` (kept inline: a pod has a few).
+fn pod_containers<'n>(spec: &SpecFields<'n>) -> SmallVec<[PodContainer<'n>; 4]> {
+    let mut out = SmallVec::new();
+    for list in ["containers", "initContainers", "ephemeralContainers"] {
+        let items = spec.list(list).and_then(Node::items).unwrap_or_default();
+        for (index, node) in items.iter().enumerate() {
+            let mut c = PodContainer {
+                list,
+                index,
+                node,
+                name: None,
+                mounts: None,
+                env: None,
+                security_context: None,
+            };
+            for (k, v) in node.entries().unwrap_or_default() {
+                if let Value::Scalar { text, .. } = &k.value {
+                    match text.as_str() {
+                        "name" => c.name = Some(v),
+                        "volumeMounts" => c.mounts = Some(v),
+                        "env" => c.env = Some(v),
+                        "securityContext" => c.security_context = Some(v),
+                        _ => {}
+                    }
+                }
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn labels_match(labels: Option<&Node>, reqs: &[LabelReq]) -> bool {
     let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Node::as_str);
     reqs.iter().all(|r| match r {
@@ -335,7 +391,7 @@ fn excluded(obj: &Node, found: &Found, opts: &Options) -> Option<String> {
 /// Why the PodSpec `spec` runs only on Windows nodes, if it does: `spec.os.name`, an OS
 /// node selector, a required node affinity whose every term asks for Windows, or
 /// `windowsOptions` in the pod's security context (or in every container's).
-fn windows(spec: &SpecFields<'_>) -> Option<String> {
+fn windows(spec: &SpecFields<'_>, containers: &[PodContainer<'_>]) -> Option<String> {
     if str_at(spec.os, &["name"]) == Some("windows") {
         return Some("spec.os.name is windows".into());
     }
@@ -377,14 +433,13 @@ fn windows(spec: &SpecFields<'_>) -> Option<String> {
     {
         return Some("spec.securityContext.windowsOptions is set".into());
     }
-    let mut containers = [spec.containers, spec.init_containers]
-        .into_iter()
-        .filter_map(|l| l.and_then(Node::items))
-        .flatten()
+    let mut containers = containers
+        .iter()
+        .filter(|c| c.list != "ephemeralContainers")
         .peekable();
     if containers.peek().is_some()
         && containers.all(|c| {
-            c.get("securityContext")
+            c.security_context
                 .and_then(|s| s.get("windowsOptions"))
                 .is_some_and(|w| !w.is_null())
         })
@@ -963,7 +1018,8 @@ pub fn plan(
         ));
     }
     let fields = SpecFields::of(spec);
-    let skip = skip_of(found, opts, &fields);
+    let containers = pod_containers(&fields);
+    let skip = skip_of(found, opts, &fields, &containers);
     if let Some(s) = &skip
         && let Some(message) = s.note()
     {
@@ -979,7 +1035,7 @@ pub fn plan(
     }
     // The record of an injection names containers: two of one name (which Kubernetes
     // refuses in a pod) would make a re-run read it wrong.
-    if let Some(path) = repeated_container_name(&fields, spec_path) {
+    if let Some(path) = repeated_container_name(&containers, spec_path) {
         let unnamed = node_at(root, &path)
             .and_then(Node::as_str)
             .is_none_or(str::is_empty);
@@ -997,7 +1053,15 @@ pub fn plan(
     let marker = read_marker(meta, found)?;
     // A workload's intents: two lists per container, the volume and the record, mostly.
     plan.intents.reserve(8);
-    let cx = PodCx::new(found, opts, wanted, fields, meta, inject, marker.as_ref());
+    let cx = PodCx::new(
+        found,
+        opts,
+        wanted,
+        fields,
+        &containers,
+        inject,
+        marker.as_ref(),
+    );
     let scan = cx.scan_volumes()?;
     let mut record = Record::default();
     if !cx.plan_containers(&scan, &mut record, &mut plan)? && inject {
@@ -1021,14 +1085,19 @@ pub fn plan(
 
 /// Why the workload is left alone, if it is: the skip annotation, an exclusion, or a
 /// Windows pod.
-fn skip_of(found: &Found, opts: &Options, spec: &SpecFields<'_>) -> Option<Skip> {
+fn skip_of(
+    found: &Found,
+    opts: &Options,
+    spec: &SpecFields<'_>,
+    containers: &[PodContainer<'_>],
+) -> Option<Skip> {
     let obj = found.obj;
     if is_true(crate::object::annotation(obj, wk::SKIP_ANNOTATION)) {
         Some(Skip::Annotation)
     } else if let Some(why) = excluded(obj, found, opts) {
         Some(Skip::Excluded(why))
     } else {
-        windows(spec).map(Skip::Windows)
+        windows(spec, containers).map(Skip::Windows)
     }
 }
 
@@ -1040,6 +1109,8 @@ struct PodCx<'a, 'n> {
     wanted: &'a Wanted,
     /// The fields of the PodSpec (a mapping) that planning reads.
     fields: SpecFields<'n>,
+    /// Its containers, with the fields of each that planning reads.
+    containers: &'a [PodContainer<'n>],
     /// The pod template's metadata, if it has one.
     meta: Option<&'n Node>,
     /// Whether the workload is injected (it is not excluded).
@@ -1094,14 +1165,14 @@ struct ContainerList<'w> {
 }
 
 impl<'a, 'n: 'a> PodCx<'a, 'n> {
-    /// The context for the PodSpec of the fields `fields`, with its pod template's metadata
-    /// `meta` and the earlier runs' `marker` read from it.
+    /// The context for the PodSpec `found` of the fields `fields` and the containers
+    /// `containers`, with the earlier runs' `marker` read from its pod template's metadata.
     fn new(
         found: &'a Found<'n>,
         opts: &'a Options,
         wanted: &'a Wanted,
         fields: SpecFields<'n>,
-        meta: Option<&'n Node>,
+        containers: &'a [PodContainer<'n>],
         inject: bool,
         marker: Option<&'a Marker>,
     ) -> Self {
@@ -1129,7 +1200,8 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             opts,
             wanted,
             fields,
-            meta,
+            containers,
+            meta: found.meta,
             inject,
             marker,
             main_record,
@@ -1153,7 +1225,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             ),
             None => {
                 let (mut chart, mut tool) = (false, false);
-                for (c, m) in mounts_of_volume(spec, opts) {
+                for (c, m) in mounts_of_volume(self.containers, opts) {
                     if tool_mount(m, c, opts) {
                         tool = true;
                     } else {
@@ -1197,7 +1269,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         scan.dangling = !named_volume
             && !chart_mounts
             && tool_mounts.unwrap_or_else(|| {
-                mounts_of_volume(spec, opts).any(|(c, m)| tool_mount(m, c, opts))
+                mounts_of_volume(self.containers, opts).any(|(c, m)| tool_mount(m, c, opts))
             });
         Ok(scan)
     }
@@ -1230,7 +1302,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
                 tool_shaped_volume(item)
                     && !scan.chart_mounts
                     && (hash_annotated(self.found)
-                        || extra_file_mounted(spec, opts)
+                        || extra_file_mounted(self.containers, opts)
                         || variable_inside_mount(spec, opts))
                 // A volume mounted nowhere is no sign of an earlier run: a
                 // chart writes one too, and whether another volume sits at
@@ -1277,14 +1349,14 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         // writes, its mount at the default extra file is the chart's too, no sign of an
         // earlier run (whatever this run's --mount-path, which must not decide what is ours).
         let chart_mounts_elsewhere = || {
-            mounts_of_volume(self.fields, opts)
+            mounts_of_volume(self.containers, opts)
                 .any(|(c, m)| m.get("mountPath").is_some() && !tool_mount(m, c, opts))
         };
         let ours = (scan.our.is_some() || scan.dangling)
             && opts.inject_ca
             && (hash_annotated(found)
                 || variable_inside_mount(self.fields, opts)
-                || (extra_file_mounted(self.fields, opts) && !chart_mounts_elsewhere()));
+                || (extra_file_mounted(self.containers, opts) && !chart_mounts_elsewhere()));
         let mut any_container = false;
         for &key in lists {
             let w = self.wanted;
@@ -1302,7 +1374,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             let Some(cs) = self.fields.list(key) else {
                 continue;
             };
-            let Some(items) = cs.items() else {
+            if cs.items().is_none() {
                 if cs.is_null() || !list.injected {
                     continue;
                 }
@@ -1310,19 +1382,21 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
                     found.spec_path.key(key),
                     format!("expected a list, found {}", cs.kind_name()),
                 ));
-            };
-            for (i, c) in items.iter().enumerate() {
-                if key == "initContainers" && is_tool_init(c, self.main_record, opts) {
+            }
+            for c in self.containers.iter().filter(|c| c.list == key) {
+                if key == "initContainers"
+                    && is_tool_init_named(c.name, c.node, self.main_record, opts)
+                {
                     continue;
                 }
-                let cpath = found.spec_path.key_index(key, i);
-                if c.entries().is_none() {
+                let cpath = found.spec_path.key_index(key, c.index);
+                if c.node.entries().is_none() {
                     if !list.injected {
                         continue;
                     }
                     return Err(conflict(
                         cpath,
-                        format!("expected a mapping, found {}", c.kind_name()),
+                        format!("expected a mapping, found {}", c.node.kind_name()),
                     ));
                 }
                 if key != "ephemeralContainers" {
@@ -1339,27 +1413,14 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
     fn plan_one_container(
         &self,
         list: &ContainerList<'a>,
-        c: &'n Node,
+        pc: &PodContainer<'n>,
         cpath: Path,
         ours: bool,
         record: &mut NewRecord<'a>,
         plan: &mut Plan,
     ) -> Result<(), Box<Finding>> {
         let opts = self.opts;
-        // Its name, mounts and variables, read in one pass over its keys: the last occurrence
-        // of each, as `Node::get` reads it (none of these names reads as null).
-        let (mut name, mut mounts, mut env) = (None, None, None);
-        for (k, v) in c.entries().unwrap_or_default() {
-            if let Value::Scalar { text, .. } = &k.value {
-                match text.as_str() {
-                    "name" => name = Some(v),
-                    "volumeMounts" => mounts = Some(v),
-                    "env" => env = Some(v),
-                    _ => {}
-                }
-            }
-        }
-        let name = name.and_then(Node::as_str).unwrap_or("");
+        let (c, mounts, env, name) = (pc.node, pc.mounts, pc.env, pc.name());
         let mut cp = ContainerPlan {
             name: if self.wanted.reports {
                 name.to_owned()
@@ -1664,40 +1725,23 @@ fn annotation_at<'n>(meta: Option<&'n Node>, key: &str) -> Option<&'n str> {
 }
 
 /// The `name` of the first container whose name an earlier container of the same list has.
-fn repeated_container_name<'n>(spec: &SpecFields<'n>, spec_path: &Path) -> Option<Path> {
+fn repeated_container_name(containers: &[PodContainer<'_>], spec_path: &Path) -> Option<Path> {
     // Kubernetes requires names unique across the lists too, and the record does not tell
-    // the lists apart: every container of the pod, in order, with its list.
-    let all = ["containers", "initContainers", "ephemeralContainers"]
-        .into_iter()
-        .flat_map(|list| {
-            let items = spec.list(list).and_then(Node::items).unwrap_or_default();
-            items.iter().enumerate().map(move |(i, c)| (list, i, c))
-        });
-    // A container without a name reads as the empty name: two of them would share one
-    // section of the record too.
-    let name = |c: &'n Node| str_at(Some(c), &["name"]).unwrap_or("");
-    // A pod's few containers are compared pairwise, without allocating; a long list goes
-    // through a set.
-    let mut few: [&str; 16] = [""; 16];
-    let mut seen = std::collections::HashSet::new();
-    for (n, (list, i, c)) in all.enumerate() {
-        let this = name(c);
-        let repeated = if let Some((earlier, rest)) = few.split_at_mut_checked(n)
-            && let Some(slot) = rest.first_mut()
-        {
-            *slot = this;
-            earlier.contains(&this)
-        } else {
-            if n == few.len() {
-                seen.extend(few.iter().copied());
-            }
-            !seen.insert(this)
-        };
-        if repeated {
-            return Some(spec_path.key(list).index(i).key("name"));
-        }
-    }
-    None
+    // the lists apart: every container of the pod, in order, with its list. A container
+    // without a name reads as the empty name: two of them would share one section of the
+    // record too. A pod's few containers are compared pairwise; a long list goes through a
+    // set.
+    let first = if containers.len() <= 16 {
+        containers.iter().enumerate().position(|(n, c)| {
+            let earlier = containers.get(..n).unwrap_or_default();
+            earlier.iter().any(|e| e.name() == c.name())
+        })
+    } else {
+        let mut seen = std::collections::HashSet::new();
+        containers.iter().position(|c| !seen.insert(c.name()))
+    }?;
+    let c = containers.get(first)?;
+    Some(spec_path.key(c.list).index(c.index).key("name"))
 }
 
 /// The record an earlier run left on the pod template, if any.
@@ -1759,12 +1803,22 @@ fn unrecorded_mount_of(
 /// Whether the init container `c` is the start-up merge's an earlier run added: recorded as
 /// such, or (without a record) our name running `merge`.
 fn is_tool_init(c: &Node, owned: Option<&Record>, opts: &Options) -> bool {
+    is_tool_init_named(c.get("name"), c, owned, opts)
+}
+
+/// [`is_tool_init`] for the init container `c` whose `name` is known.
+fn is_tool_init_named(
+    name: Option<&Node>,
+    c: &Node,
+    owned: Option<&Record>,
+    opts: &Options,
+) -> bool {
     match owned {
         Some(rec) => {
-            let name = str_at(Some(c), &["name"]).unwrap_or("");
+            let name = name.and_then(Node::as_str).unwrap_or("");
             rec.init_containers.iter().any(|n| n == name)
         }
-        None => is_merge_container(c, opts),
+        None => is_merge_named(name, c, opts),
     }
 }
 
@@ -1844,8 +1898,8 @@ fn tool_variable(name: &str, _opts: &Options) -> bool {
 
 /// Whether some container mounts the volume named like ours at the tool's default extra
 /// file, which only the tool does (a configured one is no sign, see [`tool_variable`]).
-fn extra_file_mounted(spec: SpecFields<'_>, opts: &Options) -> bool {
-    mounts_of_volume(spec, opts).any(|(_, m)| {
+fn extra_file_mounted(containers: &[PodContainer<'_>], opts: &Options) -> bool {
+    mounts_of_volume(containers, opts).any(|(_, m)| {
         m.get("subPath").is_some()
             && str_at(Some(m), &["mountPath"]).is_some_and(|p| p == wk::DEFAULT_ADDITIVE_FILE)
     })
@@ -1886,19 +1940,22 @@ fn variable_inside_mount(spec: SpecFields<'_>, opts: &Options) -> bool {
 
 /// Each container of `spec` with each of its mounts of the volume named like ours.
 fn mounts_of_volume<'n>(
-    spec: SpecFields<'n>,
+    containers: &'n [PodContainer<'n>],
     opts: &'n Options,
 ) -> impl Iterator<Item = (&'n Node, &'n Node)> + 'n {
-    spec.all_containers()
+    containers
+        .iter()
+        .filter(|c| c.mounts.is_some())
         .flat_map(|c| {
-            c.get("volumeMounts")
+            c.mounts
                 .and_then(Node::items)
                 .unwrap_or(&[])
                 .iter()
                 .map(move |m| (c, m))
         })
-        .filter(|(c, _)| !is_merge_container(c, opts))
+        .filter(|(c, _)| !is_merge_named(c.name, c.node, opts))
         .filter(|(_, m)| str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str()))
+        .map(|(c, m)| (c.node, m))
 }
 
 /// Whether the mount `m` (of the volume named like ours, in container `c`) is one the tool
@@ -3167,7 +3224,12 @@ fn is_volume_name_with(name: &str, suffix: &str, opts: &Options) -> bool {
 
 /// Whether `c` is the merge init container an earlier run wrote: our name, running `merge`.
 fn is_merge_container(c: &Node, opts: &Options) -> bool {
-    str_at(Some(c), &["name"])
+    is_merge_named(c.get("name"), c, opts)
+}
+
+/// [`is_merge_container`] for the container `c` whose `name` is known.
+fn is_merge_named(name: Option<&Node>, c: &Node, opts: &Options) -> bool {
+    name.and_then(Node::as_str)
         .is_some_and(|n| is_volume_name_with(n, wk::MERGE_CONTAINER_SUFFIX, opts))
         && c.get("args")
             .and_then(Node::items)
