@@ -126,13 +126,39 @@ impl Path {
     }
 
     /// A new path with the field name `key` and then `index` appended (the name is not
-    /// copied).
+    /// copied). Below a path of a built-in kind (a container's path), the path made last
+    /// for the same place is shared.
     #[must_use]
     pub fn key_index(&self, key: &'static str, index: usize) -> Path {
-        self.with([
-            PathSeg::Key(smol_str::SmolStr::new_static(key)),
-            PathSeg::Index(index),
-        ])
+        let more = || {
+            [
+                PathSeg::Key(smol_str::SmolStr::new_static(key)),
+                PathSeg::Index(index),
+            ]
+        };
+        let Segs::Static(parent) = &self.0 else {
+            return self.with(more());
+        };
+        ITEMS.with_borrow_mut(|items| {
+            let hit = items
+                .iter()
+                .rev()
+                .find(|i| std::ptr::eq(i.parent, *parent) && i.index == index && i.key == key);
+            if let Some(i) = hit {
+                return Path(Segs::Shared(Rc::clone(&i.path)));
+            }
+            let path: Rc<[PathSeg]> = parent.iter().cloned().chain(more()).collect();
+            if items.len() >= ITEMS_KEPT {
+                items.remove(0);
+            }
+            items.push(ItemPath {
+                parent,
+                key,
+                index,
+                path: Rc::clone(&path),
+            });
+            Path(Segs::Shared(path))
+        })
     }
 
     /// A new path with `index` appended.
@@ -156,6 +182,24 @@ impl Path {
             Segs::Shared(s) => Path(s.iter().take(len).cloned().collect()),
         }
     }
+}
+
+/// The most paths of items below paths of built-in kinds kept per thread.
+const ITEMS_KEPT: usize = 16;
+
+/// A path of an item below a path of a built-in kind, as made.
+struct ItemPath {
+    parent: &'static [PathSeg],
+    key: &'static str,
+    index: usize,
+    path: Rc<[PathSeg]>,
+}
+
+thread_local! {
+    /// The paths of items below paths of built-in kinds made last on this thread: every
+    /// Deployment's first container is at `spec.template.spec.containers[0]`, a path then
+    /// made once for all of them.
+    static ITEMS: std::cell::RefCell<Vec<ItemPath>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl std::fmt::Display for Path {
