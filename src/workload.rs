@@ -4,7 +4,7 @@
 //! table: (API group, kind, path from the object root to the PodSpec). The version is
 //! ignored on purpose, so `extensions/v1beta1` Deployments are found like `apps/v1` ones.
 
-use crate::yaml::{Node, Path, PathSeg};
+use crate::yaml::{Node, Path, PathSeg, Value};
 
 /// Built-in (group, kind, path to the PodSpec). A kind may have several rows.
 pub const BUILTIN_KINDS: &[(&str, &str, &str)] = &[
@@ -350,12 +350,95 @@ fn at_keys<'n>(root: &'n Node, path: &[PathSeg]) -> Option<&'n Node> {
     Some(n)
 }
 
-/// The PodSpec at the (non-empty) `keys` below `obj`, and the `metadata` next to it.
-fn template_at<'n>(obj: &'n Node, keys: &[PathSeg]) -> Option<(&'n Node, Option<&'n Node>)> {
+/// The fields of an object that finding its PodSpecs reads, looked up in one pass over
+/// its keys: the last occurrence of each, as [`Node::get`] (and Kubernetes) reads it (none
+/// of these names reads as null).
+#[derive(Clone, Copy, Default)]
+struct ObjectFields<'n> {
+    api_version: Option<&'n Node>,
+    kind: Option<&'n Node>,
+    metadata: Option<&'n Node>,
+    spec: Option<&'n Node>,
+    template: Option<&'n Node>,
+    items: Option<&'n Node>,
+}
+
+impl<'n> ObjectFields<'n> {
+    /// The fields of the object `obj`.
+    fn of(obj: &'n Node) -> Self {
+        let mut f = ObjectFields::default();
+        for (k, v) in obj.entries().unwrap_or_default() {
+            let Value::Scalar { text, .. } = &k.value else {
+                continue;
+            };
+            let slot = match text.as_str() {
+                "apiVersion" => &mut f.api_version,
+                "kind" => &mut f.kind,
+                "metadata" => &mut f.metadata,
+                "spec" => &mut f.spec,
+                "template" => &mut f.template,
+                "items" => &mut f.items,
+                _ => continue,
+            };
+            *slot = Some(v);
+        }
+        f
+    }
+
+    /// The value of the key `seg` (a key read in [`ObjectFields::of`] from there).
+    fn get(&self, obj: &'n Node, seg: &PathSeg) -> Option<&'n Node> {
+        match seg {
+            PathSeg::Key(k) => match k.as_str() {
+                "spec" => self.spec,
+                "template" => self.template,
+                k => obj.get(k),
+            },
+            PathSeg::Index(i) => obj.items()?.get(*i),
+        }
+    }
+}
+
+/// The values of the keys `a` and `b` in the mapping `node`, in one pass over its keys
+/// (the last occurrence of each, as [`Node::get`] reads it; neither reads as null).
+fn two_keys<'n>(node: &'n Node, a: &str, b: &str) -> (Option<&'n Node>, Option<&'n Node>) {
+    let (mut va, mut vb) = (None, None);
+    for (k, v) in node.entries().unwrap_or_default() {
+        if let Value::Scalar { text, .. } = &k.value {
+            let text = text.as_str();
+            if text == a {
+                va = Some(v);
+            } else if text == b {
+                vb = Some(v);
+            }
+        }
+    }
+    (va, vb)
+}
+
+/// The PodSpec at the (non-empty) `keys` below the object `obj` of the fields `fields`,
+/// and the `metadata` next to it.
+fn template_at<'n>(
+    obj: &'n Node,
+    fields: &ObjectFields<'n>,
+    keys: &[PathSeg],
+) -> Option<(&'n Node, Option<&'n Node>)> {
     let (last, up) = keys.split_last()?;
-    let template = at_keys(obj, up)?;
-    let spec = at_keys(template, std::slice::from_ref(last))?;
-    Some((spec, template.get("metadata")))
+    let template = match up.split_first() {
+        Some((first, rest)) => at_keys(fields.get(obj, first)?, rest)?,
+        None => obj,
+    };
+    match (last, up.is_empty()) {
+        // At the object itself, its fields are read already.
+        (_, true) => Some((fields.get(obj, last)?, fields.metadata)),
+        (PathSeg::Key(k), false) if k != "metadata" => {
+            let (spec, meta) = two_keys(template, k, "metadata");
+            Some((spec?, meta))
+        }
+        _ => {
+            let spec = at_keys(template, std::slice::from_ref(last))?;
+            Some((spec, template.get("metadata")))
+        }
+    }
 }
 
 /// `base` followed by the keys of `row`: the paths of the PodSpec and of the `metadata`
@@ -377,14 +460,15 @@ pub fn find_pod_specs<'n>(
     found: &mut Vec<Found<'n>>,
     skipped: &mut Vec<NotFound>,
 ) {
+    let fields = ObjectFields::of(obj);
     let (Some(api_version), Some(kind)) = (
-        obj.get("apiVersion").and_then(Node::as_str),
-        obj.get("kind").and_then(Node::as_str),
+        fields.api_version.and_then(Node::as_str),
+        fields.kind.and_then(Node::as_str),
     ) else {
         return;
     };
     if (kind == "List" || kind.ends_with("List"))
-        && let Some(items) = obj.get("items").and_then(Node::items)
+        && let Some(items) = fields.items.and_then(Node::items)
     {
         for (i, item) in items.iter().enumerate() {
             find_pod_specs(item, &base.key("items").index(i), rules, found, skipped);
@@ -394,7 +478,7 @@ pub fn find_pod_specs<'n>(
     let group = group_of(api_version);
     if kind == "Rollout"
         && group == "argoproj.io"
-        && obj.get("spec").and_then(|s| s.get("workloadRef")).is_some()
+        && fields.spec.and_then(|s| s.get("workloadRef")).is_some()
     {
         if let Some(object) = ObjectRef::of(obj) {
             skipped.push(NotFound::WorkloadRef(object));
@@ -405,19 +489,20 @@ pub fn find_pod_specs<'n>(
     let mut object = None;
     let mut view = || {
         *object.get_or_insert_with(|| {
-            let meta = obj.get("metadata");
-            let field = |key: &str| meta.and_then(|m| m.get(key)).and_then(Node::as_str);
+            let (name, namespace) = fields
+                .metadata
+                .map_or((None, None), |m| two_keys(m, "name", "namespace"));
             ObjectView {
                 api_version,
                 kind,
-                name: field("name").unwrap_or(""),
-                namespace: field("namespace"),
+                name: name.and_then(Node::as_str).unwrap_or(""),
+                namespace: namespace.and_then(Node::as_str),
             }
         })
     };
     let builtin = builtin_paths(group, kind);
     for &row in builtin {
-        if let Some((spec, meta)) = template_at(obj, row.0) {
+        if let Some((spec, meta)) = template_at(obj, &fields, row.0) {
             let (spec_path, meta_path) = spec_and_meta(base, row);
             found.push(Found {
                 object: view(),
@@ -470,7 +555,7 @@ pub fn find_pod_specs<'n>(
             .any(|(g, k)| *g == group && *k == kind);
         if rules.generic
             && !never
-            && let Some((spec, meta)) = template_at(obj, P_SPEC_TEMPLATE_SPEC.0)
+            && let Some((spec, meta)) = template_at(obj, &fields, P_SPEC_TEMPLATE_SPEC.0)
             && spec.get("containers").and_then(Node::items).is_some()
         {
             let (spec_path, meta_path) = spec_and_meta(base, P_SPEC_TEMPLATE_SPEC);
