@@ -1594,13 +1594,12 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         // empty stays as `none` while the pod keeps items of the chart's that look like an
         // injection: dropped, it would let the next run read them by their shape and claim
         // them. (A run of the proxy alone claims nothing by its shape.)
-        let empty = Record::default();
         let (this_before, other, other_none) = match self.marker {
             Some(m) if opts.inject_ca => {
                 (m.main_part().is_some(), &m.proxy_only, m.proxy_only_none)
             }
             Some(m) => (m.proxy_only_part().is_some(), &m.main, m.main_none),
-            None => (false, &empty, false),
+            None => (false, &*NO_MARKER_PART, false),
         };
         let this_none = record.is_empty() && this_before && opts.inject_ca && self.chart_remnants();
         RECORD_TEXT.with_borrow_mut(|text| {
@@ -1626,6 +1625,9 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         });
     }
 }
+
+/// The other part of the record of a pod template without one.
+static NO_MARKER_PART: std::sync::LazyLock<Record> = std::sync::LazyLock::new(Record::default);
 
 thread_local! {
     /// The text of the record written last on this thread, emptied for the next: the record

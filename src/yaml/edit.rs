@@ -1346,10 +1346,11 @@ impl<'a> TextEditor<'a> {
         });
     }
 
-    /// The edits, as `(start, end, replacement)` in the order they apply. Replacements
-    /// that insert the same snippet at the same column share one text.
+    /// The edits, as `(start, end, replacement)` in the order they apply (the editor is left
+    /// with none). Replacements that insert the same snippet at the same column share one
+    /// text. Taken by reference: an editor is large, and moving it costs a copy.
     #[must_use]
-    pub fn finish(mut self) -> Vec<(usize, usize, Arc<str>)> {
+    pub fn finish(&mut self) -> Vec<(usize, usize, Arc<str>)> {
         self.splices.sort_by(|a, b| {
             a.at.cmp(&b.at)
                 .then(b.col.cmp(&a.col))
@@ -1800,7 +1801,7 @@ mod tests {
     }
 
     /// `input` with the splices of the editor `ed` applied.
-    fn spliced(input: &str, ed: TextEditor<'_>) -> String {
+    fn spliced(input: &str, mut ed: TextEditor<'_>) -> String {
         let mut out = String::new();
         let mut pos = 0;
         for (s, e, t) in ed.finish() {
