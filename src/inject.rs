@@ -852,8 +852,15 @@ fn add_items(
             parent.clone()
         }
     };
+    // Whether there is any, told by the count when it is known: the list prepared for the
+    // run may then stand for them all without any of them made.
     let mut items = items.peekable();
-    if items.peek().is_none() {
+    let none = match items.size_hint() {
+        (_, Some(0)) => true,
+        (0, _) => items.peek().is_none(),
+        _ => false,
+    };
+    if none {
         return;
     }
     match (existing, all) {
@@ -3361,11 +3368,13 @@ impl<'a> PodCx<'a, '_> {
         let (spec_path, opts, owned) = (&self.found.spec_path, self.opts, self.owned);
         let inits = self.fields.init_containers;
         let items = inits.and_then(Node::items).unwrap_or(&[]);
-        let ours: Vec<usize> = items
+        let ours: Vec<usize> = self
+            .containers
             .iter()
-            .enumerate()
-            .filter(|(_, c)| is_tool_init(c, owned, opts))
-            .map(|(i, _)| i)
+            .filter(|c| {
+                c.list == "initContainers" && is_tool_init_named(c.name, c.node, owned, opts)
+            })
+            .map(|c| c.index)
             .collect();
         if merge.is_none() && ours.is_empty() {
             // Nothing wanted and nothing of an earlier run's: the common case.
@@ -3523,6 +3532,10 @@ impl<'a> PodCx<'a, '_> {
         let wanted_secret = merge.and_then(|m| m.pull_secret.as_deref());
         let existing = self.fields.image_pull_secrets;
         let secrets = existing.and_then(Node::items).unwrap_or(&[]);
+        if wanted_secret.is_none() && secrets.is_empty() {
+            // Nothing wanted and nothing to take out: the common case.
+            return;
+        }
         let recorded = |s: &str| owned.is_some_and(|r| r.pull_secrets.iter().any(|p| p == s));
         let stale: Vec<usize> = secrets
             .iter()
