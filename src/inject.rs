@@ -320,10 +320,13 @@ impl<'n> PodContainer<'n> {
     }
 }
 
-/// The containers of the PodSpec of the fields `spec`, in the order `containers`,
-/// `initContainers`, `ephemeralContainers` (kept inline: a pod has a few).
-fn pod_containers<'n>(spec: &SpecFields<'n>) -> SmallVec<[PodContainer<'n>; 4]> {
-    let mut out = SmallVec::new();
+/// The containers of a pod, kept inline: a pod has a few.
+type PodContainers<'n> = SmallVec<[PodContainer<'n>; 4]>;
+
+/// Reads into `out` the containers of the PodSpec of the fields `spec`, in the order
+/// `containers`, `initContainers`, `ephemeralContainers` (written in place: the list is
+/// large to move).
+fn pod_containers<'n>(spec: &SpecFields<'n>, out: &mut PodContainers<'n>) {
     for list in ["containers", "initContainers", "ephemeralContainers"] {
         let items = spec.list(list).and_then(Node::items).unwrap_or_default();
         for (index, node) in items.iter().enumerate() {
@@ -350,7 +353,6 @@ fn pod_containers<'n>(spec: &SpecFields<'n>) -> SmallVec<[PodContainer<'n>; 4]> 
             out.push(c);
         }
     }
-    out
 }
 
 fn labels_match(labels: Option<&Node>, reqs: &[LabelReq]) -> bool {
@@ -1025,7 +1027,8 @@ pub fn plan(
         ));
     }
     let fields = SpecFields::of(spec);
-    let containers = pod_containers(&fields);
+    let mut containers = PodContainers::new();
+    pod_containers(&fields, &mut containers);
     let skip = skip_of(found, opts, &fields, &containers);
     if let Some(s) = &skip
         && let Some(message) = s.note()
