@@ -1632,9 +1632,16 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
                 }
                 None => self.set_annotations(&[injected], plan),
             }
+            // A long record does not keep its room for the rest of the run.
+            if text.capacity() > RECORD_TEXT_MAX {
+                *text = String::new();
+            }
         });
     }
 }
+
+/// The most room the record's text keeps from one workload to the next.
+const RECORD_TEXT_MAX: usize = 64 * 1024;
 
 /// The other part of the record of a pod template without one.
 static NO_MARKER_PART: std::sync::LazyLock<Record> = std::sync::LazyLock::new(Record::default);
@@ -3101,8 +3108,10 @@ fn set_annotations(
     }
 }
 
-/// The most mappings of annotations [`shared_sets`] keeps per thread.
+/// The most mappings of annotations [`shared_sets`] keeps per thread, and the longest text
+/// of the values of one kept.
 const SETS_KEPT: usize = 16;
+const SETS_TEXT_MAX: usize = 4096;
 
 /// A mapping of the annotations set on a pod template, as inserted, and `annotations:` with
 /// it (made when first asked for).
@@ -3122,13 +3131,22 @@ thread_local! {
 /// pod template that gets the same; with `wrapped`, as the mapping `annotations:` with them.
 fn shared_sets(changes: &[(&'static str, Option<&str>)], wrapped: bool) -> Val {
     let sets = || changes.iter().filter_map(|(k, v)| Some((*k, (*v)?)));
+    // A long record is not kept: what is kept per thread stays small.
+    if sets().map(|(_, v)| v.len()).sum::<usize>() > SETS_TEXT_MAX {
+        let sets = Val::Map(sets().map(|(k, v)| (k.to_owned(), Val::str(v))).collect());
+        return match wrapped {
+            true => Val::map([("annotations", sets)]),
+            false => sets,
+        };
+    }
+    // The values first: the keys are mostly the same.
     let is = |kept: &SharedSets| match &*kept.sets {
         Val::Map(entries) => {
             entries.len() == sets().count()
                 && entries
                     .iter()
                     .zip(sets())
-                    .all(|((k, v), (ck, cv))| matches!(v, Val::Str(s) if k == ck && s == cv))
+                    .all(|((k, v), (ck, cv))| matches!(v, Val::Str(s) if s == cv && k == ck))
         }
         _ => false,
     };

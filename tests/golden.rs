@@ -560,8 +560,9 @@ golden! {
 
 // The planner and the text editor: values and paths shared from one workload to the next
 // (more distinct records and container paths than are kept for sharing, then the first
-// ones again), and a re-run of that output under other options.
+// ones again), a re-run of that output under other options, and a record too long to keep.
 golden! {
     plan_shared_across_workloads => "plan-shared-across-workloads",
     plan_shared_across_workloads_rerun => "plan-shared-across-workloads-rerun",
+    plan_long_record => "plan-long-record",
 }
