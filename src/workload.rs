@@ -415,8 +415,9 @@ fn two_keys<'n>(node: &'n Node, a: &str, b: &str) -> (Option<&'n Node>, Option<&
     (va, vb)
 }
 
-/// The PodSpec at the (non-empty) `keys` below the object `obj` of the fields `fields`,
-/// and the `metadata` next to it.
+/// The PodSpec at the (non-empty) `keys` of a built-in row below the object `obj` of the
+/// fields `fields`, and the `metadata` next to it (no key of a row reads as null, so a
+/// key's text alone tells it, as in [`two_keys`]).
 fn template_at<'n>(
     obj: &'n Node,
     fields: &ObjectFields<'n>,
