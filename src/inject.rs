@@ -297,6 +297,64 @@ impl<'n> SpecFields<'n> {
     }
 }
 
+/// A container of the pod (an item of one of its lists, a mapping or not), with the fields
+/// planning reads, looked up in one pass over its keys: the last occurrence of each, as
+/// [`Node::get`] reads it (none of these names reads as null).
+#[derive(Clone, Copy)]
+struct PodContainer<'n> {
+    /// Its list (`containers`, `initContainers` or `ephemeralContainers`), and its index
+    /// there.
+    list: &'static str,
+    index: usize,
+    node: &'n Node,
+    name: Option<&'n Node>,
+    mounts: Option<&'n Node>,
+    env: Option<&'n Node>,
+    security_context: Option<&'n Node>,
+}
+
+impl<'n> PodContainer<'n> {
+    /// Its name (empty when it has none).
+    fn name(&self) -> &'n str {
+        self.name.and_then(Node::as_str).unwrap_or("")
+    }
+}
+
+/// The containers of a pod, kept inline: a pod has a few.
+type PodContainers<'n> = SmallVec<[PodContainer<'n>; 4]>;
+
+/// Reads into `out` the containers of the PodSpec of the fields `spec`, in the order
+/// `containers`, `initContainers`, `ephemeralContainers` (written in place: the list is
+/// large to move).
+fn pod_containers<'n>(spec: &SpecFields<'n>, out: &mut PodContainers<'n>) {
+    for list in ["containers", "initContainers", "ephemeralContainers"] {
+        let items = spec.list(list).and_then(Node::items).unwrap_or_default();
+        for (index, node) in items.iter().enumerate() {
+            let mut c = PodContainer {
+                list,
+                index,
+                node,
+                name: None,
+                mounts: None,
+                env: None,
+                security_context: None,
+            };
+            for (k, v) in node.entries().unwrap_or_default() {
+                if let Value::Scalar { text, .. } = &k.value {
+                    match text.as_str() {
+                        "name" => c.name = Some(v),
+                        "volumeMounts" => c.mounts = Some(v),
+                        "env" => c.env = Some(v),
+                        "securityContext" => c.security_context = Some(v),
+                        _ => {}
+                    }
+                }
+            }
+            out.push(c);
+        }
+    }
+}
+
 fn labels_match(labels: Option<&Node>, reqs: &[LabelReq]) -> bool {
     let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Node::as_str);
     reqs.iter().all(|r| match r {
@@ -335,7 +393,7 @@ fn excluded(obj: &Node, found: &Found, opts: &Options) -> Option<String> {
 /// Why the PodSpec `spec` runs only on Windows nodes, if it does: `spec.os.name`, an OS
 /// node selector, a required node affinity whose every term asks for Windows, or
 /// `windowsOptions` in the pod's security context (or in every container's).
-fn windows(spec: &SpecFields<'_>) -> Option<String> {
+fn windows(spec: &SpecFields<'_>, containers: &[PodContainer<'_>]) -> Option<String> {
     if str_at(spec.os, &["name"]) == Some("windows") {
         return Some("spec.os.name is windows".into());
     }
@@ -377,14 +435,13 @@ fn windows(spec: &SpecFields<'_>) -> Option<String> {
     {
         return Some("spec.securityContext.windowsOptions is set".into());
     }
-    let mut containers = [spec.containers, spec.init_containers]
-        .into_iter()
-        .filter_map(|l| l.and_then(Node::items))
-        .flatten()
+    let mut containers = containers
+        .iter()
+        .filter(|c| c.list != "ephemeralContainers")
         .peekable();
     if containers.peek().is_some()
         && containers.all(|c| {
-            c.get("securityContext")
+            c.security_context
                 .and_then(|s| s.get("windowsOptions"))
                 .is_some_and(|w| !w.is_null())
         })
@@ -797,8 +854,15 @@ fn add_items(
             parent.clone()
         }
     };
+    // Whether there is any, told by the count when it is known: the list prepared for the
+    // run may then stand for them all without any of them made.
     let mut items = items.peekable();
-    if items.peek().is_none() {
+    let none = match items.size_hint() {
+        (_, Some(0)) => true,
+        (0, _) => items.peek().is_none(),
+        _ => false,
+    };
+    if none {
         return;
     }
     match (existing, all) {
@@ -951,8 +1015,7 @@ pub fn plan(
 ) -> Result<Plan, Box<Finding>> {
     let mut plan = Plan::default();
     let spec_path = &found.spec_path;
-    let (spec, meta) = spec_and_meta(root, found);
-    let spec = spec.ok_or_else(|| conflict(spec_path.clone(), "not found".into()))?;
+    let (spec, meta) = (found.spec, found.meta);
     if spec.entries().is_none() {
         if spec.is_null() {
             plan.skipped = Some(Skip::NoContainers);
@@ -964,7 +1027,9 @@ pub fn plan(
         ));
     }
     let fields = SpecFields::of(spec);
-    let skip = skip_of(root, found, opts, &fields);
+    let mut containers = PodContainers::new();
+    pod_containers(&fields, &mut containers);
+    let skip = skip_of(found, opts, &fields, &containers);
     if let Some(s) = &skip
         && let Some(message) = s.note()
     {
@@ -980,7 +1045,7 @@ pub fn plan(
     }
     // The record of an injection names containers: two of one name (which Kubernetes
     // refuses in a pod) would make a re-run read it wrong.
-    if let Some(path) = repeated_container_name(&fields, spec_path) {
+    if let Some(path) = repeated_container_name(&containers, spec_path) {
         let unnamed = node_at(root, &path)
             .and_then(Node::as_str)
             .is_none_or(str::is_empty);
@@ -999,12 +1064,11 @@ pub fn plan(
     // A workload's intents: two lists per container, the volume and the record, mostly.
     plan.intents.reserve(8);
     let cx = PodCx::new(
-        root,
         found,
         opts,
         wanted,
         fields,
-        meta,
+        &containers,
         inject,
         marker.as_ref(),
     );
@@ -1029,47 +1093,34 @@ pub fn plan(
     Ok(plan)
 }
 
-/// The PodSpec `found` and its pod template's metadata, if there: the template that holds
-/// both (the metadata sits next to the PodSpec) is walked to once.
-fn spec_and_meta<'n>(root: &'n Node, found: &Found) -> (Option<&'n Node>, Option<&'n Node>) {
-    match (
-        found.spec_path.0.split_last(),
-        found.meta_path.0.split_last(),
-    ) {
-        (Some((spec, up)), Some((meta, meta_up))) if up == meta_up => {
-            let template = node_at_segs(root, up);
-            let at = |seg| template.and_then(|t| node_at_segs(t, std::slice::from_ref(seg)));
-            (at(spec), at(meta))
-        }
-        _ => (
-            node_at(root, &found.spec_path),
-            node_at(root, &found.meta_path),
-        ),
-    }
-}
-
 /// Why the workload is left alone, if it is: the skip annotation, an exclusion, or a
 /// Windows pod.
-fn skip_of(root: &Node, found: &Found, opts: &Options, spec: &SpecFields<'_>) -> Option<Skip> {
-    let obj = node_at(root, &found.object_path).unwrap_or(root);
+fn skip_of(
+    found: &Found,
+    opts: &Options,
+    spec: &SpecFields<'_>,
+    containers: &[PodContainer<'_>],
+) -> Option<Skip> {
+    let obj = found.obj;
     if is_true(crate::object::annotation(obj, wk::SKIP_ANNOTATION)) {
         Some(Skip::Annotation)
     } else if let Some(why) = excluded(obj, found, opts) {
         Some(Skip::Excluded(why))
     } else {
-        windows(spec).map(Skip::Windows)
+        windows(spec, containers).map(Skip::Windows)
     }
 }
 
 /// One PodSpec under planning, with what an earlier run recorded in it: what the steps of
 /// [`plan`] share.
 struct PodCx<'a, 'n> {
-    root: &'n Node,
     found: &'a Found<'n>,
     opts: &'a Options,
     wanted: &'a Wanted,
     /// The fields of the PodSpec (a mapping) that planning reads.
     fields: SpecFields<'n>,
+    /// Its containers, with the fields of each that planning reads.
+    containers: &'a [PodContainer<'n>],
     /// The pod template's metadata, if it has one.
     meta: Option<&'n Node>,
     /// Whether the workload is injected (it is not excluded).
@@ -1124,16 +1175,14 @@ struct ContainerList<'w> {
 }
 
 impl<'a, 'n: 'a> PodCx<'a, 'n> {
-    /// The context for the PodSpec of the fields `fields`, with its pod template's metadata
-    /// `meta` and the earlier runs' `marker` read from it.
-    #[allow(clippy::too_many_arguments)]
+    /// The context for the PodSpec `found` of the fields `fields` and the containers
+    /// `containers`, with the earlier runs' `marker` read from its pod template's metadata.
     fn new(
-        root: &'n Node,
         found: &'a Found<'n>,
         opts: &'a Options,
         wanted: &'a Wanted,
         fields: SpecFields<'n>,
-        meta: Option<&'n Node>,
+        containers: &'a [PodContainer<'n>],
         inject: bool,
         marker: Option<&'a Marker>,
     ) -> Self {
@@ -1157,12 +1206,12 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             .map(Record::by_container)
             .unwrap_or_default();
         PodCx {
-            root,
             found,
             opts,
             wanted,
             fields,
-            meta,
+            containers,
+            meta: found.meta,
             inject,
             marker,
             main_record,
@@ -1186,7 +1235,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             ),
             None => {
                 let (mut chart, mut tool) = (false, false);
-                for (c, m) in mounts_of_volume(spec, opts) {
+                for (c, m) in mounts_of_volume(self.containers, opts) {
                     if tool_mount(m, c, opts) {
                         tool = true;
                     } else {
@@ -1230,7 +1279,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         scan.dangling = !named_volume
             && !chart_mounts
             && tool_mounts.unwrap_or_else(|| {
-                mounts_of_volume(spec, opts).any(|(c, m)| tool_mount(m, c, opts))
+                mounts_of_volume(self.containers, opts).any(|(c, m)| tool_mount(m, c, opts))
             });
         Ok(scan)
     }
@@ -1262,8 +1311,8 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             None => {
                 tool_shaped_volume(item)
                     && !scan.chart_mounts
-                    && (hash_annotated(self.root, self.found)
-                        || extra_file_mounted(spec, opts)
+                    && (hash_annotated(self.found)
+                        || extra_file_mounted(self.containers, opts)
                         || variable_inside_mount(spec, opts))
                 // A volume mounted nowhere is no sign of an earlier run: a
                 // chart writes one too, and whether another volume sits at
@@ -1310,14 +1359,14 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         // writes, its mount at the default extra file is the chart's too, no sign of an
         // earlier run (whatever this run's --mount-path, which must not decide what is ours).
         let chart_mounts_elsewhere = || {
-            mounts_of_volume(self.fields, opts)
+            mounts_of_volume(self.containers, opts)
                 .any(|(c, m)| m.get("mountPath").is_some() && !tool_mount(m, c, opts))
         };
         let ours = (scan.our.is_some() || scan.dangling)
             && opts.inject_ca
-            && (hash_annotated(self.root, found)
+            && (hash_annotated(found)
                 || variable_inside_mount(self.fields, opts)
-                || (extra_file_mounted(self.fields, opts) && !chart_mounts_elsewhere()));
+                || (extra_file_mounted(self.containers, opts) && !chart_mounts_elsewhere()));
         let mut any_container = false;
         for &key in lists {
             let w = self.wanted;
@@ -1335,7 +1384,7 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
             let Some(cs) = self.fields.list(key) else {
                 continue;
             };
-            let Some(items) = cs.items() else {
+            if cs.items().is_none() {
                 if cs.is_null() || !list.injected {
                     continue;
                 }
@@ -1343,19 +1392,21 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
                     found.spec_path.key(key),
                     format!("expected a list, found {}", cs.kind_name()),
                 ));
-            };
-            for (i, c) in items.iter().enumerate() {
-                if key == "initContainers" && is_tool_init(c, self.main_record, opts) {
+            }
+            for c in self.containers.iter().filter(|c| c.list == key) {
+                if key == "initContainers"
+                    && is_tool_init_named(c.name, c.node, self.main_record, opts)
+                {
                     continue;
                 }
-                let cpath = found.spec_path.key_index(key, i);
-                if c.entries().is_none() {
+                let cpath = found.spec_path.key_index(key, c.index);
+                if c.node.entries().is_none() {
                     if !list.injected {
                         continue;
                     }
                     return Err(conflict(
                         cpath,
-                        format!("expected a mapping, found {}", c.kind_name()),
+                        format!("expected a mapping, found {}", c.node.kind_name()),
                     ));
                 }
                 if key != "ephemeralContainers" {
@@ -1372,27 +1423,14 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
     fn plan_one_container(
         &self,
         list: &ContainerList<'a>,
-        c: &'n Node,
+        pc: &PodContainer<'n>,
         cpath: Path,
         ours: bool,
         record: &mut NewRecord<'a>,
         plan: &mut Plan,
     ) -> Result<(), Box<Finding>> {
         let opts = self.opts;
-        // Its name, mounts and variables, read in one pass over its keys: the last occurrence
-        // of each, as `Node::get` reads it (none of these names reads as null).
-        let (mut name, mut mounts, mut env) = (None, None, None);
-        for (k, v) in c.entries().unwrap_or_default() {
-            if let Value::Scalar { text, .. } = &k.value {
-                match text.as_str() {
-                    "name" => name = Some(v),
-                    "volumeMounts" => mounts = Some(v),
-                    "env" => env = Some(v),
-                    _ => {}
-                }
-            }
-        }
-        let name = name.and_then(Node::as_str).unwrap_or("");
+        let (c, mounts, env, name) = (pc.node, pc.mounts, pc.env, pc.name());
         let mut cp = ContainerPlan {
             name: if self.wanted.reports {
                 name.to_owned()
@@ -1566,33 +1604,52 @@ impl<'a, 'n: 'a> PodCx<'a, 'n> {
         // empty stays as `none` while the pod keeps items of the chart's that look like an
         // injection: dropped, it would let the next run read them by their shape and claim
         // them. (A run of the proxy alone claims nothing by its shape.)
-        let empty = Record::default();
         let (this_before, other, other_none) = match self.marker {
             Some(m) if opts.inject_ca => {
                 (m.main_part().is_some(), &m.proxy_only, m.proxy_only_none)
             }
             Some(m) => (m.proxy_only_part().is_some(), &m.main, m.main_none),
-            None => (false, &empty, false),
+            None => (false, &*NO_MARKER_PART, false),
         };
         let this_none = record.is_empty() && this_before && opts.inject_ca && self.chart_remnants();
-        let rendered =
-            (!record.is_empty() || this_none || !other.is_empty() || other_none).then(|| {
-                if opts.inject_ca {
-                    crate::marker::render(&record, other, [this_none, other_none])
-                } else {
-                    crate::marker::render(other, &record, [other_none, this_none])
+        RECORD_TEXT.with_borrow_mut(|text| {
+            let rendered = (!record.is_empty() || this_none || !other.is_empty() || other_none)
+                .then(|| {
+                    if opts.inject_ca {
+                        crate::marker::render_into(text, &record, other, [this_none, other_none]);
+                    } else {
+                        crate::marker::render_into(text, other, &record, [other_none, this_none]);
+                    }
+                    text.as_str()
+                });
+            let injected = (wk::INJECTED_ANNOTATION, rendered);
+            match hash {
+                Some(h) => {
+                    plan.annotation_changed =
+                        annotation_at(self.meta, wk::BUNDLE_HASH_ANNOTATION) != h;
+                    let hash = (wk::BUNDLE_HASH_ANNOTATION, h);
+                    self.set_annotations(&[hash, injected], plan);
                 }
-            });
-        let injected = (wk::INJECTED_ANNOTATION, rendered);
-        match hash {
-            Some(h) => {
-                plan.annotation_changed = annotation_at(self.meta, wk::BUNDLE_HASH_ANNOTATION) != h;
-                let hash = (wk::BUNDLE_HASH_ANNOTATION, h.map(str::to_owned));
-                self.set_annotations(&mut [hash, injected], plan);
+                None => self.set_annotations(&[injected], plan),
             }
-            None => self.set_annotations(&mut [injected], plan),
-        }
+            // A long record does not keep its room for the rest of the run.
+            if text.capacity() > RECORD_TEXT_MAX {
+                *text = String::new();
+            }
+        });
     }
+}
+
+/// The most room the record's text keeps from one workload to the next.
+const RECORD_TEXT_MAX: usize = 64 * 1024;
+
+/// The other part of the record of a pod template without one.
+static NO_MARKER_PART: std::sync::LazyLock<Record> = std::sync::LazyLock::new(Record::default);
+
+thread_local! {
+    /// The text of the record written last on this thread, emptied for the next: the record
+    /// of every workload is written into it without new room.
+    static RECORD_TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 impl PodCx<'_, '_> {
@@ -1687,40 +1744,23 @@ fn annotation_at<'n>(meta: Option<&'n Node>, key: &str) -> Option<&'n str> {
 }
 
 /// The `name` of the first container whose name an earlier container of the same list has.
-fn repeated_container_name<'n>(spec: &SpecFields<'n>, spec_path: &Path) -> Option<Path> {
+fn repeated_container_name(containers: &[PodContainer<'_>], spec_path: &Path) -> Option<Path> {
     // Kubernetes requires names unique across the lists too, and the record does not tell
-    // the lists apart: every container of the pod, in order, with its list.
-    let all = ["containers", "initContainers", "ephemeralContainers"]
-        .into_iter()
-        .flat_map(|list| {
-            let items = spec.list(list).and_then(Node::items).unwrap_or_default();
-            items.iter().enumerate().map(move |(i, c)| (list, i, c))
-        });
-    // A container without a name reads as the empty name: two of them would share one
-    // section of the record too.
-    let name = |c: &'n Node| str_at(Some(c), &["name"]).unwrap_or("");
-    // A pod's few containers are compared pairwise, without allocating; a long list goes
-    // through a set.
-    let mut few: [&str; 16] = [""; 16];
-    let mut seen = std::collections::HashSet::new();
-    for (n, (list, i, c)) in all.enumerate() {
-        let this = name(c);
-        let repeated = if let Some((earlier, rest)) = few.split_at_mut_checked(n)
-            && let Some(slot) = rest.first_mut()
-        {
-            *slot = this;
-            earlier.contains(&this)
-        } else {
-            if n == few.len() {
-                seen.extend(few.iter().copied());
-            }
-            !seen.insert(this)
-        };
-        if repeated {
-            return Some(spec_path.key(list).index(i).key("name"));
-        }
-    }
-    None
+    // the lists apart: every container of the pod, in order, with its list. A container
+    // without a name reads as the empty name: two of them would share one section of the
+    // record too. A pod's few containers are compared pairwise; a long list goes through a
+    // set.
+    let first = if containers.len() <= 16 {
+        containers.iter().enumerate().position(|(n, c)| {
+            let earlier = containers.get(..n).unwrap_or_default();
+            earlier.iter().any(|e| e.name() == c.name())
+        })
+    } else {
+        let mut seen = std::collections::HashSet::new();
+        containers.iter().position(|c| !seen.insert(c.name()))
+    }?;
+    let c = containers.get(first)?;
+    Some(spec_path.key(c.list).index(c.index).key("name"))
 }
 
 /// The record an earlier run left on the pod template, if any.
@@ -1782,12 +1822,22 @@ fn unrecorded_mount_of(
 /// Whether the init container `c` is the start-up merge's an earlier run added: recorded as
 /// such, or (without a record) our name running `merge`.
 fn is_tool_init(c: &Node, owned: Option<&Record>, opts: &Options) -> bool {
+    is_tool_init_named(c.get("name"), c, owned, opts)
+}
+
+/// [`is_tool_init`] for the init container `c` whose `name` is known.
+fn is_tool_init_named(
+    name: Option<&Node>,
+    c: &Node,
+    owned: Option<&Record>,
+    opts: &Options,
+) -> bool {
     match owned {
         Some(rec) => {
-            let name = str_at(Some(c), &["name"]).unwrap_or("");
+            let name = name.and_then(Node::as_str).unwrap_or("");
             rec.init_containers.iter().any(|n| n == name)
         }
-        None => is_merge_container(c, opts),
+        None => is_merge_named(name, c, opts),
     }
 }
 
@@ -1848,8 +1898,9 @@ fn tool_shaped_volume(item: &Node) -> bool {
 }
 
 /// Whether the pod template carries the bundle hash annotation.
-fn hash_annotated(root: &Node, found: &Found) -> bool {
-    node_at(root, &found.meta_path)
+fn hash_annotated(found: &Found) -> bool {
+    found
+        .meta
         .and_then(|m| m.get("annotations"))
         .and_then(|a| a.get(wk::BUNDLE_HASH_ANNOTATION))
         .is_some()
@@ -1866,8 +1917,8 @@ fn tool_variable(name: &str, _opts: &Options) -> bool {
 
 /// Whether some container mounts the volume named like ours at the tool's default extra
 /// file, which only the tool does (a configured one is no sign, see [`tool_variable`]).
-fn extra_file_mounted(spec: SpecFields<'_>, opts: &Options) -> bool {
-    mounts_of_volume(spec, opts).any(|(_, m)| {
+fn extra_file_mounted(containers: &[PodContainer<'_>], opts: &Options) -> bool {
+    mounts_of_volume(containers, opts).any(|(_, m)| {
         m.get("subPath").is_some()
             && str_at(Some(m), &["mountPath"]).is_some_and(|p| p == wk::DEFAULT_ADDITIVE_FILE)
     })
@@ -1908,19 +1959,22 @@ fn variable_inside_mount(spec: SpecFields<'_>, opts: &Options) -> bool {
 
 /// Each container of `spec` with each of its mounts of the volume named like ours.
 fn mounts_of_volume<'n>(
-    spec: SpecFields<'n>,
+    containers: &'n [PodContainer<'n>],
     opts: &'n Options,
 ) -> impl Iterator<Item = (&'n Node, &'n Node)> + 'n {
-    spec.all_containers()
+    containers
+        .iter()
+        .filter(|c| c.mounts.is_some())
         .flat_map(|c| {
-            c.get("volumeMounts")
+            c.mounts
                 .and_then(Node::items)
                 .unwrap_or(&[])
                 .iter()
                 .map(move |m| (c, m))
         })
-        .filter(|(c, _)| !is_merge_container(c, opts))
+        .filter(|(c, _)| !is_merge_named(c.name, c.node, opts))
         .filter(|(_, m)| str_at(Some(m), &["name"]) == Some(opts.volume_name.as_str()))
+        .map(|(c, m)| (c.node, m))
 }
 
 /// Whether the mount `m` (of the volume named like ours, in container `c`) is one the tool
@@ -3004,9 +3058,8 @@ fn keep_mount(
 impl PodCx<'_, '_> {
     /// Sets (`Some`) or removes (`None`) annotations of the pod template, in place: creates
     /// `metadata.annotations` when absent (or null), and removes `annotations` (and the
-    /// template's `metadata`) when nothing would be left in them. The values are moved
-    /// into the intents.
-    fn set_annotations(&self, changes: &mut [(&str, Option<String>)], plan: &mut Plan) {
+    /// template's `metadata`) when nothing would be left in them.
+    fn set_annotations(&self, changes: &[(&'static str, Option<&str>)], plan: &mut Plan) {
         set_annotations(self.found, self.meta, changes, plan);
     }
 }
@@ -3015,49 +3068,32 @@ impl PodCx<'_, '_> {
 fn set_annotations(
     found: &Found,
     meta: Option<&Node>,
-    changes: &mut [(&str, Option<String>)],
+    changes: &[(&'static str, Option<&str>)],
     plan: &mut Plan,
 ) {
     let meta_path = &found.meta_path;
-    let template_path = || {
-        Path(
-            meta_path
-                .0
-                .split_last()
-                .map_or(&[][..], |(_, t)| t)
-                .to_vec(),
-        )
-    };
+    let template_path = || meta_path.prefix(meta_path.0.len().saturating_sub(1));
     let ann = meta.and_then(|m| m.get("annotations"));
-    let sets = |changes: &mut [(&str, Option<String>)]| -> Vec<(String, Val)> {
-        changes
-            .iter_mut()
-            .filter_map(|(k, v)| v.take().map(|v| ((*k).to_owned(), Val::Str(v))))
-            .collect()
-    };
     let any_set = changes.iter().any(|(_, v)| v.is_some());
     match (meta, ann) {
         (None, _) if any_set => plan.intents.push(Intent {
             path: template_path(),
-            op: Op::AddKey(
-                "metadata".into(),
-                Val::map([("annotations", Val::Map(sets(changes)))]),
-            ),
+            op: Op::AddKey("metadata".into(), shared_sets(changes, true)),
         }),
         (Some(m), _) if m.entries().is_none() && any_set => plan.intents.push(Intent {
             path: meta_path.clone(),
-            op: Op::Replace(Val::map([("annotations", Val::Map(sets(changes)))])),
+            op: Op::Replace(shared_sets(changes, true)),
         }),
         (Some(m), None) if m.entries().is_some() && any_set => {
             plan.intents.push(Intent {
                 path: meta_path.clone(),
-                op: Op::AddKey("annotations".into(), Val::Map(sets(changes))),
+                op: Op::AddKey("annotations".into(), shared_sets(changes, false)),
             });
         }
         (Some(_), Some(a)) if a.entries().is_none() && any_set => {
             plan.intents.push(Intent {
                 path: meta_path.key("annotations"),
-                op: Op::Replace(Val::Map(sets(changes))),
+                op: Op::Replace(shared_sets(changes, false)),
             });
         }
         (Some(m), Some(a)) if a.entries().is_some() => {
@@ -3072,8 +3108,81 @@ fn set_annotations(
     }
 }
 
+/// The most mappings of annotations [`shared_sets`] keeps per thread, and the longest text
+/// of the values of one kept.
+const SETS_KEPT: usize = 16;
+const SETS_TEXT_MAX: usize = 4096;
+
+/// A mapping of the annotations set on a pod template, as inserted, and `annotations:` with
+/// it (made when first asked for).
+struct SharedSets {
+    sets: Arc<Val>,
+    wrapped: Option<Arc<Val>>,
+}
+
+thread_local! {
+    /// The mappings of annotations set last on this thread, the most recent last: the
+    /// workloads of a stream mostly get the same few records, which then share one value
+    /// each instead of each building and dropping its own.
+    static SETS: std::cell::RefCell<Vec<SharedSets>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The annotations `changes` sets (`Some`), in order, as a mapping shared with every other
+/// pod template that gets the same; with `wrapped`, as the mapping `annotations:` with them.
+fn shared_sets(changes: &[(&'static str, Option<&str>)], wrapped: bool) -> Val {
+    let sets = || changes.iter().filter_map(|(k, v)| Some((*k, (*v)?)));
+    // A long record is not kept: what is kept per thread stays small.
+    if sets().map(|(_, v)| v.len()).sum::<usize>() > SETS_TEXT_MAX {
+        let sets = Val::Map(sets().map(|(k, v)| (k.to_owned(), Val::str(v))).collect());
+        return match wrapped {
+            true => Val::map([("annotations", sets)]),
+            false => sets,
+        };
+    }
+    // The values first: the keys are mostly the same.
+    let is = |kept: &SharedSets| match &*kept.sets {
+        Val::Map(entries) => {
+            entries.len() == sets().count()
+                && entries
+                    .iter()
+                    .zip(sets())
+                    .all(|((k, v), (ck, cv))| matches!(v, Val::Str(s) if s == cv && k == ck))
+        }
+        _ => false,
+    };
+    SETS.with_borrow_mut(|kept| {
+        let at = match kept.iter().rposition(is) {
+            Some(at) => at,
+            None => {
+                if kept.len() >= SETS_KEPT {
+                    kept.remove(0);
+                }
+                kept.push(SharedSets {
+                    sets: Arc::new(Val::Map(
+                        sets().map(|(k, v)| (k.to_owned(), Val::str(v))).collect(),
+                    )),
+                    wrapped: None,
+                });
+                kept.len() - 1
+            }
+        };
+        let Some(kept) = kept.get_mut(at) else {
+            return Val::Map(Vec::new());
+        };
+        let shared = if wrapped {
+            let sets = &kept.sets;
+            kept.wrapped.get_or_insert_with(|| {
+                Arc::new(Val::map([("annotations", Val::Shared(Arc::clone(sets)))]))
+            })
+        } else {
+            &kept.sets
+        };
+        Val::Shared(Arc::clone(shared))
+    })
+}
+
 /// Whether `changes` remove every annotation of the (non-empty) mapping `a`.
-fn emptied_by(a: &Node, changes: &[(&str, Option<String>)]) -> bool {
+fn emptied_by(a: &Node, changes: &[(&str, Option<&str>)]) -> bool {
     let removed = |k: &str| changes.iter().any(|(c, v)| *c == k && v.is_none());
     a.entries()
         .is_some_and(|es| !es.is_empty() && es.iter().all(|(k, _)| k.as_str().is_some_and(removed)))
@@ -3100,23 +3209,18 @@ fn remove_annotations(found: &Found, m: &Node, template_path: Path) -> Intent {
 
 /// Applies `changes` to the annotations mapping `a` of the metadata at `meta_path`, key by
 /// key: replaced, added or removed where they differ.
-fn edit_annotations(
-    meta_path: &Path,
-    a: &Node,
-    changes: &mut [(&str, Option<String>)],
-    plan: &mut Plan,
-) {
+fn edit_annotations(meta_path: &Path, a: &Node, changes: &[(&str, Option<&str>)], plan: &mut Plan) {
     let path = meta_path.key("annotations");
-    for (key, value) in changes {
-        match (a.get(key), value.take()) {
-            (Some(n), Some(v)) if n.as_str() == Some(v.as_str()) => {}
+    for &(key, value) in changes {
+        match (a.get(key), value) {
+            (Some(n), Some(v)) if n.as_str() == Some(v) => {}
             (Some(_), Some(v)) => plan.intents.push(Intent {
                 path: path.key(key),
-                op: Op::Replace(Val::Str(v)),
+                op: Op::Replace(Val::str(v)),
             }),
             (None, Some(v)) => plan.intents.push(Intent {
                 path: path.clone(),
-                op: Op::AddKey((*key).into(), Val::Str(v)),
+                op: Op::AddKey(key.into(), Val::str(v)),
             }),
             (Some(_), None) => plan.intents.push(Intent {
                 path: path.clone(),
@@ -3150,7 +3254,12 @@ fn is_volume_name_with(name: &str, suffix: &str, opts: &Options) -> bool {
 
 /// Whether `c` is the merge init container an earlier run wrote: our name, running `merge`.
 fn is_merge_container(c: &Node, opts: &Options) -> bool {
-    str_at(Some(c), &["name"])
+    is_merge_named(c.get("name"), c, opts)
+}
+
+/// [`is_merge_container`] for the container `c` whose `name` is known.
+fn is_merge_named(name: Option<&Node>, c: &Node, opts: &Options) -> bool {
+    name.and_then(Node::as_str)
         .is_some_and(|n| is_volume_name_with(n, wk::MERGE_CONTAINER_SUFFIX, opts))
         && c.get("args")
             .and_then(Node::items)
@@ -3280,11 +3389,13 @@ impl<'a> PodCx<'a, '_> {
         let (spec_path, opts, owned) = (&self.found.spec_path, self.opts, self.owned);
         let inits = self.fields.init_containers;
         let items = inits.and_then(Node::items).unwrap_or(&[]);
-        let ours: Vec<usize> = items
+        let ours: Vec<usize> = self
+            .containers
             .iter()
-            .enumerate()
-            .filter(|(_, c)| is_tool_init(c, owned, opts))
-            .map(|(i, _)| i)
+            .filter(|c| {
+                c.list == "initContainers" && is_tool_init_named(c.name, c.node, owned, opts)
+            })
+            .map(|c| c.index)
             .collect();
         if merge.is_none() && ours.is_empty() {
             // Nothing wanted and nothing of an earlier run's: the common case.
@@ -3442,6 +3553,10 @@ impl<'a> PodCx<'a, '_> {
         let wanted_secret = merge.and_then(|m| m.pull_secret.as_deref());
         let existing = self.fields.image_pull_secrets;
         let secrets = existing.and_then(Node::items).unwrap_or(&[]);
+        if wanted_secret.is_none() && secrets.is_empty() {
+            // Nothing wanted and nothing to take out: the common case.
+            return;
+        }
         let recorded = |s: &str| owned.is_some_and(|r| r.pull_secrets.iter().any(|p| p == s));
         let stale: Vec<usize> = secrets
             .iter()

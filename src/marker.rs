@@ -84,8 +84,6 @@ impl<S, C> Default for Record<S, C> {
 pub trait ContainerFields: PartialEq {
     /// Whether nothing was injected.
     fn is_empty(&self) -> bool;
-    /// About how long the fields are as text.
-    fn text_len(&self) -> usize;
     /// Writes the fields, each after a space.
     fn write(&self, out: &mut String);
 }
@@ -93,15 +91,6 @@ pub trait ContainerFields: PartialEq {
 impl<S: AsRef<str> + PartialEq> ContainerFields for ContainerRecord<S> {
     fn is_empty(&self) -> bool {
         ContainerRecord::is_empty(self)
-    }
-
-    fn text_len(&self) -> usize {
-        list_len(&self.mounts)
-            + list_len(&self.env)
-            + self
-                .java
-                .as_ref()
-                .map_or(0, |j| LONGEST_KEY + 2 + j.as_ref().len())
     }
 
     fn write(&self, out: &mut String) {
@@ -145,10 +134,6 @@ impl<'a> Fields<'a> {
 impl ContainerFields for Fields<'_> {
     fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-
-    fn text_len(&self) -> usize {
-        self.0.len()
     }
 
     fn write(&self, out: &mut String) {
@@ -294,65 +279,39 @@ impl Marker {
     }
 }
 
-/// The annotation value of the marker with the records `main` and `proxy_only` (a run with
-/// a bundle source, a run of the proxy alone): fields in a fixed order, empty ones left out.
-/// An empty part is written as `none` where `none` says so (main first), else left out.
-/// Taken as two records, so that a new record is written beside the earlier marker's
-/// without copying it; written into one string sized up front, since a record is rendered
-/// for every workload.
-#[must_use]
-pub fn render<A, CA, B, CB>(
+/// Writes into `out` (emptied first) the annotation value of the marker with the records
+/// `main` and `proxy_only` (a run with a bundle source, a run of the proxy alone): fields in
+/// a fixed order, empty ones left out. An empty part is written as `none` where `none` says
+/// so (main first), else left out. Taken as two records, so that a new record is written
+/// beside the earlier marker's without copying it; since a record is rendered for every
+/// workload, one string kept from a workload to the next is written into without new room.
+pub fn render_into<A, CA, B, CB>(
+    out: &mut String,
     main: &Record<A, CA>,
     proxy_only: &Record<B, CB>,
     none: [bool; 2],
-) -> String
-where
+) where
     A: AsRef<str> + PartialEq,
     B: AsRef<str> + PartialEq,
     CA: ContainerFields,
     CB: ContainerFields,
 {
-    let mut out = String::with_capacity(main.text_len() + proxy_only.text_len());
-    render_record(main, &mut out);
+    out.clear();
+    render_record(main, out);
     if main.is_empty() && none[0] {
         out.push_str(NONE);
     }
     let proxy_none = proxy_only.is_empty() && none[1];
     if !proxy_only.is_empty() || proxy_none {
-        start_section(&mut out);
+        start_section(out);
         out.push_str(PROXY_ONLY);
-        render_record(proxy_only, &mut out);
+        render_record(proxy_only, out);
         if proxy_none {
-            start_section(&mut out);
+            start_section(out);
             out.push_str(NONE);
         }
     }
-    out
 }
-
-impl<S: AsRef<str>, C: ContainerFields> Record<S, C> {
-    /// About how long the record is as text (exact unless an item needs encoding).
-    fn text_len(&self) -> usize {
-        let mut n = list_len(&self.volumes)
-            + list_len(&self.init_containers)
-            + list_len(&self.pull_secrets)
-            + PROXY_ONLY.len()
-            + 2;
-        for (names, c) in &self.containers {
-            n += list_len(names) + c.text_len();
-        }
-        n
-    }
-}
-
-/// About how long a field of `items` is as text: `key=`, the items and their commas, the
-/// separator before the field.
-fn list_len<S: AsRef<str>>(items: &[S]) -> usize {
-    LONGEST_KEY + 2 + items.iter().map(|i| i.as_ref().len() + 1).sum::<usize>()
-}
-
-/// The longest field key (`imagePullSecrets`).
-const LONGEST_KEY: usize = 16;
 
 /// The section after which a run of the proxy alone's records come.
 const PROXY_ONLY: &str = "proxy-only";
@@ -499,6 +458,23 @@ fn parse_section(section: &str, r: &mut Record) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`render_into`] a new string.
+    fn render<A, CA, B, CB>(
+        main: &Record<A, CA>,
+        proxy_only: &Record<B, CB>,
+        none: [bool; 2],
+    ) -> String
+    where
+        A: AsRef<str> + PartialEq,
+        B: AsRef<str> + PartialEq,
+        CA: ContainerFields,
+        CB: ContainerFields,
+    {
+        let mut out = String::new();
+        render_into(&mut out, main, proxy_only, none);
+        out
+    }
 
     #[test]
     fn render_then_parse_gives_the_record_back() {

@@ -4,7 +4,7 @@
 //! table: (API group, kind, path from the object root to the PodSpec). The version is
 //! ignored on purpose, so `extensions/v1beta1` Deployments are found like `apps/v1` ones.
 
-use crate::yaml::{Node, Path, PathSeg};
+use crate::yaml::{Node, Path, PathSeg, Value};
 
 /// Built-in (group, kind, path to the PodSpec). A kind may have several rows.
 pub const BUILTIN_KINDS: &[(&str, &str, &str)] = &[
@@ -224,8 +224,9 @@ pub fn group_of(api_version: &str) -> &str {
     slash.and_then(|i| api_version.get(..i)).unwrap_or("")
 }
 
-/// A PodSpec found in an object.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A PodSpec found in an object: where it is, and the nodes planning reads, as found (the
+/// planning of its injection walks to none of them again).
+#[derive(Clone, Debug)]
 pub struct Found<'n> {
     /// The object that holds it (a List item has its own), as its tree spells it.
     pub object: ObjectView<'n>,
@@ -236,6 +237,12 @@ pub struct Found<'n> {
     /// Path from the document root to the pod template's metadata (the object's own
     /// metadata for a bare Pod).
     pub meta_path: Path,
+    /// The object, at `object_path`.
+    pub obj: &'n Node,
+    /// The PodSpec, at `spec_path`.
+    pub spec: &'n Node,
+    /// The pod template's metadata, at `meta_path`, if it has one.
+    pub meta: Option<&'n Node>,
 }
 
 /// Why an object that looks like a workload is not one after all.
@@ -248,10 +255,13 @@ pub enum NotFound {
 /// `base` followed by the keys of `dotted`, built in one list.
 fn join(base: &Path, dotted: &str) -> Path {
     let keys = dotted.split('.').filter(|s| !s.is_empty());
-    let mut p = Vec::with_capacity(base.0.len() + keys.clone().count());
-    p.extend_from_slice(&base.0);
-    p.extend(keys.map(|k| PathSeg::Key(k.into())));
-    Path(p)
+    Path(
+        base.0
+            .iter()
+            .cloned()
+            .chain(keys.map(|k| PathSeg::Key(k.into())))
+            .collect(),
+    )
 }
 
 fn at<'n>(root: &'n Node, dotted: &str) -> Option<&'n Node> {
@@ -265,10 +275,7 @@ fn at<'n>(root: &'n Node, dotted: &str) -> Option<&'n Node> {
 /// The path of the `metadata` next to the PodSpec at `spec_path`.
 fn meta_next_to(spec_path: &Path) -> Path {
     let parent = spec_path.0.split_last().map_or(&[][..], |(_, rest)| rest);
-    let mut p = Vec::with_capacity(parent.len() + 1);
-    p.extend_from_slice(parent);
-    p.push(META);
-    Path(p)
+    Path(parent.iter().cloned().chain([META]).collect())
 }
 
 /// A key of a built-in path, made at compile time (no key here is longer than what
@@ -281,27 +288,32 @@ const META: PathSeg = key("metadata");
 const SPEC: PathSeg = key("spec");
 const TEMPLATE: PathSeg = key("template");
 
+/// A path of [`BUILTIN_KINDS`] as keys: to the PodSpec, and to the pod template's
+/// metadata next to it.
+type Row = (&'static [PathSeg], &'static [PathSeg]);
+
+/// The [`Row`] of the pod template at the keys given: its `spec` and its `metadata`.
+macro_rules! row {
+    ($($k:expr),*) => {
+        (&[$($k,)* SPEC], &[$($k,)* META])
+    };
+}
+
 /// The paths of [`BUILTIN_KINDS`] as keys.
-const P_SPEC: &[PathSeg] = &[SPEC];
-const P_TEMPLATE_SPEC: &[PathSeg] = &[TEMPLATE, SPEC];
-const P_SPEC_TEMPLATE_SPEC: &[PathSeg] = &[SPEC, TEMPLATE, SPEC];
-const P_CRONJOB: &[PathSeg] = &[SPEC, key("jobTemplate"), SPEC, TEMPLATE, SPEC];
-const P_ADVANCED_CRONJOB: &[PathSeg] = &[SPEC, TEMPLATE, key("jobTemplate"), SPEC, TEMPLATE, SPEC];
-const P_ADVANCED_CRONJOB_BROADCAST: &[PathSeg] = &[
-    SPEC,
-    TEMPLATE,
-    key("broadcastJobTemplate"),
-    SPEC,
-    TEMPLATE,
-    SPEC,
-];
-const P_SCALED_JOB: &[PathSeg] = &[SPEC, key("jobTargetRef"), TEMPLATE, SPEC];
+const P_SPEC: Row = row!();
+const P_TEMPLATE_SPEC: Row = row!(TEMPLATE);
+const P_SPEC_TEMPLATE_SPEC: Row = row!(SPEC, TEMPLATE);
+const P_CRONJOB: Row = row!(SPEC, key("jobTemplate"), SPEC, TEMPLATE);
+const P_ADVANCED_CRONJOB: Row = row!(SPEC, TEMPLATE, key("jobTemplate"), SPEC, TEMPLATE);
+const P_ADVANCED_CRONJOB_BROADCAST: Row =
+    row!(SPEC, TEMPLATE, key("broadcastJobTemplate"), SPEC, TEMPLATE);
+const P_SCALED_JOB: Row = row!(SPEC, key("jobTargetRef"), TEMPLATE);
 
 /// The rows of [`BUILTIN_KINDS`] for `group` and `kind`, as paths of keys, in the table's
 /// order: one match on the kind, then its groups (a test holds the two to the same rows).
-fn builtin_paths(group: &str, kind: &str) -> &'static [&'static [PathSeg]] {
+fn builtin_paths(group: &str, kind: &str) -> &'static [Row] {
     let ok = |groups: &[&str]| groups.contains(&group);
-    let rows: (&[&str], &'static [&'static [PathSeg]]) = match kind {
+    let rows: (&[&str], &'static [Row]) = match kind {
         "Pod" => (&[""], &[P_SPEC]),
         "PodTemplate" => (&[""], &[P_TEMPLATE_SPEC]),
         "ReplicationController" => (&[""], &[P_SPEC_TEMPLATE_SPEC]),
@@ -338,18 +350,106 @@ fn at_keys<'n>(root: &'n Node, path: &[PathSeg]) -> Option<&'n Node> {
     Some(n)
 }
 
-/// `base` followed by `keys`, and the path of the `metadata` next to the last key, each
-/// built in one list.
-fn spec_and_meta(base: &Path, keys: &[PathSeg]) -> (Path, Path) {
-    let parent = keys.split_last().map_or(&[][..], |(_, rest)| rest);
-    let mut spec = Vec::with_capacity(base.0.len() + keys.len());
-    spec.extend_from_slice(&base.0);
-    spec.extend_from_slice(keys);
-    let mut meta = Vec::with_capacity(base.0.len() + parent.len() + 1);
-    meta.extend_from_slice(&base.0);
-    meta.extend_from_slice(parent);
-    meta.push(META);
-    (Path(spec), Path(meta))
+/// The fields of an object that finding its PodSpecs reads, looked up in one pass over
+/// its keys: the last occurrence of each, as [`Node::get`] (and Kubernetes) reads it (none
+/// of these names reads as null).
+#[derive(Clone, Copy, Default)]
+struct ObjectFields<'n> {
+    api_version: Option<&'n Node>,
+    kind: Option<&'n Node>,
+    metadata: Option<&'n Node>,
+    spec: Option<&'n Node>,
+    template: Option<&'n Node>,
+    items: Option<&'n Node>,
+}
+
+impl<'n> ObjectFields<'n> {
+    /// The fields of the object `obj`.
+    fn of(obj: &'n Node) -> Self {
+        let mut f = ObjectFields::default();
+        for (k, v) in obj.entries().unwrap_or_default() {
+            let Value::Scalar { text, .. } = &k.value else {
+                continue;
+            };
+            let slot = match text.as_str() {
+                "apiVersion" => &mut f.api_version,
+                "kind" => &mut f.kind,
+                "metadata" => &mut f.metadata,
+                "spec" => &mut f.spec,
+                "template" => &mut f.template,
+                "items" => &mut f.items,
+                _ => continue,
+            };
+            *slot = Some(v);
+        }
+        f
+    }
+
+    /// The value of the key `seg` (a key read in [`ObjectFields::of`] from there).
+    fn get(&self, obj: &'n Node, seg: &PathSeg) -> Option<&'n Node> {
+        match seg {
+            PathSeg::Key(k) => match k.as_str() {
+                "spec" => self.spec,
+                "template" => self.template,
+                k => obj.get(k),
+            },
+            PathSeg::Index(i) => obj.items()?.get(*i),
+        }
+    }
+}
+
+/// The values of the keys `a` and `b` in the mapping `node`, in one pass over its keys
+/// (the last occurrence of each, as [`Node::get`] reads it; neither reads as null).
+fn two_keys<'n>(node: &'n Node, a: &str, b: &str) -> (Option<&'n Node>, Option<&'n Node>) {
+    let (mut va, mut vb) = (None, None);
+    for (k, v) in node.entries().unwrap_or_default() {
+        if let Value::Scalar { text, .. } = &k.value {
+            let text = text.as_str();
+            if text == a {
+                va = Some(v);
+            } else if text == b {
+                vb = Some(v);
+            }
+        }
+    }
+    (va, vb)
+}
+
+/// The PodSpec at the (non-empty) `keys` of a built-in row below the object `obj` of the
+/// fields `fields`, and the `metadata` next to it (no key of a row reads as null, so a
+/// key's text alone tells it, as in [`two_keys`]).
+fn template_at<'n>(
+    obj: &'n Node,
+    fields: &ObjectFields<'n>,
+    keys: &[PathSeg],
+) -> Option<(&'n Node, Option<&'n Node>)> {
+    let (last, up) = keys.split_last()?;
+    let template = match up.split_first() {
+        Some((first, rest)) => at_keys(fields.get(obj, first)?, rest)?,
+        None => obj,
+    };
+    match (last, up.is_empty()) {
+        // At the object itself, its fields are read already.
+        (_, true) => Some((fields.get(obj, last)?, fields.metadata)),
+        (PathSeg::Key(k), false) if k != "metadata" => {
+            let (spec, meta) = two_keys(template, k, "metadata");
+            Some((spec?, meta))
+        }
+        _ => {
+            let spec = at_keys(template, std::slice::from_ref(last))?;
+            Some((spec, template.get("metadata")))
+        }
+    }
+}
+
+/// `base` followed by the keys of `row`: the paths of the PodSpec and of the `metadata`
+/// next to it (the row's own, for an object at the root).
+fn spec_and_meta(base: &Path, row: Row) -> (Path, Path) {
+    if base.0.is_empty() {
+        return (Path(row.0.into()), Path(row.1.into()));
+    }
+    let under = |keys: &[PathSeg]| Path(base.0.iter().chain(keys).cloned().collect());
+    (under(row.0), under(row.1))
 }
 
 /// Every PodSpec in the object `obj` (found at `base` in its document), recursing into
@@ -361,14 +461,15 @@ pub fn find_pod_specs<'n>(
     found: &mut Vec<Found<'n>>,
     skipped: &mut Vec<NotFound>,
 ) {
+    let fields = ObjectFields::of(obj);
     let (Some(api_version), Some(kind)) = (
-        obj.get("apiVersion").and_then(Node::as_str),
-        obj.get("kind").and_then(Node::as_str),
+        fields.api_version.and_then(Node::as_str),
+        fields.kind.and_then(Node::as_str),
     ) else {
         return;
     };
     if (kind == "List" || kind.ends_with("List"))
-        && let Some(items) = obj.get("items").and_then(Node::items)
+        && let Some(items) = fields.items.and_then(Node::items)
     {
         for (i, item) in items.iter().enumerate() {
             find_pod_specs(item, &base.key("items").index(i), rules, found, skipped);
@@ -378,7 +479,7 @@ pub fn find_pod_specs<'n>(
     let group = group_of(api_version);
     if kind == "Rollout"
         && group == "argoproj.io"
-        && obj.get("spec").and_then(|s| s.get("workloadRef")).is_some()
+        && fields.spec.and_then(|s| s.get("workloadRef")).is_some()
     {
         if let Some(object) = ObjectRef::of(obj) {
             skipped.push(NotFound::WorkloadRef(object));
@@ -389,40 +490,58 @@ pub fn find_pod_specs<'n>(
     let mut object = None;
     let mut view = || {
         *object.get_or_insert_with(|| {
-            let meta = obj.get("metadata");
-            let field = |key: &str| meta.and_then(|m| m.get(key)).and_then(Node::as_str);
+            let (name, namespace) = fields
+                .metadata
+                .map_or((None, None), |m| two_keys(m, "name", "namespace"));
             ObjectView {
                 api_version,
                 kind,
-                name: field("name").unwrap_or(""),
-                namespace: field("namespace"),
+                name: name.and_then(Node::as_str).unwrap_or(""),
+                namespace: namespace.and_then(Node::as_str),
             }
         })
     };
     let builtin = builtin_paths(group, kind);
-    for keys in builtin {
-        if at_keys(obj, keys).is_some() {
-            let (spec_path, meta_path) = spec_and_meta(base, keys);
+    for &row in builtin {
+        if let Some((spec, meta)) = template_at(obj, &fields, row.0) {
+            let (spec_path, meta_path) = spec_and_meta(base, row);
             found.push(Found {
                 object: view(),
                 object_path: base.clone(),
                 spec_path,
                 meta_path,
+                obj,
+                spec,
+                meta,
             });
         }
     }
     let mut known = !builtin.is_empty();
     let mut push = |p: &str| {
-        if at(obj, p).is_none() {
+        let Some(spec) = at(obj, p) else {
             return;
-        }
+        };
         let spec_path = join(base, p);
         let meta_path = meta_next_to(&spec_path);
+        // The metadata next to the PodSpec: below the object unless the path is empty
+        // (then the object's parent holds it, a list when the object is a List item).
+        let keys: Vec<&str> = p.split('.').filter(|s| !s.is_empty()).collect();
+        let meta = match keys.split_last() {
+            Some((_, up)) => up
+                .iter()
+                .try_fold(obj, |n, k| n.get(k))
+                .and_then(|t| t.get("metadata")),
+            None if base.0.is_empty() => obj.get("metadata"),
+            None => None,
+        };
         found.push(Found {
             object: view(),
             object_path: base.clone(),
             spec_path,
             meta_path,
+            obj,
+            spec,
+            meta,
         });
     };
     for e in &rules.extra {
@@ -437,12 +556,19 @@ pub fn find_pod_specs<'n>(
             .any(|(g, k)| *g == group && *k == kind);
         if rules.generic
             && !never
-            && at_keys(obj, P_SPEC_TEMPLATE_SPEC)
-                .and_then(|s| s.get("containers"))
-                .and_then(Node::items)
-                .is_some()
+            && let Some((spec, meta)) = template_at(obj, &fields, P_SPEC_TEMPLATE_SPEC.0)
+            && spec.get("containers").and_then(Node::items).is_some()
         {
-            push("spec.template.spec");
+            let (spec_path, meta_path) = spec_and_meta(base, P_SPEC_TEMPLATE_SPEC);
+            found.push(Found {
+                object: view(),
+                object_path: base.clone(),
+                spec_path,
+                meta_path,
+                obj,
+                spec,
+                meta,
+            });
         }
     }
 }
@@ -495,7 +621,7 @@ mod tests {
     /// for a kind or group the table does not have.
     #[test]
     fn builtin_paths_are_the_tables_rows() {
-        let dotted = |keys: &[PathSeg]| Path(keys.to_vec()).to_string();
+        let dotted = |keys: &[PathSeg]| Path(keys.iter().cloned().collect()).to_string();
         let mut pairs: Vec<(&str, &str)> = BUILTIN_KINDS.iter().map(|(g, k, _)| (*g, *k)).collect();
         pairs.extend(NEVER_WORKLOADS.iter().copied());
         pairs.extend([
@@ -510,7 +636,7 @@ mod tests {
                 .filter(|(tg, tk, _)| *tg == g && *tk == k)
                 .map(|(_, _, p)| *p)
                 .collect();
-            let got: Vec<String> = builtin_paths(g, k).iter().map(|p| dotted(p)).collect();
+            let got: Vec<String> = builtin_paths(g, k).iter().map(|p| dotted(p.0)).collect();
             assert_eq!(got, want, "{g}/{k}");
         }
     }

@@ -557,3 +557,12 @@ golden! {
     reader_similar_keys_not_duplicates => "reader-similar-keys-not-duplicates",
     reader_wide_mapping_no_duplicates => "reader-wide-mapping-no-duplicates",
 }
+
+// The planner and the text editor: values and paths shared from one workload to the next
+// (more distinct records and container paths than are kept for sharing, then the first
+// ones again), a re-run of that output under other options, and a record too long to keep.
+golden! {
+    plan_shared_across_workloads => "plan-shared-across-workloads",
+    plan_shared_across_workloads_rerun => "plan-shared-across-workloads-rerun",
+    plan_long_record => "plan-long-record",
+}

@@ -10,7 +10,7 @@ use super::emit::{
     scalar_for_block,
 };
 use super::tree::{FlowParts, Node, ScalarStyle, Value, content_end, flow_parts};
-use super::{Intent, Op, Path, PathSeg};
+use super::{Intent, Op, Path, PathSeg, Segs};
 
 /// Why an intent cannot be applied to the text in place; the caller re-emits the document.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -109,7 +109,15 @@ pub struct TextEditor<'a> {
     /// kept (`walk_len` of them hold the last walk), in place: nothing to allocate or drop.
     walk: [Step<'a>; WALK_MAX],
     walk_len: usize,
+    /// The last path looked up, and what it led to: the intents of one container name one
+    /// path (copies of it), which is then looked up once.
+    last_path: Segs,
+    last_found: Option<Found<'a>>,
 }
+
+/// What a path leads to: the node, whether its parent is a flow collection, and its key
+/// node (for mapping values).
+type Found<'n> = (&'n Node, bool, Option<&'n Node>);
 
 /// The most steps of a walked path kept (a PodSpec's containers sit 4 to 8 deep).
 const WALK_MAX: usize = 12;
@@ -176,13 +184,29 @@ impl<'a> TextEditor<'a> {
                 key: None,
             }; WALK_MAX],
             walk_len: 0,
+            last_path: Segs::default(),
+            last_found: None,
         }
+    }
+
+    /// [`find`]: what the last path looked up led to when `path` is a copy of it, else
+    /// [`TextEditor::walk_from_last`].
+    fn find_from_last(&mut self, path: &Path) -> Option<Found<'a>> {
+        if let Some(found) = self.last_found
+            && path.0.same(&self.last_path)
+        {
+            return Some(found);
+        }
+        let found = self.walk_from_last(path);
+        self.last_path = path.0.clone();
+        self.last_found = found;
+        found
     }
 
     /// [`find`], starting from the deepest node of the last path walked that `path` shares
     /// (the same segments from the root): the tree does not change while editing, so
     /// the shared steps lead to the same nodes.
-    fn find_from_last(&mut self, path: &Path) -> Option<(&'a Node, bool, Option<&'a Node>)> {
+    fn walk_from_last(&mut self, path: &Path) -> Option<Found<'a>> {
         let steps = self.walk.get(..self.walk_len).unwrap_or_default();
         let shared = steps
             .iter()
@@ -1322,10 +1346,11 @@ impl<'a> TextEditor<'a> {
         });
     }
 
-    /// The edits, as `(start, end, replacement)` in the order they apply. Replacements
-    /// that insert the same snippet at the same column share one text.
+    /// The edits, as `(start, end, replacement)` in the order they apply (the editor is left
+    /// with none). Replacements that insert the same snippet at the same column share one
+    /// text. Taken by reference: an editor is large, and moving it costs a copy.
     #[must_use]
-    pub fn finish(mut self) -> Vec<(usize, usize, Arc<str>)> {
+    pub fn finish(&mut self) -> Vec<(usize, usize, Arc<str>)> {
         self.splices.sort_by(|a, b| {
             a.at.cmp(&b.at)
                 .then(b.col.cmp(&a.col))
@@ -1776,7 +1801,7 @@ mod tests {
     }
 
     /// `input` with the splices of the editor `ed` applied.
-    fn spliced(input: &str, ed: TextEditor<'_>) -> String {
+    fn spliced(input: &str, mut ed: TextEditor<'_>) -> String {
         let mut out = String::new();
         let mut pos = 0;
         for (s, e, t) in ed.finish() {
