@@ -557,3 +557,10 @@ golden! {
     reader_similar_keys_not_duplicates => "reader-similar-keys-not-duplicates",
     reader_wide_mapping_no_duplicates => "reader-wide-mapping-no-duplicates",
 }
+
+// The document scans: a top-level `kind:` that a line scan would misread is left to the tree.
+golden! {
+    reader_kind_keys_a_line_scan_misses => "reader-kind-keys-a-line-scan-misses",
+    reader_kind_value_continued => "reader-kind-value-continued",
+    reader_kind_in_flow_root => "reader-kind-in-flow-root",
+}
