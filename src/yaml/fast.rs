@@ -165,16 +165,14 @@ fn indent_of(line: &str) -> usize {
     line.bytes().position(|b| b != b' ').unwrap_or(line.len())
 }
 
-/// `s` without the spaces it starts with (compared byte by byte: `trim_start_matches`
-/// decodes characters).
-fn skip_spaces(s: &str) -> &str {
-    s.get(indent_of(s)..).unwrap_or_default()
-}
-
 /// Nothing but spaces, or spaces and then a comment (which needs a space before it).
 fn only_comment_or_space(s: &str) -> bool {
-    let t = s.trim_start_matches(' ');
-    t.is_empty() || (t.starts_with('#') && t.len() < s.len())
+    let spaces = indent_of(s);
+    match s.as_bytes().get(spaces) {
+        None => true,
+        Some(b'#') => spaces > 0,
+        Some(_) => false,
+    }
 }
 
 /// Whether `v` (a value, without the spaces before it) may start a plain scalar in block
@@ -1024,9 +1022,10 @@ fn fold(acc: &mut String, blanks: usize, part: &str) {
 
 /// A `- ...` line whose dash is at column `dash`.
 fn item(r: &mut Reader<'_>, rest: &str, ls: usize, dash: usize, line: usize) -> Option<Open> {
-    let after = &rest[1..];
-    let content = skip_spaces(after);
-    if only_comment_or_space(after) {
+    let after = rest.get(1..)?;
+    let spaces = indent_of(after);
+    let content = after.get(spaces..)?;
+    if content.is_empty() || (spaces > 0 && content.starts_with('#')) {
         return Some(Open::Pending {
             at: dash,
             from_map: false,
@@ -1034,14 +1033,15 @@ fn item(r: &mut Reader<'_>, rest: &str, ls: usize, dash: usize, line: usize) -> 
             line,
         });
     }
-    let col = dash + 1 + (after.len() - content.len());
+    let col = dash + 1 + spaces;
     if content == "-" || content.starts_with("- ") {
         return None;
     }
-    if key_end(content).is_some_and(|e| matches!(content.as_bytes().get(e + 1), None | Some(b' ')))
+    if let Some(end) = key_end(content)
+        && matches!(content.as_bytes().get(end + 1), None | Some(b' '))
     {
         r.push(col, Kind::Map, ls + col, line);
-        return entry(r, content, ls, col, line);
+        return entry_after_key(r, content, end, ls, col, line);
     }
     value(r, content, ls + col, dash, line)
 }
@@ -1049,8 +1049,23 @@ fn item(r: &mut Reader<'_>, rest: &str, ls: usize, dash: usize, line: usize) -> 
 /// A `key: value` line whose key is at column `col` of a mapping at that column.
 fn entry(r: &mut Reader<'_>, rest: &str, ls: usize, col: usize, line: usize) -> Option<Open> {
     let end = key_end(rest)?;
-    let after = &rest[end + 1..];
-    if !after.is_empty() && !after.starts_with(' ') {
+    entry_after_key(r, rest, end, ls, col, line)
+}
+
+/// [`entry`], its key's `:` at `end` of `rest`.
+#[inline(always)]
+fn entry_after_key(
+    r: &mut Reader<'_>,
+    rest: &str,
+    end: usize,
+    ls: usize,
+    col: usize,
+    line: usize,
+) -> Option<Open> {
+    let after = rest.get(end + 1..)?;
+    // A blank (or the line's end) after the `:`, then the value, a comment, or nothing.
+    let spaces = indent_of(after);
+    if spaces == 0 && !after.is_empty() {
         return None;
     }
     if r.build
@@ -1062,7 +1077,8 @@ fn entry(r: &mut Reader<'_>, rest: &str, ls: usize, col: usize, line: usize) -> 
             line,
         });
     }
-    if only_comment_or_space(after) {
+    let v = after.get(spaces..)?;
+    if v.is_empty() || v.starts_with('#') {
         // Like the parser, place the null on the `:`.
         return Some(Open::Pending {
             at: col,
@@ -1071,9 +1087,7 @@ fn entry(r: &mut Reader<'_>, rest: &str, ls: usize, col: usize, line: usize) -> 
             line,
         });
     }
-    let v = skip_spaces(after);
-    let at = ls + col + end + 1 + (after.len() - v.len());
-    value(r, v, at, col, line)
+    value(r, v, ls + col + end + 1 + spaces, col, line)
 }
 
 /// A scalar value (or `{}`/`[]`) starting at byte `at`, of a node whose parent
