@@ -165,6 +165,13 @@ fn indent_of(line: &str) -> usize {
     line.bytes().position(|b| b != b' ').unwrap_or(line.len())
 }
 
+/// `s` without the spaces it ends with (compared byte by byte: `trim_end_matches` decodes
+/// characters).
+fn trim_end_spaces(s: &str) -> &str {
+    let spaces = s.bytes().rev().take_while(|&c| c == b' ').count();
+    s.get(..s.len() - spaces).unwrap_or(s)
+}
+
 /// Nothing but spaces, or spaces and then a comment (which needs a space before it).
 fn only_comment_or_space(s: &str) -> bool {
     let spaces = indent_of(s);
@@ -306,24 +313,33 @@ static KEY_BYTE: [bool; 256] = {
     }
 };
 
-/// The length of a key and where its `:` is.
+/// The length of a key and where its `:` is. A plain key (most) is read here, inlined
+/// into its callers; a quoted one out of line.
+#[inline(always)]
 fn key_end(rest: &str) -> Option<usize> {
     let b = rest.as_bytes();
-    match b.first()? {
-        q @ (b'"' | b'\'') => {
-            let close = b[1..].iter().position(|c| c == q)? + 1;
-            let inner = &rest[1..close];
-            if inner.contains('\\') || inner.contains('\t') || close + 1 > 1024 {
-                return None;
-            }
-            (b.get(close + 1) == Some(&b':')).then_some(close + 1)
-        }
-        c if c.is_ascii_alphanumeric() || *c == b'_' => {
-            let len = b.iter().position(|&c| !KEY_BYTE[usize::from(c)])?;
-            (len <= 1024 && b[len] == b':').then_some(len)
-        }
-        _ => None,
+    let first = *b.first()?;
+    if first.is_ascii_alphanumeric() || first == b'_' {
+        let len = b.iter().position(|&c| !KEY_BYTE[usize::from(c)])?;
+        return (len <= 1024 && b.get(len) == Some(&b':')).then_some(len);
     }
+    quoted_key_end(rest)
+}
+
+/// [`key_end`] of a quoted key (or of no key at all).
+#[inline(never)]
+fn quoted_key_end(rest: &str) -> Option<usize> {
+    let b = rest.as_bytes();
+    let q = *b.first()?;
+    if !matches!(q, b'"' | b'\'') {
+        return None;
+    }
+    let close = b.get(1..)?.iter().position(|&c| c == q)? + 1;
+    let inner = rest.get(1..close)?;
+    if inner.contains('\\') || inner.contains('\t') || close + 1 > 1024 {
+        return None;
+    }
+    (b.get(close + 1) == Some(&b':')).then_some(close + 1)
 }
 
 /// The lists a reader works in, kept per thread between chunks (always empty here).
@@ -716,7 +732,10 @@ fn read(
     while ls < text.len() {
         let le = memchr::memchr(b'\n', &text.as_bytes()[ls..]).map_or(text.len(), |i| ls + i);
         let raw = text.get(ls..le)?;
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let line = match raw.as_bytes().last() {
+            Some(b'\r') => raw.get(..raw.len() - 1)?,
+            _ => raw,
+        };
         let l = Line {
             text: line,
             start: ls,
@@ -875,7 +894,7 @@ impl Reader<'_> {
         let body = l.text.get(l.ind..)?;
         let (part, closed_at) = match find_close(body, *quote).ok()? {
             Some(i) => (&body[..i], Some(i)),
-            None => (body.trim_end_matches(' '), None),
+            None => (trim_end_spaces(body), None),
         };
         if part.trim().is_empty() && closed_at.is_some() {
             // A line break right before the closing quote: leave it to the parser.
@@ -1009,7 +1028,7 @@ impl Reader<'_> {
 
 /// Adds a line of a multi-line scalar, folding the line break before it.
 fn fold(acc: &mut String, blanks: usize, part: &str) {
-    let part = part.trim_start_matches(' ');
+    let part = part.get(indent_of(part)..).unwrap_or_default();
     if blanks > 0 {
         for _ in 0..blanks {
             acc.push('\n');
@@ -1207,7 +1226,7 @@ fn quoted(
         ))?;
         return Some(Open::None);
     }
-    let first = inner.trim_end_matches(' ');
+    let first = trim_end_spaces(inner);
     if first.trim().is_empty() {
         // A line break right after the opening quote: leave it to the parser.
         return None;
@@ -1264,7 +1283,7 @@ fn flow_seq(r: &Reader<'_>, v: &str, at: usize, line: usize) -> Option<(Node, us
             }
             _ => {
                 let len = b[i..].iter().position(|&c| matches!(c, b',' | b']'))?;
-                let word = v[i..i + len].trim_end_matches(' ');
+                let word = trim_end_spaces(&v[i..i + len]);
                 let plain = !word.is_empty()
                     && word.bytes().all(|c| {
                         c.is_ascii_alphanumeric()
