@@ -438,6 +438,21 @@ fn scalar(text: SmolStr, style: ScalarStyle, start: usize, end: usize, line: usi
     }
 }
 
+/// `text` as a `SmolStr`. A short text (most keys and values) is copied inline with a
+/// size known to the compiler: each length has its own arm, so the copy is a few moves,
+/// where `SmolStr::new` zeroes its buffer and calls `memcpy` for a length it does not know.
+fn small_str(text: &str) -> SmolStr {
+    macro_rules! by_length {
+        ($($n:literal)*) => {
+            match text.len() {
+                $($n => SmolStr::new_inline(text.get(..$n).unwrap_or_default()),)*
+                _ => SmolStr::new(text),
+            }
+        };
+    }
+    by_length!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23)
+}
+
 fn quote_style(quote: u8) -> ScalarStyle {
     if quote == b'\'' {
         ScalarStyle::SingleQuoted
@@ -485,10 +500,10 @@ impl<'t> Reader<'t> {
         let text = self.src.get(k.start..k.start + k.len)?;
         let (text, style) = match text.as_bytes().first() {
             Some(&q @ (b'"' | b'\'')) => (
-                SmolStr::from(unquote(text.get(1..k.len - 1)?, q)),
+                small_str(&unquote(text.get(1..k.len - 1)?, q)),
                 quote_style(q),
             ),
-            _ => (SmolStr::new(text), ScalarStyle::Plain),
+            _ => (small_str(text), ScalarStyle::Plain),
         };
         Some(scalar(
             text,
@@ -1174,7 +1189,7 @@ fn value(r: &mut Reader<'_>, v: &str, at: usize, parent: usize, line: usize) -> 
             }
             let (len, comment) = plain_text(b)?;
             if r.build {
-                let text = SmolStr::new(v.get(..len)?);
+                let text = small_str(v.get(..len)?);
                 let (start, end) = (r.base + at, r.base + at + len);
                 r.attach(scalar(
                     text,
@@ -1213,7 +1228,7 @@ fn quoted(
     let inner = &v[1..];
     if let Some(i) = find_close(inner, q).ok()? {
         let text = if r.build {
-            SmolStr::from(unquote(&inner[..i], q))
+            small_str(&unquote(&inner[..i], q))
         } else {
             SmolStr::default()
         };
@@ -1279,7 +1294,7 @@ fn flow_seq(r: &Reader<'_>, v: &str, at: usize, line: usize) -> Option<(Node, us
                     return None;
                 }
                 i += rel + 2;
-                (SmolStr::new(inner), quote_style(q))
+                (small_str(inner), quote_style(q))
             }
             _ => {
                 let len = b[i..].iter().position(|&c| matches!(c, b',' | b']'))?;
@@ -1294,7 +1309,7 @@ fn flow_seq(r: &Reader<'_>, v: &str, at: usize, line: usize) -> Option<(Node, us
                     return None;
                 }
                 i += word.len();
-                (SmolStr::new(word), ScalarStyle::Plain)
+                (small_str(word), ScalarStyle::Plain)
             }
         };
         if r.build {
@@ -1493,6 +1508,16 @@ mod tests {
             item.and_then(|m| m.get("n")).and_then(Node::as_str),
             Some("x\n")
         );
+    }
+
+    #[test]
+    fn short_texts_are_copied_whole() {
+        let text = "abcdefghijklmnopqrstuvwxyzé0123456789";
+        for end in (0..=text.len()).filter(|&e| text.is_char_boundary(e)) {
+            let t = &text[..end];
+            assert_eq!(small_str(t), SmolStr::new(t));
+            assert_eq!(small_str(t).as_str(), t);
+        }
     }
 
     #[test]
