@@ -127,17 +127,19 @@ struct BlockScalar {
 /// 1.1 (what Kubernetes reads) takes them for line breaks, YAML 1.2 does not.
 fn printable(text: &str) -> bool {
     let bytes = text.as_bytes();
+    // Most text is ASCII with no control character but line feeds and tabs: that is checked
+    // 32 bytes at a time (a branch-free loop of fixed length, which vectorises) before the
+    // exact walks below.
+    let plain = |c: &[u8]| {
+        c.iter().fold(true, |ok, &b| {
+            ok & ((b.wrapping_sub(0x20) < 0x5f) | (b == b'\n') | (b == b'\t'))
+        })
+    };
+    let (chunks, tail) = bytes.as_chunks::<32>();
+    if chunks.iter().all(|c| plain(c)) && plain(tail) {
+        return true;
+    }
     if text.is_ascii() {
-        // Most text holds no control character but line feeds and tabs: that is checked 32
-        // bytes at a time (branch-free, so it vectorises) before the exact walk below.
-        let plain = bytes.chunks(32).all(|c| {
-            c.iter().fold(true, |ok, &b| {
-                ok & (((b >= 0x20) & (b != 0x7f)) | (b == b'\n') | (b == b'\t'))
-            })
-        });
-        if plain {
-            return true;
-        }
         return bytes.iter().enumerate().all(|(i, &b)| match b {
             0x20..=0x7e | b'\n' | b'\t' => true,
             b'\r' => bytes.get(i + 1) == Some(&b'\n'),
@@ -161,8 +163,25 @@ fn printable(text: &str) -> bool {
     !prev_cr
 }
 
+/// How many spaces `line` starts with, read eight bytes at a time (a line's indentation is
+/// mostly under eight).
 fn indent_of(line: &str) -> usize {
-    line.bytes().position(|b| b != b' ').unwrap_or(line.len())
+    let b = line.as_bytes();
+    let mut at = 0;
+    while let Some(word) = b.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        // The first byte that is not a space is the lowest non-zero byte.
+        let other = u64::from_le_bytes(*word) ^ 0x2020_2020_2020_2020;
+        if other != 0 {
+            return at + (other.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at + b
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .position(|&c| c != b' ')
+        .unwrap_or(b.len().saturating_sub(at))
 }
 
 /// `s` without the spaces it ends with (compared byte by byte: `trim_end_matches` decodes
@@ -1508,6 +1527,31 @@ mod tests {
             item.and_then(|m| m.get("n")).and_then(Node::as_str),
             Some("x\n")
         );
+    }
+
+    #[test]
+    fn counts_indentation_of_any_length() {
+        for spaces in 0..40 {
+            for rest in ["", "a", "ab: c d e f g h", "\t"] {
+                let line = format!("{}{rest}", " ".repeat(spaces));
+                assert_eq!(indent_of(&line), spaces, "{line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn printable_is_checked_whatever_the_length() {
+        for len in 0..70 {
+            let mut text = "a".repeat(len);
+            assert!(printable(&text));
+            for bad in ["\u{7f}", "\u{1}", "\r", "\u{85}", "\u{feff}"] {
+                text.push_str(bad);
+                assert!(!printable(&text), "{text:?}");
+                text.truncate(len);
+            }
+            text.push_str("\r\n\t é");
+            assert!(printable(&text), "{text:?}");
+        }
     }
 
     #[test]
