@@ -24,7 +24,9 @@ pub(crate) fn top_level_kind(text: &str) -> Option<(&str, &str)> {
     let mut after_key = false;
     // One `memchr` per line: vectorised, it beats any scan of every byte on the long lines
     // of large documents, and costs about as much on the short lines of small ones.
-    for start in std::iter::once(0).chain(memchr::memchr_iter(b'\n', b).map(|i| i + 1)) {
+    let mut next = Some(0);
+    while let Some(start) = next {
+        next = memchr::memchr(b'\n', b.get(start..).unwrap_or_default()).map(|i| start + i + 1);
         let Some(&first) = b.get(start) else { continue };
         let (found, len) = match first {
             // Most lines: a child of a top-level key.
@@ -179,18 +181,22 @@ fn simple_scalar(text: &str, at: usize) -> Option<&str> {
 /// A line break other than LF or CRLF: a lone CR (old Mac files), or NEL, LS, PS (line
 /// breaks in YAML 1.1 only).
 pub(crate) fn odd_line_break(text: &str) -> Option<crate::error::OddLineBreak> {
+    // One vectorised search for the bytes that can start one: a carriage return, and the
+    // first bytes of NEL (`C2 85`) and of LS and PS (`E2 80 A8`, `E2 80 A9`) in UTF-8.
     let b = text.as_bytes();
-    if memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n')) {
-        return Some(crate::error::OddLineBreak::LoneCr);
+    let mut unicode = false;
+    for i in memchr::memchr3_iter(b'\r', 0xc2, 0xe2, b) {
+        match b.get(i..) {
+            Some([b'\r', b'\n', ..]) | Some([0xc2 | 0xe2, ..]) => {}
+            Some([b'\r', ..]) => return Some(crate::error::OddLineBreak::LoneCr),
+            _ => {}
+        }
+        unicode |= matches!(
+            b.get(i..),
+            Some([0xc2, 0x85, ..] | [0xe2, 0x80, 0xa8 | 0xa9, ..])
+        );
     }
-    if !text.is_ascii()
-        && text
-            .chars()
-            .any(|c| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
-    {
-        return Some(crate::error::OddLineBreak::Unicode);
-    }
-    None
+    unicode.then_some(crate::error::OddLineBreak::Unicode)
 }
 
 /// The Helm template a chunk came from, from its `# Source: path` comment.
@@ -718,6 +724,25 @@ mod tests {
             for t in [text.to_owned(), format!("{text}{BODY}")] {
                 assert_eq!(agrees(&t), None, "{t:?}");
             }
+        }
+    }
+
+    #[test]
+    fn finds_line_breaks_kubernetes_reads_differently() {
+        use crate::error::OddLineBreak::{LoneCr, Unicode};
+        for (text, want) in [
+            ("a\r\nb\r\n", None),
+            ("a\rb", Some(LoneCr)),
+            ("a\r", Some(LoneCr)),
+            ("\r\r\n", Some(LoneCr)),
+            ("a\u{85}b", Some(Unicode)),
+            ("\u{2028}", Some(Unicode)),
+            ("x: \u{2029}\n", Some(Unicode)),
+            ("\u{85}\r", Some(LoneCr)),
+            ("\u{2027}\u{202a}\u{a0}\u{c5}\u{e5} é\r\n", None),
+            ("", None),
+        ] {
+            assert_eq!(odd_line_break(text), want, "{text:?}");
         }
     }
 
