@@ -566,3 +566,10 @@ golden! {
     plan_shared_across_workloads_rerun => "plan-shared-across-workloads-rerun",
     plan_long_record => "plan-long-record",
 }
+
+// The document scans: a top-level `kind:` that a line scan would misread is left to the tree.
+golden! {
+    reader_kind_keys_a_line_scan_misses => "reader-kind-keys-a-line-scan-misses",
+    reader_kind_value_continued => "reader-kind-value-continued",
+    reader_kind_in_flow_root => "reader-kind-in-flow-root",
+}

@@ -127,17 +127,19 @@ struct BlockScalar {
 /// 1.1 (what Kubernetes reads) takes them for line breaks, YAML 1.2 does not.
 fn printable(text: &str) -> bool {
     let bytes = text.as_bytes();
+    // Most text is ASCII with no control character but line feeds and tabs: that is checked
+    // 32 bytes at a time (a branch-free loop of fixed length, which vectorises) before the
+    // exact walks below.
+    let plain = |c: &[u8]| {
+        c.iter().fold(true, |ok, &b| {
+            ok & ((b.wrapping_sub(0x20) < 0x5f) | (b == b'\n') | (b == b'\t'))
+        })
+    };
+    let (chunks, tail) = bytes.as_chunks::<32>();
+    if chunks.iter().all(|c| plain(c)) && plain(tail) {
+        return true;
+    }
     if text.is_ascii() {
-        // Most text holds no control character but line feeds and tabs: that is checked 32
-        // bytes at a time (branch-free, so it vectorises) before the exact walk below.
-        let plain = bytes.chunks(32).all(|c| {
-            c.iter().fold(true, |ok, &b| {
-                ok & (((b >= 0x20) & (b != 0x7f)) | (b == b'\n') | (b == b'\t'))
-            })
-        });
-        if plain {
-            return true;
-        }
         return bytes.iter().enumerate().all(|(i, &b)| match b {
             0x20..=0x7e | b'\n' | b'\t' => true,
             b'\r' => bytes.get(i + 1) == Some(&b'\n'),
@@ -161,20 +163,42 @@ fn printable(text: &str) -> bool {
     !prev_cr
 }
 
+/// How many spaces `line` starts with, read eight bytes at a time (a line's indentation is
+/// mostly under eight).
 fn indent_of(line: &str) -> usize {
-    line.bytes().position(|b| b != b' ').unwrap_or(line.len())
+    let b = line.as_bytes();
+    let mut at = 0;
+    while let Some(word) = b.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        // The first byte that is not a space is the lowest non-zero byte.
+        let other = u64::from_le_bytes(*word) ^ 0x2020_2020_2020_2020;
+        if other != 0 {
+            return at + (other.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at + b
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .position(|&c| c != b' ')
+        .unwrap_or(b.len().saturating_sub(at))
 }
 
-/// `s` without the spaces it starts with (compared byte by byte: `trim_start_matches`
-/// decodes characters).
-fn skip_spaces(s: &str) -> &str {
-    s.get(indent_of(s)..).unwrap_or_default()
+/// `s` without the spaces it ends with (compared byte by byte: `trim_end_matches` decodes
+/// characters).
+fn trim_end_spaces(s: &str) -> &str {
+    let spaces = s.bytes().rev().take_while(|&c| c == b' ').count();
+    s.get(..s.len() - spaces).unwrap_or(s)
 }
 
 /// Nothing but spaces, or spaces and then a comment (which needs a space before it).
 fn only_comment_or_space(s: &str) -> bool {
-    let t = s.trim_start_matches(' ');
-    t.is_empty() || (t.starts_with('#') && t.len() < s.len())
+    let spaces = indent_of(s);
+    match s.as_bytes().get(spaces) {
+        None => true,
+        Some(b'#') => spaces > 0,
+        Some(_) => false,
+    }
 }
 
 /// Whether `v` (a value, without the spaces before it) may start a plain scalar in block
@@ -308,24 +332,33 @@ static KEY_BYTE: [bool; 256] = {
     }
 };
 
-/// The length of a key and where its `:` is.
+/// The length of a key and where its `:` is. A plain key (most) is read here, inlined
+/// into its callers; a quoted one out of line.
+#[inline(always)]
 fn key_end(rest: &str) -> Option<usize> {
     let b = rest.as_bytes();
-    match b.first()? {
-        q @ (b'"' | b'\'') => {
-            let close = b[1..].iter().position(|c| c == q)? + 1;
-            let inner = &rest[1..close];
-            if inner.contains('\\') || inner.contains('\t') || close + 1 > 1024 {
-                return None;
-            }
-            (b.get(close + 1) == Some(&b':')).then_some(close + 1)
-        }
-        c if c.is_ascii_alphanumeric() || *c == b'_' => {
-            let len = b.iter().position(|&c| !KEY_BYTE[usize::from(c)])?;
-            (len <= 1024 && b[len] == b':').then_some(len)
-        }
-        _ => None,
+    let first = *b.first()?;
+    if first.is_ascii_alphanumeric() || first == b'_' {
+        let len = b.iter().position(|&c| !KEY_BYTE[usize::from(c)])?;
+        return (len <= 1024 && b.get(len) == Some(&b':')).then_some(len);
     }
+    quoted_key_end(rest)
+}
+
+/// [`key_end`] of a quoted key (or of no key at all).
+#[inline(never)]
+fn quoted_key_end(rest: &str) -> Option<usize> {
+    let b = rest.as_bytes();
+    let q = *b.first()?;
+    if !matches!(q, b'"' | b'\'') {
+        return None;
+    }
+    let close = b.get(1..)?.iter().position(|&c| c == q)? + 1;
+    let inner = rest.get(1..close)?;
+    if inner.contains('\\') || inner.contains('\t') || close + 1 > 1024 {
+        return None;
+    }
+    (b.get(close + 1) == Some(&b':')).then_some(close + 1)
 }
 
 /// The lists a reader works in, kept per thread between chunks (always empty here).
@@ -424,6 +457,21 @@ fn scalar(text: SmolStr, style: ScalarStyle, start: usize, end: usize, line: usi
     }
 }
 
+/// `text` as a `SmolStr`. A short text (most keys and values) is copied inline with a
+/// size known to the compiler: each length has its own arm, so the copy is a few moves,
+/// where `SmolStr::new` zeroes its buffer and calls `memcpy` for a length it does not know.
+fn small_str(text: &str) -> SmolStr {
+    macro_rules! by_length {
+        ($($n:literal)*) => {
+            match text.len() {
+                $($n => SmolStr::new_inline(text.get(..$n).unwrap_or_default()),)*
+                _ => SmolStr::new(text),
+            }
+        };
+    }
+    by_length!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23)
+}
+
 fn quote_style(quote: u8) -> ScalarStyle {
     if quote == b'\'' {
         ScalarStyle::SingleQuoted
@@ -471,10 +519,10 @@ impl<'t> Reader<'t> {
         let text = self.src.get(k.start..k.start + k.len)?;
         let (text, style) = match text.as_bytes().first() {
             Some(&q @ (b'"' | b'\'')) => (
-                SmolStr::from(unquote(text.get(1..k.len - 1)?, q)),
+                small_str(&unquote(text.get(1..k.len - 1)?, q)),
                 quote_style(q),
             ),
-            _ => (SmolStr::new(text), ScalarStyle::Plain),
+            _ => (small_str(text), ScalarStyle::Plain),
         };
         Some(scalar(
             text,
@@ -718,7 +766,10 @@ fn read(
     while ls < text.len() {
         let le = memchr::memchr(b'\n', &text.as_bytes()[ls..]).map_or(text.len(), |i| ls + i);
         let raw = text.get(ls..le)?;
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let line = match raw.as_bytes().last() {
+            Some(b'\r') => raw.get(..raw.len() - 1)?,
+            _ => raw,
+        };
         let l = Line {
             text: line,
             start: ls,
@@ -877,7 +928,7 @@ impl Reader<'_> {
         let body = l.text.get(l.ind..)?;
         let (part, closed_at) = match find_close(body, *quote).ok()? {
             Some(i) => (&body[..i], Some(i)),
-            None => (body.trim_end_matches(' '), None),
+            None => (trim_end_spaces(body), None),
         };
         if part.trim().is_empty() && closed_at.is_some() {
             // A line break right before the closing quote: leave it to the parser.
@@ -1011,7 +1062,7 @@ impl Reader<'_> {
 
 /// Adds a line of a multi-line scalar, folding the line break before it.
 fn fold(acc: &mut String, blanks: usize, part: &str) {
-    let part = part.trim_start_matches(' ');
+    let part = part.get(indent_of(part)..).unwrap_or_default();
     if blanks > 0 {
         for _ in 0..blanks {
             acc.push('\n');
@@ -1024,9 +1075,10 @@ fn fold(acc: &mut String, blanks: usize, part: &str) {
 
 /// A `- ...` line whose dash is at column `dash`.
 fn item(r: &mut Reader<'_>, rest: &str, ls: usize, dash: usize, line: usize) -> Option<Open> {
-    let after = &rest[1..];
-    let content = skip_spaces(after);
-    if only_comment_or_space(after) {
+    let after = rest.get(1..)?;
+    let spaces = indent_of(after);
+    let content = after.get(spaces..)?;
+    if content.is_empty() || (spaces > 0 && content.starts_with('#')) {
         return Some(Open::Pending {
             at: dash,
             from_map: false,
@@ -1034,14 +1086,15 @@ fn item(r: &mut Reader<'_>, rest: &str, ls: usize, dash: usize, line: usize) -> 
             line,
         });
     }
-    let col = dash + 1 + (after.len() - content.len());
+    let col = dash + 1 + spaces;
     if content == "-" || content.starts_with("- ") {
         return None;
     }
-    if key_end(content).is_some_and(|e| matches!(content.as_bytes().get(e + 1), None | Some(b' ')))
+    if let Some(end) = key_end(content)
+        && matches!(content.as_bytes().get(end + 1), None | Some(b' '))
     {
         r.push(col, Kind::Map, ls + col, line);
-        return entry(r, content, ls, col, line);
+        return entry_after_key(r, content, end, ls, col, line);
     }
     value(r, content, ls + col, dash, line)
 }
@@ -1049,8 +1102,23 @@ fn item(r: &mut Reader<'_>, rest: &str, ls: usize, dash: usize, line: usize) -> 
 /// A `key: value` line whose key is at column `col` of a mapping at that column.
 fn entry(r: &mut Reader<'_>, rest: &str, ls: usize, col: usize, line: usize) -> Option<Open> {
     let end = key_end(rest)?;
-    let after = &rest[end + 1..];
-    if !after.is_empty() && !after.starts_with(' ') {
+    entry_after_key(r, rest, end, ls, col, line)
+}
+
+/// [`entry`], its key's `:` at `end` of `rest`.
+#[inline(always)]
+fn entry_after_key(
+    r: &mut Reader<'_>,
+    rest: &str,
+    end: usize,
+    ls: usize,
+    col: usize,
+    line: usize,
+) -> Option<Open> {
+    let after = rest.get(end + 1..)?;
+    // A blank (or the line's end) after the `:`, then the value, a comment, or nothing.
+    let spaces = indent_of(after);
+    if spaces == 0 && !after.is_empty() {
         return None;
     }
     if r.build
@@ -1062,7 +1130,8 @@ fn entry(r: &mut Reader<'_>, rest: &str, ls: usize, col: usize, line: usize) -> 
             line,
         });
     }
-    if only_comment_or_space(after) {
+    let v = after.get(spaces..)?;
+    if v.is_empty() || v.starts_with('#') {
         // Like the parser, place the null on the `:`.
         return Some(Open::Pending {
             at: col,
@@ -1071,9 +1140,7 @@ fn entry(r: &mut Reader<'_>, rest: &str, ls: usize, col: usize, line: usize) -> 
             line,
         });
     }
-    let v = skip_spaces(after);
-    let at = ls + col + end + 1 + (after.len() - v.len());
-    value(r, v, at, col, line)
+    value(r, v, ls + col + end + 1 + spaces, col, line)
 }
 
 /// A scalar value (or `{}`/`[]`) starting at byte `at`, of a node whose parent
@@ -1141,7 +1208,7 @@ fn value(r: &mut Reader<'_>, v: &str, at: usize, parent: usize, line: usize) -> 
             }
             let (len, comment) = plain_text(b)?;
             if r.build {
-                let text = SmolStr::new(v.get(..len)?);
+                let text = small_str(v.get(..len)?);
                 let (start, end) = (r.base + at, r.base + at + len);
                 r.attach(scalar(
                     text,
@@ -1180,7 +1247,7 @@ fn quoted(
     let inner = &v[1..];
     if let Some(i) = find_close(inner, q).ok()? {
         let text = if r.build {
-            SmolStr::from(unquote(&inner[..i], q))
+            small_str(&unquote(&inner[..i], q))
         } else {
             SmolStr::default()
         };
@@ -1193,7 +1260,7 @@ fn quoted(
         ))?;
         return Some(Open::None);
     }
-    let first = inner.trim_end_matches(' ');
+    let first = trim_end_spaces(inner);
     if first.trim().is_empty() {
         // A line break right after the opening quote: leave it to the parser.
         return None;
@@ -1246,11 +1313,11 @@ fn flow_seq(r: &Reader<'_>, v: &str, at: usize, line: usize) -> Option<(Node, us
                     return None;
                 }
                 i += rel + 2;
-                (SmolStr::new(inner), quote_style(q))
+                (small_str(inner), quote_style(q))
             }
             _ => {
                 let len = b[i..].iter().position(|&c| matches!(c, b',' | b']'))?;
-                let word = v[i..i + len].trim_end_matches(' ');
+                let word = trim_end_spaces(&v[i..i + len]);
                 let plain = !word.is_empty()
                     && word.bytes().all(|c| {
                         c.is_ascii_alphanumeric()
@@ -1261,7 +1328,7 @@ fn flow_seq(r: &Reader<'_>, v: &str, at: usize, line: usize) -> Option<(Node, us
                     return None;
                 }
                 i += word.len();
-                (SmolStr::new(word), ScalarStyle::Plain)
+                (small_str(word), ScalarStyle::Plain)
             }
         };
         if r.build {
@@ -1460,6 +1527,41 @@ mod tests {
             item.and_then(|m| m.get("n")).and_then(Node::as_str),
             Some("x\n")
         );
+    }
+
+    #[test]
+    fn counts_indentation_of_any_length() {
+        for spaces in 0..40 {
+            for rest in ["", "a", "ab: c d e f g h", "\t"] {
+                let line = format!("{}{rest}", " ".repeat(spaces));
+                assert_eq!(indent_of(&line), spaces, "{line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn printable_is_checked_whatever_the_length() {
+        for len in 0..70 {
+            let mut text = "a".repeat(len);
+            assert!(printable(&text));
+            for bad in ["\u{7f}", "\u{1}", "\r", "\u{85}", "\u{feff}"] {
+                text.push_str(bad);
+                assert!(!printable(&text), "{text:?}");
+                text.truncate(len);
+            }
+            text.push_str("\r\n\t é");
+            assert!(printable(&text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn short_texts_are_copied_whole() {
+        let text = "abcdefghijklmnopqrstuvwxyzé0123456789";
+        for end in (0..=text.len()).filter(|&e| text.is_char_boundary(e)) {
+            let t = &text[..end];
+            assert_eq!(small_str(t), SmolStr::new(t));
+            assert_eq!(small_str(t).as_str(), t);
+        }
     }
 
     #[test]

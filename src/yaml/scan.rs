@@ -5,84 +5,218 @@
 use super::{Intent, Node, Op, Path, PathSeg, Val, Value};
 
 /// The `apiVersion` and `kind` of a chunk that is one plain block-style document, read
-/// from its top-level lines without parsing; `None` whenever that is not certain (several
-/// or no `kind:` lines, quoting with escapes, flow style, directives, `...` markers).
+/// from its top-level lines without parsing; `None` whenever that is not certain.
+///
+/// Certain means that the root is a block mapping whose keys all start a line at column 0
+/// (its first content is a plain key there), that each of the two keys is written plain
+/// and once, as `apiVersion:` or `kind:` at the start of a line, and that its value is a
+/// plain or simply quoted scalar the line holds whole (no continuation line after it).
+/// Anything else at column 0 that could hide a top-level key or change what the root is
+/// (quoted or explicit keys, a key spelled with a blank before its `:`, flow collections,
+/// directives, `...` markers) makes it uncertain.
 pub(crate) fn top_level_kind(text: &str) -> Option<(&str, &str)> {
     let b = text.as_bytes();
-    if matches!(b.first(), Some(b'{' | b'[' | b'%' | b'.')) {
-        return None;
-    }
-    // One pass over the line starts (the first, and each after a line break): a `...` or a
-    // directive anywhere makes the text too unusual; each key must start exactly one line.
     let (mut api, mut kind) = (None, None);
-    for start in std::iter::once(0).chain(memchr::memchr_iter(b'\n', b).map(|i| i + 1)) {
-        let line = b.get(start..).unwrap_or_default();
-        let (found, len) = match line.first() {
-            Some(b'.') if line.starts_with(b"...") => return None,
-            Some(b'%') => return None,
-            Some(b'a') if line.starts_with(b"apiVersion:") => (&mut api, "apiVersion:".len()),
-            Some(b'k') if line.starts_with(b"kind:") => (&mut kind, "kind:".len()),
-            _ => continue,
+    // Whether the root's first key was seen.
+    let mut content = false;
+    // Whether one of the two keys was the last key seen, with only blank lines or comments
+    // since: a more indented line would continue its value.
+    let mut after_key = false;
+    // One `memchr` per line: vectorised, it beats any scan of every byte on the long lines
+    // of large documents, and costs about as much on the short lines of small ones.
+    let mut next = Some(0);
+    while let Some(start) = next {
+        next = memchr::memchr(b'\n', b.get(start..).unwrap_or_default()).map(|i| start + i + 1);
+        let Some(&first) = b.get(start) else { continue };
+        let (found, len) = match first {
+            // Most lines: a child of a top-level key.
+            b' ' | b'\t' if content && !after_key => continue,
+            // Before the first key or right after one of the two, an indented line could be
+            // the root itself or the value's continuation, unless it is blank (or a
+            // comment, before the first key).
+            b' ' | b'\t' => {
+                let line = b.get(start..).unwrap_or_default();
+                let rest = line
+                    .iter()
+                    .position(|&c| c != b' ' && c != b'\t')
+                    .and_then(|i| line.get(i..))
+                    .unwrap_or_default();
+                let blank = matches!(rest.first(), None | Some(b'\n')) || rest.starts_with(b"\r\n");
+                if blank || (!content && rest.first() == Some(&b'#')) {
+                    continue;
+                }
+                return None;
+            }
+            b'\n' | b'#' => continue,
+            b'\r' if b.get(start + 1) == Some(&b'\n') => continue,
+            // The document's marker, alone on its line (content after it would be the root).
+            b'-' if start == 0 && b.starts_with(b"---") => {
+                let end = memchr::memchr(b'\n', b).unwrap_or(b.len());
+                if text.get(3..end).is_some_and(blank_or_comment) {
+                    continue;
+                }
+                return None;
+            }
+            // An item of a sequence that is the value of a top-level key.
+            b'-' if content
+                && matches!(b.get(start + 1), None | Some(b' ' | b'\t' | b'\r' | b'\n')) =>
+            {
+                after_key = false;
+                continue;
+            }
+            b'a' | b'k' => {
+                let line = b.get(start..).unwrap_or_default();
+                let (found, name): (_, &[u8]) = if first == b'a' {
+                    (&mut api, b"apiVersion")
+                } else {
+                    (&mut kind, b"kind")
+                };
+                content = true;
+                after_key = false;
+                if !line.starts_with(name) {
+                    continue;
+                }
+                match line.get(name.len()) {
+                    // The key, when a blank or the line's end follows its `:`.
+                    Some(b':')
+                        if matches!(
+                            line.get(name.len() + 1),
+                            None | Some(b' ' | b'\t' | b'\r' | b'\n')
+                        ) =>
+                    {
+                        after_key = true;
+                        (found, start + name.len() + 1)
+                    }
+                    // Another key that starts with the same letters.
+                    Some(&c) if KEY_CHAR[usize::from(c)] => continue,
+                    // `kind :` is the key too, `kind:x` no key at all: left to the parser.
+                    _ => return None,
+                }
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                content = true;
+                after_key = false;
+                continue;
+            }
+            // Quoted or explicit keys, flow collections, anchors, tags, aliases, block
+            // scalars, directives, markers, a lone carriage return: not certain.
+            _ => return None,
         };
-        if found.replace(start + len).is_some() {
+        if found.replace(len).is_some() {
             return None;
         }
     }
-    let value = |i: usize| {
-        let end = memchr::memchr(b'\n', b.get(i..)?).map_or(b.len(), |e| i + e);
-        simple_scalar(text.get(i..end)?)
-    };
-    Some((value(api?)?, value(kind?)?))
+    Some((simple_scalar(text, api?)?, simple_scalar(text, kind?)?))
 }
 
-/// A plain or simply quoted scalar at the end of a `key:` line.
-pub(crate) fn simple_scalar(rest: &str) -> Option<&str> {
-    let v = rest.trim_end_matches('\r');
-    let v = match v.find(" #") {
-        Some(i) => &v[..i],
-        None => v,
+/// The bytes a plain key may hold after its first (letters, digits, `_`, `-`, `.`, `/`),
+/// which are also those of a simple scalar.
+static KEY_CHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0u8;
+    loop {
+        table[c as usize] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/');
+        if c == u8::MAX {
+            break table;
+        }
+        c += 1;
+    }
+};
+
+/// Whether `s` holds nothing but blanks, or blanks and then a comment (a line's carriage
+/// return aside).
+fn blank_or_comment(s: &str) -> bool {
+    let t = s.trim_start_matches([' ', '\t']);
+    t.is_empty() || t == "\r" || (t.starts_with('#') && t.len() < s.len())
+}
+
+/// The simple scalar that follows a `key:` at byte `at` of `text`, and ends its line: made
+/// of letters, digits, `.`, `/`, `-` and `_` only, plain or in quotes, with blanks around
+/// it, then maybe a comment (after a blank), then the line break. One pass over the bytes.
+fn simple_scalar(text: &str, at: usize) -> Option<&str> {
+    let b = text.as_bytes();
+    let mut i = at;
+    while matches!(b.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    let quote = match b.get(i) {
+        Some(&q @ (b'"' | b'\'')) => {
+            i += 1;
+            Some(q)
+        }
+        _ => None,
     };
-    let v = v.trim();
-    let v = if let Some(q) = v.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
-        q
-    } else if let Some(q) = v.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
-        q
-    } else {
-        v
-    };
-    let ok = !v.is_empty()
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'/' || b == b'-' || b == b'_');
-    ok.then_some(v)
+    let start = i;
+    while b.get(i).is_some_and(|&c| KEY_CHAR[usize::from(c)]) {
+        i += 1;
+    }
+    let end = i;
+    if let Some(q) = quote {
+        if b.get(i) != Some(&q) {
+            return None;
+        }
+        i += 1;
+    }
+    let value_end = i;
+    while matches!(b.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    match b.get(i) {
+        None | Some(b'\n') => {}
+        // A comment, which needs a blank before it: the line's end is the next line feed.
+        Some(b'#') if i > value_end => {}
+        // The line's carriage returns.
+        Some(b'\r') => {
+            let rest = b.get(i..).unwrap_or_default();
+            let crs = rest.iter().take_while(|&&c| c == b'\r').count();
+            if !matches!(rest.get(crs), None | Some(b'\n')) {
+                return None;
+            }
+        }
+        _ => return None,
+    }
+    (end > start).then(|| text.get(start..end)).flatten()
 }
 
 /// A line break other than LF or CRLF: a lone CR (old Mac files), or NEL, LS, PS (line
 /// breaks in YAML 1.1 only).
 pub(crate) fn odd_line_break(text: &str) -> Option<crate::error::OddLineBreak> {
+    // One vectorised search for the bytes that can start one: a carriage return, and the
+    // first bytes of NEL (`C2 85`) and of LS and PS (`E2 80 A8`, `E2 80 A9`) in UTF-8.
     let b = text.as_bytes();
-    if memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n')) {
-        return Some(crate::error::OddLineBreak::LoneCr);
+    let mut unicode = false;
+    for i in memchr::memchr3_iter(b'\r', 0xc2, 0xe2, b) {
+        match b.get(i..) {
+            Some([b'\r', b'\n', ..]) | Some([0xc2 | 0xe2, ..]) => {}
+            Some([b'\r', ..]) => return Some(crate::error::OddLineBreak::LoneCr),
+            _ => {}
+        }
+        unicode |= matches!(
+            b.get(i..),
+            Some([0xc2, 0x85, ..] | [0xe2, 0x80, 0xa8 | 0xa9, ..])
+        );
     }
-    if !text.is_ascii()
-        && text
-            .chars()
-            .any(|c| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
-    {
-        return Some(crate::error::OddLineBreak::Unicode);
-    }
-    None
+    unicode.then_some(crate::error::OddLineBreak::Unicode)
 }
 
 /// The Helm template a chunk came from, from its `# Source: path` comment.
 pub(crate) fn helm_source(text: &str) -> Option<String> {
-    for line in text.lines().take(8) {
+    let mut rest = text;
+    for _ in 0..8 {
+        // Most documents start with a line that is neither blank, nor a comment, nor a
+        // `---`: its first byte tells, without looking for its end.
+        if !matches!(rest.as_bytes().first(), Some(b'#' | b'-' | b'\r' | b'\n')) {
+            return None;
+        }
+        let (line, next) = rest.split_once('\n').unwrap_or((rest, ""));
         let l = line.trim_end_matches('\r');
         if let Some(src) = l.strip_prefix("# Source: ") {
             return Some(src.trim().to_owned());
         }
         if !(l.is_empty() || l.starts_with('#') || l.starts_with("---")) {
-            break;
+            return None;
         }
+        rest = next;
     }
     None
 }
@@ -451,4 +585,189 @@ pub(crate) fn apply_to_tree(root: &mut Node, intent: &Intent) -> Result<(), Stri
         _ => return Err(missing()),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Limits, parse_chunk_lenient, split_stream};
+
+    /// The root's `apiVersion` and `kind` as the parser reads them the way go-yaml v2 does
+    /// (aliases and merge keys applied, the last of a repeated key kept, as Kubernetes reads
+    /// them): `None` when the parser (or the resolution) refuses the text, `Some(None)` when
+    /// it is no mapping
+    /// or either value is not a string.
+    fn parsed_kind(text: &str) -> Option<Option<(String, String)>> {
+        let (docs, _) = parse_chunk_lenient(text, 0, 1, &Limits::default(), true).ok()?;
+        let root = docs.first().and_then(|d| d.root.as_ref());
+        let resolved = match root {
+            Some(r) => Some(r.resolve(&Limits::default()).ok()?),
+            None => None,
+        };
+        let get = |k: &str| {
+            resolved
+                .as_ref()
+                .and_then(|r| r.get(k))
+                .and_then(Node::as_str)
+                .map(str::to_owned)
+        };
+        Some(get("apiVersion").zip(get("kind")))
+    }
+
+    /// The promise: what the line scan reads in a document the parser reads, the parser
+    /// reads too.
+    fn agrees(text: &str) -> Option<(String, String)> {
+        let fast = top_level_kind(text).map(|(a, k)| (a.to_owned(), k.to_owned()));
+        if let (Some(f), Some(parsed)) = (&fast, parsed_kind(text)) {
+            assert_eq!(Some(f), parsed.as_ref(), "{text:?}");
+        }
+        fast
+    }
+
+    const BODY: &str = "metadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: nginx\n";
+
+    #[test]
+    fn reads_what_the_parser_reads_in_the_golden_inputs() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/stream");
+        let mut read = 0;
+        for case in std::fs::read_dir(&dir).expect("the golden cases") {
+            let path = case.expect("a case").path().join("input.yaml");
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            for c in split_stream(&text) {
+                read += usize::from(agrees(&text[c.start..c.end]).is_some());
+            }
+        }
+        assert!(read > 300, "only {read} documents read");
+    }
+
+    #[test]
+    fn reads_plain_documents_in_every_common_layout() {
+        for (text, api, kind) in [
+            ("apiVersion: v1\nkind: Pod\n", "v1", "Pod"),
+            ("---\napiVersion: v1\nkind: Pod\n", "v1", "Pod"),
+            (
+                "--- # first\n\n# Source: x\napiVersion: v1\nkind: Pod\n",
+                "v1",
+                "Pod",
+            ),
+            ("kind: Pod\r\napiVersion: v1\r\nmetadata: {}", "v1", "Pod"),
+            (
+                "apiVersion: \"apps/v1\"\nkind: 'Deployment' # c\n",
+                "apps/v1",
+                "Deployment",
+            ),
+            (
+                "apiVersion: apps/v1\t# c\nkind:\tDeployment \n",
+                "apps/v1",
+                "Deployment",
+            ),
+            ("apiVersion: v1 \r\nkind: Pod # c: 'x'\r\n", "v1", "Pod"),
+            (
+                "apiVersion: v1\nkind: List\nitems:\n- kind: Pod\n\n- kind: Service\n",
+                "v1",
+                "List",
+            ),
+            (
+                "apiVersion: v1\nkinds: 1\napiVersions: 2\nkind: Pod\n",
+                "v1",
+                "Pod",
+            ),
+            (
+                "apiVersion: v1\nkind: Pod\n\nmetadata:\n    name: a\n    kind: x\n",
+                "v1",
+                "Pod",
+            ),
+        ] {
+            assert_eq!(
+                agrees(text),
+                Some((api.to_owned(), kind.to_owned())),
+                "{text:?}"
+            );
+        }
+    }
+
+    /// Column-0 lines that a line scan would misread: a key it does not see (quoted,
+    /// explicit, spelled with a blank before its `:`), a value that goes on, white space
+    /// YAML does not trim, a root that is no block mapping.
+    #[test]
+    fn leaves_to_the_parser_what_a_line_scan_misreads() {
+        let hostile = [
+            "apiVersion: v1\nkind: ConfigMap\napiVersion : apps/v1\nkind : Deployment\n",
+            "apiVersion: v1\nkind: ConfigMap\n\"apiVersion\": apps/v1\n'kind': Deployment\n",
+            "apiVersion: v1\nkind: ConfigMap\n? apiVersion\n: apps/v1\n? kind\n: Deployment\n",
+            "apiVersion: v1\nkind: ConfigMap\napiVersion\t: apps/v1\nkind\t: Deployment\n",
+            "apiVersion: v1\nkind: ConfigMap\n  Extra\n",
+            "apiVersion: v1\nkind: ConfigMap\n\n  Extra\n",
+            "apiVersion: v1\nkind: ConfigMap\r\n\r\n  Extra\r\n",
+            "apiVersion: v1\r\n  more\r\nkind: ConfigMap\r\n",
+            "apiVersion: v1\nkind: ConfigMap\u{a0}\n",
+            "apiVersion: v1\nkind: \u{2003}ConfigMap\n",
+            "apiVersion: v1\u{85}\nkind: ConfigMap\n",
+            "# c\n{apiVersion: apps/v1, kind: Deployment, x: {\napiVersion: v1\n, y: {\nkind: ConfigMap\n}}}\n",
+            "--- {apiVersion: apps/v1, kind: Deployment, x: {\napiVersion: v1\n, y: {\nkind: ConfigMap\n}}}\n",
+            " {apiVersion: apps/v1, kind: Deployment, x: {\napiVersion: v1\n, y: {\nkind: ConfigMap\n}}}\n",
+            "- a\napiVersion: v1\nkind: ConfigMap\n",
+            "--- |\napiVersion: v1\nkind: ConfigMap\n",
+            "--- !!map\napiVersion: v1\nkind: ConfigMap\n",
+            "apiVersion: v1\nkind: ConfigMap\n<<: {kind: Deployment}\n",
+            "apiVersion: v1\nkind: *k\n",
+            "apiVersion: v1\nkind:ConfigMap\n",
+            "apiVersion: v1\nkind: ConfigMap#x\n",
+            "apiVersion: v1\nkind: \"ConfigMap\"#x\n",
+            "apiVersion: v1\nkind: 'ConfigMap\n",
+            "apiVersion: v1\nkind: Config Map\n",
+            "apiVersion: v1\nkind: ConfigMap\r \n",
+        ];
+        for text in hostile {
+            for t in [text.to_owned(), format!("{text}{BODY}")] {
+                assert_eq!(agrees(&t), None, "{t:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn finds_line_breaks_kubernetes_reads_differently() {
+        use crate::error::OddLineBreak::{LoneCr, Unicode};
+        for (text, want) in [
+            ("a\r\nb\r\n", None),
+            ("a\rb", Some(LoneCr)),
+            ("a\r", Some(LoneCr)),
+            ("\r\r\n", Some(LoneCr)),
+            ("a\u{85}b", Some(Unicode)),
+            ("\u{2028}", Some(Unicode)),
+            ("x: \u{2029}\n", Some(Unicode)),
+            ("\u{85}\r", Some(LoneCr)),
+            ("\u{2027}\u{202a}\u{a0}\u{c5}\u{e5} é\r\n", None),
+            ("", None),
+        ] {
+            assert_eq!(odd_line_break(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn finds_the_helm_source_among_the_leading_comments() {
+        for (text, want) in [
+            (
+                "---\n# Source: c/templates/x.yaml\nkind: Pod\n",
+                Some("c/templates/x.yaml"),
+            ),
+            ("# Source: a.yaml \r\nkind: Pod\r\n", Some("a.yaml")),
+            ("---\n\n# other\n#\n# Source: b.yaml", Some("b.yaml")),
+            ("\r\n# Source: c.yaml\n", Some("c.yaml")),
+            ("kind: Pod\n# Source: a.yaml\n", None),
+            ("#Source: a.yaml\n", None),
+            ("-- x\n# Source: a.yaml\n", None),
+            ("\rx\n# Source: a.yaml\n", None),
+            (
+                "#\n#\n#\n#\n#\n#\n#\n# Source: eighth.yaml\n",
+                Some("eighth.yaml"),
+            ),
+            ("#\n#\n#\n#\n#\n#\n#\n#\n# Source: ninth.yaml\n", None),
+            ("", None),
+        ] {
+            assert_eq!(helm_source(text).as_deref(), want, "{text:?}");
+        }
+    }
 }

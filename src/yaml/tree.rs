@@ -334,13 +334,20 @@ enum List {
     Seq(Vec<Node>),
 }
 
-/// Takes the children out of `n` when it is a collection (leaving it empty).
-fn take_list(n: &mut Node) -> Option<List> {
-    match &mut n.value {
-        Value::Map(entries) => Some(List::Map(std::mem::take(entries))),
-        Value::Seq(items) => Some(List::Seq(std::mem::take(items))),
-        Value::Scalar { .. } | Value::Alias(_) => None,
+/// Drops a node whose children are not dropped with it: a collection's list goes on
+/// `stack` (an empty one is dropped), what a scalar or tag owns is freed here. The node is
+/// taken apart field by field, so that no call to the generic drop of a node (recursive,
+/// so never inlined) is made for each of them.
+#[inline(always)]
+fn release(n: Node, stack: &mut Vec<List>) {
+    let Node { value, tag, .. } = n;
+    match value {
+        Value::Map(entries) if entries.capacity() > 0 => stack.push(List::Map(entries)),
+        Value::Seq(items) if items.capacity() > 0 => stack.push(List::Seq(items)),
+        Value::Map(_) | Value::Seq(_) | Value::Alias(_) => {}
+        Value::Scalar { text, .. } => drop(text),
     }
+    drop(tag);
 }
 
 /// Size classes kept: lists of up to 2^(POOL_CLASSES - 1) entries.
@@ -387,21 +394,19 @@ fn pooled<T>(n: usize, lists: fn(&mut Pool) -> &mut [Vec<Vec<T>>; POOL_CLASSES])
 }
 
 /// Drops a tree, keeping its lists in this thread's pool for the next trees it builds.
-/// Nodes are not moved: each list's collections are emptied where they stand (their lists
-/// wait on a stack), then the list is cleared, which drops its scalars in place.
-pub(crate) fn recycle(mut node: Node) {
+/// Each list is emptied from its end: its nodes are taken apart (their collections' lists
+/// wait on a stack), and the emptied list is kept.
+pub(crate) fn recycle(node: Node) {
     POOL.with_borrow_mut(|pool| {
         let Pool { maps, seqs, stack } = pool;
-        stack.extend(take_list(&mut node));
-        drop(node);
+        release(node, stack);
         while let Some(list) = stack.pop() {
             match list {
                 List::Map(mut entries) => {
-                    for (k, v) in &mut entries {
-                        stack.extend(take_list(k));
-                        stack.extend(take_list(v));
+                    while let Some((k, v)) = entries.pop() {
+                        release(k, stack);
+                        release(v, stack);
                     }
-                    entries.clear();
                     if let Some(kept) = class_of(entries.capacity()).and_then(|c| maps.get_mut(c))
                         && kept.len() < POOL_DEPTH
                     {
@@ -409,10 +414,9 @@ pub(crate) fn recycle(mut node: Node) {
                     }
                 }
                 List::Seq(mut items) => {
-                    for n in &mut items {
-                        stack.extend(take_list(n));
+                    while let Some(n) = items.pop() {
+                        release(n, stack);
                     }
-                    items.clear();
                     if let Some(kept) = class_of(items.capacity()).and_then(|c| seqs.get_mut(c))
                         && kept.len() < POOL_DEPTH
                     {
