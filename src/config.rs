@@ -1496,6 +1496,13 @@ impl Reader<'_> {
         }
     }
 
+    fn given_str(&self, o: Opt) -> Option<&str> {
+        match self.0.0.get(&o) {
+            Some(Setting::Str(v)) => Some(v),
+            _ => None,
+        }
+    }
+
     fn given_bool(&self, o: Opt) -> Option<bool> {
         match self.0.0.get(&o) {
             Some(Setting::Bool(b)) => Some(*b),
@@ -1767,6 +1774,23 @@ fn merge_options(
     errs: &mut ConfigErrors,
 ) -> Option<MergeAtStart> {
     if !r.bool(Opt::MergeAtStart) {
+        // Set without the merge they would do nothing; unless the merge is turned off on
+        // purpose (`--merge-at-start=false`, `enabled: false`), that is a mistake.
+        if r.given_bool(Opt::MergeAtStart).is_none() {
+            for o in [
+                Opt::MergeImage,
+                Opt::MergeImagePullSecret,
+                Opt::MergeCpu,
+                Opt::MergeMemory,
+            ] {
+                if r.given_str(o).is_some_and(|v| !v.is_empty()) {
+                    errs.push(
+                        format!("--{}", o.flag()),
+                        "given without the start-up merge, it would do nothing: add --merge-at-start, or drop it",
+                    );
+                }
+            }
+        }
         return None;
     }
     let public_roots = r.str(Opt::PublicRoots);
@@ -2179,6 +2203,59 @@ mod tests {
         assert_eq!(o.additive_file.as_deref(), Some(wk::DEFAULT_ADDITIVE_FILE));
         assert!(o.java_truststore && o.hashed_certs && o.rules.generic);
         assert_eq!((o.fail_on_empty, o.error_log), (None, None));
+    }
+
+    #[test]
+    fn merge_settings_without_the_merge_are_refused_unless_it_is_turned_off() {
+        let flat = |pairs: &[(&str, &str)]| {
+            let s = Settings::from_flat(pairs.iter().copied(), "flags").expect("valid");
+            Options::from_settings(&s).map_err(|e| e.to_string())
+        };
+        let err = flat(&[
+            ("configmap", "corp"),
+            ("merge-image", "reg/ti:1"),
+            ("merge-memory", "32Mi"),
+        ])
+        .expect_err("the merge image and memory would do nothing");
+        assert!(
+            err.contains("--merge-image: given without the start-up merge")
+                && err.contains("--merge-memory: given without the start-up merge")
+                && err.contains("add --merge-at-start"),
+            "{err}"
+        );
+        for pairs in [
+            &[("configmap", "corp"), ("merge-cpu", "1")][..],
+            &[("configmap", "corp"), ("merge-image-pull-secret", "pull")],
+        ] {
+            assert!(flat(pairs).is_err(), "{pairs:?}");
+        }
+        // Turned off on purpose, with its settings kept; turned on; empty values (an Argo CD
+        // parameter declared without one): accepted.
+        for pairs in [
+            &[
+                ("configmap", "corp"),
+                ("merge-at-start", "false"),
+                ("merge-image", "reg/ti:1"),
+            ][..],
+            &[
+                ("configmap", "corp"),
+                ("merge-at-start", "true"),
+                ("merge-cpu", "100m"),
+            ],
+            &[
+                ("configmap", "corp"),
+                ("merge-image", ""),
+                ("merge-cpu", ""),
+            ],
+        ] {
+            assert!(flat(pairs).is_ok(), "{pairs:?}: {:?}", flat(pairs).err());
+        }
+        let doc = settings_from_text("apiVersion: trust-inject.dev/v1alpha1\nkind: TrustInjection\nspec:\n  source:\n    configMap:\n      name: corp\n  mergeAtStart:\n    image: reg/ti:1\n")
+            .expect("valid");
+        let err = Options::from_settings(&doc)
+            .expect_err("no enabled: true")
+            .to_string();
+        assert!(err.contains("--merge-image: given without"), "{err}");
     }
 
     #[test]

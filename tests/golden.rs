@@ -375,6 +375,7 @@ golden! {
     merge_windows => "merge-windows",
     merge_complete_source => "merge-complete-source",
     merge_with_generated_refused => "merge-with-generated-refused",
+    merge_settings_without_merge_refused => "merge-settings-without-merge-refused",
     merge_rerun_off => "merge-rerun-off",
     merge_rerun_on => "merge-rerun-on",
     merge_rerun_changed_options => "merge-rerun-changed-options",
