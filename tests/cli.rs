@@ -406,6 +406,88 @@ fn several_files_become_one_stream() {
     );
 }
 
+/// A large file (over the size read in two halves at once) gives the same stdout, stderr and
+/// exit code as the same bytes through a pipe: given as FILE, as standard input, and as
+/// standard input whose offset is already past a first part (only the rest is read). An
+/// invalid byte in the second half is placed as in a pipe.
+#[test]
+fn a_large_file_reads_as_the_same_bytes_through_a_pipe() {
+    let dir = tempdir("large");
+    let head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: skipped\n";
+    let body = format!("---\n{}", deployments(30_000));
+    // Over the 4 MiB from which a regular file is read in two halves.
+    assert!(body.len() > 4 << 20, "{} bytes", body.len());
+    let mut bad = body.clone().into_bytes();
+    let at = bad.len() * 3 / 4;
+    let at = at
+        + bad[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .expect("a line break");
+    bad.splice(at..at, *b"\xff");
+    for content in [body.into_bytes(), bad] {
+        let mut whole = head.as_bytes().to_vec();
+        whole.extend_from_slice(&content);
+        let file = format!("{dir}/stream.yaml");
+        std::fs::write(&file, &whole).expect("write the stream");
+        let args = ["-q", "--configmap", "corp-ca"];
+        let mut piped = bin();
+        piped.args(args);
+        let want = util::run_with_stdin(piped, &content);
+        let mut named = bin();
+        named.args(args).arg(&file);
+        let mut stdin = bin();
+        stdin.args(args);
+        let mut offset = bin();
+        offset.args(args);
+        let from = |skip: usize| {
+            use std::io::{Seek, SeekFrom};
+            let mut f = std::fs::File::open(&file).expect("open the stream");
+            f.seek(SeekFrom::Start(skip as u64)).expect("seek");
+            f
+        };
+        let only_body = format!("{dir}/body.yaml");
+        std::fs::write(&only_body, &content).expect("write the body");
+        let mut body_file = bin();
+        body_file.args(args).arg(&only_body);
+        for (what, mut c, input) in [
+            ("FILE", body_file, None),
+            (
+                "stdin from the file",
+                stdin,
+                Some(std::fs::File::open(&only_body).expect("open")),
+            ),
+            ("stdin past a first part", offset, Some(from(head.len()))),
+        ] {
+            if let Some(f) = input {
+                c.stdin(f);
+            } else {
+                c.stdin(Stdio::null());
+            }
+            let got = c.output().expect("run");
+            let stderr = text(&got.stderr).replace(only_body.as_str(), "<stdin>");
+            assert_eq!(
+                (got.status.code(), &got.stdout, stderr),
+                (want.status.code(), &want.stdout, text(&want.stderr)),
+                "{what}"
+            );
+        }
+        // The whole file read as FILE: the first document comes out too.
+        let got = {
+            named.stdin(Stdio::null());
+            named.output().expect("run")
+        };
+        assert_eq!(got.status.code(), want.status.code(), "{}", dump(&got));
+        if want.status.success() {
+            let mut expect = head.as_bytes().to_vec();
+            expect.extend_from_slice(&want.stdout);
+            assert_eq!(got.stdout, expect);
+        } else {
+            assert!(text(&got.stderr).contains("not UTF-8"), "{}", dump(&got));
+        }
+    }
+}
+
 fn tempdir(name: &str) -> util::TempDir {
     util::TempDir::new(&format!("cli-{name}"))
 }

@@ -104,6 +104,58 @@ impl Origins {
     }
 }
 
+/// Refuses an input whose size is known (a regular file) to be over what is left of the
+/// `limit` once `total` bytes were read, before reading it; returns that size.
+fn check_size(
+    meta: Option<std::fs::Metadata>,
+    name: &str,
+    total: u64,
+    limit: u64,
+) -> Result<Option<u64>, Error> {
+    let Some(meta) = meta.filter(std::fs::Metadata::is_file) else {
+        return Ok(None);
+    };
+    if total.saturating_add(meta.len()) > limit {
+        let name = name.to_owned();
+        return Err(Error::InputTooLarge { name, limit });
+    }
+    Ok(Some(meta.len()))
+}
+
+/// Regular files at least this large are read in two halves at once: most of a large read
+/// is the page faults of the fresh buffer and the copy from the page cache, which the second
+/// core then shares.
+const PARALLEL_READ: u64 = 4 << 20;
+
+/// Reads what is left of the regular file `file` (from its current offset to the end known
+/// now) in two halves at once, and moves the offset past it; `None` (the offset unmoved)
+/// when it is small, not a regular file, not under `room`, or a read fails (it shrank): the
+/// caller then reads it the ordinary way, which also takes whatever was added meanwhile.
+fn read_halves(file: &std::fs::File, room: u64) -> Option<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    use std::os::unix::fs::FileExt;
+    let meta = file.metadata().ok().filter(std::fs::Metadata::is_file)?;
+    let mut handle = file;
+    let start = handle.stream_position().ok()?;
+    let len = meta.len().checked_sub(start)?;
+    if len < PARALLEL_READ || len >= room {
+        return None;
+    }
+    let n = usize::try_from(len).ok()?;
+    // Zeroed by the allocator's fresh pages, not by a write: each page is first touched by
+    // the read that fills it.
+    let mut buf = vec![0u8; n];
+    let (first, second) = buf.split_at_mut(n / 2);
+    let middle = start + first.len() as u64;
+    let (a, b) = rayon::join(
+        || file.read_exact_at(first, start),
+        || file.read_exact_at(second, middle),
+    );
+    a.and(b).ok()?;
+    handle.seek(SeekFrom::Start(start + len)).ok()?;
+    Some(buf)
+}
+
 /// Reads the FILEs (or standard input) into one stream. Files are joined so that each
 /// starts a new document: a missing final newline is added and a `---` line put between
 /// files that do not start with one. A byte order mark is kept at the start of the stream
@@ -111,26 +163,6 @@ impl Origins {
 ///
 /// When standard input is a terminal and `hint` is set, a line on standard error says what
 /// is awaited before reading it, so that a bare `trust-inject` does not seem to hang.
-/// Refuses an input whose size is known (a regular file) to be over what is left of the
-/// `limit` once `total` bytes were read, before reading it; and sizes `buf` for it once.
-fn check_size(
-    meta: io::Result<std::fs::Metadata>,
-    name: &str,
-    total: u64,
-    limit: u64,
-    buf: &mut Vec<u8>,
-) -> Result<(), Error> {
-    let Some(meta) = meta.ok().filter(std::fs::Metadata::is_file) else {
-        return Ok(());
-    };
-    if total.saturating_add(meta.len()) > limit {
-        let name = name.to_owned();
-        return Err(Error::InputTooLarge { name, limit });
-    }
-    buf.reserve_exact(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
-    Ok(())
-}
-
 pub fn read_input(files: &[OsString], limit: u64, hint: bool) -> Result<(String, Origins), Error> {
     let mut sources: Vec<(String, Vec<u8>)> = Vec::new();
     let mut total = 0u64;
@@ -181,33 +213,47 @@ fn read_one(
     limit: u64,
     hint: bool,
 ) -> Result<Vec<u8>, Error> {
+    let room = limit.saturating_sub(total).saturating_add(1);
     let mut buf = Vec::new();
-    let reader: Box<dyn Read> = if f == "-" {
+    let (reader, size): (Box<dyn Read>, _) = if f == "-" {
         // When standard input is a file (`< big.yaml`), size the buffer once.
         use std::os::fd::AsFd;
-        let meta = io::stdin()
+        let file = io::stdin()
             .as_fd()
             .try_clone_to_owned()
             .map(std::fs::File::from)
-            .and_then(|f| f.metadata());
-        check_size(meta, name, total, limit, &mut buf)?;
+            .ok();
+        let meta = file.as_ref().and_then(|f| f.metadata().ok());
+        let size = check_size(meta, name, total, limit)?;
+        if let Some(read) = file.and_then(|f| read_halves(&f, room)) {
+            buf = read;
+        }
         if hint && io::IsTerminal::is_terminal(&io::stdin()) {
             say!(
                 "trust-inject: reading manifests from standard input (the terminal): paste or type them, then press Ctrl-D; or pass FILEs (`trust-inject --help` for more)"
             );
         }
-        Box::new(io::stdin().lock())
+        (Box::new(io::stdin().lock()), size)
     } else {
         let file = std::fs::File::open(f).map_err(|io| Error::Open {
             name: name.to_owned(),
             io,
         })?;
-        check_size(file.metadata(), name, total, limit, &mut buf)?;
-        Box::new(file)
+        let size = check_size(file.metadata().ok(), name, total, limit)?;
+        if let Some(read) = read_halves(&file, room) {
+            buf = read;
+        }
+        (Box::new(file), size)
     };
-    let room = limit.saturating_sub(total).saturating_add(1);
+    if buf.is_empty()
+        && let Some(size) = size
+    {
+        buf.reserve_exact(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    }
+    // What is left: all of it, or what was added to a file read in halves.
+    let already = buf.len() as u64;
     reader
-        .take(room)
+        .take(room.saturating_sub(already))
         .read_to_end(&mut buf)
         .map_err(|io| Error::Read {
             name: name.to_owned(),
