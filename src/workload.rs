@@ -501,19 +501,20 @@ pub fn find_pod_specs<'n>(
             }
         })
     };
+    let mut make = |spec_path, meta_path, spec, meta| Found {
+        object: view(),
+        object_path: base.clone(),
+        spec_path,
+        meta_path,
+        obj,
+        spec,
+        meta,
+    };
     let builtin = builtin_paths(group, kind);
     for &row in builtin {
         if let Some((spec, meta)) = template_at(obj, &fields, row.0) {
             let (spec_path, meta_path) = spec_and_meta(base, row);
-            found.push(Found {
-                object: view(),
-                object_path: base.clone(),
-                spec_path,
-                meta_path,
-                obj,
-                spec,
-                meta,
-            });
+            found.push(make(spec_path, meta_path, spec, meta));
         }
     }
     let mut known = !builtin.is_empty();
@@ -534,15 +535,7 @@ pub fn find_pod_specs<'n>(
             None if base.0.is_empty() => obj.get("metadata"),
             None => None,
         };
-        found.push(Found {
-            object: view(),
-            object_path: base.clone(),
-            spec_path,
-            meta_path,
-            obj,
-            spec,
-            meta,
-        });
+        found.push(make(spec_path, meta_path, spec, meta));
     };
     for e in &rules.extra {
         if e.group == group && e.kind == kind {
@@ -560,15 +553,7 @@ pub fn find_pod_specs<'n>(
             && spec.get("containers").and_then(Node::items).is_some()
         {
             let (spec_path, meta_path) = spec_and_meta(base, P_SPEC_TEMPLATE_SPEC);
-            found.push(Found {
-                object: view(),
-                object_path: base.clone(),
-                spec_path,
-                meta_path,
-                obj,
-                spec,
-                meta,
-            });
+            found.push(make(spec_path, meta_path, spec, meta));
         }
     }
 }

@@ -320,7 +320,7 @@ fn unquote(s: &str, quote: u8) -> Cow<'_, str> {
 
 /// The bytes of a plain key after its first: letters, digits, `_`, `-`, `.` and `/` (a
 /// table: one load per byte instead of five comparisons).
-static KEY_BYTE: [bool; 256] = {
+pub(super) static KEY_BYTE: [bool; 256] = {
     let mut table = [false; 256];
     let mut c = 0u8;
     loop {

@@ -2,6 +2,7 @@
 //! from, a name for messages, line breaks Kubernetes reads differently) and checks of a
 //! parsed tree (repeated keys, applying an intent to it).
 
+use super::fast::KEY_BYTE;
 use super::{Intent, Node, Op, Path, PathSeg, Val, Value};
 
 /// The `apiVersion` and `kind` of a chunk that is one plain block-style document, read
@@ -88,7 +89,7 @@ pub(crate) fn top_level_kind(text: &str) -> Option<(&str, &str)> {
                         (found, start + name.len() + 1)
                     }
                     // Another key that starts with the same letters.
-                    Some(&c) if KEY_CHAR[usize::from(c)] => continue,
+                    Some(&c) if KEY_BYTE[usize::from(c)] => continue,
                     // `kind :` is the key too, `kind:x` no key at all: left to the parser.
                     _ => return None,
                 }
@@ -108,20 +109,6 @@ pub(crate) fn top_level_kind(text: &str) -> Option<(&str, &str)> {
     }
     Some((simple_scalar(text, api?)?, simple_scalar(text, kind?)?))
 }
-
-/// The bytes a plain key may hold after its first (letters, digits, `_`, `-`, `.`, `/`),
-/// which are also those of a simple scalar.
-static KEY_CHAR: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut c = 0u8;
-    loop {
-        table[c as usize] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/');
-        if c == u8::MAX {
-            break table;
-        }
-        c += 1;
-    }
-};
 
 /// Whether `s` holds nothing but blanks, or blanks and then a comment (a line's carriage
 /// return aside).
@@ -147,7 +134,7 @@ fn simple_scalar(text: &str, at: usize) -> Option<&str> {
         _ => None,
     };
     let start = i;
-    while b.get(i).is_some_and(|&c| KEY_CHAR[usize::from(c)]) {
+    while b.get(i).is_some_and(|&c| KEY_BYTE[usize::from(c)]) {
         i += 1;
     }
     let end = i;
