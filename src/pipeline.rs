@@ -376,7 +376,8 @@ pub fn plan_edits_reporting(
 /// it, and every result waiting behind it, when the runs before them are merged; a result
 /// that ends early waits in `held` for them (a handful at a time: the runs are taken in
 /// order). After an error, the runs behind it are skipped, and the first error in the
-/// stream is returned.
+/// stream is returned. A panic (a bug) skips them too, and reaches the caller once the
+/// runs under way end.
 fn process_in_order<W>(
     runs: &[std::ops::Range<usize>],
     work: &W,
@@ -402,6 +403,7 @@ where
         for (i, run) in runs.iter().enumerate() {
             let (failed_at, state) = (&failed_at, &state);
             s.spawn_fifo(move |_| {
+                let _stop = StopOnPanic { at: i, failed_at };
                 let out = (i < failed_at.load(Ordering::Relaxed)).then(|| work(run));
                 if let Some(Err(_)) = out {
                     failed_at.fetch_min(i, Ordering::Relaxed);
@@ -432,6 +434,22 @@ where
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .result
+}
+
+/// Marks the run `at` failed when it is dropped by a panic, so that the runs behind it are
+/// skipped as after an error (rayon lets every queued run go on before the panic reaches
+/// the caller).
+struct StopOnPanic<'a> {
+    at: usize,
+    failed_at: &'a AtomicUsize,
+}
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.failed_at.fetch_min(self.at, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The chunks cut into runs of consecutive chunks of about [`RUN_BYTES`] each (a larger
@@ -1513,6 +1531,77 @@ mod tests {
             let d = doc_of(&mut e).expect("the error names its document");
             assert_eq!((d.index, d.first_line), (first, firsts[first - 1]), "{e}");
         }
+    }
+
+    /// One run per index, for [`process_in_order`].
+    fn single_runs(n: usize) -> Vec<std::ops::Range<usize>> {
+        (0..n).map(|i| i..i + 1).collect()
+    }
+
+    /// The run that fails first in the stream is the one whose error is returned, even when
+    /// it ends after a later run has failed, and the runs behind it are not merged.
+    #[test]
+    fn an_early_run_that_fails_last_is_the_error_returned() {
+        let runs = single_runs(64);
+        let work = |r: &std::ops::Range<usize>| match r.start {
+            2 => {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                Err(Error::TooLarge { limit: 2 })
+            }
+            40 => Err(Error::TooLarge { limit: 40 }),
+            _ => Ok(ChunkOut {
+                documents: 1,
+                ..ChunkOut::default()
+            }),
+        };
+        let mut merged = Merged::default();
+        let got = process_in_order(&runs, &work, &mut merged);
+        assert!(matches!(got, Err(Error::TooLarge { limit: 2 })), "{got:?}");
+        assert_eq!(merged.out.summary.documents, 2, "only the runs before it");
+    }
+
+    /// A run that panics (a bug) stops the runs behind it as an error does: the panic
+    /// reaches the caller once the runs already under way end, and no later run is
+    /// processed (each would take time, and report the same bug again).
+    #[test]
+    fn a_panicking_run_stops_the_runs_behind_it() {
+        /// Says that the first run's panic is under way (dropped while it unwinds).
+        struct Unwinding<'a>(&'a std::sync::atomic::AtomicBool);
+        impl Drop for Unwinding<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let runs = single_runs(64);
+        let worked = AtomicUsize::new(0);
+        let unwinding = std::sync::atomic::AtomicBool::new(false);
+        let work = |r: &std::ops::Range<usize>| {
+            worked.fetch_add(1, Ordering::Relaxed);
+            if r.start == 0 {
+                let _unwinding = Unwinding(&unwinding);
+                panic!("a bug met in the first run");
+            }
+            // The runs under way end after the panic has begun (the first run is taken
+            // first), and take a while.
+            let start = std::time::Instant::now();
+            while !unwinding.load(Ordering::SeqCst) && start.elapsed().as_secs() < 10 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            Ok(ChunkOut::default())
+        };
+        let mut merged = Merged::default();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            process_in_order(&runs, &work, &mut merged)
+        }));
+        assert!(caught.is_err(), "the panic reaches the caller");
+        let worked = worked.load(Ordering::Relaxed);
+        let cores = rayon::current_num_threads();
+        assert!(
+            worked <= 2 * cores + 2,
+            "{worked} of {} runs processed after a panic in the first (on {cores} cores)",
+            runs.len()
+        );
     }
 
     #[test]

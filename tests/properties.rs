@@ -16,8 +16,11 @@
 //!
 //! * a re-run under other options (pairs of option sets, through the binary) reads, to the
 //!   oracle, as one run with the new options, and is a fixed point of them byte for byte.
+//! * a dense stream of many generated streams (past the size processed on every core)
+//!   comes out as each of its streams alone, on one core or several.
 //!
-//! Each property runs 256 cases (`PROPTEST_CASES` overrides; the re-run property a quarter);
+//! Each property runs 256 cases (`PROPTEST_CASES` overrides; the re-run property a quarter,
+//! the dense stream a sixteenth);
 //! the counts are printed.
 
 use proptest::prelude::*;
@@ -1249,4 +1252,82 @@ fn a_rerun_under_other_options_reads_as_a_single_run() {
         cases().div_ceil(4),
         ran.get()
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Dense streams: what a core keeps from one workload for the next.
+
+/// A dense stream (many generated streams one after the other, far over the size that is
+/// processed on every core) comes out as each of its streams does on its own, on one core
+/// or several: what a core keeps from one workload for the next (paths, annotation
+/// mappings, the record's text, rendered snippets, spare lists) never reaches another
+/// workload, whichever core takes which part and however full the kept state is.
+#[test]
+fn a_dense_stream_comes_out_as_its_streams_alone_on_any_number_of_cores() {
+    /// The size the dense stream grows past (the parallel threshold is 128 KiB).
+    const DENSE_BYTES: usize = 256 * 1024;
+    let pools = [1, 3].map(|n| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .expect("a thread pool")
+    });
+    let cases = cases().div_ceil(16);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (prop::collection::vec(stream(), 8..24), any::<bool>());
+    let result = runner.run(&strategy, |(parts, complete)| {
+        let opts = Options::from_configmap("corp-ca", "ca.crt").with_complete_bundle(complete);
+        // Each stream alone (on a thread of its own, which has kept nothing), then the
+        // dense stream of them all, repeated, each after a document marker; what it should
+        // give is each stream's own output there.
+        let mut alone = Vec::new();
+        for p in &parts {
+            let text = p.render();
+            let out = std::thread::scope(|s| {
+                s.spawn(|| trust_inject::process(&text, &opts))
+                    .join()
+                    .expect("no panic")
+            })
+            .map_err(|e| TestCaseError::fail(format!("alone: {e}\ninput:\n{text}")))?;
+            let marker = if p.crlf { "---\r\n" } else { "---\n" };
+            alone.push((marker, text, out.output));
+        }
+        let (mut dense, mut want) = (String::new(), String::new());
+        while dense.len() <= DENSE_BYTES {
+            for (marker, text, out) in &alone {
+                dense.push_str(marker);
+                dense.push_str(text);
+                want.push_str(marker);
+                want.push_str(out);
+            }
+        }
+        for pool in &pools {
+            let got = pool
+                .install(|| trust_inject::process(&dense, &opts))
+                .map_err(|e| TestCaseError::fail(format!("dense: {e}")))?;
+            if got.output != want {
+                let (w, g) = (util::split_docs(&want), util::split_docs(&got.output));
+                let at = w.iter().zip(&g).position(|(a, b)| a != b).unwrap_or(0);
+                return Err(TestCaseError::fail(format!(
+                    "on {} cores, document {} of the dense stream ({} and {} documents) is not as \
+                     its stream alone gives it:\n--- alone:\n{}--- in the dense stream:\n{}",
+                    pool.current_num_threads(),
+                    at + 1,
+                    w.len(),
+                    g.len(),
+                    w.get(at).unwrap_or(&""),
+                    g.get(at).unwrap_or(&""),
+                )));
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("property \"dense stream\" failed: {e}");
+    }
+    println!("properties: dense stream: {cases} cases passed");
 }
