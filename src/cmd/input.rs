@@ -127,18 +127,38 @@ fn check_size(
 /// core then shares.
 const PARALLEL_READ: u64 = 4 << 20;
 
-/// Reads what is left of the regular file `file` (from its current offset to the end known
-/// now) in two halves at once, and moves the offset past it; `None` (the offset unmoved)
-/// when it is small, not a regular file, not under `room`, or a read fails (it shrank): the
-/// caller then reads it the ordinary way, which also takes whatever was added meanwhile.
-fn read_halves(file: &std::fs::File, room: u64) -> Option<Vec<u8>> {
+/// Checks the size of the input `file` (when it is a regular file) against what is left of
+/// the `limit`, and reads a large one in halves ([`read_halves`]); otherwise returns an empty
+/// buffer with room for the size known, for the ordinary read to fill.
+fn start_reading(
+    file: Option<&std::fs::File>,
+    name: &str,
+    total: u64,
+    limit: u64,
+) -> Result<Vec<u8>, Error> {
+    let meta = file.and_then(|f| f.metadata().ok());
+    let Some(size) = check_size(meta, name, total, limit)? else {
+        return Ok(Vec::new());
+    };
+    if let Some(read) = file.and_then(|f| read_halves(f, size)) {
+        return Ok(read);
+    }
+    let mut buf = Vec::new();
+    buf.reserve_exact(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    Ok(buf)
+}
+
+/// Reads what is left of the regular file `file` of `size` bytes (from its current offset to
+/// that size) in two halves at once, and moves the offset past it; `None` (the offset
+/// unmoved) when that is small or a read fails (the file shrank): the ordinary read then
+/// reads it, and also takes whatever was added meanwhile.
+fn read_halves(file: &std::fs::File, size: u64) -> Option<Vec<u8>> {
     use std::io::{Seek, SeekFrom};
     use std::os::unix::fs::FileExt;
-    let meta = file.metadata().ok().filter(std::fs::Metadata::is_file)?;
     let mut handle = file;
     let start = handle.stream_position().ok()?;
-    let len = meta.len().checked_sub(start)?;
-    if len < PARALLEL_READ || len >= room {
+    let len = size.checked_sub(start)?;
+    if len < PARALLEL_READ {
         return None;
     }
     let n = usize::try_from(len).ok()?;
@@ -213,47 +233,34 @@ fn read_one(
     limit: u64,
     hint: bool,
 ) -> Result<Vec<u8>, Error> {
-    let room = limit.saturating_sub(total).saturating_add(1);
-    let mut buf = Vec::new();
-    let (reader, size): (Box<dyn Read>, _) = if f == "-" {
-        // When standard input is a file (`< big.yaml`), size the buffer once.
+    let (reader, mut buf): (Box<dyn Read>, _) = if f == "-" {
+        // When standard input is a file (`< big.yaml`), its size is known too.
         use std::os::fd::AsFd;
         let file = io::stdin()
             .as_fd()
             .try_clone_to_owned()
             .map(std::fs::File::from)
             .ok();
-        let meta = file.as_ref().and_then(|f| f.metadata().ok());
-        let size = check_size(meta, name, total, limit)?;
-        if let Some(read) = file.and_then(|f| read_halves(&f, room)) {
-            buf = read;
-        }
+        let buf = start_reading(file.as_ref(), name, total, limit)?;
         if hint && io::IsTerminal::is_terminal(&io::stdin()) {
             say!(
                 "trust-inject: reading manifests from standard input (the terminal): paste or type them, then press Ctrl-D; or pass FILEs (`trust-inject --help` for more)"
             );
         }
-        (Box::new(io::stdin().lock()), size)
+        (Box::new(io::stdin().lock()), buf)
     } else {
         let file = std::fs::File::open(f).map_err(|io| Error::Open {
             name: name.to_owned(),
             io,
         })?;
-        let size = check_size(file.metadata().ok(), name, total, limit)?;
-        if let Some(read) = read_halves(&file, room) {
-            buf = read;
-        }
-        (Box::new(file), size)
+        let buf = start_reading(Some(&file), name, total, limit)?;
+        (Box::new(file), buf)
     };
-    if buf.is_empty()
-        && let Some(size) = size
-    {
-        buf.reserve_exact(usize::try_from(size).unwrap_or(0).saturating_add(1));
-    }
-    // What is left: all of it, or what was added to a file read in halves.
-    let already = buf.len() as u64;
+    // What is left: all of it, or what was added to a file read in halves; at most one
+    // byte over the limit.
+    let room = limit.saturating_sub(total).saturating_add(1);
     reader
-        .take(room.saturating_sub(already))
+        .take(room.saturating_sub(buf.len() as u64))
         .read_to_end(&mut buf)
         .map_err(|io| Error::Read {
             name: name.to_owned(),
